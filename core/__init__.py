@@ -1,0 +1,47 @@
+"""ledgerlink: keeps an online store's books right.
+
+This module is the public API: plugins import only what `__all__` names here.
+"""
+
+from . import commerce, protocol
+from .commerce import (
+    Address, CanonicalObject, Customer, Fee, InventoryLevel, Order, OrderLine, Product, Refund, RefundLine,
+    Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
+)
+from .connectors import (
+    CHECKPOINT, Checkpoint, Destination, HttpStream, Normaliser, ObjectType, OutboundRecord, PlanContext,
+    PlannedWrite, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
+)
+from .errors import (
+    ConfigError, LedgerlinkError, MappingError, PermanentError, PipelineBusyError, RecordError, RemoteError,
+    ThrottledError, TransientError,
+)
+from .http import HttpClient, Limit, OAuth2RefreshAuth, RetryPolicy, describe_error, parse_retry_after
+from .jsonutil import dumps as json_dumps
+from .jsonutil import loads as json_loads
+from .mapping import MappingEngine
+from .money import Money, quantize, to_decimal
+from .plugins import hookimpl
+from .sandbox import Sandbox, SandboxOptions
+from .secrets import mask, register_secret
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__", "hookimpl", "protocol", "commerce",
+    # connectors
+    "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
+    "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",
+    "idempotency_key", "request_id",
+    # http
+    "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
+    # money and the canonical model
+    "Money", "quantize", "to_decimal", "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "Order",
+    "OrderLine", "InventoryLevel", "Shipment", "ShipmentLine", "Refund", "RefundLine", "Fee", "Settlement",
+    "SettlementLine",
+    # errors
+    "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",
+    "TransientError", "ThrottledError", "PermanentError",
+    # mapping, sandboxes, secrets, json
+    "MappingEngine", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
+]

@@ -1,0 +1,256 @@
+"""The canonical commerce model: what every channel's data becomes, and what every ledger posts from.
+
+N channels + M ledgers = N + M mappings: sources map their raw records into these objects, destinations
+map these objects into their documents. Amounts are Money (Decimal + currency).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from .money import Money
+
+__all__ = [
+    "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "OrderLine", "Order", "InventoryLevel",
+    "ShipmentLine", "Shipment", "RefundLine", "Refund", "Fee", "SettlementLine", "Settlement", "CANONICAL_TYPES",
+]
+
+
+class SourceRef(BaseModel):
+    """One staged raw row a canonical object was made from (for the audit trail)."""
+
+    model_config = ConfigDict(frozen=True)
+    stream: str
+    key: str
+
+
+class CanonicalObject(BaseModel):
+    """Base of every canonical object: a `kind`, a natural key, and where it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: ClassVar[str] = "object"
+
+    source: str = Field(description="the source connector that produced it, e.g. amazon_sp")
+    source_refs: list[SourceRef] = Field(default_factory=list)
+
+    @property
+    def natural_id(self) -> str:  # pragma: no cover - every subclass overrides
+        raise NotImplementedError
+
+    @property
+    def natural_key(self) -> str:
+        """`source/kind/id`: stable across runs, the root of every idempotency key."""
+        return f"{self.source}/{self.kind}/{self.natural_id}"
+
+
+class Address(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = None
+    line1: str | None = None
+    line2: str | None = None
+    line3: str | None = None
+    city: str | None = None
+    region: str | None = None
+    postal_code: str | None = None
+    country: str | None = None
+    phone: str | None = None
+
+
+class Customer(CanonicalObject):
+    kind: ClassVar[str] = "customer"
+    customer_id: str
+    display_name: str
+    email: str | None = None
+    phone: str | None = None
+    currency: str | None = None
+    marketplace: str | None = None
+    billing_address: Address | None = None
+    shipping_address: Address | None = None
+
+    @property
+    def natural_id(self) -> str:
+        return self.customer_id
+
+
+class Product(CanonicalObject):
+    kind: ClassVar[str] = "product"
+    sku: str
+    name: str
+    description: str | None = None
+    price: Money | None = None
+    cost: Money | None = None
+    item_type: Literal["inventory", "non_inventory", "service"] = "non_inventory"
+
+    @property
+    def natural_id(self) -> str:
+        return self.sku
+
+
+class OrderLine(BaseModel):
+    """One order line. `amount` is quantity × unit price before discounts and tax."""
+
+    model_config = ConfigDict(extra="forbid")
+    line_id: str
+    sku: str | None
+    title: str | None = None
+    quantity: Decimal
+    unit_price: Money
+    amount: Money
+    discount: Money
+    tax: Money
+    shipping: Money
+    shipping_tax: Money
+    shipping_discount: Money
+    gift_wrap: Money
+    gift_wrap_tax: Money
+    promotion_ids: list[str] = Field(default_factory=list)
+    #: the staged raw row this line came from (for the audit trail)
+    source_ref: SourceRef | None = None
+
+
+class Order(CanonicalObject):
+    kind: ClassVar[str] = "order"
+    order_id: str
+    channel: str = Field(description="the sales channel, e.g. amazon or bigcommerce")
+    marketplace: str | None = Field(None, description="marketplace id or store name within the channel")
+    sales_channel: str | None = Field(None, description="the channel's own label, e.g. Amazon.com")
+    fulfilment: Literal["channel", "merchant"] = Field(description="channel = FBA; merchant = FBM / own")
+    status: str = Field(description="the channel's order status, as it says it")
+    paid: bool
+    placed_at: datetime
+    updated_at: datetime
+    currency: str
+    customer: Customer
+    shipping_address: Address | None = None
+    lines: list[OrderLine]
+    tax_collected_by: Literal["seller", "marketplace"] = "seller"
+    payment_method: str | None = None
+    is_business_order: bool = False
+
+    @property
+    def natural_id(self) -> str:
+        return self.order_id
+
+    def total(self, field: str) -> Money:
+        """Sum one Money field over the lines, e.g. `order.total("tax")`."""
+        out = Money.zero(self.currency)
+        for line in self.lines:
+            out = out + getattr(line, field)
+        return out
+
+    @property
+    def grand_total(self) -> Money:
+        parts = ("amount", "tax", "shipping", "shipping_tax", "gift_wrap", "gift_wrap_tax")
+        gross = Money.zero(self.currency)
+        for p in parts:
+            gross = gross + self.total(p)
+        return gross - self.total("discount") - self.total("shipping_discount")
+
+
+class InventoryLevel(CanonicalObject):
+    kind: ClassVar[str] = "inventory_level"
+    sku: str
+    location: str
+    on_hand: Decimal
+    available: Decimal | None = None
+    reserved: Decimal | None = None
+    inbound: Decimal | None = None
+    unfulfillable: Decimal | None = None
+    as_of: datetime
+
+    @property
+    def natural_id(self) -> str:
+        return f"{self.location}/{self.sku}"
+
+
+class ShipmentLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str | None = None
+    line_id: str | None = None
+    quantity: Decimal
+
+
+class Shipment(CanonicalObject):
+    kind: ClassVar[str] = "shipment"
+    shipment_id: str
+    order_id: str
+    carrier: str | None = None
+    tracking_number: str | None = None
+    shipped_at: datetime | None = None
+    lines: list[ShipmentLine] = Field(default_factory=list)
+
+    @property
+    def natural_id(self) -> str:
+        return self.shipment_id
+
+
+class RefundLine(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    sku: str | None
+    quantity: Decimal
+    amount: Money
+    tax: Money
+    restock: bool = False
+
+
+class Refund(CanonicalObject):
+    kind: ClassVar[str] = "refund"
+    refund_id: str
+    order_id: str
+    refunded_at: datetime
+    currency: str
+    lines: list[RefundLine] = Field(default_factory=list)
+    shipping: Money | None = None
+    reason: str | None = None
+
+    @property
+    def natural_id(self) -> str:
+        return self.refund_id
+
+
+class Fee(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fee_type: str
+    amount: Money
+    order_id: str | None = None
+    sku: str | None = None
+    description: str | None = None
+
+
+class SettlementLine(BaseModel):
+    """One amount in a payout report, with the report row it came from."""
+
+    model_config = ConfigDict(extra="forbid")
+    row: int
+    transaction_type: str
+    amount_type: str | None = None
+    amount_description: str | None = None
+    amount: Money
+    order_id: str | None = None
+    sku: str | None = None
+    posted_at: datetime | None = None
+    marketplace: str | None = None
+
+
+class Settlement(CanonicalObject):
+    kind: ClassVar[str] = "settlement"
+    settlement_id: str
+    starts_at: datetime
+    ends_at: datetime
+    deposit_at: datetime | None = None
+    total: Money
+    lines: list[SettlementLine] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+
+    @property
+    def natural_id(self) -> str:
+        return self.settlement_id
+
+
+CANONICAL_TYPES: dict[str, type[CanonicalObject]] = {
+    c.kind: c for c in (Customer, Product, Order, InventoryLevel, Shipment, Refund, Settlement)
+}

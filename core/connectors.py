@@ -1,0 +1,437 @@
+"""Base classes for connectors: Source, Destination and declarative streams.
+
+A source reads a remote system and yields Airbyte messages; records are the API's own objects.
+A destination plans canonical objects into writes and writes batches of them. Both keep the Airbyte
+contract (`spec`, `check`, `discover`, `read`/`write`) so any connector runs under Airbyte too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any, Callable, ClassVar, Iterable, Iterator, Protocol
+
+import httpx
+from pydantic import BaseModel, ValidationError
+
+from . import protocol
+from .commerce import CanonicalObject, SourceRef
+from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
+from .http import HttpClient
+from .secrets import register_config_secrets
+
+__all__ = [
+    "Connector", "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "Normaliser",
+    "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
+    "ObjectType", "idempotency_key", "request_id", "state_by_stream",
+]
+
+
+class Connector:
+    """What sources and destinations share: a name, a config model, spec and check."""
+
+    name: ClassVar[str]
+    #: pydantic model of the config; mark secrets with `json_schema_extra={"airbyte_secret": True}`
+    config_model: ClassVar[type[BaseModel]]
+    documentation_url: ClassVar[str | None] = None
+
+    @classmethod
+    def config_schema(cls) -> dict[str, Any]:
+        schema = cls.config_model.model_json_schema()
+        schema.setdefault("title", f"{cls.name} config")
+        return schema
+
+    def spec(self) -> protocol.Spec:
+        return protocol.Spec(documentationUrl=self.documentation_url,
+                             connectionSpecification=self.config_schema(), protocol_version="0.5.2")
+
+    def parse_config(self, config: dict[str, Any], where: str = "config") -> BaseModel:
+        """Validate a raw config dict; errors name the bad key. Registers its secrets for masking."""
+        register_config_secrets(config, self.config_schema())
+        try:
+            return self.config_model.model_validate(config)
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            loc = ".".join(str(p) for p in first["loc"])
+            raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
+                              hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
+
+    def check(self, config: dict[str, Any]) -> protocol.ConnectionStatus:
+        try:
+            self.check_connection(self.parse_config(config))
+        except LedgerlinkError as exc:
+            return protocol.ConnectionStatus(status=protocol.Status.FAILED, message=str(exc))
+        return protocol.ConnectionStatus(status=protocol.Status.SUCCEEDED)
+
+    def check_connection(self, config: Any) -> None:
+        """Raise a LedgerlinkError when the remote cannot be reached with this config."""
+
+
+# ------------------------------------------------------------------------------------------------ sources
+
+
+class Checkpoint:
+    """Yielded by a stream between records when everything before it is safe to commit (e.g. a page end)."""
+
+    __slots__ = ()
+
+
+CHECKPOINT = Checkpoint()
+
+
+class Stream:
+    """A stream of records, declared by attributes; override `read_records`."""
+
+    name: ClassVar[str]
+    primary_key: ClassVar[str | list[str] | None] = None
+    cursor_field: ClassVar[str | None] = None
+    json_schema: ClassVar[dict[str, Any]] = {"type": "object", "additionalProperties": True}
+
+    def __init__(self, config: Any):
+        self.config = config
+        self.state: dict[str, Any] = {}
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        """Yield records (dicts), `CHECKPOINT` markers after which `self.state` is safe to commit, or
+        ready-made messages (e.g. records of a child stream)."""
+        raise NotImplementedError
+
+    def observe(self, record: dict[str, Any]) -> None:
+        """Advance the cursor state past `record` (the default keeps the greatest cursor value)."""
+        if self.cursor_field:
+            value = record.get(self.cursor_field)
+            if value is not None and (self.state.get(self.cursor_field) is None
+                                      or str(value) > str(self.state[self.cursor_field])):
+                self.state[self.cursor_field] = value
+
+    @classmethod
+    def key_paths(cls) -> list[list[str]] | None:
+        pk = cls.primary_key
+        if pk is None:
+            return None
+        return [[p] for p in ([pk] if isinstance(pk, str) else pk)]
+
+    @classmethod
+    def airbyte_stream(cls) -> protocol.Stream:
+        modes = [protocol.SyncMode.full_refresh]
+        if cls.cursor_field:
+            modes.append(protocol.SyncMode.incremental)
+        return protocol.Stream(name=cls.name, json_schema=cls.json_schema, supported_sync_modes=modes,
+                               source_defined_cursor=bool(cls.cursor_field) or None,
+                               default_cursor_field=[cls.cursor_field] if cls.cursor_field else None,
+                               source_defined_primary_key=cls.key_paths(), is_resumable=bool(cls.cursor_field))
+
+
+class HttpStream(Stream):
+    """A stream over one paged HTTP endpoint (singer-sdk style): set `path`, `operation`, `records_path`;
+    override `request_params`, `next_page_token` or `parse_response` where the API differs."""
+
+    path: ClassVar[str]
+    http_method: ClassVar[str] = "GET"
+    operation: ClassVar[str]
+    records_path: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: Any, client: HttpClient):
+        super().__init__(config)
+        self.client = client
+
+    def request_params(self, state: dict[str, Any], page_token: Any | None) -> dict[str, Any]:
+        return {}
+
+    def request_path(self, state: dict[str, Any], page_token: Any | None) -> str:
+        return self.path
+
+    def next_page_token(self, response: httpx.Response, body: Any) -> Any | None:
+        return None
+
+    def parse_response(self, response: httpx.Response, body: Any) -> Iterable[dict[str, Any]]:
+        node = body
+        for part in self.records_path:
+            node = (node or {}).get(part) if isinstance(node, dict) else None
+        return node or []
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        self.state = dict(state)
+        token: Any | None = None
+        while True:
+            response = self.client.request(self.http_method, self.request_path(self.state, token),
+                                           operation=self.operation, params=self.request_params(self.state, token))
+            body = response.json() if response.content else None
+            for rec in self.parse_response(response, body):
+                self.observe(rec)
+                yield rec
+            token = self.next_page_token(response, body)
+            yield CHECKPOINT
+            if token is None:
+                return
+
+
+def state_by_stream(state: Any) -> dict[str, dict[str, Any]]:
+    """Accept Airbyte's per-stream STATE list, a GLOBAL state, or a legacy {stream: state} dict."""
+    if not state:
+        return {}
+    if isinstance(state, dict):
+        if state.get("type") is None:
+            return {k: v for k, v in state.items() if isinstance(v, dict)}
+        state = [state]
+    out: dict[str, dict[str, Any]] = {}
+    for item in state:
+        msg = protocol.State.model_validate(item) if isinstance(item, dict) else item
+        if msg.stream is not None:
+            out[msg.stream.stream_descriptor.name] = (msg.stream.stream_state.model_dump()
+                                                      if msg.stream.stream_state else {})
+        elif msg.global_ is not None:
+            for s in msg.global_.stream_states:
+                out[s.stream_descriptor.name] = s.stream_state.model_dump() if s.stream_state else {}
+        elif msg.data:
+            out.update({k: v for k, v in msg.data.items() if isinstance(v, dict)})
+    return out
+
+
+@dataclass
+class Normaliser:
+    """How one source stream becomes canonical objects.
+
+    For each staged record of `stream`, the runtime fetches the related records named in `join`
+    (`{other_stream: (field in other, field in this)}`) in bulk and calls `function(record, related)`,
+    which returns canonical objects. Raise RecordError for a record that cannot be read.
+    """
+
+    stream: str
+    function: Callable[[dict[str, Any], dict[str, list[dict[str, Any]]]], Iterable[CanonicalObject]]
+    join: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+
+class Source(Connector):
+    """A connector that reads. Override `streams` (and `normalisers` to feed the canonical model)."""
+
+    def streams(self, config: Any) -> list[Stream]:
+        raise NotImplementedError
+
+    def stream_classes(self) -> list[type[Stream]]:
+        """The stream classes, for discover without a live config (override when streams are dynamic)."""
+        raise NotImplementedError
+
+    def normalisers(self) -> list[Normaliser]:
+        return []
+
+    def discover(self, config: dict[str, Any]) -> protocol.Catalog:
+        return protocol.Catalog(streams=[s.airbyte_stream() for s in self.stream_classes()])
+
+    def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
+             state: Any = None) -> Iterator[protocol.Message]:
+        """Yield RECORD messages, and a STATE message for a stream each time its records so far are safe."""
+        parsed = self.parse_config(config)
+        selected = None if catalog is None else {c.stream.name for c in catalog.streams}
+        states = state_by_stream(state)
+        for stream in self.streams(parsed):
+            if selected is not None and stream.name not in selected:
+                continue
+            yield protocol.stream_status(stream.name, "started")
+            count = 0
+            emitted_since = 0
+            for item in stream.read_records(states.get(stream.name, {})):
+                if isinstance(item, Checkpoint):
+                    if emitted_since or not count:
+                        yield protocol.state_for_stream(stream.name, dict(stream.state), emitted_since)
+                        emitted_since = 0
+                elif isinstance(item, protocol.Message):
+                    yield item
+                else:
+                    count += 1
+                    emitted_since += 1
+                    yield protocol.record(stream.name, item)
+            yield protocol.state_for_stream(stream.name, dict(stream.state), emitted_since)
+            yield protocol.stream_status(stream.name, "complete")
+
+
+# ------------------------------------------------------------------------------------------- destinations
+
+
+def idempotency_key(stream: str, natural_key: str) -> str:
+    """The one key of a planned write: the destination object type and the canonical object's natural key.
+    The same source object posted twice gets the same key, whatever pipeline posts it."""
+    return f"{stream}:{natural_key}"
+
+
+def request_id(key: str) -> str:
+    """A 36-character id derived from a key (fits QBO's requestid, 36 in batch, and Memo fields)."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledgerlink:" + key))
+
+
+@dataclass
+class PlannedWrite:
+    """One write a destination intends to make, before it lands in the outbox."""
+
+    stream: str
+    key: str
+    data: dict[str, Any]
+    #: keys of planned writes that must succeed first (e.g. the Customer a SalesReceipt refers to)
+    depends_on: list[str] = field(default_factory=list)
+    source_refs: list[SourceRef] = field(default_factory=list)
+    #: (line index in the document, source row) pairs for the audit trail
+    line_refs: list[tuple[int, SourceRef]] = field(default_factory=list)
+
+    @property
+    def payload_hash(self) -> str:
+        return hashlib.sha256(json.dumps(self.data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+
+
+@dataclass
+class OutboundRecord:
+    """One outbox item handed to a destination: its key, object type and payload."""
+
+    key: str
+    stream: str
+    data: dict[str, Any]
+    attempts: int = 0
+
+
+@dataclass
+class WriteResult:
+    """What happened to one OutboundRecord. `error` set means not written; `retry` leaves it pending."""
+
+    key: str
+    destination_id: str | None = None
+    version: str | None = None
+    created: bool = True
+    error: LedgerlinkError | None = None
+    retry: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+class ReferenceCache(Protocol):
+    """Look-ups of destination reference objects by name (CustomerRef, ItemRef, AccountRef…)."""
+
+    def get(self, kind: str, name: str) -> str | None: ...
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None: ...
+
+
+class _MemoryReferences:
+    def __init__(self) -> None:
+        self._refs: dict[tuple[str, str], str] = {}
+
+    def get(self, kind: str, name: str) -> str | None:
+        return self._refs.get((kind, name))
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        self._refs[(kind, name)] = ref_id
+
+
+@dataclass
+class WriteContext:
+    """What the runtime gives a destination when it opens: reference cache, credential persistence, output."""
+
+    references: ReferenceCache = field(default_factory=_MemoryReferences)
+    #: persist a rotated credential (e.g. refresh token) under a name, encrypted, immediately
+    save_credential: Callable[[str, str], None] = lambda name, value: None
+    #: a stored credential newer than the config's, if any
+    load_credential: Callable[[str], str | None] = lambda name: None
+    emit: Callable[[protocol.Message], None] = lambda message: None
+    dry_run: bool = False
+
+
+@dataclass
+class ObjectType:
+    """An object a destination can write, for `discover` (Airbyte DESTINATION_CATALOG)."""
+
+    name: str
+    matching_keys: list[list[str]]
+    json_schema: dict[str, Any] = field(default_factory=lambda: {"type": "object"})
+    sync_mode: str = "append_dedup"
+
+
+class PlanContext(Protocol):
+    """What `Destination.plan` may use: rendering a mapping and the pipeline's options for this destination."""
+
+    options: dict[str, Any]
+
+    def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
+        """Render the named mapping (the user's override if the pipeline names one) into a payload."""
+        ...
+
+
+class Destination(Connector):
+    """A connector that writes. Override `plan` (canonical → writes) and `write_batch` (writes → remote)."""
+
+    objects: ClassVar[list[ObjectType]] = []
+    #: the order in which object types are written (references before the documents that use them)
+    write_order: ClassVar[list[str]] = []
+    batch_size: ClassVar[int] = 30
+    #: default Jinja mappings shipped with the plugin: name → (package, resource file)
+    mappings: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def discover(self, config: dict[str, Any] | None = None) -> protocol.DestinationCatalog:
+        ops = [protocol.DestinationOperation(object_name=o.name, sync_mode=protocol.DestinationSyncMode(o.sync_mode),
+                                             json_schema=o.json_schema, matching_keys=o.matching_keys)
+               for o in self.objects]
+        return protocol.DestinationCatalog(operations=ops)
+
+    def plan(self, obj: CanonicalObject, ctx: PlanContext) -> Iterable[PlannedWrite]:
+        """Turn one canonical object into the writes it needs (references first). Default: nothing."""
+        return []
+
+    def open(self, config: Any, context: WriteContext) -> None:
+        """Connect (parse config, build the HTTP client, read company settings)."""
+        self.context = context
+
+    def close(self) -> None:
+        pass
+
+    def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
+        """Write records of one object type; return one result per record, in any order."""
+        raise NotImplementedError
+
+    def write(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None,
+              messages: Iterable[protocol.Message], context: WriteContext | None = None) -> Iterator[protocol.Message]:
+        """The Airbyte contract: consume RECORD and STATE messages, yield each STATE once what came before
+        it is durably written. Failed records are reported as LOG messages (the runtime uses dead letters)."""
+        context = context or WriteContext()
+        self.open(self.parse_config(config), context)
+        keys = {c.stream.name: c.primary_key for c in catalog.streams} if catalog else {}
+        buffer: dict[str, list[OutboundRecord]] = {}
+
+        def flush() -> Iterator[protocol.Message]:
+            for stream in sorted(buffer, key=lambda s: self.write_order.index(s) if s in self.write_order else 99):
+                for result in self.write_batch(stream, buffer[stream]):
+                    if result.error is not None:
+                        yield protocol.log("error", f"{result.key}: {result.error}")
+            buffer.clear()
+
+        try:
+            for message in messages:
+                if message.type == protocol.MessageType.RECORD and message.record is not None:
+                    rec = message.record
+                    data = dict(rec.data)
+                    key = data.pop("_ledgerlink_key", None) or _key_from(rec.stream, data, keys.get(rec.stream))
+                    buffer.setdefault(rec.stream, []).append(OutboundRecord(key=key, stream=rec.stream, data=data))
+                    if len(buffer[rec.stream]) >= self.batch_size:
+                        yield from flush()
+                elif message.type == protocol.MessageType.STATE:
+                    yield from flush()
+                    yield message
+            yield from flush()
+        finally:
+            self.close()
+
+
+def _key_from(stream: str, data: dict[str, Any], primary_key: list[list[str]] | None) -> str:
+    if primary_key:
+        parts = []
+        for path in primary_key:
+            node: Any = data
+            for p in path:
+                node = node.get(p) if isinstance(node, dict) else None
+            parts.append(str(node))
+        return idempotency_key(stream, "/".join(parts))
+    return idempotency_key(stream, hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest())
+
+
+# re-exported for connector authors
+_ = (RecordError, RemoteError)

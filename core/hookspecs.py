@@ -1,0 +1,30 @@
+"""The hooks a ledgerlink plugin can implement. Each has one docstring: the contract for its authors.
+
+A test fails when a hook here has no docstring, or the README's plugin guide does not name it.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from .plugins import hookspec
+
+
+@hookspec
+def register_connectors(register: Callable[[type], None]) -> None:
+    """Call `register(cls)` once for each `ledgerlink.Source` or `ledgerlink.Destination` subclass the plugin provides."""
+
+
+@hookspec
+def register_sandboxes(register: Callable[[type], None]) -> None:
+    """Call `register(cls)` once for each `ledgerlink.Sandbox` subclass: a local emulator of a remote system's API."""
+
+
+@hookspec
+def register_mapping_filters(register: Callable[..., None]) -> None:
+    """Call `register(name, function, kind="filter")` to add a Jinja filter (or kind="test"/"global") to mappings."""
+
+
+@hookspec
+def register_commands(cli: Any) -> None:
+    """Add click commands to the `ledgerlink` command group, e.g. `@cli.command()`."""

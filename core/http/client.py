@@ -1,0 +1,139 @@
+"""One HTTP client for every connector: timeouts, rate limits, retries, error classification, masking.
+
+Connectors subclass nothing here; they pass small callables for what differs per vendor (how to read a
+fault, which headers carry rate limits). `transport` makes it testable with `httpx.MockTransport`.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any, Callable
+
+import httpx
+
+from ..errors import PermanentError, RemoteError, ThrottledError, TransientError
+from ..secrets import mask
+from .ratelimit import Limit, RateLimiter
+from .retry import RetryPolicy, default_classify, parse_retry_after
+
+__all__ = ["HttpClient", "describe_error"]
+
+log = logging.getLogger("ledgerlink.http")
+
+_ERRORS: dict[str, type[RemoteError]] = {
+    "transient": TransientError, "throttled": ThrottledError, "permanent": PermanentError,
+}
+
+
+def describe_error(response: httpx.Response) -> tuple[str | None, str]:
+    """(code, message) from a JSON error body of the common shapes, else the body's first 300 chars."""
+    try:
+        body = response.json()
+    except ValueError:
+        return None, response.text[:300]
+    if isinstance(body, dict):
+        errors = body.get("errors")
+        if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+            first = errors[0]
+            return (str(first.get("code")) if first.get("code") is not None else None,
+                    "; ".join(str(e.get("message") or e.get("details") or e) for e in errors))
+        for key in ("title", "message", "error_description", "error"):
+            if isinstance(body.get(key), str):
+                return None, body[key]
+    return None, str(body)[:300]
+
+
+class HttpClient:
+    """A rate-limited, retrying HTTP client for one account on one remote system.
+
+    `rate_key` names the account (seller+region, realm, store) so buckets are per account and operation.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        rate_key: str = "",
+        limits: dict[str, Limit] | None = None,
+        default_limit: Limit | None = None,
+        retry: RetryPolicy | None = None,
+        timeout: float | httpx.Timeout = 30.0,
+        headers: dict[str, str] | None = None,
+        auth: httpx.Auth | None = None,
+        transport: httpx.BaseTransport | None = None,
+        classify: Callable[[httpx.Response], str] = default_classify,
+        describe: Callable[[httpx.Response], tuple[str | None, str]] = describe_error,
+        rate_limit_from: Callable[[httpx.Response], Limit | None] | None = None,
+        retry_after_from: Callable[[httpx.Response], float | None] | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.monotonic,
+    ):
+        self.rate_key = rate_key
+        self.limiter = RateLimiter(limits, default_limit, clock=clock, sleep=sleep)
+        self.retry = retry or RetryPolicy()
+        self._classify, self._describe = classify, describe
+        self._rate_limit_from = rate_limit_from
+        self._retry_after_from = retry_after_from or (lambda r: parse_retry_after(r.headers))
+        self._sleep = sleep
+        self._client = httpx.Client(base_url=base_url, timeout=timeout, headers=headers, auth=auth,
+                                    transport=transport)
+        self.stats = {"requests": 0, "retries": 0, "throttled": 0, "waited_s": 0.0}
+
+    def close(self) -> None:
+        self._client.close()
+
+    def __enter__(self) -> "HttpClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def request(self, method: str, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
+        """Send one logical request, retrying transient failures and throttling; raise a typed error otherwise."""
+        key = f"{self.rate_key}/{operation}"
+        waited = 0.0
+        attempt = 0
+        while True:
+            attempt += 1
+            waited += self.limiter.acquire(key, operation)
+            self.stats["requests"] += 1
+            try:
+                response = self._client.request(method, url, **kwargs)
+            except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                error: RemoteError = TransientError(
+                    f"{operation}: {type(exc).__name__} talking to {mask(str(self._client.base_url))}",
+                    operation=operation, remote_message=mask(str(exc)))
+            else:
+                if self._rate_limit_from is not None:
+                    limit = self._rate_limit_from(response)
+                    if limit is not None:
+                        self.limiter.update(key, operation, limit)
+                kind = self._classify(response)
+                log.debug("%s %s -> %s (%s)", method, mask(str(response.request.url)), response.status_code, kind)
+                if kind == "ok":
+                    return response
+                code, text = self._describe(response)
+                error = _ERRORS[kind](
+                    f"{operation}: HTTP {response.status_code}" + (f" [{code}]" if code else "") + f": {mask(text)}",
+                    status=response.status_code, code=code, remote_message=mask(text), operation=operation,
+                    retry_after=self._retry_after_from(response))
+                if kind == "throttled":
+                    self.stats["throttled"] += 1
+                    self.limiter.throttled(key, operation)
+            if isinstance(error, PermanentError) or attempt >= self.retry.max_attempts:
+                raise error
+            delay = self.retry.delay(attempt, error.retry_after)
+            if waited + delay > self.retry.max_total_wait:
+                raise error
+            log.info("%s: %s; retry %d in %.2fs", operation, error.kind, attempt, delay)
+            self.stats["retries"] += 1
+            self._sleep(delay)
+            waited += delay
+            self.stats["waited_s"] += delay
+
+    def get(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", url, operation=operation, **kwargs)
+
+    def post(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", url, operation=operation, **kwargs)

@@ -1,0 +1,238 @@
+"""Jinja mappings: canonical objects → destination payloads.
+
+Templates run in Jinja's immutable sandbox, are compiled once, and escape every `{{ value }}` for the
+format they produce: `*.json.j2` outputs JSON literals (strings quoted, Decimals as exact numbers, None as
+null), `*.xml.j2` outputs XML-escaped text. Loop commas are template text: `{% if not loop.last %},{% endif %}`.
+A failing template raises MappingError naming the template, the line and the record.
+"""
+
+from __future__ import annotations
+
+import sys
+import traceback
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+from typing import Any, Callable
+from xml.sax.saxutils import escape as xml_escape
+from zoneinfo import ZoneInfo
+
+import jinja2
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
+
+from . import jsonutil
+from .errors import MappingError
+from .money import Money, quantize, to_decimal
+
+__all__ = ["MappingEngine", "raw", "BUILTIN_FILTERS"]
+
+
+def raw(text: str) -> Markup:
+    """Mark text as already escaped for the template's format."""
+    return Markup(text)
+
+
+def _json_literal(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, Decimal)):
+        return str(value)
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} reached a mapping; amounts must be Decimal")
+    if isinstance(value, Money):
+        return str(quantize(value.amount, value.currency))
+    if isinstance(value, (datetime, date)):
+        return jsonutil.dumps(value.isoformat())
+    if hasattr(value, "model_dump"):
+        return jsonutil.dumps(value.model_dump(mode="python"))
+    return jsonutil.dumps(value)
+
+
+def _xml_text(value: Any) -> Any:
+    if isinstance(value, Markup):
+        return value
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Money):
+        return str(quantize(value.amount, value.currency))
+    if isinstance(value, (datetime, date)):
+        return value.isoformat()
+    return xml_escape(str(value), {'"': "&quot;"})
+
+
+# ---------------------------------------------------------------------------------------------- filters
+
+
+def f_money(value: Any, currency: str | None = None) -> Decimal:
+    """An amount rounded to its currency's minor unit (Money, or a number with `currency`)."""
+    if isinstance(value, Money):
+        return quantize(value.amount, value.currency)
+    return quantize(to_decimal(value), currency or "USD")
+
+
+def f_amount(value: Money | None) -> Decimal:
+    return Decimal(0) if value is None else value.amount
+
+
+def f_date(value: datetime | date | str, tz: str | None = None) -> str:
+    """YYYY-MM-DD, in `tz` when given (an order placed at 23:30 UTC may belong to tomorrow in Sydney)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        if tz:
+            value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(tz))
+        return value.date().isoformat()
+    return value.isoformat()
+
+
+def f_datetime(value: datetime | str, tz: str | None = None) -> str:
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if tz:
+        value = (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).astimezone(ZoneInfo(tz))
+    return value.isoformat()
+
+
+def f_truncate_to(value: Any, limit: int, marker: str = "") -> Any:
+    """Cut text to a destination's field limit (e.g. QBO DocNumber 21, qbXML Name 41)."""
+    if value is None:
+        return None
+    text = str(value)
+    if len(text) <= limit:
+        return text
+    return text[: max(0, limit - len(marker))] + marker
+
+
+def f_neg(value: Any) -> Any:
+    if isinstance(value, Money):
+        return -value
+    return -to_decimal(value)
+
+
+BUILTIN_FILTERS: dict[str, Callable[..., Any]] = {
+    "money": f_money, "amount": f_amount, "date": f_date, "datetime": f_datetime,
+    "truncate_to": f_truncate_to, "neg": f_neg, "decimal": to_decimal,
+}
+
+
+class _Loader(jinja2.BaseLoader):
+    def __init__(self, sources: dict[str, Callable[[], str]]):
+        self.sources = sources
+
+    def get_source(self, environment: jinja2.Environment, template: str):
+        if template not in self.sources:
+            raise jinja2.TemplateNotFound(template)
+        return self.sources[template](), template, lambda: True
+
+
+class MappingEngine:
+    """Compiles named templates once and renders them into payload dicts."""
+
+    def __init__(self, extensions: list[tuple[str, Callable[..., Any], str]] | None = None,
+                 lookup: Callable[[str, str], Any] | None = None):
+        self._sources: dict[str, Callable[[], str]] = {}
+        self._compiled: dict[str, jinja2.Template] = {}
+        self._envs: dict[str, jinja2.Environment] = {}
+        self._extensions = extensions or []
+        self._lookup = lookup
+
+    def _env(self, fmt: str) -> jinja2.Environment:
+        env = self._envs.get(fmt)
+        if env is None:
+            env = ImmutableSandboxedEnvironment(
+                loader=_Loader(self._sources), undefined=jinja2.StrictUndefined, autoescape=False,
+                finalize=_json_literal if fmt == "json" else _xml_text, keep_trailing_newline=True,
+                trim_blocks=True, lstrip_blocks=True)
+            env.filters.update(BUILTIN_FILTERS)
+            env.globals["raw"] = raw
+            env.globals["lookup"] = self._lookup_global
+            for name, func, kind in self._extensions:
+                {"filter": env.filters, "test": env.tests, "global": env.globals}[kind][name] = func
+            self._envs[fmt] = env
+        return env
+
+    def _lookup_global(self, table: str, key: str) -> Any:
+        if self._lookup is None:
+            raise LookupError("no reference tables are available to this mapping")
+        return self._lookup(table, key)
+
+    @staticmethod
+    def _format(name: str) -> str:
+        return "xml" if name.endswith(".xml.j2") else "json"
+
+    def add(self, name: str, source: str) -> None:
+        self._sources[name] = lambda: source
+        self._compiled.pop(name, None)
+
+    def add_file(self, name: str, path: str | Path) -> None:
+        p = Path(path)
+        self._sources[name] = p.read_text
+        self._compiled.pop(name, None)
+
+    def add_resource(self, name: str, package: str, resource: str) -> None:
+        self._sources[name] = lambda: resources.files(package).joinpath(resource).read_text()
+        self._compiled.pop(name, None)
+
+    def names(self) -> list[str]:
+        return sorted(self._sources)
+
+    def source(self, name: str) -> str:
+        return self._sources[name]()
+
+    def template(self, name: str) -> jinja2.Template:
+        tpl = self._compiled.get(name)
+        if tpl is None:
+            try:
+                tpl = self._env(self._format(name)).get_template(name)
+            except jinja2.TemplateSyntaxError as exc:
+                raise MappingError(exc.message or "syntax error", template=name, line=exc.lineno) from None
+            except jinja2.TemplateNotFound:
+                raise MappingError("no such mapping", template=name,
+                                   hint=f"known mappings: {', '.join(self.names())}") from None
+            self._compiled[name] = tpl
+        return tpl
+
+    def render_text(self, name: str, record_key: str | None = None, **variables: Any) -> str:
+        tpl = self.template(name)
+        try:
+            return tpl.render(**variables)
+        except Exception as exc:  # template code is user code: name where it broke
+            raise MappingError(_describe(exc), template=name, line=_template_line(name), key=record_key) from None
+
+    def render(self, name: str, record_key: str | None = None, **variables: Any) -> Any:
+        """Render a template and parse its output (JSON into dicts with Decimal numbers)."""
+        text = self.render_text(name, record_key, **variables)
+        if self._format(name) == "xml":
+            return text
+        try:
+            return jsonutil.loads(text)
+        except ValueError as exc:
+            line = getattr(exc, "lineno", None)
+            raise MappingError(f"output is not valid JSON ({exc}); check commas and quoting",
+                               template=name, line=None, key=record_key,
+                               hint=f"rendered output line {line}: "
+                                    f"{text.splitlines()[line - 1].strip()[:120] if line else ''}") from None
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, jinja2.UndefinedError):
+        return f"undefined value: {exc.message}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _template_line(name: str) -> int | None:
+    """The line of the template where the current exception was raised (Jinja keeps template frames)."""
+    tb = sys.exc_info()[2]
+    line = None
+    for frame, lineno in traceback.walk_tb(tb):
+        if frame.f_code.co_filename == name:
+            line = lineno
+    return line

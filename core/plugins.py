@@ -1,0 +1,157 @@
+"""The plugin host: the one module that touches pluggy.
+
+Plugins are found through the entry-point group `ledgerlink`, built-in ones exactly as a third party's.
+`LEDGERLINK_LOAD_PLUGINS=a,b` loads only the named plugins (empty: none); `LEDGERLINK_DISABLE_PLUGINS=a,b`
+skips those. Everything else in ledgerlink calls the typed `PluginHost` façade, never `pm.hook`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from types import ModuleType
+from typing import Any, Callable
+
+import pluggy
+
+from .errors import ConfigError
+
+__all__ = ["hookimpl", "hookspec", "PluginHost", "PluginInfo", "host", "ENTRY_POINT_GROUP"]
+
+ENTRY_POINT_GROUP = "ledgerlink"
+hookspec = pluggy.HookspecMarker("ledgerlink")
+hookimpl = pluggy.HookimplMarker("ledgerlink")
+
+
+@dataclass
+class PluginInfo:
+    name: str
+    module: str
+    distribution: str | None
+    version: str | None
+    connectors: list[str] = field(default_factory=list)
+    sandboxes: list[str] = field(default_factory=list)
+    filters: list[str] = field(default_factory=list)
+
+
+def _names(env: str) -> set[str] | None:
+    value = os.environ.get(env)
+    if value is None:
+        return None
+    return {n.strip() for n in value.split(",") if n.strip()}
+
+
+class PluginHost:
+    """Loads plugins and answers typed questions about what they provide."""
+
+    def __init__(self, *, load_entry_points: bool = True):
+        from . import hookspecs  # imported here: hookspecs imports the markers from this module
+
+        self._pm = pluggy.PluginManager("ledgerlink")
+        self._pm.add_hookspecs(hookspecs)
+        self._dists: dict[str, tuple[str | None, str | None]] = {}
+        if load_entry_points:
+            self._load_entry_points()
+
+    def _load_entry_points(self) -> None:
+        only, disabled = _names("LEDGERLINK_LOAD_PLUGINS"), _names("LEDGERLINK_DISABLE_PLUGINS") or set()
+        for ep in entry_points(group=ENTRY_POINT_GROUP):
+            if (only is not None and ep.name not in only) or ep.name in disabled:
+                continue
+            if self._pm.get_plugin(ep.name) is not None:
+                continue
+            module = ep.load()
+            self._pm.register(module, name=ep.name)
+            dist = ep.dist
+            self._dists[ep.name] = (dist.name if dist else None, dist.version if dist else None)
+
+    def register(self, plugin: ModuleType | object, name: str | None = None) -> None:
+        """Register a plugin object directly (tests, embedding applications)."""
+        self._pm.register(plugin, name=name)
+
+    def _collect(self, hook: str, plugin: Any = None) -> list[tuple[tuple[Any, ...], dict[str, Any]]]:
+        """Call a `register_*` hook (on every plugin, or on one) and return what it registered."""
+        found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+
+        def register(*args: Any, **kwargs: Any) -> None:
+            found.append((args, kwargs))
+
+        caller = getattr(self._pm.hook, hook)
+        if plugin is None:
+            caller(register=register)
+        else:
+            for impl in caller.get_hookimpls():
+                if impl.plugin is plugin:
+                    impl.function(register=register)
+        return found
+
+    def _classes(self, hook: str, plugin: Any = None) -> list[type]:
+        return [args[0] for args, _ in self._collect(hook, plugin)]
+
+    def connectors(self) -> dict[str, type]:
+        out: dict[str, type] = {}
+        for cls in self._classes("register_connectors"):
+            out[cls.name] = cls
+        return out
+
+    def connector(self, name: str) -> type:
+        known = self.connectors()
+        if name not in known:
+            raise ConfigError(f"no connector named {name!r}",
+                              hint=f"installed connectors: {', '.join(sorted(known)) or 'none'}; "
+                                   "see `ledgerlink plugins`")
+        return known[name]
+
+    def sandboxes(self) -> dict[str, type]:
+        return {cls.name: cls for cls in self._classes("register_sandboxes")}
+
+    def sandbox(self, name: str) -> type:
+        known = self.sandboxes()
+        if name not in known:
+            raise ConfigError(f"no sandbox named {name!r}", hint=f"available: {', '.join(sorted(known)) or 'none'}")
+        return known[name]
+
+    def mapping_extensions(self) -> list[tuple[str, Callable[..., Any], str]]:
+        out = []
+        for args, kwargs in self._collect("register_mapping_filters"):
+            name, func = args[0], args[1]
+            kind = kwargs.get("kind", args[2] if len(args) > 2 else "filter")
+            out.append((name, func, kind))
+        return out
+
+    def add_commands(self, cli: Any) -> None:
+        self._pm.hook.register_commands(cli=cli)
+
+    def plugins(self) -> list[PluginInfo]:
+        infos = []
+        for name, plugin in self._pm.list_name_plugin():
+            dist, version = self._dists.get(name, (None, None))
+            info = PluginInfo(name=name, module=getattr(plugin, "__name__", type(plugin).__name__),
+                              distribution=dist, version=version)
+            hooks = {h.name for h in self._pm.get_hookcallers(plugin) or []}
+            if "register_connectors" in hooks:
+                info.connectors = sorted(c.name for c in self._classes("register_connectors", plugin))
+            if "register_sandboxes" in hooks:
+                info.sandboxes = sorted(c.name for c in self._classes("register_sandboxes", plugin))
+            if "register_mapping_filters" in hooks:
+                info.filters = sorted(a[0] for a, _ in self._collect("register_mapping_filters", plugin))
+            infos.append(info)
+        return sorted(infos, key=lambda i: i.name)
+
+
+_host: PluginHost | None = None
+
+
+def host() -> PluginHost:
+    """The process-wide plugin host, loaded on first use."""
+    global _host
+    if _host is None:
+        _host = PluginHost()
+    return _host
+
+
+def reset_host() -> None:
+    """Forget the loaded plugins (tests that change LEDGERLINK_* variables)."""
+    global _host
+    _host = None

@@ -1,0 +1,1 @@
+from ledgerlink import hookimpl

@@ -1,0 +1,1 @@
+"""ledgerlink_qbo"""
