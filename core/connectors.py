@@ -273,6 +273,8 @@ class PlannedWrite:
     source_refs: list[SourceRef] = field(default_factory=list)
     #: (line index in the document, source row) pairs for the audit trail
     line_refs: list[tuple[int, SourceRef]] = field(default_factory=list)
+    #: the canonical object's natural key (e.g. amazon_sp/order/111-…), for look-ups and reports
+    natural_key: str | None = None
 
     @property
     def payload_hash(self) -> str:
@@ -364,8 +366,8 @@ class Destination(Connector):
     #: the order in which object types are written (references before the documents that use them)
     write_order: ClassVar[list[str]] = []
     batch_size: ClassVar[int] = 30
-    #: default Jinja mappings shipped with the plugin: name → (package, resource file)
-    mappings: ClassVar[dict[str, tuple[str, str]]] = {}
+    #: default Jinja mappings shipped with the plugin: name → (package, resource file), or a file path
+    mappings: ClassVar[dict[str, Any]] = {}
 
     def discover(self, config: dict[str, Any] | None = None) -> protocol.DestinationCatalog:
         ops = [protocol.DestinationOperation(object_name=o.name, sync_mode=protocol.DestinationSyncMode(o.sync_mode),

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from enum import Enum
 from typing import Any
 
 import simplejson
+from pydantic_core import PydanticSerializationError, to_jsonable_python
 
 __all__ = ["dumps", "loads"]
 
@@ -12,9 +14,14 @@ __all__ = ["dumps", "loads"]
 def _default(obj: Any) -> Any:
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="python")
+    if isinstance(obj, Enum):
+        return obj.value
     if hasattr(obj, "isoformat"):
         return obj.isoformat()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
+    try:  # URLs, UUIDs, paths, bytes…: whatever pydantic knows how to write as JSON
+        return to_jsonable_python(obj)
+    except PydanticSerializationError:
+        raise TypeError(f"{type(obj).__name__} is not JSON serialisable") from None
 
 
 def dumps(obj: Any, *, sort_keys: bool = False, indent: int | None = None) -> str:

@@ -22,24 +22,48 @@ def minor_units(currency: str) -> int:
 
 
 def to_decimal(value: Any, *, field: str = "amount") -> Decimal:
-    """Parse an amount from a remote's text or number. Floats are refused: they have already lost cents."""
-    if isinstance(value, Decimal):
-        return value
-    if isinstance(value, bool) or isinstance(value, float):
+    """Parse an amount from a remote's text or number. Floats are refused: they have already lost cents.
+
+    Text may use thousands separators and a decimal point or comma: "1,234.56", "1.234,56" (German
+    reports), "12,34", "1 234,56", " 5.00 ". When both `.` and `,` appear the last one is the decimal
+    separator; a lone comma is decimal unless exactly three digits follow it ("1,234" is 1234).
+    NaN and infinities are refused."""
+    if isinstance(value, bool):
+        raise TypeError(f"{field}: refusing bool {value!r} as money")
+    if isinstance(value, float):
         raise TypeError(f"{field}: refusing float {value!r} as money; parse the source text as Decimal")
-    if isinstance(value, int):
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
         return Decimal(value)
-    if isinstance(value, str):
-        text = value.strip().replace("\u00a0", "").replace(" ", "")
-        if text.count(",") == 1 and "." not in text:
-            text = text.replace(",", ".")  # decimal comma (e.g. "12,34" in EU reports)
-        else:
-            text = text.replace(",", "")  # thousands separators
+    elif isinstance(value, str):
         try:
-            return Decimal(text or "0")
+            result = Decimal(_normalise_amount_text(value) or "0")
         except InvalidOperation:
             raise ValueError(f"{field}: {value!r} is not an amount") from None
-    raise TypeError(f"{field}: cannot read {type(value).__name__} as money")
+    else:
+        raise TypeError(f"{field}: cannot read {type(value).__name__} as money")
+    if not result.is_finite():
+        raise ValueError(f"{field}: {value!r} is not a finite amount")
+    return result
+
+
+def _normalise_amount_text(value: str) -> str:
+    text = value.strip().replace("\u00a0", "").replace("\u202f", "").replace(" ", "").replace("'", "")
+    dot, comma = text.rfind("."), text.rfind(",")
+    if dot >= 0 and comma >= 0:
+        # Both appear: the last one is the decimal separator, the other groups thousands.
+        if comma > dot:
+            return text.replace(".", "").replace(",", ".")
+        return text.replace(",", "")
+    if comma >= 0:
+        head, _, tail = text.rpartition(",")
+        if text.count(",") == 1 and not (len(tail) == 3 and tail.isdigit() and head.lstrip("+-") not in ("", "0")):
+            return head + "." + tail  # decimal comma (e.g. "12,34" in EU reports)
+        return text.replace(",", "")  # thousands separators
+    if text.count(".") > 1:
+        return text.replace(".", "")  # "1.234.567": dots grouping thousands
+    return text
 
 
 def quantize(amount: Decimal, currency: str = "USD") -> Decimal:
@@ -86,6 +110,12 @@ class Money(BaseModel):
         self._same(other)
         return Money(amount=self.amount - other.amount, currency=self.currency)
 
+    def __radd__(self, other: Any) -> "Money":
+        # lets `sum(amounts)` start from its default 0
+        if isinstance(other, int) and not isinstance(other, bool) and other == 0:
+            return self
+        return NotImplemented
+
     def __neg__(self) -> "Money":
         return Money(amount=-self.amount, currency=self.currency)
 
@@ -93,6 +123,9 @@ class Money(BaseModel):
         if isinstance(factor, float):
             raise TypeError("multiply money by int or Decimal, not float")
         return Money(amount=self.amount * factor, currency=self.currency)
+
+    def __rmul__(self, factor: int | Decimal) -> "Money":
+        return self.__mul__(factor)
 
     def rounded(self) -> "Money":
         return Money(amount=quantize(self.amount, self.currency), currency=self.currency)

@@ -12,6 +12,8 @@ from typing import Any, Iterable
 
 from airbyte_protocol.models import airbyte_protocol as _ab
 
+from . import jsonutil
+
 __all__ = [
     "Message", "MessageType", "Record", "RecordMeta", "State", "StateType", "StreamState", "GlobalState",
     "StateStats", "StateBlob", "StreamDescriptor", "Log", "LogLevel", "Trace", "TraceType", "ErrorTrace",
@@ -66,7 +68,7 @@ def now_ms() -> int:
 def record(stream: str, data: dict[str, Any], emitted_at: int | None = None) -> Message:
     """A RECORD message. Built with model_construct: records are the hot path and `data` is
     the remote's own object, which the protocol leaves free-form."""
-    rec = Record.model_construct(stream=stream, data=data, emitted_at=emitted_at or now_ms())
+    rec = Record.model_construct(stream=stream, data=data, emitted_at=now_ms() if emitted_at is None else emitted_at)
     return Message.model_construct(type=MessageType.RECORD, record=rec)
 
 
@@ -132,12 +134,49 @@ def connection_status(ok: bool, message: str | None = None) -> Message:
 
 
 def dumps(message: Message) -> str:
-    """One JSON line, exactly as Airbyte writes it: no nulls, `global` by its alias."""
-    return message.model_dump_json(exclude_none=True, by_alias=True)
+    """One JSON line, exactly as Airbyte writes it: no nulls, `global` by its alias.
+
+    Written with `jsonutil` rather than pydantic's JSON mode, which would turn a Decimal amount in a
+    record (or a state blob) into a string; here it stays a JSON number with every digit. Nulls inside a
+    record's `data` are the remote's own and are kept."""
+    rec = message.record
+    if message.type == MessageType.RECORD and rec is not None:
+        # The hot path: skip pydantic for the free-form payload.
+        body: dict[str, Any] = {"stream": rec.stream, "data": rec.data, "emitted_at": rec.emitted_at}
+        if rec.namespace is not None:
+            body["namespace"] = rec.namespace
+        for name in ("meta", "file_reference"):
+            extra = getattr(rec, name, None)
+            if extra is not None:
+                body[name] = extra.model_dump(mode="json", exclude_none=True, by_alias=True)
+        return jsonutil.dumps({"type": "RECORD", "record": body})
+    wire = message.model_dump(mode="python", exclude_none=True, by_alias=True)
+    if message.state is not None:
+        _keep_state_nulls(message.state, wire["state"])
+    return jsonutil.dumps(wire)
+
+
+def _keep_state_nulls(state: State, wire: dict[str, Any]) -> None:
+    """A state blob is the connector's own object (like a record's data): `exclude_none` must not drop
+    its null values, or `{"next_page": null}` would come back as `{}`."""
+    def blob(b: StateBlob | None) -> dict[str, Any] | None:
+        return None if b is None else b.model_dump(mode="python")
+
+    if state.stream is not None and state.stream.stream_state is not None:
+        wire["stream"]["stream_state"] = blob(state.stream.stream_state)
+    if state.global_ is not None:
+        g = wire["global"]
+        if state.global_.shared_state is not None:
+            g["shared_state"] = blob(state.global_.shared_state)
+        for s, w in zip(state.global_.stream_states, g["stream_states"]):
+            if s.stream_state is not None:
+                w["stream_state"] = blob(s.stream_state)
 
 
 def loads(line: str | bytes) -> Message:
-    return Message.model_validate_json(line)
+    """Parse one JSON line. Numbers with a fraction become Decimal (never float), so an amount read from
+    another connector's output reaches `to_decimal` intact."""
+    return Message.model_validate(jsonutil.loads(line))
 
 
 def iter_lines(lines: Iterable[str]) -> Iterable[Message]:

@@ -38,16 +38,50 @@ def mask(text: str) -> str:
 
 
 def secret_paths(schema: dict[str, Any], prefix: tuple[str, ...] = ()) -> list[tuple[str, ...]]:
-    """Paths of the fields a JSON Schema marks `airbyte_secret` (descending into nested objects)."""
+    """Paths of the fields a JSON Schema marks secret: `airbyte_secret: true`, or pydantic's `SecretStr`
+    (`writeOnly` with `format: password`). Descends into nested objects, follows local `$ref`s (pydantic
+    puts nested models in `$defs`) and looks inside `oneOf`/`anyOf`/`allOf` (Airbyte's auth choices)."""
     out: list[tuple[str, ...]] = []
-    for name, prop in (schema.get("properties") or {}).items():
+    _collect_secret_paths(schema, schema, prefix, out, frozenset())
+    return list(dict.fromkeys(out))
+
+
+def _resolve(node: Any, root: dict[str, Any], seen: frozenset[str]) -> tuple[Any, frozenset[str]]:
+    while isinstance(node, dict) and isinstance(node.get("$ref"), str) and node["$ref"].startswith("#/"):
+        ref = node["$ref"]
+        if ref in seen:  # a recursive model: stop rather than loop
+            return {}, seen
+        seen = seen | {ref}
+        target: Any = root
+        for part in ref[2:].split("/"):
+            target = target.get(part.replace("~1", "/").replace("~0", "~")) if isinstance(target, dict) else None
+        node = target
+    return node, seen
+
+
+def _is_secret(prop: Any, root: dict[str, Any], seen: frozenset[str]) -> bool:
+    prop, seen = _resolve(prop, root, seen)
+    if not isinstance(prop, dict):
+        return False
+    if prop.get("airbyte_secret") or (prop.get("writeOnly") and prop.get("format") == "password"):
+        return True
+    return any(_is_secret(b, root, seen) for k in ("anyOf", "oneOf") for b in prop.get(k) or [])
+
+
+def _collect_secret_paths(node: Any, root: dict[str, Any], prefix: tuple[str, ...],
+                          out: list[tuple[str, ...]], seen: frozenset[str]) -> None:
+    node, seen = _resolve(node, root, seen)
+    if not isinstance(node, dict):
+        return
+    for name, prop in (node.get("properties") or {}).items():
         if not isinstance(prop, dict):
             continue
-        if prop.get("airbyte_secret"):
+        if _is_secret(prop, root, seen):
             out.append(prefix + (name,))
-        if prop.get("type") == "object" or "properties" in prop:
-            out.extend(secret_paths(prop, prefix + (name,)))
-    return out
+        _collect_secret_paths(prop, root, prefix + (name,), out, seen)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for branch in node.get(key) or []:
+            _collect_secret_paths(branch, root, prefix, out, seen)
 
 
 def _walk(config: dict[str, Any], paths: Iterable[tuple[str, ...]]):
@@ -81,6 +115,14 @@ class MaskSecrets(logging.Filter):
         if _pattern is not None:
             record.msg = mask(record.getMessage())
             record.args = None
+            # A traceback is formatted later by the handler's Formatter, which reuses `exc_text` when
+            # set: render and mask it now, or an exception's message would carry the secret out.
+            if record.exc_info and not record.exc_text:
+                record.exc_text = logging.Formatter().formatException(record.exc_info)
+            if record.exc_text:
+                record.exc_text = mask(record.exc_text)
+            if record.stack_info:
+                record.stack_info = mask(record.stack_info)
         return True
 
 

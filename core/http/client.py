@@ -104,6 +104,9 @@ class HttpClient:
                 error: RemoteError = TransientError(
                     f"{operation}: {type(exc).__name__} talking to {mask(str(self._client.base_url))}",
                     operation=operation, remote_message=mask(str(exc)))
+            except RemoteError as exc:
+                # Raised by an auth flow (e.g. the token endpoint answered 503): retried like any other.
+                error = exc
             else:
                 if self._rate_limit_from is not None:
                     limit = self._rate_limit_from(response)

@@ -38,6 +38,8 @@ class RetryPolicy:
 def parse_retry_after(headers: Mapping[str, str], now: datetime | None = None) -> float | None:
     """Seconds from a `Retry-After` header (delta-seconds or an HTTP date), or None."""
     value = headers.get("retry-after")
+    if value is None and not isinstance(headers, httpx.Headers):  # a plain dict keeps the header's own case
+        value = next((v for k, v in headers.items() if k.lower() == "retry-after"), None)
     if not value:
         return None
     value = value.strip()

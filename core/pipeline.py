@@ -1,0 +1,126 @@
+"""Pipeline files: YAML that names a source, a destination and their settings.
+
+Validation errors point at the bad key (`destination.config.realm_id`), `${VAR}` and `${VAR:-default}`
+are filled from the environment, and secret values are never echoed back.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from pathlib import Path
+from typing import Any, Mapping
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from .errors import ConfigError
+
+__all__ = ["Pipeline", "SourceSection", "DestinationSection", "load_pipeline", "interpolate"]
+
+_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+
+
+class SourceSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    connector: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    #: streams to read (default: every stream the source's normalisers need, else all)
+    streams: list[str] | None = None
+    #: per-stream normaliser overrides: {stream: "package.module:function"}
+    normalise: dict[str, str] = Field(default_factory=dict)
+
+
+class DestinationSection(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    connector: str
+    config: dict[str, Any] = Field(default_factory=dict)
+    options: dict[str, Any] = Field(default_factory=dict)
+    #: mapping overrides: {template name: path relative to the pipeline file}
+    mappings: dict[str, str] = Field(default_factory=dict)
+
+
+class Pipeline(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    version: int = 1
+    name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+    #: the DuckDB state file (default .ledgerlink/<name>.duckdb, relative to the working directory)
+    state: str | None = None
+    source: SourceSection
+    destination: DestinationSection
+    #: the pipeline file's folder, for relative paths
+    base_dir: Path = Field(default=Path("."), exclude=True)
+
+    @property
+    def state_path(self) -> Path:
+        if self.state:
+            p = Path(self.state)
+            return p if p.is_absolute() else Path.cwd() / p
+        return Path.cwd() / ".ledgerlink" / f"{self.name}.duckdb"
+
+    def mapping_path(self, name: str) -> Path:
+        p = Path(self.destination.mappings[name])
+        return p if p.is_absolute() else self.base_dir / p
+
+
+def interpolate(node: Any, env: Mapping[str, str], where: str = "") -> Any:
+    """Replace ${VAR} / ${VAR:-default} in every string of a YAML tree."""
+    if isinstance(node, dict):
+        return {k: interpolate(v, env, f"{where}.{k}" if where else str(k)) for k, v in node.items()}
+    if isinstance(node, list):
+        return [interpolate(v, env, f"{where}[{i}]") for i, v in enumerate(node)]
+    if isinstance(node, str) and "${" in node:
+        def sub(m: re.Match[str]) -> str:
+            name, default = m.group(1), m.group(2)
+            if name in env:
+                return env[name]
+            if default is not None:
+                return default
+            raise ConfigError(f"environment variable {name} is not set", where=where,
+                              hint=f"export {name}=… or write ${{{name}:-default}} in the pipeline file")
+        whole = _VAR.fullmatch(node)
+        value = _VAR.sub(sub, node)
+        if whole and whole.group(2) is None and value.isdigit():
+            return int(value)
+        return value
+    return node
+
+
+def _explain(exc: ValidationError, raw: dict[str, Any]) -> ConfigError:
+    err = exc.errors()[0]
+    loc = ".".join(str(p) for p in err["loc"])
+    if err["type"] == "extra_forbidden":
+        parent_loc, bad = err["loc"][:-1], str(err["loc"][-1])
+        model: Any = Pipeline
+        for part in parent_loc:
+            model = model.model_fields[str(part)].annotation
+        known = [n for n in getattr(model, "model_fields", {}) if n != "base_dir"]
+        close = difflib.get_close_matches(bad, known, n=1)
+        return ConfigError(f"unknown key {bad!r}", where=loc,
+                           hint=(f"did you mean {close[0]!r}? " if close else "") + f"allowed: {', '.join(known)}")
+    if err["type"] == "missing":
+        return ConfigError("required key is missing", where=loc)
+    return ConfigError(err["msg"], where=loc)
+
+
+def load_pipeline(path: str | Path, env: Mapping[str, str] | None = None) -> Pipeline:
+    p = Path(path)
+    if not p.exists():
+        raise ConfigError(f"pipeline file {p} does not exist", hint="see specs/pipelines/ for examples")
+    try:
+        raw = yaml.safe_load(p.read_text())
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
+        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
+    if not isinstance(raw, dict):
+        raise ConfigError("a pipeline file is a mapping with name, source and destination", where=str(p))
+    raw = interpolate(raw, os.environ if env is None else env)
+    try:
+        pipeline = Pipeline.model_validate(raw)
+    except ValidationError as exc:
+        err = _explain(exc, raw)
+        raise ConfigError(f"{p}: {err.message}", hint=err.hint) from None
+    pipeline.base_dir = p.resolve().parent
+    return pipeline

@@ -1,0 +1,6 @@
+"""The runtime, by pipeline stage: extract (read → stage), normalise (+ plan into the outbox), load (drain
+the outbox into the destination), and `sync`, which runs them in order."""
+
+from .sync import SyncReport, sync
+
+__all__ = ["sync", "SyncReport"]

@@ -1,0 +1,81 @@
+"""Load: drain the outbox into the destination, batch by batch, recording results and dead letters."""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any, Callable
+
+from ..connectors import Destination, WriteContext, WriteResult
+from ..errors import LedgerlinkError, RecordError, TransientError
+from ..store import Store
+from .progress import NO_PROGRESS
+
+__all__ = ["load", "MAX_ATTEMPTS"]
+
+log = logging.getLogger("ledgerlink.load")
+
+#: a transient failure is retried on this many syncs before the record becomes a dead letter
+MAX_ATTEMPTS = 5
+
+
+def load(destination: Destination, config: Any, store: Store, run_id: int,
+         progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    created: Counter[str] = Counter()
+    existing: Counter[str] = Counter()
+    refs = store.references(destination.name)
+    context = WriteContext(references=refs, save_credential=store.credentials.save,
+                           load_credential=store.credentials.load)
+    pending = store.outbox.streams_pending(destination.name)
+    order = list(destination.write_order) + sorted(s for s in pending if s not in destination.write_order)
+    error: str | None = None
+    destination.open(config, context)
+    try:
+        for stream in order:
+            for batch in store.outbox.pending(destination.name, stream, destination.batch_size):
+                deps = sorted({d for _, ds in batch for d in ds})
+                statuses = store.outbox.statuses(deps)
+                ready = [r for r, ds in batch if all(statuses.get(d) == "done" for d in ds)]
+                counts["blocked"] += len(batch) - len(ready)
+                if not ready:
+                    continue
+                try:
+                    results = destination.write_batch(stream, ready)
+                except LedgerlinkError as exc:
+                    # the whole batch failed before any record was judged (auth, company settings, outage)
+                    error = f"{destination.name} {stream}: {exc}"
+                    log.error("load stopped: %s", error)
+                    return _finish(counts, created, existing, refs, error)
+                by_key = {r.key: r for r in results}
+                done: list[tuple[str, str | None, str | None, bool]] = []
+                with store.db.transaction():
+                    for rec in ready:
+                        result = by_key.get(rec.key) or WriteResult(
+                            rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
+                            retry=True)
+                        if result.ok:
+                            done.append((rec.key, result.destination_id, result.version, result.created))
+                            (created if result.created else existing)[stream] += 1
+                            continue
+                        err = result.error or RecordError("unknown failure")
+                        if result.retry and rec.attempts + 1 < MAX_ATTEMPTS:
+                            store.outbox.mark(rec.key, "pending", attempt=True)
+                            counts["retry_later"] += 1
+                            continue
+                        store.outbox.mark(rec.key, "dead", attempt=True)
+                        store.dead_letters.add(stage="write", stream=stream, record_key=rec.key, record=rec.data,
+                                               error=err, run_id=run_id)
+                        counts["write_dead_letters"] += 1
+                    store.outbox.mark_done(destination.name, stream, done, run_id)
+                    store.dead_letters.resolve("write", [d[0] for d in done])
+                progress("write", len(ready))
+    finally:
+        destination.close()
+    return _finish(counts, created, existing, refs, error)
+
+
+def _finish(counts: Counter[str], created: Counter[str], existing: Counter[str], refs: Any,
+            error: str | None) -> dict[str, Any]:
+    return {**counts, "created": dict(created), "already_there": dict(existing), "references": refs.count(),
+            "write_error": error}

@@ -1,0 +1,153 @@
+"""Normalise staged records into canonical objects, and plan each object's writes into the outbox."""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections import Counter
+from typing import Any, Callable
+
+from pydantic import ValidationError
+
+from .. import jsonutil
+from ..commerce import CanonicalObject, SourceRef
+from ..connectors import Destination, Normaliser, PlannedWrite, Source
+from ..errors import ConfigError, LedgerlinkError, RecordError
+from ..mapping import MappingEngine
+from ..store import Store
+from .progress import NO_PROGRESS
+
+__all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers"]
+
+log = logging.getLogger("ledgerlink.normalise")
+
+
+class PlanContextImpl:
+    """The PlanContext a destination's `plan` receives."""
+
+    def __init__(self, engine: MappingEngine, options: dict[str, Any]):
+        self.engine = engine
+        self.options = options
+
+    def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
+        return self.engine.render(template, record_key, options=self.options, **variables)
+
+
+def mapping_engine(destination: Destination, overrides: dict[str, str], base_dir: Any,
+                   extensions: list[tuple[str, Callable[..., Any], str]] | None = None) -> MappingEngine:
+    """The destination's default mappings, with the pipeline's override files on top."""
+    from pathlib import Path
+
+    engine = MappingEngine(extensions=extensions)
+    for name, where in destination.mappings.items():
+        if isinstance(where, (str, Path)):
+            engine.add_file(name, where)
+        else:
+            engine.add_resource(name, *where)
+    for name, path in overrides.items():
+        p = Path(path)
+        p = p if p.is_absolute() else Path(base_dir) / p
+        if not p.exists():
+            raise ConfigError(f"mapping file {p} does not exist", where=f"destination.mappings.{name}")
+        if name not in destination.mappings:
+            raise ConfigError(f"{destination.name} has no mapping named {name!r}", where=f"destination.mappings.{name}",
+                              hint=f"mappings: {', '.join(sorted(destination.mappings))}")
+        engine.add_file(name, p)
+    return engine
+
+
+def resolve_normalisers(source: Source, overrides: dict[str, str]) -> list[Normaliser]:
+    """The source's normalisers, with a user's `module:function` replacing one by stream name."""
+    out = []
+    for n in source.normalisers():
+        spec = overrides.get(n.stream)
+        if spec:
+            module, _, attr = spec.partition(":")
+            try:
+                func = getattr(importlib.import_module(module), attr)
+            except (ImportError, AttributeError) as exc:
+                raise ConfigError(f"cannot import {spec!r}: {exc}", where=f"source.normalise.{n.stream}") from None
+            n = Normaliser(stream=n.stream, function=func, join=n.join)
+        out.append(n)
+    unknown = set(overrides) - {n.stream for n in source.normalisers()}
+    if unknown:
+        raise ConfigError(f"source {source.name} normalises no stream named {', '.join(sorted(unknown))}",
+                          where="source.normalise")
+    return out
+
+
+def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
+    if isinstance(exc, LedgerlinkError):
+        return exc
+    if isinstance(exc, ValidationError):
+        err = exc.errors()[0]
+        field = ".".join(str(p) for p in err["loc"])
+        return RecordError(err["msg"], stream=stream, key=key, field=field,
+                           hint="the record does not fit the canonical model; check the source data or the normaliser")
+    return RecordError(f"{type(exc).__name__}: {exc}", stream=stream, key=key,
+                       hint="the normaliser failed on this record; see `ledgerlink dlq show` for the record")
+
+
+def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl, store: Store,
+                       run_id: int, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+    counts: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    for n in normalisers:
+        cursor = store.normalise_cursor(n.stream)
+        for rows in store.raw.changed(n.stream, cursor, batch):
+            records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
+            related: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
+            for other, (_, this_field) in n.join.items():
+                keys = sorted({str(r.get(this_field)) for _, r in records if r.get(this_field) is not None})
+                related[other] = store.raw.related(other, keys)
+            writes: list[PlannedWrite] = []
+            dead: list[tuple[str, str, Any, LedgerlinkError]] = []
+            resolved: list[tuple[str, str]] = []
+            for pk, rec in records:
+                rel_rows = {other: related[other].get(str(rec.get(this_field)), [])
+                            for other, (_, this_field) in n.join.items()}
+                try:
+                    objects = list(n.function(rec, {o: [d for _, d in rows_] for o, rows_ in rel_rows.items()}))
+                except Exception as exc:  # a normaliser is plugin or user code: one bad record never stops the run
+                    dead.append(("normalise", pk, rec, _error_for(exc, n.stream, pk)))
+                    continue
+                refs = [SourceRef(stream=n.stream, key=pk)] + [SourceRef(stream=o, key=k)
+                                                               for o, rows_ in rel_rows.items() for k, _ in rows_]
+                resolved.append(("normalise", pk))
+                for obj in objects:
+                    counts["normalised"] += 1
+                    kinds[obj.kind] += 1
+                    if not obj.source_refs:
+                        obj.source_refs = refs
+                    try:
+                        planned = list(destination.plan(obj, ctx))
+                    except Exception as exc:
+                        dead.append(("plan", obj.natural_key, _jsonable(obj), _error_for(exc, obj.kind, obj.natural_key)))
+                        continue
+                    if not planned:
+                        counts["not_posted"] += 1
+                    for w in planned:
+                        w.natural_key = w.natural_key or obj.natural_key
+                    writes.extend(planned)
+                    resolved.append(("plan", obj.natural_key))
+            with store.db.transaction():
+                outcome = store.outbox.add(destination.name, writes, run_id)
+                for stage, key, rec, err in dead:
+                    store.dead_letters.add(stage=stage, stream=n.stream, record_key=key, record=rec, error=err,
+                                           run_id=run_id)
+                for stage in ("normalise", "plan"):
+                    store.dead_letters.resolve(stage, [k for st, k in resolved if st == stage])
+                store.save_normalise_cursor(n.stream, rows[-1][2])
+            counts["planned_new"] += outcome.new
+            counts["planned_unchanged"] += outcome.unchanged
+            counts["planned_replaced"] += outcome.replaced
+            counts["changed_after_posting"] += outcome.revised
+            counts["normalise_dead_letters"] += sum(1 for d in dead if d[0] == "normalise")
+            counts["plan_dead_letters"] += sum(1 for d in dead if d[0] == "plan")
+            progress("normalise", len(rows))
+    return {**counts, "objects": dict(kinds)}
+
+
+def _jsonable(obj: CanonicalObject) -> Any:
+    return jsonutil.loads(jsonutil.dumps(obj.model_dump(mode="python")))
+

@@ -1,0 +1,145 @@
+"""`ledgerlink sync`: read → stage → normalise → plan → write → reconcile counts, resumable at every step."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from typing import Any, Callable
+
+from .. import jsonutil
+from ..connectors import Destination, Source
+from ..errors import LedgerlinkError
+from ..pipeline import Pipeline
+from ..plugins import PluginHost, host as default_host
+from ..store import Store
+from .extract import extract
+from .load import load
+from .normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
+from .progress import NO_PROGRESS
+
+__all__ = ["sync", "SyncReport", "reconcile_counts"]
+
+
+@dataclass
+class SyncReport:
+    pipeline: str
+    state_path: str
+    run_id: int
+    dry_run: bool
+    status: str = "running"
+    counts: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    #: in a dry run: what would be written, per object type, with a few examples
+    would_write: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        """0 all good; 1 the run failed; 3 it finished but left dead letters to look at."""
+        if self.status == "failed":
+            return 1
+        if self.counts.get("dead_letters_open"):
+            return 3
+        return 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "state": self.state_path, "run_id": self.run_id, "dry_run": self.dry_run,
+                "status": self.status, "counts": self.counts, "timings": self.timings, "errors": self.errors,
+                **({"would_write": self.would_write} if self.dry_run else {})}
+
+
+def reconcile_counts(store: Store, destination: str) -> dict[str, Any]:
+    """Every planned write is done, dead or pending; every staged record of a normalised stream is normalised."""
+    rows = store.db.fetchall("SELECT stream, status, count(*) FROM outbox WHERE destination = ? GROUP BY ALL",
+                             [destination])
+    by: dict[str, dict[str, int]] = {}
+    for stream, status, n in rows:
+        by.setdefault(stream, {})[status] = n
+    missing_results = store.db.fetchone(
+        "SELECT count(*) FROM outbox o LEFT JOIN results r ON r.key = o.key WHERE o.destination = ? "
+        "AND o.status = 'done' AND r.key IS NULL", [destination])[0]
+    return {"outbox": by, "done_without_result": int(missing_results)}
+
+
+def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost | None = None,
+         progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None) -> SyncReport:
+    plugins = plugin_host or default_host()
+    source = plugins.connector(pipeline.source.connector)()
+    destination = plugins.connector(pipeline.destination.connector)()
+    if not isinstance(source, Source):
+        raise LedgerlinkError(f"source.connector: {source.name} is not a source")
+    if not isinstance(destination, Destination):
+        raise LedgerlinkError(f"destination.connector: {destination.name} is not a destination")
+    # validate both configs before touching anything (errors name the key)
+    source.parse_config(pipeline.source.config, where="source.config")
+    dest_config = destination.parse_config(pipeline.destination.config, where="destination.config")
+    engine = mapping_engine(destination, pipeline.destination.mappings, pipeline.base_dir,
+                            plugins.mapping_extensions())
+    for name in engine.names():
+        engine.template(name)  # compile now: a syntax error stops the run before any write
+    normalisers = resolve_normalisers(source, pipeline.source.normalise)
+
+    own_store = store is None
+    store = store or Store(pipeline.state_path)
+    report = SyncReport(pipeline=pipeline.name, state_path=str(store.path), run_id=0, dry_run=dry_run)
+    try:
+        if dry_run:
+            with store.db.rollback_only():
+                _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, True)
+        else:
+            _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, False)
+    finally:
+        if own_store:
+            store.close()
+    return report
+
+
+def _run(pipeline, source, destination, dest_config, engine, normalisers, store: Store, report: SyncReport,
+         progress, dry_run: bool) -> None:
+    run_id = store.runs.start(pipeline.name, dry_run)
+    report.run_id = run_id
+    ctx = PlanContextImpl(engine, pipeline.destination.options)
+    try:
+        t0 = time.perf_counter()
+        read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress)
+        t1 = time.perf_counter()
+        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress)
+        t2 = time.perf_counter()
+        report.timings = {"read_s": round(t1 - t0, 3), "normalise_plan_s": round(t2 - t1, 3)}
+        report.counts.update(read)
+        report.counts.update(planned)
+        for key in ("read_error",):
+            if read.get(key):
+                report.errors.append(read[key])
+        if dry_run:
+            report.would_write = _would_write(store, destination.name)
+        else:
+            written = load(destination, dest_config, store, run_id, progress)
+            report.timings["write_s"] = round(time.perf_counter() - t2, 3)
+            report.counts.update(written)
+            if written.get("write_error"):
+                report.errors.append(written["write_error"])
+        report.counts["reconcile"] = reconcile_counts(store, destination.name)
+        report.counts["dead_letters_open"] = store.dead_letters.count_open()
+        report.status = "failed" if report.errors else "succeeded"
+    except Exception as exc:
+        report.status = "failed"
+        report.errors.append(str(exc))
+        raise
+    finally:
+        store.runs.finish(run_id, report.status, report.counts, report.timings,
+                          "; ".join(report.errors) if report.errors else None)
+
+
+def _would_write(store: Store, destination: str) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for stream, n in store.db.fetchall("SELECT stream, count(*) FROM outbox WHERE destination = ? AND status = 'pending' "
+                                       "GROUP BY stream", [destination]):
+        examples = [jsonutil.loads(d) for (d,) in store.db.fetchall(
+            "SELECT data FROM outbox WHERE destination = ? AND stream = ? AND status = 'pending' ORDER BY seq LIMIT 2",
+            [destination, stream])]
+        out[stream] = {"count": n, "examples": examples}
+    return out
+
+

@@ -1,0 +1,51 @@
+"""Generate the checked-in `specs/`: protocol and connector JSON Schemas, canonical model schemas,
+default mappings and example pipelines. A test regenerates them and fails when the copy is stale."""
+
+from __future__ import annotations
+
+import json
+from importlib import resources
+from pathlib import Path
+
+from . import commerce, protocol
+from .plugins import PluginHost
+
+__all__ = ["render_specs", "write_specs"]
+
+
+def _json(data: object) -> str:
+    return json.dumps(data, indent=2, sort_keys=True) + "\n"
+
+
+def render_specs() -> dict[str, str]:
+    """Relative path → file content, for the built-in plugins only (a third party's live in its own repo)."""
+    files: dict[str, str] = {}
+    files["schemas/protocol/AirbyteMessage.json"] = _json(protocol.Message.model_json_schema())
+    files["schemas/protocol/ConfiguredAirbyteCatalog.json"] = _json(protocol.ConfiguredCatalog.model_json_schema())
+    for kind, cls in sorted(commerce.CANONICAL_TYPES.items()):
+        files[f"schemas/commerce/{kind}.json"] = _json(cls.model_json_schema())
+    plugin_host = PluginHost()
+    builtin = {i.name for i in plugin_host.plugins() if i.distribution == "ledgerlink"}
+    for info in plugin_host.plugins():
+        if info.name not in builtin:
+            continue
+        for name in info.connectors:
+            cls = plugin_host.connector(name)
+            files[f"schemas/connectors/{name}.json"] = _json(cls.config_schema())
+            for tpl, (package, resource) in sorted(getattr(cls, "mappings", {}).items()):
+                files[f"mappings/{name}/{tpl}"] = resources.files(package).joinpath(resource).read_text()
+    for entry in sorted(resources.files("ledgerlink").joinpath("data").iterdir(), key=lambda e: e.name):
+        if entry.name.endswith(".yaml"):
+            files[f"pipelines/{entry.name}"] = entry.read_text()
+    return files
+
+
+def write_specs(out: Path) -> list[Path]:
+    written = []
+    for rel, content in render_specs().items():
+        path = out / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if not path.exists() or path.read_text() != content:
+            path.write_text(content)
+        written.append(path)
+    return written

@@ -1,0 +1,66 @@
+"""A pipeline's state: staged raw records, source state, outbox, results, dead letters, runs and audit,
+in one DuckDB file owned by one process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .. import jsonutil
+from .database import Database
+from .dead_letters import DeadLetter, DeadLetters
+from .outbox import Outbox, PlanOutcome
+from .raw import RawTables, table_name
+from .references import Credentials, References
+from .runs import Runs
+
+__all__ = ["Store", "DeadLetter", "PlanOutcome", "table_name"]
+
+
+class Store:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.db = Database(path)
+        self.raw = RawTables(self.db)
+        self.outbox = Outbox(self.db)
+        self.dead_letters = DeadLetters(self.db)
+        self.runs = Runs(self.db)
+        key_file = None if str(path) == ":memory:" else self.path.with_suffix(".key")
+        self.credentials = Credentials(self.db, key_file)
+
+    def references(self, destination: str) -> References:
+        return References(self.db, destination)
+
+    # source state ----------------------------------------------------------------------------------
+    def source_state(self) -> dict[str, dict[str, Any]]:
+        return {s: jsonutil.loads(v) for s, v in self.db.fetchall("SELECT stream, state FROM source_state")}
+
+    def save_source_state(self, stream: str, state: dict[str, Any]) -> None:
+        self.db.execute("INSERT OR REPLACE INTO source_state VALUES (?, ?, now())", [stream, jsonutil.dumps(state)])
+
+    # normalise cursors -----------------------------------------------------------------------------
+    def normalise_cursor(self, stream: str) -> int:
+        row = self.db.fetchone("SELECT seq FROM normalise_cursor WHERE stream = ?", [stream])
+        return int(row[0]) if row else 0
+
+    def save_normalise_cursor(self, stream: str, seq: int) -> None:
+        self.db.execute("INSERT OR REPLACE INTO normalise_cursor VALUES (?, ?)", [stream, seq])
+
+    # audit -------------------------------------------------------------------------------------------
+    def trace(self, source_stream: str, source_key: str) -> list[dict[str, Any]]:
+        """Forward trace: a source row to the planned documents (and lines) and what they became."""
+        rows = self.db.fetchall(
+            "SELECT a.outbox_key, a.line, o.stream, o.status, r.destination_id, r.version FROM audit a "
+            "JOIN outbox o ON o.key = a.outbox_key LEFT JOIN results r ON r.key = a.outbox_key "
+            "WHERE a.source_stream = ? AND a.source_key = ? ORDER BY a.outbox_key, a.line", [source_stream, source_key])
+        names = ("key", "line", "stream", "status", "destination_id", "version")
+        return [dict(zip(names, r)) for r in rows]
+
+    def sources_of(self, outbox_key: str) -> list[dict[str, Any]]:
+        """Backward trace: a planned document to the staged rows it came from."""
+        rows = self.db.fetchall("SELECT line, source_stream, source_key FROM audit WHERE outbox_key = ? "
+                                "ORDER BY line NULLS FIRST", [outbox_key])
+        return [dict(zip(("line", "stream", "key"), r)) for r in rows]
+
+    def close(self) -> None:
+        self.db.close()

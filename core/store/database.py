@@ -1,0 +1,93 @@
+"""Opening a pipeline's DuckDB file: one writer process, a clear error for a second one."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import threading
+from importlib import resources
+from pathlib import Path
+from typing import Any, Iterator
+
+import duckdb
+
+from ..errors import PipelineBusyError
+
+__all__ = ["Database"]
+
+SCHEMA_VERSION = "1"
+
+
+class Database:
+    """A DuckDB connection with nested-safe transactions. Threads share it through `lock`."""
+
+    def __init__(self, path: str | Path, *, memory_limit: str = "512MB"):
+        self.path = Path(path)
+        if str(path) != ":memory:":
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self.con = duckdb.connect(str(path))
+        except duckdb.IOException as exc:
+            text = str(exc)
+            if "lock" in text.lower():
+                pid = re.search(r"PID (\d+)", text)
+                raise PipelineBusyError(
+                    f"pipeline is busy: {path} is held by another process"
+                    + (f" (PID {pid.group(1)})" if pid else ""),
+                    hint="wait for the running sync or `ledgerlink serve` to finish, or stop it; "
+                         "one process owns a pipeline's state file at a time") from None
+            raise
+        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        # timestamps are stored as UTC wall time (TIMESTAMP): no time-zone library needed to read them back
+        self.con.execute("SET TimeZone = 'UTC'")
+        self.con.execute("SET preserve_insertion_order = false")
+        self.lock = threading.RLock()
+        self._depth = 0
+        self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
+        self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
+        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+
+    def fetchall(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
+        return self.execute(sql, params).fetchall()
+
+    def fetchone(self, sql: str, params: Any = None) -> tuple[Any, ...] | None:
+        return self.execute(sql, params).fetchone()
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[None]:
+        """Commit on success, roll back on error; an inner transaction joins the outer one."""
+        with self.lock:
+            if self._depth:
+                self._depth += 1
+                try:
+                    yield
+                finally:
+                    self._depth -= 1
+                return
+            self.con.execute("BEGIN TRANSACTION")
+            self._depth = 1
+            try:
+                yield
+            except BaseException:
+                self._depth = 0
+                self.con.execute("ROLLBACK")
+                raise
+            self._depth = 0
+            self.con.execute("COMMIT")
+
+    @contextlib.contextmanager
+    def rollback_only(self) -> Iterator[None]:
+        """Everything inside is undone at the end (a dry run)."""
+        with self.lock:
+            self.con.execute("BEGIN TRANSACTION")
+            self._depth = 1
+            try:
+                yield
+            finally:
+                self._depth = 0
+                self.con.execute("ROLLBACK")
+
+    def close(self) -> None:
+        self.con.close()

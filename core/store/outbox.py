@@ -1,0 +1,156 @@
+"""The outbox: every planned write, keyed by its idempotency key, before and after it is written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pyarrow as pa
+
+from .. import jsonutil
+from ..connectors import OutboundRecord, PlannedWrite
+from .database import Database
+
+__all__ = ["Outbox", "PlanOutcome"]
+
+
+@dataclass
+class PlanOutcome:
+    new: int = 0
+    unchanged: int = 0
+    replaced: int = 0  # not yet written, payload updated in place
+    revised: int = 0  # already written and now different: held as a revision, never rewritten silently
+
+
+class Outbox:
+    def __init__(self, db: Database):
+        self.db = db
+
+    def add(self, destination: str, writes: list[PlannedWrite], run_id: int | None) -> PlanOutcome:
+        """Insert planned writes in bulk; decide per key what a re-plan means."""
+        outcome = PlanOutcome()
+        if not writes:
+            return outcome
+        by_key: dict[str, PlannedWrite] = {}
+        hashes: dict[str, str] = {}
+        for w in writes:  # the last plan of a key in a batch wins
+            by_key[w.key] = w
+            hashes[w.key] = w.payload_hash
+        keys = list(by_key)
+        existing = {k: (h, s) for k, h, s in self.db.fetchall(
+            "SELECT key, payload_hash, status FROM outbox WHERE key IN (SELECT unnest(?))", [keys])}
+        fresh, replace, revise = [], [], []
+        for key, w in by_key.items():
+            if key not in existing:
+                fresh.append(w)
+            elif existing[key][0] == hashes[key]:
+                outcome.unchanged += 1
+            elif existing[key][1] == "done":
+                revise.append(w)
+            else:
+                replace.append(w)
+        if fresh:
+            table = pa.table({
+                "key": [w.key for w in fresh],
+                "stream": [w.stream for w in fresh],
+                "data": [jsonutil.dumps(w.data) for w in fresh],
+                "payload_hash": [hashes[w.key] for w in fresh],
+                "depends_on": pa.array([w.depends_on for w in fresh], pa.list_(pa.string())),
+                "natural_key": [w.natural_key for w in fresh],
+            })
+            with self.db.lock:
+                self.db.con.register("ll_plan", table)
+                try:
+                    self.db.execute(
+                        "INSERT INTO outbox SELECT key, ?, stream, data, payload_hash, depends_on, natural_key, "
+                        "'pending', 0, nextval('ll_seq'), ?, now() FROM ll_plan", [destination, run_id])
+                finally:
+                    self.db.con.unregister("ll_plan")
+            self._audit(fresh)
+            outcome.new = len(fresh)
+        for w in replace:
+            self.db.execute("UPDATE outbox SET data = ?, payload_hash = ?, depends_on = ?, status = 'pending', "
+                            "attempts = 0, updated_at = now() WHERE key = ?",
+                            [jsonutil.dumps(w.data), hashes[w.key], w.depends_on, w.key])
+            self.db.execute("DELETE FROM audit WHERE outbox_key = ?", [w.key])
+            self._audit([w])
+            outcome.replaced += 1
+        for w in revise:
+            self.db.execute("INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, 'held', now())",
+                            [w.key, hashes[w.key], jsonutil.dumps(w.data), run_id])
+            outcome.revised += 1
+        return outcome
+
+    def _audit(self, writes: list[PlannedWrite]) -> None:
+        rows: list[tuple[str, int | None, str, str]] = []
+        for w in writes:
+            rows.extend((w.key, None, r.stream, r.key) for r in w.source_refs)
+            rows.extend((w.key, line, r.stream, r.key) for line, r in w.line_refs)
+        if rows:
+            table = pa.table({"outbox_key": [r[0] for r in rows], "line": pa.array([r[1] for r in rows], pa.int32()),
+                              "source_stream": [r[2] for r in rows], "source_key": [r[3] for r in rows]})
+            with self.db.lock:
+                self.db.con.register("ll_audit", table)
+                try:
+                    self.db.execute("INSERT INTO audit SELECT * FROM ll_audit")
+                finally:
+                    self.db.con.unregister("ll_audit")
+
+    def pending(self, destination: str, stream: str, batch: int) -> Iterator[list[tuple[OutboundRecord, list[str]]]]:
+        """Pending records of one object type, oldest plan first, with their dependencies."""
+        after = -1
+        while True:
+            rows = self.db.fetchall(
+                "SELECT key, data, attempts, depends_on, seq FROM outbox WHERE destination = ? AND stream = ? "
+                "AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?", [destination, stream, after, batch])
+            if not rows:
+                return
+            yield [(OutboundRecord(key=k, stream=stream, data=jsonutil.loads(d), attempts=a), list(deps or []))
+                   for k, d, a, deps, _ in rows]
+            after = rows[-1][4]
+
+    def streams_pending(self, destination: str) -> list[str]:
+        return [r[0] for r in self.db.fetchall(
+            "SELECT DISTINCT stream FROM outbox WHERE destination = ? AND status = 'pending'", [destination])]
+
+    def statuses(self, keys: list[str]) -> dict[str, str]:
+        if not keys:
+            return {}
+        return dict(self.db.fetchall("SELECT key, status FROM outbox WHERE key IN (SELECT unnest(?))", [keys]))
+
+    def mark(self, key: str, status: str, *, attempt: bool = False) -> None:
+        self.db.execute("UPDATE outbox SET status = ?, attempts = attempts + ?, updated_at = now() WHERE key = ?",
+                        [status, 1 if attempt else 0, key])
+
+    def mark_done(self, destination: str, stream: str, results: list[tuple[str, str | None, str | None, bool]],
+                  run_id: int | None) -> None:
+        """Record successful writes in bulk: (key, destination id, version, created)."""
+        if not results:
+            return
+        table = pa.table({"key": [r[0] for r in results], "destination_id": [r[1] for r in results],
+                          "version": [r[2] for r in results], "created": [r[3] for r in results]})
+        with self.db.lock:
+            self.db.con.register("ll_done", table)
+            try:
+                self.db.execute("UPDATE outbox SET status = 'done', attempts = attempts + 1, updated_at = now() "
+                                "WHERE key IN (SELECT key FROM ll_done)")
+                self.db.execute("INSERT OR REPLACE INTO results SELECT key, ?, ?, destination_id, version, created, "
+                                "?, now() FROM ll_done", [destination, stream, run_id])
+            finally:
+                self.db.con.unregister("ll_done")
+
+    def get(self, key: str) -> dict[str, Any] | None:
+        row = self.db.fetchone("SELECT key, destination, stream, data, status, attempts, depends_on, natural_key "
+                               "FROM outbox WHERE key = ?", [key])
+        if row is None:
+            return None
+        names = ("key", "destination", "stream", "data", "status", "attempts", "depends_on", "natural_key")
+        out = dict(zip(names, row))
+        out["data"] = jsonutil.loads(out["data"])
+        return out
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        out: dict[str, dict[str, int]] = {}
+        for stream, status, n in self.db.fetchall("SELECT stream, status, count(*) FROM outbox GROUP BY ALL"):
+            out.setdefault(stream, {})[status] = n
+        return out

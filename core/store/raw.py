@@ -1,0 +1,105 @@
+"""Raw staging tables: one per stream, keyed by primary key, the newest cursor wins, written in bulk."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Iterator, Sequence
+
+import pyarrow as pa
+
+from .database import Database
+
+__all__ = ["RawTables", "table_name"]
+
+
+def table_name(stream: str) -> str:
+    return "raw_" + re.sub(r"[^a-z0-9_]", "_", stream.lower())
+
+
+class RawTables:
+    def __init__(self, db: Database):
+        self.db = db
+        self._known: set[str] = set()
+
+    def ensure(self, stream: str) -> str:
+        name = table_name(stream)
+        if name not in self._known:
+            self.db.execute(f"""CREATE TABLE IF NOT EXISTS {name} (
+                pk VARCHAR PRIMARY KEY, cursor VARCHAR, data JSON NOT NULL, join_key VARCHAR,
+                seq BIGINT NOT NULL, run_id BIGINT, staged_at TIMESTAMP NOT NULL)""")
+            self._known.add(name)
+        return name
+
+    def exists(self, stream: str) -> bool:
+        return bool(self.db.fetchone(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [table_name(stream)])[0])
+
+    def stage(self, stream: str, pks: Sequence[str], cursors: Sequence[str | None], data: Sequence[str],
+              join_keys: Sequence[str | None], run_id: int | None) -> None:
+        """Upsert one batch in a single statement. Within the batch and against the table, a row only
+        replaces another when its cursor is not older (so a late page never rolls a record back)."""
+        if not pks:
+            return
+        name = self.ensure(stream)
+        batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
+                          "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string())})
+        with self.db.lock:
+            self.db.con.register("ll_batch", batch)
+            try:
+                self.db.execute(f"""
+                    INSERT INTO {name}
+                    SELECT pk, cursor, data, join_key, nextval('ll_seq'), {int(run_id or 0)}, now() FROM ll_batch
+                    QUALIFY row_number() OVER (PARTITION BY pk ORDER BY cursor DESC NULLS LAST) = 1
+                    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data,
+                        join_key = excluded.join_key, seq = excluded.seq, run_id = excluded.run_id,
+                        staged_at = excluded.staged_at
+                    WHERE excluded.cursor IS NULL OR {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor""")
+            finally:
+                self.db.con.unregister("ll_batch")
+
+    def changed(self, stream: str, after_seq: int, batch: int = 2000) -> Iterator[list[tuple[str, str, int]]]:
+        """Rows staged after `after_seq`, oldest first, in batches (pk, data json, seq)."""
+        if not self.exists(stream):
+            return
+        name = table_name(stream)
+        while True:
+            rows = self.db.fetchall(f"SELECT pk, data, seq FROM {name} WHERE seq > ? ORDER BY seq LIMIT ?",
+                                    [after_seq, batch])
+            if not rows:
+                return
+            yield rows
+            after_seq = rows[-1][2]
+
+    def related(self, stream: str, join_keys: list[str]) -> dict[str, list[tuple[str, dict[str, Any]]]]:
+        """Rows of `stream` whose join key is in `join_keys`, grouped by it, in primary-key order."""
+        out: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        if not join_keys or not self.exists(stream):
+            return out
+        rows = self.db.fetchall(
+            f"SELECT join_key, pk, data FROM {table_name(stream)} WHERE join_key IN (SELECT unnest(?)) ORDER BY pk",
+            [join_keys])
+        for jk, pk, data in rows:
+            out.setdefault(jk, []).append((pk, json.loads(data)))
+        return out
+
+    def get(self, stream: str, pk: str) -> dict[str, Any] | None:
+        if not self.exists(stream):
+            return None
+        row = self.db.fetchone(f"SELECT data FROM {table_name(stream)} WHERE pk = ?", [pk])
+        return json.loads(row[0]) if row else None
+
+    def touch(self, stream: str, pk: str) -> bool:
+        """Mark a row as changed so the next normalise picks it up again (dead-letter retry)."""
+        if not self.exists(stream):
+            return False
+        name = table_name(stream)
+        self.db.execute(f"UPDATE {name} SET seq = nextval('ll_seq') WHERE pk = ?", [pk])
+        return True
+
+    def count(self, stream: str) -> int:
+        return self.db.fetchone(f"SELECT count(*) FROM {table_name(stream)}")[0] if self.exists(stream) else 0
+
+    def streams(self) -> list[str]:
+        rows = self.db.fetchall("SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%'")
+        return sorted(r[0][4:] for r in rows)

@@ -1,0 +1,90 @@
+"""Destination reference look-ups and encrypted credentials, both kept in the pipeline's state file."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from cryptography.fernet import Fernet, InvalidToken
+
+from ..errors import ConfigError
+from ..secrets import register_secret
+from .database import Database
+
+__all__ = ["References", "Credentials"]
+
+
+class References:
+    """A ReferenceCache (see ledgerlink.ReferenceCache) for one destination, persisted in DuckDB."""
+
+    def __init__(self, db: Database, destination: str):
+        self.db, self.destination = db, destination
+        self._memo: dict[tuple[str, str], str] = {}
+
+    def get(self, kind: str, name: str) -> str | None:
+        hit = self._memo.get((kind, name))
+        if hit is not None:
+            return hit
+        with self.db.lock:
+            row = self.db.fetchone("SELECT ref_id FROM refs WHERE destination = ? AND kind = ? AND name = ?",
+                                   [self.destination, kind, name])
+        if row:
+            self._memo[(kind, name)] = row[0]
+            return row[0]
+        return None
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        with self.db.lock:
+            self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?, now())",
+                            [self.destination, kind, name, ref_id, version])
+        self._memo[(kind, name)] = ref_id
+
+    def count(self) -> int:
+        return int(self.db.fetchone("SELECT count(*) FROM refs WHERE destination = ?", [self.destination])[0])
+
+
+class Credentials:
+    """Rotated secrets (refresh tokens), encrypted with Fernet.
+
+    The key comes from LEDGERLINK_SECRET_KEY, else a key file beside the state file, created 0600.
+    """
+
+    def __init__(self, db: Database, key_file: Path | None):
+        self.db = db
+        self._fernet = Fernet(self._key(key_file))
+
+    @staticmethod
+    def _key(key_file: Path | None) -> bytes:
+        env = os.environ.get("LEDGERLINK_SECRET_KEY")
+        if env:
+            return env.encode()
+        if key_file is None:
+            return Fernet.generate_key()  # in-memory state: nothing outlives the process anyway
+        if key_file.exists():
+            return key_file.read_bytes().strip()
+        key = Fernet.generate_key()
+        key_file.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        return key
+
+    def save(self, name: str, value: str) -> None:
+        register_secret(value)
+        token = self._fernet.encrypt(value.encode()).decode()
+        with self.db.lock:
+            self.db.execute("INSERT OR REPLACE INTO credentials VALUES (?, ?, now())", [name, token])
+
+    def load(self, name: str) -> str | None:
+        with self.db.lock:
+            row = self.db.fetchone("SELECT value_encrypted FROM credentials WHERE name = ?", [name])
+        if not row:
+            return None
+        try:
+            value = self._fernet.decrypt(row[0].encode()).decode()
+        except InvalidToken:
+            raise ConfigError(f"stored credential {name!r} cannot be decrypted with this key",
+                              hint="set LEDGERLINK_SECRET_KEY to the key it was stored with, "
+                                   "or delete the credential and re-authorise") from None
+        register_secret(value)
+        return value

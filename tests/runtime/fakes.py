@@ -1,0 +1,168 @@
+"""A tiny source and destination, entirely in memory, to test the runtime without any vendor."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, ClassVar, Iterator
+
+from pydantic import BaseModel, Field
+
+import ledgerlink
+from ledgerlink import (
+    CHECKPOINT, Customer, Destination, Money, Normaliser, ObjectType, Order, OrderLine, PlannedWrite, RecordError,
+    Source, SourceRef, Stream, WriteResult, hookimpl, idempotency_key, PermanentError, TransientError,
+)
+
+
+class FakeSourceConfig(BaseModel):
+    orders: int = 5
+    api_key: str = Field("fake-api-key-123", json_schema_extra={"airbyte_secret": True})
+    #: order numbers whose line has no SKU (normalise dead letters)
+    no_sku: list[int] = Field(default_factory=list)
+    #: stop with an error after this many orders (simulates a crash mid-read)
+    fail_after: int | None = None
+    #: bump every order's updated stamp (simulates later changes)
+    revision: int = 0
+
+
+def _order_record(i: int, revision: int) -> dict[str, Any]:
+    return {"id": f"O-{i:04d}", "updated": f"2026-01-{1 + i % 28:02d}T00:00:{revision:02d}Z", "status": "paid",
+            "currency": "USD", "buyer": f"buyer{i % 3}@example.com"}
+
+
+def _line_record(i: int, no_sku: bool) -> dict[str, Any]:
+    return {"order_id": f"O-{i:04d}", "line": 1, "sku": None if no_sku else f"SKU-{i % 4}", "qty": "2",
+            "price": "9.99"}
+
+
+class Orders(Stream):
+    name = "orders"
+    primary_key = "id"
+    cursor_field = "updated"
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[Any]:
+        self.state = dict(state)
+        cfg: FakeSourceConfig = self.config
+        for i in range(cfg.orders):
+            if cfg.fail_after is not None and i == cfg.fail_after:
+                raise TransientError("fake: connection reset", operation="listOrders")
+            rec = _order_record(i, cfg.revision)
+            if state.get("updated") and rec["updated"] <= state["updated"] and not cfg.revision:
+                continue
+            yield ledgerlink.protocol.record("order_lines", _line_record(i, i in cfg.no_sku))
+            self.observe(rec)
+            yield rec
+            if i % 2 == 1:
+                yield CHECKPOINT
+
+
+class OrderLines(Stream):
+    name = "order_lines"
+    primary_key = ["order_id", "line"]
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[Any]:
+        return iter(())
+
+
+def normalise_order(rec: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Order]:
+    lines = []
+    for line in related["order_lines"]:
+        if not line.get("sku"):
+            raise RecordError("order line has no SKU", stream="order_lines", key=f"{rec['id']}/1", field="sku",
+                              hint="give the product a SKU")
+        qty = Decimal(line["qty"])
+        price = Money.of(line["price"], "USD")
+        zero = Money.zero("USD")
+        lines.append(OrderLine(line_id=str(line["line"]), sku=line["sku"], quantity=qty, unit_price=price,
+                               amount=price * qty, discount=zero, tax=zero, shipping=zero, shipping_tax=zero,
+                               shipping_discount=zero, gift_wrap=zero, gift_wrap_tax=zero,
+                               source_ref=SourceRef(stream="order_lines", key=f"{rec['id']}/{line['line']}")))
+    stamp = datetime.fromisoformat(rec["updated"].replace("Z", "+00:00"))
+    return [Order(source="fake", order_id=rec["id"], channel="fake", fulfilment="merchant", status=rec["status"],
+                  paid=True, placed_at=stamp, updated_at=stamp, currency="USD",
+                  customer=Customer(source="fake", customer_id="fake-usd", display_name="Fake Store USD"),
+                  lines=lines)]
+
+
+class FakeSource(Source):
+    name = "fake_source"
+    config_model = FakeSourceConfig
+
+    def stream_classes(self) -> list[type[Stream]]:
+        return [Orders, OrderLines]
+
+    def streams(self, config: Any) -> list[Stream]:
+        return [Orders(config), OrderLines(config)]
+
+    def normalisers(self) -> list[Normaliser]:
+        return [Normaliser(stream="orders", function=normalise_order, join={"order_lines": ("order_id", "id")})]
+
+
+class FakeDestConfig(BaseModel):
+    token: str = Field("fake-dest-token-456", json_schema_extra={"airbyte_secret": True})
+
+
+#: the "remote" books: object type → {name or doc number: payload}
+REMOTE: dict[str, dict[str, dict[str, Any]]] = {}
+#: calls to make fail: {key: "permanent" | "transient"}
+FAILURES: dict[str, str] = {}
+
+RECEIPT = """{
+  "DocNumber": {{ order.order_id }},
+  "CustomerRef": {"name": {{ order.customer.display_name }}},
+  "Line": [
+  {% for line in order.lines %}
+    {"ItemRef": {"name": {{ line.sku }}}, "Qty": {{ line.quantity }}, "Amount": {{ line.amount | money }}}{% if not loop.last %},{% endif %}
+  {% endfor %}
+  ],
+  "Total": {{ order.grand_total | money }}
+}
+"""
+
+
+class FakeDestination(Destination):
+    name = "fake_dest"
+    config_model = FakeDestConfig
+    objects = [ObjectType("Customer", [["DisplayName"]]), ObjectType("Receipt", [["DocNumber"]])]
+    write_order = ["Customer", "Receipt"]
+    batch_size = 3
+    mappings: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def plan(self, obj: Any, ctx: Any) -> list[PlannedWrite]:
+        customer_key = idempotency_key("Customer", obj.customer.display_name)
+        receipt = ctx.render("receipt.json.j2", record_key=obj.natural_key, order=obj)
+        return [PlannedWrite("Customer", customer_key, {"DisplayName": obj.customer.display_name}),
+                PlannedWrite("Receipt", idempotency_key("Receipt", obj.natural_key), receipt,
+                             depends_on=[customer_key], source_refs=obj.source_refs,
+                             line_refs=[(i, l.source_ref) for i, l in enumerate(obj.lines) if l.source_ref])]
+
+    def write_batch(self, stream: str, records: list[Any]) -> list[WriteResult]:
+        out = []
+        table = REMOTE.setdefault(stream, {})
+        for rec in records:
+            failure = FAILURES.get(rec.key)
+            if failure == "permanent":
+                out.append(WriteResult(rec.key, error=PermanentError("fake: ValidationFault [2020] Required param missing",
+                                                                      code="2020")))
+                continue
+            if failure == "transient":
+                out.append(WriteResult(rec.key, error=TransientError("fake: 503"), retry=True))
+                continue
+            name = rec.data.get("DisplayName") or rec.data.get("DocNumber")
+            if name in table:
+                out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0", created=False))
+                continue
+            table[name] = {**rec.data, "Id": str(len(table) + 1)}
+            out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0"))
+        return out
+
+
+class _Plugin:
+    @hookimpl
+    def register_connectors(self, register: Any) -> None:
+        register(FakeSource)
+        register(FakeDestination)
+
+
+plugin = _Plugin()
