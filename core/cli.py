@@ -25,7 +25,7 @@ EXIT_FAILED, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_BUSY = 1, 2, 3, 4
 def _console(stderr: bool = False):
     from rich.console import Console
 
-    return Console(stderr=stderr, soft_wrap=False)
+    return Console(stderr=stderr, soft_wrap=True)
 
 
 def _fail(exc: LedgerlinkError) -> None:

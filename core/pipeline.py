@@ -88,7 +88,9 @@ def interpolate(node: Any, env: Mapping[str, str], where: str = "") -> Any:
 
 
 def _explain(exc: ValidationError, raw: dict[str, Any]) -> ConfigError:
-    err = exc.errors()[0]
+    errors = exc.errors()
+    # a misspelt key also shows up as a missing one: the misspelling is the useful message
+    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
     loc = ".".join(str(p) for p in err["loc"])
     if err["type"] == "extra_forbidden":
         parent_loc, bad = err["loc"][:-1], str(err["loc"][-1])

@@ -1,0 +1,159 @@
+"""The CLI over in-memory connectors: Airbyte-style commands, sync, dlq, runs, exit codes."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+sys.path.insert(0, str(Path(__file__).parent / "runtime"))
+
+import fakes  # noqa: E402
+
+from ledgerlink import plugins  # noqa: E402
+from ledgerlink.cli import cli  # noqa: E402
+from ledgerlink.plugins import PluginHost  # noqa: E402
+
+PIPELINE = """
+name: shop
+state: {state}
+source:
+  connector: fake_source
+  config: {{orders: 4, no_sku: [1], api_key: "${{SHOP_KEY:-super-secret-key}}"}}
+destination:
+  connector: fake_dest
+  config: {{}}
+"""
+
+
+@pytest.fixture
+def runner(tmp_path, monkeypatch):
+    template = tmp_path / "receipt.json.j2"
+    template.write_text(fakes.RECEIPT)
+    fakes.FakeDestination.mappings = {"receipt.json.j2": template}
+    fakes.REMOTE.clear()
+    fakes.FAILURES.clear()
+    host = PluginHost(load_entry_points=False)
+    host.register(fakes.plugin, name="fakes")
+    monkeypatch.setattr(plugins, "_host", host)
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+@pytest.fixture
+def pipeline_file(tmp_path):
+    p = tmp_path / "shop.yaml"
+    p.write_text(PIPELINE.format(state=tmp_path / "shop.duckdb"))
+    return str(p)
+
+
+def lines(output: str) -> list[dict]:
+    return [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+
+
+def test_spec_is_an_airbyte_spec_message(runner):
+    result = runner.invoke(cli, ["spec", "fake_source"])
+    assert result.exit_code == 0, result.output
+    [msg] = lines(result.output)
+    assert msg["type"] == "SPEC"
+    assert msg["spec"]["connectionSpecification"]["properties"]["api_key"]["airbyte_secret"] is True
+
+
+def test_read_emits_records_and_state(runner, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"orders": 3}))
+    result = runner.invoke(cli, ["read", "fake_source", "--config", str(cfg)])
+    assert result.exit_code == 0, result.output
+    msgs = lines(result.output)
+    assert sum(m["type"] == "RECORD" for m in msgs) == 6
+    states = [m for m in msgs if m["type"] == "STATE" and m["state"]["stream"]["stream_descriptor"]["name"] == "orders"]
+    assert states[-1]["state"]["stream"]["stream_state"] == {"updated": "2026-01-03T00:00:00Z"}
+
+
+def test_read_with_bad_config_is_a_trace_error(runner, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"orders": "many"}))
+    result = runner.invoke(cli, ["read", "fake_source", "--config", str(cfg)])
+    assert result.exit_code == 1
+    [msg] = lines(result.output)
+    assert msg["type"] == "TRACE" and msg["trace"]["error"]["failure_type"] == "config_error"
+    assert "config.orders" in msg["trace"]["error"]["message"]
+
+
+def test_discover_destination_is_a_destination_catalog(runner, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text("{}")
+    result = runner.invoke(cli, ["discover", "fake_dest", "--config", str(cfg)])
+    [msg] = lines(result.output)
+    assert msg["type"] == "DESTINATION_CATALOG"
+    assert {o["object_name"] for o in msg["destination_catalog"]["operations"]} == {"Customer", "Receipt"}
+
+
+def test_write_reads_stdin_and_echoes_state(runner, tmp_path):
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text("{}")
+    stdin = "\n".join([
+        json.dumps({"type": "RECORD", "record": {"stream": "Customer", "data": {"DisplayName": "A"}, "emitted_at": 1}}),
+        json.dumps({"type": "STATE", "state": {"type": "LEGACY", "data": {"n": 1}}}),
+    ])
+    result = runner.invoke(cli, ["write", "fake_dest", "--config", str(cfg)], input=stdin)
+    assert result.exit_code == 0, result.output
+    assert [m["type"] for m in lines(result.output)] == ["STATE"]
+    assert "A" in fakes.REMOTE["Customer"]
+
+
+def test_sync_json_and_exit_code_with_dead_letters(runner, pipeline_file):
+    result = runner.invoke(cli, ["sync", pipeline_file, "--json"])
+    assert result.exit_code == 3, result.output  # finished, with a dead letter to look at
+    report = json.loads(result.output)
+    assert report["counts"]["created"] == {"Customer": 1, "Receipt": 3}
+    assert "super-secret-key" not in result.output
+
+
+def test_sync_reports_config_errors_with_exit_2(runner, tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: shop\nsource: {connector: fake_source, config: {orders: -x}}\ndestination: {connector: nope}\n")
+    result = runner.invoke(cli, ["sync", str(bad)])
+    assert result.exit_code == 2
+    assert "no connector named 'nope'" in result.output or "source.config.orders" in result.output
+
+
+def test_dlq_list_show_retry_discard(runner, pipeline_file):
+    runner.invoke(cli, ["sync", pipeline_file])
+    listed = json.loads(runner.invoke(cli, ["dlq", "list", pipeline_file, "--json"]).output)
+    assert [(d["stage"], d["record_key"]) for d in listed] == [("normalise", "O-0001")]
+    letter_id = str(listed[0]["id"])
+    shown = runner.invoke(cli, ["dlq", "show", pipeline_file, letter_id])
+    assert "order line has no SKU" in shown.output and "give the product a SKU" in shown.output
+    retried = runner.invoke(cli, ["dlq", "retry", pipeline_file, letter_id])
+    assert "normalised again" in retried.output
+    again = json.loads(runner.invoke(cli, ["sync", pipeline_file, "--json"]).output)
+    assert again["counts"]["normalise_dead_letters"] == 1  # still broken at the source: filed again
+    listed = json.loads(runner.invoke(cli, ["dlq", "list", pipeline_file, "--json"]).output)
+    discarded = runner.invoke(cli, ["dlq", "discard", pipeline_file, str(listed[0]["id"])])
+    assert "discarded" in discarded.output
+    assert json.loads(runner.invoke(cli, ["dlq", "list", pipeline_file, "--json"]).output) == []
+
+
+def test_runs_history(runner, pipeline_file):
+    runner.invoke(cli, ["sync", pipeline_file])
+    runner.invoke(cli, ["sync", pipeline_file])
+    history = json.loads(runner.invoke(cli, ["runs", pipeline_file, "--json"]).output)
+    assert [r["id"] for r in history] == [2, 1]
+    assert history[1]["counts"]["read_total"] == 8 and history[0]["counts"]["read_total"] == 0
+    assert set(history[0]["timings"]) >= {"read_s", "normalise_plan_s", "write_s"}
+
+
+def test_trace_command(runner, pipeline_file):
+    runner.invoke(cli, ["sync", pipeline_file])
+    out = json.loads(runner.invoke(cli, ["trace", pipeline_file, "orders", "O-0002", "--json"]).output)
+    assert out[0]["key"] == "Receipt:fake/order/O-0002" and out[0]["status"] == "done"
+
+
+def test_dry_run_prints_what_would_be_written(runner, pipeline_file):
+    result = runner.invoke(cli, ["sync", pipeline_file, "--dry-run", "--json"])
+    report = json.loads(result.output)
+    assert report["would_write"]["Receipt"]["count"] == 3 and fakes.REMOTE == {}
