@@ -25,6 +25,7 @@ from markupsafe import Markup
 from . import jsonutil
 from .errors import MappingError
 from .money import Money, quantize, to_decimal
+from .secrets import mask
 
 __all__ = ["MappingEngine", "raw", "BUILTIN_FILTERS"]
 
@@ -61,11 +62,13 @@ def _xml_text(value: Any) -> Any:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
+    if isinstance(value, float):
+        raise TypeError(f"float {value!r} reached a mapping; amounts must be Decimal")
     if isinstance(value, Money):
         return str(quantize(value.amount, value.currency))
     if isinstance(value, (datetime, date)):
         return value.isoformat()
-    return xml_escape(str(value), {'"': "&quot;"})
+    return xml_escape(str(value), {'"': "&quot;", "'": "&apos;"})
 
 
 # ---------------------------------------------------------------------------------------------- filters
@@ -169,17 +172,23 @@ class MappingEngine:
         return "xml" if name.endswith(".xml.j2") else "json"
 
     def add(self, name: str, source: str) -> None:
-        self._sources[name] = lambda: source
-        self._compiled.pop(name, None)
+        self._set_source(name, lambda: source)
 
     def add_file(self, name: str, path: str | Path) -> None:
         p = Path(path)
-        self._sources[name] = p.read_text
-        self._compiled.pop(name, None)
+        self._set_source(name, p.read_text)
 
     def add_resource(self, name: str, package: str, resource: str) -> None:
-        self._sources[name] = lambda: resources.files(package).joinpath(resource).read_text()
-        self._compiled.pop(name, None)
+        self._set_source(name, lambda: resources.files(package).joinpath(resource).read_text())
+
+    def _set_source(self, name: str, source: Callable[[], str]) -> None:
+        # Replacing a template (a user's override of a default mapping) must take effect: forget our
+        # compiled copy and Jinja's own cache, which also holds templates that `{% include %}` it.
+        self._sources[name] = source
+        self._compiled.clear()
+        for env in self._envs.values():
+            if env.cache is not None:
+                env.cache.clear()
 
     def names(self) -> list[str]:
         return sorted(self._sources)
@@ -200,14 +209,19 @@ class MappingEngine:
             self._compiled[name] = tpl
         return tpl
 
-    def render_text(self, name: str, record_key: str | None = None, **variables: Any) -> str:
+    def render_text(self, name: str, /, record_key: str | None = None, **variables: Any) -> str:
         tpl = self.template(name)
         try:
             return tpl.render(**variables)
         except Exception as exc:  # template code is user code: name where it broke
-            raise MappingError(_describe(exc), template=name, line=_template_line(name), key=record_key) from None
+            where, line = _template_location(name, self._sources)
+            message = _describe(exc)
+            if where != name:
+                message = f"{message} (in {where}" + (f", line {line}" if line else "") + ")"
+                line = _template_line(name)
+            raise MappingError(mask(message), template=name, line=line, key=record_key) from None
 
-    def render(self, name: str, record_key: str | None = None, **variables: Any) -> Any:
+    def render(self, name: str, /, record_key: str | None = None, **variables: Any) -> Any:
         """Render a template and parse its output (JSON into dicts with Decimal numbers)."""
         text = self.render_text(name, record_key, **variables)
         if self._format(name) == "xml":
@@ -229,10 +243,22 @@ def _describe(exc: Exception) -> str:
 
 
 def _template_line(name: str) -> int | None:
-    """The line of the template where the current exception was raised (Jinja keeps template frames)."""
+    """The line of the template where the current exception was raised. Jinja rewrites the traceback so
+    that each template frame's code carries the template's name as its file and the template's line."""
     tb = sys.exc_info()[2]
     line = None
     for frame, lineno in traceback.walk_tb(tb):
         if frame.f_code.co_filename == name:
             line = lineno
     return line
+
+
+def _template_location(name: str, known: Any) -> tuple[str, int | None]:
+    """(template, line) of the innermost template frame of the current exception: the rendered template,
+    or one it includes, imports or extends."""
+    where, line = name, None
+    for frame, lineno in traceback.walk_tb(sys.exc_info()[2]):
+        filename = frame.f_code.co_filename
+        if filename == name or filename in known:
+            where, line = filename, lineno
+    return where, line

@@ -61,7 +61,13 @@ class PluginHost:
                 continue
             if self._pm.get_plugin(ep.name) is not None:
                 continue
-            module = ep.load()
+            try:
+                module = ep.load()
+            except Exception as exc:  # a broken third-party plugin: say which, and how to run without it
+                dist = ep.dist.name if ep.dist else "unknown distribution"
+                raise ConfigError(f"plugin {ep.name!r} ({ep.value}, from {dist}) failed to load: "
+                                  f"{type(exc).__name__}: {exc}",
+                                  hint=f"fix or uninstall it, or set LEDGERLINK_DISABLE_PLUGINS={ep.name}") from exc
             self._pm.register(module, name=ep.name)
             dist = ep.dist
             self._dists[ep.name] = (dist.name if dist else None, dist.version if dist else None)

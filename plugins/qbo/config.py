@@ -1,0 +1,108 @@
+"""What a user configures: the connection (`QboConfig`) and the posting rules (`PostingOptions`).
+
+The connection is the connector's config (secrets marked for masking); the posting rules are the
+pipeline's `destination.options`, validated here so a typo fails the plan with the key's name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["QboConfig", "PostingOptions", "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
+           "DEFAULT_POST_STATUSES", "normalise_status", "MIN_MINOR_VERSION"]
+
+#: the local sandbox's documented address (`ledgerlink sandbox qbo`)
+SANDBOX_URL = "http://127.0.0.1:8712"
+INTUIT_SANDBOX_URL = "https://sandbox-quickbooks.api.intuit.com"
+INTUIT_PRODUCTION_URL = "https://quickbooks.api.intuit.com"
+INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
+#: Intuit ignores minor versions below 75 since 2025-08-01; asking for one would hide schema drift
+MIN_MINOR_VERSION = 75
+
+#: Statuses meaning "shipped" or "paid, awaiting shipment" on the built-in channels (Amazon, BigCommerce).
+#: Compared after `normalise_status` (case, spaces and punctuation ignored).
+DEFAULT_POST_STATUSES = [
+    "Shipped", "PartiallyShipped", "Unshipped", "Completed", "AwaitingFulfillment", "AwaitingShipment",
+    "AwaitingPickup", "Paid",
+]
+
+
+def normalise_status(status: str) -> str:
+    """`Partially Shipped`, `partially_shipped` and `PartiallyShipped` are the same status."""
+    return re.sub(r"[^a-z0-9]", "", status.lower())
+
+
+def _secret(description: str) -> object:
+    return Field(description=description, json_schema_extra={"airbyte_secret": True})
+
+
+class QboConfig(BaseModel):
+    """Connection to one QuickBooks Online company (realm)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    base_url: str = Field(SANDBOX_URL, description=(
+        f"API base URL: the local sandbox ({SANDBOX_URL}), Intuit's sandbox ({INTUIT_SANDBOX_URL}) "
+        f"or production ({INTUIT_PRODUCTION_URL})"))
+    token_url: str = Field(f"{SANDBOX_URL}/oauth2/v1/tokens/bearer",
+                           description=f"OAuth2 token endpoint (Intuit's: {INTUIT_TOKEN_URL})")
+    realm_id: str = Field(description="the QuickBooks company id (realmId)", min_length=1)
+    client_id: str = Field(description="the Intuit app's client id", min_length=1)
+    client_secret: str = _secret("the Intuit app's client secret")  # type: ignore[assignment]
+    refresh_token: str = _secret("an OAuth2 refresh token for the company; rotated tokens are stored "  # type: ignore[assignment]
+                                 "encrypted and preferred over this one")
+    minor_version: int = Field(MIN_MINOR_VERSION, description="QBO API minorversion (75 or later)")
+    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout per request, seconds")
+    requests_per_minute: int = Field(500, ge=1, description=(
+        "client-side rate limit per company: Intuit allows 500 a minute; raise it only for the local sandbox "
+        "started with a time_scale"))
+
+    @field_validator("minor_version")
+    @classmethod
+    def _recent(cls, v: int) -> int:
+        if v < MIN_MINOR_VERSION:
+            raise ValueError(f"minor_version must be {MIN_MINOR_VERSION} or later: Intuit ignores older ones")
+        return v
+
+    @field_validator("base_url", "token_url")
+    @classmethod
+    def _no_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+
+class PostingOptions(BaseModel):
+    """How an order becomes QuickBooks documents (the pipeline's `destination.options`)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
+        "per_marketplace", description="one customer per marketplace and currency (default; Amazon anonymises "
+                                       "buyers), or one per buyer matched by e-mail then name")
+    income_account: str = Field("Sales of Product Income", description="income account of created items")
+    deposit_account: str = Field("Undeposited Funds", description="account sales receipts deposit to")
+    shipping_item: str = Field("Shipping", description="service item for shipping charges")
+    gift_wrap_item: str = Field("Gift Wrap", description="service item for gift wrap charges")
+    discount_account: str = Field("Discounts given", description="account of the discount line")
+    create_items: bool = Field(True, description="create an item for a SKU QuickBooks does not know")
+    item_type: Literal["NonInventory", "Service"] = Field("NonInventory", description="type of created items")
+    post_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_POST_STATUSES),
+                                     description="channel order statuses that post; others plan nothing")
+    time_zone: str = Field("UTC", description="IANA time zone of the books, for TxnDate")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as America/New_York") from None
+        return v
+
+    def posts(self, status: str, paid: bool) -> bool:
+        """Only paid orders in a posting status become receipts: a Pending order may never be paid."""
+        return paid and normalise_status(status) in {normalise_status(s) for s in self.post_statuses}

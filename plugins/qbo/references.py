@@ -1,0 +1,107 @@
+"""Turning the names a mapping writes (`"ItemRef": {"name": "SKU-1"}`) into the Ids QuickBooks needs.
+
+Mappings refer to customers, items and accounts by name so users can read and override them; QBO wants
+`{"value": Id}`. Names are looked up in the runtime's reference cache first, then queried (active and
+inactive, since QBO hides inactive objects) and cached.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from ledgerlink import RecordError, ReferenceCache
+
+from .client import QboApi
+
+__all__ = ["NameResolver", "REF_KINDS", "NAME_FIELDS"]
+
+#: which object a `...Ref` field names
+REF_KINDS = {
+    "CustomerRef": "Customer", "ItemRef": "Item", "DepositToAccountRef": "Account",
+    "IncomeAccountRef": "Account", "ExpenseAccountRef": "Account", "AssetAccountRef": "Account",
+    "DiscountAccountRef": "Account",
+}
+#: the field a name-list object is known by
+NAME_FIELDS = {"Customer": "DisplayName", "Item": "Name", "Account": "Name", "Vendor": "DisplayName",
+               "Employee": "DisplayName"}
+_OPTION_OF = {"DepositToAccountRef": "deposit_account", "IncomeAccountRef": "income_account",
+              "DiscountAccountRef": "discount_account"}
+
+
+def _hint(ref_field: str, name: str) -> str:
+    if ref_field == "ItemRef":
+        return "create the item in QuickBooks or set create_items: true"
+    if ref_field == "CustomerRef":
+        return "the customer's own write must succeed first: see its dead letter, or create the customer"
+    option = _OPTION_OF.get(ref_field)
+    where = f" or set the {option} option to an existing account's name" if option else ""
+    return f"create an account named {name!r} in QuickBooks (Chart of accounts){where}"
+
+
+class NameResolver:
+    """Looks name-list objects up by name, through the runtime's cache."""
+
+    def __init__(self, api: QboApi, cache: ReferenceCache):
+        self.api, self.cache = api, cache
+        #: answers fetched ahead for a batch, each used once (a second look, e.g. after 6240, asks QBO again)
+        self._ahead: dict[tuple[str, str], dict[str, Any] | None] = {}
+
+    def prefetch(self, kind: str, names: list[str]) -> None:
+        """Look up a batch's names in one query (`Name in (...)`) instead of one query per record."""
+        wanted = sorted({n for n in names if n and not self.cache.get(kind, n)})
+        if not wanted:
+            return
+        rows = self.api.find_many(kind, NAME_FIELDS[kind], wanted)
+        by_name: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            by_name.setdefault(str(row.get(NAME_FIELDS[kind], "")).casefold(), []).append(row)
+        for name in wanted:
+            found = sorted(by_name.get(name.casefold(), []), key=lambda r: not r.get("Active", True))
+            self._ahead[(kind, name)] = found[0] if found else None
+
+    def find(self, kind: str, name: str) -> dict[str, Any] | None:
+        """The object named `name` (an active one if there are several), or None. Not cached."""
+        if (kind, name) in self._ahead:
+            return self._ahead.pop((kind, name))
+        rows = self.api.find(kind, NAME_FIELDS[kind], name)
+        rows.sort(key=lambda r: not r.get("Active", True))
+        return rows[0] if rows else None
+
+    def remember(self, kind: str, name: str, obj: dict[str, Any]) -> None:
+        self.cache.put(kind, name, str(obj["Id"]), obj.get("SyncToken"))
+
+    def id_of(self, kind: str, name: str, *, stream: str, key: str, ref_field: str) -> str:
+        """The Id of an active object named `name`; a RecordError naming the field and the fix otherwise."""
+        cached = self.cache.get(kind, name)
+        if cached:
+            return cached
+        obj = self.find(kind, name)
+        if obj is None:
+            raise RecordError(f"no {kind} named {name!r} in QuickBooks", stream=stream, key=key, field=ref_field,
+                              hint=_hint(ref_field, name))
+        if obj.get("Active") is False:
+            raise RecordError(f"the {kind} named {name!r} is inactive in QuickBooks", stream=stream, key=key,
+                              field=ref_field, hint=f"make the {kind.lower()} active again in QuickBooks")
+        self.remember(kind, name, obj)
+        return str(obj["Id"])
+
+    def resolve(self, payload: dict[str, Any], *, stream: str, key: str) -> dict[str, Any]:
+        """A copy of `payload` in which every `...Ref` that names an object also carries its Id."""
+        out = copy.deepcopy(payload)
+        self._walk(out, stream, key)
+        return out
+
+    def _walk(self, node: Any, stream: str, key: str) -> None:
+        if isinstance(node, list):
+            for item in node:
+                self._walk(item, stream, key)
+            return
+        if not isinstance(node, dict):
+            return
+        for field, value in node.items():
+            kind = REF_KINDS.get(field)
+            if kind and isinstance(value, dict) and value.get("name") and not value.get("value"):
+                value["value"] = self.id_of(kind, str(value["name"]), stream=stream, key=key, ref_field=field)
+            else:
+                self._walk(value, stream, key)

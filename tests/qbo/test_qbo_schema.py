@@ -1,0 +1,118 @@
+"""The sandbox cannot drift into agreeing with our bugs: its JSON is checked against Intuit's XSD and the
+shapes of responses captured from the real service."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from typing import Any
+
+import pytest
+
+from qbo_helpers import REFERENCE, Credentials, Live, PlanCtx, as_outbox, fast_destination, make_order, write_all
+from qbo_xsd import Schema
+
+SAMPLES = REFERENCE / "samples" / "exquickbooks-json"
+
+
+@pytest.fixture(scope="module")
+def schema() -> Schema:
+    return Schema(REFERENCE / "xsd")
+
+
+def posted(live: Live) -> dict[str, str]:
+    """Post one order through the destination; the Ids of what it wrote, by stream."""
+    dest = fast_destination()
+    dest.open(dest.parse_config(live.config()), Credentials().context())
+    records = as_outbox(dest.plan(make_order(), PlanCtx()))
+    results = write_all(dest, records)
+    return {r.stream: results[r.key].destination_id or "" for r in records}
+
+
+def test_the_oracle_accepts_intuits_own_captured_json_and_rejects_an_invented_field(schema: Schema):
+    for path in sorted(SAMPLES.glob("*.json")):
+        assert schema.unknown_fields(json.loads(path.read_text())) == [], path.name
+    assert schema.unknown_fields({"SalesReceipt": {"TotalAmount": 1, "Line": [{"Amout": 1}]}}) == [
+        "SalesReceipt.TotalAmount (not on SalesReceipt)", "SalesReceipt.Line.Amout (not on Line)"]
+
+
+def test_sandbox_entities_queries_and_settings_use_only_schema_fields(live: Live, schema: Schema):
+    ids = posted(live)
+    token = live.access_token()
+    bodies = {
+        "Customer": live.api("GET", f"customer/{ids['Customer']}", token).json(),
+        "Item": live.api("GET", f"item/{ids['Item']}", token).json(),
+        "SalesReceipt": live.api("GET", f"salesreceipt/{ids['SalesReceipt']}", token).json(),
+        "query Account": live.api("GET", "query", token, params={"query": "select * from Account"}).json(),
+        "query Vendor": live.api("GET", "query", token, params={"query": "select * from Vendor"}).json(),
+        "query Employee": live.api("GET", "query", token, params={"query": "select * from Employee"}).json(),
+        "count": live.api("GET", "query", token, params={"query": "select count(*) from Item"}).json(),
+        "CompanyInfo": live.api("GET", f"companyinfo/{live.realm}", token).json(),
+        "Preferences": live.api("GET", "preferences", token).json(),
+    }
+    for name, body in bodies.items():
+        assert schema.unknown_fields(body) == [], name
+
+
+def test_sandbox_faults_use_only_schema_fields(live: Live, schema: Schema):
+    token = live.access_token()
+    faults = [
+        live.api("POST", "customer", token, json={"DisplayName": "Books by Bessie"}),  # 6240
+        live.api("POST", "salesreceipt", token, json={"DocNumber": "1"}),  # 2020
+        live.api("GET", "query", token, params={"query": "select * from"}),  # 4000
+        live.api("GET", "item/99999", token),  # 610
+    ]
+    for response in faults:
+        assert response.status_code == 400
+        assert schema.unknown_fields(response.json()) == [], response.text
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, (int, float, Decimal)):
+        return "number"
+    return type(value).__name__
+
+
+def _same_shape(ours: dict[str, Any], theirs: dict[str, Any], path: str = "") -> list[str]:
+    """Fields both have must have the same JSON kind (number, string, object…), recursively."""
+    out = []
+    for key in ours.keys() & theirs.keys():
+        a, b = ours[key], theirs[key]
+        if _kind(a) != _kind(b):
+            out.append(f"{path}{key}: {_kind(a)} vs {_kind(b)}")
+        elif isinstance(a, dict):
+            out.extend(_same_shape(a, b, f"{path}{key}."))
+        elif isinstance(a, list) and a and b and isinstance(a[0], dict) and isinstance(b[0], dict):
+            out.extend(_same_shape(a[0], b[0], f"{path}{key}[0]."))
+    return out
+
+
+@pytest.mark.parametrize("entity,sample", [("SalesReceipt", "sales_receipt_create_sales_receipt.json"),
+                                           ("Item", "item_create_item.json")])
+def test_sandbox_entities_have_the_shape_of_captured_ones(live: Live, entity: str, sample: str):
+    ids = posted(live)
+    theirs = json.loads((SAMPLES / sample).read_text())[entity]
+    ours = live.api("GET", f"{entity.lower()}/{ids[entity]}").json()[entity]
+    # what QBO always returns on these objects (data-dependent fields aside)
+    always = {"domain", "sparse", "Id", "SyncToken", "MetaData"} | (
+        {"TxnDate", "TotalAmt", "Line", "CurrencyRef", "Balance", "DepositToAccountRef", "DocNumber",
+         "ApplyTaxAfterDiscount", "PrintStatus", "EmailStatus", "CustomField"} if entity == "SalesReceipt" else
+        {"Name", "Active", "FullyQualifiedName", "Taxable", "UnitPrice", "Type", "IncomeAccountRef", "PurchaseCost",
+         "TrackQtyOnHand"})
+    assert always <= theirs.keys() and always <= ours.keys()
+    assert _same_shape(ours, theirs) == []
+    assert ours["MetaData"].keys() == theirs["MetaData"].keys()
+    if entity == "SalesReceipt":  # QBO adds a subtotal line after the item lines
+        assert [ln["DetailType"] for ln in ours["Line"]][-2:] == ["SubTotalLineDetail", "DiscountLineDetail"]
+
+
+def test_the_token_response_has_intuits_shape(live: Live):
+    theirs = json.loads((REFERENCE / "samples" / "oauth2-dotnet-sdk" / "success_token_response.json").read_text())
+    o = live.sandbox.options
+    ours = live.http.post("/oauth2/v1/tokens/bearer", auth=(o.client_id, o.client_secret),
+                          data={"grant_type": "refresh_token", "refresh_token": o.refresh_token}).json()
+    # id_token comes only with the OpenID scopes, which an accounting app does not request
+    assert ours.keys() == theirs.keys() - {"id_token"}
+    assert _same_shape(ours, theirs) == []
