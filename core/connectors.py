@@ -20,7 +20,7 @@ from . import protocol
 from .commerce import CanonicalObject, SourceRef
 from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
 from .http import HttpClient
-from .secrets import register_config_secrets
+from .secrets import mask, register_config_secrets
 
 __all__ = [
     "Connector", "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "Normaliser",
@@ -62,7 +62,7 @@ class Connector:
         try:
             self.check_connection(self.parse_config(config))
         except LedgerlinkError as exc:
-            return protocol.ConnectionStatus(status=protocol.Status.FAILED, message=str(exc))
+            return protocol.ConnectionStatus(status=protocol.Status.FAILED, message=mask(str(exc)))
         return protocol.ConnectionStatus(status=protocol.Status.SUCCEEDED)
 
     def check_connection(self, config: Any) -> None:
@@ -350,7 +350,9 @@ class ObjectType:
 
 
 class PlanContext(Protocol):
-    """What `Destination.plan` may use: rendering a mapping and the pipeline's options for this destination."""
+    """What `Destination.plan` may use: rendering a mapping and the pipeline's options for this destination.
+
+    Every template sees the raw pipeline options as `options`; that variable name is reserved."""
 
     options: dict[str, Any]
 

@@ -50,7 +50,9 @@ def run_demo(orders: int = 300, workdir: Path = Path(".ledgerlink/demo")) -> dic
         env = {**os.environ,
                "LEDGERLINK_STATE": str((workdir / "amazon-to-qbo.duckdb").resolve()),
                "AMAZON_SP_ENDPOINT": amazon_url, "AMAZON_LWA_ENDPOINT": f"{amazon_url}/auth/o2/token",
-               "QBO_BASE_URL": qbo_url, "QBO_TOKEN_URL": f"{qbo_url}/oauth2/v1/tokens/bearer"}
+               "QBO_BASE_URL": qbo_url, "QBO_TOKEN_URL": f"{qbo_url}/oauth2/v1/tokens/bearer",
+               # the sandboxes run 1000× faster than the vendors' rate limits: so may the clients
+               "QBO_REQUESTS_PER_MINUTE": "500000"}
         pipeline = load_pipeline(pipeline_file, env=env)
         first = sync(pipeline, plugin_host=plugins)
         after_first = _sandbox_stats(qbo_url)

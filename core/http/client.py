@@ -89,14 +89,19 @@ class HttpClient:
     def __exit__(self, *exc: object) -> None:
         self.close()
 
-    def request(self, method: str, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
-        """Send one logical request, retrying transient failures and throttling; raise a typed error otherwise."""
-        key = f"{self.rate_key}/{operation}"
+    def request(self, method: str, url: str, *, operation: str, bucket: str | None = None,
+                **kwargs: Any) -> httpx.Response:
+        """Send one logical request, retrying transient failures and throttling; raise a typed error otherwise.
+
+        `operation` names the call in errors and picks its rate limit; `bucket` makes several operations
+        share one limit (QuickBooks Online limits a whole company, not each call)."""
+        limit_name = bucket or operation
+        key = f"{self.rate_key}/{limit_name}"
         waited = 0.0
         attempt = 0
         while True:
             attempt += 1
-            waited += self.limiter.acquire(key, operation)
+            waited += self.limiter.acquire(key, limit_name)
             self.stats["requests"] += 1
             try:
                 response = self._client.request(method, url, **kwargs)
@@ -111,7 +116,7 @@ class HttpClient:
                 if self._rate_limit_from is not None:
                     limit = self._rate_limit_from(response)
                     if limit is not None:
-                        self.limiter.update(key, operation, limit)
+                        self.limiter.update(key, limit_name, limit)
                 kind = self._classify(response)
                 log.debug("%s %s -> %s (%s)", method, mask(str(response.request.url)), response.status_code, kind)
                 if kind == "ok":
@@ -123,7 +128,7 @@ class HttpClient:
                     retry_after=self._retry_after_from(response))
                 if kind == "throttled":
                     self.stats["throttled"] += 1
-                    self.limiter.throttled(key, operation)
+                    self.limiter.throttled(key, limit_name)
             if isinstance(error, PermanentError) or attempt >= self.retry.max_attempts:
                 raise error
             delay = self.retry.delay(attempt, error.retry_after)

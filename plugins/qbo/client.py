@@ -80,12 +80,11 @@ class QboApi:
             kwargs["content"] = json_dumps(body).encode()
             kwargs["headers"] = {"Content-Type": "application/json"}
         try:
-            response = self.http.request(method, self._path(tail), operation=_OPERATION, **kwargs)
-        except RemoteError as exc:  # same kind, but saying what we were doing rather than "qbo"
-            raise type(exc)(f"QuickBooks {action}: HTTP {exc.status}" + (f" [{exc.code}]" if exc.code else "")
-                            + f": {exc.remote_message}", status=exc.status, code=exc.code,
-                            remote_message=exc.remote_message, operation=action, retry_after=exc.retry_after,
-                            hint=exc.hint or _hint(exc)) from None
+            response = self.http.request(method, self._path(tail), operation=f"QuickBooks {action}",
+                                         bucket=_OPERATION, **kwargs)
+        except RemoteError as exc:
+            exc.hint = exc.hint or _hint(exc)
+            raise
         return json_loads(response.content)
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any]:

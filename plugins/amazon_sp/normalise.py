@@ -1,0 +1,143 @@
+"""Amazon orders and their items → the canonical `Order` (with lines and a customer).
+
+Amounts are read from Amazon's `Money.Amount` strings with `to_decimal`; no float touches them.
+Anything that cannot be read raises `RecordError` naming the order (and item) and the field.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
+
+__all__ = ["normalise_order", "MARKETPLACE_CURRENCY", "PAID_STATUSES"]
+
+#: statuses in which the buyer's payment is authorised (Pending/PendingAvailability: not yet; Canceled: never)
+PAID_STATUSES = frozenset({"Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed"})
+
+#: a marketplace's currency, for orders where Amazon gives no amount yet (Pending, Canceled)
+MARKETPLACE_CURRENCY = {
+    "ATVPDKIKX0DER": "USD", "A2EUQ1WTGCTBG2": "CAD", "A1AM78C64UM0Y8": "MXN", "A2Q3Y263D00KWC": "BRL",
+    "A1F83G8C2ARO7P": "GBP", "A1PA6795UKMFR9": "EUR", "A13V1IB3VIYZZH": "EUR", "APJ6JRA9NG5V4": "EUR",
+    "A1RKKUPIHCS9HS": "EUR", "A1805IZSGTT6HS": "EUR", "A2NODRKZP88ZB9": "SEK", "A1C3SOZRARQ6R3": "PLN",
+    "A1VC38T7YXB528": "JPY", "A39IBJ37TRP1C6": "AUD", "A19VAU5U5O7RUS": "SGD", "A21TJRUUN4KGV": "INR",
+}
+
+_AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
+_ITEM_MONEY = {  # OrderLine field → OrderItem field
+    "discount": "PromotionDiscount", "tax": "ItemTax", "shipping": "ShippingPrice", "shipping_tax": "ShippingTax",
+    "shipping_discount": "ShippingDiscount", "gift_wrap": "GiftWrapPrice", "gift_wrap_tax": "GiftWrapTax",
+}
+
+
+def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Order]:
+    """One Amazon Order plus its staged `order_items` → one canonical Order.
+
+    Canceled orders still become Orders (status Canceled, paid False): the destination decides."""
+    order_id = str(order.get("AmazonOrderId") or "")
+    if not order_id:
+        raise RecordError("order has no AmazonOrderId", stream="orders", field="AmazonOrderId")
+    status = str(order.get("OrderStatus") or "")
+    items = sorted(related.get("order_items") or [], key=lambda i: str(i.get("OrderItemId")))
+    if not items:
+        pending = status in ("Pending", "PendingAvailability")
+        raise RecordError(f"{status or 'the'} order has no items", stream="orders", key=order_id, field="OrderItems",
+                          hint="Amazon lists a pending order's items once payment is authorised; it is read again "
+                               "when it updates" if pending else "select the order_items stream and sync again")
+    marketplace = order.get("MarketplaceId")
+    currency = _currency(order, items, order_id)
+    buyer = order.get("BuyerInfo") or {}
+    customer = Customer(
+        source="amazon_sp", customer_id=buyer.get("BuyerEmail") or f"{marketplace}:{currency}",
+        display_name=buyer.get("BuyerName") or "Amazon customer", email=buyer.get("BuyerEmail"),
+        marketplace=marketplace, currency=currency)
+    return [Order(
+        source="amazon_sp", source_refs=[SourceRef(stream="orders", key=order_id)], order_id=order_id,
+        channel="amazon", marketplace=marketplace, sales_channel=order.get("SalesChannel"),
+        fulfilment="channel" if order.get("FulfillmentChannel") == "AFN" else "merchant",
+        status=status, paid=status in PAID_STATUSES,
+        placed_at=_time(order, "PurchaseDate", order_id), updated_at=_time(order, "LastUpdateDate", order_id),
+        currency=currency, customer=customer, shipping_address=_address(order.get("ShippingAddress")),
+        lines=[_line(order_id, item, currency) for item in items],
+        tax_collected_by="marketplace" if any(
+            (i.get("TaxCollection") or {}).get("Model") == "MarketplaceFacilitator" for i in items) else "seller",
+        payment_method=order.get("PaymentMethod"), is_business_order=bool(order.get("IsBusinessOrder")),
+    )]
+
+
+def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
+    item_id = str(item.get("OrderItemId") or "")
+    key = f"{order_id}/{item_id}"
+    if not item_id:
+        raise RecordError("order item has no OrderItemId", stream="order_items", key=order_id, field="OrderItemId")
+    sku = item.get("SellerSKU")
+    if not sku:
+        raise RecordError("missing SKU", stream="order_items", key=key, field="SellerSKU",
+                          hint=f"fix the listing in Seller Central, or map ASIN {item.get('ASIN') or '?'} to a SKU")
+    try:
+        quantity = Decimal(int(item.get("QuantityOrdered")))
+    except (TypeError, ValueError):
+        raise RecordError(f"{item.get('QuantityOrdered')!r} is not a quantity", stream="order_items", key=key,
+                          field="QuantityOrdered") from None
+    amount = _money(item, "ItemPrice", currency, key)  # Amazon's ItemPrice is already quantity × unit price
+    unit = Money(amount=amount.amount / quantity if quantity else Decimal(0), currency=currency)
+    return OrderLine(
+        line_id=item_id, sku=sku, title=item.get("Title"), quantity=quantity, unit_price=unit, amount=amount,
+        promotion_ids=[str(p) for p in item.get("PromotionIds") or []],
+        source_ref=SourceRef(stream="order_items", key=key),
+        **{field: _money(item, name, currency, key) for field, name in _ITEM_MONEY.items()})
+
+
+def _money(item: dict[str, Any], name: str, currency: str, key: str) -> Money:
+    """An item's Money field; absent means zero in the order's currency."""
+    value = item.get(name)
+    if value is None:
+        return Money.zero(currency)
+    if not isinstance(value, dict):
+        raise RecordError(f"expected a Money object, got {value!r}", stream="order_items", key=key, field=name)
+    code = value.get("CurrencyCode") or currency
+    if code != currency:
+        raise RecordError(f"{code or 'no currency'} amount in a {currency} order", stream="order_items", key=key,
+                          field=f"{name}.CurrencyCode")
+    amount = value.get("Amount")
+    try:
+        if isinstance(amount, str) and not _AMOUNT.match(amount.strip()):
+            # to_decimal also reads report formats ("1.234,56"); SP-API JSON only ever uses "1234.56"
+            raise ValueError("not a plain decimal")
+        return Money(amount=to_decimal(amount, field=name), currency=currency)
+    except (TypeError, ValueError) as exc:
+        raise RecordError(f"unreadable amount {amount!r} ({exc})", stream="order_items", key=key,
+                          field=f"{name}.Amount", hint="Amazon sends amounts as decimal strings, e.g. \"12.34\"") from None
+
+
+def _currency(order: dict[str, Any], items: list[dict[str, Any]], order_id: str) -> str:
+    """From OrderTotal, else any item amount, else the marketplace (Pending/Canceled orders carry no amounts)."""
+    candidates = [order.get("OrderTotal")] + [i.get(f) for i in items for f in ("ItemPrice", *_ITEM_MONEY.values())]
+    for money in candidates:
+        if isinstance(money, dict) and money.get("CurrencyCode"):
+            return str(money["CurrencyCode"]).upper()
+    currency = MARKETPLACE_CURRENCY.get(str(order.get("MarketplaceId")))
+    if currency is None:
+        raise RecordError("no amount says which currency this order is in", stream="orders", key=order_id,
+                          field="OrderTotal.CurrencyCode",
+                          hint=f"marketplace {order.get('MarketplaceId')!r} is unknown to ledgerlink_amazon_sp")
+    return currency
+
+
+def _time(order: dict[str, Any], name: str, order_id: str) -> datetime:
+    text = order.get(name)
+    try:
+        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        raise RecordError(f"{text!r} is not an ISO 8601 time", stream="orders", key=order_id, field=name) from None
+
+
+def _address(raw: dict[str, Any] | None) -> Address | None:
+    if not raw:
+        return None
+    return Address(name=raw.get("Name"), line1=raw.get("AddressLine1"), line2=raw.get("AddressLine2"),
+                   line3=raw.get("AddressLine3"), city=raw.get("City"), region=raw.get("StateOrRegion"),
+                   postal_code=raw.get("PostalCode"), country=raw.get("CountryCode"), phone=raw.get("Phone"))

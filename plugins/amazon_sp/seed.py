@@ -1,0 +1,267 @@
+"""The sandbox's seller: a deterministic, compact book of orders that builds each order on demand.
+
+Only what queries need is held per order (update/purchase time, marketplace); the rest of an order and
+its items is rebuilt from `(seed, index)` when asked for, so 100,000 orders cost a few megabytes and
+well under a second. Order ids encode their index, so getOrderItems finds an order without a lookup table.
+"""
+
+from __future__ import annotations
+
+import bisect
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, Iterator
+
+__all__ = ["Catalogue", "SKUS", "MARKETPLACES", "SellerBook", "iso"]
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    sku: str
+    asin: str
+    title: str
+    usd: str
+
+
+SKUS: tuple[Catalogue, ...] = (
+    Catalogue("LL-MUG-11OZ", "B07QXZ1M4K", "Stoneware Coffee Mug, 11 oz, Matte Black", "14.99"),
+    Catalogue("LL-MUG-15OZ", "B07QXZ9T2P", "Stoneware Coffee Mug, 15 oz, Sage Green", "17.99"),
+    Catalogue("LL-TEA-EARL-100", "B08L5M2WQ1", "Organic Earl Grey Tea, 100 Bags", "12.49"),
+    Catalogue("LL-TEA-GRN-50", "B08L5N7XK3", "Japanese Sencha Green Tea, 50 Bags", "9.95"),
+    Catalogue("LL-KTL-GOOSE", "B09C3R8VYF", "Gooseneck Pour-Over Kettle, 1.0 L, Stainless Steel", "39.00"),
+    Catalogue("LL-GRD-BURR", "B09C3TQ1LM", "Conical Burr Coffee Grinder, 18 Settings", "59.99"),
+    Catalogue("LL-FLT-V60-100", "B06XKR2S7D", "Cone Paper Coffee Filters, Size 02, 100 Count", "6.49"),
+    Catalogue("LL-SCL-DIGI", "B0B1F7W9QH", "Digital Coffee Scale with Timer, 0.1 g", "24.95"),
+    Catalogue("LL-TIN-500", "B0B1F8K2ZC", "Airtight Coffee Canister, 500 g, Brushed Steel", "21.50"),
+    Catalogue("LL-PRS-FR-1L", "B07D9N4J8R", "French Press Coffee Maker, 34 oz, Borosilicate Glass", "29.99"),
+    Catalogue("LL-CUP-ESP-4", "B0C4Z2M1RT", "Double-Wall Espresso Cups, Set of 4", "19.99"),
+    Catalogue("LL-BRW-COLD-2L", "B0C4Z5P8XW", "Cold Brew Pitcher, 2 L, with Mesh Filter", "27.00"),
+)
+
+#: marketplace id → (currency, SalesChannel, country, order-id prefixes, price factor vs USD, tax rate, facilitator)
+MARKETPLACES: dict[str, tuple[str, str, str, tuple[str, ...], Decimal, Decimal, bool]] = {
+    "ATVPDKIKX0DER": ("USD", "Amazon.com", "US", ("111", "112", "113", "114"), Decimal("1"), Decimal("0.0725"), True),
+    "A2EUQ1WTGCTBG2": ("CAD", "Amazon.ca", "CA", ("701", "702"), Decimal("1.36"), Decimal("0.13"), False),
+}
+_MARKET_IDS = tuple(MARKETPLACES)
+_PLACES = {
+    "US": [("SEATTLE", "WA", "98109"), ("AUSTIN", "TX", "78701"), ("BROOKLYN", "NY", "11201"),
+           ("DENVER", "CO", "80202"), ("PORTLAND", "OR", "97205"), ("CHICAGO", "IL", "60614")],
+    "CA": [("TORONTO", "ON", "M5V 2T6"), ("VANCOUVER", "BC", "V6B 1A1"), ("MONTREAL", "QC", "H2X 1Y4"),
+           ("CALGARY", "AB", "T2P 1J9")],
+}
+_CENT = Decimal("0.01")
+_SPAN = 60 * 86400          # orders spread over the last 60 days
+_QUIET = 600                # nothing changes in the last 10 minutes before the anchor
+_ID_MOD = 10_000_000
+_ID_MUL = 7919              # invertible mod 10^7, so an order id's last group gives back its index
+_ID_INV = pow(_ID_MUL, -1, _ID_MOD)
+
+
+def iso(ts: int) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _money(currency: str, amount: Decimal) -> dict[str, str]:
+    return {"CurrencyCode": currency, "Amount": str(amount.quantize(_CENT, rounding=ROUND_HALF_UP))}
+
+
+class SellerBook:
+    """All orders of one sandbox seller, indexed by LastUpdateDate (and PurchaseDate when asked)."""
+
+    def __init__(self, orders: int, seed: int, anchor: datetime, *, defects: int = 0,
+                 lines_per_order: int | None = None):
+        if orders >= _ID_MOD:
+            raise ValueError(f"at most {_ID_MOD - 1} orders")
+        self.count, self.seed, self.lines_per_order = orders, seed, lines_per_order
+        self.anchor = int(anchor.timestamp())
+        rng = random.Random(seed)
+        newest = self.anchor - _QUIET
+        self.purchased: list[int] = []
+        self.updated: list[int] = []
+        self.market = bytearray(orders)
+        for i in range(orders):
+            placed = newest - int(_SPAN * rng.random() ** 1.2)  # denser towards now, as sales grow
+            self.purchased.append(placed)
+            self.updated.append(min(newest, placed + int(rng.random() * 3 * 86400)))
+            self.market[i] = 0 if rng.random() < 0.75 else 1
+        self.defects = frozenset(rng.sample(range(orders), min(defects, orders)))
+        self.changes: dict[int, dict[str, Any]] = {}
+        self._by_update = self._index(self.updated)
+        self._by_purchase: dict[str, tuple[list[int], list[int]]] | None = None
+
+    # ------------------------------------------------------------------ indexes
+
+    def _index(self, times: list[int]) -> dict[str, tuple[list[int], list[int]]]:
+        """Per marketplace (and all together): order indexes sorted by time, with the times for bisect."""
+        out: dict[str, tuple[list[int], list[int]]] = {}
+        for key in (*_MARKET_IDS, "*"):
+            members = [i for i in range(self.count) if key == "*" or _MARKET_IDS[self.market[i]] == key]
+            members.sort(key=lambda i: (times[i], i))
+            out[key] = ([times[i] for i in members], members)
+        return out
+
+    def select(self, marketplaces: list[str], after: int, before: int, *, created: bool = False) -> list[int]:
+        """Indexes of orders in these marketplaces with the time in [after, before], oldest first."""
+        if created and self._by_purchase is None:
+            self._by_purchase = self._index(self.purchased)
+        index = self._by_purchase if created else self._by_update
+        assert index is not None
+        keys = ["*"] if set(marketplaces) >= set(_MARKET_IDS) else [m for m in _MARKET_IDS if m in marketplaces]
+        picked: list[int] = []
+        for key in keys:
+            times, ids = index[key]
+            picked.extend(ids[bisect.bisect_left(times, after):bisect.bisect_right(times, before)])
+        if len(keys) > 1:
+            source = self.purchased if created else self.updated
+            picked.sort(key=lambda i: (source[i], i))
+        return picked
+
+    def update(self, index: int, when: int, **fields: Any) -> None:
+        """A seller or Amazon change to an order (status, …): it moves to `when` in the update index."""
+        for key in (_MARKET_IDS[self.market[index]], "*"):
+            times, ids = self._by_update[key]
+            pos = ids.index(index)
+            del times[pos], ids[pos]
+            at = bisect.bisect_right(times, when)
+            times.insert(at, when)
+            ids.insert(at, index)
+        self.updated[index] = when
+        self.changes.setdefault(index, {}).update(fields)
+
+    # ------------------------------------------------------------------ ids
+
+    def order_id(self, i: int) -> str:
+        prefixes = MARKETPLACES[_MARKET_IDS[self.market[i]]][3]
+        middle = (i * 2654435761 + self.seed * 97) % _ID_MOD
+        return f"{prefixes[i % len(prefixes)]}-{middle:07d}-{(i * _ID_MUL + self.seed) % _ID_MOD:07d}"
+
+    def index_of(self, order_id: str) -> int | None:
+        """The index an order id encodes, if it is one of ours."""
+        try:
+            last = int(order_id.rsplit("-", 1)[1])
+        except (IndexError, ValueError):
+            return None
+        i = ((last - self.seed) * _ID_INV) % _ID_MOD
+        return i if i < self.count and self.order_id(i) == order_id else None
+
+    # ------------------------------------------------------------------ orders
+
+    def _rng(self, i: int) -> random.Random:
+        return random.Random(self.seed * 10_000_019 + i)
+
+    def _shape(self, i: int) -> dict[str, Any]:
+        """Everything about order `i` that its order and items both need, from its own random stream."""
+        rng = self._rng(i)
+        market = _MARKET_IDS[self.market[i]]
+        afn = rng.random() < 0.55
+        roll = rng.random()
+        if roll < 0.03:
+            status = "Pending"
+        elif roll < 0.06:
+            status = "Canceled"
+        elif roll < 0.16:
+            status = "Unshipped"
+        elif roll < 0.18 and not afn:
+            status = "PartiallyShipped"
+        else:
+            status = "Shipped"
+        status = self.changes.get(i, {}).get("OrderStatus", status)
+        lines = self.lines_per_order or rng.choice((1, 1, 1, 2, 2, 3))
+        skus = rng.sample(range(len(SKUS)), lines)
+        return {"rng": rng, "market": market, "afn": afn, "status": status, "skus": skus,
+                "business": rng.random() < 0.08, "place": rng.choice(_PLACES[MARKETPLACES[market][2]])}
+
+    def items(self, i: int) -> list[dict[str, Any]]:
+        """Order `i`'s OrderItems, as getOrderItems returns them."""
+        return self._items(i, self._shape(i))
+
+    def _items(self, i: int, shape: dict[str, Any]) -> list[dict[str, Any]]:
+        rng = shape["rng"]
+        currency, _, _, _, factor, tax_rate, facilitator = MARKETPLACES[shape["market"]]
+        priced = shape["status"] not in ("Pending", "Canceled")  # Amazon withholds prices until authorised
+        out = []
+        for n, sku_index in enumerate(shape["skus"]):
+            entry = SKUS[sku_index]
+            qty = rng.choice((1, 1, 1, 1, 2, 2, 3))
+            item: dict[str, Any] = {
+                "ASIN": entry.asin, "SellerSKU": entry.sku,
+                "OrderItemId": f"{(i * 131 + self.seed) % 10**11:011d}{n:03d}",
+                "Title": entry.title, "QuantityOrdered": 0 if shape["status"] == "Canceled" else qty,
+                "QuantityShipped": qty if shape["status"] == "Shipped" else 0,
+                "ProductInfo": {"NumberOfItems": "1"}, "IsGift": "false", "ConditionId": "New",
+                "ConditionSubtypeId": "New", "IsTransparency": False, "SerialNumberRequired": False,
+            }
+            if n == 0 and i in self.defects:
+                del item["SellerSKU"]  # a listing whose SKU was deleted: the normaliser must dead-letter it
+            if priced:
+                price = (Decimal(entry.usd) * factor).quantize(_CENT) * qty
+                tax = (price * tax_rate).quantize(_CENT, rounding=ROUND_HALF_UP)
+                item["ItemPrice"] = _money(currency, price)
+                item["ItemTax"] = _money(currency, tax)
+                discount = Decimal(0)
+                if rng.random() < 0.15:
+                    discount = (price * Decimal("0.10")).quantize(_CENT, rounding=ROUND_HALF_UP)
+                    item["PromotionIds"] = [f"PLM-{rng.randrange(10**8):08d}"]
+                item["PromotionDiscount"] = _money(currency, discount)
+                item["PromotionDiscountTax"] = _money(currency, Decimal(0))
+                if not shape["afn"]:
+                    ship = Decimal("4.99") if rng.random() < 0.7 else Decimal("0")
+                    item["ShippingPrice"] = _money(currency, ship)
+                    item["ShippingTax"] = _money(currency, (ship * tax_rate).quantize(_CENT, rounding=ROUND_HALF_UP))
+                    free = bool(ship) and rng.random() < 0.3
+                    item["ShippingDiscount"] = _money(currency, ship if free else Decimal(0))
+                    item["ShippingDiscountTax"] = _money(currency, Decimal(0))
+                if facilitator:
+                    item["TaxCollection"] = {"Model": "MarketplaceFacilitator",
+                                             "ResponsibleParty": "Amazon Services, Inc."}
+            out.append(item)
+        return out
+
+    def order(self, i: int) -> dict[str, Any]:
+        """Order `i` as getOrders returns it."""
+        shape = self._shape(i)
+        items = self._items(i, shape)
+        rng, market, status = shape["rng"], shape["market"], shape["status"]
+        currency, channel, country = MARKETPLACES[market][:3]
+        placed = self.purchased[i]
+        order: dict[str, Any] = {
+            "AmazonOrderId": self.order_id(i), "PurchaseDate": iso(placed), "LastUpdateDate": iso(self.updated[i]),
+            "OrderStatus": status, "FulfillmentChannel": "AFN" if shape["afn"] else "MFN", "SalesChannel": channel,
+            "ShipServiceLevel": "Expedited" if rng.random() < 0.2 else "Standard",
+        }
+        if status not in ("Pending", "Canceled"):
+            total = Decimal(0)
+            for item in items:
+                for name, sign in (("ItemPrice", 1), ("ItemTax", 1), ("ShippingPrice", 1), ("ShippingTax", 1),
+                                   ("PromotionDiscount", -1), ("ShippingDiscount", -1)):
+                    if name in item:
+                        total += sign * Decimal(item[name]["Amount"])
+            order["OrderTotal"] = _money(currency, total)
+        units = sum(item["QuantityOrdered"] for item in items)
+        shipped = units if status == "Shipped" else (units // 2 if status == "PartiallyShipped" else 0)
+        order.update({
+            "NumberOfItemsShipped": shipped, "NumberOfItemsUnshipped": units - shipped,
+            "PaymentMethod": "Other", "PaymentMethodDetails": ["Standard"], "MarketplaceId": market,
+            "ShipmentServiceLevelCategory": order["ShipServiceLevel"], "OrderType": "StandardOrder",
+            "EarliestShipDate": iso(placed + 86400), "LatestShipDate": iso(placed + 2 * 86400),
+            "IsBusinessOrder": shape["business"], "IsPrime": shape["afn"] and rng.random() < 0.6,
+            "IsPremiumOrder": False, "IsGlobalExpressEnabled": False, "IsReplacementOrder": False,
+            "IsSoldByAB": False, "IsISPU": False, "IsAccessPointOrder": False,
+        })
+        if status != "Pending":  # Amazon releases buyer and address details once payment is authorised
+            city, region, postal = shape["place"]
+            order["ShippingAddress"] = {"City": city, "StateOrRegion": region, "PostalCode": postal,
+                                        "CountryCode": country}
+            alias = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=15))
+            buyer: dict[str, Any] = {"BuyerEmail": f"{alias}@marketplace.amazon.com"}  # anonymised, as Amazon does
+            if shape["business"]:
+                buyer["PurchaseOrderNumber"] = f"PO-{rng.randrange(10**6):06d}"
+            order["BuyerInfo"] = buyer
+        return order
+
+    def __iter__(self) -> Iterator[dict[str, Any]]:
+        for i in self._by_update["*"][1]:
+            yield self.order(i)

@@ -1,0 +1,175 @@
+"""The `orders` and `order_items` streams: getOrders in time windows, getOrderItems per order.
+
+Orders and their items come from one pass: each order is followed by its items, yielded as ready-made
+`order_items` RECORD messages *before* the checkpoint that covers the page, so a committed state never
+stands in front of an order whose items were not read.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from typing import Any, ClassVar, Iterator
+
+import httpx
+
+from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, HttpStream, PermanentError, protocol
+
+from .client import read_json
+from .config import AmazonSPConfig
+
+__all__ = ["OrdersStream", "OrderItemsStream", "format_time", "parse_time", "SETTLE_DELAY"]
+
+#: Amazon refuses a LastUpdatedBefore later than two minutes before the request
+SETTLE_DELAY = timedelta(minutes=2)
+
+_HINTS = {
+    ("getOrders", 400): "Amazon refused the query: check marketplace_ids and start_date in the config",
+    ("getOrderItems", 400): "Amazon refused the order id: it must be an AmazonOrderId in 3-7-7 format",
+    ("getOrderItems", 404): "the order does not exist for this seller (wrong region endpoint or marketplace?)",
+    ("*", 403): "check that the refresh token belongs to this seller and region endpoint, and that the app has "
+                "the Orders role",
+}
+
+
+def format_time(when: datetime) -> str:
+    """ISO 8601 in UTC with seconds, as SP-API prints it (e.g. 2024-05-01T12:00:00Z)."""
+    return when.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def parse_time(text: str) -> datetime:
+    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+
+
+def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any]) -> tuple[httpx.Response, Any]:
+    """One SP-API GET, parsed with Decimal numbers; permanent refusals get a hint saying what to fix."""
+    try:
+        response = client.get(path, operation=operation, params=params)
+    except PermanentError as exc:
+        exc.hint = exc.hint or _HINTS.get((operation, exc.status or 0)) or _HINTS.get(("*", exc.status or 0))
+        raise
+    return response, read_json(response)
+
+
+def _next_token(body: Any) -> str | None:
+    """Amazon pages with `payload.NextToken`; absent or empty means last page."""
+    payload = body.get("payload") if isinstance(body, dict) else None
+    return (payload or {}).get("NextToken") or None
+
+
+class OrderItemsStream(HttpStream):
+    """getOrderItems: one record per OrderItem, with the parent's `AmazonOrderId` added (the only
+    addition), so items can be joined to their order."""
+
+    name: ClassVar[str] = "order_items"
+    path: ClassVar[str] = "/orders/v0/orders/{orderId}/orderItems"
+    operation: ClassVar[str] = "getOrderItems"
+    records_path: ClassVar[tuple[str, ...]] = ("payload", "OrderItems")
+    primary_key: ClassVar[list[str]] = ["AmazonOrderId", "OrderItemId"]
+
+    def next_page_token(self, response: httpx.Response, body: Any) -> str | None:
+        return _next_token(body)
+
+    def items_of(self, order_id: str) -> Iterator[dict[str, Any]]:
+        """Every item of one order, following NextToken."""
+        path = self.path.format(orderId=order_id)
+        token: str | None = None
+        while True:
+            response, body = _get(self.client, path, self.operation, {"NextToken": token} if token else {})
+            parent = ((body or {}).get("payload") or {}).get("AmazonOrderId") or order_id
+            for item in self.parse_response(response, body):
+                yield {**item, "AmazonOrderId": parent}
+            token = self.next_page_token(response, body)
+            if token is None:
+                return
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        """Standalone read (items without orders): walk the orders windows, keep only the items."""
+        orders = OrdersStream(self.config, self.client, items=self)
+        for item in orders.read_records(state):
+            if isinstance(item, protocol.Message):
+                assert item.record is not None
+                yield item.record.data
+            elif isinstance(item, Checkpoint):
+                self.state = dict(orders.state)
+                yield item
+        self.state = dict(orders.state)
+
+    @classmethod
+    def airbyte_stream(cls) -> protocol.Stream:
+        """Incremental through its parent order's cursor (an item has no update time of its own)."""
+        stream = super().airbyte_stream()
+        stream.supported_sync_modes = [protocol.SyncMode.full_refresh, protocol.SyncMode.incremental]
+        stream.source_defined_cursor = True
+        stream.is_resumable = True
+        return stream
+
+
+class OrdersStream(HttpStream):
+    """getOrders by LastUpdatedAfter/LastUpdatedBefore windows of at most `max_window_days`.
+
+    State is `{"LastUpdateDate": <end of the last completed window>}`. It moves only when a whole
+    window is read: NextToken pages inside a window are not resumable, so a run that dies mid-window
+    restarts that window (duplicates are deduplicated by primary key; nothing is skipped).
+    """
+
+    name: ClassVar[str] = "orders"
+    path: ClassVar[str] = "/orders/v0/orders"
+    operation: ClassVar[str] = "getOrders"
+    records_path: ClassVar[tuple[str, ...]] = ("payload", "Orders")
+    primary_key: ClassVar[str] = "AmazonOrderId"
+    cursor_field: ClassVar[str] = "LastUpdateDate"
+
+    def __init__(self, config: AmazonSPConfig, client: HttpClient, *, items: OrderItemsStream | None = None,
+                 now: datetime | None = None):
+        super().__init__(config, client)
+        self.items = items
+        self._now = now
+
+    def next_page_token(self, response: httpx.Response, body: Any) -> str | None:
+        return _next_token(body)
+
+    def observe(self, record: dict[str, Any]) -> None:
+        """Records do not move the cursor: a window does, once complete (see the class docstring)."""
+
+    def start_time(self, state: dict[str, Any]) -> datetime:
+        saved = state.get(self.cursor_field)
+        if not saved:
+            return self.config.start_date
+        return max(parse_time(str(saved)) - timedelta(minutes=self.config.lookback_minutes), self.config.start_date)
+
+    def windows(self, start: datetime) -> Iterator[tuple[datetime, datetime]]:
+        """[after, before] windows up to two minutes before now (orders still settling are read next run)."""
+        end = (self._now or datetime.now(timezone.utc)) - SETTLE_DELAY
+        step = timedelta(days=self.config.max_window_days)
+        after = start.astimezone(timezone.utc).replace(microsecond=0)
+        end = end.replace(microsecond=0)
+        while after < end:
+            before = min(after + step, end)
+            yield after, before
+            after = before
+
+    def window_params(self, after: datetime, before: datetime, token: str | None) -> dict[str, Any]:
+        marketplaces = ",".join(self.config.marketplace_ids)
+        if token:  # with NextToken, Amazon takes the filters from the token
+            return {"MarketplaceIds": marketplaces, "NextToken": token}
+        return {"MarketplaceIds": marketplaces, "LastUpdatedAfter": format_time(after),
+                "LastUpdatedBefore": format_time(before), "MaxResultsPerPage": self.config.page_size}
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        self.state = dict(state)
+        for after, before in self.windows(self.start_time(state)):
+            token: str | None = None
+            while True:
+                response, body = _get(self.client, self.path, self.operation, self.window_params(after, before, token))
+                for order in self.parse_response(response, body):
+                    yield order
+                    if self.items is not None:
+                        for item in self.items.items_of(order["AmazonOrderId"]):
+                            yield protocol.record(self.items.name, item)
+                token = self.next_page_token(response, body)
+                if token is None:
+                    break
+                yield CHECKPOINT  # state unchanged: a resumed run restarts this window
+            self.state = {self.cursor_field: format_time(before)}
+            yield CHECKPOINT

@@ -1,0 +1,79 @@
+"""Fixtures for the Amazon SP-API plugin tests: a sandbox on loopback, a config pointing at it, a source."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+import httpx
+import pytest
+
+from ledgerlink import RetryPolicy
+from ledgerlink.sandbox import running
+from ledgerlink_amazon_sp import AmazonSandbox, AmazonSellingPartnerSource
+
+#: retries exactly as the client makes them, minus the waiting, so fault tests stay fast
+FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
+
+
+@pytest.fixture(scope="session")
+def orders_model(reference_dir: Path) -> dict[str, Any]:
+    """Amazon's official Orders v0 Swagger model (a test oracle, read from ../shared/reference)."""
+    return json.loads((reference_dir / "amazon-sp-api" / "models" / "ordersV0.json").read_text())
+
+
+@pytest.fixture
+def make_config() -> Callable[..., dict[str, Any]]:
+    def make(url: str, **overrides: Any) -> dict[str, Any]:
+        config = {
+            "endpoint": url, "lwa_endpoint": f"{url}/auth/o2/token",
+            "client_id": "amzn1.application-oa2-client.test", "client_secret": "amzn1.oa2-cs.v1.sandbox-secret",
+            "refresh_token": "Atzr|sandbox-refresh-token", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=90)).isoformat(),
+        }
+        config.update(overrides)
+        return config
+
+    return make
+
+
+@pytest.fixture
+def sandbox() -> Callable[..., Any]:
+    """`with sandbox(orders=50) as (url, sb):` runs an AmazonSandbox (time_scale 1000) on a loopback port."""
+
+    @contextlib.contextmanager
+    def start(**options: Any) -> Iterator[tuple[str, AmazonSandbox]]:
+        options.setdefault("time_scale", 1000)
+        sb = AmazonSandbox(**options)
+        with running(sb) as url:
+            yield url, sb
+
+    return start
+
+
+class RecordingTransport(httpx.HTTPTransport):
+    """A real transport that remembers every request, to check what the client sent."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.requests: list[httpx.Request] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        return super().handle_request(request)
+
+
+@pytest.fixture
+def recording_transport() -> RecordingTransport:
+    return RecordingTransport()
+
+
+@pytest.fixture
+def make_source() -> Callable[..., AmazonSellingPartnerSource]:
+    def make(transport: httpx.BaseTransport | None = None) -> AmazonSellingPartnerSource:
+        return AmazonSellingPartnerSource(retry=FAST_RETRY, transport=transport)
+
+    return make
