@@ -11,6 +11,7 @@ from .commerce import (
 from .connectors import (
     CHECKPOINT, Checkpoint, Destination, HttpStream, Normaliser, ObjectType, OutboundRecord, PlanContext,
     PlannedWrite, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
+    state_by_stream,
 )
 from .errors import (
     ConfigError, LedgerlinkError, MappingError, PermanentError, PipelineBusyError, RecordError, RemoteError,
@@ -32,7 +33,7 @@ __all__ = [
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",
-    "idempotency_key", "request_id",
+    "idempotency_key", "request_id", "state_by_stream",
     # http
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
     # money and the canonical model

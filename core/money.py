@@ -60,10 +60,18 @@ def _normalise_amount_text(value: str) -> str:
         head, _, tail = text.rpartition(",")
         if text.count(",") == 1 and not (len(tail) == 3 and tail.isdigit() and head.lstrip("+-") not in ("", "0")):
             return head + "." + tail  # decimal comma (e.g. "12,34" in EU reports)
-        return text.replace(",", "")  # thousands separators
+        return _ungroup(text, ",")  # thousands separators
     if text.count(".") > 1:
-        return text.replace(".", "")  # "1.234.567": dots grouping thousands
+        return _ungroup(text, ".")  # "1.234.567": dots grouping thousands
     return text
+
+
+def _ungroup(text: str, sep: str) -> str:
+    """Remove thousands separators, but only from well-formed groups: "12.3.4" is a typo, not 1234."""
+    head, *groups = text.split(sep)
+    if head.lstrip("+-").isdigit() and groups and all(len(g) == 3 and g.isdigit() for g in groups):
+        return head + "".join(groups)
+    return "not an amount"
 
 
 def quantize(amount: Decimal, currency: str = "USD") -> Decimal:

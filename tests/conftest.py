@@ -31,3 +31,10 @@ def _fresh_plugin_host(monkeypatch):
     plugins.reset_host()
     yield
     plugins.reset_host()
+
+
+@pytest.fixture(autouse=True)
+def _quick_retries(monkeypatch):
+    """Real backoff waits are seconds; the suite keeps the same behaviour with millisecond waits."""
+    monkeypatch.setenv("LEDGERLINK_RETRY_BASE_DELAY", "0.01")
+    monkeypatch.setenv("LEDGERLINK_RETRY_MAX_DELAY", "0.05")

@@ -25,12 +25,15 @@ class OAuth2RefreshAuth(httpx.Auth):
     def __init__(self, token_url: str, client_id: str, client_secret: str, refresh_token: str, *,
                  header: str = "Authorization", prefix: str = "Bearer ", basic_auth: bool = False,
                  on_rotate: Callable[[str], None] | None = None, transport: httpx.BaseTransport | None = None,
-                 clock: Callable[[], float] = time.time, leeway: float = 60.0):
+                 clock: Callable[[], float] = time.time, leeway: float = 60.0,
+                 refresh_on: tuple[int, ...] = (401,)):
         self.token_url, self.client_id, self.client_secret = token_url, client_id, client_secret
         self.refresh_token = refresh_token
         self.header, self.prefix, self.basic_auth = header, prefix, basic_auth
         self.on_rotate = on_rotate
         self._transport, self._clock, self._leeway = transport, clock, leeway
+        #: statuses that mean "your access token is no good": refresh once and replay (SP-API uses 403)
+        self.refresh_on = refresh_on
         self._access: str | None = None
         self._expires = 0.0
         self._lock = threading.Lock()
@@ -80,6 +83,6 @@ class OAuth2RefreshAuth(httpx.Auth):
     def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
         request.headers[self.header] = self.prefix + self.access_token()
         response = yield request
-        if response.status_code == 401:
+        if response.status_code in self.refresh_on:
             request.headers[self.header] = self.prefix + self.access_token(force=True)
             yield request

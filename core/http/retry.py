@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Mapping
@@ -15,11 +16,19 @@ __all__ = ["RetryPolicy", "parse_retry_after", "default_classify", "TRANSIENT_ST
 TRANSIENT_STATUSES = frozenset({408, 425, 500, 502, 503, 504})
 
 
+def _env(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    return float(value) if value else default
+
+
 @dataclass
 class RetryPolicy:
-    max_attempts: int = 6
-    base_delay: float = 0.5
-    max_delay: float = 60.0
+    """How hard to retry one request. Defaults can be tuned per machine with LEDGERLINK_RETRY_MAX_ATTEMPTS,
+    LEDGERLINK_RETRY_BASE_DELAY and LEDGERLINK_RETRY_MAX_DELAY (seconds), e.g. shorter in test suites."""
+
+    max_attempts: int = field(default_factory=lambda: int(_env("LEDGERLINK_RETRY_MAX_ATTEMPTS", 6)))
+    base_delay: float = field(default_factory=lambda: _env("LEDGERLINK_RETRY_BASE_DELAY", 0.5))
+    max_delay: float = field(default_factory=lambda: _env("LEDGERLINK_RETRY_MAX_DELAY", 60.0))
     #: give up once this much time has been spent waiting on one request
     max_total_wait: float = 300.0
     jitter: bool = True

@@ -190,3 +190,24 @@ def test_every_credential_is_registered_for_masking(clock, isolated_secrets):
     auth.access_token()
     text = "client-secret-xyz refresh-0 access-1 refresh-1 client-id"
     assert mask(text) == "**** **** **** **** client-id"
+
+
+def test_vendor_specific_refresh_statuses():
+    """SP-API answers an expired access token with 403, not 401: `refresh_on` lets a plugin say so."""
+    issued = iter(["tok-1", "tok-2"])
+
+    def token_endpoint(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, json={"access_token": next(issued), "expires_in": 3600})
+
+    seen = []
+
+    def api(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers["x-amz-access-token"])
+        return httpx.Response(403 if len(seen) == 1 else 200, json={})
+
+    auth = OAuth2RefreshAuth("https://lwa.example/token", "cid", "csecret-xyz", "rtok-xyz",
+                             header="x-amz-access-token", prefix="", refresh_on=(401, 403),
+                             transport=httpx.MockTransport(token_endpoint))
+    with httpx.Client(transport=httpx.MockTransport(api), auth=auth) as client:
+        assert client.get("https://api.example/orders").status_code == 200
+    assert seen == ["tok-1", "tok-2"]

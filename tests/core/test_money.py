@@ -167,3 +167,9 @@ def test_quantize_is_within_half_a_minor_unit(amount, currency):
     q = quantize(amount, currency)
     assert abs(q - amount) <= Decimal(1).scaleb(-minor_units(currency)) / 2
     assert quantize(q, currency) == q
+
+
+@pytest.mark.parametrize("text", ["12.3.4", "1,2,3", "1.23.456"])
+def test_malformed_grouping_is_refused_not_guessed(text):
+    with pytest.raises(ValueError, match="not an amount"):
+        to_decimal(text)

@@ -1,0 +1,167 @@
+"""End to end: the shipped amazon-to-qbo pipeline file against both sandboxes over real loopback sockets."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from decimal import Decimal
+from importlib import resources
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from ledgerlink import json_loads
+from ledgerlink.cli import cli
+from ledgerlink.pipeline import load_pipeline
+from ledgerlink.plugins import host
+from ledgerlink.runtime import sync
+from ledgerlink.sandbox import running
+from ledgerlink.store import Store
+
+
+@pytest.fixture
+def world(tmp_path):
+    """Both sandboxes running, and the shipped pipeline file pointed at them through its ${VARS}."""
+    sandboxes = host().sandboxes()
+
+    @contextlib.contextmanager
+    def make(orders: int = 40, defects: int = 0):
+        with running(sandboxes["amazon_sp"](orders=orders, defects=defects, time_scale=1000)) as amazon, \
+                running(sandboxes["qbo"](time_scale=1000)) as qbo:
+            pipeline_file = tmp_path / "amazon-to-qbo.yaml"
+            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbo.yaml").read_text())
+            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
+                   "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
+                   "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000"}
+            yield {"amazon": amazon, "qbo": qbo, "file": pipeline_file, "env": env,
+                   "pipeline": load_pipeline(pipeline_file, env=env), "state": tmp_path / "state.duckdb"}
+    return make
+
+
+def qbo_stats(url: str) -> dict:
+    return httpx.get(f"{url}/_sandbox/stats").json()["objects"]
+
+
+def test_sync_posts_receipts_that_tie_to_the_orders_and_never_twice(world):
+    with world(orders=40) as w:
+        first = sync(w["pipeline"])
+        assert first.status == "succeeded", first.errors
+        receipts = first.counts["created"]["SalesReceipt"]
+        assert receipts == first.counts["objects"]["order"] - first.counts["not_posted"] > 0
+        assert qbo_stats(w["qbo"])["SalesReceipt"] == receipts
+        second = sync(w["pipeline"])
+        assert second.counts["created"] == {} and qbo_stats(w["qbo"])["SalesReceipt"] == receipts
+        # every receipt's total is the Amazon order's own total, to the cent
+        store = Store(w["state"])
+        key, dest_id = store.db.fetchone("SELECT key, destination_id FROM results WHERE stream = 'SalesReceipt' LIMIT 1")
+        order_id = key.rsplit("/", 1)[1]
+        order = store.raw.get("orders", order_id)
+        store.close()
+        token = httpx.post(f"{w['qbo']}/oauth2/v1/tokens/bearer", auth=("sandbox-qbo-client", "sandbox-qbo-client-secret"),
+                           data={"grant_type": "refresh_token", "refresh_token": _current_qbo_refresh(w)}).json()
+        receipt = json_loads(httpx.get(f"{w['qbo']}/v3/company/9341455000000000/salesreceipt/{dest_id}",
+                                       params={"minorversion": "75"},
+                                       headers={"Authorization": f"Bearer {token['access_token']}",
+                                                "Accept": "application/json"}).content)["SalesReceipt"]
+        assert receipt["DocNumber"] == order_id[:21]
+        # marketplace-facilitator tax is Amazon's to remit: it is not on the receipt
+        store = Store(w["state"])
+        items = [d for _, d in store.raw.related("order_items", [order_id]).get(order_id, [])]
+        store.close()
+        facilitator_tax = sum(Decimal(i.get("ItemTax", {}).get("Amount", "0"))
+                              + Decimal(i.get("ShippingTax", {}).get("Amount", "0"))
+                              for i in items if (i.get("TaxCollection") or {}).get("Model") == "MarketplaceFacilitator")
+        assert Decimal(str(receipt["TotalAmt"])) == Decimal(order["OrderTotal"]["Amount"]) - facilitator_tax
+
+
+def _current_qbo_refresh(w) -> str:
+    """The refresh token the pipeline holds now (Intuit rotates it; the runtime stored the new one encrypted)."""
+    store = Store(w["state"])
+    try:
+        return store.credentials.load("qbo:9341455000000000:refresh_token") or "sandbox-qbo-refresh-token"
+    finally:
+        store.close()
+
+
+def test_missing_skus_are_dead_letters_and_the_rest_post(world):
+    with world(orders=30, defects=2) as w:
+        report = sync(w["pipeline"])
+        assert report.exit_code == 3
+        store = Store(w["state"])
+        letters = store.dead_letters.list()
+        store.close()
+        assert len(letters) >= 1 and all(d.stage == "normalise" for d in letters)
+        assert any("SellerSKU" in d.message or "SKU" in d.message for d in letters)
+        assert report.counts["created"]["SalesReceipt"] > 0
+
+
+def test_a_broken_mapping_names_template_line_and_order(world, tmp_path):
+    with world(orders=10) as w:
+        override = tmp_path / "my-receipt.json.j2"
+        override.write_text('{\n  "DocNumber": {{ order.order_id }},\n  "Line": {{ order.no_such_field }}\n}\n')
+        pipeline = w["pipeline"].model_copy(deep=True)
+        pipeline.destination.mappings = {"sales_receipt.json.j2": str(override)}
+        report = sync(pipeline)
+        store = Store(w["state"])
+        letters = store.dead_letters.list()
+        store.close()
+        assert letters and all(d.stage == "plan" for d in letters)
+        assert "sales_receipt.json.j2, line 3" in letters[0].message and "no_such_field" in letters[0].message
+        assert letters[0].record_key.startswith("amazon_sp/order/")
+        assert "SalesReceipt" not in (report.counts.get("created") or {})
+
+
+def test_remote_500s_are_retried_and_nothing_is_lost(world):
+    with world(orders=20) as w:
+        httpx.post(f"{w['amazon']}/_sandbox/faults", json={"operation": "getOrders", "status": 503, "count": 2})
+        httpx.post(f"{w['qbo']}/_sandbox/faults", json={"path_contains": "salesreceipt", "status": 500, "count": 2})
+        report = sync(w["pipeline"])
+        assert report.status == "succeeded", report.errors
+        assert report.counts["dead_letters_open"] == 0
+        assert qbo_stats(w["qbo"])["SalesReceipt"] == report.counts["created"]["SalesReceipt"]
+
+
+def test_a_rejected_document_is_dead_lettered_then_retried_after_the_fix(world):
+    with world(orders=12) as w:
+        httpx.post(f"{w['qbo']}/_sandbox/faults", json={"path_contains": "salesreceipt", "status": 400, "count": 1,
+                                                         "code": "6000", "method": "POST"})
+        first = sync(w["pipeline"])
+        store = Store(w["state"])
+        [letter] = store.dead_letters.list()
+        store.close()
+        assert letter.stage == "write" and letter.error_kind == "permanent" and "6000" in letter.message
+        runner = CliRunner()
+        retried = runner.invoke(cli, ["dlq", "retry", str(w["state"]), str(letter.id)])
+        assert "written again on the next sync" in retried.output
+        second = sync(w["pipeline"])
+        assert second.counts["created"] == {"SalesReceipt": 1} and second.counts["dead_letters_open"] == 0
+        assert qbo_stats(w["qbo"])["SalesReceipt"] == first.counts["created"]["SalesReceipt"] + 1
+
+
+def test_a_source_outage_fails_the_run_and_the_next_run_catches_up(world):
+    with world(orders=25) as w:
+        httpx.post(f"{w['amazon']}/_sandbox/faults", json={"operation": "getOrderItems", "status": 500, "count": 6})
+        failed = sync(w["pipeline"])
+        assert failed.status == "failed" and failed.exit_code == 1
+        assert "getOrderItems" in failed.errors[0]
+        recovered = sync(w["pipeline"])
+        assert recovered.status == "succeeded"
+        total = (failed.counts.get("created") or {}).get("SalesReceipt", 0) + recovered.counts["created"]["SalesReceipt"]
+        assert total == qbo_stats(w["qbo"])["SalesReceipt"]
+        store = Store(w["state"])
+        left_behind = list(store.raw.changed("orders", store.normalise_cursor("orders")))
+        store.close()
+        assert left_behind == []  # every staged order was normalised
+        assert recovered.counts["dead_letters_open"] == 0
+
+
+def test_demo_command(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--orders", "30", "--json"])
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["status"] == "succeeded" and out["second_run_created"] == 0
+    assert Path(out["state"]).exists()
+    assert out["runs"][0]["counts"]["created"]["SalesReceipt"] > 0
