@@ -162,6 +162,10 @@ class MappingEngine:
             self._envs[fmt] = env
         return env
 
+    def set_lookup(self, lookup: Callable[[str, str], Any] | None) -> None:
+        """Where `lookup(table, key)` in a template reads from (the runtime points it at staged tables)."""
+        self._lookup = lookup
+
     def _lookup_global(self, table: str, key: str) -> Any:
         if self._lookup is None:
             raise LookupError("no reference tables are available to this mapping")

@@ -142,3 +142,11 @@ def test_secrets_never_reach_the_state_file(fake_host, make_pipeline, tmp_path):
     sync(make_pipeline(orders=2), plugin_host=fake_host)
     raw = (tmp_path / "state.duckdb").read_bytes()
     assert b"fake-api-key-123" not in raw and b"fake-dest-token-456" not in raw
+
+
+def test_mappings_can_look_up_staged_records(fake_host, make_pipeline, tmp_path):
+    template = tmp_path / "receipt.json.j2"
+    template.write_text('{"DocNumber": {{ order.order_id }}, '
+                        '"Buyer": {{ lookup("orders", order.order_id)["buyer"] }}, "CustomerRef": {"name": "x"}}')
+    sync(make_pipeline(orders=2), plugin_host=fake_host)
+    assert fakes.REMOTE["Receipt"]["O-0001"]["Buyer"] == "buyer1@example.com"
