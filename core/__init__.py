@@ -21,7 +21,7 @@ from .http import HttpClient, Limit, OAuth2RefreshAuth, RetryPolicy, describe_er
 from .jsonutil import dumps as json_dumps
 from .jsonutil import loads as json_loads
 from .mapping import MappingEngine
-from .money import Money, quantize, to_decimal
+from .money import Amount, Money, Quantity, quantize, to_decimal
 from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
@@ -37,7 +37,7 @@ __all__ = [
     # http
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
     # money and the canonical model
-    "Money", "quantize", "to_decimal", "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "Order",
+    "Money", "Amount", "Quantity", "quantize", "to_decimal", "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "Order",
     "OrderLine", "InventoryLevel", "Shipment", "ShipmentLine", "Refund", "RefundLine", "Fee", "Settlement",
     "SettlementLine",
     # errors

@@ -7,12 +7,11 @@ map these objects into their documents. Amounts are Money (Decimal + currency).
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .money import Money
+from .money import Money, Quantity
 
 __all__ = [
     "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "OrderLine", "Order", "InventoryLevel",
@@ -97,7 +96,7 @@ class OrderLine(BaseModel):
     line_id: str
     sku: str | None
     title: str | None = None
-    quantity: Decimal
+    quantity: Quantity
     unit_price: Money
     amount: Money
     discount: Money
@@ -155,11 +154,11 @@ class InventoryLevel(CanonicalObject):
     kind: ClassVar[str] = "inventory_level"
     sku: str
     location: str
-    on_hand: Decimal
-    available: Decimal | None = None
-    reserved: Decimal | None = None
-    inbound: Decimal | None = None
-    unfulfillable: Decimal | None = None
+    on_hand: Quantity
+    available: Quantity | None = None
+    reserved: Quantity | None = None
+    inbound: Quantity | None = None
+    unfulfillable: Quantity | None = None
     as_of: datetime
 
     @property
@@ -171,7 +170,7 @@ class ShipmentLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str | None = None
     line_id: str | None = None
-    quantity: Decimal
+    quantity: Quantity
 
 
 class Shipment(CanonicalObject):
@@ -191,7 +190,7 @@ class Shipment(CanonicalObject):
 class RefundLine(BaseModel):
     model_config = ConfigDict(extra="forbid")
     sku: str | None
-    quantity: Decimal
+    quantity: Quantity
     amount: Money
     tax: Money
     restock: bool = False

@@ -3,11 +3,18 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic import BaseModel, ConfigDict, WithJsonSchema, field_validator
 
-__all__ = ["Money", "to_decimal", "quantize", "ROUNDING", "minor_units"]
+__all__ = ["Money", "Amount", "Quantity", "to_decimal", "quantize", "ROUNDING", "minor_units"]
+
+#: A Decimal in a model. Its JSON Schema is ours (pydantic's changes between releases): on the wire an
+#: amount is a JSON number written exactly, or a decimal string.
+Amount = Annotated[Decimal, WithJsonSchema({"anyOf": [{"type": "number"}, {"type": "string", "pattern": r"^-?\d+(\.\d+)?$"}],
+                                            "description": "an exact decimal"})]
+#: A count of units (may be fractional for goods sold by weight); a Decimal, never a float.
+Quantity = Amount
 
 #: Rounding policy for every amount ledgerlink computes: half away from zero, as accountants round.
 ROUNDING = ROUND_HALF_UP
@@ -83,7 +90,7 @@ class Money(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    amount: Decimal
+    amount: Amount
     currency: str
 
     @field_validator("amount", mode="before")
