@@ -15,7 +15,6 @@ import fakes  # noqa: E402
 
 from ledgerlink import plugins  # noqa: E402
 from ledgerlink.cli import cli  # noqa: E402
-from ledgerlink.plugins import PluginHost  # noqa: E402
 
 PIPELINE = """
 name: shop
@@ -31,14 +30,7 @@ destination:
 
 @pytest.fixture
 def runner(tmp_path, monkeypatch):
-    template = tmp_path / "receipt.json.j2"
-    template.write_text(fakes.RECEIPT)
-    fakes.FakeDestination.mappings = {"receipt.json.j2": template}
-    fakes.REMOTE.clear()
-    fakes.FAILURES.clear()
-    host = PluginHost(load_entry_points=False)
-    host.register(fakes.plugin, name="fakes")
-    monkeypatch.setattr(plugins, "_host", host)
+    monkeypatch.setattr(plugins, "_host", fakes.fresh_host(tmp_path))
     monkeypatch.chdir(tmp_path)
     return CliRunner()
 

@@ -15,14 +15,7 @@ from ledgerlink.plugins import PluginHost  # noqa: E402
 
 @pytest.fixture
 def fake_host(tmp_path) -> PluginHost:
-    template = tmp_path / "receipt.json.j2"
-    template.write_text(fakes.RECEIPT)
-    fakes.FakeDestination.mappings = {"receipt.json.j2": template}
-    fakes.REMOTE.clear()
-    fakes.FAILURES.clear()
-    host = PluginHost(load_entry_points=False)
-    host.register(fakes.plugin, name="fakes")
-    return host
+    return fakes.fresh_host(tmp_path)
 
 
 @pytest.fixture

@@ -166,3 +166,17 @@ class _Plugin:
 
 
 plugin = _Plugin()
+
+
+def fresh_host(workdir: Any) -> Any:
+    """A plugin host with only these fakes, an empty remote, and the receipt mapping written to `workdir`."""
+    from ledgerlink.plugins import PluginHost
+
+    template = workdir / "receipt.json.j2"
+    template.write_text(RECEIPT)
+    FakeDestination.mappings = {"receipt.json.j2": template}
+    REMOTE.clear()
+    FAILURES.clear()
+    host = PluginHost(load_entry_points=False)
+    host.register(plugin, name="fakes")
+    return host
