@@ -459,14 +459,16 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 @click.argument("name")
 @click.option("--port", type=int, help="Port (default: the sandbox's documented port).")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
+@click.option("--time-scale", type=float, default=100.0, show_default=True,
+              help="Run the vendor's rate limits and waits this many times faster (1 = the real limits).")
 @click.option("--set", "sets", multiple=True, help="Sandbox option KEY=VALUE, e.g. --set orders=1000.")
-def sandbox(name: str, port: int | None, bind: str, sets: tuple[str, ...]) -> None:
+def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tuple[str, ...]) -> None:
     """Serve a local emulator of a remote system's API (e.g. amazon_sp, qbo) until interrupted."""
     from .sandbox import serve
 
     try:
         cls = host().sandbox(name)
-        instance = cls(**_parse_sets(sets))
+        instance = cls(**{"time_scale": time_scale, **_parse_sets(sets)})
     except LedgerlinkError as exc:
         _fail(exc)
         return
