@@ -165,3 +165,18 @@ def test_demo_command(tmp_path, monkeypatch):
     assert out["status"] == "succeeded" and out["second_run_created"] == 0
     assert Path(out["state"]).exists()
     assert out["runs"][0]["counts"]["created"]["SalesReceipt"] > 0
+
+
+def test_no_secret_reaches_the_state_file_or_the_logs(world, caplog):
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    with world(orders=15) as w:
+        report = sync(w["pipeline"])
+        assert report.status == "succeeded"
+        rotated = _current_qbo_refresh(w)
+    secrets = [b"sandbox-lwa-client-secret", b"Atzr|sandbox-refresh-token", b"sandbox-qbo-client-secret",
+               b"sandbox-qbo-refresh-token", rotated.encode()]
+    blobs = b"".join(p.read_bytes() for p in w["state"].parent.glob("state.duckdb*") if p.is_file())
+    assert blobs and not [s for s in secrets if s in blobs]
+    assert not [s for s in secrets if s.decode() in caplog.text]
