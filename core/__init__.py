@@ -25,6 +25,7 @@ from .money import Amount, Money, Quantity, quantize, to_decimal
 from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
+from .serve import ServeContext
 
 __version__ = "0.1.0"
 
@@ -44,5 +45,5 @@ __all__ = [
     "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",
     "TransientError", "ThrottledError", "PermanentError",
     # mapping, sandboxes, secrets, json
-    "MappingEngine", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
+    "MappingEngine", "ServeContext", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
 ]

@@ -28,3 +28,10 @@ def register_mapping_filters(register: Callable[..., None]) -> None:
 @hookspec
 def register_commands(cli: Any) -> None:
     """Add click commands to the `ledgerlink` command group, e.g. `@cli.command()`."""
+
+
+@hookspec
+def register_web_routes(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
+    """Call `register(path, factory)` to mount a web app under `ledgerlink serve` at `path` (e.g. a webhook
+    receiver at "/webhooks/bigcommerce"). `factory(context)` gets a `ledgerlink.ServeContext` (the pipeline's
+    interpolated source and destination configs, `trigger_sync(reason)`) and returns an ASGI app."""

@@ -33,6 +33,7 @@ class PluginInfo:
     connectors: list[str] = field(default_factory=list)
     sandboxes: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
+    web_routes: list[str] = field(default_factory=list)
 
 
 def _names(env: str) -> set[str] | None:
@@ -126,6 +127,15 @@ class PluginHost:
             out.append((name, func, kind))
         return out
 
+    def web_routes(self) -> list[tuple[str, Callable[[Any], Any], str]]:
+        """(path, app factory, plugin name) for everything plugins mount under `ledgerlink serve`."""
+        out = []
+        for impl in self._pm.hook.register_web_routes.get_hookimpls():
+            found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+            impl.function(register=lambda *a, **k: found.append((a, k)))
+            out.extend((a[0], a[1], impl.plugin_name) for a, _ in found)
+        return out
+
     def add_commands(self, cli: Any) -> None:
         self._pm.hook.register_commands(cli=cli)
 
@@ -140,6 +150,8 @@ class PluginHost:
                 info.connectors = sorted(c.name for c in self._classes("register_connectors", plugin))
             if "register_sandboxes" in hooks:
                 info.sandboxes = sorted(c.name for c in self._classes("register_sandboxes", plugin))
+            if "register_web_routes" in hooks:
+                info.web_routes = sorted(a[0] for a, _ in self._collect("register_web_routes", plugin))
             if "register_mapping_filters" in hooks:
                 info.filters = sorted(a[0] for a, _ in self._collect("register_mapping_filters", plugin))
             infos.append(info)

@@ -46,14 +46,19 @@ class Database:
         self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
         self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
 
+    # Every statement (and its fetch) holds the lock: `ledgerlink serve` shares this one connection between
+    # the sync thread and web handlers, and a DuckDB connection must not run two statements at once.
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
-        return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+        with self.lock:
+            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
 
     def fetchall(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
-        return self.execute(sql, params).fetchall()
+        with self.lock:
+            return self.execute(sql, params).fetchall()
 
     def fetchone(self, sql: str, params: Any = None) -> tuple[Any, ...] | None:
-        return self.execute(sql, params).fetchone()
+        with self.lock:
+            return self.execute(sql, params).fetchone()
 
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:

@@ -180,3 +180,25 @@ def fresh_host(workdir: Any) -> Any:
     host = PluginHost(load_entry_points=False)
     host.register(plugin, name="fakes")
     return host
+
+
+def webhook_app(context: Any) -> Any:
+    """A plugin web app: POST /event asks the service for a sync, as a webhook receiver would."""
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    async def event(request: Any) -> Any:
+        context.trigger_sync(f"webhook {context.source_connector}")
+        return JSONResponse({"ok": True, "pipeline": context.pipeline_name})
+
+    return Starlette(routes=[Route("/event", event, methods=["POST"])])
+
+
+class _WebPlugin:
+    @hookimpl
+    def register_web_routes(self, register: Any) -> None:
+        register("/webhooks/fake", webhook_app)
+
+
+web_plugin = _WebPlugin()

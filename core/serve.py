@@ -1,0 +1,129 @@
+"""`ledgerlink serve`: one long-running process per pipeline that owns its state file, runs the sync on a
+schedule or when a webhook asks, and hosts the web apps plugins mount (webhook receivers, the QuickBooks
+Web Connector endpoint). Its threads share the one DuckDB connection (see DESIGN §5)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Mount, Route
+
+from . import jsonutil
+from .pipeline import Pipeline
+from .plugins import PluginHost
+from .runtime import sync
+from .store import Store
+
+__all__ = ["ServeContext", "PipelineService", "build_app"]
+
+log = logging.getLogger("ledgerlink.serve")
+
+
+@dataclass
+class ServeContext:
+    """What a plugin's web app gets: the pipeline's settings and a way to ask for a sync now."""
+
+    pipeline_name: str
+    source_connector: str
+    source_config: dict[str, Any]
+    destination_connector: str
+    destination_config: dict[str, Any]
+    trigger_sync: Callable[[str], None]
+    state: dict[str, Any] = field(default_factory=dict)
+
+
+class PipelineService:
+    """Runs a pipeline's sync on one background thread: every `every` seconds, and soon after a trigger.
+
+    Triggers arriving while a sync runs, or within `debounce` seconds of each other, collapse into one run
+    (a burst of webhooks is one sync, and nothing a webhook announced is missed: the sync is incremental)."""
+
+    def __init__(self, pipeline: Pipeline, plugin_host: PluginHost, *, every: float | None = None,
+                 debounce: float = 1.0):
+        self.pipeline, self.plugin_host = pipeline, plugin_host
+        self.every, self.debounce = every, debounce
+        self.store = Store(pipeline.state_path)
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._reasons: list[str] = []
+        self._lock = threading.Lock()
+        self.running = False
+        self.last_report: dict[str, Any] | None = None
+        self.last_error: str | None = None
+        self.syncs = 0
+        self._thread = threading.Thread(target=self._loop, name="ledgerlink-sync", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        self._thread.join(timeout=60)
+        self.store.close()
+
+    def trigger(self, reason: str) -> None:
+        with self._lock:
+            self._reasons.append(reason)
+        self._wake.set()
+
+    def _loop(self) -> None:
+        while not self._stop.is_set():
+            woke = self._wake.wait(timeout=self.every)
+            if self._stop.is_set():
+                return
+            if woke:
+                time.sleep(self.debounce)  # let a burst of triggers arrive
+            self._wake.clear()
+            with self._lock:
+                reasons, self._reasons = self._reasons, []
+            self._run(", ".join(sorted(set(reasons))) or "schedule")
+
+    def _run(self, reason: str) -> None:
+        self.running = True
+        log.info("sync %s: %s", self.pipeline.name, reason)
+        try:
+            report = sync(self.pipeline, plugin_host=self.plugin_host, store=self.store)
+            self.last_report, self.last_error = report.to_dict(), None
+        except Exception as exc:  # the service stays up; the error is shown on /health and in `runs`
+            self.last_error = str(exc)
+            log.error("sync %s failed: %s", self.pipeline.name, exc)
+        finally:
+            self.syncs += 1
+            self.running = False
+
+    def context(self) -> ServeContext:
+        p = self.pipeline
+        return ServeContext(pipeline_name=p.name, source_connector=p.source.connector, source_config=p.source.config,
+                            destination_connector=p.destination.connector, destination_config=p.destination.config,
+                            trigger_sync=self.trigger)
+
+
+def build_app(service: PipelineService) -> Starlette:
+    """/health, /runs, POST /sync, and every plugin's mounted app."""
+
+    async def health(request: Request) -> JSONResponse:
+        return JSONResponse({"pipeline": service.pipeline.name, "syncing": service.running, "syncs": service.syncs,
+                             "last_status": (service.last_report or {}).get("status"), "last_error": service.last_error,
+                             "every_s": service.every})
+
+    async def runs(request: Request) -> JSONResponse:
+        limit = int(request.query_params.get("limit", "20"))
+        return Response(jsonutil.dumps(service.store.runs.list(limit)), media_type="application/json")
+
+    async def trigger(request: Request) -> JSONResponse:
+        service.trigger("requested")
+        return JSONResponse({"queued": True}, status_code=202)
+
+    routes: list[Any] = [Route("/health", health), Route("/runs", runs), Route("/sync", trigger, methods=["POST"])]
+    for path, factory, plugin in service.plugin_host.web_routes():
+        log.info("mounting %s from plugin %s", path, plugin)
+        routes.append(Mount(path, app=factory(service.context())))
+    return Starlette(routes=routes)

@@ -1,0 +1,87 @@
+"""`ledgerlink serve`: scheduled and webhook-triggered syncs on one thread, plugin web apps, /health and /runs."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).parent / "runtime"))
+
+import fakes  # noqa: E402
+
+from ledgerlink.pipeline import Pipeline  # noqa: E402
+from ledgerlink.sandbox import running  # noqa: E402
+from ledgerlink.serve import PipelineService, build_app  # noqa: E402
+
+
+class _Served:
+    """Serve any ASGI app on a loopback port with the sandbox runner."""
+
+    name = "serve"
+
+    def __init__(self, app):
+        self._app = app
+
+    def app(self):
+        return self._app
+
+
+def wait_for(predicate, seconds: float = 20.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return False
+
+
+def test_webhooks_trigger_one_sync_per_burst_and_runs_are_served(tmp_path):
+    host = fakes.fresh_host(tmp_path)
+    host.register(fakes.web_plugin, name="fake_web")
+    pipeline = Pipeline.model_validate({
+        "name": "served", "state": str(tmp_path / "served.duckdb"),
+        "source": {"connector": "fake_source", "config": {"orders": 3}},
+        "destination": {"connector": "fake_dest", "config": {}}, "base_dir": str(tmp_path)})
+    service = PipelineService(pipeline, host, every=None, debounce=0.2)
+    service.start()
+    try:
+        with running(_Served(build_app(service))) as url:
+            for _ in range(5):  # a burst of webhooks
+                assert httpx.post(f"{url}/webhooks/fake/event").json() == {"ok": True, "pipeline": "served"}
+            assert wait_for(lambda: service.syncs >= 1 and not service.running)
+            assert service.syncs == 1  # the burst collapsed into one sync
+            assert len(fakes.REMOTE["Receipt"]) == 3
+            health = httpx.get(f"{url}/health").json()
+            assert health["last_status"] == "succeeded" and health["syncs"] == 1
+            assert httpx.post(f"{url}/sync").status_code == 202
+            assert wait_for(lambda: service.syncs >= 2 and not service.running)
+            runs = httpx.get(f"{url}/runs").json()
+            assert [r["status"] for r in runs] == ["succeeded", "succeeded"]
+            assert runs[0]["counts"]["read_total"] == 0  # the second sync had nothing new
+    finally:
+        service.stop()
+
+
+def test_scheduled_syncs_run_without_triggers(tmp_path):
+    host = fakes.fresh_host(tmp_path)
+    pipeline = Pipeline.model_validate({
+        "name": "scheduled", "state": str(tmp_path / "s.duckdb"),
+        "source": {"connector": "fake_source", "config": {"orders": 2}},
+        "destination": {"connector": "fake_dest", "config": {}}, "base_dir": str(tmp_path)})
+    service = PipelineService(pipeline, host, every=0.05, debounce=0)
+    service.start()
+    try:
+        assert wait_for(lambda: service.syncs >= 2)
+    finally:
+        service.stop()
+    assert len(fakes.REMOTE["Receipt"]) == 2
+
+
+def test_plugins_list_their_web_routes(tmp_path):
+    host = fakes.fresh_host(tmp_path)
+    host.register(fakes.web_plugin, name="fake_web")
+    [info] = [i for i in host.plugins() if i.name == "fake_web"]
+    assert info.web_routes == ["/webhooks/fake"]
