@@ -26,6 +26,7 @@ from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
 from .serve import ServeContext
+from .store import AwaitingWrites
 
 __version__ = "0.1.0"
 
@@ -45,5 +46,5 @@ __all__ = [
     "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",
     "TransientError", "ThrottledError", "PermanentError",
     # mapping, sandboxes, secrets, json
-    "MappingEngine", "ServeContext", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
+    "MappingEngine", "ServeContext", "AwaitingWrites", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
 ]

@@ -293,7 +293,9 @@ class OutboundRecord:
 
 @dataclass
 class WriteResult:
-    """What happened to one OutboundRecord. `error` set means not written; `retry` leaves it pending."""
+    """What happened to one OutboundRecord. `error` set means not written; `retry` leaves it pending;
+    `awaiting` means queued for a remote that confirms later (QuickBooks Desktop answers when its Web
+    Connector next polls): the record waits, neither done nor failed, until `AwaitingWrites` settles it."""
 
     key: str
     destination_id: str | None = None
@@ -301,6 +303,7 @@ class WriteResult:
     created: bool = True
     error: LedgerlinkError | None = None
     retry: bool = False
+    awaiting: bool = False
 
     @property
     def ok(self) -> bool:

@@ -36,6 +36,10 @@ class ServeContext:
     destination_connector: str
     destination_config: dict[str, Any]
     trigger_sync: Callable[[str], None]
+    #: writes the destination queued for a remote that confirms later (see WriteResult.awaiting)
+    awaiting: Any = None
+    #: the destination's reference cache (name → id), shared with the sync
+    references: Any = None
     state: dict[str, Any] = field(default_factory=dict)
 
 
@@ -103,7 +107,11 @@ class PipelineService:
         p = self.pipeline
         return ServeContext(pipeline_name=p.name, source_connector=p.source.connector, source_config=p.source.config,
                             destination_connector=p.destination.connector, destination_config=p.destination.config,
-                            trigger_sync=self.trigger)
+                            trigger_sync=self.trigger,
+                            # a confirmation can unblock documents that depend on it: sync again soon
+                            awaiting=self.store.awaiting(p.destination.connector,
+                                                         on_settled=lambda: self.trigger("confirmed")),
+                            references=self.store.references(p.destination.connector))
 
 
 def build_app(service: PipelineService) -> Starlette:

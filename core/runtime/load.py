@@ -54,6 +54,10 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
                         result = by_key.get(rec.key) or WriteResult(
                             rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
                             retry=True)
+                        if result.ok and result.awaiting:
+                            store.outbox.mark(rec.key, "awaiting", attempt=True)
+                            counts["awaiting_confirmation"] += 1
+                            continue
                         if result.ok:
                             done.append((rec.key, result.destination_id, result.version, result.created))
                             (created if result.created else existing)[stream] += 1

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import jsonutil
+from .awaiting import AwaitingWrites
 from .database import Database
 from .dead_letters import DeadLetter, DeadLetters
 from .outbox import Outbox, PlanOutcome
@@ -14,7 +15,7 @@ from .raw import RawTables, table_name
 from .references import Credentials, References
 from .runs import Runs
 
-__all__ = ["Store", "DeadLetter", "PlanOutcome", "table_name"]
+__all__ = ["Store", "AwaitingWrites", "DeadLetter", "PlanOutcome", "table_name"]
 
 
 class Store:
@@ -27,6 +28,9 @@ class Store:
         self.runs = Runs(self.db)
         key_file = None if str(path) == ":memory:" else self.path.with_suffix(".key")
         self.credentials = Credentials(self.db, key_file)
+
+    def awaiting(self, destination: str, on_settled=None) -> AwaitingWrites:
+        return AwaitingWrites(self.db, destination, on_settled)
 
     def references(self, destination: str) -> References:
         return References(self.db, destination)

@@ -146,6 +146,9 @@ class FakeDestination(Destination):
                 out.append(WriteResult(rec.key, error=PermanentError("fake: ValidationFault [2020] Required param missing",
                                                                       code="2020")))
                 continue
+            if failure == "awaiting":  # a remote that confirms later (QuickBooks Desktop)
+                out.append(WriteResult(rec.key, awaiting=True))
+                continue
             if failure == "transient":
                 out.append(WriteResult(rec.key, error=TransientError("fake: 503"), retry=True))
                 continue
