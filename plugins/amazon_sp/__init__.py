@@ -1,10 +1,14 @@
-"""ledgerlink_amazon_sp: Amazon Selling Partner API source (orders, order items) and its local sandbox."""
+"""ledgerlink_amazon_sp: Amazon Selling Partner API source (orders, order items) and its local sandbox.
+
+Orders are read through Orders v0 (default) or the Orders API 2026-01-01 (`orders_api: "2026-01-01"`,
+stream `orders_2026`): see `source` for the trade-off."""
 
 from .config import AmazonSPConfig
 from .normalise import normalise_order
+from .normalise_2026 import normalise_order_2026
 from .sandbox import AmazonSandbox, AmazonSandboxOptions
 from .source import AmazonSellingPartnerSource
-from .streams import OrderItemsStream, OrdersStream
+from .streams import Orders2026Stream, OrderItemsStream, OrdersStream
 
 __all__ = ["AmazonSPConfig", "AmazonSellingPartnerSource", "AmazonSandbox", "AmazonSandboxOptions",
-           "OrdersStream", "OrderItemsStream", "normalise_order"]
+           "OrdersStream", "OrderItemsStream", "Orders2026Stream", "normalise_order", "normalise_order_2026"]

@@ -17,6 +17,7 @@ __all__ = ["USAGE_PLANS", "sp_client", "classify", "describe", "rate_limit_from"
 USAGE_PLANS: dict[str, Limit] = {
     "getOrders": Limit(rate=0.0167, burst=20),
     "getOrderItems": Limit(rate=0.5, burst=30),
+    "searchOrders": Limit(rate=0.0056, burst=20),  # Orders API 2026-01-01
 }
 #: operations not listed above: conservative until the header tells us better
 DEFAULT_PLAN = Limit(rate=0.5, burst=5)

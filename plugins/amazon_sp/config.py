@@ -31,7 +31,10 @@ class AmazonSPConfig(BaseModel):
     seller_id: str | None = Field(None, description="merchant token; names the rate-limit bucket")
     lookback_minutes: int = Field(0, ge=0, description="re-read this much before the saved cursor each run")
     max_window_days: int = Field(30, ge=1, description="longest LastUpdatedAfter..Before window per query")
-    page_size: int = Field(100, ge=1, le=100, description="MaxResultsPerPage for getOrders")
+    page_size: int = Field(100, ge=1, le=100, description="orders per page (MaxResultsPerPage / maxResultsPerPage)")
+    orders_api: Literal["v0", "2026-01-01"] = Field(
+        "v0", description="v0: getOrders + one getOrderItems per order (streams orders, order_items); 2026-01-01: "
+                          "searchOrders, items inline, 100 orders a request (stream orders_2026)")
 
     @property
     def rate_key(self) -> str:

@@ -1,4 +1,5 @@
-"""`amazon_sp` sandbox: a local SP-API (Orders v0 + LWA) that answers and refuses as Amazon does.
+"""`amazon_sp` sandbox: a local SP-API (Orders v0, Orders 2026-01-01 searchOrders, LWA) that answers and refuses
+as Amazon does.
 
 Amazon's paths, auth header, NextToken paging, validation errors, usage plans (scaled by `time_scale`)
 and `x-amzn-RateLimit-Limit` header, over a deterministic seller (`seed.SellerBook`). Tests steer it
@@ -28,12 +29,28 @@ from .seed import MARKETPLACES, SellerBook, iso
 
 __all__ = ["AmazonSandbox", "AmazonSandboxOptions", "SANDBOX_PLANS"]
 
+try:  # optional: a faster encoder for the sandbox's biggest replies (searchOrders pages)
+    import orjson as _orjson
+except ImportError:  # pragma: no cover - depends on the environment
+    _orjson = None
+
+
+def _dumps(value: Any) -> str:
+    """Compact JSON. The seeded data holds only str/int/bool/list/dict, so both encoders write the same text."""
+    return _orjson.dumps(value).decode() if _orjson is not None else json.dumps(value, separators=(",", ":"))
+
 #: Amazon's default usage plans (rate/s, burst) for the operations the sandbox serves
-SANDBOX_PLANS: dict[str, tuple[float, int]] = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30)}
+SANDBOX_PLANS: dict[str, tuple[float, int]] = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30),
+                                               "searchOrders": (0.0056, 20)}
 _SETTLE_S = 120  # Before/After must be at least two minutes before the request
 _ORDER_ID = "3-7-7"
 _UNSUPPORTED = ("OrderStatuses", "FulfillmentChannels", "PaymentMethods", "BuyerEmail", "SellerOrderId",
                 "AmazonOrderIds", "EasyShipShipmentStatuses", "ElectronicInvoiceStatuses")
+#: Orders 2026-01-01 `includedData` values (the model's enum)
+INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "EXPENSE", "PROMOTION", "CANCELLATION", "FULFILLMENT", "PACKAGES",
+                 "TAX", "PAYMENT", "FULFILLMENT_ORDERS")
+_FULFILLMENT_STATUSES = ("PENDING_AVAILABILITY", "PENDING", "UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED", "CANCELLED",
+                         "UNFULFILLABLE")
 _FAULTS = {
     429: ("QuotaExceeded", "You exceeded your quota for the requested resource."),
     500: ("InternalFailure", "We encountered an internal error. Please try again."),
@@ -81,6 +98,17 @@ def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -
 def _errors(status: int, code: str, message: str, details: str = "") -> Response:
     """Amazon's error body: `{"errors": [{"code", "message", "details"}]}`."""
     return _json({"errors": [{"code": code, "message": message, "details": details}]}, status)
+
+
+def _raw_json(text: str, status: int = 200) -> Response:
+    """A body already written as JSON text."""
+    return Response(text, status_code=status, media_type="application/json",
+                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
+
+
+_NAMES_V0 = {n: n for n in ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore",
+                            "MaxResultsPerPage")}
+_NAMES_2026 = {n: n[0].lower() + n[1:] for n in _NAMES_V0}
 
 
 class _Invalid(Exception):
@@ -205,36 +233,42 @@ class _SellingPartnerApi:
         payload["CreatedBefore" if created else "LastUpdatedBefore"] = iso(query["b"])
         return {"payload": payload}
 
-    def _new_query(self, q: Any, marketplaces: list[str]) -> dict[str, Any]:
-        for name in _UNSUPPORTED:
-            if name in q:
-                raise _Invalid(f"{name} is valid on Amazon but not implemented by the ledgerlink sandbox.")
-        created_after, updated_after = q.get("CreatedAfter"), q.get("LastUpdatedAfter")
+    def _new_query(self, q: Any, marketplaces: list[str], names: dict[str, str] | None = None) -> dict[str, Any]:
+        """The time filters and page size, checked as Amazon checks them. `names` maps v0's parameter names
+        to another version's (2026-01-01 spells them createdAfter, lastUpdatedAfter, maxResultsPerPage)."""
+        n = names or _NAMES_V0
+        if names is None:
+            for name in _UNSUPPORTED:
+                if name in q:
+                    raise _Invalid(f"{name} is valid on Amazon but not implemented by the ledgerlink sandbox.")
+        created_after, updated_after = q.get(n["CreatedAfter"]), q.get(n["LastUpdatedAfter"])
         if created_after and updated_after:
-            raise _Invalid("Only one of CreatedAfter or LastUpdatedAfter may be specified, not both.")
+            raise _Invalid(f"Only one of {n['CreatedAfter']} or {n['LastUpdatedAfter']} may be specified, not both.")
         if not created_after and not updated_after:
-            raise _Invalid("One of CreatedAfter or LastUpdatedAfter must be specified.")
-        if created_after and q.get("LastUpdatedBefore"):
-            raise _Invalid("LastUpdatedBefore cannot be set when CreatedAfter is set.")
-        if updated_after and q.get("CreatedBefore"):
-            raise _Invalid("CreatedBefore cannot be set when LastUpdatedAfter is set.")
+            raise _Invalid(f"One of {n['CreatedAfter']} or {n['LastUpdatedAfter']} must be specified.")
+        if created_after and q.get(n["LastUpdatedBefore"]):
+            raise _Invalid(f"{n['LastUpdatedBefore']} cannot be set when {n['CreatedAfter']} is set.")
+        if updated_after and q.get(n["CreatedBefore"]):
+            raise _Invalid(f"{n['CreatedBefore']} cannot be set when {n['LastUpdatedAfter']} is set.")
         kind, prefix = ("c", "Created") if created_after else ("u", "LastUpdated")
+        after_name, before_name = n[f"{prefix}After"], n[f"{prefix}Before"]
         latest = int(time.time()) - _SETTLE_S
-        after = _time(f"{prefix}After", created_after or updated_after)
+        after = _time(after_name, created_after or updated_after)
         if after > latest:
-            raise _Invalid(f"{prefix}After must be no later than two minutes before the time of the request.")
-        before_text = q.get(f"{prefix}Before")
-        before = _time(f"{prefix}Before", before_text) if before_text else latest
+            raise _Invalid(f"{after_name} must be no later than two minutes before the time of the request.")
+        before_text = q.get(before_name)
+        before = _time(before_name, before_text) if before_text else latest
         if before < after:
-            raise _Invalid(f"{prefix}Before must be equal to or after {prefix}After.")
+            raise _Invalid(f"{before_name} must be equal to or after {after_name}.")
         if before > latest:
-            raise _Invalid(f"{prefix}Before must be at least two minutes before the time of the request.")
+            raise _Invalid(f"{before_name} must be at least two minutes before the time of the request.")
+        size_name = n["MaxResultsPerPage"]
         try:
-            size = int(q.get("MaxResultsPerPage", "100"))
+            size = int(q.get(size_name, "100"))
         except ValueError:
-            raise _Invalid("MaxResultsPerPage must be an integer between 1 and 100.") from None
+            raise _Invalid(f"{size_name} must be an integer between 1 and 100.") from None
         if not 1 <= size <= 100:
-            raise _Invalid("MaxResultsPerPage must be an integer between 1 and 100.")
+            raise _Invalid(f"{size_name} must be an integer between 1 and 100.")
         return {"k": kind, "a": after, "b": before, "m": sorted(set(marketplaces)), "o": 0, "n": size}
 
     @staticmethod
@@ -242,16 +276,68 @@ class _SellingPartnerApi:
         return base64.urlsafe_b64encode(json.dumps(query, separators=(",", ":")).encode()).decode()
 
     @staticmethod
-    def _decode_token(token: str, marketplaces: list[str]) -> dict[str, Any]:
+    def _decode_token(token: str, marketplaces: list[str] | None, *, with_included: bool = False) -> dict[str, Any]:
         """Amazon's NextToken carries the query; the sandbox's is readable but checked like an opaque one."""
+        keys = {"k", "a", "b", "m", "o", "n"} | ({"i"} if with_included else set())
         try:
             query = json.loads(base64.urlsafe_b64decode(token.encode()))
-            assert isinstance(query, dict) and set(query) == {"k", "a", "b", "m", "o", "n"}
+            assert isinstance(query, dict) and set(query) == keys
         except (binascii.Error, ValueError, AssertionError, UnicodeDecodeError):
-            raise _Invalid("Invalid NextToken.") from None
-        if sorted(set(marketplaces)) != query["m"]:
+            raise _Invalid("Invalid paginationToken." if with_included else "Invalid NextToken.") from None
+        if marketplaces is not None and sorted(set(marketplaces)) != query["m"]:
             raise _Invalid("MarketplaceIds must be the same as in the request that returned the NextToken.")
         return query
+
+    # ------------------------------------------------------------------ searchOrders (2026-01-01)
+
+    async def search_orders(self, request: Request) -> Response:
+        refused = self._gate(request, "searchOrders")
+        if refused is not None:
+            return refused
+        try:
+            body = self._search_page(request)
+        except _Invalid as exc:
+            return self._count("searchOrders", _errors(400, "InvalidInput", str(exc)))
+        return self._count("searchOrders", _raw_json(body))
+
+    def _search_page(self, request: Request) -> str:
+        """One page of searchOrders: orders with their items inline, `pagination.nextToken` while more remain.
+        Returned as JSON text (assembled from per-order JSON, the hot path of the benchmarks)."""
+        q = request.query_params
+
+        def listed(name: str, allowed: tuple[str, ...] | None = None) -> list[str]:
+            values = [v for raw in q.getlist(name) for v in raw.split(",") if v]
+            bad = [v for v in values if allowed is not None and v not in allowed]
+            if bad:
+                raise _Invalid(f"Invalid {name}: {', '.join(bad)}. Allowed values: {', '.join(allowed or ())}.")
+            return values
+
+        marketplaces = listed("marketplaceIds")
+        if len(marketplaces) > 50:
+            raise _Invalid("marketplaceIds accepts at most 50 values.")
+        unknown = [m for m in marketplaces if m not in MARKETPLACES]
+        if unknown:
+            raise _Invalid(f"Invalid marketplaceIds: {', '.join(unknown)}. The seller does not sell there.")
+        included = listed("includedData", INCLUDED_DATA)
+        if listed("fulfillmentStatuses", _FULFILLMENT_STATUSES) or listed("fulfilledBy", ("MERCHANT", "AMAZON")):
+            raise _Invalid("fulfillmentStatuses and fulfilledBy are valid on Amazon but not implemented by the "
+                           "ledgerlink sandbox.")
+        token = q.get("paginationToken")
+        if token is not None:
+            query = self._decode_token(token, marketplaces or None, with_included=True)
+        else:  # marketplaceIds is optional in 2026-01-01: every marketplace of the seller
+            query = self._new_query(q, marketplaces or list(MARKETPLACES), names=_NAMES_2026)
+            query["i"] = sorted(set(included))
+        created = query["k"] == "c"
+        selected = self.book.select(query["m"], query["a"], query["b"], created=created)
+        offset, size = query["o"], query["n"]
+        wanted = frozenset(query["i"])
+        orders = ",".join(_dumps(self.book.order_2026(i, wanted))
+                          for i in selected[offset:offset + size])
+        tail = f',"{"createdBefore" if created else "lastUpdatedBefore"}":"{iso(query["b"])}"'
+        if offset + size < len(selected):
+            tail += ',"pagination":' + json.dumps({"nextToken": self._encode_token({**query, "o": offset + size})})
+        return '{"orders":[' + orders + "]" + tail + "}"
 
     # ------------------------------------------------------------------ getOrderItems
 
@@ -319,6 +405,7 @@ class _SellingPartnerApi:
             Route("/auth/o2/token", self.token, methods=["POST"]),
             Route("/orders/v0/orders", self.get_orders, methods=["GET"]),
             Route("/orders/v0/orders/{orderId}/orderItems", self.get_order_items, methods=["GET"]),
+            Route("/orders/2026-01-01/orders", self.search_orders, methods=["GET"]),
             Route("/_sandbox/faults", self.inject_faults, methods=["POST"]),
             Route("/_sandbox/expire_tokens", self.expire_tokens, methods=["POST"]),
             Route("/_sandbox/orders/{orderId}", self.update_order, methods=["POST"]),
@@ -327,11 +414,13 @@ class _SellingPartnerApi:
 
 
 class AmazonSandbox(Sandbox):
-    """A local Selling Partner API (Orders v0) and Login with Amazon, seeded with a seller's orders."""
+    """A local Selling Partner API (Orders v0; Orders 2026-01-01 searchOrders) and Login with Amazon, seeded
+    with a seller's orders. Both Orders APIs serve the same orders, each in its own shape."""
 
     name: ClassVar[str] = "amazon_sp"
     default_port: ClassVar[int] = 8711
-    description: ClassVar[str] = "Amazon SP-API Orders v0 + LWA token endpoint, with a seeded seller"
+    description: ClassVar[str] = ("Amazon SP-API Orders v0, Orders 2026-01-01 searchOrders + LWA token endpoint, "
+                                  "with a seeded seller")
     options_model: ClassVar[type[SandboxOptions]] = AmazonSandboxOptions
 
     def __init__(self, **options: Any):

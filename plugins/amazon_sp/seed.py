@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import bisect
 import random
+import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
-__all__ = ["Catalogue", "SKUS", "MARKETPLACES", "SellerBook", "iso"]
+__all__ = ["Catalogue", "SKUS", "MARKETPLACES", "SellerBook", "iso", "render_2026", "STATUS_2026"]
 
 
 @dataclass(frozen=True)
@@ -61,7 +62,7 @@ _ID_INV = pow(_ID_MUL, -1, _ID_MOD)
 
 
 def iso(ts: int) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 
 
 def _money(currency: str, amount: Decimal) -> dict[str, str]:
@@ -222,6 +223,10 @@ class SellerBook:
 
     def order(self, i: int) -> dict[str, Any]:
         """Order `i` as getOrders returns it."""
+        return self.order_and_items(i)[0]
+
+    def order_and_items(self, i: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Order `i` and its OrderItems in the Orders v0 shape, from one pass over its random stream."""
         shape = self._shape(i)
         items = self._items(i, shape)
         rng, market, status = shape["rng"], shape["market"], shape["status"]
@@ -260,8 +265,129 @@ class SellerBook:
             if shape["business"]:
                 buyer["PurchaseOrderNumber"] = f"PO-{rng.randrange(10**6):06d}"
             order["BuyerInfo"] = buyer
-        return order
+        return order, items
+
+    def order_2026(self, i: int, included: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """Order `i` as the Orders API 2026-01-01 `searchOrders` returns it, with the `includedData` sets asked
+        for. The same order as `order(i)`/`items(i)`, in the 2026 shape (see `render_2026`)."""
+        return render_2026(*self.order_and_items(i), included)
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for i in self._by_update["*"][1]:
             yield self.order(i)
+
+
+#: Orders v0 OrderStatus → Orders 2026-01-01 FulfillmentStatus
+STATUS_2026 = {"PendingAvailability": "PENDING_AVAILABILITY", "Pending": "PENDING", "Unshipped": "UNSHIPPED",
+               "PartiallyShipped": "PARTIALLY_SHIPPED", "Shipped": "SHIPPED", "Canceled": "CANCELLED",
+               "Unfulfillable": "UNFULFILLABLE", "InvoiceUnconfirmed": "UNSHIPPED"}
+
+
+def _m26(money: dict[str, str]) -> dict[str, str]:
+    return {"amount": money["Amount"], "currencyCode": money["CurrencyCode"]}
+
+
+def _neg(money: dict[str, str]) -> dict[str, str]:
+    return {"amount": str(-Decimal(money["Amount"])), "currencyCode": money["CurrencyCode"]}
+
+
+def _sum(currency: str, *amounts: Decimal) -> dict[str, str]:
+    return {"amount": str(sum(amounts, Decimal(0)).quantize(_CENT)), "currencyCode": currency}
+
+
+def render_2026(order: dict[str, Any], items: list[dict[str, Any]], included: frozenset[str]) -> dict[str, Any]:
+    """An Orders v0 order and its items → the 2026-01-01 `Order` (orderItems inline), so both APIs serve the
+    same seller. Item proceeds are broken down as Amazon does: ITEM (price × quantity), SHIPPING, GIFT_WRAP,
+    TAX (detailed ITEM/SHIPPING/GIFT_WRAP) and DISCOUNT (negative, detailed ITEM/SHIPPING); their subtotals add
+    up to `proceedsTotal`, and the items' totals to the order's `proceeds.grandTotal`."""
+    status = STATUS_2026.get(order["OrderStatus"], "UNSHIPPED")
+    programs = [p for p, on in (("AMAZON_BUSINESS", order["IsBusinessOrder"]), ("PRIME", order["IsPrime"])) if on]
+    out: dict[str, Any] = {
+        "orderId": order["AmazonOrderId"], "createdTime": order["PurchaseDate"],
+        "lastUpdatedTime": order["LastUpdateDate"],
+        "salesChannel": {"channelName": "AMAZON", "marketplaceId": order["MarketplaceId"],
+                         "marketplaceName": order["SalesChannel"]},
+    }
+    if programs:
+        out["programs"] = programs
+    afn = order["FulfillmentChannel"] == "AFN"
+    buyer = order.get("BuyerInfo")
+    if "BUYER" in included and buyer:
+        b: dict[str, Any] = {}
+        if not afn:  # Amazon gives the (anonymised) e-mail for merchant-fulfilled orders only
+            b["buyerEmail"] = buyer["BuyerEmail"]
+        if buyer.get("PurchaseOrderNumber"):
+            b["buyerPurchaseOrderNumber"] = buyer["PurchaseOrderNumber"]
+        if b:
+            out["buyer"] = b
+    address = order.get("ShippingAddress")
+    if "RECIPIENT" in included and address:
+        out["recipient"] = {"deliveryAddress": {
+            "city": address["City"], "stateOrRegion": address["StateOrRegion"], "postalCode": address["PostalCode"],
+            "countryCode": address["CountryCode"], "addressType": "RESIDENTIAL"}}
+    total = order.get("OrderTotal")
+    if "PROCEEDS" in included and total:
+        out["proceeds"] = {"grandTotal": _m26(total)}
+    if "PAYMENT" in included and total:
+        out["payment"] = {"paymentExecutions": [{"paymentMethod": order["PaymentMethod"],
+                                                 "paymentAmount": _m26(total)}]}
+    if "FULFILLMENT" in included:
+        out["fulfillment"] = {
+            "fulfillmentStatus": status, "fulfilledBy": "AMAZON" if afn else "MERCHANT",
+            "fulfillmentServiceLevel": order["ShipmentServiceLevelCategory"].upper(),
+            "shipByWindow": {"earliestDateTime": order["EarliestShipDate"], "latestDateTime": order["LatestShipDate"]}}
+    out["orderItems"] = [_item_2026(item, included, status) for item in items]
+    return out
+
+
+def _item_2026(item: dict[str, Any], included: frozenset[str], status: str) -> dict[str, Any]:
+    qty = item["QuantityOrdered"]
+    product: dict[str, Any] = {"asin": item["ASIN"], "title": item["Title"],
+                               "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"}}
+    if "SellerSKU" in item:
+        product["sellerSku"] = item["SellerSKU"]
+    price = item.get("ItemPrice")
+    if price and qty:
+        unit = (Decimal(price["Amount"]) / qty).quantize(_CENT)
+        product["price"] = {"unitPrice": {"amount": str(unit), "currencyCode": price["CurrencyCode"]}}
+    out: dict[str, Any] = {"orderItemId": item["OrderItemId"], "quantityOrdered": qty, "product": product}
+    if "PROCEEDS" in included and price:
+        out["proceeds"] = _proceeds_2026(item)
+    if "PROMOTION" in included and item.get("PromotionIds"):
+        out["promotion"] = {"breakdowns": [{"promotionId": p} for p in item["PromotionIds"]]}
+    if "CANCELLATION" in included and status == "CANCELLED":
+        out["cancellation"] = {"cancellationExecution": {"cancelledBy": "BUYER", "cancelReason": "Buyer canceled"}}
+    if "FULFILLMENT" in included:
+        out["fulfillment"] = {"quantityFulfilled": item["QuantityShipped"],
+                              "quantityUnfulfilled": qty - item["QuantityShipped"]}
+    if "TAX" in included and item.get("TaxCollection"):
+        collection = item["TaxCollection"]
+        out["tax"] = {"taxCollections": [{"model": "MARKETPLACE_FACILITATOR",
+                                          "responsibleParty": collection["ResponsibleParty"]}]}
+    return out
+
+
+def _proceeds_2026(item: dict[str, Any]) -> dict[str, Any]:
+    currency = item["ItemPrice"]["CurrencyCode"]
+
+    def amount(name: str) -> Decimal:
+        return Decimal(item[name]["Amount"]) if name in item else Decimal(0)
+
+    breakdowns: list[dict[str, Any]] = [{"type": "ITEM", "subtotal": _m26(item["ItemPrice"])}]
+    if "ShippingPrice" in item:
+        breakdowns.append({"type": "SHIPPING", "subtotal": _m26(item["ShippingPrice"])})
+    if "GiftWrapPrice" in item:
+        breakdowns.append({"type": "GIFT_WRAP", "subtotal": _m26(item["GiftWrapPrice"])})
+    taxes = [(sub, name) for sub, name in (("ITEM", "ItemTax"), ("SHIPPING", "ShippingTax"),
+                                            ("GIFT_WRAP", "GiftWrapTax")) if name in item]
+    if taxes:
+        breakdowns.append({"type": "TAX", "subtotal": _sum(currency, *(amount(n) for _, n in taxes)),
+                           "detailedBreakdowns": [{"subtype": sub, "value": _m26(item[n])} for sub, n in taxes]})
+    discounts = [(sub, name) for sub, name in (("ITEM", "PromotionDiscount"), ("SHIPPING", "ShippingDiscount"))
+                 if amount(name)]
+    if discounts:
+        breakdowns.append({"type": "DISCOUNT", "subtotal": _sum(currency, *(-amount(n) for _, n in discounts)),
+                           "detailedBreakdowns": [{"subtype": sub, "value": _neg(item[n])} for sub, n in discounts]})
+    total = sum((Decimal(b["subtotal"]["amount"]) for b in breakdowns), Decimal(0))
+    return {"proceedsTotal": {"amount": str(total.quantize(_CENT)), "currencyCode": currency},
+            "breakdowns": breakdowns}

@@ -1,4 +1,21 @@
-"""`amazon_sp`: the Amazon Selling Partner API source (orders and their items)."""
+"""`amazon_sp`: the Amazon Selling Partner API source (orders and their items).
+
+Two Orders APIs, chosen by the config's `orders_api`:
+
+- `v0` (default): getOrders, then getOrderItems for every order; streams `orders` and `order_items`, records
+  in v0's shape (`AmazonOrderId`, `OrderItems`). Amazon's default plan for getOrderItems is 0.5 requests/s
+  (burst 30): ~30 orders at once, then one order every two seconds.
+- `2026-01-01`: searchOrders, which returns each order with its `orderItems` inline, up to 100 orders a
+  request; stream `orders_2026`, records in the 2026 shape. Its default plan is 0.0056 requests/s (burst
+  20): ~2,000 orders at once, then ~2,000 an hour, with one request per 100 orders instead of 101 (more where
+  Amazon grants a higher rate, adopted from `x-amzn-RateLimit-Limit`).
+
+The streams have distinct names because their records differ (keys `AmazonOrderId` vs `orderId`), so each
+is staged in its own table with its own state; both normalise to the same canonical `Order` with the same
+natural key, so switching an existing pipeline from v0 to 2026-01-01 re-plans the same idempotency keys
+and posts nothing twice. A catalog may list the streams of both APIs (the runtime's default does): only
+those of the configured API are read.
+"""
 
 from __future__ import annotations
 
@@ -15,13 +32,15 @@ from .auth import lwa_auth
 from .client import sp_client
 from .config import AmazonSPConfig
 from .normalise import normalise_order
-from .streams import SETTLE_DELAY, OrderItemsStream, OrdersStream, format_time, parse_time
+from .normalise_2026 import normalise_order_2026
+from .streams import SETTLE_DELAY, Orders2026Stream, OrderItemsStream, OrdersStream, format_time, parse_time
 
 __all__ = ["AmazonSellingPartnerSource"]
 
 
 class AmazonSellingPartnerSource(Source):
-    """Reads orders (getOrders) and their items (getOrderItems) in one pass.
+    """Reads orders and their items in one pass: Orders v0 (getOrders + getOrderItems, streams `orders`,
+    `order_items`) or, with `orders_api: "2026-01-01"`, searchOrders (stream `orders_2026`, items inline).
 
     `transport`/`retry` are for tests and embedding; the runtime constructs it with no arguments.
     """
@@ -42,25 +61,32 @@ class AmazonSellingPartnerSource(Source):
         return sp_client(config, auth, retry=self._retry, transport=self._transport)
 
     def stream_classes(self) -> list[type[Stream]]:
-        return [OrdersStream, OrderItemsStream]
+        return [OrdersStream, OrderItemsStream, Orders2026Stream]
 
     def streams(self, config: AmazonSPConfig) -> list[Stream]:
         client = self.client(config)
+        if config.orders_api == "2026-01-01":
+            return [Orders2026Stream(config, client)]
         items = OrderItemsStream(config, client)
         return [OrdersStream(config, client, items=items), items]
 
     def normalisers(self) -> list[Normaliser]:
+        """Both APIs' normalisers: the runtime only finds staged records of the API the config reads."""
         return [Normaliser(stream="orders", join={"order_items": ("AmazonOrderId", "AmazonOrderId")},
-                           function=normalise_order)]
+                           function=normalise_order),
+                Normaliser(stream=Orders2026Stream.name, function=normalise_order_2026)]
 
     def check_connection(self, config: AmazonSPConfig) -> None:
-        """An LWA exchange and a one-order getOrders prove credentials, endpoint, role and marketplaces."""
+        """An LWA exchange and a one-order getOrders (or searchOrders) prove credentials, endpoint, role and
+        marketplaces."""
         with self.client(config) as client:
-            stream = OrdersStream(config, client)
+            stream = Orders2026Stream(config, client) if config.orders_api == "2026-01-01" else OrdersStream(
+                config, client)
             before = datetime.now(timezone.utc) - SETTLE_DELAY
             after = min(config.start_date, before - timedelta(days=1))
             params = stream.window_params(after, before, None)
-            client.get(stream.path, operation=stream.operation, params={**params, "MaxResultsPerPage": 1})
+            size = "maxResultsPerPage" if config.orders_api == "2026-01-01" else "MaxResultsPerPage"
+            client.get(stream.path, operation=stream.operation, params={**params, size: 1})
 
     # ---------------------------------------------------------------- reading
 
@@ -70,6 +96,9 @@ class AmazonSellingPartnerSource(Source):
         emitted after the items of every order it covers."""
         parsed: AmazonSPConfig = self.parse_config(config)  # type: ignore[assignment]
         selected = None if catalog is None else {c.stream.name for c in catalog.streams}
+        if parsed.orders_api == "2026-01-01":
+            yield from self._read_2026(config, parsed, selected, state)
+            return
         names = [n for n in (OrdersStream.name, OrderItemsStream.name) if selected is None or n in selected]
         if not names:
             return
@@ -103,12 +132,54 @@ class AmazonSellingPartnerSource(Source):
             for name in names:
                 yield protocol.stream_status(name, "complete")
 
+    def _read_2026(self, config: dict[str, Any], parsed: AmazonSPConfig, selected: set[str] | None,
+                   state: Any) -> Iterator[protocol.Message]:
+        """searchOrders windows. STATE is emitted when a window completes (the only time it moves): a STATE per
+        page would say nothing new and make the runtime commit small batches."""
+        name = Orders2026Stream.name
+        if selected is not None and name not in selected:
+            return
+        saved = _state_by_stream(state).get(name, {})
+        with self.client(parsed) as client:
+            stream = Orders2026Stream(parsed, client)
+            yield protocol.stream_status(name, "started")
+            count = 0
+            last, emitted = dict(saved), False
+            record = _RecordFactory(name)
+            for item in stream.read_records(saved):
+                if isinstance(item, Checkpoint):
+                    yield from self._rotations(config)
+                    if stream.state != last:
+                        last, emitted = dict(stream.state), True
+                        yield protocol.state_for_stream(name, last, count)
+                        count = 0
+                else:
+                    count += 1
+                    yield record(name, item)  # type: ignore[arg-type]
+            yield from self._rotations(config)
+            if not emitted or count:  # a run with nothing to read still confirms its state
+                yield protocol.state_for_stream(name, dict(stream.state), count)
+            yield protocol.stream_status(name, "complete")
+
     def _rotations(self, config: dict[str, Any]) -> Iterator[protocol.Message]:
         """LWA normally keeps the refresh token; if it ever rotates, hand the new config to the runtime."""
         if self._rotated:
             latest = self._rotated[-1]
             self._rotated.clear()
             yield protocol.control_config({**config, "refresh_token": latest})
+
+
+class _RecordFactory:
+    """RECORD messages for one stream, copied from a prototype built by `protocol.record`: the same objects,
+    without pydantic resolving every field's default again for each of 100,000 orders (~3x cheaper)."""
+
+    def __init__(self, stream: str):
+        self._message = protocol.record(stream, {})
+        self._record = self._message.record
+
+    def __call__(self, stream: str, data: dict[str, Any]) -> protocol.Message:
+        rec = self._record.model_copy(update={"data": data, "emitted_at": protocol.now_ms()})  # type: ignore[union-attr]
+        return self._message.model_copy(update={"record": rec})
 
 
 def _earliest(states: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Any]:

@@ -134,6 +134,6 @@ def test_every_sandbox_order_normalises_and_ties_to_order_total():
 
 
 def test_the_source_declares_the_normaliser_and_join():
-    [normaliser] = AmazonSellingPartnerSource().normalisers()
+    normaliser = next(n for n in AmazonSellingPartnerSource().normalisers() if n.stream == "orders")
     assert normaliser.stream == "orders" and normaliser.join == {"order_items": ("AmazonOrderId", "AmazonOrderId")}
     assert normaliser.function is normalise_order

@@ -1,0 +1,159 @@
+"""Read + stage and normalise + plan throughput, and peak memory, against the Amazon sandbox.
+
+    python benchmarks/sync_throughput.py                      # 100,000 orders of 2 lines, Orders 2026-01-01
+    python benchmarks/sync_throughput.py --orders 10000 --json
+    python benchmarks/sync_throughput.py --v0 --orders 5000   # Orders v0 (one getOrderItems per order)
+    python benchmarks/sync_throughput.py --sweep              # 10k / 50k / 100k, each in a fresh process
+
+The sandbox runs in its own process (`ledgerlink sandbox amazon_sp`), so client and server each get a core.
+"read + stage" is `runtime.extract.extract` into a fresh DuckDB store; "normalise + plan" is
+`runtime.normalise.normalise_and_plan` with the real QuickBooks Online destination's `plan` (no network).
+Peak RSS is this process's `ru_maxrss` (DuckDB's memory included). Figures, not assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+TARGETS = {"read_orders_per_s": 10_000, "normalise_orders_per_s": 5_000, "peak_rss_mb": 500}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_sandbox(orders: int, lines: int) -> tuple[subprocess.Popen[bytes], str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "ledgerlink", "sandbox", "amazon_sp", "--port", str(port), "--set", f"orders={orders}",
+         "--set", f"lines_per_order={lines}", "--set", "time_scale=100000"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise SystemExit(f"sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}")
+        try:
+            httpx.get(f"{url}/_sandbox/stats", timeout=1)
+            return proc, url
+        except httpx.HTTPError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("sandbox did not answer within 120 s")
+
+
+def rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
+
+
+def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | None = None) -> dict[str, Any]:
+    from ledgerlink.runtime.extract import extract
+    from ledgerlink.runtime.normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
+    from ledgerlink.store import Store
+    from ledgerlink_amazon_sp import AmazonSellingPartnerSource
+    from ledgerlink_qbo.destination import QuickBooksOnlineDestination
+
+    proc, url = start_sandbox(orders, lines)
+    try:
+        config = {
+            "endpoint": url, "lwa_endpoint": f"{url}/auth/o2/token", "client_id": "bench", "client_secret": "bench",
+            "refresh_token": "Atzr|bench", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
+            "start_date": (datetime.now(timezone.utc) - timedelta(days=90)).isoformat(),
+            "orders_api": "v0" if v0 else "2026-01-01",
+        }
+        streams = ["orders", "order_items"] if v0 else ["orders_2026"]
+        order_stream = streams[0]
+        source = AmazonSellingPartnerSource()
+        store = Store(workdir / "bench.duckdb")
+        if memory_limit:  # DuckDB caches pages up to its limit (the store's default is 512MB)
+            store.db.execute(f"SET memory_limit = '{memory_limit}'")
+        rss_start = rss_mb()
+
+        t0 = time.perf_counter()
+        read = extract(source, config, streams, store, run_id=1)
+        read_s = time.perf_counter() - t0
+        if read.get("read_error"):
+            raise SystemExit(f"read failed: {read['read_error']}")
+        staged = store.raw.count(order_stream)
+        rss_after_read = rss_mb()
+
+        destination = QuickBooksOnlineDestination()
+        ctx = PlanContextImpl(mapping_engine(destination, {}, "."), {})
+        normalisers = [n for n in resolve_normalisers(source, {}) if n.stream == order_stream]
+        t0 = time.perf_counter()
+        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id=1)
+        norm_s = time.perf_counter() - t0
+        outbox = sum(sum(v.values()) for v in store.outbox.counts().values())
+        dead = store.db.fetchone("SELECT count(*) FROM dead_letters")[0]
+        store.close()
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    return {
+        "api": "v0" if v0 else "2026-01-01", "orders": orders, "duckdb_memory_limit": memory_limit or "512MB", "lines_per_order": lines,
+        "orders_staged": staged, "read_seconds": round(read_s, 2), "read_orders_per_s": round(staged / read_s),
+        "normalise_seconds": round(norm_s, 2), "normalise_orders_per_s": round(staged / norm_s),
+        "normalised": planned.get("normalised", 0), "outbox_rows": outbox, "dead_letters": dead,
+        "rss_start_mb": round(rss_start), "rss_after_read_mb": round(rss_after_read), "peak_rss_mb": round(rss_mb()),
+    }
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    cols = [("api", "api"), ("orders", "orders"), ("read_orders_per_s", "read+stage o/s"),
+            ("normalise_orders_per_s", "normalise+plan o/s"), ("peak_rss_mb", "peak RSS MB"),
+            ("rss_after_read_mb", "RSS after read"), ("outbox_rows", "outbox rows"), ("dead_letters", "dead")]
+    out = ["  ".join(f"{title:>18}" for _, title in cols)]
+    for r in rows:
+        out.append("  ".join(f"{r.get(k, ''):>18}" for k, _ in cols))
+    targets = ", ".join(f"{k} {'≤' if k == 'peak_rss_mb' else '≥'} {v:,}" for k, v in TARGETS.items())
+    out.append(f"targets: {targets}")
+    return "\n".join(out)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--orders", type=int, default=None, help="orders the sandbox serves (default 100,000; "
+                                                                 "5,000 with --v0)")
+    parser.add_argument("--lines", type=int, default=2, help="lines per order")
+    parser.add_argument("--v0", action="store_true", help="read through Orders v0 instead of 2026-01-01")
+    parser.add_argument("--sweep", action="store_true", help="10k, 50k and 100k orders, each in a fresh process")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 192MB (default: the store's 512MB)")
+    args = parser.parse_args(argv)
+
+    if args.sweep:
+        rows = []
+        for n in (10_000, 50_000, 100_000):
+            cmd = [sys.executable, __file__, "--orders", str(n), "--lines", str(args.lines), "--json"]
+            if args.v0:
+                cmd.append("--v0")
+            if args.duckdb_memory_limit:
+                cmd += ["--duckdb-memory-limit", args.duckdb_memory_limit]
+            done = subprocess.run(cmd, check=True, capture_output=True, text=True)
+            rows.extend(json.loads(done.stdout))
+    else:
+        orders = args.orders or (5_000 if args.v0 else 100_000)
+        with tempfile.TemporaryDirectory(prefix="ledgerlink-bench-") as tmp:
+            rows = [run(orders, args.lines, args.v0, Path(tmp), args.duckdb_memory_limit)]
+    print(json.dumps(rows, indent=1) if args.json else table(rows))
+    return 0
+
+
+if __name__ == "__main__":
+    os.environ.setdefault("LEDGERLINK_LOG_LEVEL", "WARNING")
+    raise SystemExit(main())
