@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import ClassVar, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
 
 from .money import Money, Quantity
 
@@ -129,17 +129,22 @@ class Order(CanonicalObject):
     tax_collected_by: Literal["seller", "marketplace"] = "seller"
     payment_method: str | None = None
     is_business_order: bool = False
+    _totals: dict[str, Money] = PrivateAttr(default_factory=dict)
 
     @property
     def natural_id(self) -> str:
         return self.order_id
 
     def total(self, field: str) -> Money:
-        """Sum one Money field over the lines, e.g. `order.total("tax")`."""
-        out = Money.zero(self.currency)
-        for line in self.lines:
-            out = out + getattr(line, field)
-        return out
+        """Sum one Money field over the lines, e.g. `order.total("tax")` (computed once per field: a canonical
+        order is not changed after normalisation, and mappings ask for the same totals many times)."""
+        cached = self._totals.get(field)
+        if cached is None:
+            out = Money.zero(self.currency)
+            for line in self.lines:
+                out = out + getattr(line, field)
+            cached = self._totals[field] = out
+        return cached
 
     @property
     def grand_total(self) -> Money:

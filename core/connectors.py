@@ -16,7 +16,7 @@ from typing import Any, Callable, ClassVar, Iterable, Iterator, Protocol
 import httpx
 from pydantic import BaseModel, ValidationError
 
-from . import protocol
+from . import jsonutil, protocol
 from .commerce import CanonicalObject, SourceRef
 from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
 from .http import HttpClient
@@ -278,7 +278,7 @@ class PlannedWrite:
 
     @property
     def payload_hash(self) -> str:
-        return hashlib.sha256(json.dumps(self.data, sort_keys=True, default=str).encode()).hexdigest()[:16]
+        return hashlib.sha256(jsonutil.dumps_bytes(self.data, sort_keys=True)).hexdigest()[:16]
 
 
 @dataclass

@@ -13,6 +13,7 @@ import traceback
 from datetime import date, datetime, timezone
 from decimal import Decimal
 from importlib import resources
+from json.encoder import encode_basestring as _encode_str
 from pathlib import Path
 from typing import Any, Callable
 from xml.sax.saxutils import escape as xml_escape
@@ -36,6 +37,8 @@ def raw(text: str) -> Markup:
 
 
 def _json_literal(value: Any) -> Any:
+    if type(value) is str:  # the common case first, with the C string encoder
+        return _encode_str(value)
     if isinstance(value, Markup):
         return value
     if value is None:

@@ -19,24 +19,6 @@ log = logging.getLogger("ledgerlink.extract")
 
 FLUSH_EVERY = 5000
 
-try:  # optional: ~15x faster than simplejson for records that hold only str/int/bool/None/list/dict
-    import orjson as _orjson
-except ImportError:  # pragma: no cover - depends on the environment
-    _orjson = None
-
-
-def _record_json(data: Any) -> str:
-    """A record as JSON text for staging. orjson refuses what it cannot write exactly (Decimal, ints beyond
-    64 bits, non-str keys) with TypeError; those records take jsonutil's Decimal-exact path. Records parsed
-    with Decimal numbers never hold floats, so orjson never writes a float here."""
-    if _orjson is not None:
-        try:
-            return _orjson.dumps(data).decode()
-        except TypeError:
-            pass
-    return jsonutil.dumps(data)
-
-
 def configured_catalog(source: Source, streams: list[str] | None) -> protocol.ConfiguredCatalog:
     classes = {c.name: c for c in source.stream_classes()}
     wanted = streams or sorted({n.stream for n in source.normalisers()} |
@@ -128,7 +110,7 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                 buf = buffers.setdefault(stream, ([], [], [], []))
                 buf[0].append(key)
                 buf[1].append(cursor)
-                buf[2].append(_record_json(data))
+                buf[2].append(jsonutil.dumps(data))
                 buf[3].append(None if jf is None or data.get(jf) is None else str(data.get(jf)))
                 read[stream] += 1
                 if len(buf[0]) >= FLUSH_EVERY:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import threading
 from importlib import resources
@@ -11,7 +12,7 @@ from typing import Any, Iterator
 
 import duckdb
 
-from ..errors import PipelineBusyError
+from ..errors import ConfigError, PipelineBusyError
 
 __all__ = ["Database"]
 
@@ -21,7 +22,7 @@ SCHEMA_VERSION = "1"
 class Database:
     """A DuckDB connection with nested-safe transactions. Threads share it through `lock`."""
 
-    def __init__(self, path: str | Path, *, memory_limit: str = "512MB"):
+    def __init__(self, path: str | Path, *, memory_limit: str | None = None):
         self.path = Path(path)
         if str(path) != ":memory:":
             self.path.parent.mkdir(parents=True, exist_ok=True)
@@ -37,7 +38,11 @@ class Database:
                     hint="wait for the running sync or `ledgerlink serve` to finish, or stop it; "
                          "one process owns a pipeline's state file at a time") from None
             raise
-        self.con.execute(f"SET memory_limit = '{memory_limit}'")
+        # DuckDB caches pages up to its limit; a pipeline's RSS should not grow with its history.
+        limit = memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "256MB")
+        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
+            raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
+        self.con.execute(f"SET memory_limit = '{limit}'")
         # timestamps are stored as UTC wall time (TIMESTAMP): no time-zone library needed to read them back
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
