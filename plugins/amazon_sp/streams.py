@@ -7,6 +7,7 @@ stands in front of an order whose items were not read.
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator
 
@@ -218,15 +219,23 @@ class Orders2026Stream(OrdersStream):
         return params
 
     def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        """Pages are fetched one ahead on a helper thread: while the runtime stages page N, Amazon (or the
+        sandbox, in its own process) is already producing page N+1. Order and state rules are unchanged."""
         self.state = dict(state)
-        for after, before in self.windows(self.start_time(state)):
-            token: str | None = None
-            while True:
-                response, body = _get(self.client, self.path, self.operation, self.window_params(after, before, token))
-                yield from self.parse_response(response, body)
-                token = self.next_page_token(response, body)
-                if token is None:
-                    break
-                yield CHECKPOINT  # state unchanged: a resumed run restarts this window
-            self.state = {self.cursor_field: format_time(before)}
-            yield CHECKPOINT
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="searchOrders-prefetch") as pool:
+            for after, before in self.windows(self.start_time(state)):
+                def fetch(token: str | None, after: datetime = after, before: datetime = before) -> Any:
+                    return _get(self.client, self.path, self.operation, self.window_params(after, before, token))
+
+                pending = pool.submit(fetch, None)
+                while True:
+                    response, body = pending.result()
+                    token = self.next_page_token(response, body)
+                    if token is not None:
+                        pending = pool.submit(fetch, token)
+                    yield from self.parse_response(response, body)
+                    if token is None:
+                        break
+                    yield CHECKPOINT  # state unchanged: a resumed run restarts this window
+                self.state = {self.cursor_field: format_time(before)}
+                yield CHECKPOINT
