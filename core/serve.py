@@ -35,6 +35,8 @@ class ServeContext:
     source_config: dict[str, Any]
     destination_connector: str
     destination_config: dict[str, Any]
+    #: the pipeline's posting options for the destination (`destination.options`)
+    destination_options: dict[str, Any]
     trigger_sync: Callable[[str], None]
     #: writes the destination queued for a remote that confirms later (see WriteResult.awaiting)
     awaiting: Any = None
@@ -73,6 +75,11 @@ class PipelineService:
         self._thread.join(timeout=60)
         self.store.close()
 
+    @property
+    def idle(self) -> bool:
+        """No sync running and none asked for: what tests and shutdown wait for."""
+        return not self.running and not self._wake.is_set()
+
     def trigger(self, reason: str) -> None:
         with self._lock:
             self._reasons.append(reason)
@@ -107,7 +114,7 @@ class PipelineService:
         p = self.pipeline
         return ServeContext(pipeline_name=p.name, source_connector=p.source.connector, source_config=p.source.config,
                             destination_connector=p.destination.connector, destination_config=p.destination.config,
-                            trigger_sync=self.trigger,
+                            destination_options=p.destination.options, trigger_sync=self.trigger,
                             # a confirmation can unblock documents that depend on it: sync again soon
                             awaiting=self.store.awaiting(p.destination.connector,
                                                          on_settled=lambda: self.trigger("confirmed")),

@@ -49,6 +49,8 @@ class AwaitingWrites:
                 self.db.execute("UPDATE outbox SET status = 'dead', updated_at = now() WHERE key = ?", [key])
                 self._dead_letters.add(stage="write", stream=row[0] if row else None, record_key=key,
                                        record=jsonutil.loads(row[1]) if row else None, error=error)
+        if retry and self._on_settled:
+            self._on_settled()  # back in the outbox: the next sync sends it again
 
     def count(self) -> int:
         return int(self.db.fetchone("SELECT count(*) FROM outbox WHERE destination = ? AND status = 'awaiting'",
