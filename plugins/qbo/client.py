@@ -8,17 +8,22 @@ minute, Intuit's per-company limit) covers all of a company's calls, and QBO fau
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Callable
 
 import httpx
 
-from ledgerlink import HttpClient, Limit, OAuth2RefreshAuth, RemoteError, RetryPolicy, json_dumps, json_loads
+from ledgerlink import (
+    HttpClient, Limit, OAuth2RefreshAuth, RemoteError, RetryPolicy, TransientError, json_dumps, json_loads,
+)
 
 from .config import QboConfig
 from .faults import classify, describe
 
-__all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "REALM_LIMIT", "ENTITY_PATHS"]
+__all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "batch_limit", "REALM_LIMIT", "ENTITY_PATHS",
+           "NAME_LIST_ENTITIES", "BATCH_MAX", "batch_request_id"]
 
 #: Intuit: 500 requests per minute per realm (and 10 concurrent; this client is sequential). A burst of a
 #: fiftieth of the minute's allowance (10 at Intuit's rate) keeps a run from spending the minute in a second.
@@ -27,10 +32,32 @@ REALM_LIMIT = Limit(rate=500 / 60, burst=10)
 
 def realm_limit(requests_per_minute: int) -> Limit:
     return Limit(rate=requests_per_minute / 60, burst=max(10, requests_per_minute // 50))
+
+
+def batch_limit(batch_requests_per_minute: int) -> Limit:
+    """Intuit: 40 batch requests a minute per realm, spread evenly (no burst: a sliding window counts every
+    call of the last minute, so saved-up calls would be throttled)."""
+    return Limit(rate=batch_requests_per_minute / 60, burst=1)
+
+
 #: one bucket for all of a realm's calls: HttpClient keys buckets by `rate_key/operation`
 _OPERATION = "qbo"
-ENTITY_PATHS = {"Customer": "customer", "Item": "item", "SalesReceipt": "salesreceipt", "Account": "account",
-                "Vendor": "vendor", "Employee": "employee"}
+_BATCH_BUCKET = "qbo-batch"
+#: Intuit: at most 30 operations in one batch request
+BATCH_MAX = 30
+ENTITY_PATHS = {name: name.lower() for name in (
+    "Customer", "Item", "SalesReceipt", "Account", "Vendor", "Employee", "Invoice", "Payment", "CreditMemo",
+    "RefundReceipt", "JournalEntry", "Deposit", "InventoryAdjustment", "Class", "Department", "TaxCode",
+    "PaymentMethod")}
+#: name lists hide inactive objects from queries unless `Active` is named
+NAME_LIST_ENTITIES = ("Customer", "Item", "Account", "Vendor", "Employee", "Class", "Department", "TaxCode",
+                      "PaymentMethod")
+
+
+def batch_request_id(item_ids: list[str]) -> str:
+    """The requestid of one batch (≤ 36 characters): the same items in the same order get the same id, so a
+    batch retried after a lost response is answered from Intuit's replay, not run twice."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledgerlink-batch:" + ",".join(item_ids)))
 
 
 def escape(value: str) -> str:
@@ -48,6 +75,11 @@ class CompanySettings:
     home_currency: str
     multicurrency: bool
     using_sales_tax: bool
+    automated_sales_tax: bool = False
+    inventory_tracking: bool = False
+    class_tracking: bool = False
+    track_departments: bool = False
+    custom_txn_numbers: bool = True
 
 
 class QboApi:
@@ -60,9 +92,12 @@ class QboApi:
         self.auth = OAuth2RefreshAuth(config.token_url, config.client_id, config.client_secret, refresh_token,
                                       basic_auth=True, on_rotate=on_rotate, transport=transport)
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
-        self.http = HttpClient(config.base_url, rate_key=config.realm_id, default_limit=realm_limit(config.requests_per_minute), retry=retry,
-                               timeout=config.timeout_s, headers={"Accept": "application/json"}, auth=self.auth,
-                               transport=transport, classify=classify, describe=describe, **extra)
+        self.http = HttpClient(config.base_url, rate_key=config.realm_id,
+                               limits={_OPERATION: realm_limit(config.requests_per_minute),
+                                       _BATCH_BUCKET: batch_limit(config.batch_requests_per_minute)},
+                               retry=retry, timeout=config.timeout_s, headers={"Accept": "application/json"},
+                               auth=self.auth, transport=transport, classify=classify, describe=describe, **extra)
+        self.batch_calls = 0
 
     def close(self) -> None:
         self.http.close()
@@ -85,10 +120,31 @@ class QboApi:
         except RemoteError as exc:
             exc.hint = exc.hint or _hint(exc)
             raise
-        return json_loads(response.content)
+        try:
+            body = json_loads(response.content)
+        except ValueError:
+            body = None
+        if not isinstance(body, dict):
+            # a proxy's HTML page or a cut-off body: the call may have committed, so only a retry with the
+            # same requestid (answered from Intuit's replay) or the next run's look-up can tell
+            raise TransientError(f"QuickBooks {action}: HTTP {response.status_code} with a body that is not a JSON "
+                                 f"object: {response.text[:120]!r}", status=response.status_code,
+                                 operation=f"QuickBooks {action}",
+                                 hint="retried on the next sync; if it persists, check base_url points at the "
+                                      "QuickBooks API (not a login page or proxy)")
+        return body
+
+    @staticmethod
+    def _entity(body: dict[str, Any], entity: str, action: str) -> dict[str, Any]:
+        obj = body.get(entity)
+        if not isinstance(obj, dict):
+            raise TransientError(f"QuickBooks {action}: the answer has no {entity} object: {str(body)[:120]}",
+                                 operation=f"QuickBooks {action}")
+        return obj
 
     def read(self, entity: str, entity_id: str) -> dict[str, Any]:
-        return self._call(f"read {entity} {entity_id}", "GET", f"{ENTITY_PATHS[entity]}/{entity_id}")[entity]
+        action = f"read {entity} {entity_id}"
+        return self._entity(self._call(action, "GET", f"{ENTITY_PATHS[entity]}/{entity_id}"), entity, action)
 
     def query(self, statement: str) -> list[dict[str, Any]]:
         """Rows of one `select * from Entity ...` (QBO omits the entity key when nothing matched)."""
@@ -101,44 +157,90 @@ class QboApi:
     def find(self, entity: str, field: str, value: str, include_inactive: bool = True) -> list[dict[str, Any]]:
         """Objects whose `field` equals `value`; QBO hides inactive name-list objects unless asked."""
         statement = f"select * from {entity} where {field} = {escape(value)}"
-        if include_inactive and entity in ("Customer", "Item", "Account", "Vendor", "Employee"):
+        if include_inactive and entity in NAME_LIST_ENTITIES:
             statement += " and Active in (true, false)"
         return self.query(statement)
 
     def find_many(self, entity: str, field: str, values: list[str]) -> list[dict[str, Any]]:
-        """Objects whose `field` is one of `values` (active or not), a page of up to 1000 per 50 values."""
+        """Objects whose `field` is one of `values` (active or not): 50 values a query, every page of 1000."""
         rows: list[dict[str, Any]] = []
         for start in range(0, len(values), 50):
             chunk = ", ".join(escape(v) for v in values[start:start + 50])
             statement = f"select * from {entity} where {field} in ({chunk})"
-            if entity in ("Customer", "Item", "Account", "Vendor", "Employee"):
+            if entity in NAME_LIST_ENTITIES:
                 statement += " and Active in (true, false)"
-            rows.extend(self.query(statement + " maxresults 1000"))
+            position = 1
+            while True:
+                page = self.query(f"{statement} startposition {position} maxresults 1000")
+                rows.extend(page)
+                if len(page) < 1000:
+                    break
+                position += 1000
         return rows
 
     def create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
         """Create once: QBO answers a repeated `requestid` with the first response, not a second object."""
-        return self._call(f"create {entity}", "POST", ENTITY_PATHS[entity], params={"requestid": request_id},
-                          body=payload)[entity]
+        action = f"create {entity}"
+        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params={"requestid": request_id},
+                                       body=payload), entity, action)
 
     def update(self, entity: str, payload: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
         """Full or sparse update: `payload` carries `Id` and the `SyncToken` it was read at (stale → 5010)."""
         params = {"requestid": request_id} if request_id else {}
-        return self._call(f"update {entity} {payload.get('Id')}", "POST", ENTITY_PATHS[entity], params=params,
-                          body=payload)[entity]
+        action = f"update {entity} {payload.get('Id')}"
+        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=payload),
+                            entity, action)
+
+    def batch(self, items: list[dict[str, Any]], request_id: str) -> dict[str, dict[str, Any]]:
+        """One `/batch` call of up to 30 items (`bId`, `operation`, entity payload or `Query`): the answers by
+        bId. A whole-call failure raises; an item's own Fault comes back as that item's answer."""
+        if not 1 <= len(items) <= BATCH_MAX:
+            raise ValueError(f"a QuickBooks batch holds 1 to {BATCH_MAX} items, not {len(items)}")
+        # a batch counts against both the realm's 500 a minute (in `_call`) and its 40 batches a minute
+        self.http.limiter.acquire(f"{self.config.realm_id}/{_BATCH_BUCKET}", _BATCH_BUCKET)
+        self.batch_calls += 1
+        body = self._call(f"batch of {len(items)}", "POST", "batch", params={"requestid": request_id},
+                          body={"BatchItemRequest": items})
+        answers = body.get("BatchItemResponse")
+        if not isinstance(answers, list):
+            raise TransientError(f"QuickBooks batch: the answer has no BatchItemResponse: {str(body)[:120]}",
+                                 operation="QuickBooks batch")
+        return {str(a.get("bId")): a for a in answers if isinstance(a, dict)}
+
+    def cdc(self, entities: list[str], changed_since: datetime) -> dict[str, list[dict[str, Any]]]:
+        """Change data capture: objects of `entities` changed since then (deleted ones have `status: Deleted`).
+        Intuit looks back 30 days at most and answers 1000 objects at most."""
+        body = self._call("change data capture", "GET", "cdc",
+                          params={"entities": ",".join(entities), "changedSince": changed_since.isoformat()})
+        out: dict[str, list[dict[str, Any]]] = {e: [] for e in entities}
+        for cdc in body.get("CDCResponse") or []:
+            for response in cdc.get("QueryResponse") or []:
+                for entity in entities:
+                    out[entity].extend(response.get(entity) or [])
+        return out
 
     def company_info(self) -> dict[str, Any]:
-        return self._call("read CompanyInfo", "GET", f"companyinfo/{self.config.realm_id}")["CompanyInfo"]
+        return self._entity(self._call("read CompanyInfo", "GET", f"companyinfo/{self.config.realm_id}"),
+                            "CompanyInfo", "read CompanyInfo")
 
     def company_settings(self) -> CompanySettings:
         info = self.company_info()
-        prefs = self._call("read Preferences", "GET", "preferences")["Preferences"]
+        prefs = self._entity(self._call("read Preferences", "GET", "preferences"), "Preferences", "read Preferences")
         currency = prefs.get("CurrencyPrefs") or {}
+        tax = prefs.get("TaxPrefs") or {}
+        accounting = prefs.get("AccountingInfoPrefs") or {}
+        products = prefs.get("ProductAndServicesPrefs") or {}
+        forms = prefs.get("SalesFormsPrefs") or {}
         return CompanySettings(
             company_name=str(info.get("CompanyName", "")), country=str(info.get("Country", "")),
             home_currency=str((currency.get("HomeCurrency") or {}).get("value") or "USD"),
             multicurrency=bool(currency.get("MultiCurrencyEnabled", False)),
-            using_sales_tax=bool((prefs.get("TaxPrefs") or {}).get("UsingSalesTax", False)))
+            using_sales_tax=bool(tax.get("UsingSalesTax", False)),
+            automated_sales_tax=bool(tax.get("PartnerTaxEnabled", False)),
+            inventory_tracking=bool(products.get("QuantityOnHand", False)),
+            class_tracking=bool(accounting.get("ClassTrackingPerTxn") or accounting.get("ClassTrackingPerTxnLine")),
+            track_departments=bool(accounting.get("TrackDepartments", False)),
+            custom_txn_numbers=bool(forms.get("CustomTxnNumbers", True)))
 
 
 def _hint(exc: RemoteError) -> str | None:

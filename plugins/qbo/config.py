@@ -59,6 +59,11 @@ class QboConfig(BaseModel):
     requests_per_minute: int = Field(500, ge=1, description=(
         "client-side rate limit per company: Intuit allows 500 a minute; raise it only for the local sandbox "
         "started with a time_scale"))
+    batch_requests_per_minute: int = Field(40, ge=1, description=(
+        "client-side limit of batch calls per company: Intuit allows 40 a minute (each also counts against "
+        "requests_per_minute); raise it only for the local sandbox started with a time_scale"))
+    batch_size: int = Field(30, ge=1, le=30, description=(
+        "documents per batch call (Intuit allows 30); also how many outbox records are written together"))
 
     @field_validator("minor_version")
     @classmethod

@@ -1,28 +1,50 @@
-"""The QuickBooks Online destination: plans orders into documents and writes them exactly once.
+"""The QuickBooks Online destination: plans orders into documents and writes every object type exactly once.
 
-Exactly once, in three layers: look the object up before creating it (Customer by DisplayName, Item by
-Name, SalesReceipt by DocNumber + the key in PrivateNote); send `requestid` so a create repeated after a lost
-response returns the first object; and link to an existing customer or item when QBO says the name is taken.
+Exactly once, in layers: look the object up before creating it (Customer by DisplayName, Item and Account by
+Name, documents by DocNumber or TxnDate plus the key on the first line of PrivateNote); send `requestid` (a
+batch's requestid for documents, ≤ 36 characters, each item's `bId` derived from its key) so a call repeated
+after a lost response is answered from Intuit's replay; and link to an existing customer or item when QBO says
+the name is taken. Documents go 30 to a `/batch` call; each item's own Fault becomes that record's result.
 """
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
 from typing import Any, Callable, ClassVar
 
 import httpx
 
 from ledgerlink import (
     CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
-    RecordError, RemoteError, RetryPolicy, WriteContext, WriteResult, request_id,
+    RecordError, ReferenceCache, RemoteError, RetryPolicy, ThrottledError, TransientError, WriteContext,
+    WriteResult, request_id,
 )
 
-from .client import CompanySettings, QboApi, escape
+from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
-from .faults import DUPLICATE_NAME_CODE
+from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plan import NOTE_PREFIX, plan_order
-from .references import NameResolver
+from .references import NAME_FIELDS, NameResolver
 
-__all__ = ["QuickBooksOnlineDestination", "credential_name"]
+__all__ = ["QuickBooksOnlineDestination", "credential_name", "DOCUMENTS", "LOOKUPS", "WRITE_ORDER"]
+
+log = logging.getLogger("ledgerlink.qbo")
+
+#: transactions, written through `/batch`
+DOCUMENTS = ("SalesReceipt", "Invoice", "CreditMemo", "RefundReceipt", "Payment", "Deposit", "JournalEntry",
+             "InventoryAdjustment")
+#: name lists ledgerlink looks up but never creates
+LOOKUPS = ("Class", "Department", "TaxCode", "PaymentMethod")
+#: references first; payments after the invoices they pay; deposits after what they deposit
+WRITE_ORDER = ["Account", *LOOKUPS, "Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "RefundReceipt",
+               "Payment", "Deposit", "JournalEntry", "InventoryAdjustment"]
+#: name lists whose cached Ids change data capture keeps fresh
+_CACHED_KINDS = ("Customer", "Item", "Account", "Class", "Department", "PaymentMethod", "TaxCode", "Vendor",
+                 "Employee")
+_MONEY_FIELDS = ("Amount", "TotalAmt", "TotalTax")
+_CDC_WINDOW = timedelta(days=29)  # Intuit looks back 30 days; a day's margin for clocks and time zones
 
 
 def credential_name(realm_id: str) -> str:
@@ -30,19 +52,50 @@ def credential_name(realm_id: str) -> str:
     return f"qbo:{realm_id}:refresh_token"
 
 
+class _Generations:
+    """The runtime's reference cache, seen through a generation number: bumping it forgets every cached Id at
+    once (needed when change data capture cannot vouch for the cache: first use, or more than 30 days since)."""
+
+    def __init__(self, cache: ReferenceCache, realm_id: str):
+        self.cache, self._mark = cache, f"qbo:{realm_id}"
+        self.generation = int(cache.get(self._mark, "generation") or 0)
+
+    def bump(self) -> None:
+        self.generation += 1
+        self.cache.put(self._mark, "generation", str(self.generation))
+
+    def meta(self, name: str) -> str | None:
+        return self.cache.get(self._mark, name) or None
+
+    def set_meta(self, name: str, value: str) -> None:
+        self.cache.put(self._mark, name, value)
+
+    def get(self, kind: str, name: str) -> str | None:
+        return self.cache.get(f"{kind}@{self.generation}", name) or None
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        self.cache.put(f"{kind}@{self.generation}", name, ref_id, version)
+
+    def forget(self, kind: str, name: str) -> None:
+        self.cache.put(f"{kind}@{self.generation}", name, "")
+
+
 class QuickBooksOnlineDestination(Destination):
-    """Posts paid orders to QuickBooks Online as SalesReceipts (with their Customer and Items)."""
+    """Posts paid orders to QuickBooks Online as SalesReceipts (with their Customer and Items), and writes any
+    QBO object given directly (`ledgerlink write qbo`): names resolved, exactly once."""
 
     name: ClassVar[str] = "qbo"
     config_model = QboConfig
     documentation_url = "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt"
     objects: ClassVar[list[ObjectType]] = [
+        ObjectType("Account", matching_keys=[["Name"]]),
+        *(ObjectType(kind, matching_keys=[["Name"]]) for kind in LOOKUPS),
         ObjectType("Customer", matching_keys=[["DisplayName"]]),
         ObjectType("Item", matching_keys=[["Name"]]),
-        ObjectType("SalesReceipt", matching_keys=[["DocNumber"]]),
+        *(ObjectType(doc, matching_keys=[["DocNumber"]]) for doc in DOCUMENTS),
     ]
-    write_order: ClassVar[list[str]] = ["Customer", "Item", "SalesReceipt"]
-    batch_size: ClassVar[int] = 30
+    write_order: ClassVar[list[str]] = WRITE_ORDER
+    batch_size: int = 30
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qbo", f"mappings/{name}")
         for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2")
@@ -53,7 +106,6 @@ class QuickBooksOnlineDestination(Destination):
         """`transport`, `retry` and `sleep` exist for tests; the runtime passes nothing."""
         self._http_options: dict[str, Any] = {"transport": transport, "retry": retry, "sleep": sleep}
         self.api: QboApi | None = None
-        self._receipts_ahead: dict[str, list[dict[str, Any]]] | None = None
 
     # ----------------------------------------------------------------------------------------- contract
 
@@ -68,24 +120,61 @@ class QuickBooksOnlineDestination(Destination):
         return plan_order(obj, ctx) if isinstance(obj, Order) else []
 
     def open(self, config: Any, context: WriteContext) -> None:
-        """Connect with the newest refresh token we hold, and read the company's currency and tax settings."""
+        """Connect with the newest refresh token we hold, read the company's settings, and bring the reference
+        cache up to date with change data capture."""
         self.context = context
         self.config = config if isinstance(config, QboConfig) else self.parse_config(config)
+        self.batch_size = self.config.batch_size
         credential = credential_name(self.config.realm_id)
         token = context.load_credential(credential) or self.config.refresh_token
         self.api = QboApi(self.config, token, on_rotate=lambda new: context.save_credential(credential, new),
                           **self._http_options)
         self.company: CompanySettings = self.api.company_settings()
-        self.resolver = NameResolver(self.api, context.references)
+        self.refs = _Generations(context.references, self.config.realm_id)
+        self.resolver = NameResolver(self.api, self.refs)  # type: ignore[arg-type]
+        self._refresh_references()
 
     def close(self) -> None:
         if self.api is not None:
             self.api.close()
             self.api = None
 
+    def _refresh_references(self) -> None:
+        """Cached Ids of names that changed in QuickBooks (renamed, made inactive) since the last run are
+        forgotten or updated; if the last run is too long ago for CDC to tell, the whole cache is forgotten."""
+        now = datetime.now(timezone.utc)
+        since_text = self.refs.meta("cdc_since")
+        since = datetime.fromisoformat(since_text) if since_text else None
+        if since is None or now - since > _CDC_WINDOW:
+            if since is not None:
+                log.info("qbo: reference cache older than CDC's 30 days; starting a fresh one")
+            self.refs.bump()
+        else:
+            try:
+                changes = self._api.cdc(list(_CACHED_KINDS), since - timedelta(minutes=5))
+            except RemoteError as exc:
+                log.warning("qbo: change data capture failed (%s); forgetting cached references", exc)
+                self.refs.bump()
+                changes = {}
+            if sum(len(rows) for rows in changes.values()) >= 1000:  # CDC's cap: it may not have said it all
+                self.refs.bump()
+                changes = {}
+            for kind, rows in changes.items():
+                for obj in rows:
+                    name = obj.get(NAME_FIELDS[kind])
+                    if not name:
+                        continue  # a deleted stub: name lists are made inactive, not deleted
+                    if obj.get("Active") is False:
+                        self.refs.forget(kind, str(name))
+                    else:
+                        self.refs.put(kind, str(name), str(obj["Id"]), obj.get("SyncToken"))
+        self.refs.set_meta("cdc_since", now.isoformat())
+
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
-        writer = {"Customer": self._write_customer, "Item": self._write_item,
-                  "SalesReceipt": self._write_sales_receipt}.get(stream)
+        if stream in DOCUMENTS:
+            return self._write_documents(stream, records)
+        writer = {"Customer": self._write_customer, "Item": self._write_named, "Account": self._write_named,
+                  **{kind: self._look_up_only for kind in LOOKUPS}}.get(stream)
         self._look_ahead(stream, records)
         results = []
         for record in records:
@@ -94,30 +183,28 @@ class QuickBooksOnlineDestination(Destination):
                     f"the qbo destination cannot write {stream!r}", stream=stream, key=record.key,
                     hint=f"it writes {', '.join(self.write_order)}")))
                 continue
-            try:
-                results.append(writer(record))
-            except RecordError as exc:
-                results.append(WriteResult(record.key, error=exc))
-            except RemoteError as exc:
-                results.append(WriteResult(record.key, error=_naming(exc, record),
-                                           retry=exc.kind in ("transient", "throttled")))
+            results.append(self._guarded(record, lambda r=record: self._update(r) if r.data.get("Id")
+                                         else writer(r)))
         return results
+
+    @staticmethod
+    def _guarded(record: OutboundRecord, write: Callable[[], WriteResult]) -> WriteResult:
+        try:
+            return write()
+        except RecordError as exc:
+            return WriteResult(record.key, error=exc)
+        except RemoteError as exc:
+            return WriteResult(record.key, error=_naming(exc, record), retry=exc.kind in ("transient", "throttled"))
 
     def _look_ahead(self, stream: str, records: list[OutboundRecord]) -> None:
         """One query per batch for what each record would otherwise look up alone (QBO allows 500 calls a
         minute). If it fails, each record looks itself up and reports its own error."""
-        self._receipts_ahead = None
-        try:
-            if stream == "Item":
-                self.resolver.prefetch("Item", [str(r.data.get("Name") or "") for r in records])
-            elif stream == "SalesReceipt":
-                docs = sorted({str(r.data.get("DocNumber") or "") for r in records} - {""})
-                ahead: dict[str, list[dict[str, Any]]] = {d: [] for d in docs}
-                for row in self._api.find_many("SalesReceipt", "DocNumber", docs) if docs else []:
-                    ahead.setdefault(str(row.get("DocNumber") or ""), []).append(row)
-                self._receipts_ahead = ahead
-        except RemoteError:
-            self._receipts_ahead = None
+        if stream in ("Item", "Account"):
+            try:
+                self.resolver.prefetch(stream, [str(r.data.get("Name") or "") for r in records
+                                                if not r.data.get("Id")])
+            except RemoteError:
+                pass
 
     # ------------------------------------------------------------------------------------------ writers
 
@@ -128,9 +215,10 @@ class QuickBooksOnlineDestination(Destination):
         return self.api
 
     def _write_customer(self, record: OutboundRecord) -> WriteResult:
-        data = self._in_home_currency(record)
+        data = self._checked(record)
         name = str(data.get("DisplayName") or "")
-        cached = self.context.references.get("Customer", name)
+        _no_colon(name, record, "DisplayName", "customer")
+        cached = self.refs.get("Customer", name)
         if cached:
             return WriteResult(record.key, destination_id=cached, created=False)
         existing = self._find_customer(data)
@@ -174,52 +262,188 @@ class QuickBooksOnlineDestination(Destination):
         """Adopt an object that already exists, unless it is inactive (documents could not use it)."""
         if obj.get("Active") is False:
             raise RecordError(f"the {kind} named {name!r} exists but is inactive in QuickBooks", stream=record.stream,
-                              key=record.key, field=_NAME_FIELD[kind],
+                              key=record.key, field=NAME_FIELDS[kind],
                               hint=f"make the {kind.lower()} active again in QuickBooks, then retry this record")
         self.resolver.remember(kind, name, obj)
         return WriteResult(record.key, destination_id=str(obj["Id"]), version=obj.get("SyncToken"), created=False)
 
-    def _write_item(self, record: OutboundRecord) -> WriteResult:
-        name = str(record.data.get("Name") or "")
-        cached = self.context.references.get("Item", name)
+    def _write_named(self, record: OutboundRecord) -> WriteResult:
+        """Item or Account: look up by Name, link, or create (a 6240 race links to the winner)."""
+        kind = record.stream
+        data = self._checked(record)
+        name = str(data.get("Name") or "")
+        _no_colon(name, record, "Name", kind.lower())
+        cached = self.refs.get(kind, name)
         if cached:
             return WriteResult(record.key, destination_id=cached, created=False)
-        existing = self.resolver.find("Item", name)
+        existing = self.resolver.find(kind, name)
         if existing is not None:
-            return self._link("Item", name, existing, record)
-        payload = self.resolver.resolve(record.data, stream=record.stream, key=record.key)
+            return self._link(kind, name, existing, record)
+        payload = self.resolver.resolve(data, stream=record.stream, key=record.key)
         try:
-            created = self._api.create("Item", payload, request_id(record.key))
+            created = self._api.create(kind, payload, request_id(record.key))
         except PermanentError as exc:
-            existing = self.resolver.find("Item", name) if exc.code == DUPLICATE_NAME_CODE else None
+            existing = self.resolver.find(kind, name) if exc.code == DUPLICATE_NAME_CODE else None
             if existing is None:
                 raise
-            return self._link("Item", name, existing, record)
-        self.resolver.remember("Item", name, created)
+            return self._link(kind, name, existing, record)
+        self.resolver.remember(kind, name, created)
         return WriteResult(record.key, destination_id=str(created["Id"]), version=created.get("SyncToken"))
 
-    def _write_sales_receipt(self, record: OutboundRecord) -> WriteResult:
-        data = self._in_home_currency(record)
-        existing = self._find_receipt(str(data.get("DocNumber") or ""), record.key)
-        if existing is not None:
-            return WriteResult(record.key, destination_id=str(existing["Id"]), version=existing.get("SyncToken"),
-                               created=False)
+    def _look_up_only(self, record: OutboundRecord) -> WriteResult:
+        """Classes, locations, tax codes and payment methods are the bookkeeper's: found, never created."""
+        kind = record.stream
+        name = str(record.data.get("Name") or "")
+        if not name:
+            raise RecordError(f"a {kind} look-up needs a Name", stream=kind, key=record.key, field="Name")
+        ref_id = self.resolver.id_of(kind, name, stream=kind, key=record.key, ref_field=f"{kind}Ref")
+        return WriteResult(record.key, destination_id=ref_id, created=False)
+
+    def _update(self, record: OutboundRecord) -> WriteResult:
+        """A sparse update at the object's current SyncToken; a stale one (5010) is read again and retried."""
+        data = self._checked(record)
         payload = self.resolver.resolve(data, stream=record.stream, key=record.key)
-        created = self._api.create("SalesReceipt", payload, request_id(record.key))
-        return WriteResult(record.key, destination_id=str(created["Id"]), version=created.get("SyncToken"))
+        payload.setdefault("sparse", True)
+        for attempt in range(3):
+            if payload.get("SyncToken") is None:
+                payload["SyncToken"] = self._api.read(record.stream, str(payload["Id"]))["SyncToken"]
+            try:
+                obj = self._api.update(record.stream, payload,
+                                       request_id(f"{record.key}@{payload['SyncToken']}"))
+            except PermanentError as exc:
+                if exc.code != STALE_OBJECT_CODE or attempt == 2:
+                    raise
+                log.info("qbo: %s changed meanwhile (5010); reading it again", record.key)
+                payload["SyncToken"] = None
+                continue
+            return WriteResult(record.key, destination_id=str(obj["Id"]), version=obj.get("SyncToken"))
+        raise AssertionError("unreachable")
 
-    def _find_receipt(self, doc_number: str, key: str) -> dict[str, Any] | None:
-        """Ours if its PrivateNote starts with our key: a DocNumber alone may be a hand-made receipt."""
-        if not doc_number:
-            return None
-        mark = NOTE_PREFIX + key
-        ahead = self._receipts_ahead or {}
-        rows = ahead.pop(doc_number) if doc_number in ahead else self._api.query(
-            f"select * from SalesReceipt where DocNumber = {escape(doc_number)}")
-        for row in rows:
-            if str(row.get("PrivateNote") or "").split("\n", 1)[0] == mark:
-                return row
-        return None
+    # ---------------------------------------------------------------------------------------- documents
+
+    def _write_documents(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
+        """Check each document, look the batch up in one query, then create the rest 30 to a `/batch` call."""
+        results: dict[str, WriteResult] = {}
+        creates: list[tuple[OutboundRecord, dict[str, Any]]] = []
+        for record in records:
+            if record.data.get("Id"):
+                results[record.key] = self._guarded(record, lambda r=record: self._update(r))
+                continue
+            try:
+                creates.append((record, self._document(record)))
+            except RecordError as exc:
+                results[record.key] = WriteResult(record.key, error=exc)
+        try:
+            found = self._find_documents(stream, creates)
+        except RemoteError as exc:  # cannot tell what exists: creating now could post twice
+            for record, _ in creates:
+                results[record.key] = WriteResult(record.key, error=_naming(exc, record),
+                                                  retry=exc.kind in ("transient", "throttled"))
+            creates = []
+            found = {}
+        pending: list[tuple[OutboundRecord, dict[str, Any]]] = []
+        for record, data in creates:
+            row = found.get(record.key)
+            if row is not None:
+                results[record.key] = WriteResult(record.key, destination_id=str(row["Id"]),
+                                                  version=row.get("SyncToken"), created=False)
+                continue
+            try:
+                pending.append((record, self.resolver.resolve(data, stream=stream, key=record.key)))
+            except RecordError as exc:
+                results[record.key] = WriteResult(record.key, error=exc)
+            except RemoteError as exc:
+                results[record.key] = WriteResult(record.key, error=_naming(exc, record),
+                                                  retry=exc.kind in ("transient", "throttled"))
+        for start in range(0, len(pending), self.batch_size):
+            results.update(self._post_batch(stream, pending[start:start + self.batch_size]))
+        return [results[r.key] for r in records]
+
+    def _document(self, record: OutboundRecord) -> dict[str, Any]:
+        """The payload to create: checked, and marked with its key on PrivateNote's first line."""
+        data = self._checked(record)
+        mark = NOTE_PREFIX + record.key
+        note = str(data.get("PrivateNote") or "")
+        if note.split("\n", 1)[0] != mark:
+            data["PrivateNote"] = (mark + ("\n" + note if note else ""))[:4000]
+        if not data.get("DocNumber") and not data.get("TxnDate"):
+            raise RecordError("a document needs a DocNumber or a TxnDate, so it can be found again before it is "
+                              "posted a second time", stream=record.stream, key=record.key, field="DocNumber",
+                              hint="map the source's document number (≤ 21 characters) or its date")
+        return data
+
+    def _lookup_field(self, data: dict[str, Any]) -> str:
+        """DocNumber when the company keeps ours (custom transaction numbers on); else QBO numbers documents
+        itself and TxnDate is what we can search by."""
+        return "DocNumber" if data.get("DocNumber") and self.company.custom_txn_numbers else "TxnDate"
+
+    def _find_documents(self, stream: str, creates: list[tuple[OutboundRecord, dict[str, Any]]]
+                        ) -> dict[str, dict[str, Any]]:
+        """Which of these documents already exist: same DocNumber (or TxnDate) and our key on PrivateNote's
+        first line (a hand-made document with the same number is not ours)."""
+        values: dict[str, set[str]] = {}
+        for _, data in creates:
+            field = self._lookup_field(data)
+            values.setdefault(field, set()).add(str(data[field]))
+        by_mark: dict[str, dict[str, Any]] = {}
+        for field, wanted in values.items():
+            for row in self._api.find_many(stream, field, sorted(wanted)):
+                first = str(row.get("PrivateNote") or "").split("\n", 1)[0]
+                by_mark.setdefault(first, row)
+        return {record.key: by_mark[NOTE_PREFIX + record.key] for record, _ in creates
+                if NOTE_PREFIX + record.key in by_mark}
+
+    def _post_batch(self, stream: str, chunk: list[tuple[OutboundRecord, dict[str, Any]]]) -> dict[str, WriteResult]:
+        bids = [request_id(record.key) for record, _ in chunk]
+        items = [{"bId": bid, "operation": "create", stream: payload} for bid, (_, payload) in zip(bids, chunk)]
+        try:
+            answers = self._api.batch(items, batch_request_id(bids))
+        except RemoteError as exc:
+            return {r.key: WriteResult(r.key, error=_naming(exc, r), retry=exc.kind in ("transient", "throttled"))
+                    for r, _ in chunk}
+        out: dict[str, WriteResult] = {}
+        for bid, (record, _) in zip(bids, chunk):
+            answer = answers.get(bid)
+            obj = (answer or {}).get(stream)
+            if answer is not None and "Fault" in answer:
+                error = _item_error(answer, record)
+                out[record.key] = WriteResult(record.key, error=error, retry=error.kind in ("transient", "throttled"))
+            elif isinstance(obj, dict) and obj.get("Id"):
+                out[record.key] = WriteResult(record.key, destination_id=str(obj["Id"]), version=obj.get("SyncToken"))
+            else:
+                out[record.key] = WriteResult(record.key, retry=True, error=TransientError(
+                    f"{record.stream} {record.key}: the batch answer has no result for it", operation="QuickBooks batch",
+                    hint="retried on the next sync; the look-up before posting finds it if it was created"))
+        return out
+
+    # ------------------------------------------------------------------------------------------- checks
+
+    def _checked(self, record: OutboundRecord) -> dict[str, Any]:
+        """A copy of the payload after the checks QuickBooks would fail less clearly: currency, the company's
+        features, and amounts with more than two decimals."""
+        data = self._in_home_currency(record)
+        self._needs_features(record, data)
+        _amounts(data, record)
+        return data
+
+    def _needs_features(self, record: OutboundRecord, data: dict[str, Any]) -> None:
+        c = self.company
+        needs = []
+        if record.stream == "InventoryAdjustment" or (record.stream == "Item" and data.get("Type") == "Inventory"):
+            needs.append((c.inventory_tracking, "Type" if record.stream == "Item" else "Line",
+                          "inventory tracking (Track quantity on hand)", "Settings > Account and settings > Sales > "
+                          "Products and services > Track quantity and price/rate, and Track inventory quantity on hand"))
+        if _has_key(data, "ClassRef"):
+            needs.append((c.class_tracking, "ClassRef", "class tracking",
+                          "Settings > Account and settings > Advanced > Categories > Track classes"))
+        if _has_key(data, "DepartmentRef"):
+            needs.append((c.track_departments, "DepartmentRef", "location tracking",
+                          "Settings > Account and settings > Advanced > Categories > Track locations"))
+        for enabled, field, feature, where in needs:
+            if not enabled:
+                raise RecordError(f"{record.stream} needs {feature}, which is off in the QuickBooks company "
+                                  f"{c.company_name!r}", stream=record.stream, key=record.key, field=field,
+                                  hint=f"turn it on in QuickBooks ({where}), or remove {field} from the mapping")
 
     def _in_home_currency(self, record: OutboundRecord) -> dict[str, Any]:
         """Refuse a foreign currency when Multicurrency is off (QBO would post it as home currency at the
@@ -239,7 +463,59 @@ class QuickBooksOnlineDestination(Destination):
         return data
 
 
-_NAME_FIELD = {"Customer": "DisplayName", "Item": "Name"}
+def _has_key(node: Any, wanted: str) -> bool:
+    if isinstance(node, dict):
+        return any(k == wanted or _has_key(v, wanted) for k, v in node.items())
+    if isinstance(node, list):
+        return any(_has_key(v, wanted) for v in node)
+    return False
+
+
+def _amounts(node: Any, record: OutboundRecord, path: str = "") -> None:
+    """Money has cents: an amount with more than two decimals is a mapping bug QBO would round silently."""
+    if isinstance(node, list):
+        for i, item in enumerate(node):
+            _amounts(item, record, f"{path}[{i}]")
+    elif isinstance(node, dict):
+        for key, value in node.items():
+            where = f"{path}.{key}" if path else key
+            if key in _MONEY_FIELDS and value is not None and not isinstance(value, (dict, list, bool)):
+                try:
+                    amount = Decimal(str(value))
+                except InvalidOperation:
+                    raise RecordError(f"{value!r} is not an amount", stream=record.stream, key=record.key,
+                                      field=where) from None
+                if amount != amount.quantize(Decimal("0.01")):
+                    raise RecordError(f"amount {value} has more than 2 decimals", stream=record.stream,
+                                      key=record.key, field=where,
+                                      hint="round it in the mapping (the `money` filter), so the books keep cents")
+            else:
+                _amounts(value, record, where)
+
+
+def _no_colon(name: str, record: OutboundRecord, field: str, what: str) -> None:
+    if ":" in name:
+        raise RecordError(f"the {what} name {name!r} contains a colon, which QuickBooks reserves for sub-"
+                          f"{what}s (Parent:Child)", stream=record.stream, key=record.key, field=field,
+                          hint="replace the colon (e.g. with '-') in the mapping's name")
+
+
+def _item_error(answer: dict[str, Any], record: OutboundRecord) -> RemoteError:
+    """A batch item's Fault as the error a whole call would have raised, naming the record."""
+    fault = fault_from_json(answer)
+    if fault is None or not fault.errors:
+        return PermanentError(f"{record.stream} {record.key}: QuickBooks refused it without saying why",
+                              operation="QuickBooks batch")
+    kind = fault_kind(fault)
+    text = fault.errors[0].text if len(fault.errors) == 1 else "; ".join(str(e) for e in fault.errors)
+    cls = {"throttled": ThrottledError, "transient": TransientError}.get(kind, PermanentError)
+    hint = None
+    if fault.code in ("2500", "610"):
+        hint = "a reference is missing or inactive in QuickBooks: create or reactivate it, then retry"
+    elif fault.code == "6000":
+        hint = "QuickBooks' own business rule refused the document: fix the data or the mapping, then retry"
+    return cls(f"{record.stream} {record.key}: [{fault.code}] {text}", code=fault.code, remote_message=text,
+               operation="QuickBooks batch", hint=hint)
 
 
 def _naming(exc: RemoteError, record: OutboundRecord) -> RemoteError:

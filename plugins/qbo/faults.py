@@ -15,7 +15,8 @@ from defusedxml import ElementTree as SafeET
 
 from ledgerlink import json_loads
 
-__all__ = ["FaultError", "Fault", "parse_fault", "parse_fault_text", "classify", "describe",
+__all__ = ["FaultError", "Fault", "parse_fault", "parse_fault_text", "fault_from_json", "fault_kind", "classify",
+           "describe",
            "THROTTLE_CODE", "SYSTEM_FAULT_CODE", "DUPLICATE_NAME_CODE", "STALE_OBJECT_CODE"]
 
 THROTTLE_CODE = "3001"
@@ -126,6 +127,20 @@ def parse_fault_text(text: str | bytes) -> Fault | None:
         return None
 
 
+def fault_from_json(body: Any) -> Fault | None:
+    """A Fault from a parsed JSON node holding `Fault` (a batch item's answer, or a whole response)."""
+    return _from_json(body)
+
+
+def fault_kind(fault: Fault, status: int = 400) -> str:
+    """`throttled`, `transient` or `permanent` for a fault (a batch item's has no status of its own)."""
+    if status == 429 or fault.has(THROTTLE_CODE):
+        return "throttled"
+    if status >= 500 or status == 408 or fault.type.lower() == "systemfault" or fault.has(SYSTEM_FAULT_CODE):
+        return "transient"
+    return "permanent"
+
+
 def parse_fault(response: httpx.Response) -> Fault | None:
     return parse_fault_text(response.content) if response.content else None
 
@@ -137,12 +152,9 @@ def classify(response: httpx.Response) -> str:
     if status < 400:
         return "ok"
     fault = parse_fault(response)
-    if status == 429 or (fault is not None and fault.has(THROTTLE_CODE)):
-        return "throttled"
-    if status >= 500 or status == 408 or (fault is not None and (
-            fault.type.lower() == "systemfault" or fault.has(SYSTEM_FAULT_CODE))):
-        return "transient"
-    return "permanent"
+    if fault is None:
+        return "throttled" if status == 429 else "transient" if status >= 500 or status == 408 else "permanent"
+    return fault_kind(fault, status)
 
 
 def describe(response: httpx.Response) -> tuple[str | None, str]:

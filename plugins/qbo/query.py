@@ -11,6 +11,7 @@ raises QueryValidationError (4001).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
@@ -190,12 +191,16 @@ def parse_query(text: str) -> Query:
     return _Parser(text).parse()
 
 
+_MISSING = object()
+
+
 def _field(row: dict[str, Any], path: str) -> Any:
     node: Any = row
     for part in path.split("."):
         if not isinstance(node, dict):
             return None
-        node = next((v for k, v in node.items() if k.lower() == part.lower()), None)
+        hit = node.get(part, _MISSING)  # QBO field names are case-insensitive; most queries spell them exactly
+        node = hit if hit is not _MISSING else next((v for k, v in node.items() if k.lower() == part.lower()), None)
     if isinstance(node, dict):  # refs and e-mail: compare their value (`CustomerRef = '3'`)
         node = node.get("value", node.get("Address"))
     return node
@@ -228,20 +233,37 @@ def _like(actual: str, pattern: str) -> bool:
     return re.fullmatch(regex, actual, re.S | re.I) is not None
 
 
+def _compare(actual: Any, op: str, wanted: Any) -> bool:
+    left, right = (_comparable(x) for x in _coerce(actual, wanted))
+    try:
+        if op == "=":
+            return bool(left == right)
+        return {"<": left < right, ">": left > right, "<=": left <= right, ">=": left >= right}[op]
+    except TypeError:
+        return False
+
+
+@functools.lru_cache(maxsize=256)
+def _folded_strings(values: tuple[Any, ...]) -> frozenset[str] | None:
+    """The casefolded set of an `in (...)` list of strings (None when it holds other literals)."""
+    if all(isinstance(v, str) for v in values):
+        return frozenset(v.casefold() for v in values)
+    return None
+
+
 def _holds(row: dict[str, Any], cond: Condition) -> bool:
-    actual = _field(row, cond.field)
+    actual = _field(row, cond.field)  # read once: an `in` of 50 values compares 50 times, not reads
     if actual is None:
         return False
     if cond.op == "like":
         return _like(str(actual), str(cond.values[0]))
     if cond.op == "in":
-        return any(_holds(row, Condition(cond.field, "=", (v,))) for v in cond.values)
-    left, right = (_comparable(x) for x in _coerce(actual, cond.values[0]))
-    try:
-        return {"=": left == right, "<": left < right, ">": left > right, "<=": left <= right,
-                ">=": left >= right}[cond.op]
-    except TypeError:
-        return False
+        if isinstance(actual, str):
+            folded = _folded_strings(cond.values)
+            if folded is not None:
+                return actual.casefold() in folded
+        return any(_compare(actual, "=", v) for v in cond.values)
+    return _compare(actual, cond.op, cond.values[0])
 
 
 def matches(row: dict[str, Any], conditions: list[Condition]) -> bool:

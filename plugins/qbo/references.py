@@ -16,17 +16,21 @@ from .client import QboApi
 
 __all__ = ["NameResolver", "REF_KINDS", "NAME_FIELDS"]
 
-#: which object a `...Ref` field names
+#: which object a `...Ref` field names (`EntityRef` names the kind in its sibling `Type`)
 REF_KINDS = {
     "CustomerRef": "Customer", "ItemRef": "Item", "DepositToAccountRef": "Account",
     "IncomeAccountRef": "Account", "ExpenseAccountRef": "Account", "AssetAccountRef": "Account",
-    "DiscountAccountRef": "Account",
+    "DiscountAccountRef": "Account", "AccountRef": "Account", "AdjustAccountRef": "Account",
+    "ARAccountRef": "Account", "TaxCodeRef": "TaxCode", "ClassRef": "Class", "DepartmentRef": "Department",
+    "PaymentMethodRef": "PaymentMethod", "VendorRef": "Vendor", "EmployeeRef": "Employee",
 }
 #: the field a name-list object is known by
 NAME_FIELDS = {"Customer": "DisplayName", "Item": "Name", "Account": "Name", "Vendor": "DisplayName",
-               "Employee": "DisplayName"}
+               "Employee": "DisplayName", "Class": "Name", "Department": "Name", "TaxCode": "Name",
+               "PaymentMethod": "Name"}
 _OPTION_OF = {"DepositToAccountRef": "deposit_account", "IncomeAccountRef": "income_account",
               "DiscountAccountRef": "discount_account"}
+_ENTITY_KINDS = ("Customer", "Vendor", "Employee")
 
 
 def _hint(ref_field: str, name: str) -> str:
@@ -34,6 +38,12 @@ def _hint(ref_field: str, name: str) -> str:
         return "create the item in QuickBooks or set create_items: true"
     if ref_field == "CustomerRef":
         return "the customer's own write must succeed first: see its dead letter, or create the customer"
+    if ref_field in ("ClassRef", "DepartmentRef", "PaymentMethodRef", "TaxCodeRef"):
+        what = {"ClassRef": "class", "DepartmentRef": "location (department)", "PaymentMethodRef": "payment method",
+                "TaxCodeRef": "tax code"}[ref_field]
+        return f"create the {what} {name!r} in QuickBooks, or map this field to one that exists"
+    if ref_field == "EntityRef":
+        return f"create {name!r} in QuickBooks (customer, vendor or employee, as the line's Entity.Type says)"
     option = _OPTION_OF.get(ref_field)
     where = f" or set the {option} option to an existing account's name" if option else ""
     return f"create an account named {name!r} in QuickBooks (Chart of accounts){where}"
@@ -101,7 +111,33 @@ class NameResolver:
             return
         for field, value in node.items():
             kind = REF_KINDS.get(field)
+            if field == "EntityRef":  # JournalEntry / Deposit lines: {"Type": "Customer", "EntityRef": {...}}
+                kind = str(node.get("Type") or "Customer")
+                if kind not in _ENTITY_KINDS:
+                    raise RecordError(f"Entity.Type {kind!r} is not Customer, Vendor or Employee", stream=stream,
+                                      key=key, field="Entity.Type", hint="QuickBooks accepts those three only")
             if kind and isinstance(value, dict) and value.get("name") and not value.get("value"):
                 value["value"] = self.id_of(kind, str(value["name"]), stream=stream, key=key, ref_field=field)
+            elif field == "LinkedTxn" and isinstance(value, list):
+                for link in value:
+                    if isinstance(link, dict) and link.get("DocNumber") and not link.get("TxnId"):
+                        link["TxnId"] = self.txn_id(str(link.get("TxnType") or ""), str(link.pop("DocNumber")),
+                                                    stream=stream, key=key)
             else:
                 self._walk(value, stream, key)
+
+    def txn_id(self, txn_type: str, doc_number: str, *, stream: str, key: str) -> str:
+        """A linked transaction named by its DocNumber (`{"TxnType": "Invoice", "DocNumber": "1001"}`)."""
+        cached = self.cache.get(txn_type, "#" + doc_number)
+        if cached:
+            return cached
+        if txn_type not in ("Invoice", "CreditMemo", "SalesReceipt", "Payment", "RefundReceipt", "JournalEntry"):
+            raise RecordError(f"cannot link a {txn_type or '(no TxnType)'} by DocNumber", stream=stream, key=key,
+                              field="LinkedTxn.TxnType", hint="give TxnId, or TxnType Invoice/CreditMemo/...")
+        rows = self.api.find(txn_type, "DocNumber", doc_number)
+        if len(rows) != 1:
+            raise RecordError(f"{'no' if not rows else len(rows)} {txn_type} with DocNumber {doc_number!r} in "
+                              "QuickBooks", stream=stream, key=key, field="LinkedTxn",
+                              hint=f"post the {txn_type} first (its write must succeed), or give its TxnId")
+        self.cache.put(txn_type, "#" + doc_number, str(rows[0]["Id"]), rows[0].get("SyncToken"))
+        return str(rows[0]["Id"])

@@ -1,12 +1,17 @@
 """`QuickBooksOnlineSandbox`: a local QuickBooks Online v3 (JSON) for the demo, tests and dry runs.
 
 It speaks Intuit's API where ledgerlink touches it: the OAuth2 token endpoint, bearer auth, CompanyInfo,
-Preferences, create/update/read of Customer, Item and SalesReceipt, the query language, `requestid`
-idempotency, `minorversion`, and throttling (500 requests a minute and 10 at once per realm, answered with
-Intuit's XML 3001 fault and HTTP 429). Controls outside Intuit's paths let tests inject faults, expire
-tokens and count objects:
+Preferences, create/update/read of Customer, Item, Account, SalesReceipt, Invoice, Payment, CreditMemo,
+RefundReceipt, JournalEntry, Deposit and InventoryAdjustment (delete of transactions), read/query of Class,
+Department, TaxCode, PaymentMethod, Vendor and Employee, the query language, `/batch` (30 items),
+`/cdc` (30 days back, 1000 objects), `requestid` idempotency (single calls and whole batches),
+`minorversion`, and throttling (500 requests a minute, 40 batch requests a minute and 10 at once per realm,
+answered with Intuit's XML 3001 fault and HTTP 429). Controls outside Intuit's paths let tests inject faults,
+expire tokens and count objects:
 
-    POST /_sandbox/faults   {"path_contains": "salesreceipt", "status": 500, "count": 1, "code": null}
+    POST /_sandbox/faults   {"path_contains": "salesreceipt", "status": 500, "count": 1, "code": null,
+                             "after_commit": false, "content": null}
+                            # after_commit: do the work, then answer the fault; content: answer this body
     DELETE /_sandbox/faults
     POST /_sandbox/tokens/expire
     GET  /_sandbox/stats
@@ -17,6 +22,7 @@ from __future__ import annotations
 import collections
 import threading
 import time
+from datetime import datetime, timedelta
 from urllib.parse import parse_qsl
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -30,7 +36,14 @@ from ledgerlink import Sandbox, SandboxOptions, json_dumps, json_loads
 
 from .query import QueryParseError, QueryValidationError, parse_query
 from .sandbox_auth import TokenError, TokenIssuer
-from .sandbox_company import ENTITIES, Company, SandboxFault, now_text
+from .sandbox_company import ENTITIES, Company, Features, SandboxFault, now_text
+from .sandbox_fault import TZ
+
+#: Intuit's limits: items in one batch request, requestid length (single call / batch), CDC look-back
+BATCH_MAX_ITEMS = 30
+REQUEST_ID_MAX = 50
+BATCH_REQUEST_ID_MAX = 36
+CDC_MAX_DAYS = 30
 
 __all__ = ["QuickBooksOnlineSandbox", "QboSandboxOptions"]
 
@@ -47,7 +60,13 @@ class QboSandboxOptions(SandboxOptions):
     multicurrency: bool = False
     #: Intuit's per-realm limits; the window is 60 s divided by `time_scale`
     requests_per_minute: int = 500
+    batch_requests_per_minute: int = 40
     max_concurrent: int = 10
+    #: company settings (Preferences): what the destination must check before posting
+    inventory_tracking: bool = True
+    class_tracking: bool = False
+    track_departments: bool = False
+    custom_txn_numbers: bool = True
     access_token_ttl_s: int = 3600
     rotate_refresh_tokens: bool = True
     #: Intuit silently treats minorversion < 75 (or none) as 75; the sandbox refuses them instead, so a client
@@ -63,6 +82,10 @@ class _InjectedFault:
     code: str | None = None
     method: str | None = None
     message: str | None = None
+    #: do the work first, then answer the fault (a response lost after the server committed)
+    after_commit: bool = False
+    #: answer this body verbatim (e.g. a proxy's HTML page) with `status`
+    content: str | None = None
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -132,13 +155,19 @@ class QuickBooksOnlineSandbox(Sandbox):
     def __init__(self, **options: Any):
         super().__init__(**options)
         o = self.options
-        self.company = Company(o.realm_id, home_currency=o.home_currency.upper(), multicurrency=o.multicurrency)
+        self.company = Company(o.realm_id, home_currency=o.home_currency.upper(), multicurrency=o.multicurrency,
+                               features=Features(inventory_tracking=o.inventory_tracking,
+                                                 class_tracking=o.class_tracking,
+                                                 track_departments=o.track_departments,
+                                                 custom_txn_numbers=o.custom_txn_numbers))
         self.tokens = TokenIssuer(o.client_id, o.client_secret, o.refresh_token, o.access_token_ttl_s,
                                   o.rotate_refresh_tokens)
-        self.throttle = _Throttle(o.requests_per_minute, 60.0 / max(o.time_scale, 1e-9), o.max_concurrent)
+        window = 60.0 / max(o.time_scale, 1e-9)
+        self.throttle = _Throttle(o.requests_per_minute, window, o.max_concurrent)
+        self.batch_throttle = _Throttle(o.batch_requests_per_minute, window, 10**9)
         self._faults: list[_InjectedFault] = []
         self._replies: dict[tuple[str, str], tuple[int, bytes]] = {}
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # a batch holds it while its items take injected faults
         self.stats: collections.Counter[str] = collections.Counter()
 
     def app(self) -> Starlette:
@@ -164,17 +193,28 @@ class QuickBooksOnlineSandbox(Sandbox):
 
     # ------------------------------------------------------------------------------------------- v3
 
-    def _injected(self, request: Request) -> Response | None:
-        path = request.url.path.lower()
+    def _injected(self, request: Request) -> _InjectedFault | None:
+        return self._take_fault(request.url.path, request.method)
+
+    def _take_fault(self, path: str, method: str) -> _InjectedFault | None:
+        """The first injected fault matching this path and method, used up by one (a batch item counts as a
+        POST to its entity's own path, so a fault aimed at `salesreceipt` hits receipts inside batches too)."""
+        path = path.lower()
         with self._lock:
             for fault in self._faults:
                 if fault.count > 0 and fault.path_contains.lower() in path and (
-                        fault.method is None or fault.method.upper() == request.method):
+                        fault.method is None or fault.method.upper() == method):
                     fault.count -= 1
                     break
             else:
                 return None
         self.stats["injected"] += 1
+        return fault
+
+    @staticmethod
+    def _fault_response(fault: _InjectedFault) -> Response:
+        if fault.content is not None:
+            return Response(fault.content, status_code=fault.status, media_type="text/html")
         if fault.status == 429 or fault.code == "3001":
             return _throttle_xml(fault.status)
         if fault.status == 401:
@@ -188,8 +228,8 @@ class QuickBooksOnlineSandbox(Sandbox):
     async def _v3(self, request: Request) -> Response:
         self.stats["requests"] += 1
         injected = self._injected(request)
-        if injected is not None:
-            return injected
+        if injected is not None and not injected.after_commit:
+            return self._fault_response(injected)
         if not self.tokens.bearer_ok(request.headers.get("authorization")):
             return _auth_fault("Token expired or invalid")
         realm = request.path_params["realm"]
@@ -204,7 +244,11 @@ class QuickBooksOnlineSandbox(Sandbox):
         try:
             self._check_minor_version(request)
             body = await request.body()
-            return self._dispatch(request, request.path_params["rest"].strip("/"), body)
+            response = self._dispatch(request, request.path_params["rest"].strip("/"), body)
+            if injected is not None:  # committed; the client never hears of it
+                self.stats["lost_responses"] += 1
+                return self._fault_response(injected)
+            return response
         except SandboxFault as fault:
             return _json(fault.body(), fault.status)
         except QueryParseError as exc:
@@ -237,6 +281,10 @@ class QuickBooksOnlineSandbox(Sandbox):
         if head == "query" and len(parts) == 1:
             text = request.query_params.get("query") or body.decode("utf-8", errors="replace")
             return self._query(text)
+        if head == "batch" and len(parts) == 1 and request.method == "POST":
+            return self._batch(request, body)
+        if head == "cdc" and len(parts) == 1 and request.method == "GET":
+            return self._cdc(request)
         entity = ENTITIES.get(head)
         if entity is not None and request.method == "GET" and len(parts) == 2:
             return _json({entity: self.company.get(entity, parts[1]), "time": now_text(ms=True)})
@@ -245,24 +293,30 @@ class QuickBooksOnlineSandbox(Sandbox):
         return _json(SandboxFault("404", "Unsupported Operation",
                                   f"{request.method} /{rest} is not something this sandbox serves").body(), 404)
 
-    def _query(self, text: str) -> Response:
+    def _query_response(self, text: str) -> dict[str, Any]:
         query = parse_query(text)
         if query.entity not in self.company.entities:
             raise QueryValidationError(f"QueryValidationError: Unsupported entity {query.entity}")
         rows, total = self.company.query(query)
         if query.count:
-            return _json({"QueryResponse": {"totalCount": total}, "time": now_text(ms=True)})
-        response: dict[str, Any] = {}
-        if rows:  # QBO leaves out the entity and paging keys when nothing matched
-            response = {query.entity: rows, "startPosition": query.start_position, "maxResults": len(rows)}
-        return _json({"QueryResponse": response, "time": now_text(ms=True)})
+            return {"totalCount": total}
+        if not rows:  # QBO leaves out the entity and paging keys when nothing matched
+            return {}
+        return {query.entity: rows, "startPosition": query.start_position, "maxResults": len(rows)}
+
+    def _query(self, text: str) -> Response:
+        return _json({"QueryResponse": self._query_response(text), "time": now_text(ms=True)})
 
     def _save(self, request: Request, entity: str, body: bytes) -> Response:
         """Create or update; a repeated requestid gets the first successful response back, unchanged."""
-        if request.query_params.get("operation"):
+        operation = request.query_params.get("operation")
+        if operation not in (None, "update", "delete"):
             raise SandboxFault("500", "Unsupported Operation",
-                               f"Operation {request.query_params['operation']} is not supported by the sandbox")
+                               f"Operation {operation} is not supported by the sandbox")
         rid = request.query_params.get("requestid")
+        if rid is not None and len(rid) > REQUEST_ID_MAX:
+            raise SandboxFault("4001", "Invalid requestid",
+                               f"requestid is longer than {REQUEST_ID_MAX} characters", "requestid")
         key = (self.company.realm_id, rid) if rid else None
         with self._lock:
             if key is not None and key in self._replies:
@@ -273,12 +327,132 @@ class QuickBooksOnlineSandbox(Sandbox):
                 payload = json_loads(body or b"{}")
             except ValueError:
                 raise SandboxFault("2310", "Invalid Request Body", "Request body is not valid JSON") from None
-            saved = self.company.save(entity, payload)
+            if operation == "delete":
+                saved = self.company.delete(entity, payload)
+            else:
+                saved = self.company.save(entity, payload)
             content = json_dumps({entity: saved, "time": now_text(ms=True)}).encode()
             if key is not None:
                 self._replies[key] = (200, content)
             self.stats[f"saved.{entity}"] += 1
         return Response(content, status_code=200, media_type="application/json")
+
+    def _batch(self, request: Request, body: bytes) -> Response:
+        """Up to 30 operations in one call, run in order; each answered with its entity or its own Fault.
+        A repeated `requestid` (≤ 36 characters here) gets the first answer back."""
+        realm = self.company.realm_id
+        if not self.batch_throttle.enter(realm):
+            self.stats["throttled"] += 1
+            return _throttle_xml(429)
+        self.batch_throttle.leave(realm)
+        rid = request.query_params.get("requestid")
+        if rid is not None and len(rid) > BATCH_REQUEST_ID_MAX:
+            raise SandboxFault("4001", "Invalid requestid",
+                               f"a batch requestid is at most {BATCH_REQUEST_ID_MAX} characters", "requestid")
+        try:
+            payload = json_loads(body or b"{}")
+        except ValueError:
+            raise SandboxFault("2310", "Invalid Request Body", "Request body is not valid JSON") from None
+        items = payload.get("BatchItemRequest") if isinstance(payload, dict) else None
+        if not isinstance(items, list) or not items:
+            raise SandboxFault("2020", "Required param missing, need to supply the required value for the API",
+                               "Required parameter BatchItemRequest is missing in the request", "BatchItemRequest")
+        if len(items) > BATCH_MAX_ITEMS:
+            raise SandboxFault("2050", "Length exceeds limit",
+                               f"Batch request contains {len(items)} items; the maximum is {BATCH_MAX_ITEMS}",
+                               "BatchItemRequest")
+        bids = [str(item.get("bId") or "") for item in items if isinstance(item, dict)]
+        if len(set(bids)) != len(items) or "" in bids:
+            raise SandboxFault("2050", "Invalid bId", "every BatchItemRequest needs its own bId", "bId")
+        key = (realm, "batch:" + rid) if rid else None
+        with self._lock:
+            if key is not None and key in self._replies:
+                self.stats["replayed"] += 1
+                status, content = self._replies[key]
+                return Response(content, status_code=status, media_type="application/json")
+            answers = [self._batch_item(item) for item in items]
+            content = json_dumps({"BatchItemResponse": answers, "time": now_text(ms=True)}).encode()
+            if key is not None:
+                self._replies[key] = (200, content)
+            self.stats["batches"] += 1
+        return Response(content, status_code=200, media_type="application/json")
+
+    def _batch_item(self, item: dict[str, Any]) -> dict[str, Any]:
+        bid = item["bId"]
+        try:
+            if "Query" in item:
+                return {"bId": bid, "QueryResponse": self._query_response(str(item["Query"]))}
+            operation = item.get("operation", "create")
+            entities = [k for k in item if k not in ("bId", "operation", "optionsData")]
+            if len(entities) != 1 or entities[0] not in ENTITIES.values():
+                raise SandboxFault("2020", "Required param missing, need to supply the required value for the API",
+                                   "Required parameter entity is missing in the request", "BatchItemRequest")
+            entity = entities[0]
+            payload = item[entity]
+            injected = self._take_fault(f"/v3/company/{self.company.realm_id}/{entity.lower()}", "POST")
+            if injected is not None:
+                return {"bId": bid, "Fault": self._item_fault(injected)}
+            if operation == "delete":
+                saved = self.company.delete(entity, payload)
+            elif operation in ("create", "update"):
+                if operation == "create" and isinstance(payload, dict) and payload.get("Id"):
+                    raise SandboxFault("2020", "Required param missing", "Id is not allowed on create", "Id")
+                if operation == "update" and not (isinstance(payload, dict) and payload.get("Id")):
+                    raise SandboxFault("2020", "Required param missing, need to supply the required value for "
+                                       "the API", "Required parameter Id is missing in the request", "Id")
+                saved = self.company.save(entity, payload)
+            else:
+                raise SandboxFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {operation}", "operation")
+            self.stats[f"saved.{entity}"] += 1
+            return {"bId": bid, entity: saved}
+        except SandboxFault as fault:
+            body = fault.body()["Fault"]
+            return {"bId": bid, "Fault": body}
+        except (QueryParseError, QueryValidationError) as exc:
+            code, message = ("4000", "Error parsing query") if isinstance(exc, QueryParseError) else (
+                "4001", "Invalid query")
+            return {"bId": bid, "Fault": SandboxFault(code, message, str(exc)).body()["Fault"]}
+
+    @staticmethod
+    def _item_fault(fault: _InjectedFault) -> dict[str, Any]:
+        """An injected fault as a batch item's answer: 3001, a SystemFault for 5xx, else a validation fault."""
+        if fault.status == 429 or fault.code == "3001":
+            error = SandboxFault("3001", "message=ThrottleExceeded; errorCode=003001; statusCode=429",
+                                 "The request limit was reached.  Try again later", fault_type="SERVICE")
+        elif fault.status >= 500:
+            error = SandboxFault("10000", "An application error has occurred while processing your request",
+                                 f"System Failure Error: {fault.message or 'injected by the sandbox'}",
+                                 fault_type="SystemFault")
+        else:
+            error = SandboxFault(fault.code or "6000", fault.message or "A business validation error has occurred "
+                                 "while processing your request", "Business Validation Error: injected by the sandbox")
+        return error.body()["Fault"]
+
+    def _cdc(self, request: Request) -> Response:
+        """Change data capture: what changed since `changedSince` (at most 30 days back), deletions flagged."""
+        names = [n.strip() for n in (request.query_params.get("entities") or "").split(",") if n.strip()]
+        if not names:
+            raise SandboxFault("2020", "Required param missing, need to supply the required value for the API",
+                               "Required parameter entities is missing in the request", "entities")
+        by_lower = {e.lower(): e for e in ENTITIES.values()}
+        unknown = [n for n in names if n.lower() not in by_lower]
+        if unknown:
+            raise SandboxFault("4001", "Invalid query", f"CDC is not supported for {', '.join(unknown)}", "entities")
+        text = request.query_params.get("changedSince") or ""
+        try:
+            since = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        except ValueError:
+            raise SandboxFault("2020", "Required param missing, need to supply the required value for the API",
+                               f"changedSince {text!r} is not a date-time", "changedSince") from None
+        if since.tzinfo is None:
+            since = since.replace(tzinfo=TZ)
+        if since < datetime.now(TZ) - timedelta(days=CDC_MAX_DAYS):
+            raise SandboxFault("4001", "Invalid query",
+                               f"changedSince must be within the last {CDC_MAX_DAYS} days", "changedSince")
+        answers = []
+        for entity, rows in self.company.changes([by_lower[n.lower()] for n in names], since):
+            answers.append({entity: rows, "startPosition": 1, "maxResults": len(rows)} if rows else {})
+        return _json({"CDCResponse": [{"QueryResponse": answers}], "time": now_text(ms=True)})
 
     # -------------------------------------------------------------------------------------- controls
 
@@ -290,7 +464,8 @@ class QuickBooksOnlineSandbox(Sandbox):
             spec = json_loads(await request.body() or b"{}")
             fault = _InjectedFault(path_contains=str(spec.get("path_contains", "")), status=int(spec["status"]),
                                    count=int(spec.get("count", 1)), code=spec.get("code"), method=spec.get("method"),
-                                   message=spec.get("message"))
+                                   message=spec.get("message"), after_commit=bool(spec.get("after_commit", False)),
+                                   content=spec.get("content"))
             self._faults.append(fault)
             return _json({"faults": len(self._faults)})
 

@@ -10,90 +10,68 @@ from __future__ import annotations
 
 import copy
 import threading
-from dataclasses import dataclass, field
 from datetime import datetime
+from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Callable
-from zoneinfo import ZoneInfo
 
 from . import seed
 from .query import Query, matches, sort_rows
+from .sandbox_fault import CENT, TZ, FaultItem, SandboxFault, business, now_text, number, required, stale, too_long
+from .sandbox_txns import TransactionRules
 
-__all__ = ["SandboxFault", "FaultItem", "Company", "ENTITIES", "NAME_LISTS", "now_text"]
+__all__ = ["SandboxFault", "FaultItem", "Company", "Features", "ENTITIES", "NAME_LISTS", "TRANSACTIONS", "now_text"]
 
 #: URL segment → entity name
 ENTITIES = {"customer": "Customer", "item": "Item", "salesreceipt": "SalesReceipt", "account": "Account",
-            "vendor": "Vendor", "employee": "Employee"}
-NAME_LISTS = ("Customer", "Item", "Account", "Vendor", "Employee")
-_WRITABLE = ("Customer", "Item", "SalesReceipt")
+            "vendor": "Vendor", "employee": "Employee", "invoice": "Invoice", "payment": "Payment",
+            "creditmemo": "CreditMemo", "refundreceipt": "RefundReceipt", "journalentry": "JournalEntry",
+            "deposit": "Deposit", "inventoryadjustment": "InventoryAdjustment", "class": "Class",
+            "department": "Department", "taxcode": "TaxCode", "paymentmethod": "PaymentMethod"}
+NAME_LISTS = ("Customer", "Item", "Account", "Vendor", "Employee", "Class", "Department", "TaxCode", "PaymentMethod")
+TRANSACTIONS = ("SalesReceipt", "Invoice", "Payment", "CreditMemo", "RefundReceipt", "JournalEntry", "Deposit",
+                "InventoryAdjustment")
+_WRITABLE = ("Customer", "Item", "Account") + TRANSACTIONS
 _REF_TARGETS = {"CustomerRef": "Customer", "ItemRef": "Item", "DepositToAccountRef": "Account",
                 "IncomeAccountRef": "Account", "ExpenseAccountRef": "Account", "AssetAccountRef": "Account",
-                "DiscountAccountRef": "Account"}
+                "DiscountAccountRef": "Account", "AccountRef": "Account", "AdjustAccountRef": "Account",
+                "ARAccountRef": "Account", "ClassRef": "Class", "DepartmentRef": "Department",
+                "PaymentMethodRef": "PaymentMethod", "ParentRef": "Account"}
 _NAME_FIELD = {"Customer": "DisplayName", "Vendor": "DisplayName", "Employee": "DisplayName", "Item": "Name",
-               "Account": "Name"}
+               "Account": "Name", "Class": "Name", "Department": "Name", "TaxCode": "Name", "PaymentMethod": "Name"}
+#: QBO answers a CDC request with at most this many objects
+CDC_MAX_OBJECTS = 1000
 _ITEM_TYPES = ("Inventory", "NonInventory", "Service", "Group", "Category")
-_CENT = Decimal("0.01")
-_TZ = ZoneInfo("America/Los_Angeles")  # QBO stamps times in the company's zone; Intuit's samples are Pacific
-
-
-def now_text(ms: bool = False) -> str:
-    now = datetime.now(_TZ)
-    return now.isoformat(timespec="milliseconds" if ms else "seconds")
-
-
 @dataclass(frozen=True)
-class FaultItem:
-    code: str
-    message: str
-    detail: str
-    element: str = ""
+class Features:
+    """The company settings that decide what may be posted (Preferences)."""
 
-
-class SandboxFault(Exception):
-    """A QBO fault to answer with: HTTP status, fault type and its errors."""
-
-    def __init__(self, code: str, message: str, detail: str, element: str = "", *, status: int = 400,
-                 fault_type: str = "ValidationFault"):
-        super().__init__(f"{code} {message}")
-        self.status, self.fault_type = status, fault_type
-        self.errors = [FaultItem(code, message, detail, element)]
-
-    def body(self) -> dict[str, Any]:
-        return {"Fault": {"Error": [{"Message": e.message, "Detail": e.detail, "code": e.code, "element": e.element}
-                                    for e in self.errors], "type": self.fault_type}, "time": now_text(ms=True)}
-
-
-def _required(element: str) -> SandboxFault:
-    return SandboxFault("2020", "Required param missing, need to supply the required value for the API",
-                        f"Required parameter {element} is missing in the request", element)
-
-
-def _too_long(element: str, limit: int) -> SandboxFault:
-    return SandboxFault("2050", "Length exceeds limit", f"Length of the field exceeds {limit} chars", element)
-
-
-def _dec(value: Any, element: str) -> Decimal:
-    try:
-        return Decimal(str(value))
-    except Exception:  # noqa: BLE001 - any unreadable number is the same fault
-        raise SandboxFault("2030", "Invalid ID", f"Invalid number for {element}: {value}", element) from None
+    inventory_tracking: bool = True
+    class_tracking: bool = False
+    track_departments: bool = False
+    custom_txn_numbers: bool = True
+    automated_sales_tax: bool = True
 
 
 @dataclass
-class Company:
+class Company(TransactionRules):
     """One realm's books. Thread-safe: the sandbox serves requests concurrently."""
 
     realm_id: str
     home_currency: str = "USD"
     multicurrency: bool = False
     country: str = "US"
+    features: Features = field(default_factory=Features)
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
+    #: entity → Id → LastUpdatedTime of deleted objects (CDC reports them as `status: Deleted`)
+    deleted: dict[str, dict[str, str]] = field(default_factory=dict)
     _next_id: int = 1
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
     def __post_init__(self) -> None:
         for name in ENTITIES.values():
             self.entities.setdefault(name, {})
+            self.deleted.setdefault(name, {})
         self._seed()
 
     # -------------------------------------------------------------------------------------------- seed
@@ -120,11 +98,31 @@ class Company:
         for name, item_type, income in seed.SEED_ITEMS:
             self._put("Item", self._item_defaults({"Name": name, "Type": item_type,
                                                    "IncomeAccountRef": {"value": self.id_named("Account", income)}}))
+        for name, qty in seed.SEED_INVENTORY:
+            self._put("Item", self._item_defaults({
+                "Name": name, "Type": "Inventory", "QtyOnHand": Decimal(qty), "InvStartDate": "2024-01-01",
+                "IncomeAccountRef": {"value": self.id_named("Account", "Sales of Product Income")},
+                "AssetAccountRef": {"value": self.id_named("Account", "Inventory Asset")},
+                "ExpenseAccountRef": {"value": self.id_named("Account", "Cost of Goods Sold")}}))
         for display, active in seed.SEED_CUSTOMERS:
             self._put("Customer", self._customer_defaults({"DisplayName": display, "Active": active}))
         for display in seed.SEED_VENDORS:
             self._put("Vendor", {"DisplayName": display, "PrintOnCheckName": display, "Active": True,
                                  "Balance": Decimal(0), "Vendor1099": False, "CurrencyRef": self._currency_ref()})
+        for entity, names in (("Class", seed.SEED_CLASSES), ("Department", seed.SEED_DEPARTMENTS),
+                              ("PaymentMethod", seed.SEED_PAYMENT_METHODS)):
+            for name in names:
+                obj = {"Name": name, "Active": True}
+                if entity != "PaymentMethod":
+                    obj.update({"SubClass" if entity == "Class" else "SubDepartment": False,
+                                "FullyQualifiedName": name})
+                else:
+                    obj["Type"] = "CREDIT_CARD" if name in ("Visa", "MasterCard") else "NON_CREDIT_CARD"
+                self._put(entity, obj)
+        for code, description, taxable in seed.SEED_TAX_CODES:
+            obj = {"Name": code, "Description": description, "Active": True, "Taxable": taxable, "TaxGroup": False,
+                   "Hidden": False}
+            self.entities["TaxCode"][code] = self._stamp(obj, entity_id=code)  # US pseudo codes are their own Ids
         for display in seed.SEED_EMPLOYEES:
             given, _, family = display.partition(" ")
             self._put("Employee", {"DisplayName": display, "GivenName": given, "FamilyName": family,
@@ -139,7 +137,8 @@ class Company:
         return seed.company_info(self.country)
 
     def preferences(self) -> dict[str, Any]:
-        return seed.preferences(self.home_currency, self.multicurrency, self.id_named("Account", "Discounts given") or "")
+        return seed.preferences(self.home_currency, self.multicurrency, self.id_named("Account", "Discounts given") or "",
+                                self.features)
 
     # ------------------------------------------------------------------------------------------ reading
 
@@ -187,7 +186,25 @@ class Company:
             if payload.get("Id"):
                 return self._update(entity, payload)
             obj = self._validated(entity, copy.deepcopy(payload), own_id=None)
-            return copy.deepcopy(self._put(entity, obj))
+            obj = self._put(entity, obj)
+            self._after_save(entity, obj, None)
+            return copy.deepcopy(obj)
+
+    def delete(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """`?operation=delete` of a transaction (name lists are made inactive instead, as in QBO)."""
+        if entity not in TRANSACTIONS:
+            raise SandboxFault("500", "Unsupported Operation", f"Operation delete is not supported for {entity}")
+        with self._lock:
+            current = self.entities[entity].get(str(payload.get("Id") or ""))
+            if current is None:
+                raise SandboxFault("610", "Object Not Found", "Object Not Found : Another user has deleted this "
+                                                              "transaction.")
+            if str(payload.get("SyncToken")) != current["SyncToken"]:
+                raise stale()
+            self._before_delete(entity, current)
+            del self.entities[entity][current["Id"]]
+            self.deleted[entity][current["Id"]] = now_text()
+            return {"domain": "QBO", "status": "Deleted", "Id": current["Id"]}
 
     def _update(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
         current = self.entities[entity].get(str(payload["Id"]))
@@ -195,35 +212,42 @@ class Company:
             raise SandboxFault("610", "Object Not Found", f"Object Not Found : Another user has deleted this "
                                                           f"transaction.")
         if "SyncToken" not in payload:
-            raise _required("SyncToken")
+            raise required("SyncToken")
         if str(payload["SyncToken"]) != current["SyncToken"]:
-            raise SandboxFault("5010", "Stale Object Error",
-                               "Stale Object Error : You and ledgerlink sandbox were working on this at the same "
-                               "time. ledgerlink sandbox finished before you did, so your work was not saved.")
+            raise stale()
         base = copy.deepcopy(current) if payload.get("sparse") else {}
         base.update(copy.deepcopy({k: v for k, v in payload.items() if k not in ("MetaData", "domain")}))
-        obj = self._validated(entity, base, own_id=current["Id"])
+        self._before_delete(entity, current)  # an update re-applies the document's effects
+        try:
+            obj = self._validated(entity, base, own_id=current["Id"])
+        except SandboxFault:
+            self._after_save(entity, current, None)
+            raise
         obj.update({"domain": "QBO", "sparse": False, "Id": current["Id"],
                     "SyncToken": str(int(current["SyncToken"]) + 1),
                     "MetaData": {"CreateTime": current["MetaData"]["CreateTime"], "LastUpdatedTime": now_text()}})
         self.entities[entity][current["Id"]] = obj
+        self._after_save(entity, obj, current)
         return copy.deepcopy(obj)
 
     def _validated(self, entity: str, obj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
         check: dict[str, Callable[[dict[str, Any], str | None], dict[str, Any]]] = {
-            "Customer": self._customer, "Item": self._item, "SalesReceipt": self._sales_receipt}
+            "Customer": self._customer, "Item": self._item, "Account": self._account,
+            "SalesReceipt": self._sales_receipt, "Invoice": self._invoice, "CreditMemo": self._credit_memo,
+            "RefundReceipt": self._refund_receipt, "Payment": self._payment, "JournalEntry": self._journal_entry,
+            "Deposit": self._deposit, "InventoryAdjustment": self._inventory_adjustment}
         return check[entity](obj, own_id)
 
-    def _ref(self, node: dict[str, Any], ref_field: str, element: str) -> None:
+    def _ref(self, node: dict[str, Any], ref_field: str, element: str, target: str | None = None) -> None:
         """A reference must carry the Id of an existing object; its name is filled in from that object."""
         ref = node.get(ref_field)
         if ref is None:
             return
-        target = _REF_TARGETS[ref_field]
+        target = target or _REF_TARGETS[ref_field]
         ref_id = str(ref.get("value") or "") if isinstance(ref, dict) else ""
         obj = self.entities[target].get(ref_id)
         if obj is None:
-            label = {"Account": "Accounts", "Item": "Item", "Customer": "Customer"}[target]
+            label = {"Account": "Accounts"}.get(target, target)
             raise SandboxFault("2500", "Invalid Reference Id",
                                f"Invalid Reference Id : {label} element id {ref_id or '(none)'} not found", element)
         if obj.get("Active") is False:
@@ -273,7 +297,7 @@ class Company:
             obj["DisplayName"] = " ".join(str(n) for n in names)
         name = str(obj["DisplayName"])
         if len(name) > 500:
-            raise _too_long("DisplayName", 500)
+            raise too_long("DisplayName", 500)
         if ":" in name:
             raise SandboxFault("6000", "A business validation error has occurred while processing your request",
                                "Business Validation Error: The name can't contain a colon (:).", "DisplayName")
@@ -292,102 +316,62 @@ class Company:
         obj.setdefault("UnitPrice", Decimal(0))
         obj.setdefault("PurchaseCost", Decimal(0))
         obj.setdefault("TrackQtyOnHand", obj.get("Type") == "Inventory")
-        if "IncomeAccountRef" in obj:
-            self._ref(obj, "IncomeAccountRef", "IncomeAccountRef")
+        if obj.get("Type") == "Inventory":
+            obj["QtyOnHand"] = number(obj.get("QtyOnHand", 0), "QtyOnHand")
+        for ref_field in ("IncomeAccountRef", "AssetAccountRef", "ExpenseAccountRef"):
+            self._ref(obj, ref_field, ref_field)
         return obj
 
     def _item(self, obj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
         name = str(obj.get("Name") or "")
         if not name:
-            raise _required("Name")
+            raise required("Name")
         if len(name) > 100:
-            raise _too_long("Name", 100)
+            raise too_long("Name", 100)
         if ":" in name:
             raise SandboxFault("6000", "A business validation error has occurred while processing your request",
                                "Business Validation Error: The name can't contain a colon (:).", "Name")
         item_type = obj.get("Type", "Inventory")
         if item_type not in _ITEM_TYPES:
             raise SandboxFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {item_type}", "Type")
+        if item_type == "Inventory" and not self.features.inventory_tracking:
+            raise SandboxFault("6000", "A business validation error has occurred while processing your request",
+                               "Business Validation Error: Inventory items need quantity on hand tracking: turn on "
+                               "Track quantity on hand in Account and settings.", "Type")
+        if item_type == "Inventory" and not obj.get("InvStartDate"):
+            raise required("InvStartDate")
         obj["Type"] = item_type
         self._unique(name, ("Item",), ("Item", own_id))
-        required = {"Inventory": ("IncomeAccountRef", "AssetAccountRef", "ExpenseAccountRef"),
-                    "NonInventory": ("IncomeAccountRef",), "Service": ("IncomeAccountRef",)}.get(item_type, ())
-        for ref_field in required:
+        needed = {"Inventory": ("IncomeAccountRef", "AssetAccountRef", "ExpenseAccountRef"),
+                  "NonInventory": ("IncomeAccountRef",), "Service": ("IncomeAccountRef",)}.get(item_type, ())
+        for ref_field in needed:
             if not obj.get(ref_field):
-                raise _required(ref_field)
+                raise required(ref_field)
         for ref_field in ("AssetAccountRef", "ExpenseAccountRef"):
             self._ref(obj, ref_field, ref_field)
         return self._item_defaults(obj)
 
-    def _sales_receipt(self, obj: dict[str, Any], own_id: str | None) -> dict[str, Any]:
-        lines = obj.get("Line")
-        if not lines:
-            raise _required("Line")
-        if len(str(obj.get("DocNumber") or "")) > 21:
-            raise _too_long("DocNumber", 21)
-        if len(str(obj.get("PrivateNote") or "")) > 4000:
-            raise _too_long("PrivateNote", 4000)
-        self._currency(obj)
-        for ref_field in ("CustomerRef", "DepositToAccountRef"):
-            self._ref(obj, ref_field, ref_field)
-        if "DepositToAccountRef" not in obj:
-            obj["DepositToAccountRef"] = {"value": self.id_named("Account", "Undeposited Funds"),
-                                          "name": "Undeposited Funds"}
-        subtotal, discount, out_lines = Decimal(0), Decimal(0), []
-        item_lines = [ln for ln in lines if ln.get("DetailType") != "SubTotalLineDetail"]
-        for n, line in enumerate(item_lines, start=1):
-            detail_type = line.get("DetailType")
-            if not detail_type:
-                raise _required("Line.DetailType")
-            if line.get("Amount") is None and detail_type == "SalesItemLineDetail":
-                raise _required("Line.Amount")
-            if detail_type == "SalesItemLineDetail":
-                amount = _dec(line["Amount"], "Line.Amount")
-                self._sales_item_line(line.setdefault("SalesItemLineDetail", {}), amount)
-                subtotal += amount
-                line.update({"Id": str(n), "LineNum": n, "Amount": amount})
-            elif detail_type == "DiscountLineDetail":
-                detail = line.setdefault("DiscountLineDetail", {})
-                self._ref(detail, "DiscountAccountRef", "Line.DiscountLineDetail.DiscountAccountRef")
-                if detail.get("PercentBased") and detail.get("DiscountPercent") is not None:
-                    line["Amount"] = (subtotal * _dec(detail["DiscountPercent"], "DiscountPercent") / 100).quantize(_CENT)
-                elif line.get("Amount") is None:
-                    raise SandboxFault("6090", "Discount Line missing required info.",
-                                       "Discount amount or percent should be provided.", "Line.DiscountLineDetail")
-                discount += _dec(line["Amount"], "Line.Amount")
-                line["Amount"] = _dec(line["Amount"], "Line.Amount")
-            else:
-                raise SandboxFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {detail_type}",
-                                   "Line.DetailType")
-            out_lines.append(line)
-        sales_lines = [ln for ln in out_lines if ln["DetailType"] == "SalesItemLineDetail"]
-        others = [ln for ln in out_lines if ln["DetailType"] != "SalesItemLineDetail"]
-        obj["Line"] = sales_lines + [{"Amount": subtotal, "DetailType": "SubTotalLineDetail",
-                                      "SubTotalLineDetail": {}}] + others
-        tax = _dec((obj.get("TxnTaxDetail") or {}).get("TotalTax") or 0, "TxnTaxDetail.TotalTax")
-        obj["TxnTaxDetail"] = {**(obj.get("TxnTaxDetail") or {}), "TotalTax": tax}
-        obj["TotalAmt"] = subtotal - discount + tax
-        obj["Balance"] = Decimal(0)
-        obj.setdefault("TxnDate", datetime.now(_TZ).date().isoformat())
-        obj.setdefault("ApplyTaxAfterDiscount", False)
-        obj.setdefault("PrintStatus", "NotSet")
-        obj.setdefault("EmailStatus", "NotSet")
-        obj.setdefault("CustomField", [])
-        return obj
+    # ------------------------------------------------------------------------------------ change data capture
 
-    def _sales_item_line(self, detail: dict[str, Any], amount: Decimal) -> None:
-        if not detail.get("ItemRef"):
-            raise _required("Line.SalesItemLineDetail.ItemRef")
-        self._ref(detail, "ItemRef", "Line.SalesItemLineDetail.ItemRef")
-        qty, price = detail.get("Qty"), detail.get("UnitPrice")
-        if qty is not None and price is not None:
-            product = (_dec(qty, "Qty") * _dec(price, "UnitPrice")).quantize(_CENT)
-            if product != amount.quantize(_CENT):
-                raise SandboxFault("6070", "Amount calculation incorrect in the request",
-                                   f"Amount is not equal to Qty * UnitPrice. Supplied value:{amount}",
-                                   "Line.Amount")
-        code = (detail.get("TaxCodeRef") or {}).get("value")
-        if self.country == "US" and code is not None and code not in ("TAX", "NON"):
-            raise SandboxFault("6100", "Invalid Line TaxCode in the request",
-                               f"Valid Line TaxCodes for US should be TAX or NON. Supplied value:{code}",
-                               "Line.SalesItemLineDetail.TaxCodeRef")
+    def changes(self, entities: list[str], since: datetime, limit: int = CDC_MAX_OBJECTS
+                ) -> list[tuple[str, list[dict[str, Any]]]]:
+        """Per entity, objects changed at or after `since` (deleted ones as `status: Deleted` stubs), oldest
+        first, at most `limit` objects in all (QBO's CDC answers 1000 at most)."""
+        out: list[tuple[str, list[dict[str, Any]]]] = []
+        left = limit
+        with self._lock:
+            for entity in entities:
+                rows: list[tuple[datetime, dict[str, Any]]] = []
+                for obj in self.entities[entity].values():
+                    when = datetime.fromisoformat(obj["MetaData"]["LastUpdatedTime"])
+                    if when >= since:
+                        rows.append((when, copy.deepcopy(obj)))
+                for entity_id, stamp in self.deleted[entity].items():
+                    when = datetime.fromisoformat(stamp)
+                    if when >= since:
+                        rows.append((when, {"domain": "QBO", "status": "Deleted", "Id": entity_id,
+                                            "MetaData": {"LastUpdatedTime": stamp}}))
+                rows.sort(key=lambda r: r[0])
+                out.append((entity, [obj for _, obj in rows[:max(left, 0)]]))
+                left -= min(len(rows), max(left, 0))
+        return out

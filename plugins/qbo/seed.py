@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["SEED_ACCOUNTS", "SEED_ITEMS", "SEED_CUSTOMERS", "SEED_VENDORS", "SEED_EMPLOYEES", "company_info",
+__all__ = ["SEED_ACCOUNTS", "SEED_ITEMS", "SEED_CUSTOMERS", "SEED_VENDORS", "SEED_EMPLOYEES", "SEED_CLASSES",
+           "SEED_DEPARTMENTS", "SEED_PAYMENT_METHODS", "SEED_TAX_CODES", "SEED_INVENTORY", "company_info",
            "preferences", "CURRENCY_NAMES"]
 
 CURRENCY_NAMES = {"USD": "United States Dollar", "CAD": "Canadian Dollar", "GBP": "British Pound Sterling",
@@ -24,6 +25,10 @@ SEED_ACCOUNTS: list[tuple[str, str, str, str]] = [
     ("Shipping Income", "Income", "OtherPrimaryIncome", "Revenue"),
     ("Discounts given", "Income", "DiscountsRefundsGiven", "Revenue"),
     ("Cost of Goods Sold", "Cost of Goods Sold", "SuppliesMaterialsCogs", "Expense"),
+    ("Accounts Receivable (A/R)", "Accounts Receivable", "AccountsReceivable", "Asset"),
+    ("Inventory Shrinkage", "Cost of Goods Sold", "SuppliesMaterialsCogs", "Expense"),
+    ("Merchant Fees", "Expense", "BankCharges", "Expense"),
+    ("Opening Balance Equity", "Equity", "OpeningBalanceEquity", "Equity"),
 ]
 
 #: (Name, Type, income account name)
@@ -42,6 +47,13 @@ SEED_CUSTOMERS: list[tuple[str, bool]] = [
     ("Weiskopf Consulting", False),
 ]
 SEED_VENDORS = ["Books by Bessie"]
+SEED_CLASSES = ["Online", "Retail"]
+SEED_DEPARTMENTS = ["East", "West"]
+SEED_PAYMENT_METHODS = ["Cash", "Check", "Visa", "MasterCard"]
+#: (Name, Description, Taxable): a US company on automated sales tax has the pseudo codes only
+SEED_TAX_CODES = [("TAX", "TAX", True), ("NON", "NON", False)]
+#: (Name, QtyOnHand): an inventory item to adjust and sell
+SEED_INVENTORY = [("Sprinkler Heads", 25)]
 SEED_EMPLOYEES = ["Emily Platt"]
 
 
@@ -63,16 +75,17 @@ def company_info(country: str) -> dict[str, Any]:
     }
 
 
-def preferences(home_currency: str, multicurrency: bool, discount_account_id: str) -> dict[str, Any]:
+def preferences(home_currency: str, multicurrency: bool, discount_account_id: str, features: Any) -> dict[str, Any]:
     return {
-        "AccountingInfoPrefs": {"TrackDepartments": False, "ClassTrackingPerTxn": False,
-                                "ClassTrackingPerTxnLine": False, "CustomerTerminology": "Customers"},
+        "AccountingInfoPrefs": {"TrackDepartments": features.track_departments,
+                                "ClassTrackingPerTxn": features.class_tracking,
+                                "ClassTrackingPerTxnLine": features.class_tracking, "CustomerTerminology": "Customers"},
         "ProductAndServicesPrefs": {"ForSales": True, "ForPurchase": True, "QuantityWithPriceAndRate": True,
-                                    "QuantityOnHand": True},
-        "SalesFormsPrefs": {"CustomTxnNumbers": True, "AllowDeposit": False, "AllowDiscount": True,
+                                    "QuantityOnHand": features.inventory_tracking},
+        "SalesFormsPrefs": {"CustomTxnNumbers": features.custom_txn_numbers, "AllowDeposit": False, "AllowDiscount": True,
                             "DefaultDiscountAccount": discount_account_id, "AllowEstimates": True,
                             "AllowServiceDate": False, "AllowShipping": False, "UsingPriceLevels": False},
-        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": True},
+        "TaxPrefs": {"UsingSalesTax": True, "PartnerTaxEnabled": features.automated_sales_tax},
         "CurrencyPrefs": {"MultiCurrencyEnabled": multicurrency, "HomeCurrency": {"value": home_currency}},
         "ReportPrefs": {"ReportBasis": "Accrual", "CalcAgingReportFromTxnDate": False},
         "domain": "QBO", "sparse": False, "Id": "1", "SyncToken": "0",

@@ -29,7 +29,15 @@ def test_the_spec_marks_secrets_and_documents_the_sandbox_default():
 
 def test_discover_lists_the_objects_with_their_matching_keys():
     ops = {o.object_name: o.matching_keys for o in QuickBooksOnlineDestination().discover().operations}
-    assert ops == {"Customer": [["DisplayName"]], "Item": [["Name"]], "SalesReceipt": [["DocNumber"]]}
+    documents = ("SalesReceipt", "Invoice", "CreditMemo", "RefundReceipt", "Payment", "Deposit", "JournalEntry",
+                 "InventoryAdjustment")
+    assert ops == {"Customer": [["DisplayName"]], "Item": [["Name"]], "Account": [["Name"]], "Class": [["Name"]],
+                   "Department": [["Name"]], "TaxCode": [["Name"]], "PaymentMethod": [["Name"]],
+                   **{d: [["DocNumber"]] for d in documents}}
+    order = QuickBooksOnlineDestination.write_order
+    assert set(order) == set(ops)
+    assert order.index("Invoice") < order.index("Payment") and order.index("Customer") < order.index("Invoice")
+    assert order.index("Item") < order.index("InventoryAdjustment") and order.index("Payment") < order.index("Deposit")
 
 
 @pytest.mark.parametrize("bad,where", [({"minor_version": 74}, "config.minor_version"),

@@ -116,3 +116,68 @@ def test_the_token_response_has_intuits_shape(live: Live):
     # id_token comes only with the OpenID scopes, which an accounting app does not request
     assert ours.keys() == theirs.keys() - {"id_token"}
     assert _same_shape(ours, theirs) == []
+
+
+def test_batch_cdc_and_every_document_type_use_only_schema_fields(live: Live, schema: Schema):
+    """A batch mixing a Fault with successes (as in Intuit's captured batch_response.xml), a CDC answer with a
+    deletion, and each document type the sandbox writes."""
+    from test_qbo_documents import invoice, journal, open_destination, payment, write
+
+    records = [invoice(1), payment(1, "INV-1", "40.00"), journal(1, "3.00", "3.00")]
+    results = write(open_destination(live), records)
+    assert all(r.ok for r in results.values())
+    token = live.access_token()
+    item = live.sandbox.company.id_named("Item", "Services")
+    line = {"Amount": 5, "DetailType": "SalesItemLineDetail", "SalesItemLineDetail": {"ItemRef": {"value": item}}}
+    batch = live.api("POST", "batch", token, json={"BatchItemRequest": [
+        {"bId": "1a", "operation": "create", "SalesReceipt": {"DocNumber": "X" * 22, "Line": [line]}},
+        {"bId": "2b", "operation": "create", "SalesReceipt": {"DocNumber": "B-1", "Line": [line]}},
+        {"bId": "3c", "Query": "select * from Item where Name = 'Services'"}]}).json()
+    assert [sorted(k for k in a if k != "bId") for a in batch["BatchItemResponse"]] == [
+        ["Fault"], ["SalesReceipt"], ["QueryResponse"]]
+    created = batch["BatchItemResponse"][1]["SalesReceipt"]
+    live.api("POST", "salesreceipt", token, json={"Id": created["Id"], "SyncToken": "0"},
+             params={"operation": "delete"})
+    cdc = live.api("GET", "cdc", token, params={"entities": "Customer,SalesReceipt,Invoice,Payment,JournalEntry",
+                                                "changedSince": "2020-01-01T00:00:00-08:00"})
+    assert cdc.status_code == 400  # more than 30 days back
+    since = live.sandbox.company.entities["Invoice"][results[records[0].key].destination_id]["MetaData"]["CreateTime"]
+    cdc = live.api("GET", "cdc", token, params={"entities": "SalesReceipt,Invoice,Payment,JournalEntry",
+                                                "changedSince": since}).json()
+    answers = cdc["CDCResponse"][0]["QueryResponse"]
+    assert answers[0]["SalesReceipt"] == [{"domain": "QBO", "status": "Deleted", "Id": created["Id"],
+                                          "MetaData": answers[0]["SalesReceipt"][0]["MetaData"]}]
+    assert [len(a.get(e, [])) for a, e in zip(answers[1:], ("Invoice", "Payment", "JournalEntry"))] == [1, 1, 1]
+    bodies = {"batch": batch, "cdc": cdc}
+    for stream, result in results.items():
+        entity = stream.split(":")[0]
+        bodies[entity] = live.api("GET", f"{entity.lower()}/{result.destination_id}", token).json()
+    for name in ("Class", "Department", "TaxCode", "PaymentMethod"):
+        bodies[name] = live.api("GET", "query", token, params={"query": f"select * from {name}"}).json()
+    for name, body in bodies.items():
+        assert schema.unknown_fields(body) == [], name
+
+
+def test_the_captured_batch_response_maps_each_item_to_its_own_result():
+    """Intuit's captured batch answer (XML, a Fault among successes) read as the destination reads JSON."""
+    import xml.etree.ElementTree as ET
+
+    from ledgerlink import OutboundRecord
+    from ledgerlink_qbo.destination import _item_error
+
+    ns = "{http://schema.intuit.com/finance/v3}"
+    root = ET.parse(REFERENCE / "samples" / "quickbooks-ruby-xml" / "batch_response.xml").getroot()
+    answers = {}
+    for item in root.findall(f"{ns}BatchItemResponse"):
+        child = item[0]
+        name = child.tag[len(ns):]
+        if name == "Fault":
+            answers[item.get("bId")] = {"Fault": {"type": child.get("type"), "Error": [
+                {"code": e.get("code"), "element": e.get("element"), "Message": e.findtext(f"{ns}Message"),
+                 "Detail": e.findtext(f"{ns}Detail")} for e in child]}}
+        else:
+            answers[item.get("bId")] = {name: {"Id": child.findtext(f"{ns}Id")}}
+    error = _item_error(answers["1a"], OutboundRecord(key="Customer:x", stream="Customer", data={}))
+    assert error.kind == "permanent" and error.code == "2050"
+    assert "Length of the field exceeds 21 chars" in str(error) and "ZipCode" in str(error)
+    assert answers["6f"]["SalesReceipt"]["Id"] == "19891"

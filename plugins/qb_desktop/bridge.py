@@ -1,0 +1,532 @@
+"""The Web Connector bridge: what each QBWC call means for the queue of writes waiting for QuickBooks.
+
+A Web Connector session is: authenticate → (sendRequestXML → receiveResponseXML)* → closeConnection. Each
+sendRequestXML answers one qbXML message holding several requests, built from `AwaitingWrites.list()`; each
+receiveResponseXML settles the keys whose requests were answered (`confirm` / `fail`).
+
+Exactly once, in layers:
+- before an Add is handed to the Web Connector, a "sent" mark is stored for its key in the pipeline's state
+  file (the reference table), so it outlives this process;
+- a key that carries a mark but whose answer never came (a lost response, an hresult, a restart) is never sent
+  again blind: a query by Name or RefNumber (the key is in the Memo) says whether QuickBooks has it, and only a
+  "not found" lets the Add go again;
+- a key QuickBooks acknowledged is confirmed and leaves the queue, so it is never sent again.
+
+Status codes: 0 confirms (ListID/TxnID and EditSequence); 1 and 500 (nothing found) answer queries; 3100 (name
+in use) looks the object up and links it; 3140 (invalid reference) creates the missing customer or item from the
+payload the document carries, then retries the document in the same stopOnError message; 3170–3180 (record in
+use, save failed) resend in a later session; 3200 (stale EditSequence) re-queries and retries the Mod; anything
+else is a dead letter with QuickBooks' statusMessage.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+from ledgerlink import OutboundRecord, PermanentError, TransientError
+
+from .destination import split_payload
+from .passwords import verify_password
+from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_query, \
+    negotiate_version, parse_response, txn_query
+from .plan import MEMO_PREFIX
+
+__all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "RESEND_LIMIT"]
+
+log = logging.getLogger("ledgerlink.qb_desktop")
+
+#: reference-cache kinds used as small persistent tables
+SENT = "qbd:sent"
+CONTACT = "qbd:contact"
+#: a record QuickBooks could not save (3170–3180) is resent in this many later sessions, then goes back to the sync
+RESEND_LIMIT = 5
+#: a document whose references were recreated after 3140 and still gets 3140 is a dead letter
+REPAIR_LIMIT = 1
+_INVALID_REF = re.compile(r'invalid reference to QuickBooks (\w[\w ]*?) "(.*?)"', re.S)
+_STALE = 3200
+_NOT_FOUND = (1, 500)
+
+
+@dataclass
+class Company:
+    """One company file the Web Connector serves, with its own credentials and its own queue."""
+
+    username: str
+    password_hash: str
+    owner_id: str
+    file_id: str
+    awaiting: Any  # ledgerlink.AwaitingWrites
+    references: Any  # ledgerlink.ReferenceCache
+    company_file: str = ""
+    label: str = ""
+    requests_per_message: int = 25
+    ticket_ttl_s: int = 3600
+
+    def __post_init__(self) -> None:
+        self.label = self.label or self.company_file or self.username
+
+
+@dataclass
+class _Sent:
+    """One request of a message in flight: what it was for."""
+
+    action: str  # add | verify | link | ref | refresh | mod
+    kind: str  # the request, e.g. SalesReceiptAdd
+    key: str | None = None
+    stream: str | None = None
+    payload: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None
+    #: how to create each reference a document uses (its payload's `_references`), for a 3140 repair
+    refs: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass
+class _Session:
+    ticket: str
+    company: Company | None
+    expires: float
+    version: tuple[int, int] | None = None
+    in_flight: dict[str, _Sent] = field(default_factory=dict)
+    sent_keys: set[str] = field(default_factory=set)
+    last_error: str = ""
+    settled: int = 0
+    failed: int = 0
+    messages: int = 0
+
+
+@dataclass
+class _Followup:
+    """Requests that must go before new work (a look-up after 3100, a repair after 3140, a refresh after 3200)."""
+
+    requests: list[tuple[_Sent, Callable[[str], Request]]]
+    on_error: str = "continueOnError"
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+class WebConnectorBridge:
+    """The state and rules behind the SOAP methods. Thread-safe; one instance per mounted service."""
+
+    def __init__(self, companies: list[Company], *, clock: Callable[[], float] = time.monotonic):
+        users = [c.username for c in companies]
+        if len(set(users)) != len(users):
+            raise ValueError("two company files share a Web Connector user name")
+        self.companies = {c.username: c for c in companies}
+        self._clock = clock
+        self._lock = threading.RLock()
+        self._sessions: dict[str, _Session] = {}
+        self._followups: dict[str, list[_Followup]] = {c.username: [] for c in companies}
+        self._busy: dict[str, set[str]] = {c.username: set() for c in companies}  # keys with a follow-up queued
+        self._deferred: dict[str, dict[str, str]] = {c.username: {} for c in companies}  # key → ticket it was refused in
+        self._resends: dict[str, int] = {}
+        self._repairs: dict[str, int] = {}
+        self._seq = 0
+
+    # ------------------------------------------------------------------------------------------ sessions
+
+    def _session(self, ticket: str | None, method: str) -> _Session | None:
+        session = self._sessions.get(ticket or "")
+        if session is None:
+            log.warning("qbwc %s: unknown ticket %r (expired, from another service, or from before a restart)",
+                        method, (ticket or "")[:40])
+            return None
+        if self._clock() > session.expires:
+            log.warning("qbwc %s: ticket for %s expired", method, session.company.label if session.company else "-")
+            del self._sessions[session.ticket]
+            return None
+        return session
+
+    def _contact(self, company: Company, event: str) -> None:
+        try:
+            company.references.put(CONTACT, company.file_id, _now_iso(), event)
+        except Exception as exc:  # recording contact must never break a Web Connector call
+            log.warning("qbwc: could not record last contact for %s: %s", company.label, exc)
+
+    def authenticate(self, username: str | None, password: str | None) -> list[str]:
+        """[ticket, ""|company file|"none"|"nvu"]. The password is never logged, nor compared in variable time."""
+        with self._lock:
+            self._expire()
+            ticket = str(uuid.uuid4())
+            company = self.companies.get(username or "")
+            if company is None or not verify_password(password, company.password_hash):
+                # a failed login gets a ticket that can do nothing, so getLastError can explain
+                self._sessions[ticket] = _Session(ticket, None, self._clock() + 300,
+                                                  last_error="The user name or password is not valid for this service.")
+                log.warning("qbwc authenticate: invalid user or password for user %r", (username or "")[:100])
+                return [ticket, "nvu"]
+            self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s)
+            self._deferred[company.username].clear()  # what could not be saved last session may go again
+            self._contact(company, "authenticate")
+            if not self._has_work(company, self._sessions[ticket]):
+                log.info("qbwc authenticate: %s has nothing to send", company.label)
+                return [ticket, "none"]
+            log.info("qbwc authenticate: session for %s", company.label)
+            return [ticket, company.company_file]
+
+    def _expire(self) -> None:
+        now = self._clock()
+        for t in [t for t, s in self._sessions.items() if now > s.expires]:
+            del self._sessions[t]
+
+    def close(self, ticket: str | None) -> str:
+        with self._lock:
+            session = self._sessions.pop(ticket or "", None)
+            if session is None:
+                return "ledgerlink: unknown or expired session."
+            if session.company is None:
+                return "ledgerlink: not signed in."
+            self._contact(session.company, "closeConnection")
+            unanswered = len(session.in_flight)
+            if unanswered:
+                log.warning("qbwc closeConnection: %d request(s) of %s never answered; they are checked before "
+                            "being sent again", unanswered, session.company.label)
+            return (f"ledgerlink: {session.settled} written, {session.failed} refused, in {session.messages} "
+                    f"message(s).")
+
+    def last_error(self, ticket: str | None) -> str:
+        with self._lock:
+            session = self._sessions.get(ticket or "")
+            if session is None:
+                return "ledgerlink: unknown or expired session ticket; the next scheduled run starts a new session."
+            return session.last_error or "ledgerlink: no error."
+
+    def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
+        """The Web Connector could not reach QuickBooks: log it, keep every queued write, stop this session."""
+        with self._lock:
+            session = self._session(ticket, "connectionError")
+            label = session.company.label if session and session.company else "unknown session"
+            log.error("qbwc connectionError from %s: hresult %s: %s", label, (hresult or "")[:40], (message or "")[:500])
+            if session is not None:
+                session.last_error = f"QuickBooks could not be reached: {hresult} {message}"
+                session.in_flight.clear()  # their sent marks stay: they are checked before being sent again
+                if session.company:
+                    self._contact(session.company, f"connectionError {hresult}")
+            return "done"
+
+    # ------------------------------------------------------------------------------------------ sending
+
+    def _request_id(self) -> str:
+        self._seq += 1
+        return f"{self._seq}"
+
+    def _has_work(self, company: Company, session: _Session) -> bool:
+        if self._followups[company.username]:
+            return True
+        return any(True for _ in self._candidates(company, session, 1))
+
+    def _candidates(self, company: Company, session: _Session, limit: int):
+        busy, deferred = self._busy[company.username], self._deferred[company.username]
+        found = 0
+        for record in company.awaiting.list(limit=limit + len(session.sent_keys) + len(busy) + len(deferred)):
+            if record.key in session.sent_keys or record.key in busy or record.key in deferred:
+                continue
+            yield record
+            found += 1
+            if found >= limit:
+                return
+
+    def send_request(self, ticket: str | None, hcp_response: str | None, company_file: str | None,
+                     major: int | None, minor: int | None) -> str:
+        """The next qbXML message for this session, or "" when there is nothing (more) to do."""
+        with self._lock:
+            session = self._session(ticket, "sendRequestXML")
+            if session is None or session.company is None:
+                return ""
+            company = session.company
+            self._contact(company, "sendRequestXML")
+            if company.company_file and company_file and company_file.strip().lower() != company.company_file.lower():
+                session.last_error = (f"this ticket is for {company.company_file}, not {company_file}; nothing was sent")
+                log.error("qbwc sendRequestXML: ticket for %s used with company file %r; refused",
+                          company.label, company_file[:300])
+                return ""
+            if session.version is None:
+                session.version = negotiate_version(major, minor)
+                if session.version is None:
+                    session.last_error = (f"QuickBooks speaks qbXML {major}.{minor}; ledgerlink needs 13.0 or newer "
+                                          "(QuickBooks 2014 or later)")
+                    log.error("qbwc sendRequestXML: %s", session.last_error)
+                    return ""
+            requests, on_error = self._next_requests(company, session)
+            if not requests:
+                return ""
+            session.messages += 1
+            session.in_flight.update({r.request_id: sent for sent, r in requests})
+            log.info("qbwc sendRequestXML: %d request(s) to %s (qbXML %d.%d, %s)", len(requests), company.label,
+                     *session.version, on_error)
+            return build_message([r for _, r in requests], session.version, on_error)
+
+    def _next_requests(self, company: Company, session: _Session) -> tuple[list[tuple[_Sent, Request]], str]:
+        queue = self._followups[company.username]
+        if queue and queue[0].on_error == "stopOnError":  # a dependent pair travels alone, stopping on error
+            follow = queue.pop(0)
+            return [(sent, build(self._request_id())) for sent, build in follow.requests], "stopOnError"
+        out: list[tuple[_Sent, Request]] = []
+        while queue and queue[0].on_error == "continueOnError" and len(out) < company.requests_per_message:
+            for sent, build in queue.pop(0).requests:
+                out.append((sent, build(self._request_id())))
+        for record in self._candidates(company, session, company.requests_per_message - len(out)):
+            session.sent_keys.add(record.key)
+            try:
+                out.append(self._request_for(company, record))
+            except Exception as exc:  # a payload that cannot be built: refuse that one record, send the rest
+                log.error("qbwc: %s cannot be sent: %s", record.key, exc)
+                self._fail(company, session, record.key, PermanentError(f"cannot build its qbXML request: {exc}"))
+        return out, "continueOnError"
+
+    def _request_for(self, company: Company, record: OutboundRecord) -> tuple[_Sent, Request]:
+        kind, payload = split_payload(record.stream, record.data)
+        request_id = self._request_id()
+        if kind.endswith("Mod"):
+            return _Sent("mod", kind, record.key, record.stream, payload), add_request(kind, payload, request_id)
+        if company.references.get(SENT, record.key):
+            # sent before and never answered: ask QuickBooks before sending it again
+            log.info("qbwc: %s was sent before without an answer; looking it up first", record.key)
+            sent = _Sent("verify", kind, record.key, record.stream, payload, refs=record.data.get("_references") or {})
+            return sent, _lookup(kind, payload, request_id)
+        request = add_request(kind, payload, request_id)
+        company.references.put(SENT, record.key, request_id, kind)  # durable before it leaves
+        return _Sent("add", kind, record.key, record.stream, payload, refs=record.data.get("_references") or {}), request
+
+    # ---------------------------------------------------------------------------------------- receiving
+
+    def receive_response(self, ticket: str | None, response: str | None, hresult: str | None,
+                         message: str | None) -> int:
+        """Settle what QuickBooks answered; return the percentage done (100: finished, negative: error)."""
+        with self._lock:
+            session = self._session(ticket, "receiveResponseXML")
+            if session is None:
+                return -1
+            company = session.company
+            if company is None:
+                return -1
+            self._contact(company, "receiveResponseXML")
+            if hresult:
+                session.last_error = f"QuickBooks could not process the request: {hresult} {message or ''}".strip()
+                log.error("qbwc receiveResponseXML from %s: hresult %s: %s; %d request(s) will be checked before "
+                          "being sent again", company.label, hresult[:40], (message or "")[:500], len(session.in_flight))
+                self._unanswered(company, session)
+                return -1
+            try:
+                responses = parse_response(response or "")
+            except QbxmlError as exc:
+                session.last_error = f"the qbXML response could not be read: {exc}"
+                log.error("qbwc receiveResponseXML from %s: %s; %d request(s) will be checked before being sent "
+                          "again", company.label, exc, len(session.in_flight))
+                self._unanswered(company, session)
+                return -1
+            for rs in responses:
+                sent = session.in_flight.pop(rs.request_id or "", None)
+                if sent is None:
+                    log.warning("qbwc receiveResponseXML from %s: a %sRs for requestID %r we never sent (or already "
+                                "settled); ignored", company.label, rs.kind, (rs.request_id or "")[:40])
+                    continue
+                try:
+                    self._settle(company, session, sent, rs)
+                except Exception as exc:  # one bad answer must not lose the others
+                    log.exception("qbwc: settling %s failed: %s", sent.key, exc)
+            self._unanswered(company, session)
+            remaining = sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
+            if not remaining:
+                return 100
+            done = session.settled + session.failed
+            return max(1, min(99, int(100 * done / (done + remaining)) if done else 1))
+
+    def _unanswered(self, company: Company, session: _Session) -> None:
+        """Requests of the last message with no answer (stopped by stopOnError, or the whole answer lost): their
+        sent marks stay, so they are looked up before being sent again; they may go again in this session."""
+        for sent in session.in_flight.values():
+            if sent.key:
+                session.sent_keys.discard(sent.key)
+                self._busy[company.username].discard(sent.key)
+        session.in_flight.clear()
+
+    def _settle(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
+        code, key = rs.status_code, sent.key
+        handler = getattr(self, f"_on_{sent.action}")
+        log.debug("qbwc: %s %s → %s %s", sent.action, key or sent.name, code, rs.message[:200])
+        handler(company, session, sent, rs, code, key)
+
+    def _confirm(self, company: Company, session: _Session, key: str, ret: dict[str, Any] | None, stream: str | None,
+                 created: bool) -> None:
+        ret = ret or {}
+        dest_id = ret.get("TxnID") or ret.get("ListID")
+        company.references.put(SENT, key, "")
+        name = ret.get("FullName") or ret.get("Name")
+        if stream in ("Customer", "Item") and name and ret.get("ListID"):
+            company.references.put(stream, str(name), str(ret["ListID"]), ret.get("EditSequence"))
+        company.awaiting.confirm(key, dest_id, ret.get("EditSequence"), created=created)
+        self._busy[company.username].discard(key)
+        session.settled += 1
+
+    def _fail(self, company: Company, session: _Session, key: str, error: Exception, *, retry: bool = False) -> None:
+        company.references.put(SENT, key, "")
+        company.awaiting.fail(key, error, retry=retry)
+        self._busy[company.username].discard(key)
+        session.failed += 1
+
+    def _refused(self, rs: Response, sent: _Sent) -> PermanentError:
+        return PermanentError(f"QuickBooks statusCode {rs.status_code} on {sent.kind}: {rs.message}",
+                              code=str(rs.status_code))
+
+    def _on_add(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str) -> None:
+        if code == 0:
+            self._confirm(company, session, key, rs.first, sent.stream, created=True)
+        elif code == 3100:  # the name is taken: find the object and link it
+            self._queue(company, key, [(_Sent("link", sent.kind, key, sent.stream, sent.payload),
+                                        lambda rid: _lookup(sent.kind, sent.payload, rid))])
+        elif code == 3140:
+            self._repair(company, session, sent, rs)
+        elif 3170 <= code <= 3180:
+            self._resend_later(company, session, sent, rs)
+        else:
+            log.error("qbwc: %s refused by QuickBooks: %s %s", key, code, rs.message[:500])
+            self._fail(company, session, key, self._refused(rs, sent))
+
+    def _on_verify(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str) -> None:
+        if code == 0 and (found := _match(sent, rs.rets, key)) is not None:
+            log.info("qbwc: %s was already in QuickBooks (an earlier answer was lost); linked", key)
+            self._confirm(company, session, key, found, sent.stream, created=True)
+        elif code == 0 or code in _NOT_FOUND:
+            log.info("qbwc: %s is not in QuickBooks; sending it", key)
+            company.references.put(SENT, key, "")
+            session.sent_keys.discard(key)  # may go again in this session
+        else:
+            log.warning("qbwc: looking up %s failed (%s %s); will look again next time", key, code, rs.message[:300])
+
+    def _on_link(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str) -> None:
+        found = _match(sent, rs.rets, key, require_marker=False) if code == 0 else None
+        if found is not None:
+            log.info("qbwc: %s already existed in QuickBooks; linked to %s", key, found.get("ListID"))
+            self._confirm(company, session, key, found, sent.stream, created=False)
+        else:
+            name = sent.payload.get("Name")
+            self._fail(company, session, key, PermanentError(
+                f"QuickBooks says the name {name!r} is in use, but not by a {sent.stream} (names are shared by "
+                "customers, vendors, employees and other names)", code="3100",
+                hint="rename the other record in QuickBooks, or map this one to another name"))
+
+    def _on_ref(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str | None):
+        if code == 0 or code == 3100:
+            log.info("qbwc: created missing reference %s (%s)", sent.name, code)
+        else:
+            log.error("qbwc: creating missing reference %s failed: %s %s", sent.name, code, rs.message[:300])
+
+    def _on_mod(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str) -> None:
+        if code == 0:
+            self._confirm(company, session, key, rs.first, sent.stream, created=False)
+        elif code == _STALE and self._repairs.get(key, 0) < 3:
+            self._repairs[key] = self._repairs.get(key, 0) + 1
+            log.info("qbwc: %s had a stale EditSequence; re-reading it", key)
+            self._queue(company, key, [(_Sent("refresh", sent.kind, key, sent.stream, sent.payload),
+                                        lambda rid: _lookup(sent.kind, sent.payload, rid, by_id=True))])
+        elif 3170 <= code <= 3180:
+            self._resend_later(company, session, sent, rs)
+        else:
+            self._fail(company, session, key, self._refused(rs, sent))
+
+    def _on_refresh(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str):
+        ret = rs.first if code == 0 else None
+        if not ret or not ret.get("EditSequence"):
+            self._fail(company, session, key, PermanentError(
+                f"{sent.kind} {sent.payload.get('ListID')} could not be re-read ({code} {rs.message})", code=str(code)))
+            return
+        payload = {**sent.payload, "EditSequence": ret["EditSequence"]}
+        self._queue(company, key, [(_Sent("mod", sent.kind, key, sent.stream, payload),
+                                    lambda rid: add_request(sent.kind, payload, rid))])
+
+    def _resend_later(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
+        key = sent.key or ""
+        company.references.put(SENT, key, "")  # QuickBooks did not save it: a resend cannot duplicate
+        self._resends[key] = self._resends.get(key, 0) + 1
+        if self._resends[key] > RESEND_LIMIT:
+            del self._resends[key]
+            log.warning("qbwc: %s could not be saved %d times (%s); back to the sync's retries", key, RESEND_LIMIT,
+                        rs.message[:200])
+            self._fail(company, session, key, TransientError(f"QuickBooks statusCode {rs.status_code}: {rs.message}",
+                                                             code=str(rs.status_code)), retry=True)
+            return
+        log.info("qbwc: %s not saved (%s %s); resending in the next session", key, rs.status_code, rs.message[:200])
+        self._deferred[company.username][key] = session.ticket
+
+    def _repair(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
+        key = sent.key or ""
+        match = _INVALID_REF.search(rs.message or "")
+        refs = sent.refs
+        kind, name = (match.group(1).strip(), match.group(2)) if match else (None, None)
+        create = refs.get(f"{kind}:{name}") if kind else None
+        if create is None or self._repairs.get(key, 0) >= REPAIR_LIMIT:
+            self._fail(company, session, key, PermanentError(
+                f"QuickBooks statusCode 3140 on {sent.kind}: {rs.message}", code="3140",
+                hint=(f"create {kind} {name!r} in QuickBooks, then `ledgerlink dlq retry`" if kind
+                      else "check the names this document refers to in QuickBooks")))
+            return
+        self._repairs[key] = self._repairs.get(key, 0) + 1
+        ref_kind, ref_payload = next((k, v) for k, v in create.items() if not k.startswith("_"))
+        log.info("qbwc: %s refers to a missing %s %r; creating it, then sending the document again", key, kind, name)
+        company.references.put(SENT, key, "")  # QuickBooks refused it: nothing was created
+        self._queue(company, key, [
+            (_Sent("ref", ref_kind, None, kind, ref_payload, name=f"{kind} {name}"),
+             lambda rid: add_request(ref_kind, ref_payload, rid)),
+            (_Sent("add", sent.kind, key, sent.stream, sent.payload, refs=refs),
+             lambda rid: self._mark(company, key, sent, rid)),
+        ], on_error="stopOnError")
+
+    def _mark(self, company: Company, key: str, sent: _Sent, rid: str) -> Request:
+        company.references.put(SENT, key, rid, sent.kind)
+        return add_request(sent.kind, sent.payload, rid)
+
+    def _queue(self, company: Company, key: str | None, requests: list, on_error: str = "continueOnError") -> None:
+        if key:
+            self._busy[company.username].add(key)
+        self._followups[company.username].append(_Followup(requests, on_error))
+
+    # ------------------------------------------------------------------------------------------ status
+
+    def status(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [{"company": c.label, "username": c.username, "file_id": c.file_id,
+                     "waiting": c.awaiting.count(), "last_contact": c.references.get(CONTACT, c.file_id) or None,
+                     "sessions": sum(1 for s in self._sessions.values() if s.company is c)}
+                    for c in self.companies.values()]
+
+
+def _lookup(kind: str, payload: dict[str, Any], request_id: str, by_id: bool = False) -> Request:
+    """The query that finds what an Add or Mod of `kind` would have created."""
+    if kind.startswith("Customer"):
+        if by_id:
+            return customer_query(request_id, list_ids=[payload["ListID"]])
+        return customer_query(request_id, full_names=[payload["Name"]])
+    if kind.startswith("Item"):
+        if by_id:
+            return item_query(request_id, list_ids=[payload["ListID"]])
+        return item_query(request_id, full_names=[payload["Name"]])
+    doc = kind[:-3]  # SalesReceiptAdd → SalesReceipt
+    if payload.get("RefNumber"):
+        return txn_query(f"{doc}Query", request_id, ref_numbers=[payload["RefNumber"]])
+    return txn_query(f"{doc}Query", request_id, date_from=payload.get("TxnDate"), date_to=payload.get("TxnDate"))
+
+
+def _match(sent: _Sent, rets: list[dict[str, Any]], key: str, require_marker: bool = True) -> dict[str, Any] | None:
+    """The returned object that is this write: a list object by name; a transaction by the key in its Memo."""
+    if sent.kind.startswith(("Customer", "Item")):
+        name = sent.payload.get("Name")
+        hits = [r for r in rets if name in (r.get("Name"), r.get("FullName"))]
+        if sent.kind.startswith("Item") and hits:
+            wanted = sent.kind.replace("Add", "Ret")
+            hits = [r for r in hits if r.get("_type") == wanted] or hits
+        return hits[0] if hits else None
+    marker = MEMO_PREFIX + key
+    for r in rets:
+        memo = r.get("Memo") or ""
+        if isinstance(memo, str) and memo.split("\n", 1)[0].strip() == marker:
+            return r
+    return None

@@ -1,0 +1,95 @@
+"""`ledgerlink qbd …`: the .qwc file, password hashes, and the Web Connector's last contact."""
+
+from __future__ import annotations
+
+import sys
+from datetime import datetime, timezone
+
+import click
+
+__all__ = ["qbd"]
+
+
+def _pipeline_config(pipeline_file: str):
+    from ledgerlink.pipeline import load_pipeline
+
+    from .config import QbdConfig
+
+    pipeline = load_pipeline(pipeline_file)
+    if pipeline.destination.connector != "qb_desktop":
+        raise click.ClickException(f"{pipeline_file}: the destination is {pipeline.destination.connector}, "
+                                   "not qb_desktop")
+    return pipeline, QbdConfig.model_validate(pipeline.destination.config)
+
+
+@click.group()
+def qbd() -> None:
+    """QuickBooks Desktop through the Web Connector: .qwc file, password hash, status."""
+
+
+@qbd.command("hash-password")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
+              help="The Web Connector password (prompted for when not given).")
+def hash_password_cmd(password: str) -> None:
+    """Print the hash to store as the destination's `password_hash` (the password itself is never stored)."""
+    from .passwords import hash_password
+
+    click.echo(hash_password(password))
+
+
+@qbd.command("qwc")
+@click.option("--pipeline", "pipeline_file", required=True, type=click.Path(exists=True))
+@click.option("--url", required=True, help="The service address, e.g. https://books.example.com/qbwc/")
+@click.option("--out", type=click.Path(), help="Write to this file (default: stdout).")
+def qwc_cmd(pipeline_file: str, url: str, out: str | None) -> None:
+    """Write the .qwc file to open in the QuickBooks Web Connector."""
+    from ledgerlink import LedgerlinkError
+
+    from .qwc import qwc_file
+
+    try:
+        _, config = _pipeline_config(pipeline_file)
+        text = qwc_file(config, url)
+    except LedgerlinkError as exc:
+        raise click.ClickException(str(exc)) from None
+    except ValueError as exc:
+        raise click.ClickException(f"{pipeline_file}: {exc}") from None
+    if out:
+        with open(out, "w", encoding="utf-8") as fh:
+            fh.write(text)
+        click.echo(f"wrote {out}: open it in the QuickBooks Web Connector (File > Add an application)", err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@qbd.command("status")
+@click.argument("pipeline_file", type=click.Path(exists=True))
+@click.option("--json", "as_json", is_flag=True)
+def status_cmd(pipeline_file: str, as_json: bool) -> None:
+    """When the Web Connector last called for this company file, and what waits for it."""
+    from ledgerlink import json_dumps
+    from ledgerlink.store import Store
+
+    from .bridge import CONTACT
+    from .status import describe_contact
+
+    pipeline, config = _pipeline_config(pipeline_file)
+    if not pipeline.state_path.exists():
+        raise click.ClickException(f"{pipeline_file} has not run yet (no {pipeline.state_path})")
+    store = Store(pipeline.state_path)
+    try:
+        refs = store.references("qb_desktop")
+        last = refs.get(CONTACT, config.file_id) or None
+        waiting = store.awaiting("qb_desktop").count()
+    finally:
+        store.close()
+    info = describe_contact(last, waiting, config.quiet_after_s, datetime.now(timezone.utc))
+    info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id})
+    if as_json:
+        click.echo(json_dumps(info, indent=2))
+    else:
+        click.echo(f"company file: {info['company_file']} {info['file_id']}")
+        click.echo(f"last contact: {info['last_contact'] or 'never'}; waiting for QuickBooks: {waiting}")
+        if info["warning"]:
+            click.echo(f"warning: {info['warning']}", err=True)
+    sys.exit(3 if info["warning"] else 0)

@@ -1,0 +1,104 @@
+"""What a user configures: the company file the Web Connector serves (`QbdConfig`) and the posting rules
+(`PostingOptions`, the pipeline's `destination.options`)."""
+
+from __future__ import annotations
+
+import re
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["QbdConfig", "PostingOptions", "DEFAULT_POST_STATUSES", "normalise_status", "SANDBOX_URL"]
+
+#: the simulator's documented address (`ledgerlink sandbox qb_desktop`)
+SANDBOX_URL = "http://127.0.0.1:8714"
+_GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$")
+
+DEFAULT_POST_STATUSES = [
+    "Shipped", "PartiallyShipped", "Unshipped", "Completed", "AwaitingFulfillment", "AwaitingShipment",
+    "AwaitingPickup", "Paid",
+]
+
+
+def normalise_status(status: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", status.lower())
+
+
+class QbdConfig(BaseModel):
+    """One QuickBooks Desktop company file, reached through the Web Connector that polls `ledgerlink serve`."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(description="the Web Connector user name for this company file (in its .qwc file)",
+                          min_length=1, max_length=100)
+    password_hash: str = Field(description="the Web Connector password, hashed with `ledgerlink qbd hash-password` "
+                                           "(the password itself is never stored)",
+                               json_schema_extra={"airbyte_secret": True})
+    owner_id: str = Field(description="OwnerID GUID of this integration, in braces, e.g. {57F3B9B1-…}")
+    file_id: str = Field(description="FileID GUID of the company file, in braces")
+    company_file: str = Field("", description="full path of the company file the Web Connector should open "
+                                              "(empty: the file open in QuickBooks)")
+    app_name: str = Field("ledgerlink", description="the application name the Web Connector shows", max_length=64)
+    requests_per_message: int = Field(25, ge=1, le=200, description="qbXML requests sent in one message")
+    ticket_ttl_s: int = Field(3600, ge=60, description="seconds a Web Connector session ticket stays valid")
+    quiet_after_s: int = Field(86400, ge=60, description="warn when the Web Connector has not called for this long")
+    max_request_bytes: int = Field(10_000_000, ge=10_000, description="largest SOAP request accepted, in bytes")
+    run_every_minutes: int = Field(15, ge=1, description="how often the Web Connector polls (written to the .qwc)")
+
+    @field_validator("owner_id", "file_id")
+    @classmethod
+    def _guid(cls, v: str) -> str:
+        v = v.strip()
+        if not v.startswith("{"):
+            v = "{" + v + "}"
+        if not _GUID.match(v):
+            raise ValueError("must be a GUID in braces, e.g. {57F3B9B1-86F1-4FCC-B1EE-566DE1813D20}")
+        return v.upper()
+
+    @field_validator("password_hash")
+    @classmethod
+    def _hashed(cls, v: str) -> str:
+        from .passwords import looks_hashed
+
+        if not looks_hashed(v):
+            raise ValueError("is not a password hash: run `ledgerlink qbd hash-password` and store its output")
+        return v
+
+
+class PostingOptions(BaseModel):
+    """How an order becomes QuickBooks Desktop documents (mirrors the QuickBooks Online destination's rules)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
+        "per_marketplace", description="one customer per marketplace and currency, or one per buyer")
+    income_account: str = Field("Sales", description="income account of created items")
+    deposit_account: str = Field("Undeposited Funds", description="account sales receipts deposit to")
+    shipping_item: str = Field("Shipping", description="service item for shipping charges")
+    gift_wrap_item: str = Field("Gift Wrap", description="service item for gift wrap charges")
+    discount_item: str = Field("Discount", description="service item carrying order discounts (negative amount)")
+    discount_account: str = Field("Discounts Given", description="account of the discount item")
+    tax_item: str = Field("Sales Tax Collected", description="item carrying seller-collected sales tax")
+    tax_account: str = Field("Sales Tax Payable", description="liability account of the tax item")
+    create_items: bool = Field(True, description="create an item for a SKU QuickBooks does not know")
+    item_type: Literal["NonInventory", "Service", "Inventory"] = Field(
+        "NonInventory", description="type of created items (Inventory needs the COGS and asset accounts)")
+    cogs_account: str = Field("Cost of Goods Sold", description="COGS account of created inventory items")
+    asset_account: str = Field("Inventory Asset", description="asset account of created inventory items")
+    post_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_POST_STATUSES),
+                                     description="channel order statuses that post; others plan nothing")
+    time_zone: str = Field("UTC", description="IANA time zone of the books, for TxnDate")
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+        try:
+            ZoneInfo(v)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as America/New_York") from None
+        return v
+
+    def posts(self, status: str, paid: bool) -> bool:
+        return paid and normalise_status(status) in {normalise_status(s) for s in self.post_statuses}

@@ -1,0 +1,58 @@
+"""Registers the QuickBooks Desktop destination, its Web Connector service (mounted by `ledgerlink serve` at
+/qbwc), its simulator and the `ledgerlink qbd` commands (entry point `ledgerlink_qb_desktop.plugin`)."""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from ledgerlink import hookimpl
+
+MOUNT = "/qbwc"
+
+
+@hookimpl
+def register_connectors(register: Callable[[type], None]) -> None:
+    from .destination import QuickBooksDesktopDestination
+
+    register(QuickBooksDesktopDestination)
+
+
+@hookimpl
+def register_sandboxes(register: Callable[[type], None]) -> None:
+    from .simulator import QuickBooksDesktopSimulator
+
+    register(QuickBooksDesktopSimulator)
+
+
+def service_for(context: Any) -> Any:
+    """The Web Connector SOAP app for a served pipeline (or a no-op app when its destination is not qb_desktop)."""
+    from starlette.applications import Starlette
+    from starlette.responses import PlainTextResponse
+    from starlette.routing import Route
+
+    from .bridge import Company, WebConnectorBridge
+    from .config import QbdConfig
+    from .soap import qbwc_app
+
+    if context.destination_connector != "qb_desktop":
+        async def absent(request: Any) -> PlainTextResponse:
+            return PlainTextResponse("this pipeline does not write to QuickBooks Desktop\n", status_code=404)
+        return Starlette(routes=[Route("/", absent, methods=["GET", "POST"])])
+    config = QbdConfig.model_validate(context.destination_config)
+    company = Company(username=config.username, password_hash=config.password_hash, owner_id=config.owner_id,
+                      file_id=config.file_id, company_file=config.company_file, awaiting=context.awaiting,
+                      references=context.references, label=config.company_file or context.pipeline_name,
+                      requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s)
+    return qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+
+
+@hookimpl
+def register_web_routes(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
+    register(MOUNT, service_for)
+
+
+@hookimpl
+def register_commands(cli: Any) -> None:
+    from .commands import qbd
+
+    cli.add_command(qbd)
