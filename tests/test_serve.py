@@ -13,20 +13,8 @@ sys.path.insert(0, str(Path(__file__).parent / "runtime"))
 import fakes  # noqa: E402
 
 from ledgerlink.pipeline import Pipeline  # noqa: E402
-from ledgerlink.sandbox import running  # noqa: E402
+from ledgerlink.sandbox import running_app  # noqa: E402
 from ledgerlink.serve import PipelineService, build_app  # noqa: E402
-
-
-class _Served:
-    """Serve any ASGI app on a loopback port with the sandbox runner."""
-
-    name = "serve"
-
-    def __init__(self, app):
-        self._app = app
-
-    def app(self):
-        return self._app
 
 
 def wait_for(predicate, seconds: float = 20.0) -> bool:
@@ -48,7 +36,7 @@ def test_webhooks_trigger_one_sync_per_burst_and_runs_are_served(tmp_path):
     service = PipelineService(pipeline, host, every=None, debounce=0.2)
     service.start()
     try:
-        with running(_Served(build_app(service))) as url:
+        with running_app(build_app(service)) as url:
             for _ in range(5):  # a burst of webhooks
                 assert httpx.post(f"{url}/webhooks/fake/event").json() == {"ok": True, "pipeline": "served"}
             assert wait_for(lambda: service.syncs >= 1 and not service.running)

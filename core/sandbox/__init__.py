@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Iterator
 
 from pydantic import BaseModel
 
-__all__ = ["Sandbox", "SandboxOptions", "serve", "running", "free_port"]
+__all__ = ["Sandbox", "SandboxOptions", "serve", "running", "running_app", "free_port"]
 
 
 class SandboxOptions(BaseModel):
@@ -83,3 +83,18 @@ def running(sandbox: Sandbox, port: int | None = 0, host: str = "127.0.0.1") -> 
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+class _App:
+    name = "app"
+
+    def __init__(self, app: Any):
+        self._app = app
+
+    def app(self) -> Any:
+        return self._app
+
+
+def running_app(app: Any, port: int | None = 0, host: str = "127.0.0.1") -> contextlib.AbstractContextManager[str]:
+    """Serve any ASGI app (e.g. `ledgerlink serve`'s) on a loopback port in a thread; yields the base URL."""
+    return running(_App(app), port, host)  # type: ignore[arg-type]

@@ -12,7 +12,7 @@ import pytest
 
 from ledgerlink.pipeline import load_pipeline
 from ledgerlink.plugins import host
-from ledgerlink.sandbox import running
+from ledgerlink.sandbox import running, running_app
 from ledgerlink.serve import PipelineService, build_app
 
 
@@ -38,16 +38,6 @@ def assert_valid_qbxml(qbxml_schema):
         doc = etree.fromstring(text.encode("utf-8"))
         assert qbxml_schema.validate(doc), f"{qbxml_schema.error_log.last_error}\n{text[:2000]}"
     return check
-
-
-class _Served:
-    name = "serve"
-
-    def __init__(self, app):
-        self._app = app
-
-    def app(self):
-        return self._app
 
 
 def wait_for(predicate, seconds: float = 30.0) -> bool:
@@ -78,14 +68,14 @@ def qbd_world(tmp_path, qbxml_xsd):
             service.start()
             simulator = sandboxes["qb_desktop"](xsd=str(qbxml_xsd), poll_every_s=0)
             try:
-                with running(_Served(build_app(service))) as url:
+                with running_app(build_app(service)) as url:
                     qbwc = f"{url}/qbwc/"
 
                     def settle(max_polls: int = 30) -> list[dict]:
                         """Sync, then let the Web Connector poll until nothing waits (syncs run in between)."""
                         outcomes = []
                         for _ in range(max_polls):
-                            assert wait_for(lambda: not service.running and not service._wake.is_set())
+                            assert wait_for(lambda: service.idle)
                             outcome = simulator.poll(qbwc)
                             outcomes.append(outcome)
                             if outcome["result"] == "none":
@@ -97,7 +87,7 @@ def qbd_world(tmp_path, qbxml_xsd):
                         raise AssertionError(f"the queue did not drain: {outcomes[-5:]}")
 
                     def wait_idle() -> None:
-                        assert wait_for(lambda: not service.running and not service._wake.is_set())
+                        assert wait_for(lambda: service.idle)
 
                     yield {"wait_idle": wait_idle, "service": service, "simulator": simulator, "company": simulator.company, "url": url,
                            "qbwc": qbwc, "settle": settle, "pipeline": pipeline, "amazon": amazon}

@@ -7,7 +7,7 @@ import logging
 import httpx
 import pytest
 
-from ledgerlink.sandbox import running
+from ledgerlink.sandbox import running_app
 
 from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.passwords import hash_password, verify_password
@@ -23,19 +23,9 @@ XS = "http://www.w3.org/2001/XMLSchema"
 def client():
     company = Company(username="qb", password_hash=hash_password("pw-123", iterations=1000), owner_id="{0}",
                       file_id="{F}", awaiting=Queue([_customer("A")]), references=Refs())
-    with running(_Served(qbwc_app(WebConnectorBridge([company]), max_request_bytes=50_000))) as url, \
+    with running_app(qbwc_app(WebConnectorBridge([company]), max_request_bytes=50_000)) as url, \
             httpx.Client(base_url=url) as http:
         yield http
-
-
-class _Served:
-    name = "qbwc"
-
-    def __init__(self, app):
-        self._app = app
-
-    def app(self):
-        return self._app
 
 
 def _call(client, operation, values):
