@@ -80,7 +80,7 @@ def qbd_world(tmp_path, qbxml_xsd):
                             outcomes.append(outcome)
                             if outcome["result"] == "none":
                                 time.sleep(0.1)
-                                if not service.running and not service._wake.is_set():
+                                if service.idle:
                                     outcome = simulator.poll(qbwc)
                                     if outcome["result"] == "none":
                                         return outcomes
