@@ -80,7 +80,7 @@ def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | No
         order_stream = streams[0]
         source = AmazonSellingPartnerSource()
         store = Store(workdir / "bench.duckdb")
-        if memory_limit:  # DuckDB caches pages up to its limit (the store's default is 512MB)
+        if memory_limit:  # DuckDB caches pages up to its limit (the store's default: LEDGERLINK_DUCKDB_MEMORY or 128MB)
             store.db.execute(f"SET memory_limit = '{memory_limit}'")
         rss_start = rss_mb()
 
@@ -105,7 +105,7 @@ def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | No
         proc.terminate()
         proc.wait(10)
     return {
-        "api": "v0" if v0 else "2026-01-01", "orders": orders, "duckdb_memory_limit": memory_limit or "512MB", "lines_per_order": lines,
+        "api": "v0" if v0 else "2026-01-01", "orders": orders, "duckdb_memory_limit": memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "128MB"), "lines_per_order": lines,
         "orders_staged": staged, "read_seconds": round(read_s, 2), "read_orders_per_s": round(staged / read_s),
         "normalise_seconds": round(norm_s, 2), "normalise_orders_per_s": round(staged / norm_s),
         "normalised": planned.get("normalised", 0), "outbox_rows": outbox, "dead_letters": dead,
@@ -133,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--v0", action="store_true", help="read through Orders v0 instead of 2026-01-01")
     parser.add_argument("--sweep", action="store_true", help="10k, 50k and 100k orders, each in a fresh process")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 192MB (default: the store's 512MB)")
+    parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 192MB (default: the store's, LEDGERLINK_DUCKDB_MEMORY or 128MB)")
     args = parser.parse_args(argv)
 
     if args.sweep:

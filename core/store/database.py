@@ -39,7 +39,7 @@ class Database:
                          "one process owns a pipeline's state file at a time") from None
             raise
         # DuckDB caches pages up to its limit; a pipeline's RSS should not grow with its history.
-        limit = memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "256MB")
+        limit = memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "128MB")
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
             raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
         self.con.execute(f"SET memory_limit = '{limit}'")
