@@ -26,7 +26,8 @@ from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
 from .serve import ServeContext
-from .store import AwaitingWrites
+from .pipeline import Pipeline, load_pipeline
+from .store import AwaitingWrites, PipelineState
 
 __version__ = "0.1.0"
 
@@ -46,5 +47,5 @@ __all__ = [
     "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",
     "TransientError", "ThrottledError", "PermanentError",
     # mapping, sandboxes, secrets, json
-    "MappingEngine", "ServeContext", "AwaitingWrites", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
+    "MappingEngine", "ServeContext", "AwaitingWrites", "Pipeline", "PipelineState", "load_pipeline", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
 ]

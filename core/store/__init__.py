@@ -15,7 +15,7 @@ from .raw import RawTables, table_name
 from .references import Credentials, References
 from .runs import Runs
 
-__all__ = ["Store", "AwaitingWrites", "DeadLetter", "PlanOutcome", "table_name"]
+__all__ = ["Store", "PipelineState", "AwaitingWrites", "DeadLetter", "PlanOutcome", "table_name"]
 
 
 class Store:
@@ -68,3 +68,26 @@ class Store:
 
     def close(self) -> None:
         self.db.close()
+
+
+class PipelineState:
+    """A pipeline's state file as plugin commands see it (e.g. `ledgerlink qbd status`): its destination
+    reference cache and the writes waiting for a remote's confirmation; nothing else of the store's insides."""
+
+    def __init__(self, path: str | Path):
+        self._store = Store(path)
+
+    def references(self, destination: str) -> References:
+        return self._store.references(destination)
+
+    def awaiting(self, destination: str) -> AwaitingWrites:
+        return self._store.awaiting(destination)
+
+    def close(self) -> None:
+        self._store.close()
+
+    def __enter__(self) -> "PipelineState":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

@@ -6,16 +6,12 @@ store hash, token and `webhook_secret`, which is sent back in every callback's `
 
 from __future__ import annotations
 
-import os
-import re
 import sys
-from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
-from ledgerlink import ConfigError, LedgerlinkError, json_dumps, mask
+from ledgerlink import ConfigError, LedgerlinkError, json_dumps, load_pipeline, mask
 
 from .client import bc_client
 from .config import BigCommerceConfig
@@ -24,36 +20,11 @@ from .webhooks import SCOPES, SECRET_HEADER
 
 __all__ = ["bigcommerce_group", "load_source_config", "ensure_hooks", "check_hooks"]
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
-
-
-def _interpolate(node: Any, where: str) -> Any:
-    """`${VAR}` / `${VAR:-default}`, as pipeline files write them (a copy of the runtime's rule, which
-    `ledgerlink` does not export yet)."""
-    if isinstance(node, dict):
-        return {k: _interpolate(v, f"{where}.{k}") for k, v in node.items()}
-    if isinstance(node, list):
-        return [_interpolate(v, f"{where}[{i}]") for i, v in enumerate(node)]
-    if isinstance(node, str) and "${" in node:
-        def sub(m: re.Match[str]) -> str:
-            if m.group(1) in os.environ:
-                return os.environ[m.group(1)]
-            if m.group(2) is not None:
-                return m.group(2)
-            raise ConfigError(f"environment variable {m.group(1)} is not set", where=where)
-        return _VAR.sub(sub, node)
-    return node
-
-
 def load_source_config(pipeline_file: str) -> BigCommerceConfig:
-    path = Path(pipeline_file)
-    if not path.exists():
-        raise ConfigError(f"pipeline file {path} does not exist")
-    raw = yaml.safe_load(path.read_text()) or {}
-    source = raw.get("source") or {}
-    if source.get("connector") != "bigcommerce":
+    source = load_pipeline(pipeline_file).source
+    if source.connector != "bigcommerce":
         raise ConfigError("the pipeline's source is not bigcommerce", where="source.connector")
-    config = _interpolate(source.get("config") or {}, "source.config")
+    config = source.config
     try:
         return BigCommerceConfig.model_validate(config)
     except Exception as exc:  # pydantic's message names the field

@@ -11,7 +11,7 @@ __all__ = ["qbd"]
 
 
 def _pipeline_config(pipeline_file: str):
-    from ledgerlink.pipeline import load_pipeline
+    from ledgerlink import load_pipeline
 
     from .config import QbdConfig
 
@@ -67,8 +67,7 @@ def qwc_cmd(pipeline_file: str, url: str, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status_cmd(pipeline_file: str, as_json: bool) -> None:
     """When the Web Connector last called for this company file, and what waits for it."""
-    from ledgerlink import json_dumps
-    from ledgerlink.store import Store
+    from ledgerlink import PipelineState, json_dumps
 
     from .bridge import CONTACT
     from .status import describe_contact
@@ -76,13 +75,9 @@ def status_cmd(pipeline_file: str, as_json: bool) -> None:
     pipeline, config = _pipeline_config(pipeline_file)
     if not pipeline.state_path.exists():
         raise click.ClickException(f"{pipeline_file} has not run yet (no {pipeline.state_path})")
-    store = Store(pipeline.state_path)
-    try:
-        refs = store.references("qb_desktop")
-        last = refs.get(CONTACT, config.file_id) or None
-        waiting = store.awaiting("qb_desktop").count()
-    finally:
-        store.close()
+    with PipelineState(pipeline.state_path) as state:
+        last = state.references("qb_desktop").get(CONTACT, config.file_id) or None
+        waiting = state.awaiting("qb_desktop").count()
     info = describe_contact(last, waiting, config.quiet_after_s, datetime.now(timezone.utc))
     info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id})
     if as_json:
