@@ -52,7 +52,7 @@ def run_demo(orders: int = 300, workdir: Path = Path(".ledgerlink/demo")) -> dic
                "AMAZON_SP_ENDPOINT": amazon_url, "AMAZON_LWA_ENDPOINT": f"{amazon_url}/auth/o2/token",
                "QBO_BASE_URL": qbo_url, "QBO_TOKEN_URL": f"{qbo_url}/oauth2/v1/tokens/bearer",
                # the sandboxes run 1000× faster than the vendors' rate limits: so may the clients
-               "QBO_REQUESTS_PER_MINUTE": "500000"}
+               "QBO_REQUESTS_PER_MINUTE": "500000", "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
         pipeline = load_pipeline(pipeline_file, env=env)
         first = sync(pipeline, plugin_host=plugins)
         after_first = _sandbox_stats(qbo_url)
@@ -87,14 +87,15 @@ def print_demo(result: dict[str, Any], console: Any) -> None:
     for stream in ("SalesReceipt", "Customer", "Item"):
         row(f"{stream}s created", lambda c, s=stream: (c.get("created") or {}).get(s, 0))
     row("documents already there", lambda c: sum((c.get("already_there") or {}).values()))
-    row("references resolved", lambda c: c.get("references", 0))
+    row("references cached", lambda c: c.get("references", 0))
     row("dead letters open", lambda c: c.get("dead_letters_open", 0))
     t1, t2 = (sum(r["timings"].values()) for r in result["runs"])
     table.add_row("seconds", f"{t1:.2f}", f"{t2:.2f}")
     console.print(table)
     qbo = (result.get("quickbooks_objects") or {}).get("after_second_run")
     if qbo:
-        console.print(f"QuickBooks sandbox now holds: {qbo}")
+        held = {k: v for k, v in (qbo.get("objects") or {}).items() if k in ("Customer", "Item", "SalesReceipt")}
+        console.print("QuickBooks sandbox now holds: " + ", ".join(f"{n} {k}s" for k, n in held.items()))
     verdict = "[green]nothing[/green]" if result["second_run_created"] == 0 else f"[red]{result['second_run_created']}[/red]"
     console.print(f"second sync created {verdict} — posting is idempotent")
     console.print(f"state (DuckDB): {result['state']}")

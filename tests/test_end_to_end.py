@@ -34,7 +34,8 @@ def world(tmp_path):
             pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbo.yaml").read_text())
             env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
                    "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-                   "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000"}
+                   "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
+                   "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
             yield {"amazon": amazon, "qbo": qbo, "file": pipeline_file, "env": env,
                    "pipeline": load_pipeline(pipeline_file, env=env), "state": tmp_path / "state.duckdb"}
     return make
