@@ -331,20 +331,6 @@ def dlq_show(pipeline_or_state: str, letter_id: int, as_json: bool) -> None:
         console.print_json(jsonutil.dumps(letter.record))
 
 
-def _retry_one(store: Any, letter: Any) -> str:
-    if letter.stage == "write":
-        store.outbox.mark(letter.record_key, "pending")
-        store.db.execute("UPDATE outbox SET attempts = 0 WHERE key = ?", [letter.record_key])
-        return "will be written again on the next sync"
-    if letter.stage == "normalise" and letter.stream and store.raw.touch(letter.stream, letter.record_key):
-        return "will be normalised again on the next sync"
-    if letter.stage == "plan" and isinstance(letter.record, dict) and letter.record.get("source_refs"):
-        ref = letter.record["source_refs"][0]
-        store.raw.touch(ref["stream"], ref["key"])
-        return "will be planned again on the next sync"
-    return "cannot be replayed from staging; it is retried when the source sends it again"
-
-
 @dlq.command("retry")
 @click.argument("pipeline_or_state")
 @click.argument("letter_ids", type=int, nargs=-1)
@@ -358,9 +344,7 @@ def dlq_retry(pipeline_or_state: str, letter_ids: tuple[int, ...], retry_all: bo
             if letter is None:
                 click.echo(f"no dead letter {i}", err=True)
                 continue
-            with store.db.transaction():
-                what = _retry_one(store, letter)
-                store.dead_letters.set_status(letter.id, "retried")
+            what = store.requeue(letter)
             click.echo(f"{letter.id}: {what}")
         store.close()
     except LedgerlinkError as exc:

@@ -50,6 +50,25 @@ class Store:
     def save_normalise_cursor(self, stream: str, seq: int) -> None:
         self.db.execute("INSERT OR REPLACE INTO normalise_cursor VALUES (?, ?)", [stream, seq])
 
+    # dead letters ------------------------------------------------------------------------------------
+    def requeue(self, letter: DeadLetter) -> str:
+        """Send a dead letter through again on the next sync, from the stage where it failed; says what happens."""
+        with self.db.transaction():
+            if letter.stage == "write":
+                self.db.execute("UPDATE outbox SET status = 'pending', attempts = 0, updated_at = now() WHERE key = ?",
+                                [letter.record_key])
+                what = "will be written again on the next sync"
+            elif letter.stage == "normalise" and letter.stream and self.raw.touch(letter.stream, letter.record_key):
+                what = "will be normalised again on the next sync"
+            elif letter.stage == "plan" and isinstance(letter.record, dict) and letter.record.get("source_refs"):
+                ref = letter.record["source_refs"][0]
+                self.raw.touch(ref["stream"], ref["key"])
+                what = "will be planned again on the next sync"
+            else:
+                what = "cannot be replayed from staging; it is retried when the source sends it again"
+            self.dead_letters.set_status(letter.id, "retried")
+        return what
+
     # audit -------------------------------------------------------------------------------------------
     def trace(self, source_stream: str, source_key: str) -> list[dict[str, Any]]:
         """Forward trace: a source row to the planned documents (and lines) and what they became."""
