@@ -358,6 +358,9 @@ class PlanContext(Protocol):
     Every template sees the raw pipeline options as `options`; that variable name is reserved."""
 
     options: dict[str, Any]
+    #: lives for one run: a plan may remember what it already parsed or rendered (options, the Customer and
+    #: Item payloads every order of a marketplace shares), keyed by whatever determines the result
+    cache: dict[Any, Any]
 
     def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
         """Render the named mapping (the user's override if the pipeline names one) into a payload."""

@@ -28,6 +28,7 @@ class PlanContextImpl:
     def __init__(self, engine: MappingEngine, options: dict[str, Any]):
         self.engine = engine
         self.options = options
+        self.cache: dict[Any, Any] = {}
 
     def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
         return self.engine.render(template, record_key, options=self.options, **variables)
