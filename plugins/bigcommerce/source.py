@@ -21,7 +21,7 @@ from .normalise import (
 )
 from .streams import (
     ORDER_CHILDREN, CustomersStream, InventoryItemsStream, LocationsStream, OrdersStream, ProductsStream,
-    RefundsStream, StoreStream, get_json,
+    RefundsStream, StoreStream, VariantsStream, get_json,
 )
 
 __all__ = ["BigCommerceSource", "ORDER_STREAMS"]
@@ -29,7 +29,8 @@ __all__ = ["BigCommerceSource", "ORDER_STREAMS"]
 #: what the Order normaliser needs (the default streams of the example pipeline)
 ORDER_STREAMS = ["orders", "order_products", "order_shipping_addresses", "order_coupons", "order_transactions"]
 _FAMILY = [OrdersStream.name, *(c.name for c in ORDER_CHILDREN)]
-_OTHERS = (RefundsStream, CustomersStream, ProductsStream, LocationsStream, InventoryItemsStream, StoreStream)
+_OTHERS = (RefundsStream, CustomersStream, ProductsStream, VariantsStream, LocationsStream, InventoryItemsStream,
+           StoreStream)
 
 
 class BigCommerceSource(Source):

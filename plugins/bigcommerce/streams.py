@@ -1,6 +1,6 @@
 """BigCommerce's streams: orders (v2, by `date_modified`) with their products, shipping addresses, coupons,
-transactions and shipments; refunds, customers, products with variants, locations, inventory by location and
-store information (v3/v2).
+transactions and shipments; refunds, customers, products with variants, variants on their own, locations,
+inventory by location and store information (v3/v2).
 
 Records are BigCommerce's own objects. The only additions: `inventory_items` records carry `location_id` and
 `variant_id` (the location the list was read for, and `identity.variant_id` lifted so it can key the row).
@@ -24,7 +24,7 @@ from .config import BigCommerceConfig
 
 __all__ = ["OrdersStream", "OrderProductsStream", "OrderShippingAddressesStream", "OrderCouponsStream",
            "OrderTransactionsStream", "OrderShipmentsStream", "RefundsStream", "CustomersStream", "ProductsStream",
-           "LocationsStream", "InventoryItemsStream", "StoreStream", "ORDER_CHILDREN", "get_json"]
+           "VariantsStream", "LocationsStream", "InventoryItemsStream", "StoreStream", "ORDER_CHILDREN", "get_json"]
 
 _HINTS = {401: "check access_token and store_hash: BigCommerce refused the X-Auth-Token for this store",
           403: "the API account lacks an OAuth scope this stream needs (orders, products, customers, "
@@ -271,6 +271,16 @@ class ProductsStream(_V3ListStream):
     operation: ClassVar[str] = "getProducts"
     primary_key: ClassVar[str] = "id"
     params: ClassVar[dict[str, Any]] = {"include": "variants"}
+
+
+class VariantsStream(_V3ListStream):
+    """GET /v3/catalog/variants: every product's variants in one list (SKU, price, cost, inventory level),
+    for a catalog read without each product's own fields."""
+
+    name: ClassVar[str] = "variants"
+    path: ClassVar[str] = "/v3/catalog/variants"
+    operation: ClassVar[str] = "getVariants"
+    primary_key: ClassVar[str] = "id"
 
 
 class LocationsStream(_V3ListStream):
