@@ -140,10 +140,11 @@ class Order(CanonicalObject):
         order is not changed after normalisation, and mappings ask for the same totals many times)."""
         cached = self._totals.get(field)
         if cached is None:
-            out = Money.zero(self.currency)
-            for line in self.lines:
-                out = out + getattr(line, field)
-            cached = self._totals[field] = out
+            amounts = [getattr(line, field) for line in self.lines]
+            for m in amounts:
+                if m.currency != self.currency:
+                    raise ValueError(f"order {self.order_id}: {field} in {m.currency}, order in {self.currency}")
+            cached = self._totals[field] = Money.zero(self.currency)._plus(sum(m.amount for m in amounts))
         return cached
 
     @property

@@ -129,6 +129,23 @@ BUILTIN_FILTERS: dict[str, Callable[..., Any]] = {
 }
 
 
+class _Sandbox(ImmutableSandboxedEnvironment):
+    """Jinja's immutable sandbox, with its verdict on each attribute cached by (type, name). The verdict
+    depends on nothing else (underscore names, internal attributes of functions and frames, mutating methods
+    of known container types), and checking it on every access was a large share of a template's cost."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self._safe_attributes: dict[tuple[type, str], bool] = {}
+
+    def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        key = (type(obj), attr)
+        verdict = self._safe_attributes.get(key)
+        if verdict is None:
+            verdict = self._safe_attributes[key] = super().is_safe_attribute(obj, attr, value)
+        return verdict
+
+
 class _Loader(jinja2.BaseLoader):
     def __init__(self, sources: dict[str, Callable[[], str]]):
         self.sources = sources
@@ -153,7 +170,7 @@ class MappingEngine:
     def _env(self, fmt: str) -> jinja2.Environment:
         env = self._envs.get(fmt)
         if env is None:
-            env = ImmutableSandboxedEnvironment(
+            env = _Sandbox(
                 loader=_Loader(self._sources), undefined=jinja2.StrictUndefined, autoescape=False,
                 finalize=_json_literal if fmt == "json" else _xml_text, keep_trailing_newline=True,
                 trim_blocks=True, lstrip_blocks=True)

@@ -119,6 +119,9 @@ class Money(BaseModel):
         maths in a hot loop (normalising 100,000 orders adds millions of amounts)."""
         return cls.model_construct(amount=amount, currency=currency)
 
+    def _plus(self, amount: Decimal) -> "Money":
+        return Money._exact(self.amount + amount, self.currency)
+
     def _same(self, other: "Money") -> None:
         if other.currency != self.currency:
             raise ValueError(f"cannot combine {self.currency} and {other.currency}")

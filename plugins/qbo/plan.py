@@ -123,8 +123,16 @@ def receipt_total(payload: dict[str, Any]) -> Decimal:
 
 
 def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
-    """The writes one order needs, references first; none for an order that is not (yet) a sale."""
-    options = parse_options(ctx.options)
+    """The writes one order needs, references first; none for an order that is not (yet) a sale.
+
+    A Customer or Item is rendered once per run and key (`ctx.cache`): every order of a marketplace shares
+    them, and one key is one object whichever order planned it first."""
+    memo: dict[Any, Any] = getattr(ctx, "cache", None)
+    if memo is None:
+        memo = {}
+    options = memo.get("qbo:options")
+    if options is None:
+        options = memo["qbo:options"] = parse_options(ctx.options)
     if not options.posts(order.status, order.paid):
         return []
     cur = order.currency
@@ -139,11 +147,12 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
     name, customer_natural = customer_name(order, options)
     customer_key = idempotency_key("Customer", customer_natural)
     buyer = order.customer if options.customer_strategy == "per_buyer" else None
-    writes.append(PlannedWrite(
-        stream="Customer", key=customer_key,
-        data=ctx.render("customer.json.j2", record_key=order.natural_key, display_name=name, buyer=buyer,
-                        currency=cur, source_label=order.sales_channel or order.channel, order=order,
-                        posting=options)))
+    customer = memo.get(customer_key)
+    if customer is None:
+        customer = memo[customer_key] = ctx.render(
+            "customer.json.j2", record_key=order.natural_key, display_name=name, buyer=buyer, currency=cur,
+            source_label=order.sales_channel or order.channel, order=order, posting=options)
+    writes.append(PlannedWrite(stream="Customer", key=customer_key, data=customer))
 
     item_keys: list[str] = []
     if options.create_items:
@@ -155,11 +164,14 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
             seen.add(line.item)
             key = idempotency_key("Item", line.item)
             is_service = line.item in service_items and line.source_ref is None
-            writes.append(PlannedWrite(stream="Item", key=key, data=ctx.render(
-                "item.json.j2", record_key=order.natural_key, name=line.item,
-                sku=None if is_service else line.item, description=None if is_service else line.description,
-                item_type="Service" if is_service else options.item_type, income_account=options.income_account,
-                posting=options)))
+            item = memo.get(key)
+            if item is None:
+                item = memo[key] = ctx.render(
+                    "item.json.j2", record_key=order.natural_key, name=line.item,
+                    sku=None if is_service else line.item, description=None if is_service else line.description,
+                    item_type="Service" if is_service else options.item_type,
+                    income_account=options.income_account, posting=options)
+            writes.append(PlannedWrite(stream="Item", key=key, data=item))
             item_keys.append(key)
 
     note = [NOTE_PREFIX + receipt_key, f"order {order.order_id} on {order.sales_channel or order.channel}"]
