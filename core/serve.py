@@ -121,8 +121,24 @@ class PipelineService:
                             references=self.store.references(p.destination.connector))
 
 
-def build_app(service: PipelineService) -> Starlette:
-    """/health, /runs, POST /sync, and every plugin's mounted app."""
+class _SlashOptional:
+    """`/webhooks/x` reaches the app mounted at `/webhooks/x` as `/webhooks/x/` does: Starlette would answer
+    the bare path with a 307, and webhook senders (and the Web Connector) do not follow redirects."""
+
+    def __init__(self, app: Any, prefixes: set[str]):
+        self.app, self.prefixes = app, prefixes
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope.get("type") in ("http", "websocket") and scope.get("path") in self.prefixes:
+            scope = dict(scope)
+            scope["path"] += "/"
+            if scope.get("raw_path"):
+                scope["raw_path"] += b"/"
+        await self.app(scope, receive, send)
+
+
+def build_app(service: PipelineService) -> Any:
+    """/health, /runs, POST /sync, and every plugin's mounted app (reachable with or without a final slash)."""
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"pipeline": service.pipeline.name, "syncing": service.running, "syncs": service.syncs,
@@ -138,7 +154,9 @@ def build_app(service: PipelineService) -> Starlette:
         return JSONResponse({"queued": True}, status_code=202)
 
     routes: list[Any] = [Route("/health", health), Route("/runs", runs), Route("/sync", trigger, methods=["POST"])]
+    prefixes: set[str] = set()
     for path, factory, plugin in service.plugin_host.web_routes():
         log.info("mounting %s from plugin %s", path, plugin)
-        routes.append(Mount(path, app=factory(service.context())))
-    return Starlette(routes=routes)
+        routes.append(Mount(path.rstrip("/"), app=factory(service.context())))
+        prefixes.add(path.rstrip("/"))
+    return _SlashOptional(Starlette(routes=routes), prefixes)
