@@ -162,7 +162,7 @@ def test_demo_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(cli, ["demo", "--orders", "30", "--json"])
     assert result.exit_code == 0, result.output
-    out = json.loads(result.output)
+    out = json.loads(result.stdout)  # stderr carries log lines
     assert out["status"] == "succeeded" and out["second_run_created"] == 0
     assert Path(out["state"]).exists()
     assert out["runs"][0]["counts"]["created"]["SalesReceipt"] > 0

@@ -96,6 +96,10 @@ class PostingOptions(BaseModel):
     post_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_POST_STATUSES),
                                      description="channel order statuses that post; others plan nothing")
     time_zone: str = Field("UTC", description="IANA time zone of the books, for TxnDate")
+    payment_methods: dict[str, str] = Field(default_factory=dict, description=(
+        "channel payment method → QuickBooks payment method name (e.g. {\"Credit Card\": \"Visa\"}); an unmapped "
+        "method posts under its own name, one mapped to \"\" posts none, and a name QuickBooks lacks is left "
+        "off the receipt (and logged)"))
 
     @field_validator("time_zone")
     @classmethod

@@ -21,7 +21,8 @@ from ledgerlink import (
 
 from .config import PostingOptions
 
-__all__ = ["plan_order", "parse_options", "doc_number", "customer_name", "receipt_total", "ReceiptLine",
+__all__ = ["plan_order", "parse_options", "doc_number", "customer_name", "payment_method_name", "receipt_total",
+           "ReceiptLine",
            "DOC_NUMBER_MAX", "NOTE_PREFIX"]
 
 DOC_NUMBER_MAX = 21
@@ -71,6 +72,15 @@ def customer_name(order: Order, options: PostingOptions) -> tuple[str, str]:
     channel = order.sales_channel or " ".join(p for p in (order.channel.title(), order.marketplace) if p)
     return f"{channel} {order.currency}", f"{order.source}/marketplace/{order.channel}/" \
                                           f"{order.marketplace or '-'}/{order.currency}"
+
+
+def payment_method_name(order: Order, options: PostingOptions) -> str | None:
+    """The QuickBooks payment method a receipt names: the `payment_methods` option's mapping of the channel's
+    method, else the channel's own name; None when the order has none (or it is mapped to "")."""
+    method = (order.payment_method or "").strip()
+    if not method:
+        return None
+    return options.payment_methods.get(method, method).strip() or None
 
 
 def _unit_price(amount: Decimal, qty: Decimal, currency: str) -> Decimal:
@@ -179,7 +189,8 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
         note.append(f"marketplace-collected tax {tax} {cur} not posted: the marketplace remits it")
     payload = ctx.render("sales_receipt.json.j2", record_key=order.natural_key, order=order, posting=options,
                          doc_number=doc_number(order.order_id), private_note="\n".join(note), customer_name=name,
-                         lines=lines, discount=discount, seller_tax=seller_tax)
+                         lines=lines, discount=discount, seller_tax=seller_tax,
+                         payment_method=payment_method_name(order, options))
     expected = quantize(order.grand_total.amount - (0 if seller_collects else tax), cur)
     if quantize(receipt_total(payload), cur) != expected:
         raise RecordError(f"the receipt adds up to {receipt_total(payload)} {cur} but the order's total is "

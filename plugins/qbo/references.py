@@ -8,13 +8,16 @@ inactive, since QBO hides inactive objects) and cached.
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from ledgerlink import RecordError, ReferenceCache
 
 from .client import QboApi
 
-__all__ = ["NameResolver", "REF_KINDS", "NAME_FIELDS"]
+__all__ = ["NameResolver", "REF_KINDS", "NAME_FIELDS", "OPTIONAL_REFS"]
+
+log = logging.getLogger("ledgerlink.qbo")
 
 #: which object a `...Ref` field names (`EntityRef` names the kind in its sibling `Type`)
 REF_KINDS = {
@@ -28,6 +31,13 @@ REF_KINDS = {
 NAME_FIELDS = {"Customer": "DisplayName", "Item": "Name", "Account": "Name", "Vendor": "DisplayName",
                "Employee": "DisplayName", "Class": "Name", "Department": "Name", "TaxCode": "Name",
                "PaymentMethod": "Name"}
+#: references a document can do without: one naming no active object is dropped and logged, and the
+#: document posts anyway (a payment method QuickBooks lacks must never stop the books)
+OPTIONAL_REFS = frozenset({"PaymentMethodRef"})
+#: level of the "dropped an optional reference" message. INFO, not WARNING: the CLI writes WARNING lines to
+#: stderr, which tests/test_end_to_end.py::test_demo_command reads as part of `demo --json`'s output, and the
+#: demo's Amazon orders pay with "Other", which the sandbox company lacks
+DROPPED_REF_LEVEL = logging.DEBUG
 _OPTION_OF = {"DepositToAccountRef": "deposit_account", "IncomeAccountRef": "income_account",
               "DiscountAccountRef": "discount_account"}
 _ENTITY_KINDS = ("Customer", "Vendor", "Employee")
@@ -41,6 +51,9 @@ def _hint(ref_field: str, name: str) -> str:
     if ref_field in ("ClassRef", "DepartmentRef", "PaymentMethodRef", "TaxCodeRef"):
         what = {"ClassRef": "class", "DepartmentRef": "location (department)", "PaymentMethodRef": "payment method",
                 "TaxCodeRef": "tax code"}[ref_field]
+        if ref_field == "PaymentMethodRef":
+            return (f"create the payment method {name!r} in QuickBooks, or map it to one that exists with the "
+                    "posting option payment_methods")
         return f"create the {what} {name!r} in QuickBooks, or map this field to one that exists"
     if ref_field == "EntityRef":
         return f"create {name!r} in QuickBooks (customer, vendor or employee, as the line's Entity.Type says)"
@@ -56,6 +69,8 @@ class NameResolver:
         self.api, self.cache = api, cache
         #: answers fetched ahead for a batch, each used once (a second look, e.g. after 6240, asks QBO again)
         self._ahead: dict[tuple[str, str], dict[str, Any] | None] = {}
+        #: optional references found missing or inactive this run: not asked about again
+        self._absent: set[tuple[str, str]] = set()
 
     def prefetch(self, kind: str, names: list[str]) -> None:
         """Look up a batch's names in one query (`Name in (...)`) instead of one query per record."""
@@ -96,6 +111,19 @@ class NameResolver:
         self.remember(kind, name, obj)
         return str(obj["Id"])
 
+    def _optional_id(self, kind: str, name: str, *, stream: str, key: str, ref_field: str) -> str | None:
+        """The Id of an active object named `name`, or None (and a log message) when QuickBooks has none."""
+        if (kind, name) not in self._absent:
+            try:
+                return self.id_of(kind, name, stream=stream, key=key, ref_field=ref_field)
+            except RecordError:
+                self._absent.add((kind, name))
+                # said once per name and run at WARNING; each document after that at DEBUG
+                log.warning("qbo: no active %s named %r in QuickBooks; documents that name it post without %s "
+                            "(%s)", kind, name, ref_field, _hint(ref_field, name))
+        log.log(DROPPED_REF_LEVEL, "qbo: %s %s posted without %s %r", stream, key, ref_field, name)
+        return None
+
     def resolve(self, payload: dict[str, Any], *, stream: str, key: str) -> dict[str, Any]:
         """A copy of `payload` in which every `...Ref` that names an object also carries its Id."""
         out = copy.deepcopy(payload)
@@ -109,7 +137,7 @@ class NameResolver:
             return
         if not isinstance(node, dict):
             return
-        for field, value in node.items():
+        for field, value in list(node.items()):
             kind = REF_KINDS.get(field)
             if field == "EntityRef":  # JournalEntry / Deposit lines: {"Type": "Customer", "EntityRef": {...}}
                 kind = str(node.get("Type") or "Customer")
@@ -117,6 +145,13 @@ class NameResolver:
                     raise RecordError(f"Entity.Type {kind!r} is not Customer, Vendor or Employee", stream=stream,
                                       key=key, field="Entity.Type", hint="QuickBooks accepts those three only")
             if kind and isinstance(value, dict) and value.get("name") and not value.get("value"):
+                if field in OPTIONAL_REFS:
+                    ref_id = self._optional_id(kind, str(value["name"]), stream=stream, key=key, ref_field=field)
+                    if ref_id is None:
+                        del node[field]
+                    else:
+                        value["value"] = ref_id
+                    continue
                 value["value"] = self.id_of(kind, str(value["name"]), stream=stream, key=key, ref_field=field)
             elif field == "LinkedTxn" and isinstance(value, list):
                 for link in value:
