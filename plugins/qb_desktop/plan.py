@@ -115,7 +115,13 @@ def receipt_total(payload: dict[str, Any]) -> Decimal:
 
 
 def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
-    options = parse_options(ctx.options)
+    """The writes one order needs. A Customer or Item is rendered once per run and key (`ctx.cache`)."""
+    cache: dict[Any, Any] = getattr(ctx, "cache", None)
+    if cache is None:
+        cache = {}
+    options = cache.get("qbd:options")
+    if options is None:
+        options = cache["qbd:options"] = parse_options(ctx.options)
     if not options.posts(order.status, order.paid):
         return []
     cur = order.currency
@@ -130,9 +136,11 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
     name, customer_natural = customer_name(order, options)
     customer_key = idempotency_key("Customer", customer_natural)
     buyer = order.customer if options.customer_strategy == "per_buyer" else None
-    customer = ctx.render("customer.json.j2", record_key=order.natural_key, name=name, buyer=buyer, currency=cur,
-                          notes=f"{MEMO_PREFIX}{customer_key}\ncreated for {order.sales_channel or order.channel}",
-                          posting=options)
+    customer = cache.get(customer_key)
+    if customer is None:
+        customer = cache[customer_key] = ctx.render(
+            "customer.json.j2", record_key=order.natural_key, name=name, buyer=buyer, currency=cur,
+            notes=f"{MEMO_PREFIX}{customer_key}\ncreated for {order.sales_channel or order.channel}", posting=options)
     writes.append(PlannedWrite(stream="Customer", key=customer_key, data=customer))
 
     item_keys: list[str] = []
@@ -149,10 +157,13 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
             is_service = line.item in service and line.source_ref is None
             kind = "ItemServiceAdd" if is_service else ITEM_KINDS[options.item_type]
             key = idempotency_key("Item", line.item)
-            item = ctx.render("item.json.j2", record_key=order.natural_key, kind=kind, name=line.item,
-                              description=None if is_service else line.description,
-                              account=service[line.item] if is_service else options.income_account,
-                              memo=f"{MEMO_PREFIX}{key}", posting=options)
+            item = cache.get(key)
+            if item is None:
+                item = cache[key] = ctx.render(
+                    "item.json.j2", record_key=order.natural_key, kind=kind, name=line.item,
+                    description=None if is_service else line.description,
+                    account=service[line.item] if is_service else options.income_account,
+                    memo=f"{MEMO_PREFIX}{key}", posting=options)
             writes.append(PlannedWrite(stream="Item", key=key, data=item))
             creates[f"Item:{line.item}"] = item
             item_keys.append(key)
