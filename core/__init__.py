@@ -9,7 +9,7 @@ from .commerce import (
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
 )
 from .connectors import (
-    CHECKPOINT, Checkpoint, Destination, HttpStream, Normaliser, ObjectType, OutboundRecord, PlanContext,
+    CHECKPOINT, Checkpoint, ChildStream, Destination, HttpStream, Normaliser, ObjectType, OutboundRecord, PlanContext,
     PlannedWrite, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
     state_by_stream,
 )
@@ -34,7 +34,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "hookimpl", "protocol", "commerce",
     # connectors
-    "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
+    "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",
     "idempotency_key", "request_id", "state_by_stream",
     # http

@@ -23,7 +23,7 @@ from .http import HttpClient
 from .secrets import mask, register_config_secrets
 
 __all__ = [
-    "Connector", "Source", "Destination", "Stream", "HttpStream", "Checkpoint", "Normaliser",
+    "Connector", "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "Normaliser",
     "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
     "ObjectType", "idempotency_key", "request_id", "state_by_stream",
 ]
@@ -166,6 +166,37 @@ class HttpStream(Stream):
             yield CHECKPOINT
             if token is None:
                 return
+
+
+class ChildStream(HttpStream):
+    """A stream read while its parent is read (order items while reading orders): one call per parent
+    record, records emitted before the parent's checkpoint, and the parent's cursor as its state.
+
+    Override `parent()` to build the parent stream, set up to yield this child's records as ready-made
+    messages. Read on its own, the child walks the parent and keeps only its own records."""
+
+    def parent(self) -> Stream:
+        raise NotImplementedError
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+        parent = self.parent()
+        for item in parent.read_records(state):
+            if isinstance(item, protocol.Message):
+                if item.record is not None and item.record.stream == self.name:
+                    yield item.record.data
+            elif isinstance(item, Checkpoint):
+                self.state = dict(parent.state)
+                yield item
+        self.state = dict(parent.state)
+
+    @classmethod
+    def airbyte_stream(cls) -> protocol.Stream:
+        """Incremental through the parent's cursor (a child record has no update time of its own)."""
+        stream = super().airbyte_stream()
+        stream.supported_sync_modes = [protocol.SyncMode.full_refresh, protocol.SyncMode.incremental]
+        stream.source_defined_cursor = True
+        stream.is_resumable = True
+        return stream
 
 
 def state_by_stream(state: Any) -> dict[str, dict[str, Any]]:

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, HttpStream, PermanentError, protocol
+from ledgerlink import CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, protocol
 
 from .client import read_json
 from .config import AmazonSPConfig
@@ -60,7 +60,7 @@ def _next_token(body: Any) -> str | None:
     return (payload or {}).get("NextToken") or None
 
 
-class OrderItemsStream(HttpStream):
+class OrderItemsStream(ChildStream):
     """getOrderItems: one record per OrderItem, with the parent's `AmazonOrderId` added (the only
     addition), so items can be joined to their order."""
 
@@ -86,26 +86,8 @@ class OrderItemsStream(HttpStream):
             if token is None:
                 return
 
-    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
-        """Standalone read (items without orders): walk the orders windows, keep only the items."""
-        orders = OrdersStream(self.config, self.client, items=self)
-        for item in orders.read_records(state):
-            if isinstance(item, protocol.Message):
-                assert item.record is not None
-                yield item.record.data
-            elif isinstance(item, Checkpoint):
-                self.state = dict(orders.state)
-                yield item
-        self.state = dict(orders.state)
-
-    @classmethod
-    def airbyte_stream(cls) -> protocol.Stream:
-        """Incremental through its parent order's cursor (an item has no update time of its own)."""
-        stream = super().airbyte_stream()
-        stream.supported_sync_modes = [protocol.SyncMode.full_refresh, protocol.SyncMode.incremental]
-        stream.source_defined_cursor = True
-        stream.is_resumable = True
-        return stream
+    def parent(self) -> Stream:
+        return OrdersStream(self.config, self.client, items=self)
 
 
 class OrdersStream(HttpStream):

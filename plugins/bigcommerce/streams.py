@@ -17,7 +17,7 @@ from typing import Any, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, HttpStream, PermanentError, protocol
+from ledgerlink import CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, protocol
 
 from .client import read_json, rfc2822
 from .config import BigCommerceConfig
@@ -50,7 +50,7 @@ def _iso(when: datetime) -> str:
     return when.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
-class _ChildStream(HttpStream):
+class _ChildStream(ChildStream):
     """A list under one order (`/v2/orders/{id}/...`), read by OrdersStream; pages of `page_size` until a
     short or empty (204) page."""
 
@@ -73,26 +73,8 @@ class _ChildStream(HttpStream):
                 return
             page += 1
 
-    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
-        """Standalone read: walk the orders, keep only this child."""
-        orders = OrdersStream(self.config, self.client, children=[self])
-        for item in orders.read_records(state):
-            if isinstance(item, protocol.Message):
-                assert item.record is not None
-                yield item.record.data
-            elif isinstance(item, Checkpoint):
-                self.state = dict(orders.state)
-                yield item
-        self.state = dict(orders.state)
-
-    @classmethod
-    def airbyte_stream(cls) -> protocol.Stream:
-        """Incremental through the parent order's cursor."""
-        stream = super().airbyte_stream()
-        stream.supported_sync_modes = [protocol.SyncMode.full_refresh, protocol.SyncMode.incremental]
-        stream.source_defined_cursor = True
-        stream.is_resumable = True
-        return stream
+    def parent(self) -> Stream:
+        return OrdersStream(self.config, self.client, children=[self])
 
 
 class OrderProductsStream(_ChildStream):
