@@ -57,12 +57,14 @@ def qbd_world(tmp_path, qbxml_xsd):
     sandboxes = host().sandboxes()
 
     @contextlib.contextmanager
-    def make(orders: int = 12):
-        with running(sandboxes["amazon_sp"](orders=orders, time_scale=1000)) as amazon:
-            pipeline_file = tmp_path / "amazon-to-qbd.yaml"
-            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbd.yaml").read_text())
-            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-                   "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token"}
+    def make(orders: int = 12, source: str = "amazon_sp"):
+        with running(sandboxes[source](orders=orders, time_scale=1000)) as store_url:
+            name = "amazon-to-qbd.yaml" if source == "amazon_sp" else "bigcommerce-to-qbd.yaml"
+            pipeline_file = tmp_path / name
+            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", name).read_text())
+            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": store_url,
+                   "AMAZON_LWA_ENDPOINT": f"{store_url}/auth/o2/token", "BIGCOMMERCE_BASE_URL": store_url}
+            amazon = store_url
             pipeline = load_pipeline(pipeline_file, env=env)
             service = PipelineService(pipeline, host(), every=None, debounce=0.05)
             service.start()

@@ -59,3 +59,18 @@ def test_runs_and_status_show_the_web_connectors_last_contact(qbd_world):
         _sync_and_settle(w)
         status = httpx.get(f"{w['url']}/qbwc/status").json()
         assert status[0]["last_contact"] and status[0]["waiting"] == 0
+
+
+def test_bigcommerce_orders_reach_quickbooks_desktop_exactly_once(qbd_world):
+    """specs/pipelines/bigcommerce-to-qbd.yaml as shipped: paid store orders become receipts, once."""
+    with qbd_world(orders=15, source="bigcommerce") as w:
+        _sync_and_settle(w)
+        receipts = w["company"].txns.get("SalesReceipt", [])
+        report = w["service"].last_report
+        assert report["status"] == "succeeded" and receipts
+        keys = [r["Memo"].split("\n", 1)[0] for r in receipts]
+        assert len(keys) == len(set(keys)) and all(k.startswith("ledgerlink SalesReceipt:bigcommerce/order/")
+                                                   for k in keys)
+        before = w["company"].counts()
+        _sync_and_settle(w)
+        assert w["company"].counts() == before
