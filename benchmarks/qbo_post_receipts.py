@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import json
-import socket
 import subprocess
 import sys
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -28,32 +28,15 @@ import httpx
 from ledgerlink import OutboundRecord, RetryPolicy, WriteContext
 from ledgerlink_qbo import QuickBooksOnlineDestination
 
+sys.path.insert(0, str(Path(__file__).parent))
+from _sandbox import start_sandbox as start_named_sandbox  # noqa: E402
+
 INTUIT_REQUESTS_PER_MINUTE = 500
 INTUIT_BATCHES_PER_MINUTE = 40
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_sandbox(time_scale: float) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "ledgerlink", "sandbox", "qbo", "--port", str(port),
-                             "--time-scale", str(time_scale)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("sandbox did not answer within 60 s")
+    return start_named_sandbox("qbo", "--time-scale", str(time_scale), wait_s=60)
 
 
 def receipts(count: int) -> list[OutboundRecord]:

@@ -17,7 +17,6 @@ import argparse
 import json
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -26,35 +25,16 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import httpx
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _sandbox import start_sandbox as start_named_sandbox  # noqa: E402
 
 TARGETS = {"read_orders_per_s": 10_000, "normalise_orders_per_s": 5_000, "peak_rss_mb": 500}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def start_sandbox(orders: int, lines: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "ledgerlink", "sandbox", "amazon_sp", "--port", str(port), "--set", f"orders={orders}",
-         "--set", f"lines_per_order={lines}", "--set", "time_scale=100000"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"sandbox exited: {proc.stderr.read().decode() if proc.stderr else ''}")
-        try:
-            httpx.get(f"{url}/_sandbox/stats", timeout=1)
-            return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.1)
-    proc.kill()
-    raise SystemExit("sandbox did not answer within 120 s")
+    return start_named_sandbox("amazon_sp", "--set", f"orders={orders}", "--set", f"lines_per_order={lines}",
+                               "--set", "time_scale=100000")
 
 
 def rss_mb() -> float:

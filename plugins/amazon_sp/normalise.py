@@ -127,12 +127,13 @@ def _currency(order: dict[str, Any], items: list[dict[str, Any]], order_id: str)
     return currency
 
 
-def _time(order: dict[str, Any], name: str, order_id: str) -> datetime:
+def _time(order: dict[str, Any], name: str, order_id: str, stream: str = "orders") -> datetime:
+    """An ISO 8601 time field of an order (both Orders APIs write them so)."""
     text = order.get(name)
     try:
         return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     except ValueError:
-        raise RecordError(f"{text!r} is not an ISO 8601 time", stream="orders", key=order_id, field=name) from None
+        raise RecordError(f"{text!r} is not an ISO 8601 time", stream=stream, key=order_id, field=name) from None
 
 
 def _address(raw: dict[str, Any] | None) -> Address | None:

@@ -19,13 +19,12 @@ Statuses are Amazon's 2026 `fulfillmentStatus` values (SHIPPED, UNSHIPPED, …),
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
 
-from .normalise import _AMOUNT, MARKETPLACE_CURRENCY
+from .normalise import _AMOUNT, MARKETPLACE_CURRENCY, _time
 
 __all__ = ["normalise_order_2026", "PAID_STATUSES_2026"]
 
@@ -71,7 +70,7 @@ def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str
         channel="amazon", marketplace=marketplace, sales_channel=channel.get("marketplaceName"),
         fulfilment="channel" if fulfillment.get("fulfilledBy") == "AMAZON" else "merchant",
         status=status, paid=status in PAID_STATUSES_2026,
-        placed_at=_time(order, "createdTime", order_id), updated_at=_time(order, "lastUpdatedTime", order_id),
+        placed_at=_time(order, "createdTime", order_id, STREAM), updated_at=_time(order, "lastUpdatedTime", order_id, STREAM),
         currency=currency, customer=customer, shipping_address=_address((order.get("recipient") or {}).get(
             "deliveryAddress")),
         lines=lines, tax_collected_by="marketplace" if collected_by_amazon else "seller",
@@ -202,14 +201,6 @@ def _currency(order: dict[str, Any], items: list[dict[str, Any]], order_id: str)
                           field="proceeds.grandTotal.currencyCode",
                           hint=f"marketplace {marketplace!r} is unknown to ledgerlink_amazon_sp")
     return currency
-
-
-def _time(order: dict[str, Any], name: str, order_id: str) -> datetime:
-    text = order.get(name)
-    try:
-        return datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        raise RecordError(f"{text!r} is not an ISO 8601 time", stream=STREAM, key=order_id, field=name) from None
 
 
 def _address(raw: dict[str, Any] | None) -> Address | None:

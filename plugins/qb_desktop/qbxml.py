@@ -199,15 +199,20 @@ _ADDS_AND_MODS = [k for k in ADD_ORDERS if k.endswith(("Add", "Mod")) and k not 
     "SalesReceiptLineAdd", "InvoiceLineAdd", "CreditMemoLineAdd", "InventoryAdjustmentLineAdd", "AppliedToTxnAdd")]
 
 
-def _query(kind: str, request_id: str, *, list_ids: Iterable[str] = (), full_names: Iterable[str] = (),
-           max_returned: int | None = None, active: str | None = None, iterator: str | None = None,
-           iterator_id: str | None = None, extra: list[tuple[str, Any]] = (), tail: list[tuple[str, Any]] = ()) -> Request:
+def _query_element(kind: str, request_id: str, iterator: str | None, iterator_id: str | None) -> ET.Element:
+    """`<KindQueryRq requestID=… [iterator=… iteratorID=…]>`: what every query, list or transaction, starts with."""
     attrs = {"requestID": request_id}
     if iterator:
         attrs["iterator"] = iterator
         if iterator_id:
             attrs["iteratorID"] = iterator_id
-    rq = ET.Element(f"{kind}Rq", attrs)
+    return ET.Element(f"{kind}Rq", attrs)
+
+
+def _query(kind: str, request_id: str, *, list_ids: Iterable[str] = (), full_names: Iterable[str] = (),
+           max_returned: int | None = None, active: str | None = None, iterator: str | None = None,
+           iterator_id: str | None = None, extra: list[tuple[str, Any]] = (), tail: list[tuple[str, Any]] = ()) -> Request:
+    rq = _query_element(kind, request_id, iterator, iterator_id)
     list_ids, full_names = list(list_ids), list(full_names)
     if list_ids:
         for v in list_ids:
@@ -259,12 +264,7 @@ def txn_query(kind: str, request_id: str, *, ref_numbers: Iterable[str] = (), tx
               iterator: str | None = None, iterator_id: str | None = None, include_lines: bool = False) -> Request:
     """A transaction query (`SalesReceiptQuery`, `InvoiceQuery`…): by TxnID, by RefNumber, or (for
     reconciliation) by TxnDate range paged with an iterator."""
-    attrs = {"requestID": request_id}
-    if iterator:
-        attrs["iterator"] = iterator
-        if iterator_id:
-            attrs["iteratorID"] = iterator_id
-    rq = ET.Element(f"{kind}Rq", attrs)
+    rq = _query_element(kind, request_id, iterator, iterator_id)
     txn_ids, ref_numbers = list(txn_ids), list(ref_numbers)
     if txn_ids:
         for v in txn_ids:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from . import seed
 from .query import Query, matches, sort_rows
-from .sandbox_fault import CENT, TZ, FaultItem, SandboxFault, business, now_text, number, required, stale, too_long
+from .sandbox_fault import FaultItem, SandboxFault, now_text, number, required, stale, too_long
 from .sandbox_txns import TransactionRules
 
 __all__ = ["SandboxFault", "FaultItem", "Company", "Features", "ENTITIES", "NAME_LISTS", "TRANSACTIONS", "now_text"]
@@ -154,8 +154,8 @@ class Company(TransactionRules):
             obj = self.entities[entity].get(str(entity_id))
             if obj is None:
                 raise SandboxFault("610", "Object Not Found",
-                                   f"Object Not Found : Something you're trying to use has been made inactive. "
-                                   f"Check the fields with accounts, customers, items, vendors or employees.")
+                                   "Object Not Found : Something you're trying to use has been made inactive. "
+                                   "Check the fields with accounts, customers, items, vendors or employees.")
             return copy.deepcopy(obj)
 
     def query(self, q: Query) -> tuple[list[dict[str, Any]], int]:
@@ -209,8 +209,8 @@ class Company(TransactionRules):
     def _update(self, entity: str, payload: dict[str, Any]) -> dict[str, Any]:
         current = self.entities[entity].get(str(payload["Id"]))
         if current is None:
-            raise SandboxFault("610", "Object Not Found", f"Object Not Found : Another user has deleted this "
-                                                          f"transaction.")
+            raise SandboxFault("610", "Object Not Found", "Object Not Found : Another user has deleted this "
+                                                          "transaction.")
         if "SyncToken" not in payload:
             raise required("SyncToken")
         if str(payload["SyncToken"]) != current["SyncToken"]:

@@ -105,7 +105,6 @@ def test_3200_stale_edit_sequence_is_requeried_and_the_mod_retried():
 
 
 def test_a_response_for_a_request_we_never_sent_is_ignored_and_logged(caplog):
-    qb = CompanyFile()
     bridge, queue, _ = _bridge([_customer("A")])
     ticket, _ = bridge.authenticate("qb", "s3cret-pw")
     bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)

@@ -6,7 +6,6 @@ from decimal import Decimal
 
 import httpx
 
-from ledgerlink.store import Store
 
 
 def _sync_and_settle(w):
