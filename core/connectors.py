@@ -256,8 +256,14 @@ class Source(Connector):
         """Yield RECORD messages, and a STATE message for a stream each time its records so far are safe."""
         parsed = self.parse_config(config)
         selected = None if catalog is None else {c.stream.name for c in catalog.streams}
+        yield from self.read_streams(self.streams(parsed), selected, state)
+
+    def read_streams(self, streams: Iterable[Stream], selected: set[str] | None,
+                     state: Any = None) -> Iterator[protocol.Message]:
+        """The default reading loop over `streams` (those in `selected`, or all): a source with a custom
+        `read` for some streams hands the rest to this."""
         states = state_by_stream(state)
-        for stream in self.streams(parsed):
+        for stream in streams:
             if selected is not None and stream.name not in selected:
                 continue
             yield protocol.stream_status(stream.name, "started")

@@ -25,6 +25,7 @@ from starlette.routing import Route
 
 from ledgerlink import Sandbox, SandboxOptions
 
+from . import sandbox_finances, sandbox_inventory, sandbox_reports, sandbox_writes
 from .seed import MARKETPLACES, SellerBook, iso
 
 __all__ = ["AmazonSandbox", "AmazonSandboxOptions", "SANDBOX_PLANS"]
@@ -42,6 +43,10 @@ def _dumps(value: Any) -> str:
 #: Amazon's default usage plans (rate/s, burst) for the operations the sandbox serves
 SANDBOX_PLANS: dict[str, tuple[float, int]] = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30),
                                                "searchOrders": (0.0056, 20)}
+#: the other API families' endpoints, each in its own module (`routes(api)`, `PLANS`)
+_FAMILIES = (sandbox_inventory, sandbox_finances, sandbox_reports, sandbox_writes)
+for _family in _FAMILIES:
+    SANDBOX_PLANS.update(_family.PLANS)
 _SETTLE_S = 120  # Before/After must be at least two minutes before the request
 _ORDER_ID = "3-7-7"
 _UNSUPPORTED = ("OrderStatuses", "FulfillmentChannels", "PaymentMethods", "BuyerEmail", "SellerOrderId",
@@ -406,6 +411,7 @@ class _SellingPartnerApi:
             Route("/orders/v0/orders", self.get_orders, methods=["GET"]),
             Route("/orders/v0/orders/{orderId}/orderItems", self.get_order_items, methods=["GET"]),
             Route("/orders/2026-01-01/orders", self.search_orders, methods=["GET"]),
+            *[route for family in _FAMILIES for route in family.routes(self)],
             Route("/_sandbox/faults", self.inject_faults, methods=["POST"]),
             Route("/_sandbox/expire_tokens", self.expire_tokens, methods=["POST"]),
             Route("/_sandbox/orders/{orderId}", self.update_order, methods=["POST"]),

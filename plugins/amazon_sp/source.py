@@ -28,6 +28,7 @@ from ledgerlink import (
     Checkpoint, HttpClient, Normaliser, RetryPolicy, Source, Stream, protocol,
 )
 
+from . import catalogue
 from .auth import lwa_auth
 from .client import sp_client
 from .config import AmazonSPConfig
@@ -61,10 +62,14 @@ class AmazonSellingPartnerSource(Source):
         return sp_client(config, auth, retry=self._retry, transport=self._transport)
 
     def stream_classes(self) -> list[type[Stream]]:
-        return [OrdersStream, OrderItemsStream, Orders2026Stream]
+        return [OrdersStream, OrderItemsStream, Orders2026Stream, *catalogue.stream_classes()]
 
     def streams(self, config: AmazonSPConfig) -> list[Stream]:
         client = self.client(config)
+        return [*self._order_streams(config, client), *catalogue.streams(config, client)]
+
+    @staticmethod
+    def _order_streams(config: AmazonSPConfig, client: HttpClient) -> list[Stream]:
         if config.orders_api == "2026-01-01":
             return [Orders2026Stream(config, client)]
         items = OrderItemsStream(config, client)
@@ -74,7 +79,8 @@ class AmazonSellingPartnerSource(Source):
         """Both APIs' normalisers: the runtime only finds staged records of the API the config reads."""
         return [Normaliser(stream="orders", join={"order_items": ("AmazonOrderId", "AmazonOrderId")},
                            function=normalise_order),
-                Normaliser(stream=Orders2026Stream.name, function=normalise_order_2026)]
+                Normaliser(stream=Orders2026Stream.name, function=normalise_order_2026),
+                *catalogue.normalisers()]
 
     def check_connection(self, config: AmazonSPConfig) -> None:
         """An LWA exchange and a one-order getOrders (or searchOrders) prove credentials, endpoint, role and
@@ -92,10 +98,22 @@ class AmazonSellingPartnerSource(Source):
 
     def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
              state: Any = None) -> Iterator[protocol.Message]:
-        """One pass over getOrders for both streams; each selected stream gets its own STATE (equal values),
-        emitted after the items of every order it covers."""
+        """Orders first (their own loop, below), then every other selected stream through the toolkit's loop."""
         parsed: AmazonSPConfig = self.parse_config(config)  # type: ignore[assignment]
         selected = None if catalog is None else {c.stream.name for c in catalog.streams}
+        yield from self._read_orders(config, parsed, selected, state)
+        others = {cls.name for cls in catalogue.stream_classes()}
+        if selected is None or selected & others:
+            with self.client(parsed) as client:
+                for message in self.read_streams(catalogue.streams(parsed, client), selected, state):
+                    yield from self._rotations(config)
+                    yield message
+                yield from self._rotations(config)
+
+    def _read_orders(self, config: dict[str, Any], parsed: AmazonSPConfig, selected: set[str] | None,
+                     state: Any) -> Iterator[protocol.Message]:
+        """One pass over getOrders for both streams; each selected stream gets its own STATE (equal values),
+        emitted after the items of every order it covers."""
         if parsed.orders_api == "2026-01-01":
             yield from self._read_2026(config, parsed, selected, state)
             return
