@@ -76,38 +76,44 @@ def cli(verbose: int) -> None:
 
 @cli.command()
 @click.argument("connector")
-def spec(connector: str) -> None:
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
+def spec(connector: str, role: str | None) -> None:
     """Print a connector's SPEC message."""
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        yield protocol.Message(type=protocol.MessageType.SPEC, spec=host().connector(connector)().spec())
+        yield protocol.Message(type=protocol.MessageType.SPEC, spec=host().connector(connector, role)().spec())
     run()
 
 
 @cli.command()
 @click.argument("connector")
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
 @click.option("--config", "config_path", required=True, type=click.Path())
-def check(connector: str, config_path: str) -> None:
+def check(connector: str, config_path: str, role: str | None) -> None:
     """Check a connector's config against the remote system (CONNECTION_STATUS)."""
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        status = host().connector(connector)().check(_read_json_file(config_path, "config"))
+        status = host().connector(connector, role)().check(_read_json_file(config_path, "config"))
         yield protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status)
     run()
 
 
 @cli.command()
 @click.argument("connector")
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
 @click.option("--config", "config_path", required=True, type=click.Path())
-def discover(connector: str, config_path: str) -> None:
+def discover(connector: str, config_path: str, role: str | None) -> None:
     """Print what a connector reads (CATALOG) or can write (DESTINATION_CATALOG)."""
-    from .connectors import Destination
+    from .connectors import Destination, Source
 
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        conn = host().connector(connector)()
+        conn = host().connector(connector, role)()
         config = _read_json_file(config_path, "config")
-        if isinstance(conn, Destination):
+        if isinstance(conn, Destination) and (role == "destination" or not isinstance(conn, Source)):
             yield protocol.Message(type=protocol.MessageType.DESTINATION_CATALOG, destination_catalog=conn.discover(config))
         else:
             yield protocol.Message(type=protocol.MessageType.CATALOG, catalog=conn.discover(config))
@@ -123,7 +129,7 @@ def read(connector: str, config_path: str, catalog_path: str | None, state_path:
     """Read records from a source (RECORD, STATE, LOG, TRACE, CONTROL messages)."""
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        source = host().connector(connector)()
+        source = host().connector(connector, "source")()
         raw = _read_json_file(catalog_path, "catalog")
         catalog = protocol.ConfiguredCatalog.model_validate(raw) if raw else None
         yield from source.read(_read_json_file(config_path, "config"), catalog, _read_json_file(state_path, "state"))
@@ -138,7 +144,7 @@ def write(connector: str, config_path: str, catalog_path: str | None) -> None:
     """Write RECORD messages read from stdin to a destination; echo each STATE once durable."""
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        dest = host().connector(connector)()
+        dest = host().connector(connector, "destination")()
         raw = _read_json_file(catalog_path, "catalog")
         catalog = protocol.ConfiguredCatalog.model_validate(raw) if raw else None
         yield from dest.write(_read_json_file(config_path, "config"), catalog, protocol.iter_lines(sys.stdin))

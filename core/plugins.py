@@ -97,18 +97,48 @@ class PluginHost:
         return [args[0] for args, _ in self._collect(hook, plugin)]
 
     def connectors(self) -> dict[str, type]:
-        out: dict[str, type] = {}
+        """Name → class. A name with both a source and a destination class maps to its source here; use
+        `connector_roles` (or `connector(name, role)`) to reach both."""
+        return {name: roles.get("source") or roles["destination"] for name, roles in self.connector_roles().items()}
+
+    def connector_roles(self) -> dict[str, dict[str, type]]:
+        """Name → {"source": cls, "destination": cls}: a plugin may register a source and a destination under
+        one name (`qbo` reads and writes QuickBooks Online); a class that is both fills both roles."""
+        from .connectors import Destination, Source  # connectors imports nothing from here; lazy for start-up
+
+        out: dict[str, dict[str, type]] = {}
         for cls in self._classes("register_connectors"):
-            out[cls.name] = cls
+            roles = out.setdefault(cls.name, {})
+            if issubclass(cls, Source):
+                roles["source"] = cls
+            if issubclass(cls, Destination):
+                roles["destination"] = cls
+            if not issubclass(cls, (Source, Destination)):
+                roles.setdefault("source", cls)  # a bare Connector: treat as the name's only class
         return out
 
-    def connector(self, name: str) -> type:
-        known = self.connectors()
+    def connector(self, name: str, role: str | None = None) -> type:
+        """The class registered as `name`, in `role` ("source" or "destination") when given. Without a role
+        a name with two classes is ambiguous and refused, naming the choice."""
+        known = self.connector_roles()
         if name not in known:
             raise ConfigError(f"no connector named {name!r}",
                               hint=f"installed connectors: {', '.join(sorted(known)) or 'none'}; "
                                    "see `ledgerlink plugins`")
-        return known[name]
+        roles = known[name]
+        if role is not None:
+            if role not in ("source", "destination"):
+                raise ConfigError(f"unknown connector role {role!r}", hint="use source or destination")
+            if role not in roles:
+                other = next(iter(roles))
+                raise ConfigError(f"connector {name!r} has no {role}; it is a {other}",
+                                  hint=f"use a connector that can be a {role}; see `ledgerlink plugins`")
+            return roles[role]
+        classes = set(roles.values())
+        if len(classes) > 1:
+            raise ConfigError(f"connector {name!r} is both a source and a destination",
+                              hint="say which with --role source or --role destination")
+        return classes.pop()
 
     def sandboxes(self) -> dict[str, type]:
         return {cls.name: cls for cls in self._classes("register_sandboxes")}
@@ -147,7 +177,7 @@ class PluginHost:
                               distribution=dist, version=version)
             hooks = {h.name for h in self._pm.get_hookcallers(plugin) or []}
             if "register_connectors" in hooks:
-                info.connectors = sorted(c.name for c in self._classes("register_connectors", plugin))
+                info.connectors = sorted({c.name for c in self._classes("register_connectors", plugin)})
             if "register_sandboxes" in hooks:
                 info.sandboxes = sorted(c.name for c in self._classes("register_sandboxes", plugin))
             if "register_web_routes" in hooks:

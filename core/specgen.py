@@ -29,11 +29,18 @@ def render_specs() -> dict[str, str]:
     for info in plugin_host.plugins():
         if info.name not in builtin:
             continue
+        roles = plugin_host.connector_roles()
         for name in info.connectors:
-            cls = plugin_host.connector(name)
-            files[f"schemas/connectors/{name}.json"] = _json(cls.config_schema())
-            for tpl, (package, resource) in sorted(getattr(cls, "mappings", {}).items()):
-                files[f"mappings/{name}/{tpl}"] = resources.files(package).joinpath(resource).read_text()
+            by_role = roles[name]
+            schemas = {role: _json(cls.config_schema()) for role, cls in by_role.items()}
+            if len(set(schemas.values())) == 1:  # one config for both roles (or one role): one file
+                files[f"schemas/connectors/{name}.json"] = next(iter(schemas.values()))
+            else:
+                for role, text in schemas.items():
+                    files[f"schemas/connectors/{name}.{role}.json"] = text
+            for cls in dict.fromkeys(by_role.values()):
+                for tpl, (package, resource) in sorted(getattr(cls, "mappings", {}).items()):
+                    files[f"mappings/{name}/{tpl}"] = resources.files(package).joinpath(resource).read_text()
     for entry in sorted(resources.files("ledgerlink").joinpath("data").iterdir(), key=lambda e: e.name):
         if entry.name.endswith(".yaml"):
             files[f"pipelines/{entry.name}"] = entry.read_text()

@@ -149,3 +149,20 @@ def test_dry_run_prints_what_would_be_written(runner, pipeline_file):
     result = runner.invoke(cli, ["sync", pipeline_file, "--dry-run", "--json"])
     report = json.loads(result.output)
     assert report["would_write"]["Receipt"]["count"] == 3 and fakes.REMOTE == {}
+
+
+def test_role_picks_the_source_or_the_destination_of_one_name(tmp_path, monkeypatch):
+    """bigcommerce is both: spec/check/discover need --role; read and write imply it."""
+    monkeypatch.setattr(plugins, "_host", None)  # the real, installed plugins
+    cli_runner = CliRunner()
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text(json.dumps({"store_hash": "abc123", "access_token": "t"}))
+    ambiguous = cli_runner.invoke(cli, ["discover", "bigcommerce", "--config", str(cfg)])
+    [msg] = lines(ambiguous.output)
+    assert ambiguous.exit_code == 1 and "both a source and a destination" in msg["trace"]["error"]["message"]
+    as_dest = cli_runner.invoke(cli, ["discover", "bigcommerce", "--role", "destination", "--config", str(cfg)])
+    [msg] = lines(as_dest.output)
+    assert msg["type"] == "DESTINATION_CATALOG", as_dest.output
+    as_source = cli_runner.invoke(cli, ["discover", "bigcommerce", "--role", "source", "--config", str(cfg)])
+    [msg] = lines(as_source.output)
+    assert msg["type"] == "CATALOG" and any(s["name"] == "orders" for s in msg["catalog"]["streams"])

@@ -65,8 +65,8 @@ def reconcile_counts(store: Store, destination: str) -> dict[str, Any]:
 def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost | None = None,
          progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None) -> SyncReport:
     plugins = plugin_host or default_host()
-    source = plugins.connector(pipeline.source.connector)()
-    destination = plugins.connector(pipeline.destination.connector)()
+    source = plugins.connector(pipeline.source.connector, "source")()
+    destination = plugins.connector(pipeline.destination.connector, "destination")()
     if not isinstance(source, Source):
         raise LedgerlinkError(f"source.connector: {source.name} is not a source")
     if not isinstance(destination, Destination):

@@ -1,7 +1,7 @@
 """`bigcommerce` as the plugin host registers it: the source and the destination in one class.
 
-The host keys connectors by name only, so a source and a destination both named `bigcommerce` would replace
-each other. Until it keys them by role, this class is both: Airbyte's `spec`/`check`/`discover`/`read` are the
+The plugin registers the source and the destination as two classes (the host keys connectors by name and
+role). This class, both at once, is kept for embedding code written against it: Airbyte's `spec`/`check`/`discover`/`read` are the
 source's (discover lists streams), `write`/`plan`/`write_batch` the destination's (its object types:
 `BigCommerceDestination().discover()`). The two classes stay separate and usable on their own.
 """

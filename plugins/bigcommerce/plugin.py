@@ -8,15 +8,17 @@ from typing import Any, Callable
 from ledgerlink import hookimpl
 
 from .commands import bigcommerce_group
-from .connector import BigCommerceConnector
+from .destination import BigCommerceDestination
 from .sandbox import BigCommerceSandbox
+from .source import BigCommerceSource
 from .webhooks import webhook_app
 
 
 @hookimpl
 def register_connectors(register: Callable[[type], None]) -> None:
-    # one class for both roles until the host keys connectors by role (see connector.py)
-    register(BigCommerceConnector)
+    # one name, two roles: the host keys connectors by (name, role)
+    register(BigCommerceSource)
+    register(BigCommerceDestination)
 
 
 @hookimpl

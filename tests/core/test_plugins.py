@@ -197,6 +197,28 @@ def test_connector_and_sandbox_lookup_by_name(testkit, monkeypatch):
     assert host.sandbox("alpha_sandbox").__name__ == "AlphaSandbox"
 
 
+def test_one_name_may_be_a_source_and_a_destination():
+    """bigcommerce registers two classes under one name; the host keys them by role."""
+    host = PluginHost()
+    roles = host.connector_roles()["bigcommerce"]
+    assert issubclass(roles["source"], ledgerlink.Source) and not issubclass(roles["source"], ledgerlink.Destination)
+    assert issubclass(roles["destination"], ledgerlink.Destination)
+    assert host.connector("bigcommerce", "source") is roles["source"]
+    assert host.connector("bigcommerce", "destination") is roles["destination"]
+    with pytest.raises(ConfigError, match="both a source and a destination") as info:
+        host.connector("bigcommerce")
+    assert "--role" in info.value.hint
+    assert [i.connectors for i in host.plugins() if i.name == "bigcommerce"] == [["bigcommerce"]]
+
+
+def test_asking_for_a_role_a_connector_lacks_names_what_it_is(testkit, monkeypatch):
+    monkeypatch.setenv("LEDGERLINK_LOAD_PLUGINS", OURS)
+    host = PluginHost()
+    with pytest.raises(ConfigError, match="'alpha' has no destination; it is a source"):
+        host.connector("alpha", "destination")
+    assert host.connector("alpha", "source").__name__ == "AlphaSource"
+
+
 def test_unknown_connector_is_a_config_error_listing_what_is_installed(testkit, monkeypatch):
     monkeypatch.setenv("LEDGERLINK_LOAD_PLUGINS", OURS)
     with pytest.raises(ConfigError, match="no connector named 'gamma'") as info:
