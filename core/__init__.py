@@ -9,8 +9,8 @@ from .commerce import (
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
 )
 from .connectors import (
-    CHECKPOINT, Checkpoint, ChildStream, Destination, HttpStream, Normaliser, ObjectType, OutboundRecord, PlanContext,
-    PlannedWrite, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
+    CHECKPOINT, Checkpoint, ChildStream, Destination, HttpStream, LedgerDocument, Normaliser, ObjectType,
+    OutboundRecord, PlanContext, PlannedWrite, PostedDocument, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
     state_by_stream,
 )
 from .errors import (
@@ -36,7 +36,7 @@ __all__ = [
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",
-    "idempotency_key", "request_id", "state_by_stream",
+    "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
     # http
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
     # money and the canonical model

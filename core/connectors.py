@@ -11,6 +11,7 @@ import hashlib
 import json
 import uuid
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Protocol
 
 import httpx
@@ -25,7 +26,7 @@ from .secrets import mask, register_config_secrets
 __all__ = [
     "Connector", "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "Normaliser",
     "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
-    "ObjectType", "idempotency_key", "request_id", "state_by_stream",
+    "ObjectType", "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
 ]
 
 
@@ -404,6 +405,30 @@ class PlanContext(Protocol):
         ...
 
 
+@dataclass
+class PostedDocument:
+    """A document ledgerlink posted: its key, what it planned (`data`) and the id the destination gave it."""
+
+    key: str
+    stream: str
+    data: dict[str, Any]
+    destination_id: str | None = None
+    natural_key: str | None = None
+
+
+@dataclass
+class LedgerDocument:
+    """A document as the ledger holds it now, read back for `ledgerlink reconcile`. `key` is the ledgerlink
+    key found on it (None for documents ledgerlink did not post); `expected_total` is what the planned payload
+    says the total should be, `total` what the ledger says it is."""
+
+    stream: str
+    destination_id: str
+    key: str | None
+    total: Decimal | None = None
+    expected_total: Decimal | None = None
+
+
 class Destination(Connector):
     """A connector that writes. Override `plan` (canonical → writes) and `write_batch` (writes → remote)."""
 
@@ -433,6 +458,14 @@ class Destination(Connector):
 
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         """Write records of one object type; return one result per record, in any order."""
+        raise NotImplementedError
+
+    #: the streams `read_back` lists completely (a posted document of these streams missing there is reported)
+    read_back_streams: ClassVar[frozenset[str]] = frozenset()
+
+    def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterable[LedgerDocument]:
+        """Optional, for `ledgerlink reconcile`: the ledger's documents of `read_back_streams` covering the
+        period of `posted` (those ledgerlink posted and any others carrying a ledgerlink key)."""
         raise NotImplementedError
 
     def write(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None,

@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 
 import ledgerlink
 from ledgerlink import (
-    CHECKPOINT, Customer, Destination, Money, Normaliser, ObjectType, Order, OrderLine, PlannedWrite, RecordError,
+    CHECKPOINT, Customer, Destination, LedgerDocument, Money, Normaliser, ObjectType, Order, OrderLine, PlannedWrite, PostedDocument, RecordError,
     Source, SourceRef, Stream, WriteResult, hookimpl, idempotency_key, PermanentError, TransientError,
 )
 
@@ -105,6 +105,8 @@ class FakeDestConfig(BaseModel):
 
 #: the "remote" books: object type → {name or doc number: payload}
 REMOTE: dict[str, dict[str, dict[str, Any]]] = {}
+#: which ledgerlink key each remote document was created for: {(stream, Id): key}
+REMOTE_KEYS: dict[tuple[str, str], str] = {}
 #: calls to make fail: {key: "permanent" | "transient"}
 FAILURES: dict[str, str] = {}
 
@@ -157,7 +159,21 @@ class FakeDestination(Destination):
                 out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0", created=False))
                 continue
             table[name] = {**rec.data, "Id": str(len(table) + 1)}
+            REMOTE_KEYS[(stream, table[name]["Id"])] = rec.key
             out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0"))
+        return out
+
+    read_back_streams = frozenset({"Receipt"})
+
+    def read_back(self, config: Any, posted: list[PostedDocument]) -> list[LedgerDocument]:
+        """The remote receipts as they are now, with the total each posted payload planned."""
+        planned = {p.key: p.data for p in posted}
+        out = []
+        for doc in REMOTE.get("Receipt", {}).values():
+            key = REMOTE_KEYS.get(("Receipt", doc["Id"]))
+            expected = planned.get(key, {}).get("Total") if key else None
+            out.append(LedgerDocument("Receipt", doc["Id"], key, Decimal(str(doc["Total"])),
+                                      None if expected is None else Decimal(str(expected))))
         return out
 
 
@@ -179,6 +195,7 @@ def fresh_host(workdir: Any) -> Any:
     template.write_text(RECEIPT)
     FakeDestination.mappings = {"receipt.json.j2": template}
     REMOTE.clear()
+    REMOTE_KEYS.clear()
     FAILURES.clear()
     host = PluginHost(load_entry_points=False)
     host.register(plugin, name="fakes")

@@ -1,0 +1,271 @@
+"""`ledgerlink reconcile`: prove the books against the source, and list every difference.
+
+Each check is a function of a `ReconcileContext` that yields `Finding`s. The local checks read only the
+pipeline's DuckDB state (what was staged, planned, posted, dead-lettered); the ledger checks ask the
+destination to read its documents back (`Destination.read_back`), when it can. Other packages add checks with
+`register_check` (the settlements package adds its clearing and reserve checks).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any, Callable, Iterable, Iterator
+
+from . import jsonutil
+from .commerce import CanonicalObject, Settlement
+from .connectors import Destination, Normaliser, PostedDocument, Source
+from .errors import LedgerlinkError
+from .store import Store
+
+__all__ = ["Finding", "ReconcileContext", "ReconcileReport", "register_check", "reconcile", "CHECKS"]
+
+log = logging.getLogger("ledgerlink.reconcile")
+
+
+@dataclass
+class Finding:
+    """One thing that does not tie: which check, about what, what was expected and what was found."""
+
+    check: str
+    subject: str
+    message: str
+    expected: str | None = None
+    actual: str | None = None
+    hint: str | None = None
+
+
+@dataclass
+class ReconcileContext:
+    pipeline: str
+    store: Store
+    source: Source
+    destination: Destination
+    dest_config: Any
+    normalisers: list[Normaliser]
+    #: read the ledger back through the destination (off: only the local state is checked)
+    remote: bool = True
+    options: dict[str, Any] = field(default_factory=dict)
+
+    def canonical(self, kind: type[CanonicalObject]) -> Iterator[CanonicalObject]:
+        """Every staged record normalised again, keeping objects of `kind` (records that fail are already
+        dead letters; they are skipped here)."""
+        for n in self.normalisers:
+            for rows in self.store.raw.changed(n.stream, 0):
+                records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
+                related = {other: self.store.raw.related(
+                    other, sorted({str(r.get(tf)) for _, r in records if r.get(tf) is not None}))
+                    for other, (_, tf) in n.join.items()}
+                for _pk, rec in records:
+                    rel = {o: [d for _, d in related[o].get(str(rec.get(tf)), [])] for o, (_, tf) in n.join.items()}
+                    try:
+                        objects = list(n.function(rec, rel))
+                    except Exception:  # noqa: BLE001 - a record that fails is a dead letter already
+                        continue
+                    yield from (o for o in objects if isinstance(o, kind))
+
+
+@dataclass
+class ReconcileReport:
+    pipeline: str
+    checks: list[str]
+    findings: list[Finding]
+    skipped: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.findings
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"pipeline": self.pipeline, "ok": self.ok, "checks": self.checks, "skipped": self.skipped,
+                "findings": [asdict(f) for f in self.findings]}
+
+    def to_csv(self) -> str:
+        out = io.StringIO()
+        writer = csv.DictWriter(out, fieldnames=["check", "subject", "message", "expected", "actual", "hint"])
+        writer.writeheader()
+        for f in self.findings:
+            writer.writerow(asdict(f))
+        return out.getvalue()
+
+
+Check = Callable[[ReconcileContext], Iterable[Finding]]
+#: name → check, in the order they run
+CHECKS: dict[str, Check] = {}
+
+
+def register_check(name: str) -> Callable[[Check], Check]:
+    def add(func: Check) -> Check:
+        CHECKS[name] = func
+        return func
+    return add
+
+
+def reconcile(ctx: ReconcileContext, only: Iterable[str] | None = None) -> ReconcileReport:
+    wanted = list(only) if only else list(CHECKS)
+    findings: list[Finding] = []
+    skipped: dict[str, str] = {}
+    for name in wanted:
+        check = CHECKS[name]
+        try:
+            findings.extend(check(ctx))
+        except _Skip as why:
+            skipped[name] = str(why)
+        except LedgerlinkError as exc:
+            findings.append(Finding(name, ctx.pipeline, f"the check could not run: {exc}",
+                                    hint=getattr(exc, "hint", None)))
+    return ReconcileReport(ctx.pipeline, wanted, findings, skipped)
+
+
+class _Skip(Exception):
+    """A check that does not apply here (and says why)."""
+
+
+# ----------------------------------------------------------------------------------------- local checks
+
+
+@register_check("not_posted")
+def not_posted(ctx: ReconcileContext) -> Iterator[Finding]:
+    """Source objects that have not become documents: planned but pending or dead, or refused before planning,
+    or staged and not yet normalised."""
+    db = ctx.store.db
+    rows = db.fetchall(
+        "SELECT o.key, o.stream, o.natural_key, o.status, d.message, d.hint FROM outbox o "
+        "LEFT JOIN (SELECT record_key, arg_max(message, id) AS message, arg_max(hint, id) AS hint FROM dead_letters "
+        "           WHERE stage = 'write' AND status = 'open' GROUP BY record_key) d ON d.record_key = o.key "
+        "WHERE o.destination = ? AND o.status <> 'done' ORDER BY o.seq", [ctx.destination.name])
+    for key, stream, natural, status, message, hint in rows:
+        subject = f"{stream} {natural or key}"
+        if status == "dead":
+            yield Finding("not_posted", subject, f"refused by {ctx.destination.name}: {message}", hint=hint
+                          or "fix the cause, then `ledgerlink dlq retry`")
+        else:
+            yield Finding("not_posted", subject, f"planned, not yet posted ({status})",
+                          hint="run `ledgerlink sync` again; it is sent on the next run")
+    settlement_streams = _settlement_streams(ctx)
+    letters = db.fetchall(
+        "SELECT stream, record_key, stage, message, hint FROM dead_letters WHERE status = 'open' "
+        "AND stage IN ('read', 'normalise', 'plan') ORDER BY id")
+    for stream, record_key, stage, message, hint in letters:
+        if stream in settlement_streams:
+            continue  # reported as settlements on hold
+        yield Finding("not_posted", f"{stream} {record_key or '?'}", f"refused at {stage}: {message}",
+                      hint=hint or "see `ledgerlink dlq list`")
+    for n in ctx.normalisers:
+        waiting = sum(len(rows) for rows in ctx.store.raw.changed(n.stream, ctx.store.normalise_cursor(n.stream)))
+        if waiting:
+            yield Finding("not_posted", n.stream, f"{waiting} staged record(s) not yet normalised",
+                          hint="run `ledgerlink sync` to normalise and post them")
+
+
+@register_check("settlements_on_hold")
+def settlements_on_hold(ctx: ReconcileContext) -> Iterator[Finding]:
+    streams = _settlement_streams(ctx)
+    if not streams:
+        raise _Skip("the source reads no settlements")
+    rows = ctx.store.db.fetchall(
+        "SELECT stream, record_key, stage, message, hint FROM dead_letters WHERE status = 'open' "
+        f"AND stream IN ({', '.join('?' * len(streams))}) ORDER BY id", sorted(streams))
+    for stream, record_key, stage, message, hint in rows:
+        yield Finding("settlements_on_hold", f"settlement {record_key or '?'}", f"on hold ({stage}): {message}",
+                      hint=hint or "fix the cause (mapping, file), then `ledgerlink dlq retry`")
+
+
+@register_check("settlement_sequence")
+def settlement_sequence(ctx: ReconcileContext) -> Iterator[Finding]:
+    """Amazon pays in an unbroken chain: each settlement starts where the previous one (same marketplace and
+    currency) ended. A gap means a settlement that was never read; an overlap, two reports for one period."""
+    if not _settlement_streams(ctx):
+        raise _Skip("the source reads no settlements")
+    chains: dict[tuple[str, str], list[Settlement]] = {}
+    for s in ctx.canonical(Settlement):
+        assert isinstance(s, Settlement)
+        chains.setdefault((getattr(s, "marketplace", None) or "", s.total.currency), []).append(s)
+    slack = timedelta(seconds=ctx.options.get("settlement_gap_seconds", 1))
+    for (market, currency), chain in sorted(chains.items()):
+        chain.sort(key=lambda s: (s.starts_at, s.settlement_id))
+        for prev, nxt in zip(chain, chain[1:]):
+            label = f"{market or 'settlements'} {currency}".strip()
+            if nxt.starts_at - prev.ends_at > slack:
+                yield Finding("settlement_sequence", label,
+                              f"no settlement between {prev.settlement_id} (ended {prev.ends_at.isoformat()}) and "
+                              f"{nxt.settlement_id} (started {nxt.starts_at.isoformat()})",
+                              hint="download the missing settlement report (Seller Central → Payments → All "
+                                   "statements) and add it with `settlement_files`")
+            elif prev.ends_at - nxt.starts_at > slack:
+                yield Finding("settlement_sequence", label,
+                              f"settlements {prev.settlement_id} and {nxt.settlement_id} overlap",
+                              hint="two reports cover the same period; check for a re-issued report")
+
+
+def _settlement_streams(ctx: ReconcileContext) -> set[str]:
+    return {n.stream for n in ctx.normalisers if "settlement" in n.stream}
+
+
+# ---------------------------------------------------------------------------------------- ledger checks
+
+
+@register_check("ledger")
+def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
+    """Read every posted document back: missing ones, totals that differ from what was planned, and documents
+    carrying a ledgerlink key that no source object planned."""
+    if not ctx.remote:
+        raise _Skip("--offline")
+    rows = ctx.store.db.fetchall(
+        "SELECT o.key, o.stream, o.natural_key, o.data, r.destination_id FROM outbox o JOIN results r ON r.key = o.key "
+        "WHERE o.destination = ? AND o.status = 'done' ORDER BY o.seq", [ctx.destination.name])
+    posted = [PostedDocument(key=k, stream=s, natural_key=n, data=jsonutil.loads(d), destination_id=i)
+              for k, s, n, d, i in rows]
+    try:
+        found = list(ctx.destination.read_back(ctx.dest_config, posted))
+    except NotImplementedError:
+        raise _Skip(f"{ctx.destination.name} cannot read its documents back") from None
+    by_key = {doc.key: doc for doc in found if doc.key}
+    for doc in posted:
+        back = by_key.get(doc.key)
+        subject = f"{doc.stream} {doc.natural_key or doc.key}"
+        if back is None:
+            if doc.stream in ctx.destination.read_back_streams:
+                yield Finding("ledger", subject, f"posted as {doc.destination_id}, not found in the ledger",
+                              hint="it was deleted or voided there; `ledgerlink dlq`/re-post if it should exist")
+            continue
+        if back.expected_total is not None and back.total is not None and back.expected_total != back.total:
+            yield Finding("ledger", subject, "posted total differs from the source",
+                          expected=str(back.expected_total), actual=str(back.total),
+                          hint="someone edited the document, or the mapping changed since it was posted")
+    known = {doc.key for doc in posted} | {k for (k,) in ctx.store.db.fetchall(
+        "SELECT key FROM outbox WHERE destination = ?", [ctx.destination.name])}
+    for doc in found:
+        if doc.key and doc.key not in known:
+            yield Finding("ledger", f"{doc.stream} {doc.destination_id}",
+                          f"document carries ledgerlink key {doc.key} but no source object planned it",
+                          actual=None if doc.total is None else str(doc.total),
+                          hint="posted by another pipeline or a copy of this state file; void it if it is a duplicate")
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))
+
+
+def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None) -> ReconcileContext:
+    """A context over a pipeline's state file (which must exist: reconcile checks what syncs did)."""
+    from .errors import ConfigError
+    from .plugins import host as default_host
+    from .runtime.normalise import resolve_normalisers
+
+    plugins = plugin_host or default_host()
+    source = plugins.connector(pipeline.source.connector, "source")()
+    destination = plugins.connector(pipeline.destination.connector, "destination")()
+    dest_config = destination.parse_config(pipeline.destination.config, where="destination.config")
+    source.parse_config(pipeline.source.config, where="source.config")
+    if not pipeline.state_path.exists():
+        raise ConfigError(f"{pipeline.name} has not run yet (no {pipeline.state_path})",
+                          hint="run `ledgerlink sync` first; reconcile checks what it did")
+    store = Store(pipeline.state_path)
+    options = dict(pipeline.destination.options.get("reconcile") or {})
+    return ReconcileContext(pipeline.name, store, source, destination, dest_config,
+                            resolve_normalisers(source, pipeline.source.normalise), remote, options)
