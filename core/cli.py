@@ -167,9 +167,16 @@ def plugins(as_json: bool) -> None:
 
     table = Table("plugin", "distribution", "version", "connectors", "sandboxes", "mapping filters")
     for i in infos:
+        if i.error:
+            table.add_row(f"[red]{i.name}[/red]", i.distribution or "-", i.version or "-",
+                          "[red]failed to load[/red]", "-", "-")
+            continue
         table.add_row(i.name, i.distribution or "-", i.version or "-", ", ".join(i.connectors) or "-",
                       ", ".join(i.sandboxes) or "-", ", ".join(i.filters) or "-")
     _console().print(table)
+    for i in infos:
+        if i.error:
+            _console().print(f"[red]{i.error}[/red]")
 
 
 # ----------------------------------------------------------------------------------------------- sync

@@ -13,6 +13,8 @@ from importlib.metadata import entry_points
 from types import ModuleType
 from typing import Any, Callable
 
+import logging
+
 import pluggy
 
 from .errors import ConfigError
@@ -20,6 +22,7 @@ from .errors import ConfigError
 __all__ = ["hookimpl", "hookspec", "PluginHost", "PluginInfo", "host", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "ledgerlink"
+log = logging.getLogger("ledgerlink.plugins")
 hookspec = pluggy.HookspecMarker("ledgerlink")
 hookimpl = pluggy.HookimplMarker("ledgerlink")
 
@@ -34,6 +37,8 @@ class PluginInfo:
     sandboxes: list[str] = field(default_factory=list)
     filters: list[str] = field(default_factory=list)
     web_routes: list[str] = field(default_factory=list)
+    #: why the plugin could not be loaded (it provides nothing then)
+    error: str | None = None
 
 
 def _names(env: str) -> set[str] | None:
@@ -52,6 +57,9 @@ class PluginHost:
         self._pm = pluggy.PluginManager("ledgerlink")
         self._pm.add_hookspecs(hookspecs)
         self._dists: dict[str, tuple[str | None, str | None]] = {}
+        #: plugins whose entry point failed to import, with the error naming them
+        self.broken: dict[str, ConfigError] = {}
+        self._broken_info: dict[str, PluginInfo] = {}
         if load_entry_points:
             self._load_entry_points()
 
@@ -66,9 +74,16 @@ class PluginHost:
                 module = ep.load()
             except Exception as exc:  # a broken third-party plugin: say which, and how to run without it
                 dist = ep.dist.name if ep.dist else "unknown distribution"
-                raise ConfigError(f"plugin {ep.name!r} ({ep.value}, from {dist}) failed to load: "
-                                  f"{type(exc).__name__}: {exc}",
-                                  hint=f"fix or uninstall it, or set LEDGERLINK_DISABLE_PLUGINS={ep.name}") from exc
+                error = ConfigError(f"plugin {ep.name!r} ({ep.value}, from {dist}) failed to load: "
+                                    f"{type(exc).__name__}: {exc}",
+                                    hint=f"fix or uninstall it, or set LEDGERLINK_DISABLE_PLUGINS={ep.name}")
+                # the other plugins still work; what needed this one fails later, naming it
+                self.broken[ep.name] = error
+                self._broken_info[ep.name] = PluginInfo(
+                    name=ep.name, module=ep.value, distribution=ep.dist.name if ep.dist else None,
+                    version=ep.dist.version if ep.dist else None, error=str(error))
+                log.warning("%s", error)
+                continue
             self._pm.register(module, name=ep.name)
             dist = ep.dist
             self._dists[ep.name] = (dist.name if dist else None, dist.version if dist else None)
@@ -122,7 +137,8 @@ class PluginHost:
         a name with two classes is ambiguous and refused, naming the choice."""
         known = self.connector_roles()
         if name not in known:
-            raise ConfigError(f"no connector named {name!r}",
+            broken = "".join(f"; {err}" for err in self.broken.values())
+            raise ConfigError(f"no connector named {name!r}{broken}",
                               hint=f"installed connectors: {', '.join(sorted(known)) or 'none'}; "
                                    "see `ledgerlink plugins`")
         roles = known[name]
@@ -185,6 +201,7 @@ class PluginHost:
             if "register_mapping_filters" in hooks:
                 info.filters = sorted(a[0] for a, _ in self._collect("register_mapping_filters", plugin))
             infos.append(info)
+        infos.extend(self._broken_info.values())
         return sorted(infos, key=lambda i: i.name)
 
 

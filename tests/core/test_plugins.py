@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 import inspect
 import re
 from pathlib import Path
@@ -263,11 +264,30 @@ def test_a_broken_plugin_is_named_with_a_way_out(tmp_path, monkeypatch, fresh_ho
     monkeypatch.syspath_prepend(str(site))
     importlib.invalidate_caches()
     monkeypatch.setenv("LEDGERLINK_LOAD_PLUGINS", "broken")
-    with pytest.raises(ConfigError, match="plugin 'broken'.*ledgerlink-broken.*failed to load") as info:
-        PluginHost()
-    assert "LEDGERLINK_DISABLE_PLUGINS=broken" in info.value.hint
+    host = PluginHost()  # the others still load: one broken plugin does not stop every command
+    error = host.broken["broken"]
+    assert re.search("plugin 'broken'.*ledgerlink-broken.*failed to load.*no_such_module_anywhere", str(error))
+    assert "LEDGERLINK_DISABLE_PLUGINS=broken" in error.hint
+    with pytest.raises(ConfigError, match="no connector named 'hello'; plugin 'broken'.*failed to load"):
+        host.connector("hello")  # what may have needed it fails, naming it
     monkeypatch.setenv("LEDGERLINK_DISABLE_PLUGINS", "broken")
-    assert names(PluginHost()) == []
+    assert names(PluginHost()) == [] and PluginHost().broken == {}
+
+
+def test_a_broken_plugin_is_listed_by_the_plugins_command(tmp_path, monkeypatch, fresh_host, make_distribution):
+    from click.testing import CliRunner
+
+    from ledgerlink.cli import cli
+
+    site = make_distribution(tmp_path / "site", "ledgerlink-broken", "0.0.1", {"broken": "ll_broken_plugin"},
+                                {"ll_broken_plugin.py": "raise RuntimeError('half installed')\n"})
+    monkeypatch.syspath_prepend(str(site))
+    importlib.invalidate_caches()
+    monkeypatch.setenv("LEDGERLINK_DISABLE_PLUGINS", "")
+    result = CliRunner().invoke(cli, ["plugins", "--json"])
+    assert result.exit_code == 0, result.output
+    listed = {p["name"]: p for p in json.loads(result.stdout)}
+    assert "half installed" in listed["broken"]["error"] and "qbo" in listed
 
 
 def test_plugins_can_be_registered_directly(fresh_host):
