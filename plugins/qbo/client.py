@@ -19,14 +19,16 @@ from ledgerlink import (
     HttpClient, Limit, OAuth2RefreshAuth, RemoteError, RetryPolicy, TransientError, json_dumps, json_loads,
 )
 
-from .config import QboConfig
+from .config import QboConnection
 from .faults import classify, describe
 
 __all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "batch_limit", "REALM_LIMIT", "ENTITY_PATHS",
            "NAME_LIST_ENTITIES", "BATCH_MAX", "batch_request_id"]
 
-#: Intuit: 500 requests per minute per realm (and 10 concurrent; this client is sequential). A burst of a
-#: fiftieth of the minute's allowance (10 at Intuit's rate) keeps a run from spending the minute in a second.
+#: Intuit: 500 requests per minute per realm, and 10 concurrent. This client makes one call at a time, so a
+#: company never has more than one of ours in flight (add a per-realm semaphore before making it concurrent).
+#: A burst of a fiftieth of the minute's allowance (10 at Intuit's rate) keeps a run from spending the minute
+#: in a second.
 REALM_LIMIT = Limit(rate=500 / 60, burst=10)
 
 
@@ -85,7 +87,7 @@ class CompanySettings:
 class QboApi:
     """One company's API. Errors are ledgerlink RemoteErrors whose message says what was being done."""
 
-    def __init__(self, config: QboConfig, refresh_token: str, *, on_rotate: Callable[[str], None] | None = None,
+    def __init__(self, config: QboConnection, refresh_token: str, *, on_rotate: Callable[[str], None] | None = None,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
                  sleep: Callable[[float], None] | None = None):
         self.config = config
@@ -94,7 +96,7 @@ class QboApi:
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         self.http = HttpClient(config.base_url, rate_key=config.realm_id,
                                limits={_OPERATION: realm_limit(config.requests_per_minute),
-                                       _BATCH_BUCKET: batch_limit(config.batch_requests_per_minute)},
+                                       _BATCH_BUCKET: batch_limit(getattr(config, "batch_requests_per_minute", 40))},
                                retry=retry, timeout=config.timeout_s, headers={"Accept": "application/json"},
                                auth=self.auth, transport=transport, classify=classify, describe=describe, **extra)
         self.batch_calls = 0
@@ -148,11 +150,16 @@ class QboApi:
 
     def query(self, statement: str) -> list[dict[str, Any]]:
         """Rows of one `select * from Entity ...` (QBO omits the entity key when nothing matched)."""
+        return self.query_page(statement)[0]
+
+    def query_page(self, statement: str) -> tuple[list[dict[str, Any]], str | None]:
+        """Rows of one query and the server's `time` of the answer (when QBO had them all)."""
         entity = re.search(r"\bfrom\s+(\w+)", statement, re.I)
         body = self._call(f"query {entity.group(1) if entity else ''}".strip(), "GET", "query",
                           params={"query": statement})
         response = body.get("QueryResponse") or {}
-        return list(response.get(entity.group(1), [])) if entity else []
+        rows = list(response.get(entity.group(1), [])) if entity else []
+        return rows, _text(body.get("time"))
 
     def find(self, entity: str, field: str, value: str, include_inactive: bool = True) -> list[dict[str, Any]]:
         """Objects whose `field` equals `value`; QBO hides inactive name-list objects unless asked."""
@@ -210,6 +217,12 @@ class QboApi:
     def cdc(self, entities: list[str], changed_since: datetime) -> dict[str, list[dict[str, Any]]]:
         """Change data capture: objects of `entities` changed since then (deleted ones have `status: Deleted`).
         Intuit looks back 30 days at most and answers 1000 objects at most."""
+        return self.changes(entities, changed_since)[0]
+
+    def changes(self, entities: list[str], changed_since: datetime
+                ) -> tuple[dict[str, list[dict[str, Any]]], str | None]:
+        """`cdc`, with the server's `time` of the answer: everything changed before it was reported (unless
+        the answer holds CDC's 1000 objects)."""
         body = self._call("change data capture", "GET", "cdc",
                           params={"entities": ",".join(entities), "changedSince": changed_since.isoformat()})
         out: dict[str, list[dict[str, Any]]] = {e: [] for e in entities}
@@ -217,7 +230,7 @@ class QboApi:
             for response in cdc.get("QueryResponse") or []:
                 for entity in entities:
                     out[entity].extend(response.get(entity) or [])
-        return out
+        return out, _text(body.get("time"))
 
     def company_info(self) -> dict[str, Any]:
         return self._entity(self._call("read CompanyInfo", "GET", f"companyinfo/{self.config.realm_id}"),
@@ -241,6 +254,10 @@ class QboApi:
             class_tracking=bool(accounting.get("ClassTrackingPerTxn") or accounting.get("ClassTrackingPerTxnLine")),
             track_departments=bool(accounting.get("TrackDepartments", False)),
             custom_txn_numbers=bool(forms.get("CustomTxnNumbers", True)))
+
+
+def _text(value: Any) -> str | None:
+    return str(value) if value else None
 
 
 def _hint(exc: RemoteError) -> str | None:

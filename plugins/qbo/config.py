@@ -7,11 +7,13 @@ pipeline's `destination.options`, validated here so a typo fails the plan with t
 from __future__ import annotations
 
 import re
+from datetime import datetime, timezone
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["QboConfig", "PostingOptions", "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
+__all__ = ["QboConnection", "QboConfig", "QboSourceConfig", "AccountSpec", "PostingOptions",
+           "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
            "DEFAULT_POST_STATUSES", "normalise_status", "MIN_MINOR_VERSION"]
 
 #: the local sandbox's documented address (`ledgerlink sandbox qbo`)
@@ -39,8 +41,8 @@ def _secret(description: str) -> object:
     return Field(description=description, json_schema_extra={"airbyte_secret": True})
 
 
-class QboConfig(BaseModel):
-    """Connection to one QuickBooks Online company (realm)."""
+class QboConnection(BaseModel):
+    """Connection to one QuickBooks Online company (realm): what the source and the destination share."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -59,11 +61,6 @@ class QboConfig(BaseModel):
     requests_per_minute: int = Field(500, ge=1, description=(
         "client-side rate limit per company: Intuit allows 500 a minute; raise it only for the local sandbox "
         "started with a time_scale"))
-    batch_requests_per_minute: int = Field(40, ge=1, description=(
-        "client-side limit of batch calls per company: Intuit allows 40 a minute (each also counts against "
-        "requests_per_minute); raise it only for the local sandbox started with a time_scale"))
-    batch_size: int = Field(30, ge=1, le=30, description=(
-        "documents per batch call (Intuit allows 30); also how many outbox records are written together"))
 
     @field_validator("minor_version")
     @classmethod
@@ -76,6 +73,51 @@ class QboConfig(BaseModel):
     @classmethod
     def _no_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+
+class AccountSpec(BaseModel):
+    """What an account ledgerlink may create is (Intuit's AccountType and AccountSubType enumerations)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    AccountType: str = Field(description="e.g. Bank, Other Current Asset, Income, Expense, Other Current Liability")
+    AccountSubType: str | None = Field(None, description="e.g. Checking, UndepositedFunds, SalesOfProductIncome")
+
+
+class QboConfig(QboConnection):
+    """The destination's config: the connection, batch limits, and whether missing accounts may be created."""
+
+    batch_requests_per_minute: int = Field(40, ge=1, description=(
+        "client-side limit of batch calls per company: Intuit allows 40 a minute (each also counts against "
+        "requests_per_minute); raise it only for the local sandbox started with a time_scale"))
+    batch_size: int = Field(30, ge=1, le=30, description=(
+        "documents per batch call (Intuit allows 30); also how many outbox records are written together"))
+    create_missing_accounts: bool = Field(False, description=(
+        "create an account a document names (AccountRef, DepositToAccountRef, ...) when QuickBooks has none of "
+        "that name, with the AccountType/AccountSubType given for it in `accounts`; off: a missing account is a "
+        "dead letter naming it"))
+    accounts: dict[str, AccountSpec] = Field(default_factory=dict, description=(
+        "the accounts ledgerlink may create when create_missing_accounts is on: name → {AccountType, "
+        "AccountSubType}, e.g. {\"Amazon Clearing\": {\"AccountType\": \"Bank\", \"AccountSubType\": \"Checking\"}}"))
+
+
+class QboSourceConfig(QboConnection):
+    """The source's config: the connection, where history starts, and how changes are found."""
+
+    start_date: datetime = Field(datetime(2000, 1, 1, tzinfo=timezone.utc), description=(
+        "read objects last updated at or after this time on the first run (ISO 8601; default: all history)"))
+    change_data_capture: bool = Field(True, description=(
+        "after the first run, ask /cdc what changed (which also reports deleted transactions) while the last "
+        "run is less than 30 days ago; off: always query by Metadata.LastUpdatedTime (deletions not seen)"))
+    page_size: int = Field(1000, ge=1, le=1000, description="objects per query page (Intuit allows 1000)")
+    webhook_verifier_token: str | None = Field(None, json_schema_extra={"airbyte_secret": True}, description=(
+        "the app's webhook verifier token (Intuit developer portal > Webhooks > Show token): lets `ledgerlink "
+        "serve` accept signed change notifications at /webhooks/qbo and sync at once"))
+
+    @field_validator("start_date")
+    @classmethod
+    def _aware(cls, v: datetime) -> datetime:
+        return v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
 
 
 class PostingOptions(BaseModel):

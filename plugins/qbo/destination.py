@@ -131,7 +131,8 @@ class QuickBooksOnlineDestination(Destination):
                           **self._http_options)
         self.company: CompanySettings = self.api.company_settings()
         self.refs = _Generations(context.references, self.config.realm_id)
-        self.resolver = NameResolver(self.api, self.refs)  # type: ignore[arg-type]
+        self.resolver = NameResolver(self.api, self.refs,  # type: ignore[arg-type]
+                                     accounts=self.config.accounts if self.config.create_missing_accounts else None)
         self._refresh_references()
 
     def close(self) -> None:

@@ -14,8 +14,10 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass, field
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
+from zoneinfo import ZoneInfo
 
 __all__ = ["Query", "Condition", "QueryParseError", "QueryValidationError", "parse_query", "matches", "sort_rows"]
 
@@ -216,8 +218,28 @@ def _comparable(value: Any) -> Any:
     return value
 
 
+_DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
+#: the sandbox company's zone, for a date-time written without an offset (QBO reads it in the company's)
+_COMPANY_TZ = ZoneInfo("America/Los_Angeles")
+
+
+def _instant(value: Any) -> datetime | None:
+    """A date-time string (`2026-11-22T09:15:03-08:00`, `...Z`) as an aware datetime, else None."""
+    if not isinstance(value, str) or not _DATE_TIME.match(value):
+        return None
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return when if when.tzinfo is not None else when.replace(tzinfo=_COMPANY_TZ)
+
+
 def _coerce(actual: Any, wanted: Any) -> tuple[Any, Any]:
-    """QBO compares numbers given as strings (`Id = '3'`, `TotalAmt > '10'`) as numbers."""
+    """QBO compares numbers given as strings (`Id = '3'`, `TotalAmt > '10'`) as numbers, and date-times as
+    instants (`Metadata.LastUpdatedTime >= '2026-11-22T17:00:00Z'` against a time stamped `-08:00`)."""
+    left, right = _instant(actual), _instant(wanted)
+    if left is not None and right is not None:
+        return left, right
     if isinstance(actual, (int, Decimal)) and not isinstance(actual, bool) and isinstance(wanted, str):
         try:
             return Decimal(actual), Decimal(wanted)
@@ -279,4 +301,7 @@ def sort_rows(rows: list[dict[str, Any]], order_by: list[tuple[str, bool]]) -> l
 def _sortable(value: Any) -> Any:
     if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
         return (0, Decimal(value), "")
+    when = _instant(value)
+    if when is not None:
+        return (0, Decimal(str(when.timestamp())), "")
     return (1, Decimal(0), str(value).casefold() if value is not None else "")

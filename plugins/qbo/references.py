@@ -11,9 +11,11 @@ import copy
 import logging
 from typing import Any
 
-from ledgerlink import RecordError, ReferenceCache
+from ledgerlink import PermanentError, RecordError, ReferenceCache, request_id
 
 from .client import QboApi
+from .config import AccountSpec
+from .faults import DUPLICATE_NAME_CODE
 
 __all__ = ["NameResolver", "REF_KINDS", "NAME_FIELDS", "OPTIONAL_REFS"]
 
@@ -55,18 +57,23 @@ def _hint(ref_field: str, name: str) -> str:
             return (f"create the payment method {name!r} in QuickBooks, or map it to one that exists with the "
                     "posting option payment_methods")
         return f"create the {what} {name!r} in QuickBooks, or map this field to one that exists"
-    if ref_field == "EntityRef":
+    if ref_field in ("EntityRef", "Entity"):
         return f"create {name!r} in QuickBooks (customer, vendor or employee, as the line's Entity.Type says)"
     option = _OPTION_OF.get(ref_field)
-    where = f" or set the {option} option to an existing account's name" if option else ""
-    return f"create an account named {name!r} in QuickBooks (Chart of accounts){where}"
+    where = f", set the {option} option to an existing account's name," if option else ""
+    return (f"create an account named {name!r} in QuickBooks (Chart of accounts){where} or let ledgerlink create "
+            f"it: set create_missing_accounts: true and accounts: {{{name!r}: {{AccountType: ..., AccountSubType: "
+            "...}} in the qbo config")
 
 
 class NameResolver:
     """Looks name-list objects up by name, through the runtime's cache."""
 
-    def __init__(self, api: QboApi, cache: ReferenceCache):
+    def __init__(self, api: QboApi, cache: ReferenceCache, *, accounts: dict[str, AccountSpec] | None = None):
+        """`accounts`: the accounts that may be created when a document names one QuickBooks lacks
+        (the config's `accounts` when `create_missing_accounts` is on; None: never create one)."""
         self.api, self.cache = api, cache
+        self.accounts = None if accounts is None else {k.casefold(): (k, v) for k, v in accounts.items()}
         #: answers fetched ahead for a batch, each used once (a second look, e.g. after 6240, asks QBO again)
         self._ahead: dict[tuple[str, str], dict[str, Any] | None] = {}
         #: optional references found missing or inactive this run: not asked about again
@@ -102,6 +109,8 @@ class NameResolver:
         if cached:
             return cached
         obj = self.find(kind, name)
+        if obj is None and kind == "Account" and self.accounts is not None:
+            obj = self._create_account(name, stream=stream, key=key, ref_field=ref_field)
         if obj is None:
             raise RecordError(f"no {kind} named {name!r} in QuickBooks", stream=stream, key=key, field=ref_field,
                               hint=_hint(ref_field, name))
@@ -110,6 +119,33 @@ class NameResolver:
                               field=ref_field, hint=f"make the {kind.lower()} active again in QuickBooks")
         self.remember(kind, name, obj)
         return str(obj["Id"])
+
+    def _create_account(self, name: str, *, stream: str, key: str, ref_field: str) -> dict[str, Any]:
+        """Create an account the config describes (create_missing_accounts), once: its requestid comes from
+        the name, and a 6240 race links to the account that won."""
+        assert self.accounts is not None
+        known = self.accounts.get(name.casefold())
+        if known is None:
+            raise RecordError(f"no Account named {name!r} in QuickBooks, and the qbo config's `accounts` does not "
+                              "say what kind of account to create", stream=stream, key=key, field=ref_field,
+                              hint=f"add {name!r}: {{AccountType: ..., AccountSubType: ...}} to accounts in the "
+                                   "qbo config (e.g. Bank/Checking, Other Current Asset/OtherCurrentAssets), or "
+                                   "create the account in QuickBooks")
+        spec = known[1]
+        payload = {"Name": name, "AccountType": spec.AccountType,
+                   **({"AccountSubType": spec.AccountSubType} if spec.AccountSubType else {})}
+        try:
+            created = self.api.create("Account", payload, request_id(f"Account:{name.casefold()}"))
+        except PermanentError as exc:
+            existing = self.find("Account", name) if exc.code == DUPLICATE_NAME_CODE else None
+            if existing is None:
+                raise RecordError(f"QuickBooks refused to create the account {name!r}: {exc.message}", stream=stream,
+                                  key=key, field=ref_field,
+                                  hint="check its AccountType and AccountSubType in the qbo config's accounts "
+                                       "(Intuit's enumerations), or create the account in QuickBooks") from None
+            return existing
+        log.info("qbo: created the account %r (%s) named by %s %s", name, spec.AccountType, stream, key)
+        return created
 
     def _optional_id(self, kind: str, name: str, *, stream: str, key: str, ref_field: str) -> str | None:
         """The Id of an active object named `name`, or None (and a log message) when QuickBooks has none."""
@@ -139,11 +175,19 @@ class NameResolver:
             return
         for field, value in list(node.items()):
             kind = REF_KINDS.get(field)
-            if field == "EntityRef":  # JournalEntry / Deposit lines: {"Type": "Customer", "EntityRef": {...}}
+            if field == "EntityRef":  # JournalEntry lines: {"Type": "Customer", "EntityRef": {...}}
                 kind = str(node.get("Type") or "Customer")
                 if kind not in _ENTITY_KINDS:
                     raise RecordError(f"Entity.Type {kind!r} is not Customer, Vendor or Employee", stream=stream,
                                       key=key, field="Entity.Type", hint="QuickBooks accepts those three only")
+            elif field == "Entity" and isinstance(value, dict) and "EntityRef" not in value:
+                # Deposit lines: a plain reference whose `type` names the list ({"name": ..., "type": "CUSTOMER"})
+                kind = str(value.get("type") or "Customer").capitalize()
+                if kind not in _ENTITY_KINDS:
+                    raise RecordError(f"Entity.type {value.get('type')!r} is not Customer, Vendor or Employee",
+                                      stream=stream, key=key, field="Entity.type",
+                                      hint="QuickBooks accepts those three only")
+                value["type"] = kind.upper()
             if kind and isinstance(value, dict) and value.get("name") and not value.get("value"):
                 if field in OPTIONAL_REFS:
                     ref_id = self._optional_id(kind, str(value["name"]), stream=stream, key=key, ref_field=field)

@@ -10,15 +10,18 @@ answered with Intuit's XML 3001 fault and HTTP 429). Controls outside Intuit's p
 expire tokens and count objects:
 
     POST /_sandbox/faults   {"path_contains": "salesreceipt", "status": 500, "count": 1, "code": null,
-                             "after_commit": false, "content": null}
-                            # after_commit: do the work, then answer the fault; content: answer this body
-    DELETE /_sandbox/faults
+                             "after_commit": false, "content": null, "hold": false}
+                            # after_commit: do the work, then answer the fault; content: answer this body;
+                            # hold: keep the request in flight until POST /_sandbox/release (no fault)
+    POST /_sandbox/release
+    DELETE /_sandbox/faults  # also releases held requests
     POST /_sandbox/tokens/expire
     GET  /_sandbox/stats
 """
 
 from __future__ import annotations
 
+import asyncio
 import collections
 import threading
 import time
@@ -86,6 +89,9 @@ class _InjectedFault:
     after_commit: bool = False
     #: answer this body verbatim (e.g. a proxy's HTML page) with `status`
     content: str | None = None
+    #: no fault: keep the request in flight (holding one of the realm's concurrent slots) until
+    #: `POST /_sandbox/release`, then answer it normally
+    hold: bool = False
 
 
 def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
@@ -142,6 +148,10 @@ class _Throttle:
         with self._lock:
             self._in_flight[realm] -= 1
 
+    def in_flight(self, realm: str) -> int:
+        with self._lock:
+            return self._in_flight[realm]
+
 
 class QuickBooksOnlineSandbox(Sandbox):
     """A QuickBooks Online company on loopback, seeded like Intuit's sample company."""
@@ -166,6 +176,7 @@ class QuickBooksOnlineSandbox(Sandbox):
         self.throttle = _Throttle(o.requests_per_minute, window, o.max_concurrent)
         self.batch_throttle = _Throttle(o.batch_requests_per_minute, window, 10**9)
         self._faults: list[_InjectedFault] = []
+        self._released = threading.Event()
         self._replies: dict[tuple[str, str], tuple[int, bytes]] = {}
         self._lock = threading.RLock()  # a batch holds it while its items take injected faults
         self.stats: collections.Counter[str] = collections.Counter()
@@ -175,6 +186,7 @@ class QuickBooksOnlineSandbox(Sandbox):
             Route("/oauth2/v1/tokens/bearer", self._token, methods=["POST"]),
             Route("/v3/company/{realm}/{rest:path}", self._v3, methods=["GET", "POST"]),
             Route("/_sandbox/faults", self._control_faults, methods=["POST", "DELETE"]),
+            Route("/_sandbox/release", self._control_release, methods=["POST"]),
             Route("/_sandbox/tokens/expire", self._control_expire, methods=["POST"]),
             Route("/_sandbox/stats", self._control_stats, methods=["GET"]),
         ])
@@ -228,7 +240,7 @@ class QuickBooksOnlineSandbox(Sandbox):
     async def _v3(self, request: Request) -> Response:
         self.stats["requests"] += 1
         injected = self._injected(request)
-        if injected is not None and not injected.after_commit:
+        if injected is not None and not injected.after_commit and not injected.hold:
             return self._fault_response(injected)
         if not self.tokens.bearer_ok(request.headers.get("authorization")):
             return _auth_fault("Token expired or invalid")
@@ -242,6 +254,10 @@ class QuickBooksOnlineSandbox(Sandbox):
             self.stats["throttled"] += 1
             return _throttle_xml(429)
         try:
+            if injected is not None and injected.hold:
+                while not self._released.is_set():
+                    await asyncio.sleep(0.005)
+                injected = None
             self._check_minor_version(request)
             body = await request.body()
             response = self._dispatch(request, request.path_params["rest"].strip("/"), body)
@@ -390,7 +406,7 @@ class QuickBooksOnlineSandbox(Sandbox):
             entity = entities[0]
             payload = item[entity]
             injected = self._take_fault(f"/v3/company/{self.company.realm_id}/{entity.lower()}", "POST")
-            if injected is not None:
+            if injected is not None and not injected.hold:  # a batch item cannot be held on its own
                 return {"bId": bid, "Fault": self._item_fault(injected)}
             if operation == "delete":
                 saved = self.company.delete(entity, payload)
@@ -460,18 +476,27 @@ class QuickBooksOnlineSandbox(Sandbox):
         with self._lock:
             if request.method == "DELETE":
                 self._faults.clear()
+                self._released.set()
                 return _json({"faults": 0})
             spec = json_loads(await request.body() or b"{}")
-            fault = _InjectedFault(path_contains=str(spec.get("path_contains", "")), status=int(spec["status"]),
+            fault = _InjectedFault(path_contains=str(spec.get("path_contains", "")),
+                                   status=int(spec.get("status", 200)),
                                    count=int(spec.get("count", 1)), code=spec.get("code"), method=spec.get("method"),
                                    message=spec.get("message"), after_commit=bool(spec.get("after_commit", False)),
-                                   content=spec.get("content"))
+                                   content=spec.get("content"), hold=bool(spec.get("hold", False)))
+            if fault.hold:
+                self._released.clear()
             self._faults.append(fault)
             return _json({"faults": len(self._faults)})
+
+    async def _control_release(self, request: Request) -> Response:
+        self._released.set()
+        return _json({"released": True})
 
     async def _control_expire(self, request: Request) -> Response:
         return _json({"expired": self.tokens.expire_access_tokens()})
 
     async def _control_stats(self, request: Request) -> Response:
         return _json({"realm_id": self.company.realm_id, "objects": self.company.counts(),
-                      "counters": dict(self.stats), "token_refreshes": self.tokens.refreshes})
+                      "counters": dict(self.stats), "token_refreshes": self.tokens.refreshes,
+                      "in_flight": self.throttle.in_flight(self.company.realm_id)})

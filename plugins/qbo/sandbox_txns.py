@@ -188,6 +188,11 @@ class TransactionRules:
         self._ref(detail, "ItemRef", "Line.SalesItemLineDetail.ItemRef")
         self._tracking(detail, "Line.SalesItemLineDetail.")
         qty, price = detail.get("Qty"), detail.get("UnitPrice")
+        # QBO reads numbers sent as strings ("10.00") and answers with numbers
+        if qty is not None:
+            detail["Qty"] = qty = number(qty, "Qty")
+        if price is not None:
+            detail["UnitPrice"] = price = number(price, "UnitPrice")
         if qty is not None and price is not None:
             product = (number(qty, "Qty") * number(price, "UnitPrice")).quantize(CENT)
             if product != amount.quantize(CENT):
@@ -321,20 +326,27 @@ class TransactionRules:
                         raise SandboxFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {txn_type}",
                                            "Line.LinkedTxn.TxnType")
                     self._linked(str(link.get("TxnId") or ""), txn_type, "Line.LinkedTxn.TxnId")
-            else:
-                if line.get("DetailType") != "DepositLineDetail":
-                    raise required("Line.DepositLineDetail")
-                detail = line.get("DepositLineDetail") or {}
-                if not detail.get("AccountRef"):
-                    raise required("Line.DepositLineDetail.AccountRef")
-                self._ref(detail, "AccountRef", "Line.DepositLineDetail.AccountRef")
-                self._tracking(detail, "Line.DepositLineDetail.")
-                if detail.get("Entity") is not None:
-                    kind = (detail["Entity"] or {}).get("Type", "Customer")
-                    self._ref(detail["Entity"], "EntityRef", "Line.DepositLineDetail.Entity.EntityRef",
-                              target=kind if kind in _ENTITY_TYPES else "Customer")
-                if detail.get("PaymentMethodRef") is not None:
-                    self._ref(detail, "PaymentMethodRef", "Line.DepositLineDetail.PaymentMethodRef")
+                    link.setdefault("TxnLineId", "0")
+                # QBO answers a line that deposits another transaction with Amount and LinkedTxn only
+                line["Amount"] = amount
+                total += amount
+                continue
+            if line.get("DetailType") != "DepositLineDetail":
+                raise required("Line.DepositLineDetail")
+            detail = line.get("DepositLineDetail") or {}
+            if not detail.get("AccountRef"):
+                raise required("Line.DepositLineDetail.AccountRef")
+            self._ref(detail, "AccountRef", "Line.DepositLineDetail.AccountRef")
+            self._tracking(detail, "Line.DepositLineDetail.")
+            if detail.get("Entity") is not None:  # a ReferenceType whose `type` says which name list
+                kind = str((detail["Entity"] or {}).get("type") or "CUSTOMER").capitalize()
+                if kind not in _ENTITY_TYPES:
+                    raise SandboxFault("2170", "Invalid Enumeration", f"Invalid Enumeration : {kind}",
+                                       "Line.DepositLineDetail.Entity.type")
+                self._ref(detail, "Entity", "Line.DepositLineDetail.Entity", target=kind)
+                detail["Entity"]["type"] = kind.upper()
+            if detail.get("PaymentMethodRef") is not None:
+                self._ref(detail, "PaymentMethodRef", "Line.DepositLineDetail.PaymentMethodRef")
             line.update({"Id": str(n), "LineNum": n, "Amount": amount})
             total += amount
         obj["Line"] = lines

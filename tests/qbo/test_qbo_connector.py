@@ -8,13 +8,16 @@ import pytest
 
 from ledgerlink import ConfigError, mask
 from ledgerlink.plugins import PluginHost
-from ledgerlink_qbo import QuickBooksOnlineDestination, QuickBooksOnlineSandbox
+from ledgerlink_qbo import QuickBooksOnlineDestination, QuickBooksOnlineSandbox, QuickBooksOnlineSource
 from qbo_helpers import Live, fast_destination
 
 
-def test_the_entry_point_registers_the_destination_and_the_sandbox():
+def test_the_entry_point_registers_the_destination_the_source_and_the_sandbox():
     plugins = PluginHost()
-    assert plugins.connector("qbo") is QuickBooksOnlineDestination
+    assert plugins.connector("qbo", "destination") is QuickBooksOnlineDestination
+    assert plugins.connector("qbo", "source") is QuickBooksOnlineSource
+    assert plugins.connector_roles()["qbo"] == {"source": QuickBooksOnlineSource,
+                                                "destination": QuickBooksOnlineDestination}
     assert plugins.sandbox("qbo") is QuickBooksOnlineSandbox
     assert QuickBooksOnlineSandbox.default_url() == "http://127.0.0.1:8712"
 

@@ -220,3 +220,47 @@ def test_injected_faults_are_used_up_then_gone(live: Live):
     assert (second.status_code, fault_code(second), classify(second)) == (403, "3001", "throttled")
     assert third.status_code == 200
     assert live.stats()["counters"]["injected"] == 2
+
+
+def test_an_eleventh_request_in_flight_gets_429_over_loopback(live: Live):
+    """Ten requests held in flight (the sandbox's `hold` control), then two more: Intuit's XML 3001 with 429."""
+    import threading
+    import time
+
+    token = live.access_token()
+    live.http.post("/_sandbox/faults", json={"path_contains": "preferences", "hold": True, "count": 10})
+    answers: list[int] = []
+    threads = [threading.Thread(target=lambda: answers.append(live.api("GET", "preferences", token).status_code))
+               for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 10
+    while live.stats()["in_flight"] < 10 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert live.stats()["in_flight"] == 10
+    extra = [live.api("GET", "preferences", token) for _ in range(2)]
+    assert [r.status_code for r in extra] == [429, 429]
+    assert fault_code(extra[0]) == "3001" and extra[0].headers["content-type"].startswith("application/xml")
+    live.http.post("/_sandbox/release")
+    for thread in threads:
+        thread.join(10)
+    assert answers == [200] * 10 and live.stats()["in_flight"] == 0
+    assert live.api("GET", "preferences", token).status_code == 200
+
+
+@pytest.mark.sandbox_options(max_concurrent=1)
+def test_the_client_never_has_two_requests_in_flight(live: Live):
+    """With the company allowing one request at a time, a destination run and a source read are never
+    throttled: the client is sequential (Intuit allows 10 at once)."""
+    from qbo_helpers import Credentials, fast_destination
+    from test_qbo_documents import receipt, write
+    from ledgerlink_qbo import QuickBooksOnlineSource
+
+    dest = fast_destination()
+    dest.open(dest.parse_config(live.config()), (creds := Credentials()).context())
+    results = write(dest, [receipt(n) for n in range(40)])
+    assert all(r.ok for r in results.values())
+    config = {**live.config(), "refresh_token": creds.stored[next(iter(creds.stored))]}
+    records = [m for m in QuickBooksOnlineSource().read(config) if m.record is not None]
+    assert len([m for m in records if m.record.stream == "sales_receipts"]) == 40
+    assert live.stats()["counters"].get("throttled", 0) == 0

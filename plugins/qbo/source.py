@@ -1,0 +1,78 @@
+"""`qbo` as a source: a QuickBooks Online company's customers, items, accounts and sales documents.
+
+Ten streams (see `streams.py`), each read incrementally by `Metadata.LastUpdatedTime`, by query on the first
+run and by change data capture after it, deleted transactions flagged. Calls go through the destination's
+`QboApi`: one company's calls share one rate limit (500 a minute) and are made one at a time, so Intuit's 10
+concurrent requests per company are never approached. A rotated refresh token is handed to the runtime as a
+CONTROL message before the next record, and the runtime stores it encrypted at once.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Callable, ClassVar, Iterator
+
+import httpx
+
+from ledgerlink import RetryPolicy, Source, Stream, protocol
+
+from .client import QboApi
+from .config import QboSourceConfig
+from .streams import STREAMS
+
+__all__ = ["QuickBooksOnlineSource"]
+
+
+class QuickBooksOnlineSource(Source):
+    """Reads one QuickBooks Online company (realm). `transport`, `retry`, `sleep` and `now` are for tests and
+    embedding; the runtime constructs it with no arguments."""
+
+    name: ClassVar[str] = "qbo"
+    config_model: ClassVar[type[QboSourceConfig]] = QboSourceConfig
+    documentation_url: ClassVar[str | None] = ("https://developer.intuit.com/app/developer/qbo/docs/learn/"
+                                               "explore-the-quickbooks-online-api/change-data-capture")
+
+    def __init__(self, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
+                 sleep: Callable[[float], None] | None = None, now: Callable[[], datetime] | None = None):
+        self._http_options: dict[str, Any] = {"transport": transport, "retry": retry, "sleep": sleep}
+        self._now = now
+        self._rotated: list[str] = []
+
+    def api(self, config: QboSourceConfig) -> QboApi:
+        return QboApi(config, config.refresh_token, on_rotate=self._rotated.append, **self._http_options)
+
+    def stream_classes(self) -> list[type[Stream]]:
+        return list(STREAMS)
+
+    def streams(self, config: QboSourceConfig) -> list[Stream]:
+        api = self.api(config)
+        return [cls(config, api, now=self._now) for cls in STREAMS]
+
+    def check_connection(self, config: QboSourceConfig) -> None:
+        """Reading CompanyInfo proves the base URL, the realm and the OAuth2 credentials."""
+        api = self.api(config)
+        try:
+            api.company_info()
+        finally:
+            api.close()
+
+    def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
+             state: Any = None) -> Iterator[protocol.Message]:
+        parsed: QboSourceConfig = self.parse_config(config)  # type: ignore[assignment]
+        selected = None if catalog is None else {c.stream.name for c in catalog.streams}
+        api = self.api(parsed)
+        try:
+            streams: list[Stream] = [cls(parsed, api, now=self._now) for cls in STREAMS]
+            for message in self.read_streams(streams, selected, state):
+                yield from self._rotations(config)
+                yield message
+            yield from self._rotations(config)
+        finally:
+            api.close()
+
+    def _rotations(self, config: dict[str, Any]) -> Iterator[protocol.Message]:
+        """Intuit rotates refresh tokens: the newest goes to the runtime before anything else is read."""
+        if self._rotated:
+            latest = self._rotated[-1]
+            self._rotated.clear()
+            yield protocol.control_config({**config, "refresh_token": latest})
