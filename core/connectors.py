@@ -464,8 +464,9 @@ class Destination(Connector):
     read_back_streams: ClassVar[frozenset[str]] = frozenset()
 
     def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterable[LedgerDocument]:
-        """Optional, for `ledgerlink reconcile`: the ledger's documents of `read_back_streams` covering the
-        period of `posted` (those ledgerlink posted and any others carrying a ledgerlink key)."""
+        """Optional, for `ledgerlink reconcile`, called between `open` and `close` as writes are: the ledger's
+        documents of `read_back_streams` covering the period of `posted` (those ledgerlink posted and any others
+        carrying a ledgerlink key), each with the total its planned payload implies."""
         raise NotImplementedError
 
     def write(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None,

@@ -18,7 +18,7 @@ from typing import Any, Callable, Iterable, Iterator
 
 from . import jsonutil
 from .commerce import CanonicalObject, Settlement
-from .connectors import Destination, Normaliser, PostedDocument, Source
+from .connectors import Destination, Normaliser, PostedDocument, Source, WriteContext
 from .errors import LedgerlinkError
 from .store import Store
 
@@ -220,10 +220,15 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
         "WHERE o.destination = ? AND o.status = 'done' ORDER BY o.seq", [ctx.destination.name])
     posted = [PostedDocument(key=k, stream=s, natural_key=n, data=jsonutil.loads(d), destination_id=i)
               for k, s, n, d, i in rows]
+    if type(ctx.destination).read_back is Destination.read_back:
+        raise _Skip(f"{ctx.destination.name} cannot read its documents back")
+    context = WriteContext(references=ctx.store.references(ctx.destination.name),
+                           save_credential=ctx.store.credentials.save, load_credential=ctx.store.credentials.load)
+    ctx.destination.open(ctx.dest_config, context)  # as a sync does: stored (rotated) credentials, company settings
     try:
         found = list(ctx.destination.read_back(ctx.dest_config, posted))
-    except NotImplementedError:
-        raise _Skip(f"{ctx.destination.name} cannot read its documents back") from None
+    finally:
+        ctx.destination.close()
     by_key = {doc.key: doc for doc in found if doc.key}
     for doc in posted:
         back = by_key.get(doc.key)

@@ -12,13 +12,13 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Any, Callable, ClassVar
+from typing import Any, Callable, ClassVar, Iterator
 
 import httpx
 
 from ledgerlink import (
-    CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
-    RecordError, ReferenceCache, RemoteError, RetryPolicy, ThrottledError, TransientError, WriteContext,
+    CanonicalObject, Destination, LedgerDocument, ObjectType, Order, OutboundRecord, PermanentError, PlanContext,
+    PlannedWrite, PostedDocument, RecordError, ReferenceCache, RemoteError, RetryPolicy, ThrottledError, TransientError, WriteContext,
     WriteResult, request_id,
 )
 
@@ -26,6 +26,7 @@ from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plan import NOTE_PREFIX, plan_order
+from .read_back import READ_BACK_STREAMS, read_back
 from .references import NAME_FIELDS, NameResolver
 
 __all__ = ["QuickBooksOnlineDestination", "credential_name", "DOCUMENTS", "LOOKUPS", "WRITE_ORDER"]
@@ -134,6 +135,16 @@ class QuickBooksOnlineDestination(Destination):
         self.resolver = NameResolver(self.api, self.refs,  # type: ignore[arg-type]
                                      accounts=self.config.accounts if self.config.create_missing_accounts else None)
         self._refresh_references()
+
+    # ------------------------------------------------------------------------------------- reconcile
+
+    read_back_streams = READ_BACK_STREAMS
+
+    def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterator[LedgerDocument]:
+        """The company's documents as they are now, for `ledgerlink reconcile` (see read_back.py)."""
+        if self.api is None:
+            raise PermanentError("qbo: read_back before open", operation="reconcile")
+        return read_back(self.api, posted)
 
     def close(self) -> None:
         if self.api is not None:
