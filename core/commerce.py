@@ -224,6 +224,8 @@ class Fee(BaseModel):
     order_id: str | None = None
     sku: str | None = None
     description: str | None = None
+    #: the report row it came from (settlement fees)
+    row: int | None = None
 
 
 class SettlementLine(BaseModel):
@@ -239,6 +241,18 @@ class SettlementLine(BaseModel):
     sku: str | None = None
     posted_at: datetime | None = None
     marketplace: str | None = None
+    #: the report's other identifiers, as it prints them (empty → None)
+    merchant_order_id: str | None = None
+    adjustment_id: str | None = None
+    shipment_id: str | None = None
+    fulfillment_id: str | None = None
+    order_item_code: str | None = None
+    merchant_order_item_id: str | None = None
+    merchant_adjustment_item_id: str | None = None
+    promotion_id: str | None = None
+    quantity: Quantity | None = None
+    #: the report column the amount was read from (`amount` in V2; one of nine amount columns in V1)
+    amount_column: str | None = None
 
 
 class Settlement(CanonicalObject):
@@ -250,6 +264,16 @@ class Settlement(CanonicalObject):
     total: Money
     lines: list[SettlementLine] = Field(default_factory=list)
     fees: list[Fee] = Field(default_factory=list)
+    currency: str | None = Field(None, description="the report's currency (that of `total` and every line)")
+    #: Amazon's reserve: released from the previous settlement (positive) and held back from this one (negative)
+    previous_reserve: Money | None = None
+    current_reserve: Money | None = None
+    format: str | None = Field(None, description="the report format, e.g. flat_file_v2 or flat_file_v1")
+    origin: str | None = Field(None, description="the file or report it was read from")
+    report_id: str | None = None
+    #: the report's summary row and its number of detail rows (each line's `row` is its line in the file)
+    summary_row: int | None = None
+    row_count: int | None = None
 
     @property
     def natural_id(self) -> str:

@@ -35,6 +35,38 @@ class AmazonSPConfig(BaseModel):
     orders_api: Literal["v0", "2026-01-01"] = Field(
         "v0", description="v0: getOrders + one getOrderItems per order (streams orders, order_items); 2026-01-01: "
                           "searchOrders, items inline, 100 orders a request (stream orders_2026)")
+    inventory_full_read_hours: float = Field(
+        24, ge=0, description="fba_inventory: re-read every summary this often (reads by startDateTime in between "
+                              "miss inbound-quantity changes, as Amazon documents); 0: every run reads everything")
+    finances_api: Literal["2024-06-19", "v0"] = Field(
+        "2024-06-19", description="2024-06-19: listTransactions (stream finances, DEFERRED/RELEASED statuses); v0: "
+                                  "listFinancialEvents (stream financial_events, released events only), as a fallback")
+    finances_lookback_days: float = Field(
+        2, ge=0, description="finances: re-read this many days before the saved cursor (Amazon posts late)")
+    finances_window_days: int = Field(
+        30, ge=1, le=180, description="finances: longest postedAfter..postedBefore window (Amazon answers an empty "
+                                      "page beyond 180 days)")
+    settlement_files: list[str] = Field(
+        default_factory=list, description="settlements: settlement flat files (V2 or V1) to import from disk, as "
+                                          "paths or globs (e.g. ~/amazon/settlements/*.txt), to back-fill history")
+    settlement_reports: bool = Field(
+        True, description="settlements: list Amazon's settlement reports with getReports (last 90 days); false "
+                          "reads only settlement_files")
+    report_window_days: int = Field(
+        30, ge=1, le=90, description="report streams (fba_customer_returns, fba_inventory_ledger, fba_reimbursements, "
+                                     "all_orders_report): longest dataStartTime..dataEndTime of one report")
+    report_poll_seconds: float = Field(
+        0.2, gt=0, description="report streams: first wait before asking getReport again (grows by half each time, "
+                               "up to a minute)")
+    report_max_wait_minutes: float = Field(
+        120, gt=0, description="report streams: give up on one report still in progress after this long")
+    report_fatal_attempts: int = Field(
+        3, ge=1, description="report streams: create a FATAL report again up to this many attempts in all")
+    report_retry_cooldown_seconds: float = Field(
+        60, ge=0, description="report streams: wait this long before creating a FATAL report again")
+    backfill: Literal["api", "reports"] = Field(
+        "api", description="api: getOrders reads the orders history; reports: the all_orders_report stream (one "
+                           "all-orders report per 30 days, items included) back-fills it in a handful of calls")
 
     @property
     def rate_key(self) -> str:

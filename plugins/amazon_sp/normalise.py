@@ -17,6 +17,13 @@ __all__ = ["normalise_order", "MARKETPLACE_CURRENCY", "PAID_STATUSES"]
 
 #: statuses in which the buyer's payment is authorised (Pending/PendingAvailability: not yet; Canceled: never)
 PAID_STATUSES = frozenset({"Unshipped", "PartiallyShipped", "Shipped", "InvoiceUnconfirmed"})
+#: the Orders v0 model's OrderStatus enum: a value Amazon adds later is refused, not guessed paid or unpaid
+ORDER_STATUSES = PAID_STATUSES | {"Pending", "PendingAvailability", "Canceled", "Unfulfillable"}
+#: FulfillmentChannel (the model's enum) → the canonical fulfilment
+FULFILMENT = {"AFN": "channel", "MFN": "merchant"}
+#: TaxCollection.Model values (the model's enum): who collects the tax decides how it is booked
+TAX_MODELS = frozenset({"MarketplaceFacilitator"})
+_NEWER = "Amazon sent a value ledgerlink_amazon_sp does not know: upgrade the plugin, or normalise it yourself"
 
 #: a marketplace's currency, for orders where Amazon gives no amount yet (Pending, Canceled)
 MARKETPLACE_CURRENCY = {
@@ -41,12 +48,20 @@ def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any
     if not order_id:
         raise RecordError("order has no AmazonOrderId", stream="orders", field="AmazonOrderId")
     status = str(order.get("OrderStatus") or "")
+    if status not in ORDER_STATUSES:
+        raise RecordError(f"unknown OrderStatus {status!r}" if status else "order has no OrderStatus",
+                          stream="orders", key=order_id, field="OrderStatus", hint=_NEWER if status else None)
+    channel = order.get("FulfillmentChannel")
+    if channel not in FULFILMENT:
+        raise RecordError(f"unknown FulfillmentChannel {channel!r} (expected AFN or MFN)", stream="orders",
+                          key=order_id, field="FulfillmentChannel", hint=_NEWER if channel else None)
     items = sorted(related.get("order_items") or [], key=lambda i: str(i.get("OrderItemId")))
     if not items:
         pending = status in ("Pending", "PendingAvailability")
         raise RecordError(f"{status or 'the'} order has no items", stream="orders", key=order_id, field="OrderItems",
                           hint="Amazon lists a pending order's items once payment is authorised; it is read again "
                                "when it updates" if pending else "select the order_items stream and sync again")
+    _check_units(order, items, order_id)
     marketplace = order.get("MarketplaceId")
     currency = _currency(order, items, order_id)
     buyer = order.get("BuyerInfo") or {}
@@ -57,13 +72,12 @@ def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any
     return [Order(
         source="amazon_sp", source_refs=[SourceRef(stream="orders", key=order_id)], order_id=order_id,
         channel="amazon", marketplace=marketplace, sales_channel=order.get("SalesChannel"),
-        fulfilment="channel" if order.get("FulfillmentChannel") == "AFN" else "merchant",
+        fulfilment=FULFILMENT[channel],
         status=status, paid=status in PAID_STATUSES,
         placed_at=_time(order, "PurchaseDate", order_id), updated_at=_time(order, "LastUpdateDate", order_id),
         currency=currency, customer=customer, shipping_address=_address(order.get("ShippingAddress")),
         lines=[_line(order_id, item, currency) for item in items],
-        tax_collected_by="marketplace" if any(
-            (i.get("TaxCollection") or {}).get("Model") == "MarketplaceFacilitator" for i in items) else "seller",
+        tax_collected_by="marketplace" if any(_tax_model(order_id, i) for i in items) else "seller",
         payment_method=order.get("PaymentMethod"), is_business_order=bool(order.get("IsBusinessOrder")),
     )]
 
@@ -89,6 +103,32 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
         promotion_ids=[str(p) for p in item.get("PromotionIds") or []],
         source_ref=SourceRef(stream="order_items", key=key),
         **{field: _money(item, name, currency, key) for field, name in _ITEM_MONEY.items()})
+
+
+def _check_units(order: dict[str, Any], items: list[dict[str, Any]], order_id: str) -> None:
+    """The order's shipped + unshipped units must be its staged items' units: an item that could not be staged
+    (a dead letter of its own) must not let the order post without that line."""
+    shipped, unshipped = order.get("NumberOfItemsShipped"), order.get("NumberOfItemsUnshipped")
+    if not isinstance(shipped, int) or not isinstance(unshipped, int):
+        return
+    try:
+        units = sum(int(i.get("QuantityOrdered")) for i in items)
+    except (TypeError, ValueError):
+        return  # the line itself says which quantity is unreadable
+    if units != shipped + unshipped:
+        raise RecordError(f"the order has {shipped + unshipped} units, its {len(items)} staged item(s) {units}",
+                          stream="orders", key=order_id, field="OrderItems",
+                          hint="an item of this order is missing (see the order_items dead letters); it is "
+                               "normalised again when its items are read again")
+
+
+def _tax_model(order_id: str, item: dict[str, Any]) -> bool:
+    """Whether Amazon collects this item's tax; an unknown TaxCollection.Model is refused, not booked as ours."""
+    model = (item.get("TaxCollection") or {}).get("Model")
+    if model is not None and model not in TAX_MODELS:
+        raise RecordError(f"unknown TaxCollection.Model {model!r}", stream="order_items",
+                          key=f"{order_id}/{item.get('OrderItemId')}", field="TaxCollection.Model", hint=_NEWER)
+    return model is not None
 
 
 def _money(item: dict[str, Any], name: str, currency: str, key: str) -> Money:

@@ -24,7 +24,7 @@ from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
 
-from .normalise import _AMOUNT, MARKETPLACE_CURRENCY, _time
+from .normalise import _AMOUNT, _NEWER, MARKETPLACE_CURRENCY, _time
 
 __all__ = ["normalise_order_2026", "PAID_STATUSES_2026"]
 
@@ -32,6 +32,9 @@ STREAM = "orders_2026"
 #: fulfilment statuses in which the buyer's payment is authorised
 PAID_STATUSES_2026 = frozenset({"UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED"})
 _ZERO = Decimal(0)
+#: the model's FulfillmentStatus enum, and fulfilledBy's documented values → the canonical fulfilment
+FULFILLMENT_STATUSES = PAID_STATUSES_2026 | {"PENDING_AVAILABILITY", "PENDING", "CANCELLED", "UNFULFILLABLE"}
+FULFILLED_BY = {"AMAZON": "channel", "MERCHANT": "merchant"}
 #: proceeds categories the canonical order has no field for
 _UNSUPPORTED = ("COD_FEE", "OTHER")
 
@@ -51,6 +54,13 @@ def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str
     if not status:
         raise RecordError("order has no fulfillment status", stream=STREAM, key=order_id,
                           field="fulfillment.fulfillmentStatus", hint="read searchOrders with includedData FULFILLMENT")
+    if status not in FULFILLMENT_STATUSES:
+        raise RecordError(f"unknown fulfillmentStatus {status!r}", stream=STREAM, key=order_id,
+                          field="fulfillment.fulfillmentStatus", hint=_NEWER)
+    fulfilled_by = fulfillment.get("fulfilledBy")
+    if fulfilled_by not in FULFILLED_BY:
+        raise RecordError(f"unknown fulfilledBy {fulfilled_by!r} (expected AMAZON or MERCHANT)", stream=STREAM,
+                          key=order_id, field="fulfillment.fulfilledBy", hint=_NEWER if fulfilled_by else None)
     channel = order.get("salesChannel") or {}
     marketplace = channel.get("marketplaceId")
     currency = _currency(order, items, order_id)
@@ -68,7 +78,7 @@ def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str
     return [Order(
         source="amazon_sp", source_refs=[SourceRef(stream=STREAM, key=order_id)], order_id=order_id,
         channel="amazon", marketplace=marketplace, sales_channel=channel.get("marketplaceName"),
-        fulfilment="channel" if fulfillment.get("fulfilledBy") == "AMAZON" else "merchant",
+        fulfilment=FULFILLED_BY[fulfilled_by],
         status=status, paid=status in PAID_STATUSES_2026,
         placed_at=_time(order, "createdTime", order_id, STREAM), updated_at=_time(order, "lastUpdatedTime", order_id, STREAM),
         currency=currency, customer=customer, shipping_address=_address((order.get("recipient") or {}).get(

@@ -1,4 +1,5 @@
-"""Registers the Amazon SP-API source and sandbox with ledgerlink (entry point `ledgerlink_amazon_sp.plugin`)."""
+"""Registers the Amazon SP-API source, destination (shipment confirmations, FBM quantities) and sandbox with
+ledgerlink (entry point `ledgerlink_amazon_sp.plugin`)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from typing import Callable
 
 from ledgerlink import hookimpl
 
+from .destination import AmazonSellingPartnerDestination
 from .sandbox import AmazonSandbox
 from .source import AmazonSellingPartnerSource
 
@@ -13,6 +15,7 @@ from .source import AmazonSellingPartnerSource
 @hookimpl
 def register_connectors(register: Callable[[type], None]) -> None:
     register(AmazonSellingPartnerSource)
+    register(AmazonSellingPartnerDestination)
 
 
 @hookimpl

@@ -76,6 +76,17 @@ class AmazonSandboxOptions(SandboxOptions):
     refresh_token: str | None = None
     #: hand out a new refresh token on every exchange (LWA normally does not; exercises on_rotate)
     rotate_refresh_token: bool = False
+    #: the merchant token Listings Items paths must name (None: any, as a sandbox)
+    seller_id: str | None = None
+    inventory_page_size: int = Field(50, ge=1, le=50, description="InventorySummaries per getInventorySummaries page")
+    next_token_life_s: float = Field(30, gt=0, description="getInventorySummaries nextToken life in Amazon seconds "
+                                                           "(scaled by time_scale, like the usage plans)")
+    transactions_page_size: int = Field(100, ge=1, le=500, description="transactions per listTransactions page")
+    report_queue_s: float = Field(5, ge=0, description="reports wait IN_QUEUE this many Amazon seconds (scaled)")
+    report_processing_s: float = Field(20, ge=0, description="then IN_PROGRESS this many Amazon seconds (scaled)")
+    report_url_life_s: float = Field(300, gt=0, description="a report document URL works this many Amazon seconds "
+                                                            "(scaled by time_scale, never under 2 real seconds)")
+    report_gzip_min_bytes: int = Field(0, ge=0, description="gzip report documents of at least this size (0: all)")
 
 
 class _Bucket:

@@ -53,12 +53,20 @@ class AmazonSellingPartnerSource(Source):
     def __init__(self, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None):
         self._transport, self._retry = transport, retry
         self._rotated: list[str] = []
+        #: the newest refresh token seen this run: later clients of the same read must use it, not the config's
+        self._latest_refresh_token: str | None = None
+
+    def _on_rotate(self, token: str) -> None:
+        self._rotated.append(token)
+        self._latest_refresh_token = token
 
     # ---------------------------------------------------------------- wiring
 
     def client(self, config: AmazonSPConfig) -> HttpClient:
         """One rate-limited client per seller and region, authenticated through LWA."""
-        auth = lwa_auth(config, on_rotate=self._rotated.append, transport=self._transport)
+        if self._latest_refresh_token and self._latest_refresh_token != config.refresh_token:
+            config = config.model_copy(update={"refresh_token": self._latest_refresh_token})
+        auth = lwa_auth(config, on_rotate=self._on_rotate, transport=self._transport)
         return sp_client(config, auth, retry=self._retry, transport=self._transport)
 
     def stream_classes(self) -> list[type[Stream]]:

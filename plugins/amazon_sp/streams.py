@@ -13,7 +13,9 @@ from typing import Any, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, protocol
+from ledgerlink import (
+    CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, TransientError, protocol,
+)
 
 from .client import read_json
 from .config import AmazonSPConfig
@@ -29,6 +31,9 @@ _HINTS = {
     ("getOrderItems", 400): "Amazon refused the order id: it must be an AmazonOrderId in 3-7-7 format",
     ("searchOrders", 400): "Amazon refused the query: check marketplace_ids and start_date in the config",
     ("getOrderItems", 404): "the order does not exist for this seller (wrong region endpoint or marketplace?)",
+    ("searchOrders", 403): "check that the refresh token belongs to this seller and region endpoint and that the app "
+                           "has the Orders role; buyer and recipient data (includedData BUYER, RECIPIENT) also need "
+                           "Amazon's restricted roles for personal data",
     ("*", 403): "check that the refresh token belongs to this seller and region endpoint, and that the app has "
                 "the Orders role",
 }
@@ -44,14 +49,35 @@ def parse_time(text: str) -> datetime:
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
-def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any]) -> tuple[httpx.Response, Any]:
-    """One SP-API GET, parsed with Decimal numbers; permanent refusals get a hint saying what to fix."""
-    try:
-        response = client.get(path, operation=operation, params=params)
-    except PermanentError as exc:
-        exc.hint = exc.hint or _HINTS.get((operation, exc.status or 0)) or _HINTS.get(("*", exc.status or 0))
-        raise
-    return response, read_json(response)
+def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any],
+         records: tuple[str, ...] = ()) -> tuple[httpx.Response, Any]:
+    """One SP-API GET, parsed with Decimal numbers; permanent refusals get a hint saying what to fix.
+
+    A 200 whose body is not JSON, or has no `records` list, is asked for once more and then stops the run: read
+    as an empty page it would move the state past orders never seen."""
+    for attempt in (1, 2):
+        try:
+            response = client.get(path, operation=operation, params=params)
+        except PermanentError as exc:
+            exc.hint = exc.hint or _HINTS.get((operation, exc.status or 0)) or _HINTS.get(("*", exc.status or 0))
+            raise
+        try:
+            body = read_json(response)
+        except ValueError as exc:
+            problem = f"Amazon's reply is not valid JSON ({exc})"
+        else:
+            node = body
+            for part in records:
+                node = node.get(part) if isinstance(node, dict) else None
+            if isinstance(node, list):
+                return response, body
+            problem = f"Amazon's reply has no {'.'.join(records)} list"
+        if attempt == 2:
+            raise TransientError(f"{operation}: {problem}", status=response.status_code, operation=operation,
+                                 remote_message=response.text[:300],
+                                 hint="nothing after the last saved state was committed; the next sync reads it "
+                                      "again (report it if it persists)")
+    raise AssertionError("unreachable")
 
 
 def _next_token(body: Any) -> str | None:
@@ -78,7 +104,8 @@ class OrderItemsStream(ChildStream):
         path = self.path.format(orderId=order_id)
         token: str | None = None
         while True:
-            response, body = _get(self.client, path, self.operation, {"NextToken": token} if token else {})
+            response, body = _get(self.client, path, self.operation, {"NextToken": token} if token else {},
+                                  self.records_path)
             parent = ((body or {}).get("payload") or {}).get("AmazonOrderId") or order_id
             for item in self.parse_response(response, body):
                 yield {**item, "AmazonOrderId": parent}
@@ -146,10 +173,11 @@ class OrdersStream(HttpStream):
         for after, before in self.windows(self.start_time(state)):
             token: str | None = None
             while True:
-                response, body = _get(self.client, self.path, self.operation, self.window_params(after, before, token))
+                response, body = _get(self.client, self.path, self.operation, self.window_params(after, before, token),
+                                      self.records_path)
                 for order in self.parse_response(response, body):
-                    yield order
-                    if self.items is not None:
+                    yield order  # one without an AmazonOrderId becomes a dead letter when staged
+                    if self.items is not None and isinstance(order, dict) and order.get("AmazonOrderId"):
                         for item in self.items.items_of(order["AmazonOrderId"]):
                             yield protocol.record(self.items.name, item)
                 token = self.next_page_token(response, body)
@@ -207,7 +235,8 @@ class Orders2026Stream(OrdersStream):
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="searchOrders-prefetch") as pool:
             for after, before in self.windows(self.start_time(state)):
                 def fetch(token: str | None, after: datetime = after, before: datetime = before) -> Any:
-                    return _get(self.client, self.path, self.operation, self.window_params(after, before, token))
+                    return _get(self.client, self.path, self.operation, self.window_params(after, before, token),
+                                self.records_path)
 
                 pending = pool.submit(fetch, None)
                 while True:

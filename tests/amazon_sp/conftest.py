@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import httpx
 import pytest
 
-from ledgerlink import RetryPolicy
+from ledgerlink import RetryPolicy, protocol
 from ledgerlink.sandbox import running
 from ledgerlink_amazon_sp import AmazonSandbox, AmazonSellingPartnerSource
 
@@ -71,9 +71,27 @@ def recording_transport() -> RecordingTransport:
     return RecordingTransport()
 
 
+ORDER_STREAMS = ("orders", "order_items", "orders_2026")
+
+
+class _OrdersByDefault(AmazonSellingPartnerSource):
+    """Reads only the orders streams when given no catalog: the tests using it are about orders, and a
+    catalog-less read also reads every other family (inventory, finances, reports, settlements)."""
+
+    def read(self, config: dict[str, Any], catalog: Any = None, state: Any = None) -> Any:
+        if catalog is None:
+            streams = [s for s in self.discover(config).streams if s.name in ORDER_STREAMS]
+            catalog = protocol.ConfiguredCatalog(streams=[
+                protocol.ConfiguredStream(stream=s, sync_mode=protocol.SyncMode.incremental,
+                                          destination_sync_mode=protocol.DestinationSyncMode.append)
+                for s in streams])
+        return super().read(config, catalog, state)
+
+
 @pytest.fixture
 def make_source() -> Callable[..., AmazonSellingPartnerSource]:
-    def make(transport: httpx.BaseTransport | None = None) -> AmazonSellingPartnerSource:
-        return AmazonSellingPartnerSource(retry=FAST_RETRY, transport=transport)
+    def make(transport: httpx.BaseTransport | None = None, *, orders_only: bool = True) -> AmazonSellingPartnerSource:
+        cls = _OrdersByDefault if orders_only else AmazonSellingPartnerSource
+        return cls(retry=FAST_RETRY, transport=transport)
 
     return make

@@ -216,7 +216,9 @@ def test_v0_streams_are_not_read_with_2026_and_vice_versa(sandbox, make_config, 
     from ledgerlink.runtime.extract import configured_catalog
 
     catalog = configured_catalog(AmazonSellingPartnerSource(), None)  # the runtime's default: every normaliser's
-    assert {c.stream.name for c in catalog.streams} == {"orders", "order_items", "orders_2026"}
+    orders = {"orders", "order_items", "orders_2026"}
+    assert orders <= {c.stream.name for c in catalog.streams}
+    catalog.streams = [c for c in catalog.streams if c.stream.name in orders]  # the other families: their own tests
     with sandbox(orders=10) as (url, _):
         new = list(make_source().read({**make_config(url), "orders_api": "2026-01-01"}, catalog))
         old = list(make_source().read(make_config(url), catalog))

@@ -12,7 +12,8 @@ from ledgerlink_amazon_sp.config import AmazonSPConfig
 
 def test_registered_through_the_entry_point():
     plugins = host()
-    assert plugins.connector("amazon_sp") is AmazonSellingPartnerSource
+    assert plugins.connector("amazon_sp", "source") is AmazonSellingPartnerSource
+    assert plugins.connector("amazon_sp", "destination").__name__ == "AmazonSellingPartnerDestination"
     assert plugins.sandbox("amazon_sp") is AmazonSandbox
     assert AmazonSandbox.default_url() == "http://127.0.0.1:8711" == AmazonSPConfig.model_fields["endpoint"].default
 

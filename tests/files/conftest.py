@@ -10,10 +10,6 @@ import pytest
 from ledgerlink import protocol
 from ledgerlink.files import FilesSource
 
-SHIPMENT_COLUMNS = {"order_id": "Order #", "tracking_number": "Tracking", "carrier": "Carrier",
-                    "shipped_at": "Ship Date", "sku": "SKU", "quantity": "Qty"}
-
-
 class Reading:
     """What one `read` produced: records per stream, the STATE messages, and the last state per stream."""
 
@@ -47,10 +43,4 @@ def stream_config(tmp_path: Path) -> Callable[..., dict[str, Any]]:
     return make
 
 
-def write(path: Path, content: str | bytes, encoding: str = "utf-8") -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(content if isinstance(content, bytes) else content.encode(encoding))
-    return path
-
-
-__all__ = ["Reading", "write", "SHIPMENT_COLUMNS"]
+__all__ = ["Reading"]

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 
 from ledgerlink.cli import cli
 
-from conftest import write
+from files_helpers import write
 
 
 def _messages(output: str) -> list[dict]:

@@ -9,7 +9,7 @@ import pytest
 
 from ledgerlink import ConfigError
 
-from conftest import write
+from files_helpers import write
 
 
 def test_csv_rows_keep_the_files_text_with_file_and_line(tmp_path, read, stream_config):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import os
 
-from conftest import write
+from files_helpers import write
 
 
 def _touch_later(path):

@@ -8,7 +8,7 @@ import jsonschema
 from ledgerlink.files import FilesSource
 from ledgerlink.files.infer import infer_schema, text_type
 
-from conftest import write
+from files_helpers import write
 
 
 def test_text_types():

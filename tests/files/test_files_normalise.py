@@ -11,7 +11,7 @@ import pytest
 from ledgerlink import RecordError
 from ledgerlink.files import FilesSource
 
-from conftest import SHIPMENT_COLUMNS, write
+from files_helpers import SHIPMENT_COLUMNS, write
 
 HEADER = "Order #,Tracking,Carrier,Ship Date,SKU,Qty\n"
 

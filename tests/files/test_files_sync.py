@@ -16,7 +16,7 @@ from ledgerlink.cli import cli
 from ledgerlink.plugins import host
 from ledgerlink.sandbox import running
 
-from conftest import SHIPMENT_COLUMNS, write
+from files_helpers import SHIPMENT_COLUMNS, write
 
 BC_CONFIG = {"base_url": "${BIGCOMMERCE_BASE_URL}", "store_hash": "abc123", "access_token": "sandbox-bigcommerce-token"}
 

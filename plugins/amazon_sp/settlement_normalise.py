@@ -1,0 +1,211 @@
+"""A staged `settlements` record → the canonical `Settlement`, or a `RecordError` that holds it back.
+
+A settlement is all or nothing: one unreadable row, a header total that differs from the sum of the rows
+(to the cent), a format error or a conflicting duplicate, and the whole settlement is a dead letter whose
+message names the file (or report) and the line. Posting part of a payout would put the bank out of step.
+
+Every amount becomes a `SettlementLine` that keeps its row (the line number in the file): one per V2 row,
+one per filled amount column of a V1 row, V1 columns named with the V2 `amount-type` they correspond to
+(`price-amount` → `ItemPrice`, …) and `amount_column` saying which column it was.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from ledgerlink import Fee, Money, RecordError, Settlement, SettlementLine, quantize
+
+from .settlement_parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError
+
+__all__ = ["normalise_settlement", "parse_report_time", "FEE_AMOUNT_TYPES", "FEE_TRANSACTION_TYPES",
+           "PREVIOUS_RESERVE", "CURRENT_RESERVE"]
+
+STREAM = "settlements"
+PREVIOUS_RESERVE = "Previous Reserve Amount Balance"
+CURRENT_RESERVE = "Current Reserve Amount"
+#: amount types whose lines are fees (`Settlement.fees` is a convenience view of `lines`)
+FEE_AMOUNT_TYPES = frozenset({"ItemFees", "ShipmentFees", "OrderFees", "MiscFees", "OtherFees", "Cost of Advertising"})
+FEE_TRANSACTION_TYPES = frozenset({"ServiceFee", "Storage Fee", "Subscription Fee", "Inbound Transportation Fee",
+                                   "FBAFees", "Cost of Advertising", "StorageRenewalBilling", "RemovalComplete",
+                                   "DisposalComplete", "Long-Term Storage Fee"})
+_ZONES = {"UTC": 0, "GMT": 0, "Z": 0, "PST": -8, "PDT": -7, "MST": -7, "MDT": -6, "CST": -6, "CDT": -5, "EST": -5,
+          "EDT": -4, "BST": 1, "CET": 1, "CEST": 2, "JST": 9}
+_ZONE = re.compile(r"^(.*?)\s*\b([A-Z]{1,4})$")
+_FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%S", "%d.%m.%Y", "%Y/%m/%d %H:%M:%S",
+            "%Y/%m/%d")
+_SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
+
+
+def parse_report_time(text: str) -> datetime:
+    """A date as settlement reports print them: ISO 8601 with an offset (`2025-08-14T22:07:18+00:00`),
+    `2026-01-05 14:03:00 UTC`, EU `05.01.2026 14:03:00 UTC`, or the V2 `posted-date` `01/05/26` (month first, as
+    Amazon's changelog documents, unless the first number cannot be a month). Without a zone: UTC."""
+    value = text.strip()
+    try:
+        when = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    except ValueError:
+        pass
+    offset = 0
+    match = _ZONE.match(value)
+    if match and match.group(2) in _ZONES:
+        value, offset = match.group(1), _ZONES[match.group(2)]
+    zone = timezone(timedelta(hours=offset))
+    slash = _SLASH.match(value)
+    if slash:
+        first, second, year = int(slash.group(1)), int(slash.group(2)), int(slash.group(3))
+        month, day = (second, first) if first > 12 else (first, second)
+        year += 2000 if year < 100 else 0
+        hour, minute, sec = (int(slash.group(i) or 0) for i in (4, 5, 6))
+        return datetime(year, month, day, hour, minute, sec, tzinfo=zone)
+    for fmt in _FORMATS:
+        try:
+            return datetime.strptime(value, fmt).replace(tzinfo=zone)
+        except ValueError:
+            continue
+    raise ValueError(f"{text!r} is not a date")
+
+
+def _fail(record: dict[str, Any], error: SettlementFileError, more: int = 0, hint: str | None = None) -> RecordError:
+    key = str(record.get("settlement_id") or record.get("origin") or "?")
+    extra = f" (and {more} more problem{'s' if more > 1 else ''} in this settlement)" if more else ""
+    return RecordError(f"{error}{extra}; nothing of this settlement is posted", stream=STREAM, key=key,
+                       field=error.column, hint=hint or "fix or re-download the file (or report), then `ledgerlink "
+                                                       "dlq retry`; the rest of the run is unaffected")
+
+
+def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Settlement]:
+    """One staged settlement → one canonical Settlement whose lines sum to its total, exactly."""
+    origin = str(record.get("origin") or "?")
+    errors = [SettlementFileError.from_dict(e) for e in record.get("errors") or []]
+    if errors:
+        hint = record.get("hint")
+        raise _fail(record, errors[0], len(errors) - 1, hint)
+    summary = record.get("summary") or {}
+    summary_line = int(record.get("summary_line") or 0)
+    settlement_id = str(record.get("settlement_id") or "")
+    currency = str(summary.get("currency") or "").upper()
+    mark = str(record.get("decimal_mark") or ".")
+
+    def located(line: int | None, column: str | None, message: str) -> RecordError:
+        return _fail(record, SettlementFileError(origin, line, column, message))
+
+    def amount(text: str, line: int, column: str) -> Decimal:
+        plain = text.replace(".", "").replace(",", ".") if mark == "," else text.replace(",", "")
+        try:
+            return Decimal(plain)
+        except InvalidOperation:
+            raise located(line, column, f"{text!r} is not an amount") from None
+
+    # amounts and dates repeat (every fee of a kind, every row of an order): one object per distinct text
+    # (Money is frozen, datetimes immutable), which makes a 100,000-row settlement several times cheaper
+    monies: dict[str, Money] = {}
+    times: dict[str, datetime] = {}
+
+    def money(text: str, line: int, column: str) -> Money:
+        found = monies.get(text)
+        if found is None:
+            found = monies[text] = Money(amount=amount(text, line, column), currency=currency)
+        return found
+
+    def when(values: dict[str, str], line: int, *columns: str) -> datetime | None:
+        for column in columns:
+            text = values.get(column)
+            if text:
+                found = times.get(text)
+                if found is None:
+                    try:
+                        found = times[text] = parse_report_time(text)
+                    except ValueError:
+                        raise located(line, column, f"{text!r} is not a date") from None
+                return found
+        return None
+
+    try:
+        Money.zero(currency)
+    except ValueError:
+        raise located(summary_line, "currency", f"{currency!r} is not a currency code") from None
+    total = amount(str(summary.get("total-amount") or ""), summary_line, "total-amount")
+    starts = when(summary, summary_line, "settlement-start-date")
+    ends = when(summary, summary_line, "settlement-end-date")
+    if starts is None or ends is None:
+        column = "settlement-start-date" if starts is None else "settlement-end-date"
+        raise located(summary_line, column, "missing from the summary row")
+    deposit = when(summary, summary_line, "deposit-date")
+
+    v1 = record.get("format") == FLAT_FILE_V1
+    lines: list[SettlementLine] = []
+    quantities: dict[tuple[str, str], Decimal] = {}
+    for row in record.get("rows") or []:
+        number, values = int(row["line"]), row.get("values") or {}
+        quantity = _quantity(values, number, located)
+        if v1 and quantity is not None and values.get("order-item-code"):
+            quantities[(values.get("order-id", ""), values["order-item-code"])] = quantity
+        common = dict(
+            row=number, transaction_type=values.get("transaction-type", ""), order_id=values.get("order-id"),
+            sku=values.get("sku"), posted_at=when(values, number, "posted-date-time", "posted-date"),
+            marketplace=values.get("marketplace-name"), merchant_order_id=values.get("merchant-order-id"),
+            adjustment_id=values.get("adjustment-id"), shipment_id=values.get("shipment-id"),
+            fulfillment_id=values.get("fulfillment-id"), order_item_code=values.get("order-item-code"),
+            merchant_order_item_id=values.get("merchant-order-item-id"),
+            merchant_adjustment_item_id=values.get("merchant-adjustment-item-id"),
+            promotion_id=values.get("promotion-id"), quantity=quantity)
+        if v1:
+            for column, (amount_type, described_by) in V1_AMOUNT_COLUMNS.items():
+                if column in values:
+                    lines.append(SettlementLine(
+                        **common, amount_type=amount_type, amount_column=column,
+                        amount_description=values.get(described_by) if described_by else None,
+                        amount=money(values[column], number, column)))
+        else:
+            lines.append(SettlementLine(
+                **common, amount_type=values.get("amount-type"), amount_description=values.get("amount-description"),
+                amount_column="amount", amount=money(values.get("amount", ""), number, "amount")))
+    if quantities:  # V1 gives an item's quantity on a row of its own, without amounts: carry it to the item's lines
+        for line in lines:
+            if line.quantity is None and line.order_item_code:
+                line.quantity = quantities.get((line.order_id or "", line.order_item_code))
+
+    rows_total = sum((line.amount.amount for line in lines), Decimal(0))
+    if quantize(rows_total, currency) != quantize(total, currency):
+        raise _fail(record, SettlementFileError(
+            origin, summary_line, "total-amount",
+            f"the header's total-amount {total} {currency} differs from the sum of the {len(record.get('rows') or [])}"
+            f" rows, {rows_total} {currency} (by {quantize(total - rows_total, currency)}): the file is incomplete "
+            "or altered"))
+
+    fees = [Fee(fee_type=line.amount_description or line.transaction_type, amount=line.amount,
+                                order_id=line.order_id, sku=line.sku, description=line.transaction_type, row=line.row)
+            for line in lines if _is_fee(line)]
+    return [Settlement(
+        source="amazon_sp", settlement_id=settlement_id, starts_at=starts, ends_at=ends, deposit_at=deposit,
+        total=Money(amount=total, currency=currency), lines=lines, fees=fees, currency=currency,
+        previous_reserve=_reserve(lines, PREVIOUS_RESERVE, currency),
+        current_reserve=_reserve(lines, CURRENT_RESERVE, currency),
+        format=record.get("format"), origin=origin, report_id=record.get("report_id"), summary_row=summary_line,
+        row_count=len(record.get("rows") or []))]
+
+
+def _quantity(values: dict[str, str], line: int, located: Any) -> Decimal | None:
+    text = values.get("quantity-purchased")
+    if not text:
+        return None
+    try:
+        return Decimal(text.replace(",", "."))
+    except InvalidOperation:
+        raise located(line, "quantity-purchased", f"{text!r} is not a quantity") from None
+
+
+def _is_fee(line: SettlementLine) -> bool:
+    if line.amount_type in FEE_AMOUNT_TYPES or line.transaction_type in FEE_TRANSACTION_TYPES:
+        return True
+    return line.amount_type == "other-transaction" and "fee" in (line.amount_description or "").lower()
+
+
+def _reserve(lines: list[SettlementLine], description: str, currency: str) -> Money | None:
+    found = [line.amount.amount for line in lines
+             if line.amount_description == description or line.transaction_type == description]
+    return Money(amount=sum(found, Decimal(0)), currency=currency) if found else None
