@@ -4,6 +4,7 @@ This module is the public API: plugins import only what `__all__` names here.
 """
 
 from . import commerce, protocol
+from . import settlements  # settlement posting engine: roles, account maps, journals
 from .commerce import (
     Address, CanonicalObject, Customer, Fee, InventoryLevel, Order, OrderLine, Product, Refund, RefundLine,
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
@@ -32,7 +33,7 @@ from .store import AwaitingWrites, PipelineState
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "hookimpl", "protocol", "commerce",
+    "__version__", "hookimpl", "protocol", "commerce", "settlements",
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",

@@ -585,6 +585,10 @@ def specs(out: str) -> None:
         click.echo(path)
 
 
+from .cli_settlements import settlements as _settlements  # noqa: E402 (needs the helpers above)
+cli.add_command(_settlements)
+
+
 def main() -> None:
     host().add_commands(cli)
     cli(prog_name="ledgerlink")

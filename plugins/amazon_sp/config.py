@@ -4,23 +4,37 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
-__all__ = ["AmazonSPConfig", "SANDBOX_URL"]
+__all__ = ["AmazonSPConfig", "SANDBOX_URL", "PRODUCTION_ENDPOINTS", "AMAZON_SANDBOX_ENDPOINTS", "LWA_URL"]
 
 #: the sandbox's documented default address (`ledgerlink sandbox amazon_sp`)
 SANDBOX_URL = "http://127.0.0.1:8711"
+#: Amazon's regional SP-API endpoints (North America, Europe, Far East)
+PRODUCTION_ENDPOINTS = {"na": "https://sellingpartnerapi-na.amazon.com",
+                        "eu": "https://sellingpartnerapi-eu.amazon.com",
+                        "fe": "https://sellingpartnerapi-fe.amazon.com"}
+#: Amazon's own static sandbox (the models' `x-amzn-api-sandbox` cases), per region
+AMAZON_SANDBOX_ENDPOINTS = {region: url.replace("https://", "https://sandbox.")
+                            for region, url in PRODUCTION_ENDPOINTS.items()}
+#: Login with Amazon's token endpoint (one for every region)
+LWA_URL = "https://api.amazon.com/auth/o2/token"
 
 
 class AmazonSPConfig(BaseModel):
-    """How to reach one seller's SP-API account. Point `endpoint`/`lwa_endpoint` at production
-    (https://sellingpartnerapi-na.amazon.com, https://api.amazon.com/auth/o2/token) or a sandbox."""
+    """How to reach one seller's SP-API account. `environment` and `region` pick Amazon's endpoints
+    (production or Amazon's sandbox, NA/EU/FE) or this machine's sandbox; `endpoint`/`lwa_endpoint` override
+    either."""
 
     model_config = ConfigDict(extra="forbid", title="Amazon Selling Partner API")
 
-    endpoint: str = Field(SANDBOX_URL, description="SP-API base URL, e.g. https://sellingpartnerapi-na.amazon.com")
-    lwa_endpoint: str = Field(f"{SANDBOX_URL}/auth/o2/token",
-                              description="Login with Amazon token URL, e.g. https://api.amazon.com/auth/o2/token")
+    environment: Literal["local", "production", "amazon_sandbox"] = Field(
+        "local", description="local: `ledgerlink sandbox amazon_sp` on this machine; production: Amazon's regional "
+                             "endpoint; amazon_sandbox: Amazon's static sandbox (sandbox.sellingpartnerapi-…)")
+    endpoint: str | None = Field(None, description="SP-API base URL; overrides environment and region, e.g. "
+                                                   "https://sellingpartnerapi-eu.amazon.com")
+    lwa_endpoint: str | None = Field(None, description="Login with Amazon token URL (default: "
+                                                       "https://api.amazon.com/auth/o2/token, or the local sandbox's)")
     client_id: str = Field(description="LWA client id of the SP-API application")
     client_secret: str = Field(json_schema_extra={"airbyte_secret": True})
     refresh_token: str = Field(json_schema_extra={"airbyte_secret": True},
@@ -67,6 +81,16 @@ class AmazonSPConfig(BaseModel):
     backfill: Literal["api", "reports"] = Field(
         "api", description="api: getOrders reads the orders history; reports: the all_orders_report stream (one "
                            "all-orders report per 30 days, items included) back-fills it in a handful of calls")
+
+    @model_validator(mode="after")
+    def _endpoints(self) -> "AmazonSPConfig":
+        """Fill in the endpoints `environment` and `region` imply, unless given."""
+        if self.endpoint is None:
+            self.endpoint = {"local": SANDBOX_URL, "production": PRODUCTION_ENDPOINTS[self.region],
+                             "amazon_sandbox": AMAZON_SANDBOX_ENDPOINTS[self.region]}[self.environment]
+        if self.lwa_endpoint is None:
+            self.lwa_endpoint = f"{self.endpoint.rstrip('/')}/auth/o2/token" if self.environment == "local" else LWA_URL
+        return self
 
     @property
     def rate_key(self) -> str:

@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -69,6 +69,13 @@ class PostingOptions(BaseModel):
     """How an order becomes QuickBooks Desktop documents (mirrors the QuickBooks Online destination's rules)."""
 
     model_config = ConfigDict(extra="forbid")
+
+    #: settlement posting (mode, account map, roles): validated by `ledgerlink.settlements.parse_settlement_options`
+    settlements: dict[str, Any] = Field(default_factory=dict, description=(
+        "how settlements post: mode (summary or per_order), accounts (a YAML account map), roles (a YAML role "
+        "table); see the README's Settlements section"))
+    #: `ledgerlink reconcile` settings (e.g. settlement_gap_seconds)
+    reconcile: dict[str, Any] = Field(default_factory=dict, description="settings for `ledgerlink reconcile`")
 
     customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
         "per_marketplace", description="one customer per marketplace and currency, or one per buyer")

@@ -13,6 +13,7 @@ from ledgerlink import CanonicalObject, Destination, ObjectType, Order, Outbound
 
 from .config import QbdConfig
 from .plan import plan_order
+from .settlement_plan import plan_settlement
 from .qbxml import add_request, check_limits
 
 __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
@@ -62,7 +63,7 @@ class QuickBooksDesktopDestination(Destination):
     }
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
-        return plan_order(obj, ctx) if isinstance(obj, Order) else []
+        return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
 
     def open(self, config: Any, context: WriteContext) -> None:
         self.context = context

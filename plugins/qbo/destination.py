@@ -26,6 +26,7 @@ from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plan import NOTE_PREFIX, plan_order
+from .settlement_plan import plan_settlement
 from .read_back import READ_BACK_STREAMS, read_back
 from .references import NAME_FIELDS, NameResolver
 
@@ -118,7 +119,7 @@ class QuickBooksOnlineDestination(Destination):
             api.close()
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
-        return plan_order(obj, ctx) if isinstance(obj, Order) else []
+        return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
 
     def open(self, config: Any, context: WriteContext) -> None:
         """Connect with the newest refresh token we hold, read the company's settings, and bring the reference

@@ -15,7 +15,9 @@ def test_registered_through_the_entry_point():
     assert plugins.connector("amazon_sp", "source") is AmazonSellingPartnerSource
     assert plugins.connector("amazon_sp", "destination").__name__ == "AmazonSellingPartnerDestination"
     assert plugins.sandbox("amazon_sp") is AmazonSandbox
-    assert AmazonSandbox.default_url() == "http://127.0.0.1:8711" == AmazonSPConfig.model_fields["endpoint"].default
+    assert AmazonSandbox.default_url() == "http://127.0.0.1:8711" == AmazonSPConfig.model_validate({
+        "client_id": "c", "client_secret": "s", "refresh_token": "r", "marketplace_ids": ["ATVPDKIKX0DER"],
+        "start_date": "2026-01-01T00:00:00Z"}).endpoint  # the default environment is the local sandbox
 
 
 def test_spec_marks_secrets_and_defaults():
@@ -23,7 +25,7 @@ def test_spec_marks_secrets_and_defaults():
     props: dict[str, Any] = schema["properties"]
     assert props["client_secret"]["airbyte_secret"] and props["refresh_token"]["airbyte_secret"]
     assert not props["client_id"].get("airbyte_secret")
-    assert props["lwa_endpoint"]["default"] == "http://127.0.0.1:8711/auth/o2/token"
+    assert props["environment"]["default"] == "local" and props["region"]["default"] == "na"
     assert props["page_size"]["maximum"] == 100 and props["max_window_days"]["default"] == 30
     assert set(schema["required"]) == {"client_id", "client_secret", "refresh_token", "marketplace_ids", "start_date"}
 

@@ -1,0 +1,175 @@
+"""`ledgerlink settlements ...`: the audit trail of a payout, from the report's rows to the ledger's document
+lines and back (`show`), and the shipped account map to start a company's own from (`accounts`)."""
+
+from __future__ import annotations
+
+import sys
+from importlib import resources
+from typing import Any
+
+import click
+
+from . import jsonutil
+from .errors import LedgerlinkError
+
+__all__ = ["settlements", "settlement_trail", "document_lines"]
+
+
+def document_lines(stream: str, data: dict[str, Any]) -> list[dict[str, Any]]:
+    """A planned journal's lines in document order, whichever ledger's shape: QBO `Line[]` or qbXML
+    `JournalDebitLine`/`JournalCreditLine` (debits first, as the planner numbers them)."""
+    out = []
+    if "JournalEntryAdd" in data:
+        body = data["JournalEntryAdd"]
+        for side, posting in (("JournalDebitLine", "Debit"), ("JournalCreditLine", "Credit")):
+            for line in body.get(side) or []:
+                out.append({"posting": posting, "amount": line.get("Amount"),
+                            "account": (line.get("AccountRef") or {}).get("FullName"), "description": line.get("Memo")})
+        return out
+    for line in data.get("Line") or []:
+        detail = line.get("JournalEntryLineDetail") or {}
+        ref = detail.get("AccountRef") or {}
+        out.append({"posting": detail.get("PostingType"), "amount": line.get("Amount"),
+                    "account": ref.get("name") or ref.get("value"), "description": line.get("Description")})
+    return out
+
+
+def _header(data: dict[str, Any]) -> dict[str, Any]:
+    body = data.get("JournalEntryAdd") or data
+    return {"number": body.get("DocNumber") or body.get("RefNumber"), "date": body.get("TxnDate")}
+
+
+def settlement_trail(store: Any, settlement_id: str) -> dict[str, Any]:
+    """Everything the state file knows about one settlement: its documents (planned payload, status, the id the
+    ledger gave it), each document line with the report rows it sums, each row with the line it went to, and the
+    dead letter holding it if it is on hold."""
+    suffix = f"/settlement/{settlement_id}"
+    docs = store.db.fetchall(
+        "SELECT key, destination, stream, data, status FROM outbox WHERE natural_key LIKE ? ORDER BY key",
+        [f"%{suffix}"])
+    documents, rows = [], {}
+    for key, destination, stream, data, status in docs:
+        payload = jsonutil.loads(data) if isinstance(data, (str, bytes)) else data
+        result = store.db.fetchone("SELECT destination_id, version FROM results WHERE key = ?", [key])
+        audit = store.db.fetchall("SELECT line, source_stream, source_key FROM audit WHERE outbox_key = ? "
+                                  "ORDER BY line", [key])
+        lines = document_lines(stream, payload)
+        sources = []
+        for line, source_stream, source_key in audit:
+            if line is None:  # the document's own source (the staged report)
+                sources.append(f"{source_stream}/{source_key}")
+                continue
+            row = str(source_key).rsplit("/", 1)[-1]
+            if 0 <= line < len(lines):
+                lines[line].setdefault("rows", []).append(int(row) if row.isdigit() else row)
+            rows.setdefault(row, []).append({"document": key, "line": line})
+        documents.append({"key": key, "destination": destination, "stream": stream, "status": status,
+                          "destination_id": result[0] if result else None, **_header(payload), "sources": sources,
+                          "lines": lines})
+    letters = [d.to_dict() for d in store.dead_letters.list(status="open")
+               if (d.record_key or "").endswith(suffix)]
+    sources = {src for doc in documents for src in doc["sources"]}
+    if not sources:
+        sources = {f"{d.get('stream') or 'settlements'}/{settlement_id}" for d in letters}
+    return {"settlement_id": settlement_id, "documents": documents, "rows": rows, "on_hold": letters,
+            "report_rows": _report_rows(store, sources)}
+
+
+#: the report columns that say what a row is (Flat File V2, then V1's amount columns)
+_ROW_WORDS = ("transaction-type", "order-id", "amount-type", "amount-description", "amount")
+_V1_AMOUNTS = ("price-type", "price-amount", "item-related-fee-type", "item-related-fee-amount", "promotion-type",
+               "promotion-amount", "shipment-fee-type", "shipment-fee-amount", "order-fee-amount", "misc-fee-amount",
+               "other-fee-reason-description", "other-fee-amount", "direct-payment-amount", "other-amount")
+
+
+def _report_rows(store: Any, sources: set[str]) -> dict[str, dict[str, str]]:
+    """The staged report's own rows (when the source staged them as `rows: [{line, values}]`), by row number:
+    what each row said, so the trail starts where the bookkeeper's file does."""
+    out: dict[str, dict[str, str]] = {}
+    for source in sorted(sources):
+        stream, _, key = source.partition("/")
+        try:
+            record = store.raw.get(stream, key)
+        except Exception:  # a stream name the state file does not know: nothing staged to show
+            record = None
+        for row in (record or {}).get("rows") or []:
+            if isinstance(row, dict) and isinstance(row.get("values"), dict):
+                values = row["values"]
+                out[str(row.get("line"))] = {k: str(values[k]) for k in (*_ROW_WORDS, *_V1_AMOUNTS) if values.get(k)}
+    return out
+
+
+@click.group()
+def settlements() -> None:
+    """Settlements (payouts): the trail from report rows to ledger documents, and the account map."""
+
+
+@settlements.command("show")
+@click.argument("pipeline_or_state")
+@click.argument("settlement_id")
+@click.option("--json", "as_json", is_flag=True, help="JSON output.")
+def show(pipeline_or_state: str, settlement_id: str, as_json: bool) -> None:
+    """Show how settlement SETTLEMENT_ID was posted: documents, their lines with the report rows each sums,
+    and each row with the document line it went to (or why the settlement is on hold)."""
+    from .cli import EXIT_DEAD_LETTERS, EXIT_USAGE, _console, _fail, _open_store
+
+    try:
+        store = _open_store(pipeline_or_state)
+        trail = settlement_trail(store, settlement_id)
+        store.close()
+    except LedgerlinkError as exc:
+        _fail(exc)
+        return
+    if as_json:
+        click.echo(jsonutil.dumps(trail, indent=2))
+    else:
+        _print(trail, _console())
+    if not trail["documents"] and not trail["on_hold"]:
+        click.echo(f"error: settlement {settlement_id} has not been planned by this pipeline", err=True)
+        sys.exit(EXIT_USAGE)
+    if trail["on_hold"]:
+        sys.exit(EXIT_DEAD_LETTERS)
+
+
+def _print(trail: dict[str, Any], console: Any) -> None:
+    from rich.table import Table
+
+    console.print(f"[bold]settlement {trail['settlement_id']}[/bold]: {len(trail['documents'])} document(s)")
+    for letter in trail["on_hold"]:
+        console.print(f"[red]on hold[/red] (dead letter {letter.get('id')}): {letter.get('message')}")
+        if letter.get("hint"):
+            console.print(f"[green]what to do:[/green] {letter['hint']}")
+    for doc in trail["documents"]:
+        console.print(f"\n{doc['stream']} [bold]{doc['number'] or '-'}[/bold] {doc['date'] or ''} → "
+                      f"{doc['destination']} id {doc['destination_id'] or '(not yet written)'} ({doc['status']})")
+        console.print(f"key {doc['key']}")
+        table = Table("line", "debit", "credit", "account", "rows")
+        for n, line in enumerate(doc["lines"]):
+            amount = str(line["amount"])
+            debit, credit = (amount, "") if line["posting"] == "Debit" else ("", amount)
+            rows = line.get("rows") or []
+            table.add_row(str(n), debit, credit, str(line["account"]), _ranges(rows))
+        console.print(table)
+    if trail["rows"]:
+        back = Table("report row", "what the report says", "document", "line")
+        report = trail.get("report_rows") or {}
+        for row, targets in sorted(trail["rows"].items(), key=lambda kv: (len(kv[0]), kv[0])):
+            said = " | ".join(report.get(row, {}).values())
+            for t in targets:
+                back.add_row(row, said, t["document"], str(t["line"]))
+        console.print("\nrows → documents")
+        console.print(back)
+
+
+def _ranges(rows: list[Any]) -> str:
+    numbers = sorted({r for r in rows if isinstance(r, int)})
+    from .settlements import row_ranges
+
+    return row_ranges(numbers) if numbers else ""
+
+
+@settlements.command("accounts")
+def accounts() -> None:
+    """Print the shipped role → account map: save it, rename the accounts to your chart of accounts, and name
+    the file in the pipeline (destination.options.settlements.accounts)."""
+    click.echo(resources.files("ledgerlink.settlements").joinpath("default_accounts.yaml").read_text(), nl=False)

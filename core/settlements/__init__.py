@@ -1,0 +1,19 @@
+"""Settlements (payouts) posted so the books tie to the bank: account roles, the role table, the account map,
+the gates, and the channel-neutral journals destinations render (DESIGN §4)."""
+
+from .accounts import AccountMap, AccountRef, EntityRef, default_account_map, load_account_map, parse_account_map
+from .hold import SettlementOnHold
+from .journal import Journal, JournalLine, NettedRole, row_ranges
+from .options import SettlementOptions, parse_settlement_options
+from .posting import build_journals, check_ties, classify, journals_for, plan_journals
+from .role_table import RoleRule, RoleTable, default_role_table, load_rules
+from .roles import BALANCE_SHEET_ROLES, ORDER_FLOW_ROLES, ROLE_LABELS, Role
+
+__all__ = [
+    "Role", "ROLE_LABELS", "BALANCE_SHEET_ROLES", "ORDER_FLOW_ROLES",
+    "RoleRule", "RoleTable", "default_role_table", "load_rules",
+    "AccountMap", "AccountRef", "EntityRef", "default_account_map", "load_account_map", "parse_account_map",
+    "Journal", "JournalLine", "NettedRole", "row_ranges",
+    "SettlementOnHold", "SettlementOptions", "parse_settlement_options",
+    "build_journals", "check_ties", "classify", "journals_for", "plan_journals",
+]
