@@ -26,6 +26,10 @@ from starlette.routing import Route
 from ledgerlink import Sandbox, SandboxOptions
 
 from . import sandbox_finances, sandbox_inventory, sandbox_reports, sandbox_writes
+from .sandbox_http import Invalid as _Invalid
+from .sandbox_http import parse_time as _time
+from .sandbox_http import refuse as _errors
+from .sandbox_http import reply as _json
 from .seed import MARKETPLACES, SellerBook, iso
 
 __all__ = ["AmazonSandbox", "AmazonSandboxOptions", "SANDBOX_PLANS"]
@@ -106,16 +110,6 @@ class _Bucket:
         return True
 
 
-def _json(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json",
-                    headers={"x-amzn-RequestId": str(uuid.uuid4()), **(headers or {})})
-
-
-def _errors(status: int, code: str, message: str, details: str = "") -> Response:
-    """Amazon's error body: `{"errors": [{"code", "message", "details"}]}`."""
-    return _json({"errors": [{"code": code, "message": message, "details": details}]}, status)
-
-
 def _raw_json(text: str, status: int = 200) -> Response:
     """A body already written as JSON text."""
     return Response(text, status_code=status, media_type="application/json",
@@ -125,20 +119,6 @@ def _raw_json(text: str, status: int = 200) -> Response:
 _NAMES_V0 = {n: n for n in ("CreatedAfter", "CreatedBefore", "LastUpdatedAfter", "LastUpdatedBefore",
                             "MaxResultsPerPage")}
 _NAMES_2026 = {n: n[0].lower() + n[1:] for n in _NAMES_V0}
-
-
-class _Invalid(Exception):
-    """A request Amazon would refuse with 400 InvalidInput."""
-
-
-def _time(name: str, text: str) -> int:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Invalid(f"Invalid {name}: {text!r} is not an ISO 8601 date-time.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp())
 
 
 class _SellingPartnerApi:

@@ -23,7 +23,8 @@ from starlette.routing import Route
 
 from ledgerlink import json_loads
 
-from .sandbox_inventory import parse_time, refuse, reply
+from .sandbox_http import Invalid as _Invalid
+from .sandbox_http import parse_time, refuse, reply
 from .seed import MARKETPLACES
 from .seed_finances import V0_LISTS, FinanceBook, FinanceEvent, financial_event, transaction
 
@@ -35,10 +36,6 @@ _SETTLE_S = 120
 _WIDEST_S = 180 * 86400
 _STATUSES = ("DEFERRED", "RELEASED", "DEFERRED_RELEASED")
 _FILTERABLE = {"ORDER_ID", "FINANCIAL_EVENT_GROUP_ID"}
-
-
-class _Invalid(Exception):
-    """A request Amazon refuses with 400 InvalidInput."""
 
 
 class FinancesApi:

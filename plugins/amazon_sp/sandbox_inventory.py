@@ -14,16 +14,16 @@ from __future__ import annotations
 
 import secrets
 import time
-import uuid
-from datetime import datetime, timezone
 from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from ledgerlink import json_dumps, json_loads
+from ledgerlink import json_loads
 
+from .sandbox_http import Invalid as _Invalid
+from .sandbox_http import parse_time, refuse, reply
 from .seed import MARKETPLACES
 from .seed_inventory import InventoryBook
 
@@ -32,34 +32,6 @@ __all__ = ["PLANS", "routes", "InventoryApi"]
 OPERATION = "getInventorySummaries"
 PLANS: dict[str, tuple[float, int]] = {OPERATION: (2.0, 2)}
 _OLDEST_S = 548 * 86400  # startDateTime no earlier than 18 months before the request
-
-
-class _Invalid(Exception):
-    """A request Amazon refuses with 400 InvalidInput."""
-
-
-def reply(body: Any, status: int = 200) -> Response:
-    """JSON as Amazon sends it (exact numbers, a request id)."""
-    return Response(json_dumps(body), status_code=status, media_type="application/json",
-                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
-
-
-def refuse(status: int, code: str, message: str, details: str = "") -> Response:
-    """Amazon's error body: `{"errors": [{"code", "message", "details"}]}`."""
-    error = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return reply({"errors": [error]}, status)
-
-
-def parse_time(name: str, text: str) -> int:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Invalid(f"Invalid {name}: {text!r} is not an ISO 8601 date-time.") from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
-    return int(when.timestamp())
 
 
 class InventoryApi:

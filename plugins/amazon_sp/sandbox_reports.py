@@ -23,13 +23,16 @@ import secrets
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .sandbox_http import Invalid as _Invalid
+from .sandbox_http import parse_time as _time
+from .sandbox_http import refuse as _error
+from .sandbox_http import reply as _reply
 from .seed import MARKETPLACES, iso
 from .seed_reports import NOT_CREATABLE, REPORT_TYPES, SETTLEMENT_TYPES, FbaEvents, document_rows, render_tsv
 
@@ -46,31 +49,6 @@ _BASE = "/reports/2021-06-30"
 _STATUSES = ("CANCELLED", "DONE", "FATAL", "IN_PROGRESS", "IN_QUEUE")
 _RETAINED_S = 90 * 86400
 _SETTLEMENT_V2 = "GET_V2_SETTLEMENT_REPORT_DATA_FLAT_FILE_V2"
-
-
-class _Invalid(Exception):
-    """A request Amazon refuses with 400 InvalidInput."""
-
-
-def _reply(body: Any, status: int = 200) -> Response:
-    text = "" if body is None else json.dumps(body, separators=(",", ":"))
-    return Response(text, status_code=status, media_type="application/json",
-                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
-
-
-def _error(status: int, code: str, message: str, details: str = "") -> Response:
-    error = {"code": code, "message": message}
-    if details:
-        error["details"] = details
-    return _reply({"errors": [error]}, status)
-
-
-def _time(name: str, text: str) -> int:
-    try:
-        when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        raise _Invalid(f"Invalid {name}: {text!r} is not an ISO 8601 date-time.") from None
-    return int((when if when.tzinfo else when.replace(tzinfo=timezone.utc)).timestamp())
 
 
 @dataclass

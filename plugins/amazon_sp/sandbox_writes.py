@@ -21,6 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from .sandbox_http import Invalid as _Invalid
+from .sandbox_http import refuse as _errors
+from .sandbox_http import reply as _json
 from .seed import MARKETPLACES, SKUS, iso
 
 __all__ = ["PLANS", "routes"]
@@ -36,19 +39,6 @@ _LISTING_DATA = ("summaries", "attributes", "issues", "offers", "fulfillmentAvai
 _PACKAGE_FIELDS = {"packageReferenceId", "carrierCode", "carrierName", "shippingMethod", "trackingNumber",
                    "shipDate", "shipFromSupplySourceId", "orderItems"}
 _ALREADY_FULFILLED = ("Failed to create package due to not finding a matching package or order already fulfilled.")
-
-
-class _Invalid(Exception):
-    """A request Amazon refuses with 400 InvalidInput."""
-
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, separators=(",", ":")), status_code=status, media_type="application/json",
-                    headers={"x-amzn-RequestId": str(uuid.uuid4())})
-
-
-def _errors(status: int, code: str, message: str, details: str = "") -> Response:
-    return _json({"errors": [{"code": code, "message": message, "details": details}]}, status)
 
 
 def _listed(request: Request, name: str) -> list[str]:

@@ -17,23 +17,13 @@ import pytest
 
 from ledgerlink import InventoryLevel, OutboundRecord, RetryPolicy, Shipment, ShipmentLine, WriteContext
 from ledgerlink_amazon_sp import AmazonSellingPartnerDestination
+from amazon_models import strict  # noqa: E402
 
 SELLER = "A2SANDBOXSELLER"
 CONFIRM = "/orders/v0/orders/{orderId}/shipmentConfirmation"
 ORDER = "/orders/v0/orders/{orderId}"
 LISTING = "/listings/2021-08-01/items/{sellerId}/{sku}"
 
-
-def strict(node: Any) -> Any:
-    """`additionalProperties: false` on every object schema that lists its properties and says nothing else."""
-    if isinstance(node, dict):
-        out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
 
 
 class Model:

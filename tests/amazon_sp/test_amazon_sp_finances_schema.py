@@ -14,21 +14,11 @@ import jsonschema
 import pytest
 
 from ledgerlink import json_loads
+from amazon_models import strict  # noqa: E402
 
 MODELS = {"/finances/2024-06-19/transactions": "finances_2024-06-19.json",
           "/finances/v0/financialEvents": "financesV0.json"}
 
-
-def strict(node: Any) -> Any:
-    """`additionalProperties: false` on every object schema that lists its properties."""
-    if isinstance(node, dict):
-        out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
 
 
 def strict_definitions(definitions: dict[str, Any]) -> dict[str, Any]:

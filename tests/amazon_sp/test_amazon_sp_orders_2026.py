@@ -22,18 +22,8 @@ from ledgerlink_amazon_sp.client import sp_client
 from ledgerlink_amazon_sp.normalise_2026 import normalise_order_2026
 from ledgerlink_amazon_sp.seed import SellerBook
 from ledgerlink_amazon_sp.streams import INCLUDED_DATA, format_time, parse_time
+from amazon_models import strict  # noqa: E402
 
-
-def strict(node: Any) -> Any:
-    """The model's schemas with `additionalProperties: false` on every object that lists its properties."""
-    if isinstance(node, dict):
-        out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
 
 
 def token(url: str) -> dict[str, str]:

@@ -26,22 +26,12 @@ from ledgerlink_amazon_sp.reports import ReportsEngine
 from ledgerlink_amazon_sp.sandbox import SANDBOX_PLANS
 from ledgerlink_amazon_sp.sandbox_reports import PLANS
 from ledgerlink_amazon_sp.seed_reports import NOT_CREATABLE, REPORT_TYPES, SETTLEMENT_TYPES
+from amazon_models import strict  # noqa: E402
 
 BASE = "/reports/2021-06-30"
 LEDGER = "GET_LEDGER_DETAIL_VIEW_DATA"
 US = ["ATVPDKIKX0DER"]
 
-
-def strict(node: Any) -> Any:
-    """The model's schemas with `additionalProperties: false` on every object that lists its properties."""
-    if isinstance(node, dict):
-        out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
 
 
 @pytest.fixture(scope="module")

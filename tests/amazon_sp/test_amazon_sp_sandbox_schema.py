@@ -12,18 +12,8 @@ import jsonschema
 import pytest
 
 from ledgerlink_amazon_sp.streams import format_time
+from amazon_models import strict  # noqa: E402
 
-
-def strict(node: Any) -> Any:
-    """The model's schemas with `additionalProperties: false` on every object that lists its properties."""
-    if isinstance(node, dict):
-        out = {k: strict(v) for k, v in node.items()}
-        if "properties" in out and "additionalProperties" not in out:
-            out["additionalProperties"] = False
-        return out
-    if isinstance(node, list):
-        return [strict(v) for v in node]
-    return node
 
 
 @pytest.fixture(scope="module")
