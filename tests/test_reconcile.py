@@ -7,12 +7,18 @@ import csv
 import io
 import json
 
+import sys
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 
-from ledgerlink import plugins
-from ledgerlink.cli import cli
-from tests.runtime import fakes
+sys.path.insert(0, str(Path(__file__).parent / "runtime"))
+
+import fakes  # noqa: E402
+
+from ledgerlink import plugins  # noqa: E402
+from ledgerlink.cli import cli  # noqa: E402
 
 PIPELINE = """
 version: 1
