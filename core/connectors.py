@@ -469,6 +469,12 @@ class Destination(Connector):
         carrying a ledgerlink key), each with the total its planned payload implies."""
         raise NotImplementedError
 
+    def revise(self, posted: PostedDocument, new_data: dict[str, Any], number: int) -> Iterable[PlannedWrite]:
+        """Optional, for `ledgerlink revisions apply`: the writes that revise a posted document whose plan
+        changed (revision `number`, from 1) — typically a reversal of `posted` and the new version, as new
+        documents with their own keys, whose notes link them to the posted one. Never an in-place edit."""
+        raise NotImplementedError
+
     def write(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None,
               messages: Iterable[protocol.Message], context: WriteContext | None = None) -> Iterator[protocol.Message]:
         """The Airbyte contract: consume RECORD and STATE messages, yield each STATE once what came before

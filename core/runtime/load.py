@@ -19,6 +19,10 @@ log = logging.getLogger("ledgerlink.load")
 MAX_ATTEMPTS = 5
 
 
+#: write passes per run: the second and third only for records that waited on one written in the pass before
+MAX_PASSES = 3
+
+
 def load(destination: Destination, config: Any, store: Store, run_id: int,
          progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
     counts: Counter[str] = Counter()
@@ -32,48 +36,62 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
     error: str | None = None
     destination.open(config, context)
     try:
-        for stream in order:
-            for batch in store.outbox.pending(destination.name, stream, destination.batch_size):
-                deps = sorted({d for _, ds in batch for d in ds})
-                statuses = store.outbox.statuses(deps)
-                ready = [r for r, ds in batch if all(statuses.get(d) == "done" for d in ds)]
-                counts["blocked"] += len(batch) - len(ready)
-                if not ready:
-                    continue
-                try:
-                    results = destination.write_batch(stream, ready)
-                except LedgerlinkError as exc:
-                    # the whole batch failed before any record was judged (auth, company settings, outage)
-                    error = f"{destination.name} {stream}: {exc}"
-                    log.error("load stopped: %s", error)
-                    return _finish(counts, created, existing, refs, error)
-                by_key = {r.key: r for r in results}
-                done: list[tuple[str, str | None, str | None, bool]] = []
-                with store.db.transaction():
-                    for rec in ready:
-                        result = by_key.get(rec.key) or WriteResult(
-                            rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
-                            retry=True)
-                        if result.ok and result.awaiting:
-                            store.outbox.mark(rec.key, "awaiting", attempt=True)
-                            counts["awaiting_confirmation"] += 1
+        # a second pass sends what waited on a document written in the first (a journal's reversal before its
+        # new version, in one stream); only those, so a record that failed is not tried twice in one run
+        only: set[str] | None = None
+        for _pass in range(MAX_PASSES):
+            blocked: set[str] = set()
+            written_before = sum(created.values()) + sum(existing.values())
+            for stream in order:
+                for batch in store.outbox.pending(destination.name, stream, destination.batch_size):
+                    if only is not None:
+                        batch = [(r, ds) for r, ds in batch if r.key in only]
+                        if not batch:
                             continue
-                        if result.ok:
-                            done.append((rec.key, result.destination_id, result.version, result.created))
-                            (created if result.created else existing)[stream] += 1
-                            continue
-                        err = result.error or RecordError("unknown failure")
-                        if result.retry and rec.attempts + 1 < MAX_ATTEMPTS:
-                            store.outbox.mark(rec.key, "pending", attempt=True)
-                            counts["retry_later"] += 1
-                            continue
-                        store.outbox.mark(rec.key, "dead", attempt=True)
-                        store.dead_letters.add(stage="write", stream=stream, record_key=rec.key, record=rec.data,
-                                               error=err, run_id=run_id)
-                        counts["write_dead_letters"] += 1
-                    store.outbox.mark_done(destination.name, stream, done, run_id)
-                    store.dead_letters.resolve("write", [d[0] for d in done])
-                progress("write", len(ready))
+                    deps = sorted({d for _, ds in batch for d in ds})
+                    statuses = store.outbox.statuses(deps)
+                    ready = [r for r, ds in batch if all(statuses.get(d) == "done" for d in ds)]
+                    blocked.update(r.key for r, ds in batch if not all(statuses.get(d) == "done" for d in ds))
+                    if not ready:
+                        continue
+                    try:
+                        results = destination.write_batch(stream, ready)
+                    except LedgerlinkError as exc:
+                        # the whole batch failed before any record was judged (auth, company settings, outage)
+                        error = f"{destination.name} {stream}: {exc}"
+                        log.error("load stopped: %s", error)
+                        return _finish(counts, created, existing, refs, error)
+                    by_key = {r.key: r for r in results}
+                    done: list[tuple[str, str | None, str | None, bool]] = []
+                    with store.db.transaction():
+                        for rec in ready:
+                            result = by_key.get(rec.key) or WriteResult(
+                                rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
+                                retry=True)
+                            if result.ok and result.awaiting:
+                                store.outbox.mark(rec.key, "awaiting", attempt=True)
+                                counts["awaiting_confirmation"] += 1
+                                continue
+                            if result.ok:
+                                done.append((rec.key, result.destination_id, result.version, result.created))
+                                (created if result.created else existing)[stream] += 1
+                                continue
+                            err = result.error or RecordError("unknown failure")
+                            if result.retry and rec.attempts + 1 < MAX_ATTEMPTS:
+                                store.outbox.mark(rec.key, "pending", attempt=True)
+                                counts["retry_later"] += 1
+                                continue
+                            store.outbox.mark(rec.key, "dead", attempt=True)
+                            store.dead_letters.add(stage="write", stream=stream, record_key=rec.key, record=rec.data,
+                                                   error=err, run_id=run_id)
+                            counts["write_dead_letters"] += 1
+                        store.outbox.mark_done(destination.name, stream, done, run_id)
+                        store.dead_letters.resolve("write", [d[0] for d in done])
+                    progress("write", len(ready))
+            counts["blocked"] = len(blocked)
+            if not blocked or sum(created.values()) + sum(existing.values()) == written_before:
+                break
+            only = blocked
     finally:
         destination.close()
     return _finish(counts, created, existing, refs, error)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 from dataclasses import dataclass, field
 
@@ -63,7 +64,10 @@ def reconcile_counts(store: Store, destination: str) -> dict[str, Any]:
 
 
 def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost | None = None,
-         progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None) -> SyncReport:
+         progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None, replan: bool = False) -> SyncReport:
+    """Read, stage, normalise, plan and write one pipeline. When its posting rules (destination options,
+    mappings, normaliser overrides) changed since the last run — or `replan` — every staged record is planned
+    again: unchanged documents stay as they are, posted ones whose plan changed are held as revisions."""
     plugins = plugin_host or default_host()
     source = plugins.connector(pipeline.source.connector, "source")()
     destination = plugins.connector(pipeline.destination.connector, "destination")()
@@ -88,9 +92,11 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
     try:
         if dry_run:
             with store.db.rollback_only():
-                _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, True)
+                _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, True,
+                     replan)
         else:
-            _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, False)
+            _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, False,
+                 replan)
     finally:
         if own_store:
             store.close()
@@ -98,7 +104,7 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
 
 
 def _run(pipeline, source, destination, dest_config, engine, normalisers, store: Store, report: SyncReport,
-         progress, dry_run: bool) -> None:
+         progress, dry_run: bool, replan: bool = False) -> None:
     run_id = store.runs.start(pipeline.name, dry_run)
     report.run_id = run_id
     ctx = PlanContextImpl(engine, pipeline.destination.options)
@@ -106,7 +112,11 @@ def _run(pipeline, source, destination, dest_config, engine, normalisers, store:
         t0 = time.perf_counter()
         read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress)
         t1 = time.perf_counter()
+        fingerprint = plan_fingerprint(pipeline, engine)
+        if replan_needed(store, fingerprint, force=replan):
+            report.counts["replanned"] = True  # every staged record is normalised and planned again
         planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress)
+        store.db.execute("INSERT OR REPLACE INTO ll_meta VALUES ('plan_fingerprint', ?)", [fingerprint])
         t2 = time.perf_counter()
         report.timings = {"read_s": round(t1 - t0, 3), "normalise_plan_s": round(t2 - t1, 3)}
         report.counts.update(read)
@@ -145,3 +155,20 @@ def _would_write(store: Store, destination: str) -> dict[str, Any]:
     return out
 
 
+def plan_fingerprint(pipeline: Pipeline, engine: Any) -> str:
+    """What posting depends on besides the staged records: the destination's options, every mapping template's
+    text, and the normaliser overrides."""
+    material = {"destination": pipeline.destination.connector, "options": pipeline.destination.options,
+                "normalise": pipeline.source.normalise,
+                "mappings": {name: engine.source(name) for name in engine.names()}}
+    return hashlib.sha256(jsonutil.dumps_bytes(material, sort_keys=True)).hexdigest()[:16]
+
+
+def replan_needed(store: Store, fingerprint: str, *, force: bool = False) -> bool:
+    """Forget how far each stream was normalised when the posting rules changed (or when asked), so the next
+    step plans everything again."""
+    row = store.db.fetchone("SELECT value FROM ll_meta WHERE key = 'plan_fingerprint'")
+    if not force and (row is None or row[0] == fingerprint):
+        return False
+    store.db.execute("DELETE FROM normalise_cursor")
+    return True

@@ -13,6 +13,7 @@ from ledgerlink import CanonicalObject, Destination, ObjectType, Order, Outbound
 
 from .config import QbdConfig
 from .plan import plan_order
+from .revise import revise as revise_journal
 from .settlement_plan import plan_settlement
 from .qbxml import add_request, check_limits
 
@@ -64,6 +65,10 @@ class QuickBooksDesktopDestination(Destination):
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
         return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
+
+    def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
+        """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""
+        return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:
         self.context = context

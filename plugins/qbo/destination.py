@@ -26,6 +26,7 @@ from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plan import NOTE_PREFIX, plan_order
+from .revise import revise as revise_journal
 from .settlement_plan import plan_settlement
 from .read_back import READ_BACK_STREAMS, read_back
 from .references import NAME_FIELDS, NameResolver
@@ -120,6 +121,10 @@ class QuickBooksOnlineDestination(Destination):
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
         return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
+
+    def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
+        """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""
+        return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:
         """Connect with the newest refresh token we hold, read the company's settings, and bring the reference
