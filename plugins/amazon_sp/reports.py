@@ -29,7 +29,7 @@ from defusedxml.common import DefusedXmlException
 
 from ledgerlink import (
     CHECKPOINT, Address, Checkpoint, Customer, HttpClient, Money, Normaliser, Order, OrderLine, PermanentError,
-    RecordError, RemoteError, SourceRef, Stream, TransientError, protocol, to_decimal,
+    RecordError, RemoteError, Shipment, ShipmentLine, SourceRef, Stream, TransientError, protocol, to_decimal,
 )
 
 from .client import read_json
@@ -38,6 +38,7 @@ from .normalise import MARKETPLACE_CURRENCY, PAID_STATUSES
 __all__ = [
     "ReportsEngine", "parse_table", "parse_xml", "ReportStream", "FbaCustomerReturnsStream",
     "FbaInventoryLedgerStream", "FbaReimbursementsStream", "AllOrdersReportStream", "normalise_all_orders",
+    "FbaShipmentsStream", "normalise_fba_shipment",
     "STREAM_CLASSES", "NORMALISERS", "streams", "REPORTS_PATH", "DOCUMENTS_PATH",
 ]
 
@@ -630,21 +631,68 @@ def _row_money(row: dict[str, Any], column: str, currency: str, key: str, *, abs
     return Money(amount=abs(amount) if absolute else amount, currency=currency)
 
 
-def _row_time(row: dict[str, Any], column: str, order_id: str) -> datetime:
+def _row_time(row: dict[str, Any], column: str, key: str, stream: str = _STREAM) -> datetime:
     text = str(row.get(column) or "")
     try:
         return _parse_time(text)
     except ValueError:
-        raise RecordError(f"{text!r} is not an ISO 8601 time", stream=_STREAM, key=order_id, field=column) from None
+        raise RecordError(f"{text!r} is not an ISO 8601 time", stream=stream, key=key, field=column) from None
+
+
+class FbaShipmentsStream(ReportStream):
+    """What Amazon shipped for FBA orders (`GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL`), with carrier and
+    tracking. The report has one row per shipped item; a record is one shipment: `shipment-id`, its order and
+    its `rows`, so a shipment's items are staged together."""
+
+    name: ClassVar[str] = "fba_shipments"
+    report_type: ClassVar[str] = "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL"
+    primary_key: ClassVar[str] = "shipment-id"
+
+    def records(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        shipments: dict[str, dict[str, Any]] = {}
+        for row in rows:
+            shipment_id = row.get("shipment-id") or ""
+            shipment = shipments.setdefault(shipment_id, {"shipment-id": shipment_id,
+                                                          "amazon-order-id": row.get("amazon-order-id") or "",
+                                                          "rows": []})
+            shipment["rows"].append(row)
+        return list(shipments.values())
+
+
+def normalise_fba_shipment(record: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Shipment]:
+    """One FBA shipment → the canonical Shipment (carrier, tracking, shipped time, a line per item)."""
+    stream = FbaShipmentsStream.name
+    shipment_id = str(record.get("shipment-id") or "")
+    if not shipment_id:
+        raise RecordError("report row has no shipment-id", stream=stream, field="shipment-id")
+    rows = [r for r in record.get("rows") or [] if isinstance(r, dict)]
+    order_id = str(record.get("amazon-order-id") or "")
+    if not rows or not order_id:
+        raise RecordError("shipment has no rows or no amazon-order-id", stream=stream, key=shipment_id,
+                          field="rows" if not rows else "amazon-order-id")
+    lines = []
+    for row in rows:
+        quantity = to_decimal(row.get("quantity-shipped"), field="quantity-shipped")
+        if quantity <= 0:
+            raise RecordError(f"quantity-shipped {quantity} is not positive", stream=stream, key=shipment_id,
+                              field="quantity-shipped")
+        lines.append(ShipmentLine(sku=row.get("sku") or None, line_id=row.get("amazon-order-item-id") or None,
+                                  quantity=quantity))
+    first = rows[0]
+    return [Shipment(source="amazon_sp", shipment_id=shipment_id, order_id=order_id,
+                     carrier=first.get("carrier") or None, tracking_number=first.get("tracking-number") or None,
+                     shipped_at=_row_time(first, "shipment-date", shipment_id, stream), lines=lines,
+                     source_refs=[SourceRef(stream=stream, key=shipment_id)])]
 
 
 # ------------------------------------------------------------------------------------------------ the family
 
 #: stream classes this module adds to the source (for discover)
 STREAM_CLASSES: list[type[Stream]] = [FbaCustomerReturnsStream, FbaInventoryLedgerStream, FbaReimbursementsStream,
-                                      AllOrdersReportStream]
+                                      AllOrdersReportStream, FbaShipmentsStream]
 #: normalisers of those streams (returns, ledger and reimbursements are staged only, for later flows)
-NORMALISERS: list[Normaliser] = [Normaliser(stream=AllOrdersReportStream.name, function=normalise_all_orders)]
+NORMALISERS: list[Normaliser] = [Normaliser(stream=AllOrdersReportStream.name, function=normalise_all_orders),
+                                 Normaliser(stream=FbaShipmentsStream.name, function=normalise_fba_shipment)]
 
 
 def streams(config: Any, client: HttpClient) -> list[Stream]:

@@ -17,7 +17,7 @@ from typing import Any, Callable
 from .seed import MARKETPLACES, SKUS, SellerBook
 
 __all__ = ["REPORT_TYPES", "NOT_CREATABLE", "SETTLEMENT_TYPES", "ALL_ORDERS_HEADER", "RETURNS_HEADER",
-           "LEDGER_HEADER", "REIMBURSEMENTS_HEADER", "document_rows", "render_tsv", "FbaEvents", "GENERATED"]
+           "LEDGER_HEADER", "REIMBURSEMENTS_HEADER", "SHIPMENTS_HEADER", "document_rows", "render_tsv", "FbaEvents", "GENERATED"]
 
 #: every reportType value in Amazon's "Report Type Values" page (2022-01-04; a test checks this list against it)
 REPORT_TYPES: frozenset[str] = frozenset({
@@ -81,6 +81,13 @@ RETURNS_HEADER = ("return-date", "order-id", "sku", "asin", "fnsku", "product-na
 LEDGER_HEADER = ("Date", "FNSKU", "ASIN", "MSKU", "Title", "EventType", "ReferenceID", "Quantity",
                  "FulfillmentCenter", "Disposition", "Reason", "Country", "ReconciledQuantity",
                  "UnreconciledQuantity")
+#: GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL: one row per shipped item of an FBA order (buyer columns omitted)
+SHIPMENTS_HEADER = ("amazon-order-id", "merchant-order-id", "shipment-id", "shipment-item-id", "amazon-order-item-id",
+                    "merchant-order-item-id", "purchase-date", "payments-date", "shipment-date", "reporting-date",
+                    "sku", "product-name", "quantity-shipped", "currency", "item-price", "item-tax", "shipping-price",
+                    "shipping-tax", "ship-service-level", "ship-city", "ship-state", "ship-postal-code",
+                    "ship-country", "carrier", "tracking-number", "estimated-arrival-date", "fulfillment-center-id",
+                    "fulfillment-channel", "sales-channel")
 REIMBURSEMENTS_HEADER = ("approval-date", "reimbursement-id", "case-id", "amazon-order-id", "reason", "sku",
                          "fnsku", "asin", "product-name", "condition", "currency-unit", "amount-per-unit",
                          "amount-total", "quantity-reimbursed-cash", "quantity-reimbursed-inventory",
@@ -238,6 +245,47 @@ class FbaEvents:
             "original-reimbursement-type": ""}))
 
 
+_CARRIERS = (("AMZN_US", "TBA"), ("UPS", "1Z"), ("USPS", "9400"))
+
+
+def shipment_rows(book: SellerBook, marketplaces: list[str], start: int, end: int) -> list[dict[str, Any]]:
+    """GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL: the shipped items of FBA orders shipped in [start, end]
+    (an order ships a day after purchase, or when it was last updated if sooner)."""
+    rows = []
+    for i in book.select(marketplaces, start, book.anchor):
+        order, items = book.order_and_items(i)
+        if order["FulfillmentChannel"] != "AFN" or order["OrderStatus"] != "Shipped":
+            continue
+        shipped = min(book.updated[i], book.purchased[i] + 86400)
+        if not start <= shipped <= end:
+            continue
+        digest = hashlib.sha1(order["AmazonOrderId"].encode()).hexdigest()
+        carrier, prefix = _CARRIERS[int(digest[:2], 16) % len(_CARRIERS)]
+        address = order.get("ShippingAddress") or {}
+        country = MARKETPLACES[order["MarketplaceId"]][2]
+        for n, item in enumerate(items):
+            if not item["QuantityShipped"]:
+                continue
+            rows.append({
+                "amazon-order-id": order["AmazonOrderId"], "shipment-id": "D" + digest[:8].upper(),
+                "shipment-item-id": "D" + digest[8:16].upper() + f"{n:02d}", "amazon-order-item-id": item["OrderItemId"],
+                "purchase-date": iso_offset(book.purchased[i]), "payments-date": iso_offset(book.purchased[i]),
+                "shipment-date": iso_offset(shipped), "reporting-date": iso_offset(shipped),
+                "sku": item.get("SellerSKU", ""), "product-name": item["Title"],
+                "quantity-shipped": item["QuantityShipped"],
+                "currency": item["ItemPrice"]["CurrencyCode"] if "ItemPrice" in item else "",
+                "item-price": _amount(item, "ItemPrice"), "item-tax": _amount(item, "ItemTax"),
+                "shipping-price": _amount(item, "ShippingPrice"), "shipping-tax": _amount(item, "ShippingTax"),
+                "ship-service-level": order["ShipServiceLevel"], "ship-city": address.get("City", ""),
+                "ship-state": address.get("StateOrRegion", ""), "ship-postal-code": address.get("PostalCode", ""),
+                "ship-country": address.get("CountryCode", ""), "carrier": carrier,
+                "tracking-number": prefix + digest[16:28].upper(), "estimated-arrival-date": iso_offset(shipped + 3 * 86400),
+                "fulfillment-center-id": _CENTRES.get(country, ("PHX7",))[int(digest[2:4], 16) % len(_CENTRES.get(country, ("PHX7",)))],
+                "fulfillment-channel": "AFN", "sales-channel": order["SalesChannel"],
+            })
+    return rows
+
+
 #: report types the sandbox can produce, and how: (header, rows(book, events, marketplaces, start, end))
 GENERATED: dict[str, tuple[tuple[str, ...], Callable[[SellerBook, FbaEvents, list[str], int, int],
                                                      list[dict[str, Any]]]]] = {
@@ -248,6 +296,8 @@ GENERATED: dict[str, tuple[tuple[str, ...], Callable[[SellerBook, FbaEvents, lis
     "GET_LEDGER_DETAIL_VIEW_DATA": (LEDGER_HEADER, lambda book, events, m, a, b: events.select("ledger", m, a, b)),
     "GET_FBA_REIMBURSEMENTS_DATA": (
         REIMBURSEMENTS_HEADER, lambda book, events, m, a, b: events.select("reimbursements", m, a, b)),
+    "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL": (
+        SHIPMENTS_HEADER, lambda book, events, m, a, b: shipment_rows(book, m, a, b)),
 }
 
 

@@ -247,3 +247,37 @@ def test_a_bad_report_row_is_a_record_error_naming_the_field(column, value, mess
         normalise_all_orders(record, {})
     assert caught.value.field == column and message in str(caught.value)
     assert caught.value.stream == "all_orders_report" and row["amazon-order-id"] in str(caught.value.key)
+
+
+def test_fba_shipments_become_canonical_shipments_with_carrier_and_tracking(sandbox, make_config, make_source):
+    """Every shipped FBA order's items, grouped by shipment, with Amazon's carrier and tracking number."""
+    from ledgerlink_amazon_sp.reports import normalise_fba_shipment
+
+    with sandbox(orders=200) as (url, sb):
+        messages = list(make_source().read(report_config(make_config, url), catalog("fba_shipments")))
+        book = sb.api.book
+        expected = {}
+        for i in range(book.count):
+            order, items = book.order_and_items(i)
+            if order["FulfillmentChannel"] == "AFN" and order["OrderStatus"] == "Shipped" \
+                    and order["MarketplaceId"] in MARKETS:
+                expected[order["AmazonOrderId"]] = {(it.get("SellerSKU"), it["OrderItemId"]): it["QuantityShipped"]
+                                                    for it in items if it["QuantityShipped"]}
+    got = records(messages, "fba_shipments")
+    assert got and len({s["dataEndTime"] for s in states(messages, "fba_shipments")}) == 3  # a report per window
+    shipments = [s for r in got for s in normalise_fba_shipment(r, {})]
+    assert {s.order_id for s in shipments} == set(expected)
+    for s in shipments:
+        assert s.carrier in ("AMZN_US", "UPS", "USPS") and s.tracking_number and s.shipped_at is not None
+        assert {(ln.sku, ln.line_id): ln.quantity for ln in s.lines} == expected[s.order_id]
+
+
+def test_a_shipment_row_without_a_quantity_is_a_record_error_naming_the_field():
+    from ledgerlink import RecordError
+    from ledgerlink_amazon_sp.reports import normalise_fba_shipment
+
+    record = {"shipment-id": "DABC", "amazon-order-id": "111-1", "rows": [
+        {"shipment-id": "DABC", "sku": "LL-MUG-11OZ", "quantity-shipped": "0", "shipment-date": "2026-01-02T00:00:00+00:00"}]}
+    with pytest.raises(RecordError) as info:
+        normalise_fba_shipment(record, {})
+    assert info.value.field == "quantity-shipped" and info.value.key == "DABC"
