@@ -22,7 +22,7 @@ from .connectors import Destination, Normaliser, PostedDocument, Source, WriteCo
 from .errors import LedgerlinkError
 from .store import Store
 
-__all__ = ["Finding", "ReconcileContext", "ReconcileReport", "register_check", "reconcile", "CHECKS"]
+__all__ = ["Finding", "ReconcileContext", "ReconcileReport", "Skip", "register_check", "reconcile", "CHECKS"]
 
 log = logging.getLogger("ledgerlink.reconcile")
 
@@ -113,7 +113,7 @@ def reconcile(ctx: ReconcileContext, only: Iterable[str] | None = None) -> Recon
         check = CHECKS[name]
         try:
             findings.extend(check(ctx))
-        except _Skip as why:
+        except Skip as why:
             skipped[name] = str(why)
         except LedgerlinkError as exc:
             findings.append(Finding(name, ctx.pipeline, f"the check could not run: {exc}",
@@ -121,8 +121,8 @@ def reconcile(ctx: ReconcileContext, only: Iterable[str] | None = None) -> Recon
     return ReconcileReport(ctx.pipeline, wanted, findings, skipped)
 
 
-class _Skip(Exception):
-    """A check that does not apply here (and says why)."""
+class Skip(Exception):
+    """Raised by a check that does not apply here; its message says why (listed as skipped, never as "ties")."""
 
 
 # ----------------------------------------------------------------------------------------- local checks
@@ -166,7 +166,7 @@ def not_posted(ctx: ReconcileContext) -> Iterator[Finding]:
 def settlements_on_hold(ctx: ReconcileContext) -> Iterator[Finding]:
     streams = _settlement_streams(ctx)
     if not streams:
-        raise _Skip("the source reads no settlements")
+        raise Skip("the source reads no settlements")
     rows = ctx.store.db.fetchall(
         "SELECT stream, record_key, stage, message, hint FROM dead_letters WHERE status = 'open' "
         f"AND stream IN ({', '.join('?' * len(streams))}) ORDER BY id", sorted(streams))
@@ -180,7 +180,7 @@ def settlement_sequence(ctx: ReconcileContext) -> Iterator[Finding]:
     """Amazon pays in an unbroken chain: each settlement starts where the previous one (same marketplace and
     currency) ended. A gap means a settlement that was never read; an overlap, two reports for one period."""
     if not _settlement_streams(ctx):
-        raise _Skip("the source reads no settlements")
+        raise Skip("the source reads no settlements")
     chains: dict[tuple[str, str], list[Settlement]] = {}
     for s in ctx.canonical(Settlement):
         assert isinstance(s, Settlement)
@@ -214,14 +214,14 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
     """Read every posted document back: missing ones, totals that differ from what was planned, and documents
     carrying a ledgerlink key that no source object planned."""
     if not ctx.remote:
-        raise _Skip("--offline")
+        raise Skip("--offline")
     rows = ctx.store.db.fetchall(
         "SELECT o.key, o.stream, o.natural_key, o.data, r.destination_id FROM outbox o JOIN results r ON r.key = o.key "
         "WHERE o.destination = ? AND o.status = 'done' ORDER BY o.seq", [ctx.destination.name])
     posted = [PostedDocument(key=k, stream=s, natural_key=n, data=jsonutil.loads(d), destination_id=i)
               for k, s, n, d, i in rows]
     if type(ctx.destination).read_back is Destination.read_back:
-        raise _Skip(f"{ctx.destination.name} cannot read its documents back")
+        raise Skip(f"{ctx.destination.name} cannot read its documents back")
     context = WriteContext(references=ctx.store.references(ctx.destination.name),
                            save_credential=ctx.store.credentials.save, load_credential=ctx.store.credentials.load)
     ctx.destination.open(ctx.dest_config, context)  # as a sync does: stored (rotated) credentials, company settings
@@ -272,5 +272,6 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
                           hint="run `ledgerlink sync` first; reconcile checks what it did")
     store = Store(pipeline.state_path)
     options = dict(pipeline.destination.options.get("reconcile") or {})
+    options["destination_options"] = dict(pipeline.destination.options)  # e.g. the settlement mode and account map
     return ReconcileContext(pipeline.name, store, source, destination, dest_config,
                             resolve_normalisers(source, pipeline.source.normalise), remote, options)

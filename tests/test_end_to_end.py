@@ -166,6 +166,12 @@ def test_demo_command(tmp_path, monkeypatch):
     assert out["status"] == "succeeded" and out["second_run_created"] == 0
     assert Path(out["state"]).exists()
     assert out["runs"][0]["counts"]["created"]["SalesReceipt"] > 0
+    # the settlements step: every seeded payout posted, none on hold, and both pipelines tie
+    step = out["settlements"]
+    assert step["settlements_read"] == 4 and step["journals_posted"] >= 4 and step["on_hold"] == 0
+    assert Decimal(step["bank_total"]) > 0
+    assert [(r["pipeline"], r["ok"]) for r in out["reconcile"]] == [("amazon-to-qbo", True),
+                                                                     ("amazon-settlements-to-qbo", True)]
 
 
 def test_no_secret_reaches_the_state_file_or_the_logs(world, caplog):

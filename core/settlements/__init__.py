@@ -8,6 +8,7 @@ from .options import SettlementOptions, parse_settlement_options
 from .posting import build_journals, check_ties, classify, journals_for, plan_journals
 from .role_table import RoleRule, RoleTable, default_role_table, load_rules
 from .roles import BALANCE_SHEET_ROLES, ORDER_FLOW_ROLES, ROLE_LABELS, Role
+from . import reconcile_checks  # noqa: F401 - registers clearing_residual and reserve_balance
 
 __all__ = [
     "Role", "ROLE_LABELS", "BALANCE_SHEET_ROLES", "ORDER_FLOW_ROLES",

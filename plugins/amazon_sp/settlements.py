@@ -142,7 +142,9 @@ class SettlementsStream(Stream):
         engine = ReportsEngine(self.client)
         now = self._now or datetime.now(timezone.utc)
         since = max(_time(self.state.get("created_time")) or self.config.start_date, now - REPORTS_RETAINED)
-        reports = sorted(engine.list_reports([REPORT_TYPE_V2], created_since=since),
+        # only the configured marketplaces' payouts: another marketplace's belong to its own pipeline (currency)
+        reports = sorted(engine.list_reports([REPORT_TYPE_V2], created_since=since,
+                                             marketplace_ids=list(self.config.marketplace_ids)),
                          key=lambda r: (str(r.get("createdTime") or ""), str(r.get("reportId") or "")))
         held = False  # after a report that could not be downloaded, the cursor stays: the next run tries it again
         for report in reports:
