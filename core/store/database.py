@@ -43,6 +43,7 @@ class Database:
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
             raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
         self.con.execute(f"SET memory_limit = '{limit}'")
+        self.memory_limit = limit
         # timestamps are stored as UTC wall time (TIMESTAMP): no time-zone library needed to read them back
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
@@ -50,6 +51,24 @@ class Database:
         self._depth = 0
         self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
         self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    @contextlib.contextmanager
+    def headroom(self, largest_value: int) -> Iterator[None]:
+        """Room for one statement over very large values (a 100,000-row settlement is one 40 MB record): DuckDB
+        needs several copies of a value to check and store it as JSON, more than the cache limit that keeps a
+        pipeline's RSS flat. The limit rises for the statement (never below the configured one) and comes back."""
+        needed = 12 * largest_value + (128 << 20)
+        configured = _bytes(self.memory_limit)
+        if needed <= configured:
+            yield
+            return
+        with self.lock:
+            self.con.execute(f"SET memory_limit = '{needed // (1 << 20)}MB'")
+            try:
+                yield
+            finally:
+                with contextlib.suppress(duckdb.Error):  # in an aborted transaction it waits for the next run
+                    self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
 
     # Every statement (and its fetch) holds the lock: `ledgerlink serve` shares this one connection between
     # the sync thread and web handlers, and a DuckDB connection must not run two statements at once.
@@ -101,3 +120,11 @@ class Database:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _bytes(size: str) -> int:
+    """'128MB' / '1.5GiB' → bytes (DuckDB counts both KB and KiB as 1024)."""
+    match = re.fullmatch(r"(\d+(?:\.\d+)?)\s*([KMGT])i?B", size.strip(), re.I)
+    if not match:
+        return 0
+    return int(float(match.group(1)) * 1024 ** " KMGT".index(match.group(2).upper()))

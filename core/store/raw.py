@@ -21,6 +21,20 @@ class RawTables:
     def __init__(self, db: Database):
         self.db = db
         self._known: set[str] = set()
+        self._largest: dict[str, int] = {}
+
+    def largest(self, stream: str) -> int:
+        """The largest record staged for `stream`, in characters (a settlement of 100,000 rows is one record of
+        ~40 MB): statements over such records get memory headroom and read them one at a time."""
+        if stream not in self._largest:
+            row = self.db.fetchone("SELECT value FROM ll_meta WHERE key = ?", [f"largest_record:{stream}"])
+            self._largest[stream] = int(row[0]) if row else 0
+        return self._largest[stream]
+
+    def _note_largest(self, stream: str, size: int) -> None:
+        if size > self.largest(stream):
+            self.db.execute("INSERT OR REPLACE INTO ll_meta VALUES (?, ?)", [f"largest_record:{stream}", str(size)])
+            self._largest[stream] = size
 
     def ensure(self, stream: str) -> str:
         name = table_name(stream)
@@ -44,7 +58,9 @@ class RawTables:
         name = self.ensure(stream)
         batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
                           "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string())})
-        with self.db.lock:
+        biggest = max(len(d) for d in data)
+        with self.db.lock, self.db.headroom(biggest):
+            self._note_largest(stream, biggest)
             self.db.con.register("ll_batch", batch)
             try:
                 self.db.execute(f"""
@@ -63,9 +79,13 @@ class RawTables:
         if not self.exists(stream):
             return
         name = table_name(stream)
+        biggest = self.largest(stream)
+        if biggest > (1 << 20):  # records of megabytes: a few at a time, with room to read them
+            batch = max(1, min(batch, (64 << 20) // biggest))
         while True:
-            rows = self.db.fetchall(f"SELECT pk, data, seq FROM {name} WHERE seq > ? ORDER BY seq LIMIT ?",
-                                    [after_seq, batch])
+            with self.db.headroom(biggest * batch if biggest > (1 << 20) else 0):
+                rows = self.db.fetchall(f"SELECT pk, data, seq FROM {name} WHERE seq > ? ORDER BY seq LIMIT ?",
+                                        [after_seq, batch])
             if not rows:
                 return
             yield rows
@@ -86,7 +106,8 @@ class RawTables:
     def get(self, stream: str, pk: str) -> dict[str, Any] | None:
         if not self.exists(stream):
             return None
-        row = self.db.fetchone(f"SELECT data FROM {table_name(stream)} WHERE pk = ?", [pk])
+        with self.db.headroom(self.largest(stream)):
+            row = self.db.fetchone(f"SELECT data FROM {table_name(stream)} WHERE pk = ?", [pk])
         return json.loads(row[0]) if row else None
 
     def touch(self, stream: str, pk: str) -> bool:
