@@ -27,13 +27,14 @@ class RawTables:
         """The largest record staged for `stream`, in characters (a settlement of 100,000 rows is one record of
         ~40 MB): statements over such records get memory headroom and read them one at a time."""
         if stream not in self._largest:
-            row = self.db.fetchone("SELECT value FROM ll_meta WHERE key = ?", [f"largest_record:{stream}"])
-            self._largest[stream] = int(row[0]) if row else 0
+            # fetchall, not fetchone: a result left open blocks `register` on this connection
+            rows = self.db.fetchall("SELECT value FROM ll_meta WHERE key = ?", [f"largest_record:{stream}"])
+            self._largest[stream] = int(rows[0][0]) if rows else 0
         return self._largest[stream]
 
     def _note_largest(self, stream: str, size: int) -> None:
         if size > self.largest(stream):
-            self.db.execute("INSERT OR REPLACE INTO ll_meta VALUES (?, ?)", [f"largest_record:{stream}", str(size)])
+            self.db.fetchall("INSERT OR REPLACE INTO ll_meta VALUES (?, ?)", [f"largest_record:{stream}", str(size)])
             self._largest[stream] = size
 
     def ensure(self, stream: str) -> str:
