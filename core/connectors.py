@@ -462,6 +462,8 @@ class Destination(Connector):
 
     #: the streams `read_back` lists completely (a posted document of these streams missing there is reported)
     read_back_streams: ClassVar[frozenset[str]] = frozenset()
+    #: the streams whose documents a sync reads back right after posting them, comparing totals
+    verify_after_write: ClassVar[frozenset[str]] = frozenset()
 
     def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterable[LedgerDocument]:
         """Optional, for `ledgerlink reconcile`, called between `open` and `close` as writes are: the ledger's

@@ -147,3 +147,23 @@ def test_settlement_chain_gaps_and_overlaps(tmp_path):
     assert messages[0].startswith("no settlement between S2") and "S4" in messages[0]
     assert messages[1] == "settlements U1 and U2 overlap"
     store.close()
+
+
+def test_documents_are_read_back_right_after_posting_and_a_difference_is_a_dead_letter(runner, tmp_path,
+                                                                                         monkeypatch):
+    """A destination that asks for it (`verify_after_write`) has what this run posted read back at once."""
+    from ledgerlink import idempotency_key
+
+    monkeypatch.setattr(fakes.FakeDestination, "verify_after_write", frozenset({"Receipt"}))
+    fakes.FAILURES[idempotency_key("Receipt", "fake/order/O-0001")] = "tamper"
+    try:
+        result = runner.invoke(cli, ["sync", pipeline(tmp_path), "--json"])
+    finally:
+        fakes.FAILURES.clear()
+    counts = json.loads(result.output)["counts"]
+    assert result.exit_code == 3 and counts["verified"] == 3 and counts["verify_mismatches"] == 1
+    letters = json.loads(runner.invoke(cli, ["dlq", "list", pipeline(tmp_path), "--json"]).output)
+    [letter] = [d for d in letters if d["stage"] == "verify"]
+    assert "reads back with total 0.01, planned 19.98" in letter["message"]
+    again = runner.invoke(cli, ["sync", pipeline(tmp_path), "--json"])  # nothing new posted: nothing to read back
+    assert "verified" not in json.loads(again.output)["counts"]

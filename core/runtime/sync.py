@@ -18,6 +18,7 @@ from .extract import extract
 from .load import load
 from .normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
 from .progress import NO_PROGRESS
+from .verify import verify_written
 
 __all__ = ["sync", "SyncReport", "reconcile_counts"]
 
@@ -132,6 +133,8 @@ def _run(pipeline, source, destination, dest_config, engine, normalisers, store:
             report.counts.update(written)
             if written.get("write_error"):
                 report.errors.append(written["write_error"])
+            else:
+                report.counts.update(verify_written(destination, dest_config, store, run_id))
         report.counts["reconcile"] = reconcile_counts(store, destination.name)
         report.counts["dead_letters_open"] = store.dead_letters.count_open()
         report.status = "failed" if report.errors else "succeeded"

@@ -145,6 +145,8 @@ class QuickBooksOnlineDestination(Destination):
     # ------------------------------------------------------------------------------------- reconcile
 
     read_back_streams = READ_BACK_STREAMS
+    #: settlements' journals are read back right after posting: the bank line must tie to the cent
+    verify_after_write = frozenset({"JournalEntry"})
 
     def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterator[LedgerDocument]:
         """The company's documents as they are now, for `ledgerlink reconcile` (see read_back.py)."""

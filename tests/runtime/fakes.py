@@ -159,6 +159,8 @@ class FakeDestination(Destination):
                 out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0", created=False))
                 continue
             table[name] = {**rec.data, "Id": str(len(table) + 1)}
+            if failure == "tamper":  # a remote that stores something else than it was sent
+                table[name]["Total"] = "0.01"
             REMOTE_KEYS[(stream, table[name]["Id"])] = rec.key
             out.append(WriteResult(rec.key, destination_id=table[name]["Id"], version="0"))
         return out

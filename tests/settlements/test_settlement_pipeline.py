@@ -99,6 +99,8 @@ def test_the_shipped_settlements_pipeline_posts_every_settlement_tied_to_the_ban
         assert {s["currency"] for s in summaries.values()} == {"USD"}
         posted = _posted_journals(w)
         assert first.counts["created"]["JournalEntry"] == len(posted) >= len(summaries)
+        # each journal was read back from QuickBooks right after posting, and tied
+        assert first.counts["verified"] == len(posted) and first.counts["verify_mismatches"] == 0
         assert httpx.get(f"{w['qbo']}/_sandbox/stats").json()["objects"]["JournalEntry"] == len(posted)
 
         by_settlement: dict[str, list[dict]] = defaultdict(list)
