@@ -51,9 +51,21 @@ class ReconcileContext:
     remote: bool = True
     options: dict[str, Any] = field(default_factory=dict)
 
-    def canonical(self, kind: type[CanonicalObject]) -> Iterator[CanonicalObject]:
+    _canonical: dict[type, list[CanonicalObject]] = field(default_factory=dict, repr=False)
+
+    @property
+    def settlement_streams(self) -> set[str]:
+        """The source's streams that normalise into settlements (empty: the settlement checks do not apply)."""
+        return {n.stream for n in self.normalisers if "settlement" in n.stream}
+
+    def canonical(self, kind: type[CanonicalObject]) -> list[CanonicalObject]:
         """Every staged record normalised again, keeping objects of `kind` (records that fail are already
-        dead letters; they are skipped here)."""
+        dead letters; they are skipped here). Computed once per kind: several checks read the settlements."""
+        if kind not in self._canonical:
+            self._canonical[kind] = list(self._normalised(kind))
+        return self._canonical[kind]
+
+    def _normalised(self, kind: type[CanonicalObject]) -> Iterator[CanonicalObject]:
         for n in self.normalisers:
             for rows in self.store.raw.changed(n.stream, 0):
                 records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
@@ -146,7 +158,7 @@ def not_posted(ctx: ReconcileContext) -> Iterator[Finding]:
         else:
             yield Finding("not_posted", subject, f"planned, not yet posted ({status})",
                           hint="run `ledgerlink sync` again; it is sent on the next run")
-    settlement_streams = _settlement_streams(ctx)
+    settlement_streams = ctx.settlement_streams
     letters = db.fetchall(
         "SELECT stream, record_key, stage, message, hint FROM dead_letters WHERE status = 'open' "
         "AND stage IN ('read', 'normalise', 'plan') ORDER BY id")
@@ -164,7 +176,7 @@ def not_posted(ctx: ReconcileContext) -> Iterator[Finding]:
 
 @register_check("settlements_on_hold")
 def settlements_on_hold(ctx: ReconcileContext) -> Iterator[Finding]:
-    streams = _settlement_streams(ctx)
+    streams = ctx.settlement_streams
     if not streams:
         raise Skip("the source reads no settlements")
     rows = ctx.store.db.fetchall(
@@ -179,7 +191,7 @@ def settlements_on_hold(ctx: ReconcileContext) -> Iterator[Finding]:
 def settlement_sequence(ctx: ReconcileContext) -> Iterator[Finding]:
     """Amazon pays in an unbroken chain: each settlement starts where the previous one (same marketplace and
     currency) ended. A gap means a settlement that was never read; an overlap, two reports for one period."""
-    if not _settlement_streams(ctx):
+    if not ctx.settlement_streams:
         raise Skip("the source reads no settlements")
     chains: dict[tuple[str, str], list[Settlement]] = {}
     for s in ctx.canonical(Settlement):
@@ -200,10 +212,6 @@ def settlement_sequence(ctx: ReconcileContext) -> Iterator[Finding]:
                 yield Finding("settlement_sequence", label,
                               f"settlements {prev.settlement_id} and {nxt.settlement_id} overlap",
                               hint="two reports cover the same period; check for a re-issued report")
-
-
-def _settlement_streams(ctx: ReconcileContext) -> set[str]:
-    return {n.stream for n in ctx.normalisers if "settlement" in n.stream}
 
 
 # ---------------------------------------------------------------------------------------- ledger checks

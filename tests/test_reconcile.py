@@ -129,7 +129,10 @@ def test_settlement_chain_gaps_and_overlaps(tmp_path):
     from ledgerlink.reconcile import ReconcileContext, reconcile
     from ledgerlink.store import Store
 
+    calls = []
+
     def settle(rec, related):
+        calls.append(rec["id"])
         day = lambda d: datetime(2026, 1, d, tzinfo=timezone.utc)  # noqa: E731
         return [Settlement(source="test", settlement_id=rec["id"], starts_at=day(rec["start"]), ends_at=day(rec["end"]),
                            total=Money.of("10.00", rec["currency"]))]
@@ -146,6 +149,7 @@ def test_settlement_chain_gaps_and_overlaps(tmp_path):
     assert len(messages) == 2
     assert messages[0].startswith("no settlement between S2") and "S4" in messages[0]
     assert messages[1] == "settlements U1 and U2 overlap"
+    assert len(ctx.canonical(Settlement)) == 5 and len(calls) == 5  # normalised once, whichever checks ask
     store.close()
 
 

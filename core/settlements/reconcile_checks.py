@@ -47,10 +47,6 @@ def _per_order(ctx: ReconcileContext, options: SettlementOptions) -> bool:
     return bool(found and found[0][0])
 
 
-def _reads_settlements(ctx: ReconcileContext) -> bool:
-    return any("settlement" in n.stream for n in ctx.normalisers)
-
-
 def _posted_keys(ctx: ReconcileContext) -> set[str]:
     """Natural keys of settlements whose every planned journal is posted."""
     rows = ctx.store.db.fetchall(
@@ -82,7 +78,7 @@ def ledger_balance(ctx: ReconcileContext, account: str) -> Decimal | None:
 def clearing_residual(ctx: ReconcileContext) -> Iterator[Finding]:
     """Per-order mode: orders are deposited into the clearing account one by one and each settlement's closing
     journal takes them out again, so once every deposit has landed the clearing account is zero."""
-    if not _reads_settlements(ctx):
+    if not bool(ctx.settlement_streams):
         raise Skip("the source reads no settlements")
     options = _settlement_options(ctx)
     if not _per_order(ctx, options):
@@ -120,7 +116,7 @@ def _reported(s: Settlement) -> Decimal:
 @register_check("reserve_balance")
 def reserve_balance(ctx: ReconcileContext) -> Iterator[Finding]:
     """The reserve account against the reserve Amazon reports in the latest posted settlement of each chain."""
-    if not _reads_settlements(ctx):
+    if not bool(ctx.settlement_streams):
         raise Skip("the source reads no settlements")
     options = _settlement_options(ctx)
     table = options.role_table()

@@ -88,8 +88,12 @@ class _Ctx:
         self.store = _Store(list(posted.items()), self.memo)
         self.normalisers = [_Normaliser()]
 
+    @property
+    def settlement_streams(self) -> set[str]:
+        return {n.stream for n in self.normalisers}
+
     def canonical(self, kind):
-        return iter(self.settlements)
+        return list(self.settlements)
 
 
 def _with_balances(balances: dict[str, str]) -> Any:
