@@ -6,7 +6,7 @@ This module is the public API: plugins import only what `__all__` names here.
 from . import commerce, protocol
 from . import settlements  # settlement posting engine: roles, account maps, journals
 from .commerce import (
-    Address, CanonicalObject, Customer, Fee, InventoryLevel, Order, OrderLine, Product, Refund, RefundLine,
+    Address, CanonicalObject, Customer, Fee, InventoryLevel, Order, OrderLine, Product, Refund, RefundLine, Return,
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
 )
 from .connectors import (
@@ -42,7 +42,7 @@ __all__ = [
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
     # money and the canonical model
     "Money", "Amount", "Quantity", "quantize", "to_decimal", "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "Order",
-    "OrderLine", "InventoryLevel", "Shipment", "ShipmentLine", "Refund", "RefundLine", "Fee", "Settlement",
+    "OrderLine", "InventoryLevel", "Shipment", "ShipmentLine", "Refund", "RefundLine", "Return", "Fee", "Settlement",
     "SettlementLine",
     # errors
     "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",

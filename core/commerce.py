@@ -15,7 +15,7 @@ from .money import Money, Quantity
 
 __all__ = [
     "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "OrderLine", "Order", "InventoryLevel",
-    "ShipmentLine", "Shipment", "RefundLine", "Refund", "Fee", "SettlementLine", "Settlement", "CANONICAL_TYPES",
+    "ShipmentLine", "Shipment", "RefundLine", "Refund", "Return", "Fee", "SettlementLine", "Settlement", "CANONICAL_TYPES",
 ]
 
 
@@ -35,6 +35,9 @@ class CanonicalObject(BaseModel):
 
     source: str = Field(description="the source connector that produced it, e.g. amazon_sp")
     source_refs: list[SourceRef] = Field(default_factory=list)
+    #: which store (seller account, BigCommerce store) it came from, when a pipeline says: keys and posting
+    #: dimensions (class, location) are per store
+    store: str | None = None
 
     @property
     def natural_id(self) -> str:  # pragma: no cover - every subclass overrides
@@ -217,6 +220,25 @@ class Refund(CanonicalObject):
         return self.refund_id
 
 
+class Return(CanonicalObject):
+    """Units a buyer sent back, and the state they came back in: only a sellable unit goes back on the shelf."""
+
+    kind: ClassVar[str] = "return"
+    return_id: str
+    order_id: str
+    returned_at: datetime
+    sku: str
+    quantity: Quantity
+    #: the channel's word for the state the unit came back in (Amazon: SELLABLE, CUSTOMER_DAMAGED, ...)
+    disposition: str | None = None
+    sellable: bool = False
+    reason: str | None = None
+
+    @property
+    def natural_id(self) -> str:
+        return self.return_id
+
+
 class Fee(BaseModel):
     model_config = ConfigDict(extra="forbid")
     fee_type: str
@@ -281,5 +303,5 @@ class Settlement(CanonicalObject):
 
 
 CANONICAL_TYPES: dict[str, type[CanonicalObject]] = {
-    c.kind: c for c in (Customer, Product, Order, InventoryLevel, Shipment, Refund, Settlement)
+    c.kind: c for c in (Customer, Product, Order, InventoryLevel, Shipment, Refund, Return, Settlement)
 }

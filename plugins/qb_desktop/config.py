@@ -76,6 +76,14 @@ class PostingOptions(BaseModel):
         "table); see the README's Settlements section"))
     #: `ledgerlink reconcile` settings (e.g. settlement_gap_seconds)
     reconcile: dict[str, Any] = Field(default_factory=dict, description="settings for `ledgerlink reconcile`")
+    #: refunds and returns (document type, restocking): validated by `ledgerlink.posting.returns`
+    returns: dict[str, Any] = Field(default_factory=dict, description=(
+        "how refunds and returns post: credit memos or refund receipts, and restocking of sellable returns; see "
+        "the README's Returns section"))
+    #: stock levels both ways (master per SKU, adjustment account, drift threshold): validated by `ledgerlink.inventory`
+    inventory: dict[str, Any] = Field(default_factory=dict, description=(
+        "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
+        "the README's Inventory section"))
 
     customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
         "per_marketplace", description="one customer per marketplace and currency, or one per buyer")

@@ -6,7 +6,7 @@ when the Web Connector next polls, and settles each one through `AwaitingWrites`
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any, Callable, ClassVar
 
 from ledgerlink import CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PlanContext, PlannedWrite, \
     RecordError, WriteContext, WriteResult
@@ -15,6 +15,8 @@ from .config import QbdConfig
 from .plan import plan_order
 from .revise import revise as revise_journal
 from .settlement_plan import plan_settlement
+from .refund_plan import plan_refund, plan_return
+from .inventory_plan import plan_inventory
 from .qbxml import add_request, check_limits
 
 __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
@@ -44,6 +46,13 @@ def split_payload(stream: str, data: dict[str, Any]) -> tuple[str, dict[str, Any
     return kinds[0], data[kinds[0]]
 
 
+#: canonical kind → the posting rules that plan it (a kind not listed plans nothing)
+PLANNERS: dict[str, Callable[[Any, PlanContext], list[PlannedWrite]]] = {
+    "order": plan_order, "settlement": plan_settlement, "refund": plan_refund, "return": plan_return,
+    "inventory_level": plan_inventory,
+}
+
+
 class QuickBooksDesktopDestination(Destination):
     """Queues Customers, Items and SalesReceipts (and the other qbXML documents, written directly) for the
     QuickBooks Web Connector; they are confirmed when QuickBooks answers."""
@@ -64,7 +73,8 @@ class QuickBooksDesktopDestination(Destination):
     }
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
-        return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
+        planner = PLANNERS.get(obj.kind)
+        return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
         """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""

@@ -28,6 +28,8 @@ from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fau
 from .plan import NOTE_PREFIX, plan_order
 from .revise import revise as revise_journal
 from .settlement_plan import plan_settlement
+from .refund_plan import plan_refund, plan_return
+from .inventory_plan import plan_inventory
 from .read_back import READ_BACK_STREAMS, read_back
 from .references import NAME_FIELDS, NameResolver
 
@@ -83,6 +85,13 @@ class _Generations:
         self.cache.put(f"{kind}@{self.generation}", name, "")
 
 
+#: canonical kind → the posting rules that plan it (a kind not listed plans nothing)
+PLANNERS: dict[str, Callable[[Any, PlanContext], list[PlannedWrite]]] = {
+    "order": plan_order, "settlement": plan_settlement, "refund": plan_refund, "return": plan_return,
+    "inventory_level": plan_inventory,
+}
+
+
 class QuickBooksOnlineDestination(Destination):
     """Posts paid orders to QuickBooks Online as SalesReceipts (with their Customer and Items), and writes any
     QBO object given directly (`ledgerlink write qbo`): names resolved, exactly once."""
@@ -120,7 +129,8 @@ class QuickBooksOnlineDestination(Destination):
             api.close()
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:
-        return plan_order(obj, ctx) if isinstance(obj, Order) else plan_settlement(obj, ctx) if obj.kind == "settlement" else []
+        planner = PLANNERS.get(obj.kind)
+        return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
         """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""
