@@ -2,16 +2,27 @@
 
 Amounts are read from Amazon's `Money.Amount` strings with `to_decimal`; no float touches them.
 Anything that cannot be read raises `RecordError` naming the order (and item) and the field.
+
+The canonical line is tax-exclusive whatever the marketplace: `amount` is quantity × unit price before
+discounts and tax, `tax` the item's tax net of the promotion's. Where the marketplace's prices include tax
+(`marketplaces.TAX_INCLUSIVE_MARKETPLACES`: UK, EU, JP) each Amazon price and discount is reduced by the tax
+Amazon reports inside it (ItemPrice - ItemTax, PromotionDiscount - PromotionDiscountTax, ShippingPrice -
+ShippingTax, ShippingDiscount - ShippingDiscountTax, GiftWrapPrice - GiftWrapTax) and the discounts' tax
+reduces the line's tax, so `Order.grand_total` is still the buyer's `OrderTotal`. In US/CA the prices are
+taken as they are and the tax is on top.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
+
+from .marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
 
 __all__ = ["normalise_order", "MARKETPLACE_CURRENCY", "PAID_STATUSES"]
 
@@ -25,14 +36,6 @@ FULFILMENT = {"AFN": "channel", "MFN": "merchant"}
 TAX_MODELS = frozenset({"MarketplaceFacilitator"})
 _NEWER = "Amazon sent a value ledgerlink_amazon_sp does not know: upgrade the plugin, or normalise it yourself"
 
-#: a marketplace's currency, for orders where Amazon gives no amount yet (Pending, Canceled)
-MARKETPLACE_CURRENCY = {
-    "ATVPDKIKX0DER": "USD", "A2EUQ1WTGCTBG2": "CAD", "A1AM78C64UM0Y8": "MXN", "A2Q3Y263D00KWC": "BRL",
-    "A1F83G8C2ARO7P": "GBP", "A1PA6795UKMFR9": "EUR", "A13V1IB3VIYZZH": "EUR", "APJ6JRA9NG5V4": "EUR",
-    "A1RKKUPIHCS9HS": "EUR", "A1805IZSGTT6HS": "EUR", "A2NODRKZP88ZB9": "SEK", "A1C3SOZRARQ6R3": "PLN",
-    "A1VC38T7YXB528": "JPY", "A39IBJ37TRP1C6": "AUD", "A19VAU5U5O7RUS": "SGD", "A21TJRUUN4KGV": "INR",
-}
-
 _AMOUNT = re.compile(r"^[+-]?\d+(\.\d+)?$")
 _ITEM_MONEY = {  # OrderLine field → OrderItem field
     "discount": "PromotionDiscount", "tax": "ItemTax", "shipping": "ShippingPrice", "shipping_tax": "ShippingTax",
@@ -40,10 +43,12 @@ _ITEM_MONEY = {  # OrderLine field → OrderItem field
 }
 
 
-def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Order]:
+def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any]]], *,
+                    tax_inclusive: Collection[str] = TAX_INCLUSIVE_MARKETPLACES) -> list[Order]:
     """One Amazon Order plus its staged `order_items` → one canonical Order.
 
-    Canceled orders still become Orders (status Canceled, paid False): the destination decides."""
+    Canceled orders still become Orders (status Canceled, paid False): the destination decides.
+    `tax_inclusive`: the marketplace ids whose prices include tax (default: Amazon's VAT marketplaces)."""
     order_id = str(order.get("AmazonOrderId") or "")
     if not order_id:
         raise RecordError("order has no AmazonOrderId", stream="orders", field="AmazonOrderId")
@@ -76,13 +81,13 @@ def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any
         status=status, paid=status in PAID_STATUSES,
         placed_at=_time(order, "PurchaseDate", order_id), updated_at=_time(order, "LastUpdateDate", order_id),
         currency=currency, customer=customer, shipping_address=_address(order.get("ShippingAddress")),
-        lines=[_line(order_id, item, currency) for item in items],
+        lines=[_line(order_id, item, currency, prices_include_tax(marketplace, tax_inclusive)) for item in items],
         tax_collected_by="marketplace" if any(_tax_model(order_id, i) for i in items) else "seller",
         payment_method=order.get("PaymentMethod"), is_business_order=bool(order.get("IsBusinessOrder")),
     )]
 
 
-def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
+def _line(order_id: str, item: dict[str, Any], currency: str, inclusive: bool) -> OrderLine:
     item_id = str(item.get("OrderItemId") or "")
     key = f"{order_id}/{item_id}"
     if not item_id:
@@ -96,13 +101,23 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
     except (TypeError, ValueError):
         raise RecordError(f"{item.get('QuantityOrdered')!r} is not a quantity", stream="order_items", key=key,
                           field="QuantityOrdered") from None
+    money = {field: _money(item, name, currency, key) for field, name in _ITEM_MONEY.items()}
     amount = _money(item, "ItemPrice", currency, key)  # Amazon's ItemPrice is already quantity × unit price
+    if inclusive:  # take out the tax each price and discount holds (see the module's docstring)
+        discount_tax = _money(item, "PromotionDiscountTax", currency, key)
+        shipping_discount_tax = _money(item, "ShippingDiscountTax", currency, key)
+        amount = amount - money["tax"]
+        money["tax"] = money["tax"] - discount_tax
+        money["discount"] = money["discount"] - discount_tax
+        money["shipping"] = money["shipping"] - money["shipping_tax"]
+        money["shipping_tax"] = money["shipping_tax"] - shipping_discount_tax
+        money["shipping_discount"] = money["shipping_discount"] - shipping_discount_tax
+        money["gift_wrap"] = money["gift_wrap"] - money["gift_wrap_tax"]
     unit = Money(amount=amount.amount / quantity if quantity else Decimal(0), currency=currency)
     return OrderLine(
         line_id=item_id, sku=sku, title=item.get("Title"), quantity=quantity, unit_price=unit, amount=amount,
         promotion_ids=[str(p) for p in item.get("PromotionIds") or []],
-        source_ref=SourceRef(stream="order_items", key=key),
-        **{field: _money(item, name, currency, key) for field, name in _ITEM_MONEY.items()})
+        source_ref=SourceRef(stream="order_items", key=key), **money)
 
 
 def _check_units(order: dict[str, Any], items: list[dict[str, Any]], order_id: str) -> None:

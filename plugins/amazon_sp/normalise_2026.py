@@ -6,11 +6,20 @@ Where the money comes from (the model's `OrderItem`, with `includedData` PROCEED
   `product.price.unitPrice` × `quantityOrdered`; `unit_price`: `product.price.unitPrice`, else amount / quantity;
 - `shipping`, `gift_wrap`: the `SHIPPING`, `GIFT_WRAP` breakdowns;
 - `tax`, `shipping_tax`, `gift_wrap_tax`: the `TAX` breakdown's detailed ITEM/SHIPPING/GIFT_WRAP values (all
-  of it is item tax when Amazon gives no detail);
+  of it is item tax when Amazon gives no detail), less the tax of the discounts (the `DISCOUNT` detail of `TAX`,
+  which reduces the proceeds: free shipping's share is the shipping's own tax rate, the rest is the item's);
 - `discount`, `shipping_discount`: the `DISCOUNT` breakdown's detailed ITEM/SHIPPING values, as positive
   amounts (Amazon reports a discount as a negative subtotal);
 - the subtotals must add up to the item's `proceedsTotal`, and a `COD_FEE` or `OTHER` charge, which the
   canonical order has no field for, is a RecordError rather than money silently dropped.
+
+Where the prices include tax (Amazon's VAT marketplaces, `marketplaces.TAX_INCLUSIVE_MARKETPLACES`) the ITEM,
+SHIPPING, GIFT_WRAP and DISCOUNT subtotals hold the tax the `TAX` breakdown reports, and `proceedsTotal` is
+their sum without `TAX` added again; the line then takes the tax out of each (as `normalise_order` does for
+v0), so the canonical line stays tax-exclusive and the order's total is what the buyer paid. An item of a VAT
+marketplace whose `proceedsTotal` adds up only with `TAX` on top is read as tax-exclusive (Amazon's own
+Amazon.co.uk example in the model is written so); in a tax-exclusive marketplace, breakdowns that add up only
+without `TAX` are a RecordError naming the marketplace, not a guess that would shrink the sale by its tax.
 
 Tax is collected by the marketplace when any item's `tax.taxCollections[].model` is MARKETPLACE_FACILITATOR.
 Each line's `source_ref` is `orders_2026` / `<orderId>/<orderItemId>` (the items are staged inside the order).
@@ -19,12 +28,14 @@ Statuses are Amazon's 2026 `fulfillmentStatus` values (SHIPPED, UNSHIPPED, …),
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Collection
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
 
-from .normalise import _AMOUNT, _NEWER, MARKETPLACE_CURRENCY, _time
+from .marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
+from .normalise import _AMOUNT, _NEWER, _time
 
 __all__ = ["normalise_order_2026", "PAID_STATUSES_2026"]
 
@@ -32,6 +43,7 @@ STREAM = "orders_2026"
 #: fulfilment statuses in which the buyer's payment is authorised
 PAID_STATUSES_2026 = frozenset({"UNSHIPPED", "PARTIALLY_SHIPPED", "SHIPPED"})
 _ZERO = Decimal(0)
+_CENT = Decimal("0.01")
 #: the model's FulfillmentStatus enum, and fulfilledBy's documented values → the canonical fulfilment
 FULFILLMENT_STATUSES = PAID_STATUSES_2026 | {"PENDING_AVAILABILITY", "PENDING", "CANCELLED", "UNFULFILLABLE"}
 FULFILLED_BY = {"AMAZON": "channel", "MERCHANT": "merchant"}
@@ -39,8 +51,10 @@ FULFILLED_BY = {"AMAZON": "channel", "MERCHANT": "merchant"}
 _UNSUPPORTED = ("COD_FEE", "OTHER")
 
 
-def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Order]:
-    """One 2026-01-01 `Order` (with its `orderItems`) → one canonical Order; `related` is unused."""
+def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str, Any]]], *,
+                         tax_inclusive: Collection[str] = TAX_INCLUSIVE_MARKETPLACES) -> list[Order]:
+    """One 2026-01-01 `Order` (with its `orderItems`) → one canonical Order; `related` is unused.
+    `tax_inclusive`: the marketplace ids whose prices include tax (default: Amazon's VAT marketplaces)."""
     order_id = str(order.get("orderId") or "")
     if not order_id:
         raise RecordError("order has no orderId", stream=STREAM, field="orderId")
@@ -70,7 +84,8 @@ def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str
         source="amazon_sp", customer_id=email or f"{marketplace}:{currency}",
         display_name=buyer.get("buyerName") or "Amazon customer", email=email, marketplace=marketplace,
         currency=currency)
-    lines = [_line(order_id, item, currency) for item in items]
+    inclusive = prices_include_tax(marketplace, tax_inclusive)
+    lines = [_line(order_id, item, currency, inclusive, marketplace) for item in items]
     collected_by_amazon = any(
         (c or {}).get("model") == "MARKETPLACE_FACILITATOR"
         for item in items for c in ((item.get("tax") or {}).get("taxCollections") or []))
@@ -89,7 +104,8 @@ def normalise_order_2026(order: dict[str, Any], related: dict[str, list[dict[str
     )]
 
 
-def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
+def _line(order_id: str, item: dict[str, Any], currency: str, inclusive: bool,
+          marketplace: str | None) -> OrderLine:
     item_id = str(item.get("orderItemId") or "")
     key = f"{order_id}/{item_id}"
     if not item_id:
@@ -112,12 +128,14 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
     parts: dict[str, Decimal] = {}
     proceeds = item.get("proceeds") or {}
     breakdowns = proceeds.get("breakdowns") or []
-    subtotal_sum = _ZERO
+    subtotal_sum = tax_sum = _ZERO
     for n, b in enumerate(breakdowns):
         kind = str(b.get("type") or "")
         where = f"proceeds.breakdowns[{n}]"
         subtotal = _money(b.get("subtotal"), currency, key, f"{where}.subtotal")
         subtotal_sum += subtotal
+        if kind == "TAX":
+            tax_sum += subtotal
         if kind in _UNSUPPORTED:
             if subtotal:
                 raise RecordError(f"{kind} charge of {subtotal} {currency} has no place in the canonical order",
@@ -135,9 +153,15 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
     total = proceeds.get("proceedsTotal")
     if total is not None and breakdowns:
         expected = _money(total, currency, key, "proceeds.proceedsTotal")
-        if expected != subtotal_sum:
-            raise RecordError(f"proceeds breakdowns add up to {subtotal_sum} but proceedsTotal is {expected}",
-                              stream=STREAM, key=key, field="proceeds.breakdowns")
+        on_top, within = subtotal_sum, subtotal_sum - tax_sum  # TAX added to the prices, or inside them
+        if inclusive and expected != within and expected == on_top:
+            inclusive = False  # the item's own total puts its tax on top (as Amazon's own UK example does)
+        elif expected != (within if inclusive else on_top):
+            shown = f"{on_top}" if not tax_sum else f"{on_top} with TAX on top, {within} with TAX included,"
+            raise RecordError(f"proceeds breakdowns add up to {shown} but proceedsTotal is {expected}",
+                              stream=STREAM, key=key, field="proceeds.breakdowns",
+                              hint=f"if {marketplace or 'this marketplace'}'s prices include tax, add it to the "
+                                   "normaliser's tax_inclusive marketplaces" if expected == within else None)
 
     if "ITEM/ITEM" in parts:
         amount = parts["ITEM/ITEM"]
@@ -145,6 +169,24 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
         amount = unit * quantity
     else:
         amount = _ZERO  # Amazon withholds prices until payment is authorised (PENDING, CANCELLED)
+    # the discounts' tax (a negative TAX detail, held here as a positive amount) lowers the tax: free
+    # shipping takes the shipping's own rate, the rest is the item's
+    discount_tax = parts.pop("TAX/DISCOUNT", _ZERO)
+    shipping_discount_tax = _ZERO
+    shipping, shipping_tax = parts.get("SHIPPING/SHIPPING", _ZERO), parts.get("TAX/SHIPPING", _ZERO)
+    if discount_tax and shipping and shipping_tax and parts.get("DISCOUNT/SHIPPING"):
+        shipping_discount_tax = min(discount_tax, (parts["DISCOUNT/SHIPPING"] * shipping_tax / shipping).quantize(
+            _CENT, rounding=ROUND_HALF_UP))
+    item_discount_tax = discount_tax - shipping_discount_tax
+    if inclusive:  # take the tax out of each price and discount that holds it
+        amount -= parts.get("TAX/ITEM", _ZERO)
+        parts["SHIPPING/SHIPPING"] = shipping - shipping_tax
+        parts["GIFT_WRAP/GIFT_WRAP"] = parts.get("GIFT_WRAP/GIFT_WRAP", _ZERO) - parts.get("TAX/GIFT_WRAP", _ZERO)
+        parts["DISCOUNT/ITEM"] = parts.get("DISCOUNT/ITEM", _ZERO) - item_discount_tax
+        parts["DISCOUNT/SHIPPING"] = parts.get("DISCOUNT/SHIPPING", _ZERO) - shipping_discount_tax
+        unit = None  # product.price.unitPrice is the shelf price, tax included
+    parts["TAX/ITEM"] = parts.get("TAX/ITEM", _ZERO) - item_discount_tax
+    parts["TAX/SHIPPING"] = shipping_tax - shipping_discount_tax
     if unit is None:
         unit = amount / quantity if quantity else _ZERO
 
@@ -163,7 +205,7 @@ def _line(order_id: str, item: dict[str, Any], currency: str) -> OrderLine:
 
 
 _KNOWN = {"ITEM/ITEM", "SHIPPING/SHIPPING", "GIFT_WRAP/GIFT_WRAP", "TAX/ITEM", "TAX/SHIPPING", "TAX/GIFT_WRAP",
-          "DISCOUNT/ITEM", "DISCOUNT/SHIPPING"}
+          "TAX/DISCOUNT", "DISCOUNT/ITEM", "DISCOUNT/SHIPPING"}
 
 
 def _add(parts: dict[str, Decimal], kind: str, sub: str, value: Decimal, key: str, field: str) -> None:
@@ -173,8 +215,8 @@ def _add(parts: dict[str, Decimal], kind: str, sub: str, value: Decimal, key: st
             return
         raise RecordError(f"{kind} {sub} amount {value} has no place in the canonical order", stream=STREAM, key=key,
                           field=field, hint="override the orders_2026 normaliser, or report it to ledgerlink")
-    if kind == "DISCOUNT":
-        value = -value  # a discount reduces proceeds: Amazon's subtotal is negative, the canonical one positive
+    if kind == "DISCOUNT" or name == "TAX/DISCOUNT":
+        value = -value  # a discount (and its tax) reduces proceeds: Amazon's value is negative, ours positive
     parts[name] = parts.get(name, _ZERO) + value
 
 

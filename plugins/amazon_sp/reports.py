@@ -33,6 +33,7 @@ from ledgerlink import (
 )
 
 from .client import read_json
+from .marketplaces import prices_include_tax
 from .normalise import MARKETPLACE_CURRENCY, PAID_STATUSES
 
 __all__ = [
@@ -588,14 +589,16 @@ def normalise_all_orders(record: dict[str, Any], related: dict[str, list[dict[st
         customer=Customer(source="amazon_sp", customer_id=f"{marketplace}:{currency}", display_name="Amazon customer",
                           marketplace=marketplace, currency=currency),
         shipping_address=address if any(address.model_dump().values()) else None,
-        lines=[_report_line(order_id, n, row, currency) for n, row in enumerate(rows)],
+        lines=[_report_line(order_id, n, row, currency, prices_include_tax(marketplace)) for n, row in enumerate(rows)],
         tax_collected_by="marketplace" if marketplace in FACILITATOR_MARKETPLACES and any(
             r.get("item-tax") for r in rows) else "seller",
         is_business_order=str(first.get("is-business-order") or "").lower() == "true",
     )]
 
 
-def _report_line(order_id: str, n: int, row: dict[str, Any], currency: str) -> OrderLine:
+def _report_line(order_id: str, n: int, row: dict[str, Any], currency: str, tax_included: bool = False) -> OrderLine:
+    """One item row. In a VAT marketplace (`tax_included`) the report's prices include their tax column, as
+    getOrders' do there: the line is made tax-exclusive the same way, so both paths plan the same totals."""
     sku = row.get("sku") or ""
     key = f"{order_id}/{sku or n}"
     if not sku:
@@ -609,13 +612,17 @@ def _report_line(order_id: str, n: int, row: dict[str, Any], currency: str) -> O
         raise RecordError(f"{row.get('quantity')!r} is not a quantity", stream=_STREAM, key=key,
                           field="quantity") from None
     amount = _row_money(row, "item-price", currency, key)  # like v0's ItemPrice: quantity × unit price
+    money = {f: _row_money(row, c, currency, key) for f, c in _ROW_MONEY.items()}
+    if tax_included:
+        amount = amount - money["tax"]
+        for gross, tax in (("shipping", "shipping_tax"), ("gift_wrap", "gift_wrap_tax")):
+            money[gross] = money[gross] - money[tax]
     return OrderLine(
         line_id=sku if n == 0 else f"{sku}#{n}", sku=sku, title=row.get("product-name") or None, quantity=quantity,
         unit_price=Money(amount=amount.amount / quantity if quantity else Decimal(0), currency=currency),
         amount=amount, promotion_ids=[p.strip() for p in str(row.get("promotion-ids") or "").split(",") if p.strip()],
         source_ref=SourceRef(stream=_STREAM, key=key),
-        **{f: _row_money(row, c, currency, key) for f, c in _ROW_MONEY.items()},
-        **{f: _row_money(row, c, currency, key, absolute=True) for f, c in _DISCOUNTS.items()})
+        **money, **{f: _row_money(row, c, currency, key, absolute=True) for f, c in _DISCOUNTS.items()})
 
 
 def _row_money(row: dict[str, Any], column: str, currency: str, key: str, *, absolute: bool = False) -> Money:

@@ -30,7 +30,7 @@ from .sandbox_http import Invalid as _Invalid
 from .sandbox_http import parse_time as _time
 from .sandbox_http import refuse as _errors
 from .sandbox_http import reply as _json
-from .seed import MARKETPLACES, SellerBook, iso
+from .seed import ORDER_MARKETPLACES, SellerBook, iso
 
 __all__ = ["AmazonSandbox", "AmazonSandboxOptions", "SANDBOX_PLANS"]
 
@@ -70,6 +70,8 @@ _FAULTS = {
 
 class AmazonSandboxOptions(SandboxOptions):
     orders: int = Field(300, ge=0, description="orders over the last ~60 days")
+    uk_orders: int | None = Field(None, ge=0, description="Amazon.co.uk orders besides them (GBP, 20% VAT "
+                                                           "included in prices; orders only); None: a tenth of orders")
     defects: int = Field(0, ge=0, description="orders given an item without SellerSKU")
     lines_per_order: int | None = Field(None, ge=1, le=12, description="items per order (None: 1-3 at random)")
     items_page_size: int = Field(100, ge=1, le=100, description="OrderItems per getOrderItems page")
@@ -128,7 +130,8 @@ class _SellingPartnerApi:
         self.options = options
         anchor = options.anchor or datetime.now(timezone.utc).replace(second=0, microsecond=0)
         self.book = SellerBook(options.orders, options.seed, anchor, defects=options.defects,
-                               lines_per_order=options.lines_per_order)
+                               lines_per_order=options.lines_per_order,
+                               uk_orders=options.orders // 10 if options.uk_orders is None else options.uk_orders)
         self.tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.buckets = {op: _Bucket(rate * options.time_scale, burst) for op, (rate, burst) in SANDBOX_PLANS.items()}
@@ -212,7 +215,7 @@ class _SellingPartnerApi:
             raise _Invalid("Missing required parameter MarketplaceIds.")
         if len(marketplaces) > 50:
             raise _Invalid("MarketplaceIds accepts at most 50 values.")
-        unknown = [m for m in marketplaces if m not in MARKETPLACES]
+        unknown = [m for m in marketplaces if m not in ORDER_MARKETPLACES]
         if unknown:
             raise _Invalid(f"Invalid MarketplaceIds: {', '.join(unknown)}. The seller does not sell there.")
         if q.get("NextToken") is not None:
@@ -311,7 +314,7 @@ class _SellingPartnerApi:
         marketplaces = listed("marketplaceIds")
         if len(marketplaces) > 50:
             raise _Invalid("marketplaceIds accepts at most 50 values.")
-        unknown = [m for m in marketplaces if m not in MARKETPLACES]
+        unknown = [m for m in marketplaces if m not in ORDER_MARKETPLACES]
         if unknown:
             raise _Invalid(f"Invalid marketplaceIds: {', '.join(unknown)}. The seller does not sell there.")
         included = listed("includedData", INCLUDED_DATA)
@@ -322,7 +325,7 @@ class _SellingPartnerApi:
         if token is not None:
             query = self._decode_token(token, marketplaces or None, with_included=True)
         else:  # marketplaceIds is optional in 2026-01-01: every marketplace of the seller
-            query = self._new_query(q, marketplaces or list(MARKETPLACES), names=_NAMES_2026)
+            query = self._new_query(q, marketplaces or list(ORDER_MARKETPLACES), names=_NAMES_2026)
             query["i"] = sorted(set(included))
         created = query["k"] == "c"
         selected = self.book.select(query["m"], query["a"], query["b"], created=created)
@@ -394,7 +397,7 @@ class _SellingPartnerApi:
         return _json(self.book.order(index))
 
     async def stats(self, request: Request) -> Response:
-        return _json({"calls": self.calls, "orders": self.book.count})
+        return _json({"calls": self.calls, "orders": self.book.count, "uk_orders": self.book.total - self.book.count})
 
     def routes(self) -> list[Route]:
         return [

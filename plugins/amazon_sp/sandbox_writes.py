@@ -24,7 +24,7 @@ from starlette.routing import Route
 from .sandbox_http import Invalid as _Invalid
 from .sandbox_http import refuse as _errors
 from .sandbox_http import reply as _json
-from .seed import MARKETPLACES, SKUS, iso
+from .seed import MARKETPLACES, ORDER_MARKETPLACES, SKUS, iso
 
 __all__ = ["PLANS", "routes"]
 
@@ -293,7 +293,7 @@ def _check_confirmation(body: Any) -> dict[str, Any]:
     marketplace = body.get("marketplaceId")
     if not isinstance(marketplace, str) or not marketplace:
         raise _Invalid("marketplaceId is required.")
-    if marketplace not in MARKETPLACES:
+    if marketplace not in ORDER_MARKETPLACES:  # a UK FBM order is confirmed on Amazon.co.uk
         raise _Invalid(f"Invalid marketplaceId {marketplace}.")
     if "codCollectionMethod" in body and body["codCollectionMethod"] != "DirectPayment":
         raise _Invalid("codCollectionMethod must be DirectPayment.")

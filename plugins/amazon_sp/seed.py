@@ -3,6 +3,12 @@
 Only what queries need is held per order (update/purchase time, marketplace); the rest of an order and
 its items is rebuilt from `(seed, index)` when asked for, so 100,000 orders cost a few megabytes and
 well under a second. Order ids encode their index, so getOrderItems finds an order without a lookup table.
+
+Amazon.co.uk orders (`uk_orders`) come after the US/CA ones, from a random stream of their own, so asking
+for them changes none of the US/CA orders (nor what the finances, stock, report and settlement seeds build
+from those). Their prices are quoted as Amazon's VAT marketplaces quote them: tax included (20 % UK VAT),
+`ItemTax`/`ShippingTax`/`PromotionDiscountTax`/`ShippingDiscountTax` being the VAT inside the price or
+discount, and `OrderTotal` the prices less the discounts, no tax added (see `marketplaces.py`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,10 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
-__all__ = ["Catalogue", "SKUS", "MARKETPLACES", "SellerBook", "iso", "render_2026", "STATUS_2026"]
+from .marketplaces import prices_include_tax
+
+__all__ = ["Catalogue", "SKUS", "MARKETPLACES", "ORDER_MARKETPLACES", "UK", "SellerBook", "iso", "render_2026",
+           "STATUS_2026"]
 
 
 @dataclass(frozen=True)
@@ -42,17 +51,31 @@ SKUS: tuple[Catalogue, ...] = (
 )
 
 #: marketplace id → (currency, SalesChannel, country, order-id prefixes, price factor vs USD, tax rate, facilitator)
+#: for the marketplaces whose whole book is seeded (orders, finances, stock, reports, settlements)
 MARKETPLACES: dict[str, tuple[str, str, str, tuple[str, ...], Decimal, Decimal, bool]] = {
     "ATVPDKIKX0DER": ("USD", "Amazon.com", "US", ("111", "112", "113", "114"), Decimal("1"), Decimal("0.0725"), True),
     "A2EUQ1WTGCTBG2": ("CAD", "Amazon.ca", "CA", ("701", "702"), Decimal("1.36"), Decimal("0.13"), False),
 }
-_MARKET_IDS = tuple(MARKETPLACES)
+#: Amazon.co.uk: orders only, GBP, 20 % VAT included in every price; the seller (UK VAT-registered) accounts
+#: for the VAT, so there is no TaxCollection
+UK = "A1F83G8C2ARO7P"
+#: every marketplace the sandbox serves orders for (the Orders APIs accept these)
+ORDER_MARKETPLACES: dict[str, tuple[str, str, str, tuple[str, ...], Decimal, Decimal, bool]] = {
+    **MARKETPLACES,
+    UK: ("GBP", "Amazon.co.uk", "GB", ("202", "203", "204", "205", "026"), Decimal("0.95"), Decimal("0.20"), False),
+}
+_MARKET_IDS = tuple(ORDER_MARKETPLACES)
 _PLACES = {
     "US": [("SEATTLE", "WA", "98109"), ("AUSTIN", "TX", "78701"), ("BROOKLYN", "NY", "11201"),
            ("DENVER", "CO", "80202"), ("PORTLAND", "OR", "97205"), ("CHICAGO", "IL", "60614")],
     "CA": [("TORONTO", "ON", "M5V 2T6"), ("VANCOUVER", "BC", "V6B 1A1"), ("MONTREAL", "QC", "H2X 1Y4"),
            ("CALGARY", "AB", "T2P 1J9")],
+    "GB": [("LONDON", "GREATER LONDON", "SW1A 1AA"), ("MANCHESTER", "GREATER MANCHESTER", "M1 2AB"),
+           ("BRISTOL", "CITY OF BRISTOL", "BS1 4DJ"), ("LEEDS", "WEST YORKSHIRE", "LS1 4AP"),
+           ("EDINBURGH", "MIDLOTHIAN", "EH1 1YZ"), ("CARDIFF", "SOUTH GLAMORGAN", "CF10 1EP")],
 }
+#: the buyer's anonymised e-mail domain per country
+_MAIL = {"US": "marketplace.amazon.com", "CA": "marketplace.amazon.com", "GB": "marketplace.amazon.co.uk"}
 _CENT = Decimal("0.01")
 _SPAN = 60 * 86400          # orders spread over the last 60 days
 _QUIET = 600                # nothing changes in the last 10 minutes before the anchor
@@ -69,26 +92,47 @@ def _money(currency: str, amount: Decimal) -> dict[str, str]:
     return {"CurrencyCode": currency, "Amount": str(amount.quantize(_CENT, rounding=ROUND_HALF_UP))}
 
 
+def _shelf_price(usd: str, factor: Decimal) -> Decimal:
+    """A VAT marketplace's shelf price (tax included), ending in .99 as such prices do: £12.99, not £13.47."""
+    return max((Decimal(usd) * factor).quantize(Decimal(1), rounding=ROUND_HALF_UP), Decimal(1)) - _CENT
+
+
+def _included_tax(gross: Decimal, rate: Decimal) -> Decimal:
+    """The tax inside a tax-inclusive amount: gross × rate / (1 + rate), to the cent."""
+    return (gross * rate / (1 + rate)).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
 class SellerBook:
     """All orders of one sandbox seller, indexed by LastUpdateDate (and PurchaseDate when asked)."""
 
     def __init__(self, orders: int, seed: int, anchor: datetime, *, defects: int = 0,
-                 lines_per_order: int | None = None):
-        if orders >= _ID_MOD:
+                 lines_per_order: int | None = None, uk_orders: int = 0):
+        if orders + uk_orders >= _ID_MOD:
             raise ValueError(f"at most {_ID_MOD - 1} orders")
+        #: `count`: the US/CA orders (indexes 0..count-1), the ones the other seeds build from; `total`
+        #: adds the Amazon.co.uk orders after them
         self.count, self.seed, self.lines_per_order = orders, seed, lines_per_order
+        self.total = orders + uk_orders
         self.anchor = int(anchor.timestamp())
         rng = random.Random(seed)
         newest = self.anchor - _QUIET
         self.purchased: list[int] = []
         self.updated: list[int] = []
-        self.market = bytearray(orders)
+        self.market = bytearray(self.total)
         for i in range(orders):
             placed = newest - int(_SPAN * rng.random() ** 1.2)  # denser towards now, as sales grow
             self.purchased.append(placed)
             self.updated.append(min(newest, placed + int(rng.random() * 3 * 86400)))
             self.market[i] = 0 if rng.random() < 0.75 else 1
         self.defects = frozenset(rng.sample(range(orders), min(defects, orders)))
+        uk_rng = random.Random(seed * 7_919 + 44)  # a stream of their own: the US/CA orders stay as they were
+        uk = _MARKET_IDS.index(UK)
+        for i in range(orders, self.total):
+            placed = newest - int(_SPAN * uk_rng.random() ** 1.2)
+            self.purchased.append(placed)
+            self.updated.append(min(newest, placed + int(uk_rng.random() * 3 * 86400)))
+            self.market[i] = uk
+        self._markets = _MARKET_IDS if uk_orders else tuple(MARKETPLACES)
         self.changes: dict[int, dict[str, Any]] = {}
         self._by_update = self._index(self.updated)
         self._by_purchase: dict[str, tuple[list[int], list[int]]] | None = None
@@ -97,11 +141,14 @@ class SellerBook:
 
     def _index(self, times: list[int]) -> dict[str, tuple[list[int], list[int]]]:
         """Per marketplace (and all together): order indexes sorted by time, with the times for bisect."""
+        members: dict[str, list[int]] = {key: [] for key in _MARKET_IDS}
+        for i in range(self.total):
+            members[_MARKET_IDS[self.market[i]]].append(i)
+        members["*"] = list(range(self.total))
         out: dict[str, tuple[list[int], list[int]]] = {}
-        for key in (*_MARKET_IDS, "*"):
-            members = [i for i in range(self.count) if key == "*" or _MARKET_IDS[self.market[i]] == key]
-            members.sort(key=lambda i: (times[i], i))
-            out[key] = ([times[i] for i in members], members)
+        for key, ids in members.items():
+            ids.sort(key=lambda i: (times[i], i))
+            out[key] = ([times[i] for i in ids], ids)
         return out
 
     def select(self, marketplaces: list[str], after: int, before: int, *, created: bool = False) -> list[int]:
@@ -110,18 +157,22 @@ class SellerBook:
             self._by_purchase = self._index(self.purchased)
         index = self._by_purchase if created else self._by_update
         assert index is not None
-        keys = ["*"] if set(marketplaces) >= set(_MARKET_IDS) else [m for m in _MARKET_IDS if m in marketplaces]
-        picked: list[int] = []
-        for key in keys:
-            times, ids = index[key]
-            picked.extend(ids[bisect.bisect_left(times, after):bisect.bisect_right(times, before)])
-        if len(keys) > 1:
-            source = self.purchased if created else self.updated
-            picked.sort(key=lambda i: (source[i], i))
-        return picked
+        keys = [m for m in _MARKET_IDS if m in marketplaces]
+        if set(keys) >= set(self._markets):
+            keys = ["*"]
+        key = ",".join(keys)
+        if key and key not in index:  # some marketplaces of several: the all-orders index, less the others
+            wanted = {_MARKET_IDS.index(m) for m in keys}
+            all_times, all_ids = index["*"]
+            members = [n for n, i in enumerate(all_ids) if self.market[i] in wanted]
+            index[key] = ([all_times[n] for n in members], [all_ids[n] for n in members])
+        times, ids = index[key] if key else ([], [])
+        return ids[bisect.bisect_left(times, after):bisect.bisect_right(times, before)]
 
     def update(self, index: int, when: int, **fields: Any) -> None:
         """A seller or Amazon change to an order (status, …): it moves to `when` in the update index."""
+        for combined in [k for k in self._by_update if "," in k]:
+            del self._by_update[combined]  # rebuilt from the all-orders index when next asked for
         for key in (_MARKET_IDS[self.market[index]], "*"):
             times, ids = self._by_update[key]
             pos = ids.index(index)
@@ -135,7 +186,7 @@ class SellerBook:
     # ------------------------------------------------------------------ ids
 
     def order_id(self, i: int) -> str:
-        prefixes = MARKETPLACES[_MARKET_IDS[self.market[i]]][3]
+        prefixes = ORDER_MARKETPLACES[_MARKET_IDS[self.market[i]]][3]
         middle = (i * 2654435761 + self.seed * 97) % _ID_MOD
         return f"{prefixes[i % len(prefixes)]}-{middle:07d}-{(i * _ID_MUL + self.seed) % _ID_MOD:07d}"
 
@@ -146,7 +197,7 @@ class SellerBook:
         except (IndexError, ValueError):
             return None
         i = ((last - self.seed) * _ID_INV) % _ID_MOD
-        return i if i < self.count and self.order_id(i) == order_id else None
+        return i if i < self.total and self.order_id(i) == order_id else None
 
     # ------------------------------------------------------------------ orders
 
@@ -173,7 +224,7 @@ class SellerBook:
         lines = self.lines_per_order or rng.choice((1, 1, 1, 2, 2, 3))
         skus = rng.sample(range(len(SKUS)), lines)
         return {"rng": rng, "market": market, "afn": afn, "status": status, "skus": skus,
-                "business": rng.random() < 0.08, "place": rng.choice(_PLACES[MARKETPLACES[market][2]])}
+                "business": rng.random() < 0.08, "place": rng.choice(_PLACES[ORDER_MARKETPLACES[market][2]])}
 
     def items(self, i: int) -> list[dict[str, Any]]:
         """Order `i`'s OrderItems, as getOrderItems returns them."""
@@ -181,7 +232,9 @@ class SellerBook:
 
     def _items(self, i: int, shape: dict[str, Any]) -> list[dict[str, Any]]:
         rng = shape["rng"]
-        currency, _, _, _, factor, tax_rate, facilitator = MARKETPLACES[shape["market"]]
+        currency, _, _, _, factor, tax_rate, facilitator = ORDER_MARKETPLACES[shape["market"]]
+        if prices_include_tax(shape["market"]):
+            return self._items_tax_included(i, shape)
         priced = shape["status"] not in ("Pending", "Canceled")  # Amazon withholds prices until authorised
         out = []
         for n, sku_index in enumerate(shape["skus"]):
@@ -221,6 +274,46 @@ class SellerBook:
             out.append(item)
         return out
 
+    def _items_tax_included(self, i: int, shape: dict[str, Any]) -> list[dict[str, Any]]:
+        """A VAT marketplace's OrderItems: shelf prices with the VAT inside, each tax field the VAT of the price
+        or discount beside it (a promotion's tax in PromotionDiscountTax, free shipping's in
+        ShippingDiscountTax)."""
+        rng = shape["rng"]
+        currency, _, _, _, factor, rate, _ = ORDER_MARKETPLACES[shape["market"]]
+        priced = shape["status"] not in ("Pending", "Canceled")
+        out = []
+        for n, sku_index in enumerate(shape["skus"]):
+            entry = SKUS[sku_index]
+            qty = rng.choice((1, 1, 1, 1, 2, 2, 3))
+            item: dict[str, Any] = {
+                "ASIN": entry.asin, "SellerSKU": entry.sku,
+                "OrderItemId": f"{(i * 131 + self.seed) % 10**11:011d}{n:03d}",
+                "Title": entry.title, "QuantityOrdered": 0 if shape["status"] == "Canceled" else qty,
+                "QuantityShipped": qty if shape["status"] == "Shipped" else 0,
+                "ProductInfo": {"NumberOfItems": "1"}, "IsGift": "false", "ConditionId": "New",
+                "ConditionSubtypeId": "New", "IsTransparency": False, "SerialNumberRequired": False,
+            }
+            if priced:
+                price = _shelf_price(entry.usd, factor) * qty
+                item["ItemPrice"] = _money(currency, price)
+                item["ItemTax"] = _money(currency, _included_tax(price, rate))
+                discount = Decimal(0)
+                if rng.random() < 0.2:  # a 10 % (or £2 off) promotion, VAT included like the price
+                    discount = Decimal("2.00") if rng.random() < 0.3 else (price * Decimal("0.10")).quantize(
+                        _CENT, rounding=ROUND_HALF_UP)
+                    item["PromotionIds"] = [f"UK-PROMO-{rng.randrange(10**6):06d}"]
+                item["PromotionDiscount"] = _money(currency, discount)
+                item["PromotionDiscountTax"] = _money(currency, _included_tax(discount, rate))
+                if not shape["afn"]:  # Royal Mail 2nd class, sometimes free over the threshold
+                    ship = Decimal("2.99") if rng.random() < 0.75 else Decimal("0")
+                    free = bool(ship) and rng.random() < 0.3
+                    item["ShippingPrice"] = _money(currency, ship)
+                    item["ShippingTax"] = _money(currency, _included_tax(ship, rate))
+                    item["ShippingDiscount"] = _money(currency, ship if free else Decimal(0))
+                    item["ShippingDiscountTax"] = _money(currency, _included_tax(ship, rate) if free else Decimal(0))
+            out.append(item)
+        return out
+
     def order(self, i: int) -> dict[str, Any]:
         """Order `i` as getOrders returns it."""
         return self.order_and_items(i)[0]
@@ -230,7 +323,7 @@ class SellerBook:
         shape = self._shape(i)
         items = self._items(i, shape)
         rng, market, status = shape["rng"], shape["market"], shape["status"]
-        currency, channel, country = MARKETPLACES[market][:3]
+        currency, channel, country = ORDER_MARKETPLACES[market][:3]
         placed = self.purchased[i]
         order: dict[str, Any] = {
             "AmazonOrderId": self.order_id(i), "PurchaseDate": iso(placed), "LastUpdateDate": iso(self.updated[i]),
@@ -239,9 +332,12 @@ class SellerBook:
         }
         if status not in ("Pending", "Canceled"):
             total = Decimal(0)
+            # the buyer pays the prices less the discounts, plus the tax where it is not already inside them
+            parts = (("ItemPrice", 1), ("ShippingPrice", 1), ("PromotionDiscount", -1), ("ShippingDiscount", -1))
+            if not prices_include_tax(market):
+                parts += (("ItemTax", 1), ("ShippingTax", 1))
             for item in items:
-                for name, sign in (("ItemPrice", 1), ("ItemTax", 1), ("ShippingPrice", 1), ("ShippingTax", 1),
-                                   ("PromotionDiscount", -1), ("ShippingDiscount", -1)):
+                for name, sign in parts:
                     if name in item:
                         total += sign * Decimal(item[name]["Amount"])
             order["OrderTotal"] = _money(currency, total)
@@ -261,7 +357,7 @@ class SellerBook:
             order["ShippingAddress"] = {"City": city, "StateOrRegion": region, "PostalCode": postal,
                                         "CountryCode": country}
             alias = "".join(rng.choices("abcdefghijklmnopqrstuvwxyz0123456789", k=15))
-            buyer: dict[str, Any] = {"BuyerEmail": f"{alias}@marketplace.amazon.com"}  # anonymised, as Amazon does
+            buyer: dict[str, Any] = {"BuyerEmail": f"{alias}@{_MAIL[country]}"}  # anonymised, as Amazon does
             if shape["business"]:
                 buyer["PurchaseOrderNumber"] = f"PO-{rng.randrange(10**6):06d}"
             order["BuyerInfo"] = buyer
@@ -298,8 +394,9 @@ def _sum(currency: str, *amounts: Decimal) -> dict[str, str]:
 def render_2026(order: dict[str, Any], items: list[dict[str, Any]], included: frozenset[str]) -> dict[str, Any]:
     """An Orders v0 order and its items → the 2026-01-01 `Order` (orderItems inline), so both APIs serve the
     same seller. Item proceeds are broken down as Amazon does: ITEM (price × quantity), SHIPPING, GIFT_WRAP,
-    TAX (detailed ITEM/SHIPPING/GIFT_WRAP) and DISCOUNT (negative, detailed ITEM/SHIPPING); their subtotals add
-    up to `proceedsTotal`, and the items' totals to the order's `proceeds.grandTotal`."""
+    TAX (detailed ITEM/SHIPPING/GIFT_WRAP, and DISCOUNT: the discounts' tax, negative) and DISCOUNT (negative,
+    detailed ITEM/SHIPPING); their subtotals add up to `proceedsTotal` (without TAX where the prices include
+    it, as in Amazon.co.uk), and the items' totals to the order's `proceeds.grandTotal`."""
     status = STATUS_2026.get(order["OrderStatus"], "UNSHIPPED")
     programs = [p for p, on in (("AMAZON_BUSINESS", order["IsBusinessOrder"]), ("PRIME", order["IsPrime"])) if on]
     out: dict[str, Any] = {
@@ -336,11 +433,12 @@ def render_2026(order: dict[str, Any], items: list[dict[str, Any]], included: fr
             "fulfillmentStatus": status, "fulfilledBy": "AMAZON" if afn else "MERCHANT",
             "fulfillmentServiceLevel": order["ShipmentServiceLevelCategory"].upper(),
             "shipByWindow": {"earliestDateTime": order["EarliestShipDate"], "latestDateTime": order["LatestShipDate"]}}
-    out["orderItems"] = [_item_2026(item, included, status) for item in items]
+    inclusive = prices_include_tax(order["MarketplaceId"])
+    out["orderItems"] = [_item_2026(item, included, status, inclusive) for item in items]
     return out
 
 
-def _item_2026(item: dict[str, Any], included: frozenset[str], status: str) -> dict[str, Any]:
+def _item_2026(item: dict[str, Any], included: frozenset[str], status: str, inclusive: bool) -> dict[str, Any]:
     qty = item["QuantityOrdered"]
     product: dict[str, Any] = {"asin": item["ASIN"], "title": item["Title"],
                                "condition": {"conditionType": "NEW", "conditionSubtype": "NEW"}}
@@ -352,7 +450,7 @@ def _item_2026(item: dict[str, Any], included: frozenset[str], status: str) -> d
         product["price"] = {"unitPrice": {"amount": str(unit), "currencyCode": price["CurrencyCode"]}}
     out: dict[str, Any] = {"orderItemId": item["OrderItemId"], "quantityOrdered": qty, "product": product}
     if "PROCEEDS" in included and price:
-        out["proceeds"] = _proceeds_2026(item)
+        out["proceeds"] = _proceeds_2026(item, inclusive)
     if "PROMOTION" in included and item.get("PromotionIds"):
         out["promotion"] = {"breakdowns": [{"promotionId": p} for p in item["PromotionIds"]]}
     if "CANCELLATION" in included and status == "CANCELLED":
@@ -367,7 +465,7 @@ def _item_2026(item: dict[str, Any], included: frozenset[str], status: str) -> d
     return out
 
 
-def _proceeds_2026(item: dict[str, Any]) -> dict[str, Any]:
+def _proceeds_2026(item: dict[str, Any], inclusive: bool) -> dict[str, Any]:
     currency = item["ItemPrice"]["CurrencyCode"]
 
     def amount(name: str) -> Decimal:
@@ -380,14 +478,20 @@ def _proceeds_2026(item: dict[str, Any]) -> dict[str, Any]:
         breakdowns.append({"type": "GIFT_WRAP", "subtotal": _m26(item["GiftWrapPrice"])})
     taxes = [(sub, name) for sub, name in (("ITEM", "ItemTax"), ("SHIPPING", "ShippingTax"),
                                             ("GIFT_WRAP", "GiftWrapTax")) if name in item]
+    details = [{"subtype": sub, "value": _m26(item[n])} for sub, n in taxes]
+    tax_total = sum((amount(n) for _, n in taxes), Decimal(0))
+    discount_tax = amount("PromotionDiscountTax") + amount("ShippingDiscountTax")
+    if discount_tax:  # the tax of the discounts lowers the tax (only non-zero where prices include tax)
+        details.append({"subtype": "DISCOUNT", "value": {"amount": str(-discount_tax), "currencyCode": currency}})
+        tax_total -= discount_tax
     if taxes:
-        breakdowns.append({"type": "TAX", "subtotal": _sum(currency, *(amount(n) for _, n in taxes)),
-                           "detailedBreakdowns": [{"subtype": sub, "value": _m26(item[n])} for sub, n in taxes]})
+        breakdowns.append({"type": "TAX", "subtotal": _sum(currency, tax_total), "detailedBreakdowns": details})
     discounts = [(sub, name) for sub, name in (("ITEM", "PromotionDiscount"), ("SHIPPING", "ShippingDiscount"))
                  if amount(name)]
     if discounts:
         breakdowns.append({"type": "DISCOUNT", "subtotal": _sum(currency, *(-amount(n) for _, n in discounts)),
                            "detailedBreakdowns": [{"subtype": sub, "value": _neg(item[n])} for sub, n in discounts]})
-    total = sum((Decimal(b["subtotal"]["amount"]) for b in breakdowns), Decimal(0))
+    total = sum((Decimal(b["subtotal"]["amount"]) for b in breakdowns if not (inclusive and b["type"] == "TAX")),
+                Decimal(0))
     return {"proceedsTotal": {"amount": str(total.quantize(_CENT)), "currencyCode": currency},
             "breakdowns": breakdowns}
