@@ -5,6 +5,8 @@ This module is the public API: plugins import only what `__all__` names here.
 
 from . import commerce, protocol
 from . import settlements  # settlement posting engine: roles, account maps, journals
+from . import posting  # order-to-cash rules every ledger shares: documents, customers, items, tax
+from . import inventory  # stock levels both ways: masters, the shared baseline, the drift check
 from .commerce import (
     Address, CanonicalObject, Customer, Fee, InventoryLevel, Order, OrderLine, Product, Refund, RefundLine, Return,
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
@@ -33,7 +35,7 @@ from .store import AwaitingWrites, PipelineState
 __version__ = "0.1.0"
 
 __all__ = [
-    "__version__", "hookimpl", "protocol", "commerce", "settlements",
+    "__version__", "hookimpl", "protocol", "commerce", "settlements", "posting", "inventory",
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",

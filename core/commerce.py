@@ -38,6 +38,9 @@ class CanonicalObject(BaseModel):
     #: which store (seller account, BigCommerce store) it came from, when a pipeline says: keys and posting
     #: dimensions (class, location) are per store
     store: str | None = None
+    #: False: the store is known (for posting dimensions) but left out of the key, as in state files that
+    #: posted before keys named the store (`source.key_scope: legacy`)
+    _store_in_key: bool = PrivateAttr(default=True)
 
     @property
     def natural_id(self) -> str:  # pragma: no cover - every subclass overrides
@@ -45,8 +48,26 @@ class CanonicalObject(BaseModel):
 
     @property
     def natural_key(self) -> str:
-        """`source/kind/id`: stable across runs, the root of every idempotency key."""
-        return f"{self.source}/{self.kind}/{self.natural_id}"
+        """`source/kind/id`, or `source@store/kind/id` when it came from a named store: stable across runs,
+        the root of every idempotency key. The store is in the key because ids repeat across stores (every
+        BigCommerce store numbers its orders from 100), and two stores may post into one company."""
+        return self.key_of(self.kind, self.natural_id)
+
+    def key_of(self, kind: str, natural_id: str) -> str:
+        """The natural key of another object of the same source and store, e.g. a refund's order:
+        `refund.key_of("order", refund.order_id)` (formed as this object's own key is, store and scope alike)."""
+        if self.store and self._store_in_key:
+            return f"{self.source}@{self.store}/{kind}/{natural_id}"
+        return f"{self.source}/{kind}/{natural_id}"
+
+    def stamp_store(self, store: str | None, *, in_key: bool = True) -> None:
+        """Say which store this object (and the canonical objects inside it, e.g. an order's customer) came
+        from; `in_key=False` keeps the legacy `source/kind/id` key. The runtime calls it for every object a
+        pipeline normalises; a normaliser need not."""
+        for obj in (self, *(v for v in self.__dict__.values() if isinstance(v, CanonicalObject))):
+            if obj.store is None:
+                obj.store = store
+            obj._store_in_key = in_key
 
 
 class Address(BaseModel):

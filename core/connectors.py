@@ -249,6 +249,14 @@ class Source(Connector):
     def normalisers(self) -> list[Normaliser]:
         return []
 
+    def store_id(self, config: Any) -> str | None:
+        """Which store (account) this parsed config reads, e.g. a BigCommerce store hash or an Amazon seller
+        id: permanent, and unique among the stores a company may be fed from. The runtime puts it in every
+        canonical object's `store` and natural key (`bigcommerce@abc123/order/100`), so two stores whose ids
+        overlap never post over each other, and names stored credentials by it. None (the default): the
+        source's ids are unique on their own."""
+        return None
+
     def discover(self, config: dict[str, Any]) -> protocol.Catalog:
         return protocol.Catalog(streams=[s.airbyte_stream() for s in self.stream_classes()])
 
@@ -404,6 +412,12 @@ class PlanContext(Protocol):
         """Render the named mapping (the user's override if the pipeline names one) into a payload."""
         ...
 
+    def posted(self, natural_key: str) -> list["PostedDocument"]:
+        """What this destination already planned or posted for a canonical object (its outbox rows, any status,
+        with the id the destination gave each): an unpaid order invoiced last week is paid by a payment, not
+        sold again as a receipt; a cancelled order voids only what exists. Empty when nothing was."""
+        ...
+
 
 @dataclass
 class PostedDocument:
@@ -414,6 +428,8 @@ class PostedDocument:
     data: dict[str, Any]
     destination_id: str | None = None
     natural_key: str | None = None
+    #: its outbox status (pending, awaiting, done, dead), where known
+    status: str | None = None
 
 
 @dataclass

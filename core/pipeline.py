@@ -10,7 +10,7 @@ import difflib
 import os
 import re
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Literal, Mapping
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -30,6 +30,13 @@ class SourceSection(BaseModel):
     streams: list[str] | None = None
     #: per-stream normaliser overrides: {stream: "package.module:function"}
     normalise: dict[str, str] = Field(default_factory=dict)
+    #: the store these records come from (default: the source's own id for it, e.g. a BigCommerce store hash
+    #: or an Amazon seller_id): every canonical object's `store`, and part of its natural key
+    store: str | None = Field(None, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
+    #: store: keys name the store (`bigcommerce@abc123/order/100`), so stores whose ids overlap can share a
+    #: company; legacy: `bigcommerce/order/100`, as state files that posted before keys named the store.
+    #: Default: what the state file recorded; a new one is store, one that planned writes before is legacy.
+    key_scope: Literal["store", "legacy"] | None = None
 
 
 class DestinationSection(BaseModel):
@@ -47,6 +54,10 @@ class Pipeline(BaseModel):
     name: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
     #: the DuckDB state file (default .ledgerlink/<name>.duckdb, relative to the working directory)
     state: str | None = None
+    #: a credentials file shared with the other pipelines that use the same accounts (default: none, each
+    #: pipeline keeps its rotated tokens in its state). Two stores posting into one QuickBooks company share
+    #: its OAuth connection, whose refresh token rotates on use: give both pipelines the same file.
+    credentials: str | None = None
     source: SourceSection
     destination: DestinationSection
     #: the pipeline file's folder, for relative paths
@@ -58,6 +69,13 @@ class Pipeline(BaseModel):
             p = Path(self.state)
             return p if p.is_absolute() else Path.cwd() / p
         return Path.cwd() / ".ledgerlink" / f"{self.name}.duckdb"
+
+    @property
+    def credentials_path(self) -> Path | None:
+        if not self.credentials:
+            return None
+        p = Path(self.credentials)
+        return p if p.is_absolute() else Path.cwd() / p
 
     def mapping_path(self, name: str) -> Path:
         p = Path(self.destination.mappings[name])

@@ -225,7 +225,8 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
         raise Skip("--offline")
     rows = ctx.store.db.fetchall(
         "SELECT o.key, o.stream, o.natural_key, o.data, r.destination_id FROM outbox o JOIN results r ON r.key = o.key "
-        "WHERE o.destination = ? AND o.status = 'done' ORDER BY o.seq", [ctx.destination.name])
+        "WHERE o.destination = ? AND o.status = 'done' AND r.destination_id IS NOT NULL ORDER BY o.seq",
+        [ctx.destination.name])  # a write that found nothing to do (a void of an order never posted) has no id
     posted = [PostedDocument(key=k, stream=s, natural_key=n, data=jsonutil.loads(d), destination_id=i)
               for k, s, n, d, i in rows]
     if type(ctx.destination).read_back is Destination.read_back:
@@ -238,6 +239,8 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
     finally:
         ctx.destination.close()
     by_key = {doc.key: doc for doc in found if doc.key}
+    # orders ledgerlink itself voided when they were cancelled: their documents are meant to read 0
+    voided = {doc.natural_key for doc in posted if doc.stream == "Void"}
     for doc in posted:
         back = by_key.get(doc.key)
         subject = f"{doc.stream} {doc.natural_key or doc.key}"
@@ -245,6 +248,8 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
             if doc.stream in ctx.destination.read_back_streams:
                 yield Finding("ledger", subject, f"posted as {doc.destination_id}, not found in the ledger",
                               hint="it was deleted or voided there; `ledgerlink dlq`/re-post if it should exist")
+            continue
+        if back.total == 0 and doc.natural_key in voided:
             continue
         if back.expected_total is not None and back.total is not None and back.expected_total != back.total:
             yield Finding("ledger", subject, "posted total differs from the source",
@@ -268,7 +273,8 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
     """A context over a pipeline's state file (which must exist: reconcile checks what syncs did)."""
     from .errors import ConfigError
     from .plugins import host as default_host
-    from .runtime.normalise import resolve_normalisers
+    from .runtime.normalise import pipeline_key_scope, resolve_normalisers, stamp_normalisers
+    from .store.shared_credentials import share_credentials
 
     plugins = plugin_host or default_host()
     source = plugins.connector(pipeline.source.connector, "source")()
@@ -279,7 +285,9 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
         raise ConfigError(f"{pipeline.name} has not run yet (no {pipeline.state_path})",
                           hint="run `ledgerlink sync` first; reconcile checks what it did")
     store = Store(pipeline.state_path)
+    share_credentials(store, pipeline.credentials_path)
     options = dict(pipeline.destination.options.get("reconcile") or {})
     options["destination_options"] = dict(pipeline.destination.options)  # e.g. the settlement mode and account map
-    return ReconcileContext(pipeline.name, store, source, destination, dest_config,
-                            resolve_normalisers(source, pipeline.source.normalise), remote, options)
+    normalisers = stamp_normalisers(resolve_normalisers(source, pipeline.source.normalise),
+                                    pipeline_key_scope(pipeline, source, store, record=False))
+    return ReconcileContext(pipeline.name, store, source, destination, dest_config, normalisers, remote, options)

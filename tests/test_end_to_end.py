@@ -50,7 +50,9 @@ def test_sync_posts_receipts_that_tie_to_the_orders_and_never_twice(world):
         first = sync(w["pipeline"])
         assert first.status == "succeeded", first.errors
         receipts = first.counts["created"]["SalesReceipt"]
-        assert receipts == first.counts["objects"]["order"] - first.counts["not_posted"] > 0
+        # a cancelled order plans a Void (of nothing, unless it had been posted) instead of nothing
+        voids = sum(first.counts["reconcile"]["outbox"].get("Void", {}).values())
+        assert receipts == first.counts["objects"]["order"] - first.counts.get("not_posted", 0) - voids > 0
         assert qbo_stats(w["qbo"])["SalesReceipt"] == receipts
         second = sync(w["pipeline"])
         assert second.counts["created"] == {} and qbo_stats(w["qbo"])["SalesReceipt"] == receipts
@@ -160,18 +162,49 @@ def test_a_source_outage_fails_the_run_and_the_next_run_catches_up(world):
 
 def test_demo_command(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(cli, ["demo", "--orders", "30", "--json"])
+    # 100 seeded Amazon orders hold a few merchant-fulfilled ones awaiting shipment, for the fulfilment step
+    result = CliRunner().invoke(cli, ["demo", "--orders", "100", "--json"])
     assert result.exit_code == 0, result.output
     out = json.loads(result.stdout)  # stderr carries log lines
-    assert out["status"] == "succeeded" and out["second_run_created"] == 0
-    assert Path(out["state"]).exists()
-    assert out["runs"][0]["counts"]["created"]["SalesReceipt"] > 0
-    # the settlements step: every seeded payout posted, none on hold, and both pipelines tie
-    step = out["settlements"]
-    assert step["settlements_read"] == 4 and step["journals_posted"] >= 4 and step["on_hold"] == 0
-    assert Decimal(step["bank_total"]) > 0
-    assert [(r["pipeline"], r["ok"]) for r in out["reconcile"]] == [("amazon-to-qbo", True),
-                                                                     ("amazon-settlements-to-qbo", True)]
+    assert out["status"] == "succeeded"
+    steps = {s["name"]: s for s in out["steps"]}
+    assert list(steps) == ["orders", "order_to_cash", "returns", "inventory", "settlements", "fulfilment", "stores",
+                           "reconcile"] and all(s["ok"] for s in out["steps"])
+    # the orders step: receipts posted, and the second sync posted nothing
+    orders = steps["orders"]
+    assert Path(orders["files"]["state"]).exists()
+    assert orders["figures"]["sales_receipts"] > 0 and orders["figures"]["second_sync_created"] == 0
+    assert orders["details"]["runs"][0]["counts"]["created"]["SalesReceipt"] == orders["figures"]["sales_receipts"]
+    # the settlements step: every seeded payout posted, none on hold
+    settled = steps["settlements"]["figures"]
+    assert settled["settlements_read"] == 4 and settled["journals_posted"] >= 4 and settled["on_hold"] == 0
+    assert Decimal(settled["bank_total"]) > 0
+    # the fulfilment step: a 3PL export confirmed on Amazon and shipped on BigCommerce, its one unknown order
+    # (there on purpose) a dead letter on each, nothing sent twice
+    shipped = steps["fulfilment"]["figures"]
+    assert shipped["amazon_sent"] > 0 and shipped["bigcommerce_sent"] > 0
+    assert shipped["amazon_dead_letters"] == shipped["bigcommerce_dead_letters"] == 1
+    assert shipped["amazon_second_sync"] == shipped["bigcommerce_second_sync"] == 0
+    # order to cash: an unpaid order invoiced, then paid (one payment); a posted order cancelled (one void)
+    o2c = steps["order_to_cash"]["figures"]
+    assert o2c["sales_receipts"] > 0 and o2c["invoices"] >= 1 and o2c["payments"] == 1 and o2c["voids"] == 1
+    assert o2c["dead_letters"] == 0 and o2c["third_sync_created"] == 0
+    # returns: refunds as credit memos; some returns restocked, the damaged ones not
+    returned = steps["returns"]["figures"]
+    assert returned["credit_memos"] > 0 and returned["restocked"] > 0 and returned["not_restocked"] > 0
+    assert returned["restocked"] + returned["not_restocked"] == returned["returns_read"]
+    assert returned["second_sync_created"] == 0
+    # inventory: the conflict went the rule's way, QuickBooks' own change reached the store, then quiet
+    stock = steps["inventory"]["figures"]
+    assert (stock["conflict_to_books"], stock["to_store"], stock["third_round_created"], stock["differ"]) == (1, 1, 0, 0)
+    # two stores with overlapping order numbers: both post, into one company, once
+    stores = steps["stores"]["figures"]
+    assert stores["store_a"] > 0 and stores["store_b"] > 0 and stores["company"] == stores["store_a"] + stores["store_b"]
+    assert stores["again_created"] == 0
+    # every QuickBooks pipeline ties
+    assert steps["reconcile"]["figures"] == {name: "everything ties" for name in (
+        "amazon-to-qbo", "bigcommerce-to-qbo", "amazon-returns-to-qbo", "bigcommerce-inventory-to-qbo",
+        "amazon-settlements-to-qbo")}
 
 
 def test_no_secret_reaches_the_state_file_or_the_logs(world, caplog):

@@ -4,7 +4,8 @@ Every problem names the file, the line and the file's own column, with a hint; t
 letter and nothing else is lost. A shipment is the rows of one order with one tracking number (the runtime
 hands each row its order's rows through a join on the order column): every row of the group yields the same
 Shipment, so staging order does not matter and an appended row revises it. A group with a bad row waits:
-its good rows yield nothing until the bad one is fixed, so a shipment is never posted short.
+its good rows yield nothing until the bad one is fixed, so a shipment is never posted short. The same package
+in a second file (a re-sent or cumulative export) is the same shipment, not twice the units.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from ledgerlink import Money, Normaliser, Product, RecordError, Shipment, ShipmentLine, to_decimal
+from ledgerlink import Money, Normaliser, Product, RecordError, Shipment, ShipmentLine, SourceRef, to_decimal
 
 from .config import FileStreamConfig
 
@@ -110,6 +111,11 @@ def _row_order(row: dict[str, Any]) -> tuple[str, int]:
     return str(row.get("_file")), int(row.get("_line") or 0)
 
 
+def _ref(spec: FileStreamConfig, row: dict[str, Any]) -> SourceRef:
+    """The staged row's key, made as staging makes it (the key columns joined by `/`), for the audit trail."""
+    return SourceRef(stream=spec.name, key="/".join(str(row.get(c)) for c in spec.key_columns))
+
+
 def shipment_normaliser(spec: FileStreamConfig) -> NormaliseFn:
     def normalise(row: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Shipment]:
         if row.get("_removed"):
@@ -120,7 +126,7 @@ def shipment_normaliser(spec: FileStreamConfig) -> NormaliseFn:
             if not other.get("_error") and not other.get("_removed") \
                     and _Rows(spec, other).text("tracking_number") == tracking:
                 rows.setdefault(_row_order(other), other)
-        lines: dict[tuple[str | None, str | None], ShipmentLine] = {}
+        by_file: dict[str, dict[tuple[str | None, str | None], ShipmentLine]] = {}
         shipped_at: datetime | None = None
         carrier: str | None = None
         for key in sorted(rows):
@@ -129,11 +135,21 @@ def shipment_normaliser(spec: FileStreamConfig) -> NormaliseFn:
             except RecordError:
                 return []  # a bad row of this shipment: its dead letter says why; the shipment posts once fixed
             shipped_at, carrier = shipped_at or when, carrier or name
+            in_file = by_file.setdefault(key[0], {})
             k = (line.sku, line.line_id)
-            lines[k] = line if k not in lines else lines[k].model_copy(
-                update={"quantity": lines[k].quantity + line.quantity})
+            in_file[k] = line if k not in in_file else in_file[k].model_copy(
+                update={"quantity": in_file[k].quantity + line.quantity})
+        # one file's rows add up (a row per unit is common); another file naming the same package is the 3PL
+        # sending it again (a cumulative or re-sent export), not more units in the box
+        lines: dict[tuple[str | None, str | None], ShipmentLine] = {}
+        for in_file in by_file.values():
+            for k, line in in_file.items():
+                if k not in lines or line.quantity > lines[k].quantity:
+                    lines[k] = line
+        # the shipment's own rows (not the order's other packages): whichever row yields it, the same trail
         return [Shipment(source=SOURCE, shipment_id=f"{order_id}/{tracking}", order_id=order_id, carrier=carrier,
-                         tracking_number=tracking, shipped_at=shipped_at, lines=list(lines.values()))]
+                         tracking_number=tracking, shipped_at=shipped_at, lines=list(lines.values()),
+                         source_refs=[_ref(spec, rows[k]) for k in sorted(rows)])]
 
     return normalise
 

@@ -13,7 +13,7 @@ from ..secrets import secret_paths
 from ..store import Store
 from .progress import NO_PROGRESS
 
-__all__ = ["extract", "configured_catalog", "apply_stored_credentials"]
+__all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name"]
 
 log = logging.getLogger("ledgerlink.extract")
 
@@ -40,13 +40,30 @@ def configured_catalog(source: Source, streams: list[str] | None) -> protocol.Co
     return protocol.ConfiguredCatalog(streams=out)
 
 
+def credential_name(connector: Any, config: dict[str, Any], secret: str) -> str:
+    """`qbo:9341…:refresh_token`: a stored secret is named by the account it belongs to (the source's
+    `store_id`), so two accounts' rotated tokens never overwrite each other; `qbo:refresh_token` for a
+    source without one (and as state files named them before)."""
+    account = None
+    if isinstance(connector, Source):
+        try:
+            account = connector.store_id(connector.parse_config(config))
+        except LedgerlinkError:
+            account = None
+    return f"{connector.name}:{account}:{secret}" if account else f"{connector.name}:{secret}"
+
+
 def apply_stored_credentials(connector: Any, config: dict[str, Any], store: Store) -> dict[str, Any]:
-    """Rotated secrets stored by an earlier run win over the (older) ones in the pipeline file."""
+    """Rotated secrets stored by an earlier run win over the (older) ones in the pipeline file (stored under
+    the account's name, else under the connector-wide name earlier versions used)."""
     out = dict(config)
     for path in secret_paths(connector.config_schema()):
         if len(path) != 1:
             continue
-        stored = store.credentials.load(f"{connector.name}:{path[0]}")
+        name = credential_name(connector, config, path[0])
+        stored = store.credentials.load(name)
+        if stored is None and name != f"{connector.name}:{path[0]}":
+            stored = store.credentials.load(f"{connector.name}:{path[0]}")
         if stored:
             out[path[0]] = stored
     return out
@@ -56,7 +73,7 @@ def _save_control(connector: Any, message: protocol.Message, config: dict[str, A
     new = (message.control.connectorConfig.config if message.control and message.control.connectorConfig else {})
     for path in secret_paths(connector.config_schema()):
         if len(path) == 1 and path[0] in new and new[path[0]] != config.get(path[0]):
-            store.credentials.save(f"{connector.name}:{path[0]}", new[path[0]])
+            store.credentials.save(credential_name(connector, config, path[0]), new[path[0]])
 
 
 def _extractor(cls: type[Stream]) -> Callable[[dict[str, Any]], tuple[str | None, str | None]]:

@@ -11,13 +11,15 @@ from pydantic import ValidationError
 
 from .. import jsonutil
 from ..commerce import CanonicalObject, SourceRef
-from ..connectors import Destination, Normaliser, PlannedWrite, Source
+from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument, Source
 from ..errors import ConfigError, LedgerlinkError, RecordError
 from ..mapping import MappingEngine
 from ..store import Store
+from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from .progress import NO_PROGRESS
 
-__all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers"]
+__all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers", "pipeline_key_scope",
+           "stamp_normalisers"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -25,13 +27,44 @@ log = logging.getLogger("ledgerlink.normalise")
 class PlanContextImpl:
     """The PlanContext a destination's `plan` receives."""
 
-    def __init__(self, engine: MappingEngine, options: dict[str, Any]):
+    def __init__(self, engine: MappingEngine, options: dict[str, Any], *, store: Store | None = None,
+                 destination: str | None = None):
         self.engine = engine
         self.options = options
         self.cache: dict[Any, Any] = {}
+        self._store, self._destination = store, destination
+        self._posted: dict[str, list[PostedDocument]] | None = None
 
     def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
         return self.engine.render(template, record_key, options=self.options, **variables)
+
+    def posted(self, natural_key: str) -> list[PostedDocument]:
+        """The destination's outbox rows for a natural key: read once per run in one query (a per-object query
+        would cost a round trip per order), then kept current with what this run plans (`remember`)."""
+        if self._posted is None:
+            self._posted = {}
+            if self._store is not None:
+                rows = self._store.db.fetchall(
+                    "SELECT o.key, o.stream, o.natural_key, o.data, o.status, r.destination_id FROM outbox o "
+                    "LEFT JOIN results r ON r.key = o.key WHERE o.destination = ? AND o.natural_key IS NOT NULL "
+                    "ORDER BY o.seq", [self._destination])
+                for key, stream, nk, data, status, dest_id in rows:
+                    self._posted.setdefault(nk, []).append(PostedDocument(
+                        key=key, stream=stream, data=jsonutil.loads(data), destination_id=dest_id, natural_key=nk,
+                        status=status))
+        return list(self._posted.get(natural_key, []))
+
+    def remember(self, writes: list[PlannedWrite]) -> None:
+        """Writes just planned become visible to `posted` for the rest of the run (as pending)."""
+        if self._posted is None:
+            return
+        for w in writes:
+            if not w.natural_key:
+                continue
+            docs = self._posted.setdefault(w.natural_key, [])
+            docs[:] = [d for d in docs if d.key != w.key]
+            docs.append(PostedDocument(key=w.key, stream=w.stream, data=w.data, natural_key=w.natural_key,
+                                       status="pending"))
 
 
 def mapping_engine(destination: Destination, overrides: dict[str, str], base_dir: Any,
@@ -75,6 +108,33 @@ def resolve_normalisers(source: Source, overrides: dict[str, str]) -> list[Norma
         raise ConfigError(f"source {source.name} normalises no stream named {', '.join(sorted(unknown))}",
                           where="source.normalise")
     return out
+
+
+def pipeline_key_scope(pipeline: Any, source: Source, store: Store, *, record: bool = True) -> KeyScope:
+    """The store a pipeline reads (`source.store`, else the source's `store_id`) and its state file's key
+    scope: settled and recorded before a sync plans (`record`), only read back for `reconcile`."""
+    store_id = pipeline.source.store or source.store_id(source.parse_config(pipeline.source.config,
+                                                                           where="source.config"))
+    if record:
+        return settle_key_scope(store.db, store_id, pipeline.source.key_scope)
+    return recorded_key_scope(store.db, store_id)
+
+
+def stamp_normalisers(normalisers: list[Normaliser], scope: KeyScope) -> list[Normaliser]:
+    """The same normalisers, each object they return stamped with the pipeline's store (and key scope), so
+    every path that normalises (sync, reconcile) forms the same keys."""
+    if scope.store is None:
+        return normalisers
+
+    def stamped(function: Callable[..., Any]) -> Callable[..., list[CanonicalObject]]:
+        def run(record: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[CanonicalObject]:
+            objects = list(function(record, related))
+            for obj in objects:
+                obj.stamp_store(scope.store, in_key=scope.in_key)
+            return objects
+        return run
+
+    return [Normaliser(stream=n.stream, function=stamped(n.function), join=n.join) for n in normalisers]
 
 
 def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
@@ -129,6 +189,8 @@ def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, 
                         counts["not_posted"] += 1
                     for w in planned:
                         w.natural_key = w.natural_key or obj.natural_key
+                    if ctx is not None:
+                        ctx.remember(planned)
                     writes.extend(planned)
                     resolved.append(("plan", obj.natural_key))
             with store.db.transaction():

@@ -14,9 +14,12 @@ from ..errors import LedgerlinkError
 from ..pipeline import Pipeline
 from ..plugins import PluginHost, host as default_host
 from ..store import Store
+from ..store.shared_credentials import share_credentials
 from .extract import extract
 from .load import load
-from .normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
+from .normalise import (
+    PlanContextImpl, mapping_engine, normalise_and_plan, pipeline_key_scope, resolve_normalisers, stamp_normalisers,
+)
 from .progress import NO_PROGRESS
 from .verify import verify_written
 
@@ -87,6 +90,7 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
 
     own_store = store is None
     store = store or Store(pipeline.state_path)
+    share_credentials(store, pipeline.credentials_path)
     # `lookup("order_items", "111-…/123")` in a mapping reads a staged record of any stream
     engine.set_lookup(store.raw.get)
     report = SyncReport(pipeline=pipeline.name, state_path=str(store.path), run_id=0, dry_run=dry_run)
@@ -106,9 +110,11 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
 
 def _run(pipeline, source, destination, dest_config, engine, normalisers, store: Store, report: SyncReport,
          progress, dry_run: bool, replan: bool = False) -> None:
+    # settled before anything is staged: a state file that planned another store's writes is refused
+    normalisers = stamp_normalisers(normalisers, pipeline_key_scope(pipeline, source, store))
     run_id = store.runs.start(pipeline.name, dry_run)
     report.run_id = run_id
-    ctx = PlanContextImpl(engine, pipeline.destination.options)
+    ctx = PlanContextImpl(engine, pipeline.destination.options, store=store, destination=destination.name)
     try:
         t0 = time.perf_counter()
         read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress)

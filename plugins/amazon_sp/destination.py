@@ -3,7 +3,8 @@
 rate-limited client (buckets per seller × region × operation).
 
 - `shipment_confirmations`: `{"order_id", "package_reference_id", "carrier_code", "carrier_name"?,
-  "shipping_method"?, "tracking_number", "ship_date", "items": [{"order_item_id" | "sku", "quantity"}]}`.
+  "shipping_method"?, "tracking_number", "ship_date", "items": [{"order_item_id" | "sku", "quantity"}],
+  "source_row"?}` (`source_row` is not sent: a refusal names it, so the user knows which row to fix).
   Looks first (getOrder, getOrderItems): an FBA order, an unknown order or an item that is not the order's is a
   dead letter saying what to fix; an order Amazon already lists as Shipped is left alone (created=False), and so
   is one Amazon answers "already fulfilled" for. The package reference is derived from the shipment, so a resent
@@ -33,7 +34,7 @@ from pydantic import AwareDatetime, ConfigDict, Field
 
 from ledgerlink import (
     Destination, HttpClient, InventoryLevel, ObjectType, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
-    RecordError, RemoteError, RetryPolicy, Shipment, WriteContext, WriteResult, idempotency_key,
+    RecordError, RemoteError, RetryPolicy, Shipment, WriteContext, WriteResult, idempotency_key, inventory,
 )
 
 from .auth import lwa_auth
@@ -85,6 +86,11 @@ def _bad(record: OutboundRecord, message: str, field: str, hint: str | None = No
                                                          hint=hint))
 
 
+def _origin(data: dict[str, Any]) -> str:
+    """` (from shipments row exports/3pl.csv/7)`: where a refused shipment came from, so the user can fix it."""
+    return f" (from {data['source_row']})" if data.get("source_row") else ""
+
+
 def _whole(value: Any) -> int | None:
     """A whole number from a JSON value (int, or a Decimal with no fraction), else None."""
     if isinstance(value, bool):
@@ -111,6 +117,7 @@ class AmazonSellingPartnerDestination(Destination):
                 "carrier_code": {"type": "string"}, "carrier_name": {"type": "string"},
                 "shipping_method": {"type": "string"}, "tracking_number": {"type": "string"},
                 "ship_date": {"type": "string", "format": "date-time"},
+                "source_row": {"type": "string"},  # where it came from, for a refusal; not sent
                 "items": {"type": "array", "minItems": 1, "items": {  # order_item_id, sku or both (tried in order)
                     "type": "object", "required": ["quantity"],
                     "properties": {"order_item_id": {"type": "string"}, "sku": {"type": "string"},
@@ -136,13 +143,23 @@ class AmazonSellingPartnerDestination(Destination):
         if isinstance(obj, InventoryLevel):
             options = getattr(ctx, "options", None) or {}
             locations = options.get("locations")
-            if obj.source == "amazon_sp" or (locations and obj.location not in locations):
+            from_books = obj.location == inventory.QUICKBOOKS_LOCATION
+            if from_books:
+                # QuickBooks' quantities: only SKUs QuickBooks masters (or two-way ones it moved), never FBA's
+                level = inventory.to_channel(obj, options, getattr(ctx, "cache", None))
+                if level is None:
+                    return []
+                obj = level
+            elif obj.source == "amazon_sp" or (locations and obj.location not in locations):
                 return []  # Amazon's own stock is Amazon's to count; other locations are not for sale here
             unlisted = options.get("unlisted_skus", "skip")
             if unlisted not in ("skip", "dead_letter"):
                 raise RecordError(f"option unlisted_skus must be skip or dead_letter, not {unlisted!r}",
                                   stream="inventory_level", key=obj.natural_key, field="unlisted_skus")
-            return [self._plan_quantity(obj, unlisted)]
+            write = self._plan_quantity(obj, unlisted)
+            if from_books:
+                inventory.mark_channel_write(write, obj, options, getattr(ctx, "cache", None))
+            return [write]
         return []
 
     @staticmethod
@@ -175,6 +192,9 @@ class AmazonSellingPartnerDestination(Destination):
         data = {"order_id": s.order_id, "package_reference_id": package_reference_id(s.shipment_id, s.natural_key),
                 "carrier_code": code, "carrier_name": name, "tracking_number": s.tracking_number,
                 "ship_date": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "items": items}
+        if s.source_refs:  # not sent: named in a refusal (an unknown order), so the user knows which row to fix;
+            # only the first row, so the same package named again in a later file plans the same payload
+            data["source_row"] = f"{s.source_refs[0].stream} row {s.source_refs[0].key}"
         return PlannedWrite(stream=SHIPMENTS, key=idempotency_key(SHIPMENTS, s.natural_key), data=data,
                             source_refs=list(s.source_refs), natural_key=s.natural_key)
 
@@ -221,8 +241,8 @@ class AmazonSellingPartnerDestination(Destination):
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         if stream == SHIPMENTS:
             return [self._guard(r, self._confirm) for r in records]
-        if stream == QUANTITIES:
-            return [self._guard(r, self._set_quantity) for r in records]
+        if stream == QUANTITIES:  # QuickBooks' quantities written: both sides agree (ledgerlink.inventory)
+            return inventory.record_channel_writes(records, [self._guard(r, self._set_quantity) for r in records])
         return [WriteResult(key=r.key, error=RecordError(
             f"amazon_sp cannot write {stream!r}", stream=stream, key=r.key,
             hint=f"amazon_sp writes {SHIPMENTS} and {QUANTITIES}")) for r in records]
@@ -253,7 +273,9 @@ class AmazonSellingPartnerDestination(Destination):
         order_id = str(data.get("order_id") or "")
         parts = order_id.split("-")
         if [len(p) for p in parts] != [3, 7, 7] or not all(p.isdigit() for p in parts):
-            return _bad(record, f"{order_id!r} is not an Amazon order id", "order_id", _ORDER_ID_HINT)
+            return _bad(record, f"{order_id!r} is not an Amazon order id{_origin(data)}", "order_id",
+                        f"{_ORDER_ID_HINT}: correct the order number where the shipment comes from (a changed file "
+                        "is read again), then discard this letter (`ledgerlink dlq discard`)")
         for name in ("tracking_number", "carrier_code", "ship_date", "package_reference_id"):
             if not data.get(name):
                 return _bad(record, f"{name} is required to confirm a shipment", name)
@@ -264,8 +286,10 @@ class AmazonSellingPartnerDestination(Destination):
             order = (self._get(f"/orders/v0/orders/{order_id}", "getOrder") or {}).get("payload") or {}
         except PermanentError as exc:
             if exc.status == 404:
-                exc.hint = (f"Amazon has no order {order_id} for this seller: is it an Amazon order, and are the "
-                            "endpoint (region) and refresh token this seller's?")
+                exc.hint = (f"Amazon has no order {order_id} for this seller{_origin(data)}: correct the order number "
+                            "where the shipment comes from (a changed file is read again), then discard this letter "
+                            "(`ledgerlink dlq discard`); if the order is Amazon's, check that the endpoint (region) "
+                            "and refresh token are this seller's")
             raise
         if order.get("FulfillmentChannel") == "AFN":
             return _bad(record, f"order {order_id} is fulfilled by Amazon (FBA): Amazon ships it and confirms it "
@@ -341,7 +365,7 @@ class AmazonSellingPartnerDestination(Destination):
             if found is None:
                 field = f"items[{n}].sku" if sku else f"items[{n}].order_item_id"
                 what = f"with SKU {sku!r}" if sku else f"{item_id!r}"
-                return _bad(record, f"order {order_id} has no item {what}", field,
+                return _bad(record, f"order {order_id} has no item {what}{_origin(record.data)}", field,
                             "use the OrderItemId from getOrderItems, or the seller SKU of the Amazon listing")
             ordered = _whole(found.get("QuantityOrdered")) or 0
             if quantity > ordered:

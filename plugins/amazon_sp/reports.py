@@ -35,6 +35,7 @@ from ledgerlink import (
 from .client import read_json
 from .marketplaces import prices_include_tax
 from .normalise import MARKETPLACE_CURRENCY, PAID_STATUSES
+from .returns_normalise import normalise_customer_return
 
 __all__ = [
     "ReportsEngine", "parse_table", "parse_xml", "ReportStream", "FbaCustomerReturnsStream",
@@ -697,9 +698,10 @@ def normalise_fba_shipment(record: dict[str, Any], related: dict[str, list[dict[
 #: stream classes this module adds to the source (for discover)
 STREAM_CLASSES: list[type[Stream]] = [FbaCustomerReturnsStream, FbaInventoryLedgerStream, FbaReimbursementsStream,
                                       AllOrdersReportStream, FbaShipmentsStream]
-#: normalisers of those streams (returns, ledger and reimbursements are staged only, for later flows)
+#: normalisers of those streams (ledger and reimbursements are staged only, for later flows)
 NORMALISERS: list[Normaliser] = [Normaliser(stream=AllOrdersReportStream.name, function=normalise_all_orders),
-                                 Normaliser(stream=FbaShipmentsStream.name, function=normalise_fba_shipment)]
+                                 Normaliser(stream=FbaShipmentsStream.name, function=normalise_fba_shipment),
+                                 Normaliser(stream=FbaCustomerReturnsStream.name, function=normalise_customer_return)]
 
 
 def streams(config: Any, client: HttpClient) -> list[Stream]:

@@ -2,7 +2,10 @@
 
 The all-orders flat file is the same orders and items that getOrders/getOrderItems serve, one row per item.
 FBA customer returns, the inventory ledger and reimbursements are derived from the FBA orders, each from its
-order's own random stream: the same seed gives the same documents, whatever the window asked for.
+order's own random stream: the same seed gives the same documents, whatever the window asked for. An FBA refund
+in the finances feed (`seed_finances.FinanceBook`) whose unit came back (Amazon did not reimburse it) has its
+return row the day before the refund, for the refunded SKU and quantity; their dispositions alternate SELLABLE
+and a damaged one, so even a small seller has a refunded unit back in stock and one that is not.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ from decimal import Decimal
 from typing import Any, Callable
 
 from .seed import MARKETPLACES, SKUS, SellerBook
+from .seed_finances import FinanceBook
 
 __all__ = ["REPORT_TYPES", "NOT_CREATABLE", "SETTLEMENT_TYPES", "ALL_ORDERS_HEADER", "RETURNS_HEADER",
            "LEDGER_HEADER", "REIMBURSEMENTS_HEADER", "SHIPMENTS_HEADER", "document_rows", "render_tsv", "FbaEvents", "GENERATED"]
@@ -97,6 +101,8 @@ REIMBURSEMENTS_HEADER = ("approval-date", "reimbursement-id", "case-id", "amazon
 _REPORT_STATUS = {"Canceled": "Cancelled", "PartiallyShipped": "Shipping"}
 _CENTRES = {"US": ("PHX7", "ONT8", "BFI4", "MDW2"), "CA": ("YYZ4", "YVR3")}
 _DISPOSITIONS = ("SELLABLE", "SELLABLE", "SELLABLE", "CUSTOMER_DAMAGED", "DEFECTIVE", "CARRIER_DAMAGED")
+#: dispositions of refunded FBA units that came back, in turn (order of the orders in the book)
+_REFUND_DISPOSITIONS = ("SELLABLE", "CUSTOMER_DAMAGED", "SELLABLE", "DEFECTIVE", "SELLABLE", "CARRIER_DAMAGED")
 _REASONS = ("UNWANTED_ITEM", "NOT_AS_DESCRIBED", "DEFECTIVE", "ORDERED_WRONG_ITEM", "FOUND_BETTER_PRICE",
             "DAMAGED_BY_CARRIER")
 
@@ -185,12 +191,28 @@ class FbaEvents:
     def _events(self) -> dict[str, list[_Event]]:
         if self._built is None:
             built: dict[str, list[_Event]] = {"returns": [], "ledger": [], "reimbursements": []}
+            self._came_back = self._refunds_that_came_back()
             for i in range(self.book.count):
                 self._order_events(i, built)
             for events in built.values():
                 events.sort(key=lambda e: e.at)
             self._built = built
         return self._built
+
+    def _refunds_that_came_back(self) -> dict[tuple[str, str], tuple[int, int, str]]:
+        """(order id, SKU) → (refund posted, units, disposition) of every FBA refund Amazon did not reimburse
+        (so its unit came back), dispositions in turn from _REFUND_DISPOSITIONS per marketplace."""
+        finance = FinanceBook(self.book)
+        reimbursed = {e.order_id for e in finance.events if e.kind == "Reimbursement"}
+        refunds = sorted((e for e in finance.events if e.kind == "Refund" and e.fulfilment == "AFN"
+                          and e.order_id not in reimbursed and e.items), key=lambda e: (e.posted, e.transaction_id))
+        turn: dict[str, int] = {}  # per marketplace, so each has a sellable and a damaged one early
+        out: dict[tuple[str, str], tuple[int, int, str]] = {}
+        for e in refunds:
+            n = turn[e.marketplace] = turn.get(e.marketplace, -1) + 1
+            out[(str(e.order_id), e.items[0].sku)] = (e.posted, e.items[0].quantity,
+                                                      _REFUND_DISPOSITIONS[n % len(_REFUND_DISPOSITIONS)])
+        return out
 
     def _order_events(self, i: int, out: dict[str, list[_Event]]) -> None:
         book = self.book
@@ -214,17 +236,22 @@ class FbaEvents:
                 **base, "Date": _day(shipped), "EventType": "Shipments", "ReferenceID": f"T{(i * 37 + n) % 10**9:09d}",
                 "Quantity": str(-qty), "FulfillmentCenter": centre, "Disposition": "SELLABLE", "Reason": ""}))
             roll = rng.random()
-            if roll < 0.08:  # a customer return
-                returned = shipped + 86400 * (4 + rng.randrange(20))
-                disposition = rng.choice(_DISPOSITIONS)
+            refunded = self._came_back.get((oid, sku))
+            if refunded is not None or roll < 0.08:  # a customer return (every refunded unit that came back)
+                if refunded is not None:
+                    posted, units, disposition = refunded
+                    returned = max(shipped + 3600, posted - 86400)
+                else:
+                    returned, units = shipped + 86400 * (4 + rng.randrange(20)), 1
+                    disposition = rng.choice(_DISPOSITIONS)
                 lpn = f"LPN{(i * 7919 + n * 104729 + book.seed) % 10**10:010d}"
                 out["returns"].append(_Event(returned, market, {
                     "return-date": iso_offset(returned), "order-id": oid, "sku": sku, "asin": entry.asin,
-                    "fnsku": fnsku(sku), "product-name": entry.title, "quantity": "1", "fulfillment-center-id": centre,
+                    "fnsku": fnsku(sku), "product-name": entry.title, "quantity": str(units), "fulfillment-center-id": centre,
                     "detailed-disposition": disposition, "reason": rng.choice(_REASONS),
                     "status": "Unit returned to inventory", "license-plate-number": lpn, "customer-comments": ""}))
                 out["ledger"].append(_Event(returned, market, {
-                    **base, "Date": _day(returned), "EventType": "CustomerReturns", "ReferenceID": lpn, "Quantity": "1",
+                    **base, "Date": _day(returned), "EventType": "CustomerReturns", "ReferenceID": lpn, "Quantity": str(units),
                     "FulfillmentCenter": centre, "Disposition": disposition, "Reason": ""}))
                 if disposition == "CARRIER_DAMAGED":
                     self._reimburse(out, i, n, returned + 86400 * 3, market, currency, oid, entry, item,

@@ -90,6 +90,11 @@ class AmazonSellingPartnerSource(Source):
                 Normaliser(stream=Orders2026Stream.name, function=normalise_order_2026),
                 *catalogue.normalisers()]
 
+    def store_id(self, config: AmazonSPConfig) -> str | None:
+        """The seller id (merchant token) when given: permanent, one per seller account. Not the client id,
+        which names the developer's application (several sellers may share it, and it can be replaced)."""
+        return config.seller_id
+
     def check_connection(self, config: AmazonSPConfig) -> None:
         """An LWA exchange and a one-order getOrders (or searchOrders) prove credentials, endpoint, role and
         marketplaces."""

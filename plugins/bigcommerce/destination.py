@@ -8,8 +8,9 @@ tracking, order status updates. Each is idempotent and goes through the store's 
   Records of one batch and mode go in one request (BigCommerce takes 2,000 items); a 422 splits the batch so
   only the bad record fails.
 - `order_shipments`: `{"order_id", "tracking_number", "shipping_provider" | "tracking_carrier",
-  "items": [{"order_product_id" | "sku", "quantity"}], "order_address_id"?, "comments"?}`. Looks first: a
-  shipment on the order with the same tracking number is the same shipment (created=False).
+  "items": [{"order_product_id" | "sku", "quantity"}], "order_address_id"?, "comments"?, "source_row"?}`.
+  Looks first: a shipment on the order with the same tracking number is the same shipment (created=False); an
+  unknown order is a dead letter naming the `source_row` it came from (it is not sent).
 - `order_status`: `{"order_id", "status_id"}`. Looks first: an order already in that status is left alone.
 
 `plan()` turns canonical `Shipment`s and `InventoryLevel`s into these writes.
@@ -25,6 +26,7 @@ import httpx
 from ledgerlink import (
     Destination, HttpClient, InventoryLevel, ObjectType, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
     RecordError, RemoteError, RetryPolicy, Shipment, ThrottledError, TransientError, WriteContext, WriteResult, idempotency_key,
+    inventory,
 )
 
 from .client import bc_client, read_json
@@ -39,8 +41,18 @@ SHIPPING_PROVIDERS = frozenset({"auspost", "canadapost", "endicia", "usps", "fed
 _STATUS_IDS = frozenset(range(0, 15))
 
 
-def _bad(record: OutboundRecord, message: str, field: str) -> WriteResult:
-    return WriteResult(key=record.key, error=RecordError(message, stream=record.stream, key=record.key, field=field))
+def _bad(record: OutboundRecord, message: str, field: str, hint: str | None = None) -> WriteResult:
+    return WriteResult(key=record.key, error=RecordError(message, stream=record.stream, key=record.key, field=field,
+                                                         hint=hint))
+
+
+def _origin(row: Any) -> str:
+    """` (from shipments row exports/3pl.csv/7)`: where a refused shipment came from, so the user can fix it."""
+    return f" (from {row})" if row else ""
+
+
+_FIX_AT_SOURCE = ("correct the order number where the shipment comes from (a changed file is read again), then "
+                  "discard this letter (`ledgerlink dlq discard`)")
 
 
 class BigCommerceDestination(Destination):
@@ -67,6 +79,12 @@ class BigCommerceDestination(Destination):
         if isinstance(obj, Shipment):
             return [self._plan_shipment(obj)]
         if isinstance(obj, InventoryLevel):
+            if obj.location == inventory.QUICKBOOKS_LOCATION:
+                # QuickBooks' quantities: only SKUs QuickBooks masters (or two-way ones it moved), never FBA's
+                level = inventory.to_channel(obj, getattr(ctx, "options", None), getattr(ctx, "cache", None),
+                                             require_location=True)
+                return [] if level is None else [inventory.mark_channel_write(
+                    self._plan_inventory(level), level, getattr(ctx, "options", None), getattr(ctx, "cache", None))]
             return [self._plan_inventory(obj)]
         return []
 
@@ -90,6 +108,9 @@ class BigCommerceDestination(Destination):
         data: dict[str, Any] = {"order_id": int(s.order_id) if s.order_id.isdigit() else s.order_id,
                                 "tracking_number": s.tracking_number, "items": items}
         data["shipping_provider" if carrier in SHIPPING_PROVIDERS else "tracking_carrier"] = carrier
+        if s.source_refs:  # not sent: named in a refusal (an unknown order), so the user knows which row to fix;
+            # only the first row, so the same package named again in a later file plans the same payload
+            data["source_row"] = f"{s.source_refs[0].stream} row {s.source_refs[0].key}"
         return PlannedWrite(stream="order_shipments", key=idempotency_key("order_shipments", s.natural_key), data=data,
                             source_refs=list(s.source_refs))
 
@@ -122,8 +143,8 @@ class BigCommerceDestination(Destination):
             self.http = None
 
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
-        if stream == "inventory_adjustments":
-            return self._adjust(records)
+        if stream == "inventory_adjustments":  # QuickBooks' quantities written: both sides agree (ledgerlink.inventory)
+            return inventory.record_channel_writes(records, self._adjust(records))
         if stream == "order_shipments":
             return [self._guard(r, self._ship) for r in records]
         if stream == "order_status":
@@ -228,13 +249,24 @@ class BigCommerceDestination(Destination):
     def _ship(self, record: OutboundRecord) -> WriteResult:
         data = dict(record.data)
         order_id = data.pop("order_id", None)
+        origin = _origin(data.pop("source_row", None))
         if order_id in (None, ""):
             return _bad(record, "order_id is required", "order_id")
+        if not str(order_id).isdigit():
+            return _bad(record, f"{order_id!r} is not a BigCommerce order number{origin}", "order_id",
+                        f"BigCommerce numbers orders 100, 101, …: {_FIX_AT_SOURCE}")
         tracking = str(data.get("tracking_number") or "")
         if not tracking:
             return _bad(record, "tracking_number is required (it makes the write idempotent)", "tracking_number")
         assert self.http is not None
-        existing = get_json(self.http, f"/v2/orders/{order_id}/shipments", "getOrderShipments", {"limit": 250}) or []
+        try:
+            existing = get_json(self.http, f"/v2/orders/{order_id}/shipments", "getOrderShipments",
+                                {"limit": 250}) or []
+        except PermanentError as exc:
+            if exc.status != 404:
+                raise
+            return _bad(record, f"the store has no order {order_id}{origin}", "order_id",
+                        f"{_FIX_AT_SOURCE}; if the order is the store's, check store_hash and base_url")
         for s in existing:
             if str(s.get("tracking_number")) == tracking:
                 return WriteResult(key=record.key, destination_id=str(s.get("id")), created=False)
@@ -250,7 +282,8 @@ class BigCommerceDestination(Destination):
             for i, item in enumerate(data["items"]):
                 if "sku" in item:
                     if item["sku"] not in by_sku:
-                        return _bad(record, f"order {order_id} has no product with SKU {item['sku']!r}", f"items[{i}].sku")
+                        return _bad(record, f"order {order_id} has no product with SKU {item['sku']!r}{origin}",
+                                    f"items[{i}].sku")
                     item = {"order_product_id": by_sku[item["sku"]], "quantity": item["quantity"]}
                 items.append(item)
             data["items"] = items

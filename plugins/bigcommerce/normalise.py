@@ -12,8 +12,8 @@ from decimal import Decimal
 from typing import Any
 
 from ledgerlink import (
-    Address, Customer, InventoryLevel, Money, Order, OrderLine, Product, RecordError, Refund, RefundLine, Shipment,
-    ShipmentLine, SourceRef,
+    Address, Customer, InventoryLevel, Money, Order, OrderLine, Product, RecordError, Refund, RefundLine, Return,
+    Shipment, ShipmentLine, SourceRef,
 )
 
 from .client import money, rfc2822
@@ -215,8 +215,11 @@ def normalise_shipment(rec: dict[str, Any], related: dict[str, list[dict[str, An
                      if rec.get("date_created") else None, lines=lines)]
 
 
-def normalise_refund(rec: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Refund]:
-    """A v3 refund → Refund, in its order's currency (the refund does not repeat it)."""
+def normalise_refund(rec: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Refund | Return]:
+    """A v3 refund → Refund, in its order's currency (the refund does not repeat it), and a Return for each
+    refunded product whose order line carries BigCommerce's return flag (`return_id`: the unit came back to the
+    store, so it is restocked; a refund without it restocks nothing). A refund larger than its order's total is
+    bad input (a dead letter), not a credit to post."""
     key = str(rec.get("id") or "")
     orders = related.get("orders") or []
     if not orders:
@@ -225,6 +228,7 @@ def normalise_refund(rec: dict[str, Any], related: dict[str, list[dict[str, Any]
     currency = str(orders[0].get("default_currency_code") or orders[0].get("currency_code"))
     by_line = {str(p.get("id")): p for p in related.get("order_products") or []}
     lines: list[RefundLine] = []
+    returned: list[tuple[dict[str, Any], Decimal]] = []
     shipping = Money.zero(currency)
     for i, item in enumerate(rec.get("items") or []):
         value = _m(item.get("requested_amount") if item.get("requested_amount") is not None else "0", currency,
@@ -233,8 +237,12 @@ def normalise_refund(rec: dict[str, Any], related: dict[str, list[dict[str, Any]
             shipping = shipping + value
             continue
         line = by_line.get(str(item.get("item_id"))) or {}
-        lines.append(RefundLine(sku=line.get("sku") or None, quantity=Decimal(int(item.get("quantity") or 0)),
-                                amount=value, tax=Money.zero(currency)))
+        quantity = Decimal(int(item.get("quantity") or 0))
+        restock = bool(line.get("return_id")) and bool(line.get("sku")) and quantity > 0
+        if restock:
+            returned.append((line, quantity))
+        lines.append(RefundLine(sku=line.get("sku") or None, quantity=quantity, amount=value, tax=Money.zero(currency),
+                                restock=restock))
     tax = _m(rec.get("total_tax") if rec.get("total_tax") is not None else "0", currency, "refunds", key, "total_tax")
     if lines and tax.amount:
         lines[0] = lines[0].model_copy(update={"tax": tax})
@@ -243,7 +251,25 @@ def normalise_refund(rec: dict[str, Any], related: dict[str, list[dict[str, Any]
         when = datetime.fromisoformat(created.replace("Z", "+00:00"))
     except ValueError:
         raise RecordError(f"{created!r} is not an ISO 8601 date", stream="refunds", key=key, field="created") from None
-    return [Refund(source=SOURCE, source_refs=[SourceRef(stream="refunds", key=key)], refund_id=key,
-                   order_id=str(rec.get("order_id")), refunded_at=when if when.tzinfo else when.replace(tzinfo=timezone.utc),
-                   currency=currency, lines=lines, shipping=shipping if shipping.amount else None,
-                   reason=rec.get("reason") or None)]
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    refund = Refund(source=SOURCE, source_refs=[SourceRef(stream="refunds", key=key)], refund_id=key,
+                    order_id=str(rec.get("order_id")), refunded_at=when, currency=currency, lines=lines,
+                    shipping=shipping if shipping.amount else None, reason=rec.get("reason") or None)
+    _within_order(refund, tax, orders[0], key)
+    return [refund, *(Return(source=SOURCE, source_refs=[SourceRef(stream="refunds", key=key)],
+                             return_id=f"{line.get('return_id')}/{line.get('id')}/{key}", order_id=refund.order_id,
+                             returned_at=when, sku=str(line["sku"]), quantity=quantity, disposition=None, sellable=True,
+                             reason=rec.get("reason") or None) for line, quantity in returned)]
+
+
+def _within_order(refund: Refund, tax: Money, order: dict[str, Any], key: str) -> None:
+    """What this refund gives back (products, shipping, tax) must fit in the order's total."""
+    total = sum((li.amount.amount for li in refund.lines), Decimal(0)) + tax.amount + (
+        refund.shipping.amount if refund.shipping else Decimal(0))
+    order_total = money(order.get("total_inc_tax", "0"), stream="orders", key=refund.order_id, field="total_inc_tax")
+    if total > order_total:
+        raise RecordError(f"refund {key} of {total} {refund.currency} is larger than order {refund.order_id}'s total "
+                          f"of {order_total} {refund.currency}", stream="refunds", key=key, field="items",
+                          hint="check the refund in BigCommerce (a duplicate, or booked on the wrong order); once it "
+                               "is corrected there, `ledgerlink dlq retry` posts it, or `ledgerlink dlq discard` "
+                               "drops it")

@@ -17,7 +17,7 @@ import threading
 import time
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import Annotated, Any, ClassVar
 
 from pydantic import AwareDatetime, Field
 from starlette.applications import Starlette
@@ -44,6 +44,14 @@ class BigCommerceSandboxOptions(SandboxOptions):
     window_ms: int = Field(30000, ge=1, description="the quota window, before time_scale")
     anchor: AwareDatetime | None = Field(None, description="seed data ends 10 minutes before this (default: now)")
     webhook_retries: int = Field(3, ge=0, description="redeliveries of a webhook answered with a non-2xx")
+    stores: list[Annotated[str, Field(pattern=r"^[A-Za-z0-9]+$")]] = Field(default_factory=list, description=(
+        "more store hashes to serve beside store_hash, each a store of its own (seeded from seed and its hash, "
+        "so its order ids overlap the first store's; its own quota, hooks and controls under "
+        "/_sandbox/stores/{hash}/...)"))
+
+
+#: statuses a shipment moves on (Awaiting Payment, Pickup, Shipment, Fulfillment; Partially Shipped)
+_SHIPPABLE = frozenset({7, 8, 9, 11, 3})
 
 
 def _default(o: Any) -> Any:
@@ -370,7 +378,22 @@ class _Store:
                                           when=time.time(), comments=str(body.get("comments") or ""),
                                           tracking_carrier=str(body.get("tracking_carrier") or ""))
         self._event("store/shipment/created", {"type": "shipment", "id": shipment["id"], "orderId": oid})
+        self._ship_status(oid)
         return 201, shipment
+
+    def _ship_status(self, oid: int) -> None:
+        """BigCommerce moves an order it ships to Shipped, or Partially Shipped while items are left to ship."""
+        order, lines = self.book.orders[oid], self.book.order_products[oid]
+        before = order["status_id"]
+        if before not in _SHIPPABLE:
+            return
+        done = all(li["quantity_shipped"] >= li["quantity"] for li in lines)
+        self.book.touch(oid, time.time(), status_id=2 if done else 3)
+        if done:
+            order["date_shipped"] = order["date_modified"]
+        if order["status_id"] != before:
+            self._event("store/order/statusUpdated", {"type": "order", "id": oid, "status": {
+                "previous_status_id": before, "new_status_id": order["status_id"]}})
 
     # ------------------------------------------------------------------ v3
 
@@ -642,6 +665,41 @@ class BigCommerceSandbox(Sandbox):
     def __init__(self, **options: Any):
         super().__init__(**options)
         self.store = _Store(self.options)  # type: ignore[arg-type]
+        #: every store served, by hash (the first is `store`)
+        self.stores: dict[str, _Store] = {self.options.store_hash: self.store}  # type: ignore[attr-defined]
+        for h in self.options.stores:  # type: ignore[attr-defined]
+            if h not in self.stores:
+                self.stores[h] = _Store(self.options.model_copy(update={  # type: ignore[arg-type]
+                    "store_hash": h, "stores": [], "seed": store_seed(self.options.seed, h)}))
 
-    def app(self) -> Starlette:
-        return Starlette(routes=self.store.routes())
+    def app(self) -> Any:
+        if len(self.stores) == 1:
+            return Starlette(routes=self.store.routes())
+        return _StoreRouter({h: Starlette(routes=s.routes()) for h, s in self.stores.items()},
+                            self.options.store_hash)  # type: ignore[attr-defined]
+
+
+def store_seed(seed: int, store_hash: str) -> int:
+    """Another store's seed: fixed by the sandbox's seed and the store's hash, whatever other stores are served."""
+    return int.from_bytes(hashlib.sha256(f"{seed}/{store_hash}".encode()).digest()[:4], "big")
+
+
+class _StoreRouter:
+    """Several stores on one port, as BigCommerce serves them: `/stores/{hash}/...` goes to that store,
+    `/_sandbox/stores/{hash}/...` to its test controls; everything else to the first store (which answers an
+    unknown hash with BigCommerce's 404)."""
+
+    def __init__(self, apps: dict[str, Any], default: str):
+        self.apps, self.default = apps, apps[default]
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        app = self.default
+        if scope["type"] == "http":
+            parts = scope["path"].split("/")
+            if len(parts) > 2 and parts[1] == "stores" and parts[2] in self.apps:
+                app = self.apps[parts[2]]
+            elif len(parts) > 4 and parts[1:3] == ["_sandbox", "stores"] and parts[3] in self.apps:
+                app = self.apps[parts[3]]
+                path = "/_sandbox/" + "/".join(parts[4:])
+                scope = {**scope, "path": path, "raw_path": path.encode()}
+        await app(scope, receive, send)

@@ -320,17 +320,24 @@ class StoreBook:
         if status_id == 14:
             line = lines[0]
             unit = Decimal(line["price_ex_tax"])
+            # every other refunded unit came back to the store: its order product carries the return's id
+            # (BigCommerce's return flag); the others were refunded without a return (damaged in transit)
+            returned = len(self.refunds) % 2 == 1
+            reason = "Returned: not as described" if returned else "Damaged in transit"
+            refund_id = self._next("refund")
             self.refunds.append({
-                "id": self._next("refund"), "order_id": oid, "user_id": 0, "created": _iso(placed + 2 * 86400),
-                "reason": "Damaged in transit", "total_amount": unit, "total_tax": Decimal(0),
+                "id": refund_id, "order_id": oid, "user_id": 0, "created": _iso(placed + 2 * 86400),
+                "reason": reason, "total_amount": unit, "total_tax": Decimal(0),
                 "uses_merchant_override_values": False,
                 "items": [{"item_type": "PRODUCT", "item_id": line["id"], "quantity": 1, "requested_amount": unit,
-                           "reason": "Damaged in transit"}],
+                           "reason": reason}],
                 "payments": [{"id": self._next("refund") * 10, "provider_id": gateway, "amount": unit,
                               "offline": method == "offline", "is_declined": False, "declined_message": ""}]})
             order["refunded_amount"] = amount(unit)
             line["quantity_refunded"] = 1
             line["refund_amount"] = amount(unit)
+            if returned:
+                line["return_id"] = refund_id
         return order
 
     def add_shipment(self, oid: int, *, tracking: str, provider: str, items: list[dict[str, Any]],

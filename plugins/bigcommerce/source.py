@@ -71,6 +71,10 @@ class BigCommerceSource(Source):
             Normaliser(stream="inventory_items", function=normalise_inventory),
         ]
 
+    def store_id(self, config: BigCommerceConfig) -> str:
+        """The store hash: every store numbers its orders (and customers) from the same start."""
+        return config.store_hash
+
     def check_connection(self, config: BigCommerceConfig) -> None:
         """GET /v2/store proves base URL, store hash and token."""
         with self.client(config) as client:

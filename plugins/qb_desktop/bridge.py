@@ -30,27 +30,43 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ledgerlink import OutboundRecord, PermanentError, TransientError
+from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientError
 
 from .destination import split_payload
 from .passwords import verify_password
 from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_query, \
-    negotiate_version, parse_response, txn_query
+    negotiate_version, parse_response, resolve_placeholders, txn_query
 from .plan import MEMO_PREFIX
 
-__all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "RESEND_LIMIT"]
+__all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "TXN", "RESEND_LIMIT"]
 
 log = logging.getLogger("ledgerlink.qb_desktop")
 
 #: reference-cache kinds used as small persistent tables
 SENT = "qbd:sent"
 CONTACT = "qbd:contact"
+#: outbox key → the TxnID QuickBooks gave that document (a payment refers to its invoice, a void to what it voids,
+#: by a placeholder the bridge replaces with this when it builds the request)
+TXN = "qbd:txn"
 #: a record QuickBooks could not save (3170–3180) is resent in this many later sessions, then goes back to the sync
 RESEND_LIMIT = 5
-#: a document whose references were recreated after 3140 and still gets 3140 is a dead letter
+#: a document whose reference was recreated after 3140 and still gets 3140 for it is a dead letter; a document
+#: may miss several references (its class, then its payment method): each is created once
 REPAIR_LIMIT = 1
+#: ... and at most this many different references are created for one document
+MAX_REPAIRED_REFERENCES = 4
 _INVALID_REF = re.compile(r'invalid reference to QuickBooks (\w[\w ]*?) "(.*?)"', re.S)
 _STALE = 3200
+#: what a user can do about a refusal, by statusCode
+_HINTS = {
+    3250: "the company file has this feature off; for a currency: turn on Multiple Currencies in QuickBooks (Edit → "
+          "Preferences → Multiple Currencies) and set the destination option multicurrency: true, or post this "
+          "currency to a company file whose home currency it is; then `ledgerlink dlq retry`",
+    3210: "QuickBooks refused a value (a payment larger than the invoice's balance, a void of a paid invoice): fix "
+          "the document in QuickBooks or the order in the channel, then `ledgerlink dlq retry`",
+    3120: "the transaction it refers to is not in QuickBooks (deleted, or another customer's): check it in "
+          "QuickBooks, then `ledgerlink dlq retry`",
+}
 _NOT_FOUND = (1, 500)
 
 
@@ -129,6 +145,7 @@ class WebConnectorBridge:
         self._deferred: dict[str, dict[str, str]] = {c.username: {} for c in companies}  # key → ticket it was refused in
         self._resends: dict[str, int] = {}
         self._repairs: dict[str, int] = {}
+        self._repaired: dict[str, set[str]] = {}  # key → references created for it after 3140
         self._seq = 0
 
     # ------------------------------------------------------------------------------------------ sessions
@@ -279,11 +296,30 @@ class WebConnectorBridge:
                 out.append(self._request_for(company, record))
             except Exception as exc:  # a payload that cannot be built: refuse that one record, send the rest
                 log.error("qbwc: %s cannot be sent: %s", record.key, exc)
-                self._fail(company, session, record.key, PermanentError(f"cannot build its qbXML request: {exc}"))
+                self._fail(company, session, record.key, PermanentError(
+                    f"cannot build its qbXML request: {getattr(exc, 'message', exc)}",
+                    hint=getattr(exc, "hint", None)))
         return out, "continueOnError"
+
+    # ------------------------------------------------------------------ documents that refer to documents
+
+    def _resolve(self, company: Company, record: OutboundRecord, payload: dict[str, Any]) -> dict[str, Any]:
+        """The payload with each TxnID placeholder (a payment's invoice, a void's receipt) replaced by the TxnID
+        QuickBooks gave that document. The outbox sends a record only after the documents it depends on are
+        confirmed, so an unknown one is a dead letter, not a wait."""
+        def txn_id(ref_key: str) -> str:
+            found = company.references.get(TXN, ref_key)
+            if not found:
+                raise RecordError(f"{ref_key} has no QuickBooks TxnID on record, so {record.key} cannot refer to it",
+                                  stream=record.stream, key=record.key,
+                                  hint=f"check that {ref_key} was posted (`ledgerlink dlq list`), then "
+                                       "`ledgerlink dlq retry`")
+            return found
+        return resolve_placeholders(payload, txn_id)
 
     def _request_for(self, company: Company, record: OutboundRecord) -> tuple[_Sent, Request]:
         kind, payload = split_payload(record.stream, record.data)
+        payload = self._resolve(company, record, payload)
         request_id = self._request_id()
         if kind.endswith("Mod"):
             return _Sent("mod", kind, record.key, record.stream, payload), add_request(kind, payload, request_id)
@@ -360,6 +396,8 @@ class WebConnectorBridge:
         ret = ret or {}
         dest_id = ret.get("TxnID") or ret.get("ListID")
         company.references.put(SENT, key, "")
+        if ret.get("TxnID") and stream not in ("Customer", "Item"):
+            company.references.put(TXN, key, str(ret["TxnID"]))
         name = ret.get("FullName") or ret.get("Name")
         if stream in ("Customer", "Item") and name and ret.get("ListID"):
             company.references.put(stream, str(name), str(ret["ListID"]), ret.get("EditSequence"))
@@ -375,7 +413,7 @@ class WebConnectorBridge:
 
     def _refused(self, rs: Response, sent: _Sent) -> PermanentError:
         return PermanentError(f"QuickBooks statusCode {rs.status_code} on {sent.kind}: {rs.message}",
-                              code=str(rs.status_code))
+                              code=str(rs.status_code), hint=_HINTS.get(rs.status_code))
 
     def _on_add(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str) -> None:
         if code == 0:
@@ -463,13 +501,14 @@ class WebConnectorBridge:
         refs = sent.refs
         kind, name = (match.group(1).strip(), match.group(2)) if match else (None, None)
         create = refs.get(f"{kind}:{name}") if kind else None
-        if create is None or self._repairs.get(key, 0) >= REPAIR_LIMIT:
+        done = self._repaired.setdefault(key, set())
+        if create is None or f"{kind}:{name}" in done or len(done) >= MAX_REPAIRED_REFERENCES:
             self._fail(company, session, key, PermanentError(
                 f"QuickBooks statusCode 3140 on {sent.kind}: {rs.message}", code="3140",
                 hint=(f"create {kind} {name!r} in QuickBooks, then `ledgerlink dlq retry`" if kind
                       else "check the names this document refers to in QuickBooks")))
             return
-        self._repairs[key] = self._repairs.get(key, 0) + 1
+        done.add(f"{kind}:{name}")
         ref_kind, ref_payload = next((k, v) for k, v in create.items() if not k.startswith("_"))
         log.info("qbwc: %s refers to a missing %s %r; creating it, then sending the document again", key, kind, name)
         company.references.put(SENT, key, "")  # QuickBooks refused it: nothing was created
@@ -509,6 +548,8 @@ def _lookup(kind: str, payload: dict[str, Any], request_id: str, by_id: bool = F
         if by_id:
             return item_query(request_id, list_ids=[payload["ListID"]])
         return item_query(request_id, full_names=[payload["Name"]])
+    if kind == "TxnVoid":  # was it voided? ask for the transaction itself
+        return txn_query(f"{payload['TxnVoidType']}Query", request_id, txn_ids=[payload["TxnID"]])
     doc = kind[:-3]  # SalesReceiptAdd → SalesReceipt
     if payload.get("RefNumber"):
         return txn_query(f"{doc}Query", request_id, ref_numbers=[payload["RefNumber"]])
@@ -524,6 +565,9 @@ def _match(sent: _Sent, rets: list[dict[str, Any]], key: str, require_marker: bo
             wanted = sent.kind.replace("Add", "Ret")
             hits = [r for r in hits if r.get("_type") == wanted] or hits
         return hits[0] if hits else None
+    if sent.kind == "TxnVoid":  # QuickBooks marks a voided transaction's Memo "VOID:"
+        return next((r for r in rets if r.get("TxnID") == sent.payload.get("TxnID")
+                     and str(r.get("Memo") or "").startswith("VOID:")), None)
     marker = MEMO_PREFIX + key
     for r in rets:
         memo = r.get("Memo") or ""

@@ -8,20 +8,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from ledgerlink import posting
+
+DEFAULT_POST_STATUSES = posting.DEFAULT_POST_STATUSES
+normalise_status = posting.normalise_status
+
 __all__ = ["QbdConfig", "PostingOptions", "DEFAULT_POST_STATUSES", "normalise_status", "SANDBOX_URL"]
 
 #: the simulator's documented address (`ledgerlink sandbox qb_desktop`)
 SANDBOX_URL = "http://127.0.0.1:8714"
 _GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}\}$")
-
-DEFAULT_POST_STATUSES = [
-    "Shipped", "PartiallyShipped", "Unshipped", "Completed", "AwaitingFulfillment", "AwaitingShipment",
-    "AwaitingPickup", "Paid",
-]
-
-
-def normalise_status(status: str) -> str:
-    return re.sub(r"[^a-z0-9]", "", status.lower())
 
 
 class QbdConfig(BaseModel):
@@ -65,8 +61,10 @@ class QbdConfig(BaseModel):
         return v
 
 
-class PostingOptions(BaseModel):
-    """How an order becomes QuickBooks Desktop documents (mirrors the QuickBooks Online destination's rules)."""
+class PostingOptions(posting.OrderPostingOptions):
+    """How an order becomes QuickBooks Desktop documents: the rules both QuickBooks destinations share
+    (`ledgerlink.posting.OrderPostingOptions`: documents, customers, items, stores, tax, channels) plus what is
+    QuickBooks Desktop's own (accounts and items by name, item types, currencies)."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -85,35 +83,27 @@ class PostingOptions(BaseModel):
         "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
         "the README's Inventory section"))
 
-    customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
-        "per_marketplace", description="one customer per marketplace and currency, or one per buyer")
     income_account: str = Field("Sales", description="income account of created items")
-    deposit_account: str = Field("Undeposited Funds", description="account sales receipts deposit to")
-    shipping_item: str = Field("Shipping", description="service item for shipping charges")
-    gift_wrap_item: str = Field("Gift Wrap", description="service item for gift wrap charges")
+    deposit_account: str = Field("Undeposited Funds", description=(
+        "account sales receipts and received payments deposit to (channels.<name>.deposit_account overrides it)"))
+    ar_account: str | None = Field(None, description=(
+        "accounts receivable account of invoices and payments (none: the company's default A/R account)"))
     discount_item: str = Field("Discount", description="service item carrying order discounts (negative amount)")
     discount_account: str = Field("Discounts Given", description="account of the discount item")
     tax_item: str = Field("Sales Tax Collected", description="item carrying seller-collected sales tax")
     tax_account: str = Field("Sales Tax Payable", description="liability account of the tax item")
-    create_items: bool = Field(True, description="create an item for a SKU QuickBooks does not know")
     item_type: Literal["NonInventory", "Service", "Inventory"] = Field(
-        "NonInventory", description="type of created items (Inventory needs the COGS and asset accounts)")
+        "NonInventory", description="type of created items when items.create / items.create_as say nothing "
+                                    "(Inventory needs the COGS and asset accounts)")
     cogs_account: str = Field("Cost of Goods Sold", description="COGS account of created inventory items")
     asset_account: str = Field("Inventory Asset", description="asset account of created inventory items")
-    post_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_POST_STATUSES),
-                                     description="channel order statuses that post; others plan nothing")
-    time_zone: str = Field("UTC", description="IANA time zone of the books, for TxnDate")
+    home_currency: str = Field("USD", description="the company file's home currency (ISO code)", min_length=3,
+                               max_length=3)
+    multicurrency: bool = Field(False, description=(
+        "the company file has Multiple Currencies on: an order in another currency posts in that currency, to a "
+        "customer in that currency; off: such an order is a dead letter saying how to turn it on"))
 
-    @field_validator("time_zone")
+    @field_validator("home_currency")
     @classmethod
-    def _zone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as America/New_York") from None
-        return v
-
-    def posts(self, status: str, paid: bool) -> bool:
-        return paid and normalise_status(status) in {normalise_status(s) for s in self.post_statuses}
+    def _upper(cls, v: str) -> str:
+        return v.upper()

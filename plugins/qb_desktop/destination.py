@@ -23,13 +23,15 @@ __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
 
 #: references first, then the documents that use them
 WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "ReceivePayment", "JournalEntry",
-               "InventoryAdjustment"]
+               "InventoryAdjustment", "Void"]
 _REQUESTS = {
     "Customer": ("CustomerAdd", "CustomerMod"),
     "Item": ("ItemNonInventoryAdd", "ItemServiceAdd", "ItemInventoryAdd"),
     "SalesReceipt": ("SalesReceiptAdd",), "Invoice": ("InvoiceAdd",), "CreditMemo": ("CreditMemoAdd",),
     "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",),
     "InventoryAdjustment": ("InventoryAdjustmentAdd",),
+    # a cancelled order's posted receipt or invoice (last: after anything queued for it in the same run)
+    "Void": ("TxnVoid",),
 }
 
 
@@ -63,13 +65,16 @@ class QuickBooksDesktopDestination(Destination):
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("Customer", matching_keys=[["CustomerAdd", "Name"]]),
         ObjectType("Item", matching_keys=[["ItemNonInventoryAdd", "Name"]]),
-        *(ObjectType(doc, matching_keys=[[f"{doc}Add", "RefNumber"]]) for doc in WRITE_ORDER[2:]),
+        *(ObjectType(doc, matching_keys=[[f"{doc}Add", "RefNumber"]]) for doc in WRITE_ORDER[2:-1]),
+        ObjectType("Void", matching_keys=[["TxnVoid", "TxnID"]]),
     ]
     write_order: ClassVar[list[str]] = WRITE_ORDER
     batch_size: ClassVar[int] = 200
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qb_desktop", f"mappings/{name}")
-        for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2")
+        for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2",
+                     "credit_memo.json.j2", "restock.json.j2",  # returns: refund_plan.py
+                     "invoice.json.j2", "receive_payment.json.j2", "txn_void.json.j2", "cancel_credit_memo.json.j2")
     }
 
     def plan(self, obj: CanonicalObject, ctx: PlanContext) -> list[PlannedWrite]:

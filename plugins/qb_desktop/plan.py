@@ -1,12 +1,15 @@
-"""Posting rules for QuickBooks Desktop: one paid order → its Customer, Items and SalesReceipt, as qbXML-shaped
-JSON payloads (`{"SalesReceiptAdd": {…}}`) that wait in the outbox until the Web Connector polls.
+"""Posting rules for QuickBooks Desktop: one order → its Customer, Items and document (a SalesReceipt when paid,
+an Invoice while unpaid, a ReceivePayment when an invoiced order turns paid, a TxnVoid or CreditMemo when a
+posted order is cancelled), as qbXML-shaped JSON payloads (`{"InvoiceAdd": {…}}`) that wait in the outbox until
+the Web Connector polls.
 
-The rules mirror the QuickBooks Online destination's (one customer per marketplace and currency by default,
-marketplace-collected tax left out, the receipt adds up to the order's total); the differences are QuickBooks
-Desktop's: names are capped at 41 (customers) and 31 (items) characters, RefNumber at 11, so long values are
-shortened deterministically with a hash, and the full idempotency key goes on the first line of Memo (Notes
-for a customer) where a lost response can be resolved by a query. Discount and seller-collected tax are lines
-on their own items, because sales-tax items differ from one company file to the next.
+What to post, for which customer and item, and the amounts, are `ledgerlink.posting`'s rules, the same as the
+QuickBooks Online destination's. What is QuickBooks Desktop's own is here: names are capped at 41 (customers)
+and 31 (items) characters, RefNumber at 11, so long values are shortened deterministically with a hash; the full
+idempotency key goes on the first line of Memo (Notes for a customer), where a lost response can be resolved
+by a query; discount, seller-collected tax and rounding are lines on their own items (sales-tax items differ
+from one company file to the next); a document refers to another (a payment to its invoice, a void to its
+receipt) by a placeholder the bridge replaces with QuickBooks' TxnID when it builds the request.
 """
 
 from __future__ import annotations
@@ -18,12 +21,14 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from ledgerlink import ConfigError, Money, Order, PlanContext, PlannedWrite, RecordError, SourceRef, idempotency_key, \
-    quantize
+from ledgerlink import ConfigError, Order, PlanContext, PlannedWrite, RecordError, SourceRef, idempotency_key, \
+    posting, quantize
 
 from .config import PostingOptions
+from .qbxml import TXN_PLACEHOLDER
 
-__all__ = ["plan_order", "parse_options", "fit", "ref_number", "MEMO_PREFIX", "receipt_total", "ITEM_KINDS"]
+__all__ = ["plan_order", "parse_options", "fit", "ref_number", "MEMO_PREFIX", "receipt_total", "document_total",
+           "ITEM_KINDS", "customer_name", "CURRENCY_NAMES", "ROUNDING_LIMIT"]
 
 #: the first line of every document's Memo (a customer's Notes) is MEMO_PREFIX + its idempotency key
 MEMO_PREFIX = "ledgerlink "
@@ -31,15 +36,29 @@ CUSTOMER_NAME_MAX = 41
 ITEM_NAME_MAX = 31
 REF_NUMBER_MAX = 11
 ITEM_KINDS = {"NonInventory": "ItemNonInventoryAdd", "Service": "ItemServiceAdd", "Inventory": "ItemInventoryAdd"}
+_KIND_OF = {"non_inventory": "ItemNonInventoryAdd", "service": "ItemServiceAdd", "inventory": "ItemInventoryAdd"}
+_DEFAULT_KIND = {"NonInventory": "non_inventory", "Service": "service", "Inventory": "inventory"}
+#: QuickBooks Desktop names currencies by their full name, not the ISO code
+CURRENCY_NAMES = {"USD": "US Dollar", "CAD": "Canadian Dollar", "GBP": "British Pound Sterling", "EUR": "Euro",
+                  "AUD": "Australian Dollar", "MXN": "Mexican Peso", "JPY": "Japanese Yen"}
+#: a difference between the lines and the channel's total up to this much is rounding (a line of its own);
+#: more is a mistake in the order or a mapping, and a dead letter
+ROUNDING_LIMIT = Decimal("0.05")
+_STREAM = {"sales_receipt": "SalesReceipt", "invoice": "Invoice"}
 
 
 @dataclass(frozen=True)
 class ReceiptLine:
+    """One document line (the mappings call them `lines`, for receipts and invoices alike)."""
+
     item: str
     description: str | None
     qty: Decimal | None
     amount: Decimal
     source_ref: SourceRef | None = None
+    #: the kind of item to create when QuickBooks lacks it (None: it must exist)
+    create_as: str | None = None
+    account: str | None = None
 
 
 def parse_options(options: dict[str, Any] | None) -> PostingOptions:
@@ -72,116 +91,240 @@ def ref_number(order_id: str) -> str:
 
 
 def customer_name(order: Order, options: PostingOptions) -> tuple[str, str]:
-    if options.customer_strategy == "per_buyer":
-        return fit(order.customer.display_name, CUSTOMER_NAME_MAX), order.customer.natural_key
-    channel = order.sales_channel or " ".join(p for p in (order.channel.title(), order.marketplace) if p)
-    return (fit(f"{channel} {order.currency}", CUSTOMER_NAME_MAX),
-            f"{order.source}/marketplace/{order.channel}/{order.marketplace or '-'}/{order.currency}")
+    """(QuickBooks Name ≤ 41 characters, natural key) of the order's customer (`ledgerlink.posting.customer_for`)."""
+    choice = posting.customer_for(order, options)
+    return fit(choice.display_name, CUSTOMER_NAME_MAX), choice.natural_key
 
 
-def _money(value: Money) -> Decimal:
-    return quantize(value.amount, value.currency)
+def document_total(payload: dict[str, Any]) -> Decimal:
+    """What QuickBooks will compute as a receipt's TotalAmount or an invoice's Subtotal: the sum of the lines."""
+    body = next((v for k, v in payload.items() if not k.startswith("_") and isinstance(v, dict)), {})
+    lines = next((v for k, v in body.items() if k.endswith("LineAdd") and isinstance(v, list)), [])
+    return sum((Decimal(str(line.get("Amount", 0))) for line in lines), Decimal(0))
 
 
-def _lines(order: Order, options: PostingOptions, seller_tax: Decimal, discount: Decimal) -> list[ReceiptLine]:
-    out: list[ReceiptLine] = []
-    for index, line in enumerate(order.lines):
-        amount = _money(line.amount)
-        qty = line.quantity
-        if qty <= 0 and amount == 0:
-            continue
-        if qty <= 0:
-            qty = Decimal(1)
-        if not line.sku:
-            raise RecordError(f"line {line.line_id} has no SKU", stream="SalesReceipt", key=order.natural_key,
-                              field=f"lines[{index}].sku", hint="map the channel's SKU (or an item name) into the line")
-        out.append(ReceiptLine(fit(line.sku, ITEM_NAME_MAX), line.title, qty, amount, line.source_ref))
-    for total_field, item, label in (("shipping", options.shipping_item, "Shipping"),
-                                     ("gift_wrap", options.gift_wrap_item, "Gift wrap")):
-        amount = _money(order.total(total_field))
-        if amount:
-            out.append(ReceiptLine(fit(item, ITEM_NAME_MAX), label, None, amount))
-    if discount:
-        out.append(ReceiptLine(fit(options.discount_item, ITEM_NAME_MAX), "Discount", None, -discount))
-    if seller_tax:
-        out.append(ReceiptLine(fit(options.tax_item, ITEM_NAME_MAX), "Sales tax collected", None, seller_tax))
-    return out
+receipt_total = document_total
 
 
-def receipt_total(payload: dict[str, Any]) -> Decimal:
-    """What QuickBooks will compute as TotalAmount: the sum of the line amounts."""
-    body = payload.get("SalesReceiptAdd") or {}
-    return sum((Decimal(str(line.get("Amount", 0))) for line in body.get("SalesReceiptLineAdd") or []), Decimal(0))
-
-
-def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
-    """The writes one order needs. A Customer or Item is rendered once per run and key (`ctx.cache`)."""
-    cache: dict[Any, Any] = getattr(ctx, "cache", None)
-    if cache is None:
-        cache = {}
+def _options(ctx: PlanContext, cache: dict[Any, Any]) -> PostingOptions:
     options = cache.get("qbd:options")
     if options is None:
         options = cache["qbd:options"] = parse_options(ctx.options)
-    if not options.posts(order.status, order.paid):
-        return []
-    cur = order.currency
-    seller_collects = order.tax_collected_by == "seller"
-    tax = _money(order.total("tax") + order.total("shipping_tax") + order.total("gift_wrap_tax"))
-    seller_tax = tax if seller_collects else Decimal(0)
-    discount = _money(order.total("discount") + order.total("shipping_discount"))
-    lines = _lines(order, options, seller_tax, discount)
-    receipt_key = idempotency_key("SalesReceipt", order.natural_key)
+    return options
 
+
+def _currency(order: Order, options: PostingOptions, stream: str) -> tuple[str | None, Decimal | None]:
+    """(CurrencyRef name of a foreign-currency customer, ExchangeRate) — (None, None) in the home currency.
+    A foreign currency while multicurrency is off is refused here, before anything reaches QuickBooks."""
+    cur = order.currency.upper()
+    if cur == options.home_currency:
+        return None, None
+    if not options.multicurrency:
+        raise RecordError(
+            f"order {order.order_id} is in {cur}, but the company file's home currency is {options.home_currency} "
+            "and multicurrency is off", stream=stream, key=order.natural_key, field="currency",
+            hint="turn on Multiple Currencies in QuickBooks (Edit → Preferences → Multiple Currencies; it cannot be "
+                 "turned off again), set the destination option multicurrency: true, then `ledgerlink dlq retry`; "
+                 "or post this marketplace to a company file whose home currency is " + cur)
+    name = CURRENCY_NAMES.get(cur)
+    if name is None:
+        raise RecordError(f"order {order.order_id} is in {cur}, a currency ledgerlink cannot name in QuickBooks "
+                          "Desktop", stream=stream, key=order.natural_key, field="currency",
+                          hint=f"QuickBooks Desktop currencies known here: {', '.join(sorted(CURRENCY_NAMES))}")
+    rate = options.exchange_rates.get(cur)
+    return name, Decimal(rate) if rate else None
+
+
+def _lines(order: Order, options: PostingOptions, amounts: posting.OrderAmounts, stream: str) -> list[ReceiptLine]:
+    out: list[ReceiptLine] = []
+    default_kind = _DEFAULT_KIND[options.item_type]
+    for index, line in enumerate(amounts.lines):
+        choice = posting.item_for(line.sku, options, default_kind=default_kind, stream=stream, key=order.natural_key,
+                                  field=f"lines[{index}].sku")
+        out.append(ReceiptLine(fit(choice.name, ITEM_NAME_MAX), line.title, line.qty, line.amount, line.source_ref,
+                               _KIND_OF[choice.create_as] if choice.create_as else None, options.income_account))
+    service = "ItemServiceAdd" if options.create_items else None
+    for amount, item, label, account in (
+            (amounts.shipping, options.shipping_item, "Shipping", options.income_account),
+            (amounts.gift_wrap, options.gift_wrap_item, "Gift wrap", options.income_account),
+            (-amounts.discount, options.discount_item, "Discount", options.discount_account),
+            (amounts.seller_tax, options.tax_item, "Sales tax collected", options.tax_account)):
+        if amount:
+            out.append(ReceiptLine(fit(item, ITEM_NAME_MAX), label, None, amount, None, service, account))
+    rounding = posting.rounding_line(amounts.total, sum((ln.amount for ln in out), Decimal(0)), amounts.currency)
+    if rounding and abs(rounding) <= ROUNDING_LIMIT:
+        out.append(ReceiptLine(fit(options.tax.rounding_item, ITEM_NAME_MAX), "Rounding", None, rounding, None,
+                               service, options.income_account))
+    return out
+
+
+def _customer(order: Order, options: PostingOptions, ctx: PlanContext, cache: dict[Any, Any],
+              currency: str | None) -> tuple[str, str, dict[str, Any]]:
+    choice = posting.customer_for(order, options)
+    name = fit(choice.display_name, CUSTOMER_NAME_MAX)
+    key = idempotency_key("Customer", choice.natural_key)
+    payload = cache.get(key)
+    if payload is None:
+        payload = cache[key] = ctx.render(
+            "customer.json.j2", record_key=order.natural_key, name=name, buyer=choice.buyer, currency=order.currency,
+            currency_name=currency, notes=f"{MEMO_PREFIX}{key}\ncreated for {order.sales_channel or order.channel}",
+            posting=options)
+    return name, key, payload
+
+
+def _items(order: Order, options: PostingOptions, ctx: PlanContext, cache: dict[Any, Any],
+           lines: list[ReceiptLine]) -> tuple[list[PlannedWrite], dict[str, Any]]:
     writes: list[PlannedWrite] = []
-    name, customer_natural = customer_name(order, options)
-    customer_key = idempotency_key("Customer", customer_natural)
-    buyer = order.customer if options.customer_strategy == "per_buyer" else None
-    customer = cache.get(customer_key)
-    if customer is None:
-        customer = cache[customer_key] = ctx.render(
-            "customer.json.j2", record_key=order.natural_key, name=name, buyer=buyer, currency=cur,
-            notes=f"{MEMO_PREFIX}{customer_key}\ncreated for {order.sales_channel or order.channel}", posting=options)
-    writes.append(PlannedWrite(stream="Customer", key=customer_key, data=customer))
+    creates: dict[str, Any] = {}
+    seen: set[str] = set()
+    for line in lines:
+        if line.create_as is None or line.item in seen:
+            continue
+        seen.add(line.item)
+        key = idempotency_key("Item", line.item)
+        item = cache.get(key)
+        if item is None:
+            product = line.source_ref is not None
+            item = cache[key] = ctx.render(
+                "item.json.j2", record_key=order.natural_key, kind=line.create_as, name=line.item,
+                description=line.description if product else None, account=line.account,
+                memo=f"{MEMO_PREFIX}{key}", posting=options)
+        writes.append(PlannedWrite(stream="Item", key=key, data=item))
+        creates[f"Item:{line.item}"] = item
+    return writes, creates
 
-    item_keys: list[str] = []
-    creates: dict[str, Any] = {f"Customer:{name}": customer}
-    if options.create_items:
-        service = {fit(i, ITEM_NAME_MAX): account for i, account in (
-            (options.shipping_item, options.income_account), (options.gift_wrap_item, options.income_account),
-            (options.discount_item, options.discount_account), (options.tax_item, options.tax_account))}
-        seen: set[str] = set()
-        for line in lines:
-            if line.item in seen:
-                continue
-            seen.add(line.item)
-            is_service = line.item in service and line.source_ref is None
-            kind = "ItemServiceAdd" if is_service else ITEM_KINDS[options.item_type]
-            key = idempotency_key("Item", line.item)
-            item = cache.get(key)
-            if item is None:
-                item = cache[key] = ctx.render(
-                    "item.json.j2", record_key=order.natural_key, kind=kind, name=line.item,
-                    description=None if is_service else line.description,
-                    account=service[line.item] if is_service else options.income_account,
-                    memo=f"{MEMO_PREFIX}{key}", posting=options)
-            writes.append(PlannedWrite(stream="Item", key=key, data=item))
-            creates[f"Item:{line.item}"] = item
-            item_keys.append(key)
 
-    memo = [MEMO_PREFIX + receipt_key, f"order {order.order_id} on {order.sales_channel or order.channel}"]
-    if tax and not seller_collects:
-        memo.append(f"marketplace-collected tax {tax} {cur} not posted: the marketplace remits it")
-    payload = ctx.render("sales_receipt.json.j2", record_key=order.natural_key, order=order, posting=options,
-                         ref_number=ref_number(order.order_id), memo="\n".join(memo), customer_name=name, lines=lines)
-    expected = quantize(order.grand_total.amount - (0 if seller_collects else tax), cur)
-    if quantize(receipt_total(payload), cur) != expected:
-        raise RecordError(f"the receipt adds up to {receipt_total(payload)} {cur} but the order's total is "
-                          f"{expected} {cur}", stream="SalesReceipt", key=order.natural_key, field="SalesReceiptLineAdd",
-                          hint="a sales_receipt mapping override must keep every amount of the order")
-    # how to create each reference the receipt uses, should QuickBooks answer 3140 (someone deleted it)
+def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
+    """The writes one order needs now. A Customer or Item is rendered once per run and key (`ctx.cache`)."""
+    cache: dict[Any, Any] = getattr(ctx, "cache", None)
+    if cache is None:
+        cache = {}
+    options = _options(ctx, cache)
+    decision = posting.decide(order, options)
+    posted = _posted(ctx, order)
+    if decision.cancel:
+        return _plan_cancel(order, options, ctx, cache, posted)
+    if decision.document is None:
+        return []
+    stream = _STREAM[decision.document]
+    #: invoiced while unpaid, paid now: its payment posts, never a second sale (the invoice stays as it is)
+    invoiced_earlier = stream == "SalesReceipt" and idempotency_key("Invoice", order.natural_key) in posted
+    if invoiced_earlier:
+        stream = "Invoice"
+    amounts = posting.order_amounts(order, stream=stream)
+    currency_name, rate = _currency(order, options, stream)
+    lines = _lines(order, options, amounts, stream)
+    name, customer_key, customer = _customer(order, options, ctx, cache, currency_name)
+    writes = [PlannedWrite(stream="Customer", key=customer_key, data=customer)]
+    item_writes, creates = _items(order, options, ctx, cache, lines)
+    writes.extend(item_writes)
+    creates[f"Customer:{name}"] = customer
+    dims = posting.dimensions_for(order, options)
+    class_name = dims.class_name or dims.location
+    if class_name:
+        creates[f"Class:{class_name}"] = {"ClassAdd": {"Name": fit(class_name, ITEM_NAME_MAX)}}
+    method = posting.payment_method_for(order, options)
+    if method:
+        creates[f"PaymentMethod:{method}"] = {"PaymentMethodAdd": {"Name": fit(method, ITEM_NAME_MAX),
+                                                                   "PaymentMethodType": "OtherCreditCard"}}
+    deposit = posting.deposit_account_for(order, options, options.deposit_account)
+    key = idempotency_key(stream, order.natural_key)
+    memo = [MEMO_PREFIX + key, f"order {order.order_id} on {order.sales_channel or order.channel}"]
+    if amounts.marketplace_tax:
+        memo.append(f"marketplace-collected tax {amounts.marketplace_tax} {amounts.currency} not posted: the "
+                    "marketplace remits it")
+    template = "sales_receipt.json.j2" if stream == "SalesReceipt" else "invoice.json.j2"
+    payload = ctx.render(template, record_key=order.natural_key, order=order, posting=options,
+                         ref_number=ref_number(order.order_id), memo="\n".join(memo), customer_name=name, lines=lines,
+                         class_name=class_name, payment_method=method, deposit_account=deposit, exchange_rate=rate)
+    total = quantize(document_total(payload), amounts.currency)
+    if total != amounts.total:
+        raise RecordError(f"the {stream} adds up to {total} {amounts.currency} but the order's total is "
+                          f"{amounts.total} {amounts.currency}", stream=stream, key=order.natural_key,
+                          field=f"{stream}LineAdd",
+                          hint="a mapping override must keep every amount of the order; a difference of more than "
+                               f"{ROUNDING_LIMIT} is not rounding: check the order's lines in the channel")
+    depends = [customer_key, *(w.key for w in item_writes)]
+    payment = None
+    if stream == "Invoice" and order.paid:
+        # what the invoice asks for: the posted one's total when it was invoiced earlier
+        owed = quantize(document_total(posted[key].data), amounts.currency) if invoiced_earlier else amounts.total
+        # always the placeholder, never the TxnID even when known: the plan stays the same whether or not the
+        # invoice was in QuickBooks yet when it was made, so a re-plan never looks like a change
+        payment = _payment(order, options, ctx, name, deposit, method, rate, owed, TXN_PLACEHOLDER + key,
+                           idempotency_key("ReceivePayment", order.natural_key), creates)
+    # how to create each reference the document uses, should QuickBooks answer 3140 (missing or deleted)
     payload["_references"] = creates
     line_refs = [(i, line.source_ref) for i, line in enumerate(lines) if line.source_ref is not None]
-    writes.append(PlannedWrite(stream="SalesReceipt", key=receipt_key, data=payload,
-                               depends_on=[customer_key, *item_keys], source_refs=list(order.source_refs),
-                               line_refs=line_refs, natural_key=order.natural_key))
+    if not invoiced_earlier:
+        # (an invoice planned while the order was unpaid is left as it was: re-planning it here would hold a
+        # revision of it for an order whose only change is that it was paid)
+        writes.append(PlannedWrite(stream=stream, key=key, data=payload, depends_on=depends,
+                                   source_refs=list(order.source_refs), line_refs=line_refs,
+                                   natural_key=order.natural_key))
+    if payment is not None:
+        payment["_references"] = creates
+        writes.append(PlannedWrite(stream="ReceivePayment", key=idempotency_key("ReceivePayment", order.natural_key),
+                                   data=payment, depends_on=[key], source_refs=list(order.source_refs),
+                                   natural_key=order.natural_key))
     return writes
+
+
+def _posted(ctx: PlanContext, order: Order) -> dict[str, Any]:
+    """This destination's documents for the order that are planned, queued or posted (not refused), by key
+    (`PlanContext.posted`; none when the runtime does not offer it)."""
+    posted = getattr(ctx, "posted", None)
+    docs = posted(order.natural_key) if callable(posted) else []
+    return {d.key: d for d in docs if d.status != "dead"}
+
+
+def _payment(order: Order, options: PostingOptions, ctx: PlanContext, customer: str, deposit: str,
+             method: str | None, rate: Decimal | None, amount: Decimal, invoice_txn: str, key: str,
+             creates: dict[str, Any]) -> dict[str, Any]:
+    """The ReceivePaymentAdd that pays the order's invoice in full when the channel says it is paid. `invoice_txn`
+    is its TxnID when known, else a placeholder the bridge fills in once QuickBooks has given it."""
+    memo = "\n".join([MEMO_PREFIX + key, f"payment of order {order.order_id} on {order.sales_channel or order.channel}"])
+    payload = ctx.render("receive_payment.json.j2", record_key=order.natural_key, order=order, posting=options,
+                         customer_name=customer, ref_number=ref_number(order.order_id), memo=memo, amount=amount,
+                         invoice_txn=invoice_txn, payment_method=method, deposit_account=deposit,
+                         exchange_rate=rate)
+    payload["_references"] = creates
+    return payload
+
+
+def _plan_cancel(order: Order, options: PostingOptions, ctx: PlanContext, cache: dict[Any, Any],
+                 posted: dict[str, Any]) -> list[PlannedWrite]:
+    """A cancelled order: void (or reverse with a credit memo) the receipt or invoice planned for it, after it
+    is in QuickBooks (it depends on it; the bridge puts its TxnID in). Nothing posted: nothing to undo."""
+    docs = [posted[k] for k in (idempotency_key("SalesReceipt", order.natural_key),
+                                idempotency_key("Invoice", order.natural_key)) if k in posted]
+    if not docs:
+        return []
+    doc = docs[0]
+    payment_key = idempotency_key("ReceivePayment", order.natural_key)
+    if doc.stream == "Invoice" and payment_key in posted and options.on_cancel == "void":
+        raise RecordError(f"order {order.order_id} was cancelled after its invoice was paid (payment {payment_key}); "
+                          "QuickBooks does not void an invoice with a payment applied", stream="Void",
+                          key=order.natural_key, field="status",
+                          hint="refund the buyer (a refund posts as a credit memo), or delete the payment in "
+                               "QuickBooks and `ledgerlink dlq retry`; or set on_cancel: reverse")
+    if options.on_cancel == "void":
+        key = idempotency_key("Void", order.natural_key)
+        payload = ctx.render("txn_void.json.j2", record_key=order.natural_key, order=order, posting=options,
+                             txn_type=doc.stream, txn=TXN_PLACEHOLDER + doc.key)
+        return [PlannedWrite(stream="Void", key=key, data=payload, depends_on=[doc.key],
+                             source_refs=list(order.source_refs), natural_key=order.natural_key)]
+    # reverse: a credit memo of what was posted, dated the cancellation, for a period already closed
+    body = next(v for k, v in doc.data.items() if not k.startswith("_"))
+    lines = [ReceiptLine(ln["ItemRef"]["FullName"], ln.get("Desc"), Decimal(str(ln["Quantity"]))
+                         if ln.get("Quantity") is not None else None, Decimal(str(ln["Amount"])))
+             for ln in next(v for k, v in body.items() if k.endswith("LineAdd"))]
+    key = idempotency_key("CreditMemo", order.natural_key)
+    memo = "\n".join([MEMO_PREFIX + key, f"reverses {doc.key} (order {order.order_id} was cancelled)"])
+    payload = ctx.render("cancel_credit_memo.json.j2", record_key=order.natural_key, order=order, posting=options,
+                         ref_number=ref_number(order.order_id), memo=memo,
+                         customer_name=body["CustomerRef"]["FullName"], lines=lines,
+                         class_name=(body.get("ClassRef") or {}).get("FullName"), exchange_rate=body.get("ExchangeRate"))
+    payload["_references"] = doc.data.get("_references") or {}
+    return [PlannedWrite(stream="CreditMemo", key=key, data=payload, depends_on=[doc.key],
+                         source_refs=list(order.source_refs), natural_key=order.natural_key)]

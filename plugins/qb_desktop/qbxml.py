@@ -25,6 +25,7 @@ __all__ = [
     "ADD_ORDERS", "MAX_VERSION", "MIN_VERSION", "Request", "Response", "QbxmlError", "negotiate_version",
     "build_message", "add_request", "mod_request", "customer_query", "item_query", "account_query",
     "sales_receipt_query", "item_inventory_query", "txn_query", "parse_response", "LIMITS", "check_limits",
+    "TXN_PLACEHOLDER", "placeholders", "resolve_placeholders",
 ]
 
 #: the newest qbXML this bridge writes (every request it builds is valid qbXML 16.0)
@@ -90,6 +91,10 @@ ADD_ORDERS: dict[str, list[str]] = {
                         "JournalDebitLine", "JournalCreditLine"],
     "InventoryAdjustmentAdd": ["AccountRef", "TxnDate", "RefNumber", "InventorySiteRef", "CustomerRef", "ClassRef",
                                "Memo", "ExternalGUID", "InventoryAdjustmentLineAdd"],
+    "ClassAdd": ["Name", "IsActive", "ParentRef"],
+    "PaymentMethodAdd": ["Name", "IsActive", "PaymentMethodType"],
+    # a void is not wrapped in an aggregate: <TxnVoidRq><TxnVoidType/><TxnID/></TxnVoidRq>
+    "TxnVoid": ["TxnVoidType", "TxnID"],
     # nested aggregates
     "SalesReceiptLineAdd": [*_LINE, "OptionForPriceRuleConflict", *_LINE_TAIL, "DataExt"],
     "InvoiceLineAdd": [*_LINE, "OptionForPriceRuleConflict", *_LINE_TAIL, "DataExt"],
@@ -185,8 +190,40 @@ def add_request(kind: str, payload: dict[str, Any], request_id: str) -> Request:
     rq = ET.Element(f"{kind}Rq", {"requestID": request_id})
     wrapper = ET.Element("_")
     _emit(wrapper, kind, payload, kind)
-    rq.append(wrapper[0])
+    if kind in _UNWRAPPED:
+        rq.extend(list(wrapper[0]))
+    else:
+        rq.append(wrapper[0])
     return Request(kind, request_id, rq)
+
+
+#: requests whose fields sit directly in the `…Rq` element
+_UNWRAPPED = ("TxnVoid",)
+#: a payload value `TXN_PLACEHOLDER + key` stands for the TxnID QuickBooks gave the outbox record `key` (an
+#: invoice a payment applies to, a receipt a void cancels); the bridge replaces it when it builds the request
+TXN_PLACEHOLDER = "ledgerlink-txn:"
+
+
+def placeholders(payload: Any) -> list[str]:
+    """The outbox keys a payload refers to through TXN_PLACEHOLDER, in order."""
+    if isinstance(payload, str):
+        return [payload[len(TXN_PLACEHOLDER):]] if payload.startswith(TXN_PLACEHOLDER) else []
+    if isinstance(payload, dict):
+        return [k for v in payload.values() for k in placeholders(v)]
+    if isinstance(payload, list):
+        return [k for v in payload for k in placeholders(v)]
+    return []
+
+
+def resolve_placeholders(payload: Any, txn_id: Any) -> Any:
+    """A copy of `payload` with each placeholder replaced by `txn_id(key)` (which raises when it is unknown)."""
+    if isinstance(payload, str):
+        return txn_id(payload[len(TXN_PLACEHOLDER):]) if payload.startswith(TXN_PLACEHOLDER) else payload
+    if isinstance(payload, dict):
+        return {k: resolve_placeholders(v, txn_id) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [resolve_placeholders(v, txn_id) for v in payload]
+    return payload
 
 
 def mod_request(kind: str, payload: dict[str, Any], request_id: str) -> Request:
@@ -354,6 +391,9 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1]
 
 
+#: responses whose fields sit directly in the `…Rs` element (no `…Ret` aggregate): read as one ret
+_FLAT_RS = ("TxnVoidRs", "TxnDelRs")
+
 #: a response larger than this is refused before parsing (a real message of 50 requests is well under 1 MB)
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 
@@ -387,7 +427,8 @@ def parse_response(text: str) -> list[Response]:
         remaining = rs.get("iteratorRemainingCount")
         out.append(Response(kind=name[:-2], request_id=rs.get("requestID"), status_code=code,
                             severity=rs.get("statusSeverity", ""), message=rs.get("statusMessage", ""),
-                            rets=[_to_dict(c) for c in rs if _local(c.tag).endswith("Ret")],
+                            rets=[_to_dict(c) for c in rs if _local(c.tag).endswith("Ret")] or (
+                                [_to_dict(rs)] if name in _FLAT_RS and len(rs) else []),
                             iterator_id=rs.get("iteratorID"),
                             iterator_remaining=int(remaining) if remaining and remaining.isdigit() else None))
     return out

@@ -37,6 +37,9 @@ DEFAULT_ACCOUNTS = {
     "Inventory Asset": "OtherCurrentAsset", "Inventory Adjustments": "Expense", "Accounts Receivable": "AccountsReceivable",
     "Checking": "Bank",
 }
+DEFAULT_PAYMENT_METHODS = {"Cash": "Cash", "Check": "Check", "American Express": "AmericanExpress",
+                           "Discover": "Discover", "MasterCard": "MasterCard", "Visa": "Visa", "Debit Card": "DebitCard",
+                           "Gift Card": "GiftCard", "E-Check": "ECheck"}
 _ITEM_RET = {"ItemNonInventoryAdd": "ItemNonInventoryRet", "ItemServiceAdd": "ItemServiceRet",
              "ItemInventoryAdd": "ItemInventoryRet"}
 _TXN_LINES = {"SalesReceiptAdd": "SalesReceiptLineAdd", "InvoiceAdd": "InvoiceLineAdd",
@@ -77,12 +80,19 @@ def _find(node: ET.Element, path: str) -> str | None:
 class CompanyFile:
     """One simulated QuickBooks company file."""
 
-    def __init__(self, *, accounts: dict[str, str] | None = None, xsd: str | None = None):
+    def __init__(self, *, accounts: dict[str, str] | None = None, xsd: str | None = None, multicurrency: bool = False,
+                 home_currency: str = "US Dollar"):
         self.lock = threading.RLock()
+        #: the company preference Edit → Preferences → Multiple Currencies (off by default, as in QuickBooks)
+        self.multicurrency = multicurrency
+        self.home_currency = home_currency
         self.accounts: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}  # by Name (case-insensitive key)
         self.items: dict[str, dict[str, Any]] = {}
         self.txns: dict[str, list[dict[str, Any]]] = {}  # SalesReceipt → [...]
+        self.classes: dict[str, dict[str, Any]] = {}  # by Name (case-insensitive key)
+        #: a new QuickBooks company file's payment methods
+        self.payment_methods: dict[str, dict[str, Any]] = {}
         self.faults: list[dict[str, Any]] = []
         self.requests: list[str] = []  # every request kind handled, in order
         self._ids = itertools.count(0x80000001)
@@ -96,6 +106,8 @@ class CompanyFile:
             self._schema = etree.XMLSchema(etree.parse(xsd))
         for name, kind in (accounts or DEFAULT_ACCOUNTS).items():
             self.accounts[name.lower()] = self._list_obj(Name=name, AccountType=kind)
+        for name, kind in DEFAULT_PAYMENT_METHODS.items():
+            self.payment_methods[name.lower()] = self._list_obj(Name=name, PaymentMethodType=kind)
 
     # --------------------------------------------------------------------------------------------- state
 
@@ -115,7 +127,9 @@ class CompanyFile:
                     "items": sorted(i["Name"] for i in self.items.values()),
                     "transactions": {k: [{"TxnID": t["TxnID"], "RefNumber": t.get("RefNumber"),
                                           "CustomerRef": t.get("CustomerRef"), "TotalAmount": str(t["TotalAmount"]),
-                                          "Memo": t.get("Memo")} for t in v] for k, v in self.txns.items()},
+                                          "Memo": t.get("Memo"), **({"BalanceRemaining": t["BalanceRemaining"]}
+                                                                    if "BalanceRemaining" in t else {})}
+                                         for t in v] for k, v in self.txns.items()},
                     "faults": list(self.faults)}
 
     def add_fault(self, fault: dict[str, Any]) -> None:
@@ -172,7 +186,7 @@ class CompanyFile:
         if handler is None and kind in ("InvoiceAdd", "CreditMemoAdd", "ReceivePaymentAdd", "JournalEntryAdd",
                                         "InventoryAdjustmentAdd", "SalesReceiptAdd"):
             handler = self._txn_add
-        if handler is None and kind in ("InvoiceQuery", "CreditMemoQuery", "SalesReceiptQuery"):
+        if handler is None and kind in ("InvoiceQuery", "CreditMemoQuery", "SalesReceiptQuery", "ReceivePaymentQuery"):
             handler = self._txn_query
         if handler is None and kind in _ITEM_RET:
             handler = self._item_add
@@ -201,6 +215,13 @@ class CompanyFile:
                        "Cannot save: the record is in use.")
         return CompanyFile._status(rs, code, "Error", message)
 
+    @staticmethod
+    def _multicurrency_off(rs: ET.Element) -> ET.Element:
+        """What QuickBooks answers to a currency (CurrencyRef, ExchangeRate) while multicurrency is off."""
+        return CompanyFile._status(rs, 3250, "Error", "This feature is not enabled or not available in this version "
+                                   "of QuickBooks.  QuickBooks error message: Multicurrency is turned off in this "
+                                   "company file.")
+
     def _name_taken(self, name: str) -> bool:
         return name.lower() in self.customers
 
@@ -225,6 +246,8 @@ class CompanyFile:
         _sub(ret, "TotalBalance", "0.00")
         if c.get("Notes"):
             _sub(ret, "Notes", c["Notes"])
+        if self.multicurrency:
+            _ref(ret, "CurrencyRef", None, c.get("Currency") or self.home_currency)
 
     def _rq_CustomerAdd(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
         add = rq.find("CustomerAdd")
@@ -235,7 +258,11 @@ class CompanyFile:
             return self._refused_save(rs, fault["code"], "Customer", name)
         if self._name_taken(name):
             return self._status(rs, 3100, "Error", f'The name "{name}" of the list element is already in use.')
-        c = self._list_obj(Name=name, **{f: _find(add, f) for f in ("CompanyName", "Phone", "Email", "Notes")})
+        currency = _find(add, "CurrencyRef/FullName")
+        if currency and not self.multicurrency:
+            return self._multicurrency_off(rs)
+        c = self._list_obj(Name=name, **{f: _find(add, f) for f in ("CompanyName", "Phone", "Email", "Notes")},
+                           Currency=currency or self.home_currency)
         self.customers[name.lower()] = c
         self._customer_ret(rs, c)
         return self._ok(rs)
@@ -403,16 +430,40 @@ class CompanyFile:
         if t.get("CustomerRef") and kind != "InventoryAdjustment":
             c = self.customers.get(t["CustomerRef"].lower())
             _ref(ret, "CustomerRef", c["ListID"] if c else None, t["CustomerRef"])
+        if t.get("ClassRef") and kind in ("SalesReceipt", "Invoice", "CreditMemo"):
+            _ref(ret, "ClassRef", None, t["ClassRef"])
         for f in ("TxnDate", "RefNumber"):
             if t.get(f):
                 _sub(ret, f, t[f])
+        currency = ([("CurrencyRef", t.get("Currency") or self.home_currency), ("ExchangeRate", t.get("ExchangeRate"))]
+                    if self.multicurrency else [])
         if kind in ("SalesReceipt", "Invoice", "CreditMemo"):
             _sub(ret, "Subtotal", t["TotalAmount"])
-            _sub(ret, "BalanceRemaining" if kind == "Invoice" else "TotalAmount", t["TotalAmount"])
+            if kind == "Invoice":
+                _sub(ret, "AppliedAmount", f"{Decimal(0) - Decimal(t.get('AppliedAmount', '0')):.2f}")
+            _sub(ret, "BalanceRemaining" if kind == "Invoice" else "TotalAmount", t.get("BalanceRemaining",
+                                                                                       t["TotalAmount"]))
         if kind == "ReceivePayment":
             _sub(ret, "TotalAmount", t["TotalAmount"])
+        if kind in ("SalesReceipt", "Invoice", "ReceivePayment"):
+            for name, value in currency:
+                if value is not None:
+                    (_ref(ret, name, None, value) if name == "CurrencyRef" else _sub(ret, name, value))
         if t.get("Memo"):
             _sub(ret, "Memo", t["Memo"])
+        if kind == "Invoice":
+            _sub(ret, "IsPaid", "true" if Decimal(t.get("BalanceRemaining", t["TotalAmount"])) == 0 else "false")
+            for link in t.get("Links", []):
+                lt = ET.SubElement(ret, "LinkedTxn")
+                for f in ("TxnID", "TxnType", "TxnDate", "RefNumber", "LinkType", "Amount"):
+                    if link.get(f) is not None:
+                        _sub(lt, f, link[f])
+        if kind == "ReceivePayment":
+            for applied in t.get("Applied", []):
+                ar = ET.SubElement(ret, "AppliedToTxnRet")
+                for f in ("TxnID", "TxnType", "TxnDate", "RefNumber", "BalanceRemaining", "Amount"):
+                    if applied.get(f) is not None:
+                        _sub(ar, f, applied[f])
         if kind == "SalesReceipt":
             if t.get("DepositToAccountRef"):
                 _ref(ret, "DepositToAccountRef", None, t["DepositToAccountRef"])
@@ -441,6 +492,23 @@ class CompanyFile:
             account = _find(add, path)
             if account and account.lower() not in self.accounts:
                 return self._missing_ref(rs, "Account", account, label)
+        class_name = _find(add, "ClassRef/FullName")
+        if class_name and class_name.lower() not in self.classes:
+            return self._missing_ref(rs, "Class", class_name, label)
+        method = _find(add, "PaymentMethodRef/FullName")
+        if method and method.lower() not in self.payment_methods:
+            return self._missing_ref(rs, "PaymentMethod", method, label)
+        if _find(add, "ExchangeRate") is not None and not self.multicurrency:
+            return self._multicurrency_off(rs)
+        applied: list[dict[str, Any]] = []
+        if kind == "ReceivePaymentAdd":
+            refused = self._apply_payment(add, rs, customer, applied)
+            if refused is not None:
+                return refused
+        if kind == "InventoryAdjustmentAdd":  # inventory: QuantityOnHand moves (see _adjust_stock)
+            refused = self._adjust_stock(add, rs, label)
+            if refused is not None:
+                return refused
         lines = []
         total = Decimal(0)
         line_tag = _TXN_LINES.get(kind)
@@ -466,10 +534,38 @@ class CompanyFile:
              "EditSequence": str(int(time.time())), "TxnNumber": next(self._txn_numbers), "CustomerRef": customer,
              "TxnDate": _find(add, "TxnDate") or date.today().isoformat(), "RefNumber": _find(add, "RefNumber"),
              "Memo": _find(add, "Memo"), "DepositToAccountRef": _find(add, "DepositToAccountRef/FullName"),
-             "AccountRef": _find(add, "AccountRef/FullName"), "Lines": lines, "TotalAmount": f"{total:.2f}"}
+             "AccountRef": _find(add, "AccountRef/FullName"), "Lines": lines, "TotalAmount": f"{total:.2f}",
+             "ClassRef": class_name, "ExchangeRate": _find(add, "ExchangeRate"),
+             "Currency": (self.customers.get((customer or "").lower()) or {}).get("Currency")}
+        if doc == "Invoice":
+            t["BalanceRemaining"], t["AppliedAmount"] = f"{total:.2f}", "0.00"
+        if applied:
+            t["Applied"] = self._settle_payment(t, applied)
         self.txns.setdefault(doc, []).append(t)
         self._txn_ret(rs, t)
         return self._ok(rs)
+
+    def _adjust_stock(self, add: ET.Element, rs: ET.Element, label: str) -> ET.Element | None:
+        """An inventory adjustment's lines set (`NewQuantity`) or move (`QuantityDifference`) each inventory item's
+        QuantityOnHand; an unknown item, or one that is not an inventory item, refuses the whole adjustment."""
+        moves: list[tuple[dict[str, Any], str, Decimal]] = []
+        for line in add.findall("InventoryAdjustmentLineAdd"):
+            name = _find(line, "ItemRef/FullName") or ""
+            item = self.items.get(name.lower())
+            if item is None:
+                return self._missing_ref(rs, "Item", name, f"{label} line")
+            if item["Ret"] != "ItemInventoryRet":
+                return self._status(rs, 3070, "Error", f'The item "{name}" is not an inventory item: only inventory '
+                                    "items' quantities can be adjusted.")
+            new, diff = _find(line, "QuantityAdjustment/NewQuantity"), _find(line, "QuantityAdjustment/QuantityDifference")
+            if new is not None:
+                moves.append((item, "set", Decimal(new)))
+            elif diff is not None:
+                moves.append((item, "add", Decimal(diff)))
+        for item, how, qty in moves:
+            held = Decimal(str(item.get("QuantityOnHand") or 0))
+            item["QuantityOnHand"] = str(qty if how == "set" else held + qty)
+        return None
 
     def _txn_query(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
         pool = self.txns.get(kind[:-5], [])
@@ -488,6 +584,115 @@ class CompanyFile:
         lo, hi = _find(rq, "TxnDateRangeFilter/FromTxnDate"), _find(rq, "TxnDateRangeFilter/ToTxnDate")
         found = [t for t in pool if (not lo or t["TxnDate"] >= lo) and (not hi or t["TxnDate"] <= hi)]
         return self._iterate(rq, rs, found, self._txn_ret)
+
+    # ------------------------------------------------------------------------------- payments, voids, classes
+
+    def _apply_payment(self, add: ET.Element, rs: ET.Element, customer: str | None,
+                       applied: list[dict[str, Any]]) -> ET.Element | None:
+        """Check each AppliedToTxnAdd as QuickBooks does: an open invoice of this customer, never paid beyond
+        what it still owes, and no more applied than the payment's TotalAmount. Collects (invoice, amount)."""
+        invoices = {t["TxnID"]: t for t in self.txns.get("Invoice", [])}
+        total = Decimal(0)
+        for node in add.findall("AppliedToTxnAdd"):
+            txn_id = _find(node, "TxnID") or ""
+            invoice = invoices.get(txn_id)
+            if invoice is None or (invoice.get("CustomerRef") or "").lower() != (customer or "").lower():
+                return self._status(rs, 3120, "Error", f'Object "{txn_id}" specified in the request cannot be found.  '
+                                    "QuickBooks error message: The transaction is not an open invoice of this "
+                                    "customer.")
+            amount = Decimal(_find(node, "PaymentAmount") or invoice["BalanceRemaining"])
+            if amount > Decimal(invoice["BalanceRemaining"]) or amount < 0:
+                return self._status(rs, 3210, "Error", f'The "AppliedToTxnAdd payment amount" field has an invalid '
+                                    f'value "{amount}".  QuickBooks error message: You cannot pay more than the '
+                                    "amount due.")
+            total += amount
+            applied.append({"invoice": invoice, "amount": amount})
+        paid = _find(add, "TotalAmount")
+        if paid is not None and total > Decimal(paid):
+            return self._status(rs, 3210, "Error", f'The "TotalAmount" field has an invalid value "{paid}".  QuickBooks '
+                                "error message: The amounts applied are more than the payment amount.")
+        return None
+
+    @staticmethod
+    def _settle_payment(payment: dict[str, Any], applied: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Reduce each invoice's BalanceRemaining and link the two transactions both ways."""
+        out = []
+        for a in applied:
+            invoice, amount = a["invoice"], a["amount"]
+            invoice["BalanceRemaining"] = f"{Decimal(invoice['BalanceRemaining']) - amount:.2f}"
+            invoice["AppliedAmount"] = f"{Decimal(invoice['AppliedAmount']) + amount:.2f}"
+            invoice.setdefault("Links", []).append({
+                "TxnID": payment["TxnID"], "TxnType": "ReceivePayment", "TxnDate": payment["TxnDate"],
+                "RefNumber": payment.get("RefNumber"), "LinkType": "AMTTYPE", "Amount": f"{Decimal(0) - amount:.2f}"})
+            out.append({"TxnID": invoice["TxnID"], "TxnType": "Invoice", "TxnDate": invoice["TxnDate"],
+                        "RefNumber": invoice.get("RefNumber"), "BalanceRemaining": invoice["BalanceRemaining"],
+                        "Amount": f"{Decimal(0) - amount:.2f}"})
+        return out
+
+    def _rq_TxnVoid(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
+        """Voiding keeps the transaction and its RefNumber, sets its amounts to zero and prefixes its Memo with
+        "VOID:", as QuickBooks does; voiding a voided transaction changes nothing."""
+        txn_type, txn_id = _find(rq, "TxnVoidType") or "", _find(rq, "TxnID") or ""
+        t = next((t for t in self.txns.get(txn_type, []) if t["TxnID"] == txn_id), None)
+        if t is None:
+            return self._status(rs, 3120, "Error", f'Object "{txn_id}" specified in the request cannot be found.')
+        if fault and fault["code"] in (3170, 3180):
+            return self._refused_save(rs, fault["code"], _DOC_LABEL.get(txn_type, txn_type), t.get("RefNumber") or "")
+        if t.get("Links") and any(link["TxnType"] == "ReceivePayment" for link in t["Links"]):
+            return self._status(rs, 3210, "Error", f'The "TxnID" field has an invalid value "{txn_id}".  QuickBooks '
+                                "error message: This transaction has payments applied to it; delete or unapply the "
+                                "payments before voiding it.")
+        if not t.get("Voided"):
+            t["Voided"] = True
+            t["Memo"] = "VOID: " + (t.get("Memo") or "")
+            t["TotalAmount"] = "0.00"
+            if "BalanceRemaining" in t:
+                t["BalanceRemaining"] = "0.00"
+            for line in t.get("Lines", []):
+                line["Amount"] = "0.00"
+            t["TimeModified"] = _now()
+            t["EditSequence"] = str(int(t["EditSequence"]) + 1)
+        _sub(rs, "TxnVoidType", txn_type)
+        _sub(rs, "TxnID", t["TxnID"])
+        _sub(rs, "TimeCreated", t["TimeCreated"])
+        _sub(rs, "TimeModified", t["TimeModified"])
+        if t.get("RefNumber"):
+            _sub(rs, "RefNumber", t["RefNumber"])
+        return self._ok(rs)
+
+    def _class_ret(self, parent: ET.Element, c: dict[str, Any]) -> None:
+        ret = ET.SubElement(parent, "ClassRet")
+        for f in ("ListID", "TimeCreated", "TimeModified", "EditSequence", "Name"):
+            _sub(ret, f, c[f])
+        _sub(ret, "FullName", c["Name"])
+        _sub(ret, "IsActive", "true")
+        _sub(ret, "Sublevel", 0)
+
+    def _rq_ClassAdd(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
+        name = _find(rq.find("ClassAdd"), "Name") or ""
+        if name.lower() in self.classes:
+            return self._status(rs, 3100, "Error", f'The name "{name}" of the list element is already in use.')
+        self.classes[name.lower()] = c = self._list_obj(Name=name)
+        self._class_ret(rs, c)
+        return self._ok(rs)
+
+    def _rq_PaymentMethodAdd(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
+        add = rq.find("PaymentMethodAdd")
+        name = _find(add, "Name") or ""
+        if name.lower() in self.payment_methods:
+            return self._status(rs, 3100, "Error", f'The name "{name}" of the list element is already in use.')
+        m = self.payment_methods[name.lower()] = self._list_obj(Name=name,
+                                                                PaymentMethodType=_find(add, "PaymentMethodType"))
+        ret = ET.SubElement(rs, "PaymentMethodRet")
+        for f in ("ListID", "TimeCreated", "TimeModified", "EditSequence", "Name"):
+            _sub(ret, f, m[f])
+        _sub(ret, "IsActive", "true")
+        if m.get("PaymentMethodType"):
+            _sub(ret, "PaymentMethodType", m["PaymentMethodType"])
+        return self._ok(rs)
+
+    def _rq_ClassQuery(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
+        return self._list_query(rq, rs, self.classes, self._class_ret)
 
 
 # ------------------------------------------------------------------------------------ the Web Connector
@@ -609,6 +814,8 @@ class SimulatorOptions(SandboxOptions):
     xsd: str | None = None
     qbxml_major: int = 16
     qbxml_minor: int = 0
+    #: the company file's Multiple Currencies preference (off, as a new QuickBooks company file has it)
+    multicurrency: bool = False
 
 
 class QuickBooksDesktopSimulator(Sandbox):
@@ -622,7 +829,7 @@ class QuickBooksDesktopSimulator(Sandbox):
     def __init__(self, **options: Any):
         super().__init__(**options)
         o = self.options
-        self.company = CompanyFile(xsd=o.xsd)
+        self.company = CompanyFile(xsd=o.xsd, multicurrency=o.multicurrency)
         self.client = WebConnectorClient(self.company, username=o.username, password=o.password,
                                          company_file=o.company_file, qbxml_version=(o.qbxml_major, o.qbxml_minor))
         self._loop: threading.Thread | None = None

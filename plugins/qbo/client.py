@@ -198,6 +198,27 @@ class QboApi:
         return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=payload),
                             entity, action)
 
+    def void(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
+        """Void a transaction as Intuit documents it per entity: `invoice?operation=void` ({Id, SyncToken}),
+        `salesreceipt?include=void` and `payment?operation=update&include=void` (sparse). The document stays,
+        its amounts zero."""
+        params: dict[str, str] = {"requestid": request_id}
+        body: dict[str, Any] = {"Id": entity_id, "SyncToken": sync_token}
+        if entity == "Invoice":
+            params["operation"] = "void"
+        else:
+            params.update({"include": "void", **({"operation": "update"} if entity == "Payment" else {})})
+            body["sparse"] = True
+        action = f"void {entity} {entity_id}"
+        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=body), entity, action)
+
+    def exchange_rate(self, currency: str, as_of: str) -> dict[str, Any]:
+        """QuickBooks' rate for `currency` into the home currency on a date (multicurrency companies)."""
+        action = f"read ExchangeRate {currency} {as_of}"
+        return self._entity(self._call(action, "GET", "exchangerate",
+                                       params={"sourcecurrencycode": currency, "asofdate": as_of}),
+                            "ExchangeRate", action)
+
     def batch(self, items: list[dict[str, Any]], request_id: str) -> dict[str, dict[str, Any]]:
         """One `/batch` call of up to 30 items (`bId`, `operation`, entity payload or `Query`): the answers by
         bId. A whole-call failure raises; an item's own Fault comes back as that item's answer."""

@@ -6,11 +6,12 @@ pipeline's `destination.options`, validated here so a typo fails the plan with t
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ledgerlink import posting
 
 __all__ = ["QboConnection", "QboConfig", "QboSourceConfig", "AccountSpec", "PostingOptions",
            "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
@@ -24,17 +25,9 @@ INTUIT_TOKEN_URL = "https://oauth.platform.intuit.com/oauth2/v1/tokens/bearer"
 #: Intuit ignores minor versions below 75 since 2025-08-01; asking for one would hide schema drift
 MIN_MINOR_VERSION = 75
 
-#: Statuses meaning "shipped" or "paid, awaiting shipment" on the built-in channels (Amazon, BigCommerce).
-#: Compared after `normalise_status` (case, spaces and punctuation ignored).
-DEFAULT_POST_STATUSES = [
-    "Shipped", "PartiallyShipped", "Unshipped", "Completed", "AwaitingFulfillment", "AwaitingShipment",
-    "AwaitingPickup", "Paid",
-]
-
-
-def normalise_status(status: str) -> str:
-    """`Partially Shipped`, `partially_shipped` and `PartiallyShipped` are the same status."""
-    return re.sub(r"[^a-z0-9]", "", status.lower())
+#: the shared posting rules' defaults, re-exported for callers that imported them from here
+DEFAULT_POST_STATUSES = posting.DEFAULT_POST_STATUSES
+normalise_status = posting.normalise_status
 
 
 def _secret(description: str) -> object:
@@ -120,8 +113,9 @@ class QboSourceConfig(QboConnection):
         return v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
 
 
-class PostingOptions(BaseModel):
-    """How an order becomes QuickBooks documents (the pipeline's `destination.options`)."""
+class PostingOptions(posting.OrderPostingOptions):
+    """How an order becomes QuickBooks documents (the pipeline's `destination.options`): the shared order-to-cash
+    rules (`ledgerlink.posting.OrderPostingOptions`) plus QuickBooks Online's accounts and item types."""
 
     model_config = ConfigDict(extra="forbid")
 
@@ -140,35 +134,15 @@ class PostingOptions(BaseModel):
         "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
         "the README's Inventory section"))
 
-    customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
-        "per_marketplace", description="one customer per marketplace and currency (default; Amazon anonymises "
-                                       "buyers), or one per buyer matched by e-mail then name")
     income_account: str = Field("Sales of Product Income", description="income account of created items")
-    deposit_account: str = Field("Undeposited Funds", description="account sales receipts deposit to")
-    shipping_item: str = Field("Shipping", description="service item for shipping charges")
-    gift_wrap_item: str = Field("Gift Wrap", description="service item for gift wrap charges")
+    deposit_account: str = Field("Undeposited Funds", description=(
+        "account sales receipts and payments deposit to (per channel: channels.<name>.deposit_account)"))
     discount_account: str = Field("Discounts given", description="account of the discount line")
-    create_items: bool = Field(True, description="create an item for a SKU QuickBooks does not know")
-    item_type: Literal["NonInventory", "Service"] = Field("NonInventory", description="type of created items")
-    post_statuses: list[str] = Field(default_factory=lambda: list(DEFAULT_POST_STATUSES),
-                                     description="channel order statuses that post; others plan nothing")
-    time_zone: str = Field("UTC", description="IANA time zone of the books, for TxnDate")
-    payment_methods: dict[str, str] = Field(default_factory=dict, description=(
-        "channel payment method → QuickBooks payment method name (e.g. {\"Credit Card\": \"Visa\"}); an unmapped "
-        "method posts under its own name, one mapped to \"\" posts none, and a name QuickBooks lacks is left "
-        "off the receipt (and logged)"))
+    item_type: Literal["NonInventory", "Service"] = Field("NonInventory", description=(
+        "type of created items (per SKU glob: items.create)"))
+    asset_account: str = Field("Inventory Asset", description="asset account of created inventory items")
+    expense_account: str = Field("Cost of Goods Sold", description="cost of goods sold account of created "
+                                                                   "inventory items")
 
-    @field_validator("time_zone")
-    @classmethod
-    def _zone(cls, v: str) -> str:
-        from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-        try:
-            ZoneInfo(v)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {v!r}; use an IANA name such as America/New_York") from None
-        return v
-
-    def posts(self, status: str, paid: bool) -> bool:
-        """Only paid orders in a posting status become receipts: a Pending order may never be paid."""
-        return paid and normalise_status(status) in {normalise_status(s) for s in self.post_statuses}
+    def default_item_kind(self) -> posting.ItemKind:
+        return "service" if self.item_type == "Service" else "non_inventory"

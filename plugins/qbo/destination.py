@@ -30,7 +30,10 @@ from .revise import revise as revise_journal
 from .settlement_plan import plan_settlement
 from .refund_plan import plan_refund, plan_return
 from .inventory_plan import plan_inventory
+from .inventory_write import quantities as inventory_quantities_of, write_inventory_adjustments
 from .read_back import READ_BACK_STREAMS, read_back
+from .links import VOID_STREAM, DocumentLinks
+from .item_match import check_item_match
 from .references import NAME_FIELDS, NameResolver
 
 __all__ = ["QuickBooksOnlineDestination", "credential_name", "DOCUMENTS", "LOOKUPS", "WRITE_ORDER"]
@@ -110,7 +113,8 @@ class QuickBooksOnlineDestination(Destination):
     batch_size: int = 30
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qbo", f"mappings/{name}")
-        for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2")
+        for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2", "invoice.json.j2", "payment.json.j2",
+                     "credit_memo.json.j2", "refund_receipt.json.j2", "restock.json.j2")  # returns: refund_plan.py
     }
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
@@ -150,6 +154,7 @@ class QuickBooksOnlineDestination(Destination):
         self.refs = _Generations(context.references, self.config.realm_id)
         self.resolver = NameResolver(self.api, self.refs,  # type: ignore[arg-type]
                                      accounts=self.config.accounts if self.config.create_missing_accounts else None)
+        self.links = DocumentLinks(self)  # order-to-cash: gates, invoice links, voids (links.py)
         self._refresh_references()
 
     # ------------------------------------------------------------------------------------- reconcile
@@ -157,6 +162,10 @@ class QuickBooksOnlineDestination(Destination):
     read_back_streams = READ_BACK_STREAMS
     #: settlements' journals are read back right after posting: the bank line must tie to the cent
     verify_after_write = frozenset({"JournalEntry"})
+
+    def inventory_quantities(self, config: Any, skus: list[str]) -> dict[str, Decimal]:
+        """QtyOnHand by SKU, for `ledgerlink reconcile`'s inventory_drift (opened as for read_back)."""
+        return inventory_quantities_of(self._api, skus)
 
     def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterator[LedgerDocument]:
         """The company's documents as they are now, for `ledgerlink reconcile` (see read_back.py)."""
@@ -201,6 +210,10 @@ class QuickBooksOnlineDestination(Destination):
         self.refs.set_meta("cdc_since", now.isoformat())
 
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
+        if stream == "InventoryAdjustment":  # QtyDiff needs the Item's quantity at write time (inventory_write.py)
+            return write_inventory_adjustments(self, records)
+        if stream == VOID_STREAM:  # a cancelled order (written after every listed stream): void or reverse (links.py)
+            return self.links.void(records)
         if stream in DOCUMENTS:
             return self._write_documents(stream, records)
         writer = {"Customer": self._write_customer, "Item": self._write_named, "Account": self._write_named,
@@ -307,6 +320,8 @@ class QuickBooksOnlineDestination(Destination):
         if cached:
             return WriteResult(record.key, destination_id=cached, created=False)
         existing = self.resolver.find(kind, name)
+        if kind == "Item":  # a SKU that matches two items is a dead letter naming both (item_match.py)
+            existing = check_item_match(self._api, record, name, str(data.get("Sku") or ""), existing)
         if existing is not None:
             return self._link(kind, name, existing, record)
         payload = self.resolver.resolve(data, stream=record.stream, key=record.key)
@@ -353,7 +368,8 @@ class QuickBooksOnlineDestination(Destination):
 
     def _write_documents(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         """Check each document, look the batch up in one query, then create the rest 30 to a `/batch` call."""
-        results: dict[str, WriteResult] = {}
+        all_records = records
+        records, results = self.links.prepare(stream, records)  # order-to-cash gates and invoice links
         creates: list[tuple[OutboundRecord, dict[str, Any]]] = []
         for record in records:
             if record.data.get("Id"):
@@ -387,7 +403,10 @@ class QuickBooksOnlineDestination(Destination):
                                                   retry=exc.kind in ("transient", "throttled"))
         for start in range(0, len(pending), self.batch_size):
             results.update(self._post_batch(stream, pending[start:start + self.batch_size]))
-        return [results[r.key] for r in records]
+        for key, result in results.items():
+            if result.destination_id:
+                self.links.remember(stream, key, {"Id": result.destination_id})
+        return [results[r.key] for r in all_records]
 
     def _document(self, record: OutboundRecord) -> dict[str, Any]:
         """The payload to create: checked, and marked with its key on PrivateNote's first line."""

@@ -2,10 +2,11 @@
 
 It speaks Intuit's API where ledgerlink touches it: the OAuth2 token endpoint, bearer auth, CompanyInfo,
 Preferences, create/update/read of Customer, Item, Account, SalesReceipt, Invoice, Payment, CreditMemo,
-RefundReceipt, JournalEntry, Deposit and InventoryAdjustment (delete of transactions), read/query of Class,
+RefundReceipt, JournalEntry, Deposit and InventoryAdjustment (delete of transactions; void of invoices,
+sales receipts and payments, and `exchangerate` for multicurrency companies: sandbox_o2c.py), read/query of Class,
 Department, TaxCode, PaymentMethod, Vendor and Employee, the query language, `/batch` (30 items),
 `/cdc` (30 days back, 1000 objects), `requestid` idempotency (single calls and whole batches),
-`minorversion`, and throttling (500 requests a minute, 40 batch requests a minute and 10 at once per realm,
+`minorversion`, a non-US company (`country`) with real tax codes QuickBooks computes tax from, and throttling (500 requests a minute, 40 batch requests a minute and 10 at once per realm,
 answered with Intuit's XML 3001 fault and HTTP 429). Controls outside Intuit's paths let tests inject faults,
 expire tokens and count objects:
 
@@ -61,6 +62,8 @@ class QboSandboxOptions(SandboxOptions):
     refresh_token: str = "sandbox-qbo-refresh-token"
     home_currency: str = "USD"
     multicurrency: bool = False
+    #: CompanyInfo.Country: outside the US the company has real tax codes with rates (sandbox_o2c.py)
+    country: str = "US"
     #: Intuit's per-realm limits; the window is 60 s divided by `time_scale`
     requests_per_minute: int = 500
     batch_requests_per_minute: int = 40
@@ -166,6 +169,7 @@ class QuickBooksOnlineSandbox(Sandbox):
         super().__init__(**options)
         o = self.options
         self.company = Company(o.realm_id, home_currency=o.home_currency.upper(), multicurrency=o.multicurrency,
+                               country=o.country.upper(),
                                features=Features(inventory_tracking=o.inventory_tracking,
                                                  class_tracking=o.class_tracking,
                                                  track_departments=o.track_departments,
@@ -301,6 +305,10 @@ class QuickBooksOnlineSandbox(Sandbox):
             return self._batch(request, body)
         if head == "cdc" and len(parts) == 1 and request.method == "GET":
             return self._cdc(request)
+        if head == "exchangerate" and len(parts) == 1 and request.method == "GET":
+            rate = self.company.exchange_rate(request.query_params.get("sourcecurrencycode") or "",
+                                              request.query_params.get("asofdate") or now_text()[:10])
+            return _json({"ExchangeRate": rate, "time": now_text(ms=True)})
         entity = ENTITIES.get(head)
         if entity is not None and request.method == "GET" and len(parts) == 2:
             return _json({entity: self.company.get(entity, parts[1]), "time": now_text(ms=True)})
@@ -326,7 +334,8 @@ class QuickBooksOnlineSandbox(Sandbox):
     def _save(self, request: Request, entity: str, body: bytes) -> Response:
         """Create or update; a repeated requestid gets the first successful response back, unchanged."""
         operation = request.query_params.get("operation")
-        if operation not in (None, "update", "delete"):
+        voiding = operation == "void" or request.query_params.get("include") == "void"
+        if operation not in (None, "update", "delete", "void"):
             raise SandboxFault("500", "Unsupported Operation",
                                f"Operation {operation} is not supported by the sandbox")
         rid = request.query_params.get("requestid")
@@ -345,6 +354,8 @@ class QuickBooksOnlineSandbox(Sandbox):
                 raise SandboxFault("2310", "Invalid Request Body", "Request body is not valid JSON") from None
             if operation == "delete":
                 saved = self.company.delete(entity, payload)
+            elif voiding:
+                saved = self.company.void(entity, payload)
             else:
                 saved = self.company.save(entity, payload)
             content = json_dumps({entity: saved, "time": now_text(ms=True)}).encode()

@@ -18,6 +18,7 @@ from typing import Any, Callable
 from . import seed
 from .query import Query, matches, sort_rows
 from .sandbox_fault import FaultItem, SandboxFault, now_text, number, required, stale, too_long
+from .sandbox_o2c import OrderToCashRules
 from .sandbox_txns import TransactionRules
 
 __all__ = ["SandboxFault", "FaultItem", "Company", "Features", "ENTITIES", "NAME_LISTS", "TRANSACTIONS", "now_text"]
@@ -54,7 +55,7 @@ class Features:
 
 
 @dataclass
-class Company(TransactionRules):
+class Company(TransactionRules, OrderToCashRules):
     """One realm's books. Thread-safe: the sandbox serves requests concurrently."""
 
     realm_id: str
@@ -65,6 +66,8 @@ class Company(TransactionRules):
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: entity → Id → LastUpdatedTime of deleted objects (CDC reports them as `status: Deleted`)
     deleted: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: TaxCode Id → rate in percent (a non-US company's codes; see sandbox_o2c.py)
+    tax_rates: dict[str, Decimal] = field(default_factory=dict)
     _next_id: int = 1
     _lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -119,7 +122,7 @@ class Company(TransactionRules):
                 else:
                     obj["Type"] = "CREDIT_CARD" if name in ("Visa", "MasterCard") else "NON_CREDIT_CARD"
                 self._put(entity, obj)
-        for code, description, taxable in seed.SEED_TAX_CODES:
+        for code, description, taxable in [] if self._seed_tax_codes() else seed.SEED_TAX_CODES:
             obj = {"Name": code, "Description": description, "Active": True, "Taxable": taxable, "TaxGroup": False,
                    "Hidden": False}
             self.entities["TaxCode"][code] = self._stamp(obj, entity_id=code)  # US pseudo codes are their own Ids

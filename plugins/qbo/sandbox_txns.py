@@ -50,6 +50,8 @@ class TransactionRules:
     def _ref(self, node: dict[str, Any], ref_field: str, element: str, target: str | None = None) -> None: ...
     def _currency(self, obj: dict[str, Any]) -> None: ...
     def id_named(self, entity: str, name: str) -> str | None: ...
+    def _exchange(self, obj: dict[str, Any]) -> None: ...
+    def _codes_tax(self, lines: list[dict[str, Any]]) -> Decimal | None: ...
     def _unique(self, name: str, entities: tuple[str, ...], own: tuple[str, str | None]) -> None: ...
 
     # ------------------------------------------------------------------------------------------ accounts
@@ -87,6 +89,7 @@ class TransactionRules:
         if len(str(obj.get("PrivateNote") or "")) > 4000:
             raise too_long("PrivateNote", 4000)
         self._currency(obj)
+        self._exchange(obj)  # sandbox_o2c.py
         self._tracking(obj, "")
         obj.setdefault("TxnDate", datetime.now(TZ).date().isoformat())
         obj.setdefault("CustomField", [])
@@ -166,6 +169,8 @@ class TransactionRules:
         obj["Line"] = sales_lines + [{"Amount": subtotal, "DetailType": "SubTotalLineDetail",
                                       "SubTotalLineDetail": {}}] + others
         tax = number((obj.get("TxnTaxDetail") or {}).get("TotalTax") or 0, "TxnTaxDetail.TotalTax")
+        computed = self._codes_tax(sales_lines)  # a non-US company computes tax from its codes (sandbox_o2c.py)
+        tax = tax if computed is None else computed
         obj["TxnTaxDetail"] = {**(obj.get("TxnTaxDetail") or {}), "TotalTax": tax}
         total = subtotal - discount + tax
         if total < 0:

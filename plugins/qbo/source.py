@@ -14,11 +14,12 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import RetryPolicy, Source, Stream, protocol
+from ledgerlink import Normaliser, RetryPolicy, Source, Stream, protocol
 
 from .client import QboApi
 from .config import QboSourceConfig
 from .streams import STREAMS
+from .inventory_levels import NORMALISERS
 
 __all__ = ["QuickBooksOnlineSource"]
 
@@ -47,6 +48,14 @@ class QuickBooksOnlineSource(Source):
     def streams(self, config: QboSourceConfig) -> list[Stream]:
         api = self.api(config)
         return [cls(config, api, now=self._now) for cls in STREAMS]
+
+    def normalisers(self) -> list[Normaliser]:
+        """Inventory items → stock levels, for QuickBooks → channel pipelines (see inventory_levels.py)."""
+        return list(NORMALISERS)
+
+    def store_id(self, config: QboSourceConfig) -> str:
+        """The company (realm): its ids are per company, and its rotated refresh token is stored by it."""
+        return config.realm_id
 
     def check_connection(self, config: QboSourceConfig) -> None:
         """Reading CompanyInfo proves the base URL, the realm and the OAuth2 credentials."""

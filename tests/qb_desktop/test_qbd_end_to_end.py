@@ -68,7 +68,8 @@ def test_bigcommerce_orders_reach_quickbooks_desktop_exactly_once(qbd_world):
         report = w["service"].last_report
         assert report["status"] == "succeeded" and receipts
         keys = [r["Memo"].split("\n", 1)[0] for r in receipts]
-        assert len(keys) == len(set(keys)) and all(k.startswith("ledgerlink SalesReceipt:bigcommerce/order/")
+        # keys name the store: every BigCommerce store numbers its orders from the same start
+        assert len(keys) == len(set(keys)) and all(k.startswith("ledgerlink SalesReceipt:bigcommerce@abc123/order/")
                                                    for k in keys)
         before = w["company"].counts()
         _sync_and_settle(w)

@@ -77,10 +77,16 @@ def test_marketplace_collected_tax_never_reaches_the_receipt_but_is_noted():
     assert receipt_total(data) == order.grand_total.amount - Decimal("3.56")
 
 
-@pytest.mark.parametrize("status,paid", [("Pending", False), ("Canceled", True), ("Shipped", False),
-                                         ("PendingAvailability", False)])
+@pytest.mark.parametrize("status,paid", [("Pending", False), ("PendingAvailability", False)])
 def test_orders_that_are_not_sales_plan_nothing(status, paid):
     assert DEST.plan(make_order(status=status, paid=paid), PlanCtx()) == []
+
+
+def test_a_cancelled_order_plans_only_a_void_and_an_unpaid_one_an_invoice():
+    [void] = DEST.plan(make_order(status="Canceled", paid=True), PlanCtx())
+    assert void.stream == "Void" and [t["TxnType"] for t in void.data["targets"]] == ["Payment", "SalesReceipt",
+                                                                                      "Invoice"]
+    assert DEST.plan(make_order(status="Shipped", paid=False), PlanCtx())[-1].stream == "Invoice"
 
 
 def test_post_statuses_compare_loosely_and_can_be_changed():
@@ -101,7 +107,8 @@ def test_per_buyer_customers_carry_the_buyers_email_and_a_normalised_name():
     customer = DEST.plan(order, PlanCtx({"customer_strategy": "per_buyer"}))[0]
     assert customer.data["DisplayName"] == "Jane Q. Buyer"
     assert customer.data["PrimaryEmailAddr"] == {"Address": "jane@example.com"}
-    assert customer.key == idempotency_key("Customer", order.customer.natural_key)
+    # one customer per buyer e-mail, whichever order (and customer id) the channel gives it
+    assert customer.key == idempotency_key("Customer", "amazon_sp/buyer/email/jane@example.com")
 
 
 def test_without_create_items_no_item_is_planned():

@@ -125,11 +125,11 @@ def test_a_settlement_on_hold_plans_nothing_and_says_why():
 
 
 def test_orders_still_plan_as_before_and_other_objects_plan_nothing():
-    from ledgerlink import InventoryLevel
-    from datetime import datetime, timezone
-    level = InventoryLevel(source="x", sku="A", location="L", on_hand=Decimal(1), as_of=datetime.now(timezone.utc))
-    assert QuickBooksOnlineDestination().plan(level, PlanCtx()) == []
-    assert QuickBooksDesktopDestination().plan(level, PlanCtx()) == []
+    from ledgerlink import Shipment
+    # (stock levels plan inventory adjustments since issue 8: tests/inventory); a shipment is not the ledger's
+    shipment = Shipment(source="x", shipment_id="S1", order_id="1")
+    assert QuickBooksOnlineDestination().plan(shipment, PlanCtx()) == []
+    assert QuickBooksDesktopDestination().plan(shipment, PlanCtx()) == []
     assert isinstance(QuickBooksOnlineDestination().plan(settlement(order_rows(1, "1", "5.00")), PlanCtx())[0],
                       PlannedWrite)
     assert settlement_doc_number(journals_for(settlement(order_rows(1, "1", "5.00")), SettlementOptions())[0]) \
