@@ -22,6 +22,12 @@ class PlanOutcome:
     revised: int = 0  # already written and now different: held as a revision, never rewritten silently
 
 
+def _document(data: dict[str, Any]) -> dict[str, Any]:
+    """A payload without its private top-level `_…` keys: how to write it (look-ups, references to create on
+    demand), not what the document says. A change there never makes a posted document a revision."""
+    return {k: v for k, v in data.items() if not k.startswith("_")}
+
+
 class Outbox:
     def __init__(self, db: Database):
         self.db = db
@@ -49,6 +55,12 @@ class Outbox:
                 revise.append(w)
             else:
                 replace.append(w)
+        if revise:  # a posted document whose only change is in its private `_…` write instructions is the same
+            posted = dict(self.db.fetchall("SELECT key, data FROM outbox WHERE key IN (SELECT unnest(?))",
+                                           [[w.key for w in revise]]))
+            same = {w.key for w in revise if _document(jsonutil.loads(posted[w.key])) == _document(w.data)}
+            outcome.unchanged += len(same)
+            revise = [w for w in revise if w.key not in same]
         if fresh:
             table = pa.table({
                 "key": [w.key for w in fresh],

@@ -219,15 +219,18 @@ class AmazonSellingPartnerDestination(Destination):
     def open(self, config: Any, context: WriteContext) -> None:
         super().open(config, context)
         self.config = config if isinstance(config, AmazonSPWriteConfig) else self.parse_config(config)
-        stored = context.load_credential(self._credential_name())
+        stored = context.load_credential(self._credential_name()) or context.load_credential(
+            f"{self.name}:refresh_token")  # the name earlier versions used for every seller
         if stored:
             self.config = self.config.model_copy(update={"refresh_token": stored})
         auth = lwa_auth(self.config, on_rotate=self._save_rotated, transport=self._transport)
         self.http = sp_client(self.config, auth, retry=self._retry, transport=self._transport)
 
     def _credential_name(self) -> str:
-        """The name the runtime stores a source's rotated refresh token under, so both roles share it."""
-        return f"{self.name}:refresh_token"
+        """The name the runtime stores a source's rotated refresh token under (per seller, as the runtime names
+        a source's: `amazon_sp:{seller_id}:refresh_token`), so both roles of one seller share it."""
+        seller = getattr(self.config, "seller_id", None)
+        return f"{self.name}:{seller}:refresh_token" if seller else f"{self.name}:refresh_token"
 
     def _save_rotated(self, token: str) -> None:
         """LWA normally keeps the refresh token; if it ever rotates, it is saved the moment it arrives."""
