@@ -7,7 +7,7 @@ the decisions that are the same in every ledger live here, so they cannot drift 
 from .amounts import UNIT_PRICE_PLACES, LineAmount, OrderAmounts, order_amounts, rounding_line, unit_price
 from .customers import CustomerChoice, customer_for, normalised_name
 from .decide import Decision, decide, rule_matches
-from .dimensions import Dimensions, dimensions_for
+from .dimensions import Dimensions, dimensions_for, number_for
 from .items import ItemChoice, ItemKind, item_for
 from .options import (
     DEFAULT_CANCELLED_STATUSES, DEFAULT_POST_STATUSES, ChannelOptions, CreateRule, DocumentRule, DocumentType,
@@ -25,7 +25,7 @@ __all__ = [
     "CustomerChoice", "customer_for", "normalised_name",
     "ItemChoice", "ItemKind", "item_for",
     "LineAmount", "OrderAmounts", "order_amounts", "unit_price", "rounding_line", "UNIT_PRICE_PLACES",
-    "Dimensions", "dimensions_for",
+    "Dimensions", "dimensions_for", "number_for",
     "payment_method_for", "deposit_account_for",
     *_returns_all,
 ]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from ..commerce import CanonicalObject
 from .options import OrderPostingOptions
 
-__all__ = ["Dimensions", "dimensions_for"]
+__all__ = ["Dimensions", "dimensions_for", "number_for"]
 
 
 @dataclass(frozen=True)
@@ -15,6 +15,7 @@ class Dimensions:
     class_name: str | None = None
     location: str | None = None
     department: str | None = None
+    number_prefix: str | None = None
 
     def __bool__(self) -> bool:
         return any((self.class_name, self.location, self.department))
@@ -27,4 +28,10 @@ def dimensions_for(obj: CanonicalObject, options: OrderPostingOptions) -> Dimens
         entry = options.stores.get("*")
     if entry is None:
         return Dimensions()
-    return Dimensions(entry.class_, entry.location, entry.department or entry.location)
+    return Dimensions(entry.class_, entry.location, entry.department or entry.location, entry.number_prefix)
+
+
+def number_for(obj: CanonicalObject, options: OrderPostingOptions, number: str) -> str:
+    """A document number as the ledger should show it: the store's `number_prefix` (if any) and the channel's
+    number (an order or refund id). The ledger plugin then fits it to its field's length."""
+    return f"{dimensions_for(obj, options).number_prefix or ''}{number}"

@@ -103,6 +103,9 @@ class StoreDimensions(BaseModel):
     class_: str | None = Field(None, alias="class", description="QuickBooks class name")
     location: str | None = Field(None, description="QuickBooks location (QBO department; QBD: class if no sites)")
     department: str | None = Field(None, description="QuickBooks Online department; same as location there")
+    number_prefix: str | None = Field(None, description=(
+        "put before this store's document numbers (DocNumber / RefNumber), e.g. \"EU-\": two stores' order 101 "
+        "become EU-101 and US-101, so QuickBooks' duplicate-number warning never fires"))
 
 
 class ChannelOptions(BaseModel):

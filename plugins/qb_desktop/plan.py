@@ -235,7 +235,7 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
                     "marketplace remits it")
     template = "sales_receipt.json.j2" if stream == "SalesReceipt" else "invoice.json.j2"
     payload = ctx.render(template, record_key=order.natural_key, order=order, posting=options,
-                         ref_number=ref_number(order.order_id), memo="\n".join(memo), customer_name=name, lines=lines,
+                         ref_number=ref_number(posting.number_for(order, options, order.order_id)), memo="\n".join(memo), customer_name=name, lines=lines,
                          class_name=class_name, payment_method=method, deposit_account=deposit, exchange_rate=rate)
     total = quantize(document_total(payload), amounts.currency)
     if total != amounts.total:
@@ -285,7 +285,7 @@ def _payment(order: Order, options: PostingOptions, ctx: PlanContext, customer: 
     is its TxnID when known, else a placeholder the bridge fills in once QuickBooks has given it."""
     memo = "\n".join([MEMO_PREFIX + key, f"payment of order {order.order_id} on {order.sales_channel or order.channel}"])
     payload = ctx.render("receive_payment.json.j2", record_key=order.natural_key, order=order, posting=options,
-                         customer_name=customer, ref_number=ref_number(order.order_id), memo=memo, amount=amount,
+                         customer_name=customer, ref_number=ref_number(posting.number_for(order, options, order.order_id)), memo=memo, amount=amount,
                          invoice_txn=invoice_txn, payment_method=method, deposit_account=deposit,
                          exchange_rate=rate)
     payload["_references"] = creates
@@ -322,7 +322,7 @@ def _plan_cancel(order: Order, options: PostingOptions, ctx: PlanContext, cache:
     key = idempotency_key("CreditMemo", order.natural_key)
     memo = "\n".join([MEMO_PREFIX + key, f"reverses {doc.key} (order {order.order_id} was cancelled)"])
     payload = ctx.render("cancel_credit_memo.json.j2", record_key=order.natural_key, order=order, posting=options,
-                         ref_number=ref_number(order.order_id), memo=memo,
+                         ref_number=ref_number(posting.number_for(order, options, order.order_id)), memo=memo,
                          customer_name=body["CustomerRef"]["FullName"], lines=lines,
                          class_name=(body.get("ClassRef") or {}).get("FullName"), exchange_rate=body.get("ExchangeRate"))
     payload["_references"] = doc.data.get("_references") or {}

@@ -146,7 +146,7 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
                 "restocked with this refund" if returns.restock_unreturned_refunds else
                 "not restocked (restocked only when a return comes back sellable)"))
     payload = ctx.render("credit_memo.json.j2", record_key=refund.natural_key, refund=refund, posting=options,
-                         returns=returns, ref_number=ref_number(refund.refund_id), memo="\n".join(memo),
+                         returns=returns, ref_number=ref_number(posting.number_for(refund, options, refund.refund_id)), memo="\n".join(memo),
                          customer_name=customer, lines=lines, class_name=_class_name(refund, options))
     if quantize(document_total(payload), cur) != total:
         raise RecordError(f"the credit memo adds up to {document_total(payload)} {cur} but the refund is {total} {cur}",

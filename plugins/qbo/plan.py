@@ -102,7 +102,7 @@ def target(stream: str, order: Order, options: PostingOptions) -> dict[str, str]
     """How the destination finds the document this order posted as `stream`: its key, and the DocNumber and
     TxnDate it was posted with (QBO searches by those; the key on PrivateNote's first line tells it is ours)."""
     return {"TxnType": stream, "key": idempotency_key(stream, order.natural_key),
-            "DocNumber": doc_number(order.order_id), "TxnDate": _date(order, options)}
+            "DocNumber": doc_number(posting.number_for(order, options, order.order_id)), "TxnDate": _date(order, options)}
 
 
 def _date(order: Order, options: PostingOptions) -> str:
@@ -240,7 +240,7 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
     dims = posting.dimensions_for(order, options)
     template = "sales_receipt.json.j2" if stream == "SalesReceipt" else "invoice.json.j2"
     payload = ctx.render(template, record_key=order.natural_key, order=order, posting=options,
-                         doc_number=doc_number(order.order_id), private_note="\n".join(note),
+                         doc_number=doc_number(posting.number_for(order, options, order.order_id)), private_note="\n".join(note),
                          customer_name=customer.display_name, lines=lines, discount=amounts.discount,
                          seller_tax=tax, payment_method=posting.payment_method_for(order, options),
                          deposit_account=posting.deposit_account_for(order, options, options.deposit_account),
@@ -290,7 +290,7 @@ def _payment(order: Order, options: PostingOptions, ctx: PlanContext, customer: 
     invoice = target("Invoice", order, options)
     note = [NOTE_PREFIX + key, f"payment of order {order.order_id} on {order.sales_channel or order.channel}"]
     payload = ctx.render("payment.json.j2", record_key=order.natural_key, order=order, posting=options,
-                         doc_number=doc_number(order.order_id), private_note="\n".join(note), customer_name=customer,
+                         doc_number=doc_number(posting.number_for(order, options, order.order_id)), private_note="\n".join(note), customer_name=customer,
                          total=total, invoice=invoice, payment_method=posting.payment_method_for(order, options),
                          deposit_account=posting.deposit_account_for(order, options, options.deposit_account),
                          exchange_rate=_rate(order, options))

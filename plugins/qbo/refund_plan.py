@@ -154,7 +154,7 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
     note.extend(_stock_notes(amounts, returns))
     payload = ctx.render(f"{'credit_memo' if stream == 'CreditMemo' else 'refund_receipt'}.json.j2",
                          record_key=refund.natural_key, refund=refund, posting=options, returns=returns,
-                         doc_number=doc_number(refund.refund_id), private_note="\n".join(note),
+                         doc_number=doc_number(posting.number_for(refund, options, refund.refund_id)), private_note="\n".join(note),
                          customer_name=customer, lines=lines, seller_tax=seller_tax,
                          dimensions=_dimensions(refund, options))
     if quantize(receipt_total(payload), cur) != total:
