@@ -17,6 +17,9 @@ in use) looks the object up and links it; 3140 (invalid reference) creates the m
 payload the document carries, then retries the document in the same stopOnError message; 3170–3180 (record in
 use, save failed) resend in a later session; 3200 (stale EditSequence) re-queries and retries the Mod; anything
 else is a dead letter with QuickBooks' statusMessage.
+
+Stock: a company with a `stock_snapshot` file ends each session, once its writes are sent, with an
+ItemInventoryQuery (paged by iterator) whose answers are written to that file for the `qb_desktop` source.
 """
 
 from __future__ import annotations
@@ -34,9 +37,10 @@ from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientErr
 
 from .destination import split_payload
 from .passwords import verify_password
-from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_query, \
-    negotiate_version, parse_response, resolve_placeholders, txn_query
+from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_inventory_query, \
+    item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
 from .plan import MEMO_PREFIX
+from .stock import snapshot_row, write_snapshot
 
 __all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "TXN", "RESEND_LIMIT"]
 
@@ -84,6 +88,8 @@ class Company:
     label: str = ""
     requests_per_message: int = 25
     ticket_ttl_s: int = 3600
+    #: when set, each session ends with an ItemInventoryQuery whose answers are written here (see stock.py)
+    stock_snapshot: str | None = None
 
     def __post_init__(self) -> None:
         self.label = self.label or self.company_file or self.username
@@ -115,6 +121,9 @@ class _Session:
     settled: int = 0
     failed: int = 0
     messages: int = 0
+    #: the next stock query page to ask for: ("Start", None), ("Continue", iteratorID), or None (asked, or off)
+    stock_next: tuple[str, str | None] | None = None
+    stock_rows: list[dict[str, Any]] = field(default_factory=list)
 
 
 @dataclass
@@ -180,7 +189,8 @@ class WebConnectorBridge:
                                                   last_error="The user name or password is not valid for this service.")
                 log.warning("qbwc authenticate: invalid user or password for user %r", (username or "")[:100])
                 return [ticket, "nvu"]
-            self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s)
+            self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s,
+                                              stock_next=("Start", None) if company.stock_snapshot else None)
             self._deferred[company.username].clear()  # what could not be saved last session may go again
             self._contact(company, "authenticate")
             if not self._has_work(company, self._sessions[ticket]):
@@ -236,7 +246,7 @@ class WebConnectorBridge:
         return f"{self._seq}"
 
     def _has_work(self, company: Company, session: _Session) -> bool:
-        if self._followups[company.username]:
+        if self._followups[company.username] or session.stock_next:
             return True
         return any(True for _ in self._candidates(company, session, 1))
 
@@ -299,6 +309,11 @@ class WebConnectorBridge:
                 self._fail(company, session, record.key, PermanentError(
                     f"cannot build its qbXML request: {getattr(exc, 'message', exc)}",
                     hint=getattr(exc, "hint", None)))
+        if not out and not queue and session.stock_next:  # the session's writes are done: read the stock
+            iterator, iterator_id = session.stock_next
+            session.stock_next = None
+            out.append((_Sent("stock", "ItemInventoryQuery"),
+                        item_inventory_query(self._request_id(), iterator=iterator, iterator_id=iterator_id)))
         return out, "continueOnError"
 
     # ------------------------------------------------------------------ documents that refer to documents
@@ -370,7 +385,8 @@ class WebConnectorBridge:
                 except Exception as exc:  # one bad answer must not lose the others
                     log.exception("qbwc: settling %s failed: %s", sent.key, exc)
             self._unanswered(company, session)
-            remaining = sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
+            remaining = (sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
+                         + (1 if session.stock_next else 0))
             if not remaining:
                 return 100
             done = session.settled + session.failed
@@ -480,6 +496,25 @@ class WebConnectorBridge:
         payload = {**sent.payload, "EditSequence": ret["EditSequence"]}
         self._queue(company, key, [(_Sent("mod", sent.kind, key, sent.stream, payload),
                                     lambda rid: add_request(sent.kind, payload, rid))])
+
+    def _on_stock(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str | None):
+        """A page of inventory items: ask for the next, or write the snapshot once the last page is in."""
+        if code not in (0, *_NOT_FOUND):
+            session.last_error = f"the stock query was refused: {code} {rs.message}"
+            log.error("qbwc: %s; the stock snapshot of %s is not updated", session.last_error, company.label)
+            return
+        session.stock_rows.extend(snapshot_row(r) for r in rs.rets if r.get("_type") == "ItemInventoryRet")
+        if code == 0 and rs.iterator_remaining and rs.iterator_id:
+            session.stock_next = ("Continue", rs.iterator_id)
+            return
+        try:
+            write_snapshot(company.stock_snapshot or "", session.stock_rows, file_id=company.file_id)
+        except OSError as exc:
+            session.last_error = f"the stock snapshot could not be written: {exc}"
+            log.error("qbwc: %s", session.last_error)
+            return
+        log.info("qbwc: stock of %d inventory item(s) of %s written to %s", len(session.stock_rows), company.label,
+                 company.stock_snapshot)
 
     def _resend_later(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
         key = sent.key or ""

@@ -40,6 +40,9 @@ class QbdConfig(BaseModel):
     quiet_after_s: int = Field(86400, ge=60, description="warn when the Web Connector has not called for this long")
     max_request_bytes: int = Field(10_000_000, ge=10_000, description="largest SOAP request accepted, in bytes")
     run_every_minutes: int = Field(15, ge=1, description="how often the Web Connector polls (written to the .qwc)")
+    stock_snapshot: str | None = Field(None, description=(
+        "file each Web Connector session ends by writing QuickBooks' inventory quantities to (an "
+        "ItemInventoryQuery), for the qb_desktop source's items stream; none or empty: no stock query"))
 
     @field_validator("owner_id", "file_id")
     @classmethod
@@ -50,6 +53,11 @@ class QbdConfig(BaseModel):
         if not _GUID.match(v):
             raise ValueError("must be a GUID in braces, e.g. {57F3B9B1-86F1-4FCC-B1EE-566DE1813D20}")
         return v.upper()
+
+    @field_validator("stock_snapshot")
+    @classmethod
+    def _snapshot(cls, v: str | None) -> str | None:
+        return (v or "").strip() or None
 
     @field_validator("password_hash")
     @classmethod

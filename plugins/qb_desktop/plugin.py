@@ -1,5 +1,6 @@
-"""Registers the QuickBooks Desktop destination, its Web Connector service (mounted by `ledgerlink serve` at
-/qbwc), its simulator and the `ledgerlink qbd` commands (entry point `ledgerlink_qb_desktop.plugin`)."""
+"""Registers the QuickBooks Desktop destination, its stock source, its Web Connector service (mounted by
+`ledgerlink serve` at /qbwc), its simulator and the `ledgerlink qbd` commands (entry point
+`ledgerlink_qb_desktop.plugin`)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,10 @@ MOUNT = "/qbwc"
 @hookimpl
 def register_connectors(register: Callable[[type], None]) -> None:
     from .destination import QuickBooksDesktopDestination
+    from .source import QuickBooksDesktopSource
 
+    # both are named `qb_desktop`: the host keys connectors by name and role
+    register(QuickBooksDesktopSource)
     register(QuickBooksDesktopDestination)
 
 
@@ -42,7 +46,8 @@ def service_for(context: Any) -> Any:
     company = Company(username=config.username, password_hash=config.password_hash, owner_id=config.owner_id,
                       file_id=config.file_id, company_file=config.company_file, awaiting=context.awaiting,
                       references=context.references, label=config.company_file or context.pipeline_name,
-                      requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s)
+                      requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s,
+                      stock_snapshot=config.stock_snapshot)
     return qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
 
 
