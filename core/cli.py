@@ -604,13 +604,17 @@ def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tup
 @click.option("--orders", default=300, show_default=True, help="Orders the Amazon sandbox is seeded with.")
 @click.option("--dir", "workdir", default=".ledgerlink/demo", show_default=True, type=click.Path(),
               help="Where the demo's state file goes (emptied first).")
+@click.option("--steps", default=None, help="Run only these steps, comma-separated (e.g. order_to_cash,returns); "
+                                             "default: every flow, then reconcile.")
 @click.option("--json", "as_json", is_flag=True)
-def demo(orders: int, workdir: str, as_json: bool) -> None:
-    """Start the built-in sandboxes, sync Amazon orders into QuickBooks Online twice, and show what happened."""
+def demo(orders: int, workdir: str, steps: str | None, as_json: bool) -> None:
+    """Start the built-in sandboxes and run a step per flow (orders, order to cash, returns, inventory,
+    settlements, fulfilment, stores), then reconcile the books; each step prints what it did."""
     from .demo import print_demo, run_demo
 
     try:
-        result = run_demo(orders=orders, workdir=Path(workdir))
+        wanted = [n.strip() for n in steps.split(",") if n.strip()] if steps else None
+        result = run_demo(orders=orders, workdir=Path(workdir), steps=wanted)
     except LedgerlinkError as exc:
         _fail(exc)
         return

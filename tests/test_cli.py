@@ -166,3 +166,14 @@ def test_role_picks_the_source_or_the_destination_of_one_name(tmp_path, monkeypa
     as_source = cli_runner.invoke(cli, ["discover", "bigcommerce", "--role", "source", "--config", str(cfg)])
     [msg] = lines(as_source.output)
     assert msg["type"] == "CATALOG" and any(s["name"] == "orders" for s in msg["catalog"]["streams"])
+
+
+def test_demo_runs_only_the_steps_asked_for_and_names_the_known_ones(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    unknown = CliRunner().invoke(cli, ["demo", "--steps", "nope"])
+    assert unknown.exit_code != 0 and "no demo step nope" in unknown.output and "order_to_cash" in unknown.output
+    some = CliRunner().invoke(cli, ["demo", "--steps", "inventory, reconcile", "--json"])
+    assert some.exit_code == 0, some.output
+    out = json.loads(some.stdout)
+    assert [s["name"] for s in out["steps"]] == ["inventory", "reconcile"]
+    assert out["steps"][1]["figures"] == {"bigcommerce-inventory-to-qbo": "everything ties"}
