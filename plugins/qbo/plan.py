@@ -6,10 +6,12 @@ shape of each payload is the Jinja mapping's, so users can override it. Mappings
 options, defaults filled in) beside the runtime's raw `options` dict. After rendering, the document is added up
 again so an override cannot silently post a total that differs from the order's.
 
-A plan cannot see what an earlier sync posted, so what depends on it is decided when writing, by looking the
-earlier document up by its key (`_ledgerlink` control blocks, read and removed by the destination, see
-links.py): a receipt is not posted if the order was already invoiced (its Payment is, linked to the invoice),
-an invoice is not posted if a receipt was, and a Void voids (or reverses) whichever of the two was posted.
+What this pipeline already planned for the order (`ctx.posted`) decides whether a payment or a void is needed
+at all. What another pipeline may have posted into the same company is only known there, so the rest is
+decided when writing, by looking the earlier document up by its key (`_ledgerlink` control blocks, read and
+removed by the destination, see links.py): a receipt is not posted if the order was already invoiced (its
+Payment is, linked to the invoice), an invoice is not posted if a receipt was, and a Void voids (or reverses)
+whichever of the two was posted.
 """
 
 from __future__ import annotations
