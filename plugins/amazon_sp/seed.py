@@ -230,6 +230,17 @@ class SellerBook:
         """Order `i`'s OrderItems, as getOrderItems returns them."""
         return self._items(i, self._shape(i))
 
+    def _item_base(self, i: int, n: int, entry: Any, qty: int, status: str) -> dict[str, Any]:
+        """An OrderItem's identity and quantities, the same in every marketplace (prices are added after)."""
+        return {
+            "ASIN": entry.asin, "SellerSKU": entry.sku,
+            "OrderItemId": f"{(i * 131 + self.seed) % 10**11:011d}{n:03d}",
+            "Title": entry.title, "QuantityOrdered": 0 if status == "Canceled" else qty,
+            "QuantityShipped": qty if status == "Shipped" else 0,
+            "ProductInfo": {"NumberOfItems": "1"}, "IsGift": "false", "ConditionId": "New",
+            "ConditionSubtypeId": "New", "IsTransparency": False, "SerialNumberRequired": False,
+        }
+
     def _items(self, i: int, shape: dict[str, Any]) -> list[dict[str, Any]]:
         rng = shape["rng"]
         currency, _, _, _, factor, tax_rate, facilitator = ORDER_MARKETPLACES[shape["market"]]
@@ -240,14 +251,7 @@ class SellerBook:
         for n, sku_index in enumerate(shape["skus"]):
             entry = SKUS[sku_index]
             qty = rng.choice((1, 1, 1, 1, 2, 2, 3))
-            item: dict[str, Any] = {
-                "ASIN": entry.asin, "SellerSKU": entry.sku,
-                "OrderItemId": f"{(i * 131 + self.seed) % 10**11:011d}{n:03d}",
-                "Title": entry.title, "QuantityOrdered": 0 if shape["status"] == "Canceled" else qty,
-                "QuantityShipped": qty if shape["status"] == "Shipped" else 0,
-                "ProductInfo": {"NumberOfItems": "1"}, "IsGift": "false", "ConditionId": "New",
-                "ConditionSubtypeId": "New", "IsTransparency": False, "SerialNumberRequired": False,
-            }
+            item = self._item_base(i, n, entry, qty, shape["status"])
             if n == 0 and i in self.defects:
                 del item["SellerSKU"]  # a listing whose SKU was deleted: the normaliser must dead-letter it
             if priced:
@@ -285,14 +289,7 @@ class SellerBook:
         for n, sku_index in enumerate(shape["skus"]):
             entry = SKUS[sku_index]
             qty = rng.choice((1, 1, 1, 1, 2, 2, 3))
-            item: dict[str, Any] = {
-                "ASIN": entry.asin, "SellerSKU": entry.sku,
-                "OrderItemId": f"{(i * 131 + self.seed) % 10**11:011d}{n:03d}",
-                "Title": entry.title, "QuantityOrdered": 0 if shape["status"] == "Canceled" else qty,
-                "QuantityShipped": qty if shape["status"] == "Shipped" else 0,
-                "ProductInfo": {"NumberOfItems": "1"}, "IsGift": "false", "ConditionId": "New",
-                "ConditionSubtypeId": "New", "IsTransparency": False, "SerialNumberRequired": False,
-            }
+            item = self._item_base(i, n, entry, qty, shape["status"])
             if priced:
                 price = _shelf_price(entry.usd, factor) * qty
                 item["ItemPrice"] = _money(currency, price)
