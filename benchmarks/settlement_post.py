@@ -94,7 +94,7 @@ def in_memory(path: Path, options: dict[str, Any]) -> dict[str, float]:
     from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
     from ledgerlink_amazon_sp.settlement_parser import decode_settlement_bytes, parse_settlement
     from ledgerlink_amazon_sp.settlements import settlement_record
-    from ledgerlink_qbo.settlement_plan import plan_settlement
+    from ledgerlink_qbo.plans.settlements import plan_settlement
 
     from ledgerlink import json_dumps, json_loads
 

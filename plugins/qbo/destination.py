@@ -25,14 +25,14 @@ from ledgerlink import (
 from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
-from .plan import NOTE_PREFIX, plan_order
-from .revise import revise as revise_journal
-from .settlement_plan import plan_settlement
-from .refund_plan import plan_refund, plan_return
-from .inventory_plan import plan_inventory
+from .plans.orders import NOTE_PREFIX, plan_order
+from .plans.revisions import revise as revise_journal
+from .plans.settlements import plan_settlement
+from .plans.refunds import plan_refund, plan_return
+from .plans.inventory import plan_inventory
 from .inventory_write import quantities as inventory_quantities_of, write_inventory_adjustments
 from .read_back import READ_BACK_STREAMS, read_back
-from .links import VOID_STREAM, DocumentLinks
+from .plans.links import VOID_STREAM, DocumentLinks
 from .item_match import check_item_match
 from .references import NAME_FIELDS, NameResolver
 
@@ -114,7 +114,7 @@ class QuickBooksOnlineDestination(Destination):
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qbo", f"mappings/{name}")
         for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2", "invoice.json.j2", "payment.json.j2",
-                     "credit_memo.json.j2", "refund_receipt.json.j2", "restock.json.j2")  # returns: refund_plan.py
+                     "credit_memo.json.j2", "refund_receipt.json.j2", "restock.json.j2")  # returns: plans/refunds.py
     }
 
     def __init__(self, *, transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
@@ -137,7 +137,7 @@ class QuickBooksOnlineDestination(Destination):
         return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
-        """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""
+        """A posted journal entry whose plan changed: its reversal and the new version (see plans/revisions.py)."""
         return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:
@@ -154,7 +154,7 @@ class QuickBooksOnlineDestination(Destination):
         self.refs = _Generations(context.references, self.config.realm_id)
         self.resolver = NameResolver(self.api, self.refs,  # type: ignore[arg-type]
                                      accounts=self.config.accounts if self.config.create_missing_accounts else None)
-        self.links = DocumentLinks(self)  # order-to-cash: gates, invoice links, voids (links.py)
+        self.links = DocumentLinks(self)  # order-to-cash: gates, invoice links, voids (plans/links.py)
         self._refresh_references()
 
     # ------------------------------------------------------------------------------------- reconcile
@@ -212,7 +212,7 @@ class QuickBooksOnlineDestination(Destination):
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         if stream == "InventoryAdjustment":  # QtyDiff needs the Item's quantity at write time (inventory_write.py)
             return write_inventory_adjustments(self, records)
-        if stream == VOID_STREAM:  # a cancelled order (written after every listed stream): void or reverse (links.py)
+        if stream == VOID_STREAM:  # a cancelled order (written after every listed stream): void or reverse (plans/links.py)
             return self.links.void(records)
         if stream in DOCUMENTS:
             return self._write_documents(stream, records)

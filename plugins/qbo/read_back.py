@@ -13,7 +13,7 @@ from typing import Any, Iterable, Iterator
 from ledgerlink import LedgerDocument, LedgerlinkError, PostedDocument
 
 from .client import QboApi
-from .plan import NOTE_PREFIX
+from .plans.orders import NOTE_PREFIX
 
 __all__ = ["READ_BACK_STREAMS", "expected_total", "key_of", "read_back"]
 

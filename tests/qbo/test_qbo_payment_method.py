@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from ledgerlink import ConfigError, RecordError
-from ledgerlink_qbo.plan import parse_options, payment_method_name
+from ledgerlink_qbo.plans.orders import parse_options, payment_method_name
 from ledgerlink_qbo.references import DROPPED_REF_LEVEL
 from qbo_helpers import Live, PlanCtx, as_outbox, fast_destination, make_order, write_all
 from test_qbo_destination import open_destination

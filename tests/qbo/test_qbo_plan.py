@@ -8,7 +8,7 @@ import pytest
 
 from ledgerlink import ConfigError, RecordError, idempotency_key
 from ledgerlink_qbo import QuickBooksOnlineDestination
-from ledgerlink_qbo.plan import doc_number, receipt_total
+from ledgerlink_qbo.plans.orders import doc_number, receipt_total
 from qbo_helpers import PlanCtx, make_line, make_order
 
 DEST = QuickBooksOnlineDestination()

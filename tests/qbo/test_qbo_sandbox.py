@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from ledgerlink_qbo.faults import classify, parse_fault
-from ledgerlink_qbo.sandbox import _Throttle
+from ledgerlink_qbo.sandbox.server import _Throttle
 from qbo_helpers import Live
 
 

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from ledgerlink import RetryPolicy, protocol
 from ledgerlink_qbo import QuickBooksOnlineSource
 from ledgerlink_qbo import streams as qbo_streams
-from ledgerlink_qbo.sandbox_fault import TZ
+from ledgerlink_qbo.sandbox.faults import TZ
 from qbo_helpers import Live
 
 STREAM_NAMES = ["customers", "items", "accounts", "sales_receipts", "invoices", "payments", "credit_memos",

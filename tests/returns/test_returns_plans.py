@@ -10,7 +10,7 @@ import pytest
 from ledgerlink import RecordError, idempotency_key
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qbo import QuickBooksOnlineDestination
-from ledgerlink_qbo.plan import receipt_total
+from ledgerlink_qbo.plans.orders import receipt_total
 from returns_helpers import PlanCtx, make_order, make_refund, make_return, sale_of
 
 QBO, QBD = QuickBooksOnlineDestination(), QuickBooksDesktopDestination()

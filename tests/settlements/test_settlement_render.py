@@ -13,7 +13,7 @@ from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.qbxml import add_request, check_limits
 from ledgerlink_qb_desktop.settlement_plan import journal_entry_add, settlement_ref_number
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
-from ledgerlink_qbo.settlement_plan import journal_entry, settlement_doc_number
+from ledgerlink_qbo.plans.settlements import journal_entry, settlement_doc_number
 from settlement_helpers import PlanCtx, line, order_rows, settlement
 
 

@@ -29,7 +29,7 @@ from ledgerlink import (
     ConfigError, Order, PlanContext, PlannedWrite, RecordError, SourceRef, idempotency_key, posting, quantize,
 )
 
-from .config import PostingOptions
+from ..config import PostingOptions
 
 __all__ = ["plan_order", "parse_options", "doc_number", "customer_name", "payment_method_name", "receipt_total",
            "ReceiptLine", "target", "CONTROL", "DOC_NUMBER_MAX", "NOTE_PREFIX"]

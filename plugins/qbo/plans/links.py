@@ -1,6 +1,6 @@
 """What an order's documents decide only when written: whether an earlier document of the order was posted.
 
-A plan cannot see what an earlier sync posted, so the order-to-cash plan (plan.py) leaves instructions under a
+A plan cannot see what an earlier sync posted, so the order-to-cash plan (orders.py) leaves instructions under a
 payload's `_ledgerlink` key, which this module carries out and removes before QuickBooks sees the payload:
 
 - `unless_posted: [target]`: skip this document if one of the targets was posted (a receipt after an invoice);
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from ledgerlink import OutboundRecord, RecordError, RemoteError, WriteResult, request_id
 
-from .plan import CONTROL, NOTE_PREFIX
-from .revise import suffixed
+from .orders import CONTROL, NOTE_PREFIX
+from .revisions import suffixed
 
 if TYPE_CHECKING:
-    from .destination import QuickBooksOnlineDestination
+    from ..destination import QuickBooksOnlineDestination
 
 __all__ = ["DocumentLinks", "VOID_STREAM"]
 

@@ -17,9 +17,9 @@ from typing import Any, Callable
 
 from . import seed
 from .query import Query, matches, sort_rows
-from .sandbox_fault import FaultItem, SandboxFault, now_text, number, required, stale, too_long
-from .sandbox_o2c import OrderToCashRules
-from .sandbox_txns import TransactionRules
+from .faults import FaultItem, SandboxFault, now_text, number, required, stale, too_long
+from .order_to_cash import OrderToCashRules
+from .transactions import TransactionRules
 
 __all__ = ["SandboxFault", "FaultItem", "Company", "Features", "ENTITIES", "NAME_LISTS", "TRANSACTIONS", "now_text"]
 
@@ -66,7 +66,7 @@ class Company(TransactionRules, OrderToCashRules):
     entities: dict[str, dict[str, dict[str, Any]]] = field(default_factory=dict)
     #: entity → Id → LastUpdatedTime of deleted objects (CDC reports them as `status: Deleted`)
     deleted: dict[str, dict[str, str]] = field(default_factory=dict)
-    #: TaxCode Id → rate in percent (a non-US company's codes; see sandbox_o2c.py)
+    #: TaxCode Id → rate in percent (a non-US company's codes; see order_to_cash.py)
     tax_rates: dict[str, Decimal] = field(default_factory=dict)
     _next_id: int = 1
     _lock: threading.RLock = field(default_factory=threading.RLock)

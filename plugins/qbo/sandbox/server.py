@@ -3,7 +3,7 @@
 It speaks Intuit's API where ledgerlink touches it: the OAuth2 token endpoint, bearer auth, CompanyInfo,
 Preferences, create/update/read of Customer, Item, Account, SalesReceipt, Invoice, Payment, CreditMemo,
 RefundReceipt, JournalEntry, Deposit and InventoryAdjustment (delete of transactions; void of invoices,
-sales receipts and payments, and `exchangerate` for multicurrency companies: sandbox_o2c.py), read/query of Class,
+sales receipts and payments, and `exchangerate` for multicurrency companies: order_to_cash.py), read/query of Class,
 Department, TaxCode, PaymentMethod, Vendor and Employee, the query language, `/batch` (30 items),
 `/cdc` (30 days back, 1000 objects), `requestid` idempotency (single calls and whole batches),
 `minorversion`, a non-US company (`country`) with real tax codes QuickBooks computes tax from, and throttling (500 requests a minute, 40 batch requests a minute and 10 at once per realm,
@@ -39,9 +39,9 @@ from starlette.routing import Route
 from ledgerlink import Sandbox, SandboxOptions, json_dumps, json_loads
 
 from .query import QueryParseError, QueryValidationError, parse_query
-from .sandbox_auth import TokenError, TokenIssuer
-from .sandbox_company import ENTITIES, Company, Features, SandboxFault, now_text
-from .sandbox_fault import TZ
+from .auth import TokenError, TokenIssuer
+from .company import ENTITIES, Company, Features, SandboxFault, now_text
+from .faults import TZ
 
 #: Intuit's limits: items in one batch request, requestid length (single call / batch), CDC look-back
 BATCH_MAX_ITEMS = 30
@@ -62,7 +62,7 @@ class QboSandboxOptions(SandboxOptions):
     refresh_token: str = "sandbox-qbo-refresh-token"
     home_currency: str = "USD"
     multicurrency: bool = False
-    #: CompanyInfo.Country: outside the US the company has real tax codes with rates (sandbox_o2c.py)
+    #: CompanyInfo.Country: outside the US the company has real tax codes with rates (order_to_cash.py)
     country: str = "US"
     #: Intuit's per-realm limits; the window is 60 s divided by `time_scale`
     requests_per_minute: int = 500

@@ -21,7 +21,7 @@ from ledgerlink import (
     PlanContext, PlannedWrite, RecordError, Refund, Return, idempotency_key, posting, quantize,
 )
 
-from .plan import NOTE_PREFIX, doc_number, parse_options, receipt_total
+from .orders import NOTE_PREFIX, doc_number, parse_options, receipt_total
 
 __all__ = ["plan_refund", "plan_return", "RefundDocLine", "DOCUMENTS", "sale_of"]
 

@@ -18,7 +18,7 @@ import copy
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-from .sandbox_fault import CENT, SandboxFault, business, now_text, number, stale
+from .faults import CENT, SandboxFault, business, now_text, number, stale
 
 __all__ = ["OrderToCashRules", "USD_RATES", "TAX_CODES_BY_COUNTRY"]
 

@@ -12,8 +12,8 @@ from typing import Any
 
 from ledgerlink import Settlement, PlanContext, PlannedWrite, SourceRef, settlements
 
-from .config import PostingOptions
-from .plan import NOTE_PREFIX, doc_number
+from ..config import PostingOptions
+from .orders import NOTE_PREFIX, doc_number
 
 __all__ = ["plan_settlement", "journal_entry", "settlement_doc_number", "DESCRIPTION_MAX"]
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from ledgerlink import PlannedWrite, PostedDocument
 
-from .plan import DOC_NUMBER_MAX, NOTE_PREFIX
+from .orders import DOC_NUMBER_MAX, NOTE_PREFIX
 
 __all__ = ["revise", "suffixed"]
 

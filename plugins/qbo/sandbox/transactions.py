@@ -16,7 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from .sandbox_fault import CENT, TZ, SandboxFault, business, number, required, too_long
+from .faults import CENT, TZ, SandboxFault, business, number, required, too_long
 
 __all__ = ["TransactionRules"]
 
@@ -89,7 +89,7 @@ class TransactionRules:
         if len(str(obj.get("PrivateNote") or "")) > 4000:
             raise too_long("PrivateNote", 4000)
         self._currency(obj)
-        self._exchange(obj)  # sandbox_o2c.py
+        self._exchange(obj)  # order_to_cash.py
         self._tracking(obj, "")
         obj.setdefault("TxnDate", datetime.now(TZ).date().isoformat())
         obj.setdefault("CustomField", [])
@@ -169,7 +169,7 @@ class TransactionRules:
         obj["Line"] = sales_lines + [{"Amount": subtotal, "DetailType": "SubTotalLineDetail",
                                       "SubTotalLineDetail": {}}] + others
         tax = number((obj.get("TxnTaxDetail") or {}).get("TotalTax") or 0, "TxnTaxDetail.TotalTax")
-        computed = self._codes_tax(sales_lines)  # a non-US company computes tax from its codes (sandbox_o2c.py)
+        computed = self._codes_tax(sales_lines)  # a non-US company computes tax from its codes (order_to_cash.py)
         tax = tax if computed is None else computed
         obj["TxnTaxDetail"] = {**(obj.get("TxnTaxDetail") or {}), "TotalTax": tax}
         total = subtotal - discount + tax

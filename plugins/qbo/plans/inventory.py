@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ledgerlink import InventoryLevel, PlanContext, PlannedWrite, idempotency_key, inventory
 
-from .plan import NOTE_PREFIX
+from .orders import NOTE_PREFIX
 
 __all__ = ["plan_inventory", "DEFAULT_ADJUST_ACCOUNT"]
 

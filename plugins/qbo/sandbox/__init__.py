@@ -1,0 +1,13 @@
+"""The QuickBooks Online emulator: a local QBO v3 for the demo, tests and dry runs. Nothing here runs against the
+real vendor; the connector code one folder up never imports it.
+
+server.py is the HTTP API (routes, OAuth2, throttling, fault injection under /_sandbox); company.py holds one
+company's objects and the entity rules, with transactions.py (sales receipts, refunds, journals, deposits,
+inventory) and order_to_cash.py (invoices, payments, voids, tax codes, exchange rates); faults.py answers
+faults as QuickBooks does; query.py reads the query language; auth.py issues tokens; seed.py is the starting
+company.
+"""
+
+from .server import QboSandboxOptions, QuickBooksOnlineSandbox
+
+__all__ = ["QuickBooksOnlineSandbox", "QboSandboxOptions"]
