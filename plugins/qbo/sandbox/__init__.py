@@ -1,5 +1,6 @@
 """The QuickBooks Online emulator: a local QBO v3 for the demo, tests and dry runs. Nothing here runs against the
-real vendor; the connector code one folder up never imports it.
+real vendor: of the connector code one folder up, only the plugin registration and the package's re-export of
+`QuickBooksOnlineSandbox` import it (tests/qbo/test_qbo_layout.py holds that).
 
 server.py is the HTTP API (routes, OAuth2, throttling, fault injection under /_sandbox); company.py holds one
 company's objects and the entity rules, with transactions.py (sales receipts, refunds, journals, deposits,
