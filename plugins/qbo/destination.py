@@ -212,7 +212,7 @@ class QuickBooksOnlineDestination(Destination):
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         if stream == "InventoryAdjustment":  # QtyDiff needs the Item's quantity at write time (inventory_write.py)
             return write_inventory_adjustments(self, records)
-        if stream == VOID_STREAM:  # a cancelled order (written after every listed stream): void or reverse (plans/links.py)
+        if stream == VOID_STREAM:  # a cancelled order (written after every listed stream): void or reverse, plans/links.py
             return self.links.void(records)
         if stream in DOCUMENTS:
             return self._write_documents(stream, records)

@@ -9,7 +9,7 @@
 - Companies outside the US have real tax codes with rates: QuickBooks computes each line's tax from its code
   (rounded per line) and the document's TotalTax is that sum, not what the request said.
 
-A mixin of `sandbox_company.Company`.
+A mixin of `company.Company`.
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ Payments must apply to open invoices of the same customer; journal entries must 
 bank account; inventory adjustments only move inventory items. References must exist and be active (2500,
 610), and a document that needs a feature the company has turned off is refused (6000).
 
-A mixin of `sandbox_company.Company`: it uses the company's `entities`, `features`, `_ref`, `_currency`
+A mixin of `company.Company`: it uses the company's `entities`, `features`, `_ref`, `_currency`
 and `id_named`.
 """
 
