@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import re
 import sys
 from dataclasses import dataclass, field
 from typing import Any
@@ -43,9 +44,11 @@ class ConnectorDoc:
     sections: list[str] = field(default_factory=list)
 
 
-def _first_paragraph(obj: Any) -> str:
-    doc = inspect.getdoc(obj) or ""
-    return doc.split("\n\n")[0].replace("\n", " ").strip()
+def _summary(obj: Any) -> str:
+    """The first sentence of a docstring: what the class is, not how it is built or tested."""
+    doc = (inspect.getdoc(obj) or "").split("\n\n")[0].replace("\n", " ").strip()
+    first, dot, _ = doc.partition(". ")
+    return first + "." if dot else doc
 
 
 def _options_model(cls: type) -> type[BaseModel] | None:
@@ -103,7 +106,9 @@ def collect(host: PluginHost | None = None) -> list[ConnectorDoc]:
 # ---------------------------------------------------------------------------------------- JSON Schema → Markdown
 
 def _cell(text: Any) -> str:
-    return str(text).replace("|", "\\|").replace("\n", " ")
+    """Table-cell safe: no pipes or line breaks, and `<name>` placeholders shown, not taken for HTML."""
+    parts = re.split(r"(`[^`]*`)", str(text).replace("|", "\\|").replace("\n", " "))
+    return "".join(p if p.startswith("`") else p.replace("<", "&lt;").replace(">", "&gt;") for p in parts)
 
 
 def _type_of(prop: dict[str, Any]) -> str:
@@ -141,7 +146,7 @@ def _default(prop: dict[str, Any], required: bool) -> str:
     return ""
 
 
-def _properties_table(schema: dict[str, Any]) -> list[str]:
+def _properties_table(schema: dict[str, Any], see: dict[str, str] | None = None) -> list[str]:
     props = schema.get("properties") or {}
     if not props:
         return ["*(no settings)*", ""]
@@ -151,17 +156,20 @@ def _properties_table(schema: dict[str, Any]) -> list[str]:
         description = prop.get("description", "")
         if prop.get("airbyte_secret"):
             description = f"**secret**: masked in every log line and error. {description}".strip()
+        also = f" Its keys: {see[key]}." if see and key in see else ""
         lines.append(f"| `{key}` | {_cell(_type_of(prop))} | {_cell(_default(prop, key in required))} "
-                     f"| {_cell(description)} |")
+                     f"| {_cell(description)}{also} |")
     return lines + [""]
 
 
-def schema_tables(schema: dict[str, Any], heading: str = "###") -> str:
-    """A JSON Schema object as a table of its keys, then one table per nested definition it uses."""
+def schema_tables(schema: dict[str, Any], heading: str = "###", prefix: str = "",
+                  see: dict[str, str] | None = None) -> str:
+    """A JSON Schema object as a table of its keys, then one table per nested definition it uses; `prefix`
+    keeps the definitions' anchors apart when one page shows several schemas."""
     out = []
     if schema.get("description"):
         out += [schema["description"], ""]
-    out += _properties_table(schema)
+    out += _properties_table(schema, see)
     for name, sub in (schema.get("$defs") or {}).items():
         out += [f'{heading} {name} {{ #{_anchor(name)} }}', ""]
         if sub.get("description"):
@@ -170,7 +178,7 @@ def schema_tables(schema: dict[str, Any], heading: str = "###") -> str:
             out += _properties_table(sub)
         else:
             out += [f"One of: {_type_of(sub)}", ""]
-    return "\n".join(out)
+    return "\n".join(out).replace("](#def-", f"](#{prefix}def-").replace("{ #def-", f"{{ #{prefix}def-")
 
 
 # ----------------------------------------------------------------------------------------------- the pages
@@ -194,7 +202,7 @@ def render_page(doc: ConnectorDoc) -> str:
            f"    sandbox, as installed. Provided by the plugin {provider}.", "",
            f"`{doc.name}` is a **{roles}**.", ""]
     for role, cls in doc.roles.items():
-        summary = _first_paragraph(cls)
+        summary = _summary(cls)
         if summary:
             out += [f"- *{role}*: {summary}"]
     out += [""]
@@ -207,24 +215,26 @@ def render_page(doc: ConnectorDoc) -> str:
         out += ["## Config", "",
                 f"The `config:` of a pipeline's `source:` or `destination:` (or `--config FILE` of "
                 f"`ledgerlink check|read|write {doc.name}`). `ledgerlink spec {doc.name}{flag(role)}` prints it "
-                f"as JSON Schema.", "", schema_tables(schemas[role], "###")]
+                f"as JSON Schema.", "", schema_tables(schemas[role], "###", "config-")]
     else:
         for role, schema in schemas.items():
             out += [f"## Config as a {role}", "",
                     f"`ledgerlink spec {doc.name} --role {role}` prints it as JSON Schema.", "",
-                    schema_tables(schema, "###")]
+                    schema_tables(schema, "###", f"{role}-")]
 
     if "destination" in doc.roles:
         out += ["## Destination options", ""]
         if doc.options_model is not None:
             out += ["Posting rules go in the pipeline's `destination.options` (a typo is refused, naming the key).",
-                    "", schema_tables(doc.options_model.model_json_schema(), "###")]
+                    "", schema_tables(doc.options_model.model_json_schema(), "###", "options-",
+                                    {s: f"[`options.{s}`](#options-{s})" for s in doc.sections})]
         elif not doc.sections:
             out += ["This destination takes no `destination.options`.", ""]
         for section in doc.sections:
             model, page = SHARED_SECTIONS[section]
-            out += [f"### `options.{section}`", "",
-                    f"Shared by every ledger; see [{section.capitalize()}](../{page}). Its keys:", "",
+            out += [f"### `options.{section}` {{ #options-{section} }}", "",
+                    f"Validated by the shared `{model.__name__}`, so it means the same in every connector "
+                    f"that reads it; see [{section.capitalize()}](../{page}). Its keys:", "",
                     _section_table(model), ""]
 
     if doc.sandbox is not None:
