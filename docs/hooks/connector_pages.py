@@ -222,6 +222,9 @@ def render_page(doc: ConnectorDoc) -> str:
                     f"`ledgerlink spec {doc.name} --role {role}` prints it as JSON Schema.", "",
                     schema_tables(schema, "###", f"{role}-")]
 
+    if "source" in doc.roles:
+        out += _streams_section(doc.roles["source"], doc.name)
+
     if "destination" in doc.roles:
         out += ["## Destination options", ""]
         if doc.options_model is not None:
@@ -245,6 +248,23 @@ def render_page(doc: ConnectorDoc) -> str:
                 "", "Its options are passed as `--set key=value`:", "",
                 _section_table(sb.options_model), ""]
     return "\n".join(out).rstrip() + "\n"
+
+
+def _streams_section(cls: type, name: str) -> list[str]:
+    """The source's streams as `ledgerlink discover` lists them (none when they depend on the config)."""
+    try:
+        streams = cls().stream_classes()
+    except (NotImplementedError, TypeError):
+        return ["## Streams", "", f"This source's streams depend on its config: `ledgerlink discover {name} "
+                f"--config FILE` lists them.", ""]
+    lines = ["## Streams", "", f"What `ledgerlink discover {name}` lists; a pipeline's `source.streams` picks among them.",
+             "", "| stream | primary key | cursor | what it is |", "| --- | --- | --- | --- |"]
+    for stream in streams:
+        key = stream.primary_key
+        key_text = ", ".join(f"`{k}`" for k in ([key] if isinstance(key, str) else key or []))
+        cursor = f"`{stream.cursor_field}`" if stream.cursor_field else ""
+        lines.append(f"| `{stream.name}` | {key_text} | {cursor} | {_cell(_summary(stream))} |")
+    return lines + [""]
 
 
 def _section_table(model: type[BaseModel]) -> str:
