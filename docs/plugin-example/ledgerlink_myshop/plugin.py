@@ -1,0 +1,16 @@
+"""The hooks ledgerlink calls: what this plugin registers."""
+
+from ledgerlink import hookimpl
+
+from .sandbox import MyShopSandbox
+from .source import MyShopSource
+
+
+@hookimpl
+def register_connectors(register):
+    register(MyShopSource)
+
+
+@hookimpl
+def register_sandboxes(register):
+    register(MyShopSandbox)
