@@ -150,7 +150,9 @@ def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
 
 
 def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl, store: Store,
-                       run_id: int, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+                       run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+    """Normalise what each normaliser's stream staged since its cursor and plan it into the outbox, `batch`
+    records at a time, each batch in one transaction with its dead letters and the cursor."""
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for n in normalisers:
