@@ -357,22 +357,53 @@ class WriteResult:
 
 
 class ReferenceCache(Protocol):
-    """Look-ups of destination reference objects by name (CustomerRef, ItemRef, AccountRef…)."""
+    """Look-ups of destination reference objects by name (CustomerRef, ItemRef, AccountRef…), kept in the
+    pipeline's state file. An entry may carry a short note (a plugin's own bookkeeping: the event of a last
+    contact, what a sent request was) and can be forgotten when the remote object is gone."""
 
     def get(self, kind: str, name: str) -> str | None: ...
 
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None: ...
 
+    def delete(self, kind: str, name: str) -> bool:
+        """Forget the entry; True if there was one."""
+        ...
+
+    def annotate(self, kind: str, name: str, note: str | None) -> bool:
+        """Attach a note to an existing entry (None clears it); False if there is no such entry."""
+        ...
+
+    def note(self, kind: str, name: str) -> str | None:
+        """The entry's note, if any."""
+        ...
+
 
 class _MemoryReferences:
     def __init__(self) -> None:
         self._refs: dict[tuple[str, str], str] = {}
+        self._notes: dict[tuple[str, str], str] = {}
 
     def get(self, kind: str, name: str) -> str | None:
         return self._refs.get((kind, name))
 
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
         self._refs[(kind, name)] = ref_id
+
+    def delete(self, kind: str, name: str) -> bool:
+        self._notes.pop((kind, name), None)
+        return self._refs.pop((kind, name), None) is not None
+
+    def annotate(self, kind: str, name: str, note: str | None) -> bool:
+        if (kind, name) not in self._refs:
+            return False
+        if note is None:
+            self._notes.pop((kind, name), None)
+        else:
+            self._notes[(kind, name)] = note
+        return True
+
+    def note(self, kind: str, name: str) -> str | None:
+        return self._notes.get((kind, name))
 
 
 @dataclass
