@@ -100,12 +100,21 @@ class Stream:
         raise NotImplementedError
 
     def observe(self, record: dict[str, Any]) -> None:
-        """Advance the cursor state past `record` (the default keeps the greatest cursor value)."""
+        """Advance the cursor state past `record` (the default keeps the greatest cursor value, compared as
+        `parse_cursor` reads it)."""
         if self.cursor_field:
             value = record.get(self.cursor_field)
-            if value is not None and (self.state.get(self.cursor_field) is None
-                                      or str(value) > str(self.state[self.cursor_field])):
+            current = self.state.get(self.cursor_field)
+            if value is not None and (current is None or self.parse_cursor(value) > self.parse_cursor(current)):
                 self.state[self.cursor_field] = value
+
+    @classmethod
+    def parse_cursor(cls, value: Any) -> Any:
+        """A cursor value as it compares, wherever cursors are compared (`observe`, and staging, which keeps a
+        record's newest version). The default compares the text, which is right for ISO 8601 times; override
+        when the API's text does not sort (BigCommerce's RFC 2822 `date_modified` parses to a datetime). Return
+        a str, an int or a datetime; raise RecordError for a value that cannot be read."""
+        return str(value)
 
     @classmethod
     def key_paths(cls) -> list[list[str]] | None:
