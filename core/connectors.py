@@ -27,6 +27,7 @@ __all__ = [
     "Connector", "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "Normaliser",
     "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
     "ObjectType", "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
+    "StoreContext",
 ]
 
 
@@ -231,18 +232,58 @@ def state_by_stream(state: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class StoreContext:
+    """What a normaliser may need to know about the store a record came from and that the record itself does
+    not say: its id, its default currency (BigCommerce's catalog prices), its marketplace… The runtime builds it
+    once per run from `Source.store_context`, after reading, so it may come from a staged record."""
+
+    #: the store's id (`source.store` in the pipeline, else `Source.store_id`)
+    store: str | None = None
+    #: ISO 4217 code of the store's default currency
+    currency: str | None = None
+    marketplace: str | None = None
+    #: anything else the source named
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A named value: one of the fields above, else from `values`."""
+        if name in ("store", "currency", "marketplace"):
+            found = getattr(self, name)
+            return default if found is None else found
+        return self.values.get(name, default)
+
+
 @dataclass
 class Normaliser:
     """How one source stream becomes canonical objects.
 
     For each staged record of `stream`, the runtime fetches the related records named in `join`
     (`{other_stream: (field in other, field in this)}`) in bulk and calls `function(record, related)`,
-    which returns canonical objects. Raise RecordError for a record that cannot be read.
+    which returns canonical objects. Raise RecordError for a record that cannot be read. With
+    `needs_context`, the function is called as `function(record, related, context)`, `context` being the
+    run's `StoreContext`.
     """
 
     stream: str
-    function: Callable[[dict[str, Any], dict[str, list[dict[str, Any]]]], Iterable[CanonicalObject]]
+    function: Callable[..., Iterable[CanonicalObject]]
     join: dict[str, tuple[str, str]] = field(default_factory=dict)
+    needs_context: bool = False
+
+    def run(self, record: dict[str, Any], related: dict[str, list[dict[str, Any]]],
+            context: StoreContext | None = None) -> list[CanonicalObject]:
+        """Call the function as it asks to be called (an empty context when none is known)."""
+        if self.needs_context:
+            return list(self.function(record, related, context or StoreContext()))
+        return list(self.function(record, related))
+
+    def with_context(self, context: StoreContext) -> "Normaliser":
+        """The same normaliser with `context` bound: called as `function(record, related)`."""
+        if not self.needs_context:
+            return self
+        function = self.function
+        return Normaliser(stream=self.stream, join=self.join,
+                          function=lambda record, related: function(record, related, context))
 
 
 class Source(Connector):
@@ -265,6 +306,12 @@ class Source(Connector):
         overlap never post over each other, and names stored credentials by it. None (the default): the
         source's ids are unique on their own."""
         return None
+
+    def store_context(self, config: Any, staged: Callable[[str, str], dict[str, Any] | None]) -> dict[str, Any]:
+        """What normalisers should know about the store this parsed config reads (see `StoreContext`):
+        `currency`, `marketplace`, and any other name. Called once per run after reading; `staged(stream, key)`
+        returns a staged record (e.g. BigCommerce's store settings), or None. Default: nothing."""
+        return {}
 
     def discover(self, config: dict[str, Any]) -> protocol.Catalog:
         return protocol.Catalog(streams=[s.airbyte_stream() for s in self.stream_classes()])

@@ -20,6 +20,7 @@ from .extract import extract
 from .load import load
 from .normalise import (
     PlanContextImpl, mapping_engine, normalise_and_plan, pipeline_key_scope, resolve_normalisers, stamp_normalisers,
+    store_context, with_store_context,
 )
 from .progress import NO_PROGRESS
 from .verify import verify_written
@@ -145,6 +146,7 @@ def _run(run: SyncRun) -> None:
         fingerprint = plan_fingerprint(pipeline, engine)
         if replan_needed(store, fingerprint, force=run.replan):
             report.counts["replanned"] = True  # every staged record is normalised and planned again
+        normalisers = with_store_context(normalisers, store_context(pipeline, source, store))
         planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress)
         store.db.execute("INSERT OR REPLACE INTO ll_meta VALUES ('plan_fingerprint', ?)", [fingerprint])
         t2 = time.perf_counter()
