@@ -27,8 +27,23 @@ __all__ = [
     "Connector", "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "Normaliser",
     "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
     "ObjectType", "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
-    "StoreContext",
+    "StoreContext", "CheckContext",
 ]
+
+
+@dataclass
+class CheckContext:
+    """What `check` may use besides the config: the pipeline's credential store, so that a refresh token the
+    remote rotates while a connection is checked is stored at once, never lost (the old one no longer works).
+    Outside a pipeline (`ledgerlink check CONNECTOR --config`) nothing is stored."""
+
+    #: persist a credential under the connector's own name for it, encrypted (as `WriteContext.save_credential`)
+    save_credential: Callable[[str, str], None] = lambda name, value: None
+    #: a stored credential newer than the config's, if any
+    load_credential: Callable[[str], str | None] = lambda name: None
+    #: the config's secret `field` was replaced by the remote: stored where the next sync reads it (as a
+    #: source's CONTROL message during `read`)
+    rotated: Callable[[str, str], None] = lambda field, value: None
 
 
 class Connector:
@@ -60,7 +75,13 @@ class Connector:
             raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
                               hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
 
-    def check(self, config: dict[str, Any]) -> protocol.ConnectionStatus:
+    #: set by `check` for `check_connection`: where a rotated credential goes
+    check_context: CheckContext = CheckContext()
+
+    def check(self, config: dict[str, Any], context: CheckContext | None = None) -> protocol.ConnectionStatus:
+        """Airbyte's check. `context` (the runtime passes the pipeline's credential store) is available to
+        `check_connection` as `self.check_context`."""
+        self.check_context = context or CheckContext()
         try:
             self.check_connection(self.parse_config(config))
         except LedgerlinkError as exc:
@@ -68,7 +89,8 @@ class Connector:
         return protocol.ConnectionStatus(status=protocol.Status.SUCCEEDED)
 
     def check_connection(self, config: Any) -> None:
-        """Raise a LedgerlinkError when the remote cannot be reached with this config."""
+        """Raise a LedgerlinkError when the remote cannot be reached with this config. A credential the remote
+        rotates meanwhile goes to `self.check_context` (`rotated`, or `save_credential`)."""
 
 
 # ------------------------------------------------------------------------------------------------ sources
