@@ -191,20 +191,20 @@ class PluginHost:
             out.extend((a[0], a[1], impl.plugin_name) for a, _ in found)
         return out
 
-    def status_lines(self, state: Any, connectors: dict[str, dict[str, Any] | None] | None) -> list[str]:
-        """What plugins say about a pipeline's state (`ledgerlink runs`): `connectors` maps the pipeline's
-        connector names to their configs; None (only a state file is known) asks every provider, with no config.
-        A provider that fails gives one line saying so, never an exception."""
+    def status_lines(self, state: Any, connectors: list[tuple[str, dict[str, Any] | None]] | None) -> list[str]:
+        """What plugins say about a pipeline's state (`ledgerlink runs`): `connectors` lists the pipeline's
+        (connector name, config) pairs, source first; a provider speaks once per pair naming its connector. None
+        (only a state file is known) asks every provider once, with no config. A provider that fails gives one
+        line saying so, never an exception."""
         lines: list[str] = []
         for connector, function, plugin in self.status_providers():
-            if connectors is not None and connector not in connectors:
-                continue
-            config = connectors.get(connector) if connectors is not None else None
-            try:
-                lines.extend(str(line) for line in function(state, config) or [])
-            except Exception as exc:  # a plugin's status never breaks `runs`
-                log.warning("plugin %s: status for %s failed: %s", plugin, connector, exc)
-                lines.append(f"{connector}: status unavailable ({type(exc).__name__}: {exc})")
+            configs = [None] if connectors is None else [cfg for name, cfg in connectors if name == connector]
+            for config in configs:
+                try:
+                    lines.extend(str(line) for line in function(state, config) or [])
+                except Exception as exc:  # a plugin's status never breaks `runs`
+                    log.warning("plugin %s: status for %s failed: %s", plugin, connector, exc)
+                    lines.append(f"{connector}: status unavailable ({type(exc).__name__}: {exc})")
         return lines
 
     def add_commands(self, cli: Any) -> None:

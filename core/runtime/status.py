@@ -20,8 +20,8 @@ def status_lines(pipeline_or_state: Pipeline | str | Path, store: Store, *,
     pipeline = pipeline_or_state
     if not isinstance(pipeline, Pipeline):
         pipeline = None if Path(pipeline_or_state).suffix == ".duckdb" else load_pipeline(str(pipeline_or_state))
-    connectors: dict[str, dict[str, Any] | None] | None = None
+    connectors: list[tuple[str, dict[str, Any] | None]] | None = None
     if pipeline is not None:
-        connectors = {pipeline.source.connector: dict(pipeline.source.config)}
-        connectors.setdefault(pipeline.destination.connector, dict(pipeline.destination.config))
+        connectors = [(pipeline.source.connector, dict(pipeline.source.config)),
+                      (pipeline.destination.connector, dict(pipeline.destination.config))]
     return (plugin_host or default_host()).status_lines(PipelineState.over(store), connectors)
