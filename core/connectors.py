@@ -164,6 +164,9 @@ class HttpStream(Stream):
     path: ClassVar[str]
     http_method: ClassVar[str] = "GET"
     operation: ClassVar[str]
+    #: the rate-limit bucket the requests count against, when several operations share one limit (default:
+    #: the operation's own bucket); buckets are per client `rate_key`, so per seller × region, realm or store
+    bucket: ClassVar[str | None] = None
     records_path: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, client: HttpClient):
@@ -190,7 +193,8 @@ class HttpStream(Stream):
         token: Any | None = None
         while True:
             response = self.client.request(self.http_method, self.request_path(self.state, token),
-                                           operation=self.operation, params=self.request_params(self.state, token))
+                                           operation=self.operation, bucket=self.bucket,
+                                           params=self.request_params(self.state, token))
             body = response.json() if response.content else None
             for rec in self.parse_response(response, body):
                 self.observe(rec)
