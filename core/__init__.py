@@ -12,8 +12,8 @@ from .commerce import (
     Settlement, SettlementLine, Shipment, ShipmentLine, SourceRef,
 )
 from .connectors import (
-    CHECKPOINT, Checkpoint, ChildStream, Destination, HttpStream, LedgerDocument, Normaliser, ObjectType,
-    OutboundRecord, PlanContext, PlannedWrite, PostedDocument, ReferenceCache, Source, Stream, WriteContext, WriteResult, idempotency_key, request_id,
+    CHECKPOINT, CheckContext, Checkpoint, ChildStream, Destination, HttpStream, LedgerDocument, Normaliser, ObjectType,
+    OutboundRecord, PlanContext, PlannedWrite, PostedDocument, ReferenceCache, Source, Stream, StoreContext, WriteContext, WriteResult, idempotency_key, request_id,
     state_by_stream,
 )
 from .errors import (
@@ -38,7 +38,7 @@ __all__ = [
     "__version__", "hookimpl", "protocol", "commerce", "settlements", "posting", "inventory",
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
-    "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType",
+    "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType", "StoreContext", "CheckContext",
     "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
     # http
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",

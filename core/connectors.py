@@ -27,7 +27,23 @@ __all__ = [
     "Connector", "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "Normaliser",
     "PlannedWrite", "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache",
     "ObjectType", "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
+    "StoreContext", "CheckContext",
 ]
+
+
+@dataclass
+class CheckContext:
+    """What `check` may use besides the config: the pipeline's credential store, so that a refresh token the
+    remote rotates while a connection is checked is stored at once, never lost (the old one no longer works).
+    Outside a pipeline (`ledgerlink check CONNECTOR --config`) nothing is stored."""
+
+    #: persist a credential under the connector's own name for it, encrypted (as `WriteContext.save_credential`)
+    save_credential: Callable[[str, str], None] = lambda name, value: None
+    #: a stored credential newer than the config's, if any
+    load_credential: Callable[[str], str | None] = lambda name: None
+    #: the config's secret `field` was replaced by the remote: stored where the next sync reads it (as a
+    #: source's CONTROL message during `read`)
+    rotated: Callable[[str, str], None] = lambda field, value: None
 
 
 class Connector:
@@ -59,7 +75,13 @@ class Connector:
             raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
                               hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
 
-    def check(self, config: dict[str, Any]) -> protocol.ConnectionStatus:
+    #: set by `check` for `check_connection`: where a rotated credential goes
+    check_context: CheckContext = CheckContext()
+
+    def check(self, config: dict[str, Any], context: CheckContext | None = None) -> protocol.ConnectionStatus:
+        """Airbyte's check. `context` (the runtime passes the pipeline's credential store) is available to
+        `check_connection` as `self.check_context`."""
+        self.check_context = context or CheckContext()
         try:
             self.check_connection(self.parse_config(config))
         except LedgerlinkError as exc:
@@ -67,7 +89,8 @@ class Connector:
         return protocol.ConnectionStatus(status=protocol.Status.SUCCEEDED)
 
     def check_connection(self, config: Any) -> None:
-        """Raise a LedgerlinkError when the remote cannot be reached with this config."""
+        """Raise a LedgerlinkError when the remote cannot be reached with this config. A credential the remote
+        rotates meanwhile goes to `self.check_context` (`rotated`, or `save_credential`)."""
 
 
 # ------------------------------------------------------------------------------------------------ sources
@@ -100,12 +123,21 @@ class Stream:
         raise NotImplementedError
 
     def observe(self, record: dict[str, Any]) -> None:
-        """Advance the cursor state past `record` (the default keeps the greatest cursor value)."""
+        """Advance the cursor state past `record` (the default keeps the greatest cursor value, compared as
+        `parse_cursor` reads it)."""
         if self.cursor_field:
             value = record.get(self.cursor_field)
-            if value is not None and (self.state.get(self.cursor_field) is None
-                                      or str(value) > str(self.state[self.cursor_field])):
+            current = self.state.get(self.cursor_field)
+            if value is not None and (current is None or self.parse_cursor(value) > self.parse_cursor(current)):
                 self.state[self.cursor_field] = value
+
+    @classmethod
+    def parse_cursor(cls, value: Any) -> Any:
+        """A cursor value as it compares, wherever cursors are compared (`observe`, and staging, which keeps a
+        record's newest version). The default compares the text, which is right for ISO 8601 times; override
+        when the API's text does not sort (BigCommerce's RFC 2822 `date_modified` parses to a datetime). Return
+        a str, an int or a datetime; raise RecordError for a value that cannot be read."""
+        return str(value)
 
     @classmethod
     def key_paths(cls) -> list[list[str]] | None:
@@ -132,6 +164,9 @@ class HttpStream(Stream):
     path: ClassVar[str]
     http_method: ClassVar[str] = "GET"
     operation: ClassVar[str]
+    #: the rate-limit bucket the requests count against, when several operations share one limit (default:
+    #: the operation's own bucket); buckets are per client `rate_key`, so per seller × region, realm or store
+    bucket: ClassVar[str | None] = None
     records_path: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self, config: Any, client: HttpClient):
@@ -158,7 +193,8 @@ class HttpStream(Stream):
         token: Any | None = None
         while True:
             response = self.client.request(self.http_method, self.request_path(self.state, token),
-                                           operation=self.operation, params=self.request_params(self.state, token))
+                                           operation=self.operation, bucket=self.bucket,
+                                           params=self.request_params(self.state, token))
             body = response.json() if response.content else None
             for rec in self.parse_response(response, body):
                 self.observe(rec)
@@ -222,18 +258,58 @@ def state_by_stream(state: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+@dataclass(frozen=True)
+class StoreContext:
+    """What a normaliser may need to know about the store a record came from and that the record itself does
+    not say: its id, its default currency (BigCommerce's catalog prices), its marketplace… The runtime builds it
+    once per run from `Source.store_context`, after reading, so it may come from a staged record."""
+
+    #: the store's id (`source.store` in the pipeline, else `Source.store_id`)
+    store: str | None = None
+    #: ISO 4217 code of the store's default currency
+    currency: str | None = None
+    marketplace: str | None = None
+    #: anything else the source named
+    values: dict[str, Any] = field(default_factory=dict)
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """A named value: one of the fields above, else from `values`."""
+        if name in ("store", "currency", "marketplace"):
+            found = getattr(self, name)
+            return default if found is None else found
+        return self.values.get(name, default)
+
+
 @dataclass
 class Normaliser:
     """How one source stream becomes canonical objects.
 
     For each staged record of `stream`, the runtime fetches the related records named in `join`
     (`{other_stream: (field in other, field in this)}`) in bulk and calls `function(record, related)`,
-    which returns canonical objects. Raise RecordError for a record that cannot be read.
+    which returns canonical objects. Raise RecordError for a record that cannot be read. With
+    `needs_context`, the function is called as `function(record, related, context)`, `context` being the
+    run's `StoreContext`.
     """
 
     stream: str
-    function: Callable[[dict[str, Any], dict[str, list[dict[str, Any]]]], Iterable[CanonicalObject]]
+    function: Callable[..., Iterable[CanonicalObject]]
     join: dict[str, tuple[str, str]] = field(default_factory=dict)
+    needs_context: bool = False
+
+    def run(self, record: dict[str, Any], related: dict[str, list[dict[str, Any]]],
+            context: StoreContext | None = None) -> list[CanonicalObject]:
+        """Call the function as it asks to be called (an empty context when none is known)."""
+        if self.needs_context:
+            return list(self.function(record, related, context or StoreContext()))
+        return list(self.function(record, related))
+
+    def with_context(self, context: StoreContext) -> "Normaliser":
+        """The same normaliser with `context` bound: called as `function(record, related)`."""
+        if not self.needs_context:
+            return self
+        function = self.function
+        return Normaliser(stream=self.stream, join=self.join,
+                          function=lambda record, related: function(record, related, context))
 
 
 class Source(Connector):
@@ -256,6 +332,12 @@ class Source(Connector):
         overlap never post over each other, and names stored credentials by it. None (the default): the
         source's ids are unique on their own."""
         return None
+
+    def store_context(self, config: Any, staged: Callable[[str, str], dict[str, Any] | None]) -> dict[str, Any]:
+        """What normalisers should know about the store this parsed config reads (see `StoreContext`):
+        `currency`, `marketplace`, and any other name. Called once per run after reading; `staged(stream, key)`
+        returns a staged record (e.g. BigCommerce's store settings), or None. Default: nothing."""
+        return {}
 
     def discover(self, config: dict[str, Any]) -> protocol.Catalog:
         return protocol.Catalog(streams=[s.airbyte_stream() for s in self.stream_classes()])
@@ -357,22 +439,53 @@ class WriteResult:
 
 
 class ReferenceCache(Protocol):
-    """Look-ups of destination reference objects by name (CustomerRef, ItemRef, AccountRef…)."""
+    """Look-ups of destination reference objects by name (CustomerRef, ItemRef, AccountRef…), kept in the
+    pipeline's state file. An entry may carry a short note (a plugin's own bookkeeping: the event of a last
+    contact, what a sent request was) and can be forgotten when the remote object is gone."""
 
     def get(self, kind: str, name: str) -> str | None: ...
 
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None: ...
 
+    def delete(self, kind: str, name: str) -> bool:
+        """Forget the entry; True if there was one."""
+        ...
+
+    def annotate(self, kind: str, name: str, note: str | None) -> bool:
+        """Attach a note to an existing entry (None clears it); False if there is no such entry."""
+        ...
+
+    def note(self, kind: str, name: str) -> str | None:
+        """The entry's note, if any."""
+        ...
+
 
 class _MemoryReferences:
     def __init__(self) -> None:
         self._refs: dict[tuple[str, str], str] = {}
+        self._notes: dict[tuple[str, str], str] = {}
 
     def get(self, kind: str, name: str) -> str | None:
         return self._refs.get((kind, name))
 
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
         self._refs[(kind, name)] = ref_id
+
+    def delete(self, kind: str, name: str) -> bool:
+        self._notes.pop((kind, name), None)
+        return self._refs.pop((kind, name), None) is not None
+
+    def annotate(self, kind: str, name: str, note: str | None) -> bool:
+        if (kind, name) not in self._refs:
+            return False
+        if note is None:
+            self._notes.pop((kind, name), None)
+        else:
+            self._notes[(kind, name)] = note
+        return True
+
+    def note(self, kind: str, name: str) -> str | None:
+        return self._notes.get((kind, name))
 
 
 @dataclass

@@ -35,3 +35,12 @@ def register_web_routes(register: Callable[[str, Callable[[Any], Any]], None]) -
     """Call `register(path, factory)` to mount a web app under `ledgerlink serve` at `path` (e.g. a webhook
     receiver at "/webhooks/bigcommerce"). `factory(context)` gets a `ledgerlink.ServeContext` (the pipeline's
     interpolated source and destination configs, `trigger_sync(reason)`) and returns an ASGI app."""
+
+
+@hookspec
+def register_status_lines(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    """Call `register(connector, function)` to add status lines under `ledgerlink runs` for pipelines that use the
+    connector named `connector` (as source or destination). `function(state, config)` gets the pipeline's
+    `ledgerlink.PipelineState` and that connector's config from the pipeline file (None when `runs` was given only
+    a state file) and returns a few short lines, e.g. "Web Connector: last contact 2026-12-07 00:05 UTC". It must
+    not call the remote; an exception becomes a line saying the status is unavailable."""

@@ -182,6 +182,31 @@ class PluginHost:
             out.extend((a[0], a[1], impl.plugin_name) for a, _ in found)
         return out
 
+    def status_providers(self) -> list[tuple[str, Callable[..., Any], str]]:
+        """(connector name, status function, plugin name) for every `register_status_lines` registration."""
+        out = []
+        for impl in self._pm.hook.register_status_lines.get_hookimpls():
+            found: list[tuple[tuple[Any, ...], dict[str, Any]]] = []
+            impl.function(register=lambda *a, **k: found.append((a, k)))
+            out.extend((a[0], a[1], impl.plugin_name) for a, _ in found)
+        return out
+
+    def status_lines(self, state: Any, connectors: list[tuple[str, dict[str, Any] | None]] | None) -> list[str]:
+        """What plugins say about a pipeline's state (`ledgerlink runs`): `connectors` lists the pipeline's
+        (connector name, config) pairs, source first; a provider speaks once per pair naming its connector. None
+        (only a state file is known) asks every provider once, with no config. A provider that fails gives one
+        line saying so, never an exception."""
+        lines: list[str] = []
+        for connector, function, plugin in self.status_providers():
+            configs = [None] if connectors is None else [cfg for name, cfg in connectors if name == connector]
+            for config in configs:
+                try:
+                    lines.extend(str(line) for line in function(state, config) or [])
+                except Exception as exc:  # a plugin's status never breaks `runs`
+                    log.warning("plugin %s: status for %s failed: %s", plugin, connector, exc)
+                    lines.append(f"{connector}: status unavailable ({type(exc).__name__}: {exc})")
+        return lines
+
     def add_commands(self, cli: Any) -> None:
         self._pm.hook.register_commands(cli=cli)
 

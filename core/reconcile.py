@@ -75,7 +75,7 @@ class ReconcileContext:
                 for _pk, rec in records:
                     rel = {o: [d for _, d in related[o].get(str(rec.get(tf)), [])] for o, (_, tf) in n.join.items()}
                     try:
-                        objects = list(n.function(rec, rel))
+                        objects = n.run(rec, rel)
                     except Exception:  # noqa: BLE001 - a record that fails is a dead letter already
                         continue
                     yield from (o for o in objects if isinstance(o, kind))
@@ -273,7 +273,9 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
     """A context over a pipeline's state file (which must exist: reconcile checks what syncs did)."""
     from .errors import ConfigError
     from .plugins import host as default_host
-    from .runtime.normalise import pipeline_key_scope, resolve_normalisers, stamp_normalisers
+    from .runtime.normalise import (
+        pipeline_key_scope, resolve_normalisers, stamp_normalisers, store_context, with_store_context,
+    )
     from .store.shared_credentials import share_credentials
 
     plugins = plugin_host or default_host()
@@ -290,4 +292,5 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
     options["destination_options"] = dict(pipeline.destination.options)  # e.g. the settlement mode and account map
     normalisers = stamp_normalisers(resolve_normalisers(source, pipeline.source.normalise),
                                     pipeline_key_scope(pipeline, source, store, record=False))
+    normalisers = with_store_context(normalisers, store_context(pipeline, source, store))
     return ReconcileContext(pipeline.name, store, source, destination, dest_config, normalisers, remote, options)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from datetime import datetime, timezone
 from typing import Any, Callable
 
 from .. import jsonutil, protocol
@@ -13,7 +14,7 @@ from ..secrets import secret_paths
 from ..store import Store
 from .progress import NO_PROGRESS
 
-__all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name"]
+__all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name", "staged_cursor"]
 
 log = logging.getLogger("ledgerlink.extract")
 
@@ -85,9 +86,26 @@ def _extractor(cls: type[Stream]) -> Callable[[dict[str, Any]], tuple[str | None
         parts = [data.get(f) for f in fields]
         key = None if not fields or any(p is None for p in parts) else "/".join(str(p) for p in parts)
         cur = data.get(cursor) if cursor else None
-        return key, None if cur is None else str(cur)
+        return key, None if cur is None else staged_cursor(cls, cur, key)
 
     return extract_keys
+
+
+def staged_cursor(cls: type[Stream], value: Any, key: str | None = None) -> str | None:
+    """The cursor as staging stores it: text that sorts as the stream's `parse_cursor` compares (times in UTC,
+    numbers zero-padded), so a late page never rolls a record back. Unreadable: None (the arrival wins)."""
+    try:
+        parsed = cls.parse_cursor(value)
+    except (LedgerlinkError, ValueError, TypeError) as exc:
+        log.warning("%s %s: cursor %r cannot be read (%s); staged without one", cls.name, key, value, exc)
+        return None
+    if isinstance(parsed, datetime):
+        if parsed.tzinfo is not None:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        return parsed.isoformat(timespec="microseconds")
+    if isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 0:
+        return f"{parsed:020d}"
+    return str(parsed)
 
 
 def extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,

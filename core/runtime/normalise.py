@@ -11,7 +11,7 @@ from pydantic import ValidationError
 
 from .. import jsonutil
 from ..commerce import CanonicalObject, SourceRef
-from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument, Source
+from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument, Source, StoreContext
 from ..errors import ConfigError, LedgerlinkError, RecordError
 from ..mapping import MappingEngine
 from ..store import Store
@@ -19,7 +19,7 @@ from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from .progress import NO_PROGRESS
 
 __all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers", "pipeline_key_scope",
-           "stamp_normalisers"]
+           "stamp_normalisers", "store_context", "with_store_context"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -101,7 +101,7 @@ def resolve_normalisers(source: Source, overrides: dict[str, str]) -> list[Norma
                 func = getattr(importlib.import_module(module), attr)
             except (ImportError, AttributeError) as exc:
                 raise ConfigError(f"cannot import {spec!r}: {exc}", where=f"source.normalise.{n.stream}") from None
-            n = Normaliser(stream=n.stream, function=func, join=n.join)
+            n = Normaliser(stream=n.stream, function=func, join=n.join)  # a user's: (record, related)
         out.append(n)
     unknown = set(overrides) - {n.stream for n in source.normalisers()}
     if unknown:
@@ -120,6 +120,20 @@ def pipeline_key_scope(pipeline: Any, source: Source, store: Store, *, record: b
     return recorded_key_scope(store.db, store_id)
 
 
+def store_context(pipeline: Any, source: Source, store: Store) -> StoreContext:
+    """The store's context for this run's normalisers: its id, and what the source says about it (read once,
+    after the source's records are staged)."""
+    config = source.parse_config(pipeline.source.config, where="source.config")
+    found = dict(source.store_context(config, store.raw.get) or {})
+    return StoreContext(store=pipeline.source.store or source.store_id(config), currency=found.pop("currency", None),
+                        marketplace=found.pop("marketplace", None), values=found)
+
+
+def with_store_context(normalisers: list[Normaliser], context: StoreContext) -> list[Normaliser]:
+    """The normalisers that asked for the store's context, with it bound (the others as they are)."""
+    return [n.with_context(context) for n in normalisers]
+
+
 def stamp_normalisers(normalisers: list[Normaliser], scope: KeyScope) -> list[Normaliser]:
     """The same normalisers, each object they return stamped with the pipeline's store (and key scope), so
     every path that normalises (sync, reconcile) forms the same keys."""
@@ -127,14 +141,16 @@ def stamp_normalisers(normalisers: list[Normaliser], scope: KeyScope) -> list[No
         return normalisers
 
     def stamped(function: Callable[..., Any]) -> Callable[..., list[CanonicalObject]]:
-        def run(record: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[CanonicalObject]:
-            objects = list(function(record, related))
+        def run(record: dict[str, Any], related: dict[str, list[dict[str, Any]]],
+                *context: StoreContext) -> list[CanonicalObject]:
+            objects = list(function(record, related, *context))
             for obj in objects:
                 obj.stamp_store(scope.store, in_key=scope.in_key)
             return objects
         return run
 
-    return [Normaliser(stream=n.stream, function=stamped(n.function), join=n.join) for n in normalisers]
+    return [Normaliser(stream=n.stream, function=stamped(n.function), join=n.join, needs_context=n.needs_context)
+            for n in normalisers]
 
 
 def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
@@ -150,7 +166,9 @@ def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
 
 
 def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl, store: Store,
-                       run_id: int, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+                       run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+    """Normalise what each normaliser's stream staged since its cursor and plan it into the outbox, `batch`
+    records at a time, each batch in one transaction with its dead letters and the cursor."""
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for n in normalisers:
@@ -168,7 +186,7 @@ def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, 
                 rel_rows = {other: related[other].get(str(rec.get(this_field)), [])
                             for other, (_, this_field) in n.join.items()}
                 try:
-                    objects = list(n.function(rec, {o: [d for _, d in rows_] for o, rows_ in rel_rows.items()}))
+                    objects = n.run(rec, {o: [d for _, d in rows_] for o, rows_ in rel_rows.items()})
                 except Exception as exc:  # a normaliser is plugin or user code: one bad record never stops the run
                     dead.append(("normalise", pk, rec, _error_for(exc, n.stream, pk)))
                     continue

@@ -9,8 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from .. import jsonutil
-from ..connectors import Destination, Source
+from ..connectors import Destination, Normaliser, Source
 from ..errors import LedgerlinkError
+from ..mapping import MappingEngine
 from ..pipeline import Pipeline
 from ..plugins import PluginHost, host as default_host
 from ..store import Store
@@ -19,11 +20,12 @@ from .extract import extract
 from .load import load
 from .normalise import (
     PlanContextImpl, mapping_engine, normalise_and_plan, pipeline_key_scope, resolve_normalisers, stamp_normalisers,
+    store_context, with_store_context,
 )
 from .progress import NO_PROGRESS
 from .verify import verify_written
 
-__all__ = ["sync", "SyncReport", "reconcile_counts"]
+__all__ = ["sync", "SyncReport", "SyncRun", "reconcile_counts"]
 
 
 @dataclass
@@ -94,24 +96,46 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
     # `lookup("order_items", "111-…/123")` in a mapping reads a staged record of any stream
     engine.set_lookup(store.raw.get)
     report = SyncReport(pipeline=pipeline.name, state_path=str(store.path), run_id=0, dry_run=dry_run)
+    run = SyncRun(pipeline=pipeline, source=source, destination=destination, dest_config=dest_config,
+                  engine=engine, normalisers=normalisers, store=store, report=report, progress=progress,
+                  dry_run=dry_run, replan=replan)
     try:
         if dry_run:
             with store.db.rollback_only():
-                _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, True,
-                     replan)
+                _run(run)
         else:
-            _run(pipeline, source, destination, dest_config, engine, normalisers, store, report, progress, False,
-                 replan)
+            _run(run)
     finally:
         if own_store:
             store.close()
     return report
 
 
-def _run(pipeline, source, destination, dest_config, engine, normalisers, store: Store, report: SyncReport,
-         progress, dry_run: bool, replan: bool = False) -> None:
+@dataclass(frozen=True)
+class SyncRun:
+    """Everything one sync run works with, settled before it starts: what it reads and writes, with which
+    mappings and normalisers, into which state file, and how (dry, replanning)."""
+
+    pipeline: Pipeline
+    source: Source
+    destination: Destination
+    #: the destination's parsed config
+    dest_config: Any
+    engine: MappingEngine
+    normalisers: list[Normaliser]
+    store: Store
+    #: filled in as the run goes
+    report: SyncReport
+    progress: Callable[..., None] = NO_PROGRESS
+    dry_run: bool = False
+    replan: bool = False
+
+
+def _run(run: SyncRun) -> None:
+    pipeline, source, destination, store, report = run.pipeline, run.source, run.destination, run.store, run.report
+    engine, dest_config, progress, dry_run = run.engine, run.dest_config, run.progress, run.dry_run
     # settled before anything is staged: a state file that planned another store's writes is refused
-    normalisers = stamp_normalisers(normalisers, pipeline_key_scope(pipeline, source, store))
+    normalisers = stamp_normalisers(run.normalisers, pipeline_key_scope(pipeline, source, store))
     run_id = store.runs.start(pipeline.name, dry_run)
     report.run_id = run_id
     ctx = PlanContextImpl(engine, pipeline.destination.options, store=store, destination=destination.name)
@@ -120,9 +144,10 @@ def _run(pipeline, source, destination, dest_config, engine, normalisers, store:
         read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress)
         t1 = time.perf_counter()
         fingerprint = plan_fingerprint(pipeline, engine)
-        if replan_needed(store, fingerprint, force=replan):
+        if replan_needed(store, fingerprint, force=run.replan):
             report.counts["replanned"] = True  # every staged record is normalised and planned again
-        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress)
+        normalisers = with_store_context(normalisers, store_context(pipeline, source, store))
+        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress)
         store.db.execute("INSERT OR REPLACE INTO ll_meta VALUES ('plan_fingerprint', ?)", [fingerprint])
         t2 = time.perf_counter()
         report.timings = {"read_s": round(t1 - t0, 3), "normalise_plan_s": round(t2 - t1, 3)}

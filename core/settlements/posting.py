@@ -15,6 +15,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
+from typing import NamedTuple
 
 from ..commerce import Settlement, SettlementLine
 from ..connectors import idempotency_key
@@ -239,10 +240,10 @@ def build_journals(settlement: Settlement, *, table: RoleTable, accounts: Accoun
     if foreign and convert:
         assert rate is not None and home_currency is not None
         converted, carried_home = [], Decimal(0)
+        conversion = _Conversion(rate=rate, home=home_currency.upper(), deposit=deposit, accounts=accounts)
         for j in journals:
             final_part = j.part == j.parts
-            c = _convert(j, rate, home_currency.upper(), deposit, accounts, final_part,
-                         brought_back=-carried_home if final_part else None)
+            c = _convert(j, conversion, final=final_part, brought_back=-carried_home if final_part else None)
             carried_home += sum((l.amount for l in c.lines if l.role == Role.CARRIED_FORWARD), Decimal(0))
             converted.append(c)
         journals = converted
@@ -274,11 +275,22 @@ def _without_zero_lines(lines: list[JournalLine], netted: list[NettedRole]) -> l
     return [line for line in lines if line.amount != 0]
 
 
-def _convert(journal: Journal, rate: Decimal, home: str, deposit: Decimal | None, accounts: AccountMap,
-             final: bool, brought_back: Decimal | None = None) -> Journal:
+class _Conversion(NamedTuple):
+    """How a foreign-currency settlement's journals become home-currency ones: the same for each part."""
+
+    rate: Decimal
+    home: str
+    #: what actually landed in the bank, in the home currency (the `deposits` option), if known
+    deposit: Decimal | None
+    accounts: AccountMap
+
+
+def _convert(journal: Journal, conversion: _Conversion, *, final: bool,
+             brought_back: Decimal | None = None) -> Journal:
     """The journal in the home currency: each line converted at `rate`; the bank line is what actually landed
     (the `deposits` option) and the difference from the converted total is the FX line; what per-line rounding
     leaves is the rounding line. `brought_back` is the home-currency balance earlier months carried forward."""
+    rate, home, deposit, accounts = conversion
     sid = journal.settlement_id
     lines: list[JournalLine] = []
     bank_line: JournalLine | None = None

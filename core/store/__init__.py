@@ -95,6 +95,14 @@ class PipelineState:
 
     def __init__(self, path: str | Path):
         self._store = Store(path)
+        self._owned = True
+
+    @classmethod
+    def over(cls, store: Store) -> "PipelineState":
+        """The view over a store someone else has open (and closes)."""
+        state = cls.__new__(cls)
+        state._store, state._owned = store, False
+        return state
 
     def references(self, destination: str) -> References:
         return self._store.references(destination)
@@ -103,7 +111,8 @@ class PipelineState:
         return self._store.awaiting(destination)
 
     def close(self) -> None:
-        self._store.close()
+        if self._owned:
+            self._store.close()
 
     def __enter__(self) -> "PipelineState":
         return self

@@ -34,10 +34,35 @@ class References:
         return None
 
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        """Remember `ref_id` for (kind, name); a note on the entry stays."""
         with self.db.lock:
-            self.db.execute("INSERT OR REPLACE INTO refs VALUES (?, ?, ?, ?, ?, now())",
+            self.db.execute("INSERT INTO refs (destination, kind, name, ref_id, version, updated_at) "
+                            "VALUES (?, ?, ?, ?, ?, now()) ON CONFLICT (destination, kind, name) DO UPDATE SET "
+                            "ref_id = excluded.ref_id, version = excluded.version, updated_at = excluded.updated_at",
                             [self.destination, kind, name, ref_id, version])
         self._memo[(kind, name)] = ref_id
+
+    def delete(self, kind: str, name: str) -> bool:
+        """Forget an entry (the remote object was deleted or merged, a request was answered); True if it existed."""
+        self._memo.pop((kind, name), None)
+        with self.db.lock:
+            found = self.db.fetchone("DELETE FROM refs WHERE destination = ? AND kind = ? AND name = ? RETURNING 1",
+                                     [self.destination, kind, name])
+        return found is not None
+
+    def annotate(self, kind: str, name: str, note: str | None) -> bool:
+        """Attach a short note to an existing entry (None clears it); False when there is no such entry."""
+        with self.db.lock:
+            found = self.db.fetchone("UPDATE refs SET note = ? WHERE destination = ? AND kind = ? AND name = ? "
+                                     "RETURNING 1", [note, self.destination, kind, name])
+        return found is not None
+
+    def note(self, kind: str, name: str) -> str | None:
+        """The note `annotate` left on an entry, if any."""
+        with self.db.lock:
+            row = self.db.fetchone("SELECT note FROM refs WHERE destination = ? AND kind = ? AND name = ?",
+                                   [self.destination, kind, name])
+        return row[0] if row else None
 
     def count(self) -> int:
         return int(self.db.fetchone("SELECT count(*) FROM refs WHERE destination = ?", [self.destination])[0])

@@ -67,6 +67,9 @@ CREATE TABLE IF NOT EXISTS runs (
 CREATE TABLE IF NOT EXISTS refs (
     destination VARCHAR NOT NULL, kind VARCHAR NOT NULL, name VARCHAR NOT NULL, ref_id VARCHAR NOT NULL,
     version VARCHAR, updated_at TIMESTAMP NOT NULL, PRIMARY KEY (destination, kind, name));
+-- A plugin's note on an entry (what it is waiting for, when it was last seen): added after the table, so
+-- state files created before it gain the column when they are opened.
+ALTER TABLE refs ADD COLUMN IF NOT EXISTS note VARCHAR;
 
 -- Rotated credentials (refresh tokens), encrypted with the pipeline's key.
 CREATE TABLE IF NOT EXISTS credentials (

@@ -123,16 +123,24 @@ class OrdersStream(HttpStream):
     are read twice and deduplicated (here within a run, by primary key in staging across runs).
 
     State is `{"date_modified": ISO 8601}` (the greatest seen), committed after each page with its children.
-    BigCommerce's RFC 2822 dates do not sort as text, so the class declares no staging cursor (staging keeps the
-    latest arrival, and arrivals come in `date_modified` order); `airbyte_stream` still declares the cursor.
+    BigCommerce's RFC 2822 dates do not sort as text: `parse_cursor` reads them as times, so staging keeps an
+    order's newest version.
     """
 
     name: ClassVar[str] = "orders"
     path: ClassVar[str] = "/v2/orders"
     operation: ClassVar[str] = "getOrders"
     primary_key: ClassVar[str] = "id"
-    cursor_field: ClassVar[str | None] = None
+    cursor_field: ClassVar[str | None] = "date_modified"
     source_cursor: ClassVar[str] = "date_modified"
+
+    @classmethod
+    def parse_cursor(cls, value: Any) -> datetime:
+        """An order's RFC 2822 `date_modified`, or the ISO 8601 time the state keeps, as a time."""
+        try:
+            return datetime.fromisoformat(str(value))
+        except ValueError:
+            return rfc2822(value, stream=cls.name, key="-", field=cls.source_cursor)
 
     def __init__(self, config: BigCommerceConfig, client: HttpClient, *, children: list[_ChildStream] | None = None,
                  emit_orders: bool = True):

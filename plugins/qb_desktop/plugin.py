@@ -52,6 +52,13 @@ def service_for(context: Any) -> Any:
 
 
 @hookimpl
+def register_status_lines(register: Callable[[str, Callable[..., Any]], None]) -> None:
+    from .status import status_lines
+
+    register("qb_desktop", status_lines)
+
+
+@hookimpl
 def register_web_routes(register: Callable[[str, Callable[[Any], Any]], None]) -> None:
     register(MOUNT, service_for)
 

@@ -126,7 +126,11 @@ class QuickBooksOnlineDestination(Destination):
     # ----------------------------------------------------------------------------------------- contract
 
     def check_connection(self, config: QboConfig) -> None:
-        api = QboApi(config, config.refresh_token, **self._http_options)
+        """Reading the company proves the credentials; a refresh token rotated on the way is stored at once."""
+        credential, context = credential_name(config.realm_id), self.check_context
+        token = context.load_credential(credential) or config.refresh_token
+        api = QboApi(config, token, on_rotate=lambda new: context.save_credential(credential, new),
+                     **self._http_options)
         try:
             api.company_info()
         finally:

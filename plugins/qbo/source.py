@@ -64,6 +64,9 @@ class QuickBooksOnlineSource(Source):
             api.company_info()
         finally:
             api.close()
+            if self._rotated:  # the old refresh token no longer works: store the new one now
+                self.check_context.rotated("refresh_token", self._rotated[-1])
+                self._rotated.clear()
 
     def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
              state: Any = None) -> Iterator[protocol.Message]:

@@ -158,6 +158,36 @@ def test_each_operation_has_its_own_bucket(clock):
     assert clock.sleeps == [pytest.approx(1.0)]
 
 
+def test_a_named_bucket_is_shared_by_the_operations_that_name_it(clock):
+    script = Script(httpx.Response(200))
+    client = make_client(script, clock, rate_key="seller1/na",
+                         limits={"orders:getOrders": Limit(rate=1, burst=1), "getItems": Limit(rate=1, burst=1)})
+    client.get("/orders", operation="getOrders", bucket="orders:getOrders")
+    client.get("/items", operation="getItems")  # its own bucket: no wait
+    assert clock.sleeps == []
+    client.get("/orders/next", operation="getOrdersNextPage", bucket="orders:getOrders")
+    assert clock.sleeps == [pytest.approx(1.0)]
+
+
+def test_an_http_stream_requests_in_its_declared_bucket(clock):
+    from typing import ClassVar
+
+    from ledgerlink import HttpStream
+
+    class Orders(HttpStream):
+        name: ClassVar[str] = "orders"
+        path: ClassVar[str] = "/orders"
+        operation: ClassVar[str] = "getOrders"
+        bucket: ClassVar[str | None] = "orders:getOrders"
+        records_path: ClassVar[tuple[str, ...]] = ("orders",)
+
+    script = Script(httpx.Response(200, json={"orders": [{"id": 1}]}))
+    client = make_client(script, clock, rate_key="seller1/na", limits={"orders:getOrders": Limit(rate=1, burst=1)})
+    client.get("/warm-up", operation="other", bucket="orders:getOrders")  # takes the bucket's only token
+    assert [r for r in Orders(None, client).read_records({}) if isinstance(r, dict)] == [{"id": 1}]
+    assert clock.sleeps == [pytest.approx(1.0)]  # the stream waited in the named bucket, not its operation's
+
+
 def test_custom_classify_turns_a_vendor_throttle_fault_into_throttling(clock):
     def classify(response: httpx.Response) -> str:
         if response.status_code == 403 and "throttled" in response.text.lower():
