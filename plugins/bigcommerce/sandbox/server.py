@@ -27,7 +27,7 @@ from starlette.routing import Route
 
 from ledgerlink import Sandbox, SandboxOptions
 
-from .client import rfc2822 as _parse_rfc
+from ..client import rfc2822 as _parse_rfc
 from .seed import LOCATIONS, STATUSES, StoreBook
 
 __all__ = ["BigCommerceSandbox", "BigCommerceSandboxOptions"]

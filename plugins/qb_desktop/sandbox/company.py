@@ -724,7 +724,7 @@ class WebConnectorClient:
         return False
 
     def call(self, url: str, operation: str, values: dict[str, Any]) -> Any:
-        from .soap import NS, envelope
+        from ..soap import NS, envelope
 
         self.log.append(operation)
         response = self.http.post(url, content=envelope(operation, values).encode("utf-8"),

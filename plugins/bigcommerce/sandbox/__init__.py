@@ -1,0 +1,6 @@
+"""The BigCommerce sandbox (`ledgerlink sandbox bigcommerce`): a local store API that answers and refuses as
+BigCommerce does, seeded with a store's worth of orders, for tests and dry runs. Not used in production."""
+
+from .server import BigCommerceSandbox, BigCommerceSandboxOptions, store_seed
+
+__all__ = ["BigCommerceSandbox", "BigCommerceSandboxOptions", "store_seed"]
