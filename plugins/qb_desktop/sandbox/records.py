@@ -28,7 +28,6 @@ class CompanyRecords:
     """What one company file holds (lists, transactions, queued faults), and the answers every request handler
     shares: status codes in QuickBooks' wording, list queries and iterators."""
 
-
     def __init__(self, *, accounts: dict[str, str] | None = None, xsd: str | None = None, multicurrency: bool = False,
                  home_currency: str = "US Dollar"):
         self.lock = threading.RLock()
