@@ -39,7 +39,7 @@ from .destination import split_payload
 from .passwords import verify_password
 from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_inventory_query, \
     item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
-from .plan import MEMO_PREFIX
+from .plans.orders import MEMO_PREFIX
 from .stock import snapshot_row, write_snapshot
 
 __all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "TXN", "RESEND_LIMIT"]

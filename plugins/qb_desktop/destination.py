@@ -12,11 +12,11 @@ from ledgerlink import CanonicalObject, Destination, ObjectType, Order, Outbound
     RecordError, WriteContext, WriteResult
 
 from .config import QbdConfig
-from .plan import plan_order
-from .revise import revise as revise_journal
-from .settlement_plan import plan_settlement
-from .refund_plan import plan_refund, plan_return
-from .inventory_plan import plan_inventory
+from .plans.orders import plan_order
+from .plans.revisions import revise as revise_journal
+from .plans.settlements import plan_settlement
+from .plans.refunds import plan_refund, plan_return
+from .plans.inventory import plan_inventory
 from .qbxml import add_request, check_limits
 
 __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
@@ -73,7 +73,7 @@ class QuickBooksDesktopDestination(Destination):
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qb_desktop", f"mappings/{name}")
         for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2",
-                     "credit_memo.json.j2", "restock.json.j2",  # returns: refund_plan.py
+                     "credit_memo.json.j2", "restock.json.j2",  # returns: plans/refunds.py
                      "invoice.json.j2", "receive_payment.json.j2", "txn_void.json.j2", "cancel_credit_memo.json.j2")
     }
 
@@ -82,7 +82,7 @@ class QuickBooksDesktopDestination(Destination):
         return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
-        """A posted journal entry whose plan changed: its reversal and the new version (see revise.py)."""
+        """A posted journal entry whose plan changed: its reversal and the new version (see plans/revisions.py)."""
         return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:

@@ -23,7 +23,7 @@ def register_connectors(register: Callable[[type], None]) -> None:
 
 @hookimpl
 def register_sandboxes(register: Callable[[type], None]) -> None:
-    from .simulator import QuickBooksDesktopSimulator
+    from .sandbox import QuickBooksDesktopSimulator
 
     register(QuickBooksDesktopSimulator)
 

@@ -11,7 +11,7 @@ from ledgerlink import RecordError
 from ledgerlink_bigcommerce.normalise import (
     normalise_inventory, normalise_order, normalise_refund, normalise_shipment,
 )
-from ledgerlink_bigcommerce.seed import StoreBook
+from ledgerlink_bigcommerce.sandbox.seed import StoreBook
 
 
 @pytest.fixture(scope="module")

@@ -15,7 +15,7 @@ from ledgerlink_amazon_sp.destination import AmazonSellingPartnerDestination
 from ledgerlink_bigcommerce.destination import BigCommerceDestination
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.qbxml import add_request, build_message, parse_response
-from ledgerlink_qb_desktop.simulator import CompanyFile
+from ledgerlink_qb_desktop.sandbox import CompanyFile
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
 from ledgerlink_qbo.inventory_levels import normalise_item
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from ledgerlink_qb_desktop import qbxml
-from ledgerlink_qb_desktop.simulator import CompanyFile
+from ledgerlink_qb_desktop.sandbox import CompanyFile
 
 XSD = Path(__file__).resolve().parents[2].parent / "shared" / "reference" / "qbxml" / "xsd-16.0" / "qbxmlops160.xsd"
 

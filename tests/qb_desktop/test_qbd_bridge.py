@@ -9,7 +9,7 @@ import pytest
 from ledgerlink import OutboundRecord
 from ledgerlink_qb_desktop.bridge import SENT, Company, WebConnectorBridge
 from ledgerlink_qb_desktop.passwords import hash_password
-from ledgerlink_qb_desktop.simulator import CompanyFile
+from ledgerlink_qb_desktop.sandbox import CompanyFile
 
 PASSWORD_HASH = hash_password("s3cret-pw", iterations=1000)
 

@@ -109,7 +109,7 @@ def test_the_xsds_are_not_in_the_package():
 
 
 def test_simulator_responses_validate_against_the_xsd(assert_valid_qbxml):
-    from ledgerlink_qb_desktop.simulator import CompanyFile
+    from ledgerlink_qb_desktop.sandbox import CompanyFile
 
     company = CompanyFile()
     requests = [qbxml.add_request(k, PAYLOADS[k], str(i)) for i, k in enumerate(

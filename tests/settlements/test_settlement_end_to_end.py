@@ -17,7 +17,7 @@ from ledgerlink.settlements import BALANCE_SHEET_ROLES, Role, default_account_ma
 from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.passwords import hash_password
-from ledgerlink_qb_desktop.simulator import CompanyFile
+from ledgerlink_qb_desktop.sandbox import CompanyFile
 from ledgerlink_qbo import QuickBooksOnlineSandbox
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
 from settlement_helpers import PlanCtx, line, order_rows, settlement

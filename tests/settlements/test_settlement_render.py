@@ -8,10 +8,10 @@ import pytest
 
 from ledgerlink import PlannedWrite, RecordError
 from ledgerlink.settlements import Role, SettlementOnHold, SettlementOptions, journals_for
-from ledgerlink_qb_desktop import plan as qbd_plan
+from ledgerlink_qb_desktop.plans import orders as qbd_plan
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.qbxml import add_request, check_limits
-from ledgerlink_qb_desktop.settlement_plan import journal_entry_add, settlement_ref_number
+from ledgerlink_qb_desktop.plans.settlements import journal_entry_add, settlement_ref_number
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
 from ledgerlink_qbo.plans.settlements import journal_entry, settlement_doc_number
 from settlement_helpers import PlanCtx, line, order_rows, settlement

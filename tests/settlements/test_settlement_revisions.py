@@ -135,7 +135,7 @@ def test_discard_keeps_what_was_posted_and_a_document_type_without_revision_says
 
 def test_quickbooks_desktop_revision_swaps_debits_and_credits_within_its_limits():
     from ledgerlink import PostedDocument
-    from ledgerlink_qb_desktop.revise import revise
+    from ledgerlink_qb_desktop.plans.revisions import revise
 
     old = {"JournalEntryAdd": {"TxnDate": "2026-02-08", "RefNumber": "19837462011", "Memo": "ll old-key\nsettlement",
                                "JournalDebitLine": [{"AccountRef": {"FullName": "Bank"}, "Amount": "58.04"}],

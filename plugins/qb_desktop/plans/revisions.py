@@ -12,7 +12,7 @@ from typing import Any
 
 from ledgerlink import PlannedWrite, PostedDocument
 
-from .plan import MEMO_PREFIX, REF_NUMBER_MAX
+from .orders import MEMO_PREFIX, REF_NUMBER_MAX
 
 __all__ = ["revise"]
 

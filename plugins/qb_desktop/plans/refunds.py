@@ -20,7 +20,7 @@ from typing import Any
 
 from ledgerlink import PlanContext, PlannedWrite, RecordError, Refund, Return, idempotency_key, posting, quantize
 
-from .plan import CUSTOMER_NAME_MAX, ITEM_NAME_MAX, MEMO_PREFIX, fit, parse_options, ref_number
+from .orders import CUSTOMER_NAME_MAX, ITEM_NAME_MAX, MEMO_PREFIX, fit, parse_options, ref_number
 
 __all__ = ["plan_refund", "plan_return", "CreditLine", "document_total", "sale_of"]
 

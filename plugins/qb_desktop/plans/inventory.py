@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ledgerlink import InventoryLevel, PlanContext, PlannedWrite, idempotency_key, inventory
 
-from .plan import MEMO_PREFIX
+from .orders import MEMO_PREFIX
 
 __all__ = ["plan_inventory", "DEFAULT_ADJUST_ACCOUNT"]
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from ledgerlink import PlanContext, PlannedWrite, Settlement, SourceRef, settlements
 
-from .config import PostingOptions
-from .plan import MEMO_PREFIX, REF_NUMBER_MAX, ref_number
+from ..config import PostingOptions
+from .orders import MEMO_PREFIX, REF_NUMBER_MAX, ref_number
 
 __all__ = ["plan_settlement", "journal_entry_add", "settlement_ref_number", "CURRENCY_NAMES"]
 

@@ -24,8 +24,8 @@ from pydantic import ValidationError
 from ledgerlink import ConfigError, Order, PlanContext, PlannedWrite, RecordError, SourceRef, idempotency_key, \
     posting, quantize
 
-from .config import PostingOptions
-from .qbxml import TXN_PLACEHOLDER
+from ..config import PostingOptions
+from ..qbxml import TXN_PLACEHOLDER
 
 __all__ = ["plan_order", "parse_options", "fit", "ref_number", "MEMO_PREFIX", "receipt_total", "document_total",
            "ITEM_KINDS", "customer_name", "CURRENCY_NAMES", "ROUNDING_LIMIT"]
