@@ -15,10 +15,10 @@ from typing import Any, Callable, Iterator
 
 import click
 
-from . import jsonutil, protocol
-from .errors import ConfigError, LedgerlinkError, PipelineBusyError
-from .logs import setup_logging
-from .plugins import host
+from .. import jsonutil, protocol
+from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
+from ..logs import setup_logging
+from ..plugins import host
 
 EXIT_FAILED, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_BUSY = 1, 2, 3, 4
 
@@ -108,7 +108,7 @@ def check(connector: str, config_path: str, role: str | None) -> None:
 @click.option("--config", "config_path", required=True, type=click.Path())
 def discover(connector: str, config_path: str, role: str | None) -> None:
     """Print what a connector reads (CATALOG) or can write (DESTINATION_CATALOG)."""
-    from .connectors import Destination, Source
+    from ..connectors import Destination, Source
 
     @_airbyte
     def run() -> Iterator[protocol.Message]:
@@ -250,8 +250,8 @@ def _print_sync(report: Any) -> None:
                                               "rules change); posted documents whose plan changed are held.")
 def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
     """Run a pipeline: read → stage → normalise → post → reconcile counts."""
-    from .pipeline import load_pipeline
-    from .runtime import sync as run_sync
+    from ..pipeline import load_pipeline
+    from ..runtime import sync as run_sync
 
     try:
         pipeline = load_pipeline(pipeline_file)
@@ -276,8 +276,8 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
 
 
 def _open_store(target: str):
-    from .pipeline import load_pipeline
-    from .store import Store
+    from ..pipeline import load_pipeline
+    from ..store import Store
 
     path = Path(target)
     if path.suffix == ".duckdb":
@@ -394,9 +394,9 @@ def dlq_discard(pipeline_or_state: str, letter_ids: tuple[int, ...]) -> None:
 @click.option("--check", "only", multiple=True, help="Run only this check (repeatable).")
 def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, only: tuple[str, ...]) -> None:
     """Prove the books: what was not posted, what differs, what is on hold. Exit 5 when anything is off."""
-    from .pipeline import load_pipeline
-    from .reconcile import CHECKS, open_context
-    from .reconcile import reconcile as run_checks
+    from ..pipeline import load_pipeline
+    from ..reconcile import CHECKS, open_context
+    from ..reconcile import reconcile as run_checks
 
     unknown = [c for c in only if c not in CHECKS]
     if unknown:
@@ -436,7 +436,7 @@ def revisions() -> None:
 
 
 def _pipeline_destination(pipeline_file: str) -> Any:
-    from .pipeline import load_pipeline
+    from ..pipeline import load_pipeline
 
     pipeline = load_pipeline(pipeline_file)
     return pipeline, host().connector(pipeline.destination.connector, "destination")()
@@ -447,7 +447,7 @@ def _pipeline_destination(pipeline_file: str) -> Any:
 @click.option("--json", "as_json", is_flag=True)
 def revisions_list(pipeline_or_state: str, as_json: bool) -> None:
     """What is held: each posted document whose new plan differs, with when it was first held."""
-    from .revisions import held_revisions
+    from ..revisions import held_revisions
 
     try:
         store = _open_store(pipeline_or_state)
@@ -472,7 +472,7 @@ def revisions_list(pipeline_or_state: str, as_json: bool) -> None:
 @click.argument("keys", nargs=-1, required=True)
 def revisions_apply(pipeline_file: str, keys: tuple[str, ...]) -> None:
     """Revise posted documents: queue a reversal and the new version (linked to the old); the next sync posts them."""
-    from .revisions import apply_revision
+    from ..revisions import apply_revision
 
     try:
         pipeline, destination = _pipeline_destination(pipeline_file)
@@ -492,7 +492,7 @@ def revisions_apply(pipeline_file: str, keys: tuple[str, ...]) -> None:
 @click.argument("keys", nargs=-1, required=True)
 def revisions_discard(pipeline_or_state: str, keys: tuple[str, ...]) -> None:
     """Keep what was posted and stop holding these new versions."""
-    from .revisions import discard_revision
+    from ..revisions import discard_revision
 
     try:
         store = _open_store(pipeline_or_state)
@@ -585,7 +585,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 @click.option("--set", "sets", multiple=True, help="Sandbox option KEY=VALUE, e.g. --set orders=1000.")
 def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tuple[str, ...]) -> None:
     """Serve a local emulator of a remote system's API (e.g. amazon_sp, qbo) until interrupted."""
-    from .sandbox import serve
+    from ..sandbox import serve
 
     try:
         cls = host().sandbox(name)
@@ -610,7 +610,7 @@ def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tup
 def demo(orders: int, workdir: str, steps: str | None, as_json: bool) -> None:
     """Start the built-in sandboxes and run a step per flow (orders, order to cash, returns, inventory,
     settlements, fulfilment, stores), then reconcile the books; each step prints what it did."""
-    from .demo import print_demo, run_demo
+    from ..demo import print_demo, run_demo
 
     try:
         wanted = [n.strip() for n in steps.split(",") if n.strip()] if steps else None
@@ -634,8 +634,8 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
     """Run a pipeline as a service: scheduled syncs, webhook receivers, /health, /runs and POST /sync."""
     import uvicorn
 
-    from .pipeline import load_pipeline
-    from .serve import PipelineService, build_app
+    from ..pipeline import load_pipeline
+    from ..serve import PipelineService, build_app
 
     try:
         seconds = _duration(every)
@@ -662,13 +662,13 @@ def _duration(text: str) -> float:
 @click.option("--out", default="specs", show_default=True, type=click.Path())
 def specs(out: str) -> None:
     """Regenerate the checked-in specs/ (protocol and connector schemas, default mappings, pipelines)."""
-    from .specgen import write_specs
+    from ..specgen import write_specs
 
     for path in write_specs(Path(out)):
         click.echo(path)
 
 
-from .cli_settlements import settlements as _settlements  # noqa: E402 (needs the helpers above)
+from .settlements import settlements as _settlements  # noqa: E402 (needs the helpers above)
 cli.add_command(_settlements)
 
 

@@ -9,8 +9,8 @@ from typing import Any
 
 import click
 
-from . import jsonutil
-from .errors import LedgerlinkError
+from .. import jsonutil
+from ..errors import LedgerlinkError
 
 __all__ = ["settlements", "settlement_trail", "document_lines"]
 
@@ -111,7 +111,7 @@ def settlements() -> None:
 def show(pipeline_or_state: str, settlement_id: str, as_json: bool) -> None:
     """Show how settlement SETTLEMENT_ID was posted: documents, their lines with the report rows each sums,
     and each row with the document line it went to (or why the settlement is on hold)."""
-    from .cli import EXIT_DEAD_LETTERS, EXIT_USAGE, _console, _fail, _open_store
+    from . import EXIT_DEAD_LETTERS, EXIT_USAGE, _console, _fail, _open_store
 
     try:
         store = _open_store(pipeline_or_state)
@@ -163,7 +163,7 @@ def _print(trail: dict[str, Any], console: Any) -> None:
 
 def _ranges(rows: list[Any]) -> str:
     numbers = sorted({r for r in rows if isinstance(r, int)})
-    from .settlements import row_ranges
+    from ..settlements import row_ranges
 
     return row_ranges(numbers) if numbers else ""
 
