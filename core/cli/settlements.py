@@ -9,8 +9,9 @@ from typing import Any
 
 import click
 
-from . import jsonutil
-from .errors import LedgerlinkError
+from .. import jsonutil
+from ..errors import LedgerlinkError
+from .common import EXIT_DEAD_LETTERS, EXIT_USAGE, fail, open_store, rich_console
 
 __all__ = ["settlements", "settlement_trail", "document_lines"]
 
@@ -111,19 +112,17 @@ def settlements() -> None:
 def show(pipeline_or_state: str, settlement_id: str, as_json: bool) -> None:
     """Show how settlement SETTLEMENT_ID was posted: documents, their lines with the report rows each sums,
     and each row with the document line it went to (or why the settlement is on hold)."""
-    from .cli import EXIT_DEAD_LETTERS, EXIT_USAGE, _console, _fail, _open_store
-
     try:
-        store = _open_store(pipeline_or_state)
+        store = open_store(pipeline_or_state)
         trail = settlement_trail(store, settlement_id)
         store.close()
     except LedgerlinkError as exc:
-        _fail(exc)
+        fail(exc)
         return
     if as_json:
         click.echo(jsonutil.dumps(trail, indent=2))
     else:
-        _print(trail, _console())
+        _print(trail, rich_console())
     if not trail["documents"] and not trail["on_hold"]:
         click.echo(f"error: settlement {settlement_id} has not been planned by this pipeline", err=True)
         sys.exit(EXIT_USAGE)
@@ -163,7 +162,7 @@ def _print(trail: dict[str, Any], console: Any) -> None:
 
 def _ranges(rows: list[Any]) -> str:
     numbers = sorted({r for r in rows if isinstance(r, int)})
-    from .settlements import row_ranges
+    from ..settlements import row_ranges
 
     return row_ranges(numbers) if numbers else ""
 

@@ -1,0 +1,106 @@
+"""The Airbyte connector verbs: `spec`, `check`, `discover`, `read`, `write`. Each writes protocol messages as JSON
+lines on stdout; a failure becomes a TRACE error message and exit 1, as an Airbyte platform expects."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, Callable, Iterator
+
+import click
+
+from .. import protocol
+from ..errors import ConfigError, LedgerlinkError
+from ..plugins import host
+from .common import EXIT_FAILED, emit, read_json_file
+
+
+def _airbyte(fn: Callable[..., Iterator[protocol.Message]]) -> Callable[..., None]:
+    """Run a connector command: messages to stdout; a failure becomes a TRACE error message and exit 1."""
+    def run(*args: Any, **kwargs: Any) -> None:
+        try:
+            for message in fn(*args, **kwargs):
+                emit(message)
+        except LedgerlinkError as exc:
+            failure = "config_error" if isinstance(exc, ConfigError) else "system_error"
+            emit(protocol.error_trace(str(exc), failure_type=failure))
+            sys.exit(EXIT_FAILED)
+        sys.stdout.flush()
+    return run
+
+
+
+@click.command()
+@click.argument("connector")
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
+def spec(connector: str, role: str | None) -> None:
+    """Print a connector's SPEC message."""
+    @_airbyte
+    def run() -> Iterator[protocol.Message]:
+        yield protocol.Message(type=protocol.MessageType.SPEC, spec=host().connector(connector, role)().spec())
+    run()
+
+
+@click.command()
+@click.argument("connector")
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
+@click.option("--config", "config_path", required=True, type=click.Path())
+def check(connector: str, config_path: str, role: str | None) -> None:
+    """Check a connector's config against the remote system (CONNECTION_STATUS)."""
+    @_airbyte
+    def run() -> Iterator[protocol.Message]:
+        status = host().connector(connector, role)().check(read_json_file(config_path, "config"))
+        yield protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status)
+    run()
+
+
+@click.command()
+@click.argument("connector")
+@click.option("--role", type=click.Choice(["source", "destination"]), default=None,
+              help="for a connector registered as both (e.g. qbo): which one")
+@click.option("--config", "config_path", required=True, type=click.Path())
+def discover(connector: str, config_path: str, role: str | None) -> None:
+    """Print what a connector reads (CATALOG) or can write (DESTINATION_CATALOG)."""
+    from ..connectors import Destination, Source
+
+    @_airbyte
+    def run() -> Iterator[protocol.Message]:
+        conn = host().connector(connector, role)()
+        config = read_json_file(config_path, "config")
+        if isinstance(conn, Destination) and (role == "destination" or not isinstance(conn, Source)):
+            yield protocol.Message(type=protocol.MessageType.DESTINATION_CATALOG, destination_catalog=conn.discover(config))
+        else:
+            yield protocol.Message(type=protocol.MessageType.CATALOG, catalog=conn.discover(config))
+    run()
+
+
+@click.command()
+@click.argument("connector")
+@click.option("--config", "config_path", required=True, type=click.Path())
+@click.option("--catalog", "catalog_path", type=click.Path(), help="ConfiguredAirbyteCatalog JSON (default: all streams).")
+@click.option("--state", "state_path", type=click.Path(), help="STATE JSON from an earlier read.")
+def read(connector: str, config_path: str, catalog_path: str | None, state_path: str | None) -> None:
+    """Read records from a source (RECORD, STATE, LOG, TRACE, CONTROL messages)."""
+    @_airbyte
+    def run() -> Iterator[protocol.Message]:
+        source = host().connector(connector, "source")()
+        raw = read_json_file(catalog_path, "catalog")
+        catalog = protocol.ConfiguredCatalog.model_validate(raw) if raw else None
+        yield from source.read(read_json_file(config_path, "config"), catalog, read_json_file(state_path, "state"))
+    run()
+
+
+@click.command()
+@click.argument("connector")
+@click.option("--config", "config_path", required=True, type=click.Path())
+@click.option("--catalog", "catalog_path", type=click.Path())
+def write(connector: str, config_path: str, catalog_path: str | None) -> None:
+    """Write RECORD messages read from stdin to a destination; echo each STATE once durable."""
+    @_airbyte
+    def run() -> Iterator[protocol.Message]:
+        dest = host().connector(connector, "destination")()
+        raw = read_json_file(catalog_path, "catalog")
+        catalog = protocol.ConfiguredCatalog.model_validate(raw) if raw else None
+        yield from dest.write(read_json_file(config_path, "config"), catalog, protocol.iter_lines(sys.stdin))
+    run()

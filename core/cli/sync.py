@@ -1,0 +1,102 @@
+"""`ledgerlink sync`: run a pipeline once, with progress bars on a terminal and a summary table (or JSON)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from .. import jsonutil
+from ..errors import LedgerlinkError
+from .common import fail, rich_console
+
+
+def _progress_callback(enabled: bool):
+    import contextlib
+
+    if not enabled:
+        return contextlib.nullcontext(None)
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    @contextlib.contextmanager
+    def bars():
+        with Progress(SpinnerColumn(), TextColumn("{task.description}"), TextColumn("{task.completed:>8} rows"),
+                      TimeElapsedColumn(), console=rich_console(stderr=True), transient=True) as prog:
+            tasks: dict[str, Any] = {}
+
+            def update(stage: str, advance: int = 1, total: int | None = None) -> None:
+                if stage not in tasks:
+                    tasks[stage] = prog.add_task(stage, total=total)
+                prog.update(tasks[stage], advance=advance)
+            yield update
+    return bars()
+
+
+def _print_sync(report: Any) -> None:
+    from rich.table import Table
+
+    c = report.counts
+    table = Table(title=f"{report.pipeline}: run {report.run_id}{' (dry run)' if report.dry_run else ''} "
+                        f"— {report.status}", show_header=False)
+    table.add_column(style="bold")
+    table.add_column(justify="right")
+    for stream, n in sorted((c.get("read") or {}).items()):
+        table.add_row(f"records read: {stream}", str(n))
+    for kind, n in sorted((c.get("objects") or {}).items()):
+        table.add_row(f"canonical {kind}s", str(n))
+    table.add_row("not in a posting status", str(c.get("not_posted", 0)))
+    table.add_row("planned (new / unchanged)", f"{c.get('planned_new', 0)} / {c.get('planned_unchanged', 0)}")
+    if c.get("changed_after_posting"):
+        table.add_row("changed after posting (held)", str(c["changed_after_posting"]))
+    if report.dry_run:
+        for stream, info in sorted(report.would_write.items()):
+            table.add_row(f"would write: {stream}", str(info["count"]))
+    else:
+        for stream, n in sorted((c.get("created") or {}).items()):
+            table.add_row(f"created: {stream}", str(n))
+        for stream, n in sorted((c.get("already_there") or {}).items()):
+            table.add_row(f"already there: {stream}", str(n))
+        table.add_row("references resolved", str(c.get("references", 0)))
+        if c.get("retry_later"):
+            table.add_row("retry on next sync", str(c["retry_later"]))
+        if c.get("blocked"):
+            table.add_row("waiting on a failed reference", str(c["blocked"]))
+    table.add_row("dead letters open", str(c.get("dead_letters_open", 0)))
+    table.add_row("state file", report.state_path)
+    console = rich_console()
+    console.print(table)
+    for err in report.errors:
+        console.print(f"[red]error:[/red] {err}")
+    if c.get("dead_letters_open"):
+        console.print("see them with [bold]ledgerlink dlq list[/bold] PIPELINE")
+
+
+@click.command()
+@click.argument("pipeline_file", type=click.Path())
+@click.option("--dry-run", is_flag=True, help="Read, normalise and plan; show what would be written; change nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--replan", is_flag=True, help="Plan every staged record again (done by itself when the posting "
+                                              "rules change); posted documents whose plan changed are held.")
+def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
+    """Run a pipeline: read → stage → normalise → post → reconcile counts."""
+    from ..pipeline import load_pipeline
+    from ..runtime import sync as run_sync
+
+    try:
+        pipeline = load_pipeline(pipeline_file)
+        with _progress_callback(sys.stderr.isatty() and not as_json) as progress:
+            report = run_sync(pipeline, dry_run=dry_run, replan=replan,
+                              **({"progress": progress} if progress else {}))
+    except LedgerlinkError as exc:
+        fail(exc)
+        return
+    if as_json:
+        click.echo(jsonutil.dumps(report.to_dict(), indent=2))
+    else:
+        _print_sync(report)
+        if dry_run:
+            for stream, info in sorted(report.would_write.items()):
+                rich_console().print(f"[bold]{stream}[/bold] example:")
+                rich_console().print_json(jsonutil.dumps(info["examples"][0]))
+    sys.exit(report.exit_code)
