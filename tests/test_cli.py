@@ -177,3 +177,24 @@ def test_demo_runs_only_the_steps_asked_for_and_names_the_known_ones(tmp_path, m
     out = json.loads(some.stdout)
     assert [s["name"] for s in out["steps"]] == ["inventory", "reconcile"]
     assert out["steps"][1]["figures"] == {"bigcommerce-inventory-to-qbo": "everything ties"}
+
+
+def test_check_a_pipeline_side_with_its_stored_credentials(runner, pipeline_file):
+    source = runner.invoke(cli, ["check", "--pipeline", pipeline_file])
+    assert source.exit_code == 0, source.output
+    assert lines(source.output)[0]["connectionStatus"]["status"] == "SUCCEEDED"
+    dest = runner.invoke(cli, ["check", "--pipeline", pipeline_file, "--role", "destination"])
+    assert lines(dest.output)[0]["type"] == "CONNECTION_STATUS"
+    wrong = runner.invoke(cli, ["check", "fake_dest", "--pipeline", pipeline_file])
+    assert wrong.exit_code == 2 and "the pipeline's source is 'fake_source'" in wrong.output
+
+
+def test_check_needs_exactly_one_of_config_and_pipeline(runner, pipeline_file, tmp_path):
+    neither = runner.invoke(cli, ["check", "fake_source"])
+    assert neither.exit_code == 2 and "--config FILE" in neither.output
+    cfg = tmp_path / "c.json"
+    cfg.write_text("{}")
+    both = runner.invoke(cli, ["check", "fake_source", "--config", str(cfg), "--pipeline", pipeline_file])
+    assert both.exit_code == 2
+    no_connector = runner.invoke(cli, ["check", "--config", str(cfg)])
+    assert no_connector.exit_code == 2 and "CONNECTOR is required" in no_connector.output

@@ -42,15 +42,34 @@ def spec(connector: str, role: str | None) -> None:
 
 
 @click.command()
-@click.argument("connector")
+@click.argument("connector", required=False)
 @click.option("--role", type=click.Choice(["source", "destination"]), default=None,
-              help="for a connector registered as both (e.g. qbo): which one")
-@click.option("--config", "config_path", required=True, type=click.Path())
-def check(connector: str, config_path: str, role: str | None) -> None:
+              help="for a connector registered as both (e.g. qbo): which one; with --pipeline, which side to check")
+@click.option("--config", "config_path", type=click.Path(), help="the connector's config JSON (as Airbyte passes it)")
+@click.option("--pipeline", "pipeline_file", type=click.Path(),
+              help="check a pipeline's source (or --role destination) with its state file's stored credentials, "
+                   "keeping any refresh token the remote rotates during the check")
+def check(connector: str | None, config_path: str | None, role: str | None, pipeline_file: str | None) -> None:
     """Check a connector's config against the remote system (CONNECTION_STATUS)."""
+    if (config_path is None) == (pipeline_file is None):
+        raise click.UsageError("give --config FILE (with CONNECTOR) or --pipeline FILE")
+    if config_path is not None and not connector:
+        raise click.UsageError("CONNECTOR is required with --config")
+
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        status = host().connector(connector, role)().check(read_json_file(config_path, "config"))
+        if pipeline_file is not None:
+            from ..pipeline import load_pipeline
+            from ..runtime import check_pipeline
+
+            pipeline = load_pipeline(pipeline_file)
+            side = role or "source"
+            named = pipeline.source.connector if side == "source" else pipeline.destination.connector
+            if connector and connector != named:
+                raise click.UsageError(f"the pipeline's {side} is {named!r}, not {connector!r}")
+            status = check_pipeline(pipeline, side)
+        else:
+            status = host().connector(str(connector), role)().check(read_json_file(config_path, "config"))
         yield protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status)
     run()
 

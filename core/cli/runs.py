@@ -6,6 +6,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
+from ..runtime import status_lines
 from .common import fail, open_store, rich_console
 
 
@@ -18,6 +19,7 @@ def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     try:
         store = open_store(pipeline_or_state)
         history = store.runs.list(limit)
+        status = status_lines(pipeline_or_state, store)
         store.close()
     except LedgerlinkError as exc:
         fail(exc)
@@ -35,3 +37,5 @@ def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
                       str(c.get("read_total", 0)), str(c.get("planned_new", 0)),
                       str(sum((c.get("created") or {}).values())), str(c.get("dead_letters_open", 0)), f"{secs:.1f}")
     rich_console().print(table)
+    for line in status:
+        click.echo(line)
