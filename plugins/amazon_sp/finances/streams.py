@@ -1,5 +1,5 @@
 """The `finances` stream (Finances 2024-06-19 listTransactions), its v0 fallback `financial_events`
-(listFinancialEvents, config `finances_api: v0`), and their normalisers: refunds → canonical `Refund`.
+(listFinancialEvents, config `finances_api: v0`). Their refunds become canonical `Refund`s in `normalise`.
 
 `finances` records are Amazon's `Transaction` objects unchanged, keyed by `transactionId`, which stays the same
 when Amazon releases a deferred transaction (its `transactionStatus` goes DEFERRED → DEFERRED_RELEASED, its

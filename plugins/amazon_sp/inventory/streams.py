@@ -1,4 +1,4 @@
-"""The `fba_inventory` stream (FBA Inventory getInventorySummaries) and its normaliser to `InventoryLevel`.
+"""The `fba_inventory` stream (FBA Inventory getInventorySummaries); `normalise` makes its `InventoryLevel`s.
 
 One read per marketplace (Marketplace granularity takes one at a time), `details=true`. Records are Amazon's
 `InventorySummary` objects with one addition, `marketplaceId` (the granularity they were read at), which
