@@ -52,7 +52,7 @@ def rss_mb() -> float:
 
 def generate(rows: int, path: Path) -> Decimal:
     """A V2 settlement of about `rows` detail rows, inside one month (one journal); returns its total."""
-    from ledgerlink_amazon_sp.seed_settlements import render_v2
+    from ledgerlink_amazon_sp.sandbox.seed_settlements import render_v2
 
     rng = random.Random(7)
     start = datetime(2026, 3, 2, tzinfo=timezone.utc)
@@ -91,9 +91,9 @@ def generate(rows: int, path: Path) -> Decimal:
 
 def in_memory(path: Path, options: dict[str, Any]) -> dict[str, float]:
     """Parse, normalise and plan without the runtime: the same functions the stream and destination call."""
-    from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-    from ledgerlink_amazon_sp.settlement_parser import decode_settlement_bytes, parse_settlement
-    from ledgerlink_amazon_sp.settlements import settlement_record
+    from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+    from ledgerlink_amazon_sp.settlements.parser import decode_settlement_bytes, parse_settlement
+    from ledgerlink_amazon_sp.settlements.streams import settlement_record
     from ledgerlink_qbo.plans.settlements import plan_settlement
 
     from ledgerlink import json_dumps, json_loads

@@ -1,7 +1,7 @@
-"""The source's streams beyond orders, one module per API family, gathered in one place.
+"""The source's streams beyond orders, one subpackage per API family, gathered in one place.
 
 Orders (v0 and 2026-01-01) have their own reading loop in `source.py` (one pass feeds `orders` and
-`order_items`); every other family is a module exposing `STREAM_CLASSES`, `NORMALISERS` and
+`order_items`); every other family is a subpackage exposing `STREAM_CLASSES`, `NORMALISERS` and
 `streams(config, client)`, read by the toolkit's default loop.
 """
 

@@ -24,17 +24,16 @@ from typing import Any, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import (
-    Checkpoint, HttpClient, Normaliser, RetryPolicy, Source, Stream, protocol,
-)
+from ledgerlink import Checkpoint, HttpClient, Normaliser, RetryPolicy, Source, Stream, protocol
 
 from . import catalogue
 from .auth import lwa_auth
 from .client import sp_client
 from .config import AmazonSPConfig
-from .normalise import normalise_order
-from .normalise_2026 import normalise_order_2026
-from .streams import SETTLE_DELAY, Orders2026Stream, OrderItemsStream, OrdersStream, format_time, parse_time
+from .orders.normalise import normalise_order
+from .orders.normalise_2026 import normalise_order_2026
+from .orders.streams import Orders2026Stream, OrderItemsStream, OrdersStream
+from .timestamps import SETTLE_DELAY, format_time, parse_time
 
 __all__ = ["AmazonSellingPartnerSource"]
 

@@ -21,8 +21,9 @@ from ledgerlink.runtime.extract import extract
 from ledgerlink.runtime.normalise import normalise_and_plan
 from ledgerlink.store import Store
 from ledgerlink_amazon_sp import AmazonSellingPartnerSource
-from ledgerlink_amazon_sp.finances import FinancesStream, normalise_financial_event, normalise_transaction
-from ledgerlink_amazon_sp.streams import parse_time
+from ledgerlink_amazon_sp.finances.normalise import normalise_financial_event, normalise_transaction
+from ledgerlink_amazon_sp.finances.streams import FinancesStream
+from ledgerlink_amazon_sp.timestamps import parse_time
 
 
 

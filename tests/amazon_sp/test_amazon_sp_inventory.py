@@ -15,8 +15,9 @@ import jsonschema
 import pytest
 
 from ledgerlink import InventoryLevel, PermanentError, RecordError, protocol
-from ledgerlink_amazon_sp.inventory import FbaInventoryStream, location_of, normalise_inventory
-from ledgerlink_amazon_sp.seed import SKUS
+from ledgerlink_amazon_sp.inventory.normalise import location_of, normalise_inventory
+from ledgerlink_amazon_sp.inventory.streams import FbaInventoryStream
+from ledgerlink_amazon_sp.sandbox.seed import SKUS
 
 MARKETS = ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
 PATH = "/fba/inventory/v1/summaries"

@@ -11,7 +11,7 @@ import pytest
 
 from ledgerlink import Money, Order, RecordError
 from ledgerlink_amazon_sp import AmazonSellingPartnerSource, normalise_order
-from ledgerlink_amazon_sp.seed import SellerBook
+from ledgerlink_amazon_sp.sandbox.seed import SellerBook
 
 ORDER: dict[str, Any] = {
     "AmazonOrderId": "113-1234567-7654321", "PurchaseDate": "2024-05-01T10:00:00Z",

@@ -19,9 +19,10 @@ import pytest
 from ledgerlink import PermanentError, RecordError, protocol
 from ledgerlink_amazon_sp import AmazonSellingPartnerSource, AmazonSPConfig, Orders2026Stream, normalise_order
 from ledgerlink_amazon_sp.client import sp_client
-from ledgerlink_amazon_sp.normalise_2026 import normalise_order_2026
-from ledgerlink_amazon_sp.seed import SellerBook
-from ledgerlink_amazon_sp.streams import INCLUDED_DATA, format_time, parse_time
+from ledgerlink_amazon_sp.orders.normalise_2026 import normalise_order_2026
+from ledgerlink_amazon_sp.orders.streams import INCLUDED_DATA
+from ledgerlink_amazon_sp.sandbox.seed import SellerBook
+from ledgerlink_amazon_sp.timestamps import format_time, parse_time
 from amazon_models import strict  # noqa: E402
 
 

@@ -23,7 +23,7 @@ import pytest
 from ledgerlink import PermanentError
 from ledgerlink_amazon_sp import AmazonSPConfig
 from ledgerlink_amazon_sp.client import sp_client
-from ledgerlink_amazon_sp.reports import DOCUMENTS_PATH, REPORTS_PATH, ReportsEngine
+from ledgerlink_amazon_sp.reports.engine import DOCUMENTS_PATH, REPORTS_PATH, ReportsEngine
 
 HERE = Path(__file__).resolve().parent
 MODEL = HERE.parents[2] / "shared" / "reference" / "amazon-sp-api" / "models" / "reports_2021-06-30.json"

@@ -18,7 +18,7 @@ from ledgerlink import HttpClient, PermanentError, RetryPolicy, TransientError
 from ledgerlink_amazon_sp import AmazonSPConfig
 from ledgerlink_amazon_sp.auth import lwa_auth
 from ledgerlink_amazon_sp.client import sp_client
-from ledgerlink_amazon_sp.reports import ReportsEngine, parse_table, parse_xml
+from ledgerlink_amazon_sp.reports.engine import ReportsEngine, parse_table, parse_xml
 
 #: retries as the client makes them, minus the waiting (as in conftest.FAST_RETRY)
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)

@@ -18,14 +18,14 @@ import httpx
 import jsonschema
 import pytest
 
-import ledgerlink_amazon_sp
+import ledgerlink_amazon_sp.sandbox
 from ledgerlink_amazon_sp import AmazonSPConfig
 from ledgerlink_amazon_sp.auth import lwa_auth
 from ledgerlink_amazon_sp.client import sp_client
-from ledgerlink_amazon_sp.reports import ReportsEngine
+from ledgerlink_amazon_sp.reports.engine import ReportsEngine
 from ledgerlink_amazon_sp.sandbox import SANDBOX_PLANS
-from ledgerlink_amazon_sp.sandbox_reports import PLANS
-from ledgerlink_amazon_sp.seed_reports import NOT_CREATABLE, REPORT_TYPES, SETTLEMENT_TYPES
+from ledgerlink_amazon_sp.sandbox.reports import PLANS
+from ledgerlink_amazon_sp.sandbox.seed_reports import NOT_CREATABLE, REPORT_TYPES, SETTLEMENT_TYPES
 from amazon_models import strict  # noqa: E402
 
 BASE = "/reports/2021-06-30"
@@ -172,10 +172,10 @@ def test_settlement_reports_are_listed_and_downloadable_but_not_creatable(sandbo
     now = datetime.now(timezone.utc).replace(microsecond=0)
     docs = [FakeSettlement("7001", "11111", now - timedelta(days=20), "settlement-id\ttotal-amount\n11111\t10.00\n"),
             FakeSettlement("7002", "22222", now - timedelta(days=6), "settlement-id\ttotal-amount\n22222\t-3,50\n")]
-    fake = types.ModuleType("ledgerlink_amazon_sp.seed_settlements")
+    fake = types.ModuleType("ledgerlink_amazon_sp.sandbox.seed_settlements")
     fake.settlement_documents = lambda book: docs  # type: ignore[attr-defined]
     monkeypatch.setitem(sys.modules, fake.__name__, fake)
-    monkeypatch.setattr(ledgerlink_amazon_sp, "seed_settlements", fake, raising=False)
+    monkeypatch.setattr(ledgerlink_amazon_sp.sandbox, "seed_settlements", fake, raising=False)
     with sandbox(orders=5) as (url, sb):
         config = AmazonSPConfig(**make_config(url))
         with sp_client(config, lwa_auth(config)) as client:

@@ -16,9 +16,10 @@ from click.testing import CliRunner
 from ledgerlink import PermanentError, RecordError, protocol
 from ledgerlink.cli import cli
 from ledgerlink_amazon_sp import AmazonSellingPartnerSource, normalise_order
-from ledgerlink_amazon_sp.reports import AllOrdersReportStream, normalise_all_orders
-from ledgerlink_amazon_sp.seed import SellerBook
-from ledgerlink_amazon_sp.seed_reports import FbaEvents, all_orders_rows
+from ledgerlink_amazon_sp.reports.normalise import normalise_all_orders
+from ledgerlink_amazon_sp.reports.streams import AllOrdersReportStream
+from ledgerlink_amazon_sp.sandbox.seed import SellerBook
+from ledgerlink_amazon_sp.sandbox.seed_reports import FbaEvents, all_orders_rows
 
 MARKETS = ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
 STREAMS = {"fba_customer_returns": "returns", "fba_inventory_ledger": "ledger", "fba_reimbursements": "reimbursements"}
@@ -251,7 +252,7 @@ def test_a_bad_report_row_is_a_record_error_naming_the_field(column, value, mess
 
 def test_fba_shipments_become_canonical_shipments_with_carrier_and_tracking(sandbox, make_config, make_source):
     """Every shipped FBA order's items, grouped by shipment, with Amazon's carrier and tracking number."""
-    from ledgerlink_amazon_sp.reports import normalise_fba_shipment
+    from ledgerlink_amazon_sp.reports.normalise import normalise_fba_shipment
 
     with sandbox(orders=200) as (url, sb):
         messages = list(make_source().read(report_config(make_config, url), catalog("fba_shipments")))
@@ -274,7 +275,7 @@ def test_fba_shipments_become_canonical_shipments_with_carrier_and_tracking(sand
 
 def test_a_shipment_row_without_a_quantity_is_a_record_error_naming_the_field():
     from ledgerlink import RecordError
-    from ledgerlink_amazon_sp.reports import normalise_fba_shipment
+    from ledgerlink_amazon_sp.reports.normalise import normalise_fba_shipment
 
     record = {"shipment-id": "DABC", "amazon-order-id": "111-1", "rows": [
         {"shipment-id": "DABC", "sku": "LL-MUG-11OZ", "quantity-shipped": "0", "shipment-date": "2026-01-02T00:00:00+00:00"}]}

@@ -11,7 +11,7 @@ import httpx
 import jsonschema
 import pytest
 
-from ledgerlink_amazon_sp.streams import format_time
+from ledgerlink_amazon_sp.timestamps import format_time
 from amazon_models import strict  # noqa: E402
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime, timezone
 
-from ledgerlink_amazon_sp.seed import SKUS, SellerBook
+from ledgerlink_amazon_sp.sandbox.seed import SKUS, SellerBook
 
 ANCHOR = datetime(2024, 6, 1, tzinfo=timezone.utc)
 

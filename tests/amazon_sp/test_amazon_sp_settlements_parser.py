@@ -8,11 +8,11 @@ from pathlib import Path
 import pytest
 
 from ledgerlink import RecordError, Settlement
-from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement, parse_report_time
-from ledgerlink_amazon_sp.settlement_parser import (
+from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement, parse_report_time
+from ledgerlink_amazon_sp.settlements.parser import (
     FLAT_FILE_V1, FLAT_FILE_V2, V1_AMOUNT_COLUMNS, SettlementFileError, decode_settlement_bytes, parse_settlement,
 )
-from ledgerlink_amazon_sp.settlements import settlement_record
+from ledgerlink_amazon_sp.settlements.streams import settlement_record
 
 FILES = Path(__file__).parent / "settlement_files"
 

@@ -8,9 +8,9 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-from ledgerlink_amazon_sp.settlement_parser import V2_COLUMNS, parse_settlement
-from ledgerlink_amazon_sp.settlements import settlement_record
+from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+from ledgerlink_amazon_sp.settlements.parser import V2_COLUMNS, parse_settlement
+from ledgerlink_amazon_sp.settlements.streams import settlement_record
 
 _DETAIL = [c for c in V2_COLUMNS if c not in ("settlement-id", "settlement-start-date", "settlement-end-date",
                                               "deposit-date", "total-amount", "currency", "amount",

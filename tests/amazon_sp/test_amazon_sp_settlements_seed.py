@@ -8,11 +8,11 @@ from decimal import Decimal
 
 import pytest
 
-from ledgerlink_amazon_sp.seed import SellerBook
-from ledgerlink_amazon_sp.seed_settlements import PERIOD, settlement_documents
-from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-from ledgerlink_amazon_sp.settlement_parser import FLAT_FILE_V2, parse_settlement
-from ledgerlink_amazon_sp.settlements import settlement_record
+from ledgerlink_amazon_sp.sandbox.seed import SellerBook
+from ledgerlink_amazon_sp.sandbox.seed_settlements import PERIOD, settlement_documents
+from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+from ledgerlink_amazon_sp.settlements.parser import FLAT_FILE_V2, parse_settlement
+from ledgerlink_amazon_sp.settlements.streams import settlement_record
 
 ANCHOR = datetime(2026, 11, 20, 12, 0, tzinfo=timezone.utc)
 

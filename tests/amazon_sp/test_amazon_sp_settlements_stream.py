@@ -18,8 +18,8 @@ from ledgerlink import RecordError, protocol
 from ledgerlink.cli import cli
 from ledgerlink.sandbox import running
 from ledgerlink_amazon_sp.config import AmazonSPConfig
-from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-from ledgerlink_amazon_sp.settlements import SettlementsStream
+from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+from ledgerlink_amazon_sp.settlements.streams import SettlementsStream
 
 FILES = Path(__file__).parent / "settlement_files"
 GOOD = {"19837462011": "58.04", "20998877601": "23.33", "23874396999": "-399.94", "17766554433": "100.42"}
@@ -125,7 +125,7 @@ def test_settlement_reports_are_listed_downloaded_parsed_and_read_incrementally(
 
 
 def test_a_report_already_imported_from_disk_is_not_read_twice(sandbox, make_config, make_source, tmp_path):
-    from ledgerlink_amazon_sp.seed_settlements import settlement_documents
+    from ledgerlink_amazon_sp.sandbox.seed_settlements import settlement_documents
 
     with sandbox(orders=60) as (url, sb):
         first = settlement_documents(sb.api.book)[0]

@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from ledgerlink import PermanentError, protocol
-from ledgerlink_amazon_sp.streams import format_time, parse_time
+from ledgerlink_amazon_sp.timestamps import format_time, parse_time
 
 MARKETS = ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"]
 

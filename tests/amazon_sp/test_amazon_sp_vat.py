@@ -27,11 +27,12 @@ from ledgerlink.sandbox import running
 from ledgerlink.store import Store
 from ledgerlink_amazon_sp import normalise_order
 from ledgerlink_amazon_sp.marketplaces import TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
-from ledgerlink_amazon_sp.normalise_2026 import normalise_order_2026
-from ledgerlink_amazon_sp.seed import MARKETPLACES, UK, SellerBook
-from ledgerlink_amazon_sp.seed_finances import FinanceBook
-from ledgerlink_amazon_sp.seed_settlements import settlement_documents
-from ledgerlink_amazon_sp.streams import INCLUDED_DATA, format_time
+from ledgerlink_amazon_sp.orders.normalise_2026 import normalise_order_2026
+from ledgerlink_amazon_sp.orders.streams import INCLUDED_DATA
+from ledgerlink_amazon_sp.sandbox.seed import MARKETPLACES, UK, SellerBook
+from ledgerlink_amazon_sp.sandbox.seed_finances import FinanceBook
+from ledgerlink_amazon_sp.sandbox.seed_settlements import settlement_documents
+from ledgerlink_amazon_sp.timestamps import format_time
 from amazon_models import strict  # noqa: E402
 
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -387,7 +388,7 @@ def test_uk_orders_to_a_usd_company_without_multicurrency_are_refused_clearly(tm
 def test_an_all_orders_report_row_of_a_vat_marketplace_is_made_tax_exclusive_too():
     """The back-fill report prints UK prices with their VAT included, as getOrders does: the line nets it out,
     and the order's total stays what the buyer paid."""
-    from ledgerlink_amazon_sp.reports import normalise_all_orders
+    from ledgerlink_amazon_sp.reports.normalise import normalise_all_orders
 
     row = {"amazon-order-id": "202-0000000-0000001", "order-status": "Shipped", "sales-channel": "Amazon.co.uk",
            "fulfillment-channel": "Amazon", "purchase-date": "2026-03-01T10:00:00+00:00",

@@ -16,8 +16,8 @@ from ledgerlink.pipeline import load_pipeline
 from ledgerlink.plugins import host
 from ledgerlink.sandbox import running, running_app
 from ledgerlink.serve import PipelineService, build_app
-from ledgerlink_amazon_sp.inventory import normalise_inventory
-from ledgerlink_amazon_sp.seed import SKUS
+from ledgerlink_amazon_sp.inventory.normalise import normalise_inventory
+from ledgerlink_amazon_sp.sandbox.seed import SKUS
 
 
 def _wait(predicate, seconds: float = 30.0) -> bool:

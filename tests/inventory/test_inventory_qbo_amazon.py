@@ -16,7 +16,7 @@ from ledgerlink.pipeline import load_pipeline
 from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
 from ledgerlink.sandbox import running
-from ledgerlink_amazon_sp.seed import SKUS
+from ledgerlink_amazon_sp.sandbox.seed import SKUS
 
 FBM, FBA, FBM_SEEN_AT_FBA = SKUS[0].sku, SKUS[1].sku, SKUS[2].sku  # even entries are FBM in the sandbox
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from decimal import Decimal
 
-from ledgerlink_amazon_sp.seed_finances import FinanceBook
-from ledgerlink_amazon_sp.seed_reports import FbaEvents
+from ledgerlink_amazon_sp.sandbox.seed_finances import FinanceBook
+from ledgerlink_amazon_sp.sandbox.seed_reports import FbaEvents
 from returns_helpers import AMAZON_START
 
 US = "ATVPDKIKX0DER"

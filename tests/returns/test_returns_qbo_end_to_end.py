@@ -12,8 +12,8 @@ from typing import Any
 
 from ledgerlink.runtime import sync
 from ledgerlink.store import Store
-from ledgerlink_amazon_sp.seed_finances import FinanceBook
-from ledgerlink_amazon_sp.seed_reports import FbaEvents
+from ledgerlink_amazon_sp.sandbox.seed_finances import FinanceBook
+from ledgerlink_amazon_sp.sandbox.seed_reports import FbaEvents
 from returns_helpers import AMAZON_START
 
 US = "ATVPDKIKX0DER"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from ledgerlink import ConfigError, Money, RecordError, Refund, RefundLine, Return, posting
-from ledgerlink_amazon_sp.returns_normalise import normalise_customer_return
+from ledgerlink_amazon_sp.reports.returns_normalise import normalise_customer_return
 
 WHEN = datetime(2026, 3, 4, 5, 6, tzinfo=timezone.utc)
 

@@ -96,8 +96,8 @@ def test_show_starts_the_trail_at_the_real_reports_own_rows(tmp_path, reference_
 
     path = reference_dir / "amazon-sp-api" / "settlement-reports" / "v1_flatfile_CAD_settlement_24288684721.txt"
     s = _parse(path)  # skips when the parser is not importable
-    from ledgerlink_amazon_sp.settlement_parser import decode_settlement_bytes, parse_settlement
-    from ledgerlink_amazon_sp.settlements import settlement_record
+    from ledgerlink_amazon_sp.settlements.parser import decode_settlement_bytes, parse_settlement
+    from ledgerlink_amazon_sp.settlements.streams import settlement_record
 
     record = settlement_record(parse_settlement(decode_settlement_bytes(path.read_bytes()), str(path)))
     state = tmp_path / "state.duckdb"

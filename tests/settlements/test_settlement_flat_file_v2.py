@@ -70,9 +70,9 @@ US_MONTH_SPLIT = v2_file("32000000002", {"settlement-start-date": "2025-08-25 00
 
 def parse(text: str, name: str) -> Settlement:
     try:
-        from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-        from ledgerlink_amazon_sp.settlement_parser import parse_settlement
-        from ledgerlink_amazon_sp.settlements import settlement_record
+        from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+        from ledgerlink_amazon_sp.settlements.parser import parse_settlement
+        from ledgerlink_amazon_sp.settlements.streams import settlement_record
     except ImportError as exc:
         pytest.skip(f"the Amazon settlement parser is not importable yet: {exc}")
     (settlement,) = normalise_settlement(settlement_record(parse_settlement(text, name)), {})

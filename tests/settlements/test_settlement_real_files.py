@@ -19,9 +19,9 @@ FILES = {
 
 def _parse(path: Path) -> Settlement:
     try:
-        from ledgerlink_amazon_sp.settlement_normalise import normalise_settlement
-        from ledgerlink_amazon_sp.settlement_parser import decode_settlement_bytes, parse_settlement
-        from ledgerlink_amazon_sp.settlements import settlement_record
+        from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
+        from ledgerlink_amazon_sp.settlements.parser import decode_settlement_bytes, parse_settlement
+        from ledgerlink_amazon_sp.settlements.streams import settlement_record
     except ImportError as exc:  # the parser is built alongside this engine
         pytest.skip(f"the Amazon settlement parser is not importable yet: {exc}")
     parsed = parse_settlement(decode_settlement_bytes(path.read_bytes()), str(path))

@@ -198,7 +198,7 @@ def test_per_order_settlements_in_the_qbo_sandbox_reconcile_reserve_and_skip_cle
 
 def _v2_file(path, sid: str, start: str, end: str, *, released: str | None, held: str) -> None:
     """A small Flat File V2 settlement: one order, and the reserve released from before and held back."""
-    from ledgerlink_amazon_sp.seed_settlements import render_v2
+    from ledgerlink_amazon_sp.sandbox.seed_settlements import render_v2
 
     def row(tt, at, desc, amount, day, **extra):
         return {"settlement-id": sid, "transaction-type": tt, "amount-type": at, "amount-description": desc,

@@ -2,7 +2,7 @@
 
 Settlement reports cannot be requested: Amazon closes a settlement every ~14 days and writes its report,
 which getReports lists for 90 days. Older history is back-filled from files (config `settlement_files`,
-paths or globs) in either flat-file format. Both go through one parser (`settlement_parser`).
+paths or globs) in either flat-file format. Both go through one parser (`settlements.parser`).
 
 A record is the file as read by header name: the summary row, every detail row as a dict of its non-empty
 values with its line number, the format, the origin (file path or `report <id>`) and every problem found.
@@ -24,14 +24,11 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator
 
-from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, Normaliser, PermanentError, Stream, protocol
+from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
 
-from .settlement_normalise import normalise_settlement
-from .settlement_parser import (
-    REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, decode_settlement_bytes, parse_settlement,
-)
+from .parser import REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, decode_settlement_bytes, parse_settlement
 
-__all__ = ["SettlementsStream", "STREAM_CLASSES", "NORMALISERS", "streams", "settlement_record", "error_record"]
+__all__ = ["SettlementsStream", "settlement_record", "error_record"]
 
 log = logging.getLogger("ledgerlink.amazon_sp.settlements")
 
@@ -137,7 +134,7 @@ class SettlementsStream(Stream):
             return error_record(exc)
 
     def _from_reports(self) -> Iterator[dict[str, Any] | Checkpoint]:
-        from .reports import ReportsEngine  # the reports family's engine (imported late: it is another module's)
+        from ..reports.engine import ReportsEngine  # the reports family's engine (imported late: another family)
 
         engine = ReportsEngine(self.client)
         now = self._now or datetime.now(timezone.utc)
@@ -216,14 +213,3 @@ def _time(text: Any) -> datetime | None:
         return None
     when = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
     return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
-
-
-#: stream classes this module adds to the source (for discover)
-STREAM_CLASSES: list[type[Stream]] = [SettlementsStream]
-#: normalisers of those streams
-NORMALISERS: list[Normaliser] = [Normaliser(stream=SettlementsStream.name, function=normalise_settlement)]
-
-
-def streams(config: Any, client: HttpClient) -> list[Stream]:
-    """The live streams for one config (may depend on it, e.g. settlement_files)."""
-    return [SettlementsStream(config, client)]

@@ -23,8 +23,8 @@ from starlette.routing import Route
 
 from ledgerlink import json_loads
 
-from .sandbox_http import Invalid as _Invalid
-from .sandbox_http import parse_time, refuse, reply
+from .replies import Invalid as _Invalid
+from .replies import parse_time, refuse, reply
 from .seed import MARKETPLACES
 from .seed_finances import V0_LISTS, FinanceBook, FinanceEvent, financial_event, transaction
 

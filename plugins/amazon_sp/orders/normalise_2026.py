@@ -34,7 +34,7 @@ from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
 
-from .marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
+from ..marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
 from .normalise import _AMOUNT, _NEWER, _time
 
 __all__ = ["normalise_order_2026", "PAID_STATUSES_2026"]

@@ -25,11 +25,11 @@ from starlette.routing import Route
 
 from ledgerlink import Sandbox, SandboxOptions
 
-from . import sandbox_finances, sandbox_inventory, sandbox_reports, sandbox_writes
-from .sandbox_http import Invalid as _Invalid
-from .sandbox_http import parse_time as _time
-from .sandbox_http import refuse as _errors
-from .sandbox_http import reply as _json
+from . import finances, inventory, reports, writes
+from .replies import Invalid as _Invalid
+from .replies import parse_time as _time
+from .replies import refuse as _errors
+from .replies import reply as _json
 from .seed import ORDER_MARKETPLACES, SellerBook, iso
 
 __all__ = ["AmazonSandbox", "AmazonSandboxOptions", "SANDBOX_PLANS"]
@@ -48,7 +48,7 @@ def _dumps(value: Any) -> str:
 SANDBOX_PLANS: dict[str, tuple[float, int]] = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30),
                                                "searchOrders": (0.0056, 20)}
 #: the other API families' endpoints, each in its own module (`routes(api)`, `PLANS`)
-_FAMILIES = (sandbox_inventory, sandbox_finances, sandbox_reports, sandbox_writes)
+_FAMILIES = (inventory, finances, reports, writes)
 for _family in _FAMILIES:
     SANDBOX_PLANS.update(_family.PLANS)
 _SETTLE_S = 120  # Before/After must be at least two minutes before the request

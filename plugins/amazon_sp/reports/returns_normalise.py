@@ -14,7 +14,7 @@ from typing import Any
 
 from ledgerlink import RecordError, Return
 
-from .streams import parse_time
+from ..timestamps import parse_time
 
 __all__ = ["normalise_customer_return", "STREAM", "SELLABLE"]
 

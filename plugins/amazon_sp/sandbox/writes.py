@@ -21,9 +21,9 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .sandbox_http import Invalid as _Invalid
-from .sandbox_http import refuse as _errors
-from .sandbox_http import reply as _json
+from .replies import Invalid as _Invalid
+from .replies import refuse as _errors
+from .replies import reply as _json
 from .seed import MARKETPLACES, ORDER_MARKETPLACES, SKUS, iso
 
 __all__ = ["PLANS", "routes"]

@@ -22,7 +22,7 @@ from typing import Any
 
 from ledgerlink import Address, Customer, Money, Order, OrderLine, RecordError, SourceRef, to_decimal
 
-from .marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
+from ..marketplaces import MARKETPLACE_CURRENCY, TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
 
 __all__ = ["normalise_order", "MARKETPLACE_CURRENCY", "PAID_STATUSES"]
 

@@ -21,7 +21,7 @@ from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Iterator
 
-from .marketplaces import prices_include_tax
+from ..marketplaces import prices_include_tax
 
 __all__ = ["Catalogue", "SKUS", "MARKETPLACES", "ORDER_MARKETPLACES", "UK", "SellerBook", "iso", "render_2026",
            "STATUS_2026"]

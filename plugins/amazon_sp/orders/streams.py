@@ -17,14 +17,11 @@ from ledgerlink import (
     CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, TransientError, protocol,
 )
 
-from .client import read_json
-from .config import AmazonSPConfig
+from ..client import read_json
+from ..config import AmazonSPConfig
+from ..timestamps import SETTLE_DELAY, format_time, parse_time
 
-__all__ = ["OrdersStream", "OrderItemsStream", "Orders2026Stream", "format_time", "parse_time", "SETTLE_DELAY",
-           "INCLUDED_DATA"]
-
-#: Amazon refuses a LastUpdatedBefore later than two minutes before the request
-SETTLE_DELAY = timedelta(minutes=2)
+__all__ = ["OrdersStream", "OrderItemsStream", "Orders2026Stream", "INCLUDED_DATA"]
 
 _HINTS = {
     ("getOrders", 400): "Amazon refused the query: check marketplace_ids and start_date in the config",
@@ -37,16 +34,6 @@ _HINTS = {
     ("*", 403): "check that the refresh token belongs to this seller and region endpoint, and that the app has "
                 "the Orders role",
 }
-
-
-def format_time(when: datetime) -> str:
-    """ISO 8601 in UTC with seconds, as SP-API prints it (e.g. 2024-05-01T12:00:00Z)."""
-    return when.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_time(text: str) -> datetime:
-    when = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
 
 
 def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any],

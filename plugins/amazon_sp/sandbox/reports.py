@@ -29,10 +29,10 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from .sandbox_http import Invalid as _Invalid
-from .sandbox_http import parse_time as _time
-from .sandbox_http import refuse as _error
-from .sandbox_http import reply as _reply
+from .replies import Invalid as _Invalid
+from .replies import parse_time as _time
+from .replies import refuse as _error
+from .replies import reply as _reply
 from .seed import MARKETPLACES, iso
 from .seed_reports import NOT_CREATABLE, REPORT_TYPES, SETTLEMENT_TYPES, FbaEvents, document_rows, render_tsv
 

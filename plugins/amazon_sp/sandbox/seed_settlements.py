@@ -22,7 +22,7 @@ from functools import cached_property
 from typing import Any, Callable
 
 from .seed import MARKETPLACES, SKUS, SellerBook
-from .settlement_parser import V2_COLUMNS
+from ..settlements.parser import V2_COLUMNS
 
 __all__ = ["SeededSettlement", "settlement_documents", "PERIOD", "render_v2"]
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ledgerlink import Fee, Money, RecordError, Settlement, SettlementLine, quantize
 
-from .settlement_parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError
+from .parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError
 
 __all__ = ["normalise_settlement", "parse_report_time", "FEE_AMOUNT_TYPES", "FEE_TRANSACTION_TYPES",
            "PREVIOUS_RESERVE", "CURRENT_RESERVE"]
