@@ -1,6 +1,6 @@
 """The hooks a ledgerlink plugin can implement. Each has one docstring: the contract for its authors.
 
-A test fails when a hook here has no docstring, or the README's plugin guide does not name it.
+A test fails when a hook here has no docstring, or the plugin guide (docs/guides/plugin.md) does not name it.
 """
 
 from __future__ import annotations

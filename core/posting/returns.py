@@ -94,7 +94,7 @@ def parse_returns_options(raw: dict[str, Any] | None, *, where: str = "destinati
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
-                          hint="see the README's Returns and refunds section for the options") from None
+                          hint="see docs/concepts/returns.md for the options") from None
 
 
 # ---------------------------------------------------------------------------------------------------- amounts

@@ -122,17 +122,17 @@ class PostingOptions(posting.OrderPostingOptions):
     #: settlement posting (mode, account map, roles): validated by `ledgerlink.settlements.parse_settlement_options`
     settlements: dict[str, Any] = Field(default_factory=dict, description=(
         "how settlements post: mode (summary or per_order), accounts (a YAML account map), roles (a YAML role "
-        "table); see the README's Settlements section"))
+        "table); see the settlements page of the docs (docs/concepts/settlements.md)"))
     #: `ledgerlink reconcile` settings (e.g. settlement_gap_seconds)
     reconcile: dict[str, Any] = Field(default_factory=dict, description="settings for `ledgerlink reconcile`")
     #: refunds and returns (document type, restocking): validated by `ledgerlink.posting.returns`
     returns: dict[str, Any] = Field(default_factory=dict, description=(
         "how refunds and returns post: credit memos or refund receipts, and restocking of sellable returns; see "
-        "the README's Returns section"))
+        "the returns page of the docs (docs/concepts/returns.md)"))
     #: stock levels both ways (master per SKU, adjustment account, drift threshold): validated by `ledgerlink.inventory`
     inventory: dict[str, Any] = Field(default_factory=dict, description=(
         "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
-        "the README's Inventory section"))
+        "the inventory page of the docs (docs/concepts/inventory.md)"))
 
     income_account: str = Field("Sales of Product Income", description="income account of created items")
     deposit_account: str = Field("Undeposited Funds", description=(

@@ -1,6 +1,6 @@
 """Revising a posted QuickBooks Desktop journal entry: a reversal and the new version, never an edit.
 
-As for QuickBooks Online (see `ledgerlink_qbo.revise`): the reversal swaps JournalDebitLine and
+As for QuickBooks Online (see `ledgerlink_qbo.plans.revisions`): the reversal swaps JournalDebitLine and
 JournalCreditLine and keeps the original's date; both documents get keys of their own, RefNumbers within 11
 characters, and a Memo whose first lines name the posted document they reverse or replace.
 """

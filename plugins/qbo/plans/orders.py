@@ -65,7 +65,7 @@ def parse_options(options: dict[str, Any] | None) -> PostingOptions:
         first = exc.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise ConfigError(first["msg"], where=f"destination.options.{loc}" if loc else "destination.options",
-                          hint="see the qbo destination's posting options in its README") from None
+                          hint="see the QuickBooks Online page of the docs (docs/systems/qbo.md) for the posting options") from None
 
 
 def doc_number(order_id: str) -> str:
