@@ -23,7 +23,8 @@ from ledgerlink.plugins import host
 from ledgerlink.sandbox import running, running_app
 
 __all__ = ["wait_for", "new_sandbox", "sandbox_running", "shipped", "write_shipped", "load_shipped", "amazon_env",
-           "bigcommerce_env", "qbo_env", "qbxml_xsd_path", "WebConnector", "web_connector"]
+           "bigcommerce_env", "qbo_env", "qbxml_xsd_path", "WebConnector", "web_connector", "AwaitingQueue",
+           "ReferenceBook"]
 
 #: Intuit's qbXML schema, below ../shared/reference (a test oracle, never shipped)
 QBXML_XSD = Path("qbxml", "xsd-16.0", "qbxmlops160.xsd")
@@ -36,21 +37,23 @@ def wait_for(predicate: Callable[[], bool], seconds: float = 30.0) -> bool:
         if predicate():
             return True
         time.sleep(0.05)
-    return False
+    return predicate()
 
 
 # -- sandboxes -------------------------------------------------------------------------------------------------
 
-def new_sandbox(name: str, **options: Any) -> Any:
-    """The sandbox registered under `name`, time-scaled 1000× unless `options` say otherwise (not started)."""
-    options.setdefault("time_scale", 1000)
+def new_sandbox(name: str, time_scale: float | None = 1000, **options: Any) -> Any:
+    """The sandbox registered under `name` (not started), its clock 1000× fast so quotas and waits pass quickly;
+    `time_scale=None` keeps the sandbox's own pace."""
+    if time_scale is not None:
+        options["time_scale"] = time_scale
     return host().sandboxes()[name](**options)
 
 
 @contextlib.contextmanager
-def sandbox_running(name: str, **options: Any) -> Iterator[tuple[str, Any]]:
+def sandbox_running(name: str, time_scale: float | None = 1000, **options: Any) -> Iterator[tuple[str, Any]]:
     """`with sandbox_running("amazon_sp", orders=50) as (url, sandbox):` the named sandbox on a free loopback port."""
-    sandbox = new_sandbox(name, **options)
+    sandbox = new_sandbox(name, time_scale, **options)
     with running(sandbox) as url:
         yield url, sandbox
 
@@ -106,6 +109,40 @@ def qbxml_xsd_path(reference_dir: Path) -> Path:
     if not path.exists():
         pytest.skip("qbXML XSD not found")
     return path
+
+
+class AwaitingQueue:
+    """An AwaitingWrites stand-in for a bare `WebConnectorBridge`: what waits, and what QuickBooks confirmed
+    (`key → (id, version, created)`) or failed (`key → (error, retry)`)."""
+
+    def __init__(self, records: list[Any]):
+        self.records = {r.key: r for r in records}
+        self.confirmed: dict[str, Any] = {}
+        self.failed: dict[str, Any] = {}
+
+    def list(self, stream: str | None = None, limit: int = 100) -> list[Any]:
+        return [r for r in self.records.values() if stream in (None, r.stream)][:limit]
+
+    def confirm(self, key: str, destination_id: str, version: str | None = None, created: bool = True) -> None:
+        self.records.pop(key)
+        self.confirmed[key] = (destination_id, version, created)
+
+    def fail(self, key: str, error: Any, *, retry: bool = False) -> None:
+        self.records.pop(key)
+        self.failed[key] = (error, retry)
+
+    def count(self) -> int:
+        return len(self.records)
+
+
+class ReferenceBook(dict):
+    """A reference-cache stand-in for a bare `WebConnectorBridge`: `(kind, name) → id`."""
+
+    def get(self, kind: str, name: str) -> Any:  # type: ignore[override]
+        return super().get((kind, name))
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        self[(kind, name)] = ref_id
 
 
 @dataclass

@@ -10,38 +10,12 @@ from ledgerlink import OutboundRecord
 from ledgerlink_qb_desktop.bridge import SENT, Company, WebConnectorBridge
 from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.simulator import CompanyFile
+from sandbox_helpers import AwaitingQueue, ReferenceBook
 
 PASSWORD_HASH = hash_password("s3cret-pw", iterations=1000)
 
 
-class Queue:
-    """An AwaitingWrites stand-in: records what was confirmed and failed."""
-
-    def __init__(self, records):
-        self.records = {r.key: r for r in records}
-        self.confirmed, self.failed = {}, {}
-
-    def list(self, stream=None, limit=100):
-        return [r for r in self.records.values() if stream in (None, r.stream)][:limit]
-
-    def confirm(self, key, destination_id, version=None, created=True):
-        self.records.pop(key)
-        self.confirmed[key] = (destination_id, version, created)
-
-    def fail(self, key, error, *, retry=False):
-        self.records.pop(key)
-        self.failed[key] = (error, retry)
-
-    def count(self):
-        return len(self.records)
-
-
-class Refs(dict):
-    def get(self, kind, name):
-        return super().get((kind, name))
-
-    def put(self, kind, name, ref_id, version=None):
-        self[(kind, name)] = ref_id
+Queue, Refs = AwaitingQueue, ReferenceBook
 
 
 def _customer(name: str) -> OutboundRecord:
