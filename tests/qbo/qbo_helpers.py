@@ -153,7 +153,8 @@ def write_all(dest: QuickBooksOnlineDestination, records: list[OutboundRecord]) 
 @contextlib.contextmanager
 def live_sandbox(**options: Any) -> Iterator[Live]:
     """A QBO sandbox (at its own pace) on a free loopback port, with a client for its API."""
-    with sandbox_running("qbo", time_scale=None, **options) as (url, sandbox), \
+    options.setdefault("time_scale", None)
+    with sandbox_running("qbo", **options) as (url, sandbox), \
             httpx.Client(base_url=url, timeout=10) as http:
         yield Live(sandbox, url, http)
 

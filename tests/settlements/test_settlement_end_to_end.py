@@ -189,9 +189,6 @@ class _Queue(AwaitingQueue):
         self.confirmed[key] = destination_id
 
 
-_Refs = ReferenceBook
-
-
 @pytest.mark.parametrize("mode", ["summary", "per_order"])
 def test_a_settlement_posts_into_quickbooks_desktop_through_the_web_connector(qbxml_xsd, mode):
     s = test_settlement()
@@ -205,7 +202,7 @@ def test_a_settlement_posts_into_quickbooks_desktop_through_the_web_connector(qb
     company_file = CompanyFile(accounts={n: _account_type(names[n])[1] for n in used}, xsd=str(qbxml_xsd))
     queue = _Queue(records)
     bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=_Refs(),
+                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
                                          company_file=r"C:\books.qbw")])
     ticket, _ = bridge.authenticate("qb", "pw-123456")
     sent = []
