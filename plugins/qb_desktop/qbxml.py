@@ -5,7 +5,9 @@ Payloads in the outbox are plain JSON objects keyed by qbXML element names (`{"N
 schema's element order. A key the schema does not allow at that place is a RecordError before anything is
 queued, so a mapping override cannot produce a request QuickBooks would reject as malformed.
 
-Responses are untrusted: they are parsed with defusedxml (no entity expansion, no external entities, no DTD).
+Responses are untrusted: they are parsed with defusedxml (no entity expansion, no external entities, no DTD),
+and refused when larger than MAX_RESPONSE_BYTES or nested deeper than MAX_RESPONSE_DEPTH (a real response nests
+about ten levels; the readers below recurse).
 """
 
 from __future__ import annotations
@@ -16,10 +18,7 @@ from decimal import Decimal
 from typing import Any, Iterable
 from xml.etree import ElementTree as ET
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-
-from ledgerlink import RecordError
+from ledgerlink import RecordError, WebInputError, parse_untrusted_xml
 
 __all__ = [
     "ADD_ORDERS", "MAX_VERSION", "MIN_VERSION", "Request", "Response", "QbxmlError", "negotiate_version",
@@ -396,6 +395,8 @@ _FLAT_RS = ("TxnVoidRs", "TxnDelRs")
 
 #: a response larger than this is refused before parsing (a real message of 50 requests is well under 1 MB)
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: deeper than any real response (QBXML › QBXMLMsgsRs › …Rs › …Ret › aggregate › line › ref › field ≈ 8)
+MAX_RESPONSE_DEPTH = 48
 
 
 def parse_response(text: str) -> list[Response]:
@@ -405,11 +406,10 @@ def parse_response(text: str) -> list[Response]:
     if len(text) > MAX_RESPONSE_BYTES:
         raise QbxmlError(f"qbXML response of {len(text)} characters is over the {MAX_RESPONSE_BYTES} limit")
     try:
-        root = SafeET.fromstring(text.strip().encode("utf-8"), forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise QbxmlError(f"qbXML response refused: {type(exc).__name__}") from None
-    except ET.ParseError as exc:
-        raise QbxmlError(f"qbXML response does not parse: {exc}") from None
+        root = parse_untrusted_xml(text.strip().encode("utf-8", "replace"), max_depth=MAX_RESPONSE_DEPTH,
+                                   what="the qbXML response")
+    except WebInputError as exc:
+        raise QbxmlError(exc.message) from None
     if _local(root.tag) != "QBXML":
         raise QbxmlError(f"qbXML response root is <{_local(root.tag)}>, not <QBXML>")
     msgs = next((c for c in root if _local(c.tag) == "QBXMLMsgsRs"), None)
