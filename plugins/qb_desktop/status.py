@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 from typing import Any
 
-__all__ = ["describe_contact", "status_lines"]
+__all__ = ["describe_contact", "describe_logins", "status_lines"]
 
 
 def describe_contact(last_contact: str | None, waiting: int, quiet_after_s: int, now: datetime) -> dict[str, Any]:
@@ -21,6 +21,33 @@ def describe_contact(last_contact: str | None, waiting: int, quiet_after_s: int,
             warning = (f"the Web Connector has not called for {hours:.1f} hours ({waiting} write(s) waiting): is the "
                        "PC with QuickBooks on, and the Web Connector running with auto-run enabled?")
     return {"last_contact": last_contact, "waiting": waiting, "warning": warning}
+
+
+def describe_logins(recorded: str | None, now: datetime) -> dict[str, Any]:
+    """The Web Connector user's failed logins as the service recorded them (bridge.LOGINS): how many in the
+    window, the last one and where from, and a warning while the user is locked out."""
+    from ledgerlink import json_loads
+
+    try:
+        report = json_loads(recorded) if recorded else {}
+    except ValueError:
+        report = {}
+    report = report if isinstance(report, dict) else {}
+    failures = int(report.get("recent_failures") or 0)
+    locked_until = report.get("locked_until")
+    try:
+        locked = bool(locked_until) and datetime.fromisoformat(str(locked_until)) > now
+    except ValueError:
+        locked = False
+    summary = "no failed logins recorded" if not (failures or locked or report.get("last_failure_at")) else (
+        f"{failures} failed in the last {report.get('window_minutes', 15)} min; last failure "
+        f"{report.get('last_failure_at') or 'none'} from {report.get('last_failure_from') or 'an unknown address'}")
+    warning = (f"the Web Connector user is locked out until {locked_until} after repeated failed logins: check the "
+               "password in the Web Connector (or whoever is guessing it); the lockout ends by itself"
+               if locked else None)
+    return {"recent_failures": failures, "last_failure_at": report.get("last_failure_at"),
+            "last_failure_from": report.get("last_failure_from"), "locked_until": locked_until if locked else None,
+            "summary": summary + (f"; locked out until {locked_until}" if locked else ""), "warning": warning}
 
 
 def status_lines(state: Any, config: dict[str, Any] | None) -> list[str]:

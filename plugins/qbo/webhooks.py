@@ -135,7 +135,7 @@ def _cloud_events(payload: list[Any]) -> list[ChangeEvent]:
             raise WebhookError(f"{where} is not an object")
         kind = _required(item, "type", where).split(".")  # qbo.invoice.created.v1
         if len(kind) < 3 or kind[0] != "qbo":
-            raise WebhookError(f"{where}.type {item.get('type')!r} is not qbo.<entity>.<operation>.v1")
+            raise WebhookError(f"{where}.type {str(item.get('type'))[:60]!r} is not qbo.<entity>.<operation>.v1")
         operation = _OPERATIONS.get(kind[2].lower(), kind[2][:1].upper() + kind[2][1:])
         events.append(ChangeEvent(_required(item, "intuitaccountid", where), _entity(kind[1]),
                                   _required(item, "intuitentityid", where), operation, _time(item.get("time"))))
