@@ -112,6 +112,10 @@ def parse_untrusted_xml(data: bytes | str, *, max_depth: int = MAX_XML_DEPTH, wh
         raise WebInputError(f"{what} was refused: {type(exc).__name__} (DTDs and entities are not accepted)") from None
     except ET.ParseError as exc:
         raise WebInputError(f"{what} is malformed XML: {exc}") from None
+    except WebInputError:
+        raise
+    except (LookupError, UnicodeError, ValueError, TypeError) as exc:  # e.g. encoding="klingon" or "rot13"
+        raise WebInputError(f"{what} declares an encoding that cannot be read: {str(exc)[:100]}") from None
     if root is None:
         raise WebInputError(f"{what} is empty")
     return root
