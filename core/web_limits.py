@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 from decimal import Decimal
 from typing import Any
 from xml.etree import ElementTree as ET
@@ -126,10 +127,9 @@ def query_int(request: Request, name: str, default: int, *, minimum: int = 0, ma
     text = request.query_params.get(name)
     if text is None:
         return default
-    try:
-        value = int(text.strip())
-    except ValueError:
-        raise WebInputError(f"query parameter {name!r} must be a whole number, not {text[:40]!r}") from None
+    if not re.fullmatch(r"[+-]?[0-9]{1,18}", text.strip()):  # ASCII digits only: int() also reads "٣" and "1_0"
+        raise WebInputError(f"query parameter {name!r} must be a whole number, not {text[:40]!r}")
+    value = int(text.strip())
     if not minimum <= value <= maximum:
         raise WebInputError(f"query parameter {name!r} must be between {minimum} and {maximum}, not {value}")
     return value
