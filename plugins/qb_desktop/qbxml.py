@@ -12,6 +12,7 @@ about ten levels; the readers below recurse).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -399,6 +400,9 @@ MAX_RESPONSE_BYTES = 8 * 1024 * 1024
 MAX_RESPONSE_DEPTH = 48
 
 
+_COUNT = re.compile(r"[0-9]{1,9}")  # ASCII digits: str.isdigit() also accepts "²", which int() refuses
+
+
 def parse_response(text: str) -> list[Response]:
     """Every `…Rs` in a QBXML response, in order. Raises QbxmlError for anything that is not one."""
     if text is None or not text.strip():
@@ -430,7 +434,7 @@ def parse_response(text: str) -> list[Response]:
                             rets=[_to_dict(c) for c in rs if _local(c.tag).endswith("Ret")] or (
                                 [_to_dict(rs)] if name in _FLAT_RS and len(rs) else []),
                             iterator_id=rs.get("iteratorID"),
-                            iterator_remaining=int(remaining) if remaining and remaining.isdigit() else None))
+                            iterator_remaining=int(remaining) if remaining and _COUNT.fullmatch(remaining) else None))
     return out
 
 

@@ -333,3 +333,37 @@ def test_random_bytes_never_get_a_500(service, body):
     http, _, _ = service
     answer = post(http, body)
     assert answer.status_code in (200, 400), answer.text[:300]
+
+
+_child = st.sampled_from(["ListID", "TxnID", "EditSequence", "Name", "FullName", "Memo", "RefNumber", "X"])
+_ret = st.lists(st.tuples(_child, st.text(alphabet=st.characters(codec="utf-8", exclude_categories=["Cs", "Cc"]),
+                                          max_size=20)), max_size=6)
+_rs = st.tuples(st.sampled_from(["CustomerAdd", "CustomerQuery", "ItemInventoryQuery", "TxnVoid", "Unknown"]),
+                st.sampled_from(["1", "2", "3", "99", ""]),
+                st.sampled_from(["0", "1", "500", "3100", "3140", "3170", "3200", "3250", "-1", "x", "²", ""]),
+                st.sampled_from(["", "5", "²", "-3", "x"]), st.lists(_ret, max_size=3))
+
+
+def _rs_xml(kind, rid, code, remaining, rets):
+    from xml.sax.saxutils import escape, quoteattr
+
+    attrs = f' requestID={quoteattr(rid)} statusCode={quoteattr(code)} iteratorRemainingCount={quoteattr(remaining)}'
+    body = "".join(f"<{kind}Ret>" + "".join(f"<{n}>{escape(v)}</{n}>" for n, v in ret) + f"</{kind}Ret>"
+                   for ret in rets)
+    return f"<{kind}Rs{attrs} statusMessage='m'>{body}</{kind}Rs>"
+
+
+@RANDOM
+@given(answers=st.lists(_rs, max_size=5))
+def test_random_qbxml_answers_settle_only_what_was_sent_and_never_raise(answers):
+    queue = Queue([OutboundRecord(key=f"Customer:C{i}", stream="Customer", data={"CustomerAdd": {"Name": f"C{i}"}})
+                   for i in range(3)])
+    company = Company(username="qb", password_hash=hash_password("pw", iterations=1), owner_id="{0}", file_id="{F}",
+                      awaiting=queue, references=Refs())
+    bridge = WebConnectorBridge([company], login_policy=LENIENT)
+    ticket, _ = bridge.authenticate("qb", "pw")
+    assert "CustomerAddRq" in bridge.send_request(ticket, "", "", 16, 0)
+    done = bridge.receive_response(ticket, _qbxml("".join(_rs_xml(*a) for a in answers)), "", "")
+    assert isinstance(done, int) and -1 <= done <= 100
+    assert set(queue.confirmed) | set(queue.failed) <= {"Customer:C0", "Customer:C1", "Customer:C2"}
+    assert isinstance(bridge.send_request(ticket, "", "", 16, 0), str)  # the session goes on
