@@ -52,10 +52,11 @@ def describe_logins(recorded: str | None, now: datetime) -> dict[str, Any]:
 
 def status_lines(state: Any, config: dict[str, Any] | None) -> list[str]:
     """`ledgerlink runs` lines for a pipeline writing to QuickBooks Desktop: the Web Connector's last contact,
-    what waits for it, and the warning when it went quiet (nothing for a state file alone, or the stock source)."""
+    what waits for it, the warning when it went quiet, and recent failed logins or a lockout (nothing for a state
+    file alone, or the stock source)."""
     from pydantic import ValidationError
 
-    from .bridge import CONTACT
+    from .bridge import CONTACT, LOGINS
     from .config import QbdConfig
 
     if config is None:
@@ -71,4 +72,9 @@ def status_lines(state: Any, config: dict[str, Any] | None) -> list[str]:
              f"{last or 'never'}; {waiting} write(s) waiting for it"]
     if info["warning"]:
         lines.append(f"warning: {info['warning']}")
+    logins = describe_logins(state.references("qb_desktop").get(LOGINS, parsed.username), datetime.now(timezone.utc))
+    if logins["recent_failures"] or logins["locked_until"]:
+        lines.append(f"Web Connector logins: {logins['summary']}")
+    if logins["warning"]:
+        lines.append(f"warning: {logins['warning']}")
     return lines

@@ -205,6 +205,12 @@ def test_qbd_status_shows_recent_failures_and_a_lockout(qbd_pipeline):
     assert "from 203.0.113.5" in result.output and f"locked out until {until}" in result.output
     as_json = CliRunner().invoke(cli, ["qbd", "status", str(path), "--json"])
     assert json.loads(as_json.stdout)["logins"]["locked_until"] == until
+    from ledgerlink import PipelineState
+    from ledgerlink_qb_desktop.status import status_lines
+
+    with PipelineState(pipeline.state_path) as state:  # what `ledgerlink runs` prints for the pipeline
+        lines = status_lines(state, pipeline.destination.config)
+    assert any(line.startswith("Web Connector logins:") and "locked out" in line for line in lines)
 
 
 def test_qbd_status_says_the_pipeline_is_busy_when_another_process_holds_it(qbd_pipeline):
