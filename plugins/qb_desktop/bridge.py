@@ -443,7 +443,8 @@ class WebConnectorBridge:
                 try:
                     self._settle(company, session, sent, rs)
                 except Exception as exc:  # one bad answer must not lose the others
-                    session.last_error = f"the answer to {sent.kind} {sent.key or sent.name or ''} could not be used: {exc}"
+                    what = sent.key or sent.name or ""
+                    session.last_error = f"the answer to {sent.kind} {what} could not be used: {exc}"
                     log.exception("qbwc: settling %s failed: %s", sent.key, exc)
             self._unanswered(company, session)
             remaining = (sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])

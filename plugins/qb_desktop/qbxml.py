@@ -396,7 +396,7 @@ _FLAT_RS = ("TxnVoidRs", "TxnDelRs")
 
 #: a response larger than this is refused before parsing (a real message of 50 requests is well under 1 MB)
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
-#: deeper than any real response (QBXML › QBXMLMsgsRs › …Rs › …Ret › aggregate › line › ref › field ≈ 8)
+#: deeper than any real response (QBXML › MsgsRs › …Rs › …Ret › aggregate › line › ref › field ≈ 8)
 MAX_RESPONSE_DEPTH = 48
 
 
