@@ -33,7 +33,8 @@ def describe_logins(recorded: str | None, now: datetime) -> dict[str, Any]:
     except ValueError:
         report = {}
     report = report if isinstance(report, dict) else {}
-    failures = int(report.get("recent_failures") or 0)
+    failures = report.get("recent_failures")
+    failures = failures if isinstance(failures, int) else 0
     locked_until = report.get("locked_until")
     try:
         locked = bool(locked_until) and datetime.fromisoformat(str(locked_until)) > now
