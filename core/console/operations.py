@@ -152,15 +152,15 @@ def settlements(service: Any) -> list[dict[str, Any]]:
     store = service.store
     rows = store.db.fetchall(
         "SELECT split_part(natural_key, '/settlement/', 2) AS sid, count(*), "
-        "count(*) FILTER (WHERE status = 'done'), min(created_at) FROM outbox "
+        "count(*) FILTER (WHERE status = 'done'), min(updated_at) FROM outbox "
         "WHERE natural_key LIKE '%/settlement/%' GROUP BY sid ORDER BY sid DESC")
-    out = {sid: {"settlement_id": sid, "documents": n, "posted": done, "planned_at": str(at), "on_hold": []}
+    out = {sid: {"settlement_id": sid, "documents": n, "posted": done, "updated_at": str(at), "on_hold": []}
            for sid, n, done, at in rows}
     for letter in store.dead_letters.list(status="open"):
         key = letter.record_key or ""
         if "/settlement/" in key:
             sid = key.rsplit("/settlement/", 1)[1]
-            entry = out.setdefault(sid, {"settlement_id": sid, "documents": 0, "posted": 0, "planned_at": None,
+            entry = out.setdefault(sid, {"settlement_id": sid, "documents": 0, "posted": 0, "updated_at": None,
                                          "on_hold": []})
             entry["on_hold"].append({"dead_letter": letter.id, "message": letter.message, "hint": letter.hint})
     return list(out.values())

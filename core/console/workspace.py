@@ -148,5 +148,8 @@ class Workspace:
     def stop(self) -> None:
         for service in self.services.values():
             remove_note(service.pipeline.state_path)
-            service.stop()
+            if service._thread.is_alive():
+                service.stop()
+            else:
+                service.store.close()
         self.db.close()
