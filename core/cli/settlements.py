@@ -12,7 +12,7 @@ import click
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from ..settlements.trail import document_lines, settlement_trail
-from .common import EXIT_DEAD_LETTERS, EXIT_USAGE, fail, open_store, rich_console
+from .common import EXIT_DEAD_LETTERS, EXIT_USAGE, fail, open_store, rich_console, served
 
 __all__ = ["settlements", "settlement_trail", "document_lines"]
 
@@ -30,9 +30,13 @@ def show(pipeline_or_state: str, settlement_id: str, as_json: bool) -> None:
     """Show how settlement SETTLEMENT_ID was posted: documents, their lines with the report rows each sums,
     and each row with the document line it went to (or why the settlement is on hold)."""
     try:
-        store = open_store(pipeline_or_state)
-        trail = settlement_trail(store, settlement_id)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            trail = client.settlement(settlement_id) or {"settlement_id": settlement_id, "documents": [], "rows": {},
+                                                         "on_hold": [], "report_rows": {}}
+        else:
+            store = open_store(pipeline_or_state)
+            trail = settlement_trail(store, settlement_id)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return

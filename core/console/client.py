@@ -60,7 +60,9 @@ class ServedClient:
                 err = {"message": f"serve answered {response.status_code}", "where": None, "hint": None}
             if response.status_code == 409:
                 raise PipelineBusyError(err["message"], hint=err.get("hint"))
-            raise ConfigError(err["message"], where=err.get("where"), hint=err.get("hint"))
+            error = ConfigError(err["message"], hint=err.get("hint"))  # printed as the local command prints it
+            error.where = err.get("where")
+            raise error
         return response.json()
 
     # reads ---------------------------------------------------------------------------------------------------
@@ -87,6 +89,15 @@ class ServedClient:
 
     def held_revisions(self) -> list[RemoteRecord]:
         return [RemoteRecord(**h) for h in self._call("GET", "/revisions")]
+
+    def settlement(self, settlement_id: str) -> dict[str, Any] | None:
+        """The settlement's trail; None when this pipeline never planned it (as the local command finds)."""
+        try:
+            return self._call("GET", f"/settlements/{settlement_id}")
+        except ConfigError as exc:
+            if exc.message.endswith("has not been planned by this pipeline"):
+                return None
+            raise
 
     def trace(self, stream: str, key: str) -> list[dict[str, Any]]:
         return self._call("GET", "/trace", params={"stream": stream, "key": key})

@@ -93,6 +93,12 @@ def test_the_cli_works_through_a_running_serve(tmp_path):
             assert traced.returncode == 0 and json.loads(traced.stdout) == []
             checked = _cli(ws, env, "reconcile", "bigcommerce-to-qbo.yaml", "--offline", "--json")
             assert checked.returncode in (0, 5) and json.loads(checked.stdout)["pipeline"] == "bigcommerce-to-qbo"
+            unplanned = _cli(ws, env, "settlements", "show", "bigcommerce-to-qbo.yaml", "123")
+            assert unplanned.returncode == 2 and "settlement 123 has not been planned" in unplanned.stderr
+            retried = _cli(ws, env, "dlq", "retry", "bigcommerce-to-qbo.yaml", "--all")
+            assert retried.returncode == 0, retried.stderr
+            unknown = _cli(ws, env, "dlq", "discard", "bigcommerce-to-qbo.yaml", "999")
+            assert unknown.returncode == 2 and "error: no dead letter 999" in unknown.stderr
             dry = _cli(ws, env, "sync", "bigcommerce-to-qbo.yaml", "--dry-run")
             assert dry.returncode == 2 and "cannot run while `ledgerlink serve` holds" in dry.stderr
         finally:
