@@ -6,7 +6,7 @@ from __future__ import annotations
 import os
 import stat
 
-from conftest import PASSWORD
+from console_helpers import PASSWORD
 
 P = "/api/v1/pipelines/shop"
 #: (method, path, least role) for every route but sign-in itself
@@ -58,7 +58,7 @@ def test_vendor_callbacks_answer_without_sign_in_but_their_status_does_not(tmp_p
     import fakes
     from starlette.testclient import TestClient
 
-    from conftest import write_pipeline
+    from console_helpers import write_pipeline
     from ledgerlink.console import Workspace
     from ledgerlink.console.app import build_console_app
 

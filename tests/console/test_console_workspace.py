@@ -7,9 +7,8 @@ import json
 import os
 import stat
 
-import fakes
 from click.testing import CliRunner
-from conftest import write_pipeline
+from console_helpers import fakes, write_pipeline
 
 from ledgerlink.cli import cli
 from ledgerlink.console import Workspace
