@@ -19,10 +19,11 @@ from .common import fail
 @click.option("--every", default="15m", show_default=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark session cookies Secure (default: when the request came over TLS).")
+@click.option("--session-hours", default=8.0, show_default=True, help="How long a console sign-in lasts.")
 @click.option("--behind-proxy", is_flag=True,
               help="Trust X-Forwarded-Proto/For from a reverse proxy on this machine (TLS terminated there).")
 def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int, every: str,
-          secure_cookies: bool | None, behind_proxy: bool) -> None:
+          secure_cookies: bool | None, session_hours: float, behind_proxy: bool) -> None:
     """Serve pipelines: scheduled syncs, webhook receivers, the Web Connector, and the console API (/api/v1)."""
     import uvicorn
 
@@ -37,7 +38,10 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
             raise ConfigError("name a pipeline file or --workspace DIR (one of the two)",
                               hint="e.g. `ledgerlink serve --workspace .`")
         seconds = _duration(every)
-        ws = Workspace.open(workspace or pipeline_file, host(), every=seconds or None, announce=say)
+        if not 0 < session_hours <= 24 * 30:
+            raise ConfigError(f"--session-hours {session_hours}: use more than 0 and at most 720")
+        ws = Workspace.open(workspace or pipeline_file, host(), every=seconds or None, announce=say,
+                            session_seconds=session_hours * 3600)
     except LedgerlinkError as exc:
         fail(exc)
         return

@@ -3,13 +3,13 @@ token hashes, sessions and the audit log), shared by `serve` and the `users`/`to
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
-import contextlib
 
 __all__ = ["ConsoleDB", "console_db_path", "open_console_db"]
 

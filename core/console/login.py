@@ -25,7 +25,8 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https" if setting is None else bool(setting)
 
 
-def _attempt(workspace: Any, name: str, password: str, address: str) -> tuple[str, Any]:
+def _attempt(workspace: Any, name: str, password: str, address: str) -> tuple[str, Any, Any]:
+    """Check the throttle, then the password; (cookie value, session, user) when both pass."""
     keys = (f"user:{name}", f"address:{address}")
     wait = workspace.throttle.locked_for(*keys)
     if wait:
@@ -40,7 +41,8 @@ def _attempt(workspace: Any, name: str, password: str, address: str) -> tuple[st
         raise ApiError(401, "wrong user name or password")
     workspace.throttle.succeeded(*keys)
     workspace.audit.record(name, "signed in", detail={"address": address})
-    return workspace.sessions.start(user.name) + (user,)  # type: ignore[return-value]
+    session_id, session = workspace.sessions.start(user.name)
+    return session_id, session, user
 
 
 async def login(request: Request) -> Response:
