@@ -73,7 +73,8 @@ def str_param(request: Request, name: str, *, required: bool = False, choices: t
 
 
 async def read_json(request: Request) -> dict[str, Any]:
-    """The request's JSON object (an empty body is `{}`); malformed, oversized or non-object bodies are a 4xx."""
+    """The request's JSON object, or its fields when it is a form (an empty body is `{}`); malformed, oversized or
+    non-object bodies are a 4xx."""
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
         raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
@@ -84,6 +85,8 @@ async def read_json(request: Request) -> dict[str, Any]:
             raise ApiError(413, f"the request body is larger than {MAX_BODY_BYTES} bytes")
     if not body.strip():
         return {}
+    if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
+        return _form(body)
     try:
         data = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
@@ -92,6 +95,23 @@ async def read_json(request: Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise ApiError(400, "the request body must be a JSON object", where="body")
     return data
+
+
+def _form(body: bytes) -> dict[str, Any]:
+    """A plain HTML form (the console's pages without JavaScript): one value per name, a list when repeated."""
+    from urllib.parse import parse_qsl
+
+    out: dict[str, Any] = {}
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+    except UnicodeDecodeError:
+        raise ApiError(400, "the form is not UTF-8", where="body") from None
+    for name, value in pairs:
+        if name in out:
+            out[name] = (out[name] if isinstance(out[name], list) else [out[name]]) + [value]
+        else:
+            out[name] = value
+    return out
 
 
 def field(body: dict[str, Any], name: str, kind: type | tuple[type, ...], *, required: bool = True,

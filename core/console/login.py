@@ -48,11 +48,7 @@ def _attempt(workspace: Any, name: str, password: str, address: str) -> tuple[st
 async def login(request: Request) -> Response:
     workspace = request.app.state.workspace
     try:
-        if request.headers.get("content-type", "").startswith("application/x-www-form-urlencoded"):
-            form = await request.form()
-            body: dict[str, Any] = {k: v for k, v in form.items() if isinstance(v, str)}
-        else:
-            body = await read_json(request)
+        body = await read_json(request)
         name, password = field(body, "name", str), field(body, "password", str)
         if len(name) > 64 or len(password) > 1024:
             raise ApiError(400, "the name or password is too long", where="body")

@@ -160,3 +160,14 @@ def test_the_console_database_is_readable_by_its_owner_only(console):
     assert console.workspace.db.path == console.workspace.root / ".ledgerlink" / "console.db"
     stored = console.workspace.db.fetchall("SELECT password_hash FROM users")
     assert all(h.startswith("scrypt$") and PASSWORD not in h for (h,) in stored)
+
+
+def test_a_plain_form_can_sign_in_and_carry_the_csrf_token(console):
+    client = console.anonymous
+    signed = client.post("/api/v1/session", data={"name": "admin", "password": PASSWORD})
+    assert signed.status_code == 200
+    csrf = signed.json()["csrf_token"]
+    refused = client.post("/api/v1/tokens", data={"name": "x", "role": "viewer"})
+    assert refused.status_code == 403
+    made = client.post("/api/v1/tokens", data={"name": "x", "role": "viewer", "csrf_token": csrf})
+    assert made.status_code == 201 and made.json()["token"].startswith("llt_")
