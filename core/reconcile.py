@@ -269,8 +269,10 @@ def as_decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None) -> ReconcileContext:
-    """A context over a pipeline's state file (which must exist: reconcile checks what syncs did)."""
+def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None,
+                 store: Store | None = None) -> ReconcileContext:
+    """A context over a pipeline's state file (which must exist: reconcile checks what syncs did); `store` is the
+    one `ledgerlink serve` already holds open (the caller keeps it open)."""
     from .errors import ConfigError
     from .plugins import host as default_host
     from .runtime.normalise import (
@@ -286,7 +288,7 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
     if not pipeline.state_path.exists():
         raise ConfigError(f"{pipeline.name} has not run yet (no {pipeline.state_path})",
                           hint="run `ledgerlink sync` first; reconcile checks what it did")
-    store = Store(pipeline.state_path)
+    store = store or Store(pipeline.state_path)
     share_credentials(store, pipeline.credentials_path)
     options = dict(pipeline.destination.options.get("reconcile") or {})
     options["destination_options"] = dict(pipeline.destination.options)  # e.g. the settlement mode and account map

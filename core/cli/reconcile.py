@@ -8,7 +8,7 @@ import click
 
 from .. import jsonutil
 from ..errors import ConfigError, LedgerlinkError
-from .common import EXIT_DIFFERENCES, fail, rich_console
+from .common import EXIT_DIFFERENCES, fail, rich_console, served
 
 
 @click.command()
@@ -28,11 +28,14 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
         fail(ConfigError(f"no reconcile check named {', '.join(unknown)}", hint=f"checks: {', '.join(CHECKS)}"))
         return
     try:
-        ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
-        try:
-            report = run_checks(ctx, only or None)
-        finally:
-            ctx.store.close()
+        if (client := served(pipeline_file)) is not None:
+            report = client.reconcile(offline, list(only))
+        else:
+            ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
+            try:
+                report = run_checks(ctx, only or None)
+            finally:
+                ctx.store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return

@@ -7,7 +7,7 @@ import click
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from ..runtime import status_lines
-from .common import fail, open_store, rich_console
+from .common import fail, open_store, rich_console, served
 
 
 @click.command()
@@ -17,10 +17,13 @@ from .common import fail, open_store, rich_console
 def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     """Run history: when, how long, what was read and written, how it ended."""
     try:
-        store = open_store(pipeline_or_state)
-        history = store.runs.list(limit)
-        status = status_lines(pipeline_or_state, store)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            history, status = client.runs(limit), client.status_lines()
+        else:
+            store = open_store(pipeline_or_state)
+            history = store.runs.list(limit)
+            status = status_lines(pipeline_or_state, store)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
