@@ -142,7 +142,7 @@ def staged_cursor(cls: type[Stream], value: Any, key: str | None = None) -> str 
         text = str(parsed)
         text.encode("utf-8")
         return text
-    except (LedgerlinkError, ValueError, TypeError, OverflowError, UnicodeError) as exc:
+    except Exception as exc:  # noqa: BLE001 — a stream's parse_cursor is plugin code; any failure means "unreadable"
         log.warning("%s %s: cursor %s cannot be read (%s); staged without one", cls.name, key,
                     safe_text(repr(value), 200), safe_text(exc, 200))
         return None
@@ -230,6 +230,9 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     except LedgerlinkError as exc:
         error = f"{source.name}: {exc}"
         log.error("read stopped: %s", error)
+    except Exception as exc:  # noqa: BLE001 — the source is plugin code: its crash fails the read, not the process
+        error = f"{source.name} failed while reading: {type(exc).__name__}: {safe_text(exc, 2000)}"
+        log.exception("read stopped: %s", error)
     finally:
         if buffers:
             flush()  # records without their STATE: staged (idempotent), state not advanced
