@@ -501,9 +501,10 @@ class QuickBooksOnlineDestination(Destination):
         try:
             answers = self._api.batch(items, batch_request_id(bids))
         except RemoteError as exc:
-            retry = exc.kind in _RETRYABLE
-            return ({r.key: WriteResult(r.key, error=_naming(exc, r), retry=retry) for r, _ in chunk},
-                    chunk if retry else [])
+            # a 5xx or a garbled answer: another round (after a look-up); a throttle the client already waited
+            # out as long as its retry policy allows is left for the next sync rather than pressed harder
+            return ({r.key: WriteResult(r.key, error=_naming(exc, r), retry=exc.kind in _RETRYABLE) for r, _ in chunk},
+                    chunk if exc.kind == "transient" else [])
         out: dict[str, WriteResult] = {}
         again: list[tuple[OutboundRecord, dict[str, Any]]] = []
         for bid, (record, payload) in zip(bids, chunk):
@@ -512,7 +513,7 @@ class QuickBooksOnlineDestination(Destination):
             if answer is not None and "Fault" in answer:
                 error = _item_error(answer, record)
                 out[record.key] = WriteResult(record.key, error=error, retry=error.kind in _RETRYABLE)
-                if error.kind in _RETRYABLE:
+                if error.kind == "transient":
                     again.append((record, payload))
             elif isinstance(obj, dict) and obj.get("Id"):
                 out[record.key] = WriteResult(record.key, destination_id=str(obj["Id"]), version=obj.get("SyncToken"))
