@@ -21,6 +21,9 @@ __all__ = ["HttpClient", "describe_error"]
 
 log = logging.getLogger("ledgerlink.http")
 
+#: failures before the request left: nothing can have been committed
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 _ERRORS: dict[str, type[RemoteError]] = {
     "transient": TransientError, "throttled": ThrottledError, "permanent": PermanentError,
 }
@@ -118,6 +121,9 @@ class HttpClient:
                 error: RemoteError = TransientError(
                     f"{operation}: {type(exc).__name__} talking to {mask(str(self._client.base_url))}",
                     operation=operation, remote_message=mask(str(exc)))
+                # a refused or timed-out connect never sent the request: even a write that is not idempotent
+                # can go again (`sent` False); any other lost answer may have been committed
+                error.sent = not isinstance(exc, _NOT_SENT)  # type: ignore[attr-defined]
             except RemoteError as exc:
                 # Raised by an auth flow (e.g. the token endpoint answered 503): retried like any other.
                 error = exc
