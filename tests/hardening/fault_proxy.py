@@ -151,10 +151,15 @@ class FaultProxy:
             return self._rng.random() < 0.5
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client closing its kept-alive connection (or one the proxy reset) is business as usual here."""
+
+
 @contextlib.contextmanager
 def running_proxy(proxy: FaultProxy) -> Iterator[str]:
     """Serve the proxy on a free loopback port in a thread; yields its base URL."""
-    server = ThreadingHTTPServer(("127.0.0.1", 0), proxy.handler())
+    server = _QuietServer(("127.0.0.1", 0), proxy.handler())
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="fault-proxy",
                               daemon=True)

@@ -107,12 +107,10 @@ def test_orders_reach_quickbooks_online_exactly_once_through_injected_network_fa
 
 
 def _report(summary: dict[str, Any], tmp_path: Path) -> None:
-    """Print the figures and keep them as JSON (in $LEDGERLINK_FAULT_SUMMARY when set, else beside the test's
-    files), so a run's report can quote them."""
+    """Print the figures and keep them as JSON (in the folder $LEDGERLINK_FAULT_SUMMARY when set, else beside
+    the test's files), so a run's report can quote them."""
     text = json.dumps(summary, indent=2, sort_keys=True)
     print("\nfault summary (amazon → qbo):\n" + text)
-    target = Path(os.environ.get("LEDGERLINK_FAULT_SUMMARY") or tmp_path / "fault-summary.json")
-    if target.suffix != ".json":
-        target = target / "fault-summary-amazon-qbo.json"
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(text)
+    target = Path(os.environ.get("LEDGERLINK_FAULT_SUMMARY") or tmp_path)
+    target.mkdir(parents=True, exist_ok=True)
+    (target / "fault-summary-amazon-qbo.json").write_text(text)
