@@ -1,10 +1,13 @@
-"""Shared fixtures: where the vendor reference files are, and a clean plugin host per test."""
+"""Shared fixtures: where the vendor reference files are, and a clean plugin host per test (the set-ups several
+folders share, sandboxes and the Web Connector, are in `sandbox_helpers`)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+
+from sandbox_helpers import qbxml_xsd_path
 
 REPO = Path(__file__).resolve().parents[1]
 REFERENCE = REPO.parent / "shared" / "reference"
@@ -16,6 +19,12 @@ def reference_dir() -> Path:
     if not REFERENCE.exists():
         pytest.skip(f"vendor reference files not found at {REFERENCE}")
     return REFERENCE
+
+
+@pytest.fixture(scope="session")
+def qbxml_xsd(reference_dir: Path) -> Path:
+    """Intuit's qbXML XSD, which the QuickBooks Desktop simulator validates every request against."""
+    return qbxml_xsd_path(reference_dir)
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import json
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 import httpx
@@ -15,27 +14,21 @@ from click.testing import CliRunner
 from ledgerlink import json_loads
 from ledgerlink.cli import cli
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
+from sandbox_helpers import amazon_env, qbo_env, sandbox_running, write_shipped
 
 
 @pytest.fixture
 def world(tmp_path):
     """Both sandboxes running, and the shipped pipeline file pointed at them through its ${VARS}."""
-    sandboxes = host().sandboxes()
-
     @contextlib.contextmanager
     def make(orders: int = 40, defects: int = 0):
-        with running(sandboxes["amazon_sp"](orders=orders, defects=defects, time_scale=1000)) as amazon, \
-                running(sandboxes["qbo"](time_scale=1000)) as qbo:
-            pipeline_file = tmp_path / "amazon-to-qbo.yaml"
-            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbo.yaml").read_text())
-            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-                   "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-                   "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
-                   "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
+        with sandbox_running("amazon_sp", orders=orders, defects=defects) as (amazon, _), \
+                sandbox_running("qbo") as (qbo, _):
+            pipeline_file = write_shipped(tmp_path, "amazon-to-qbo.yaml")
+            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+                   **qbo_env(qbo, batch_per_minute="40000")}
             yield {"amazon": amazon, "qbo": qbo, "file": pipeline_file, "env": env,
                    "pipeline": load_pipeline(pipeline_file, env=env), "state": tmp_path / "state.duckdb"}
     return make

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import httpx
@@ -15,15 +14,11 @@ import fakes  # noqa: E402
 from ledgerlink.pipeline import Pipeline  # noqa: E402
 from ledgerlink.sandbox import running_app  # noqa: E402
 from ledgerlink.serve import PipelineService, build_app  # noqa: E402
+from sandbox_helpers import wait_for as _wait_for  # noqa: E402
 
 
 def wait_for(predicate, seconds: float = 20.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
+    return _wait_for(predicate, seconds)
 
 
 def test_webhooks_trigger_one_sync_per_burst_and_runs_are_served(tmp_path):

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import contextlib
 import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 import httpx
 import pytest
 
 from ledgerlink import RetryPolicy, protocol
-from ledgerlink.sandbox import running
-from ledgerlink_amazon_sp import AmazonSandbox, AmazonSellingPartnerSource
+from ledgerlink_amazon_sp import AmazonSellingPartnerSource
+from sandbox_helpers import sandbox_running
 
 #: retries exactly as the client makes them, minus the waiting, so fault tests stay fast
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
@@ -42,16 +41,8 @@ def make_config() -> Callable[..., dict[str, Any]]:
 
 @pytest.fixture
 def sandbox() -> Callable[..., Any]:
-    """`with sandbox(orders=50) as (url, sb):` runs an AmazonSandbox (time_scale 1000) on a loopback port."""
-
-    @contextlib.contextmanager
-    def start(**options: Any) -> Iterator[tuple[str, AmazonSandbox]]:
-        options.setdefault("time_scale", 1000)
-        sb = AmazonSandbox(**options)
-        with running(sb) as url:
-            yield url, sb
-
-    return start
+    """`with sandbox(orders=50) as (url, sb):` runs the Amazon sandbox (time_scale 1000) on a loopback port."""
+    return lambda **options: sandbox_running("amazon_sp", **options)
 
 
 class RecordingTransport(httpx.HTTPTransport):

@@ -17,10 +17,9 @@ from ledgerlink import InventoryLevel, RetryPolicy, Shipment, ShipmentLine
 from ledgerlink.pipeline import load_pipeline
 from ledgerlink.runtime import sync
 from ledgerlink.runtime.load import load
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
 from ledgerlink_amazon_sp import AmazonSellingPartnerDestination
-from ledgerlink_bigcommerce import BigCommerceSandbox
+from sandbox_helpers import sandbox_running
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
 SELLER = "A2SANDBOXSELLER"
@@ -126,7 +125,7 @@ def test_a_pipeline_pushes_bigcommerce_stock_to_amazon_fbm_listings_once(sandbox
     """`ledgerlink sync` with BigCommerce as the source and amazon_sp as the destination (two connectors, both
     roles of amazon_sp registered): location 1's stock reaches the one FBM listing the store has on Amazon, the
     FBA one and the SKUs not listed there are left alone, and a second sync with unchanged stock patches nothing."""
-    with sandbox(orders=1, seller_id=SELLER) as (url, _), running(BigCommerceSandbox(orders=2, time_scale=1000)) as bc:
+    with sandbox(orders=1, seller_id=SELLER) as (url, _), sandbox_running("bigcommerce", orders=2) as (bc, _):
         httpx.post(f"{url}/_sandbox/listings/FLCT-BEI", json={"fulfillment_channel_code": "DEFAULT", "quantity": 0})
         httpx.post(f"{url}/_sandbox/listings/FLCT-GRE", json={"fulfillment_channel_code": "AMAZON_NA",
                                                                "quantity": None})

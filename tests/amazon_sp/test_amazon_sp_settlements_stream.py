@@ -16,10 +16,10 @@ from click.testing import CliRunner
 
 from ledgerlink import RecordError, protocol
 from ledgerlink.cli import cli
-from ledgerlink.sandbox import running
 from ledgerlink_amazon_sp.config import AmazonSPConfig
 from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
 from ledgerlink_amazon_sp.settlements.streams import SettlementsStream
+from sandbox_helpers import sandbox_running
 
 FILES = Path(__file__).parent / "settlement_files"
 GOOD = {"19837462011": "58.04", "20998877601": "23.33", "23874396999": "-399.94", "17766554433": "100.42"}
@@ -224,12 +224,8 @@ destination:
 
 
 def test_sync_normalises_every_settlement_and_dead_letters_the_bad_ones(tmp_path):
-    from ledgerlink.plugins import host
-
-    sandboxes = host().sandboxes()
     files = [str(FILES / "*.txt"), str(FILES / "bad" / "*.txt"), str(FILES / "duplicates" / "*.txt")]
-    with running(sandboxes["amazon_sp"](orders=40, time_scale=1000)) as amazon, \
-            running(sandboxes["qbo"](time_scale=1000)) as qbo:
+    with sandbox_running("amazon_sp", orders=40) as (amazon, _), sandbox_running("qbo") as (qbo, _):
         pipeline = tmp_path / "settlements.yaml"
         pipeline.write_text(PIPELINE.format(state=tmp_path / "state.duckdb", amazon=amazon, qbo=qbo,
                                             files=json.dumps(files)))

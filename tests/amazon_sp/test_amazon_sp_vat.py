@@ -11,7 +11,6 @@ import json
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -21,9 +20,7 @@ import pytest
 
 from ledgerlink import Order, RecordError
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
 from ledgerlink_amazon_sp import normalise_order
 from ledgerlink_amazon_sp.marketplaces import TAX_INCLUSIVE_MARKETPLACES, prices_include_tax
@@ -33,6 +30,7 @@ from ledgerlink_amazon_sp.sandbox.seed import MARKETPLACES, UK, SellerBook
 from ledgerlink_amazon_sp.sandbox.seed_finances import FinanceBook
 from ledgerlink_amazon_sp.sandbox.seed_settlements import settlement_documents
 from ledgerlink_amazon_sp.timestamps import format_time
+from sandbox_helpers import amazon_env, qbo_env, sandbox_running, shipped
 from amazon_models import strict  # noqa: E402
 
 US, CA = "ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"
@@ -330,18 +328,14 @@ def test_the_sandboxs_uk_orders_match_both_models(sandbox, orders_model, model_2
 @contextlib.contextmanager
 def _uk_world(tmp_path: Path, **qbo_options: Any) -> Iterator[dict[str, Any]]:
     """The shipped amazon-to-qbo pipeline reading Amazon.co.uk from the sandbox, posting to a QBO sandbox."""
-    sandboxes = host().sandboxes()
-    amazon_sb = sandboxes["amazon_sp"](orders=20, uk_orders=24, time_scale=1000)
-    qbo_sb = sandboxes["qbo"](time_scale=1000, **qbo_options)
-    with running(amazon_sb) as amazon, running(qbo_sb) as qbo:
-        text = resources.files("ledgerlink").joinpath("data", "amazon-to-qbo.yaml").read_text()
+    with sandbox_running("amazon_sp", orders=20, uk_orders=24) as (amazon, amazon_sb), \
+            sandbox_running("qbo", **qbo_options) as (qbo, qbo_sb):
+        text = shipped("amazon-to-qbo.yaml")
         assert "marketplace_ids: [ATVPDKIKX0DER]" in text
         pipeline_file = tmp_path / "amazon-uk-to-qbo.yaml"
         pipeline_file.write_text(text.replace("marketplace_ids: [ATVPDKIKX0DER]", f"marketplace_ids: [{UK}]"))
-        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-               "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-               "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
-               "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+               **qbo_env(qbo, batch_per_minute="40000")}
         yield {"pipeline": load_pipeline(pipeline_file, env=env), "state": tmp_path / "state.duckdb",
                "amazon": amazon_sb, "qbo": qbo_sb}
 

@@ -10,8 +10,7 @@ import pytest
 import yaml
 
 from ledgerlink import RetryPolicy
-from ledgerlink.sandbox import running
-from ledgerlink_bigcommerce import BigCommerceSandbox
+from sandbox_helpers import sandbox_running
 
 FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
 
@@ -19,14 +18,7 @@ FAST_RETRY = RetryPolicy(base_delay=0.001, max_delay=0.01)
 @pytest.fixture
 def sandbox_url() -> Iterator[Callable[..., Any]]:
     """`with sandbox_url(orders=20) as (url, sandbox):` a time-scaled sandbox on a free port."""
-    import contextlib
-
-    @contextlib.contextmanager
-    def make(**options: Any):
-        sandbox = BigCommerceSandbox(**{"orders": 20, "time_scale": 1000, **options})
-        with running(sandbox) as url:
-            yield url, sandbox
-    yield make
+    yield lambda **options: sandbox_running("bigcommerce", **{"orders": 20, **options})
 
 
 @pytest.fixture

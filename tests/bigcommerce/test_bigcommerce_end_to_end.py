@@ -4,36 +4,27 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from importlib import resources
 
 import httpx
 import pytest
 
 from ledgerlink import json_loads
-from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
 from ledgerlink_bigcommerce.normalise import PAID_STATUS_IDS
+from sandbox_helpers import bigcommerce_env, load_shipped, qbo_env, sandbox_running
 
 REALM = "9341455000000000"
 
 
 @pytest.fixture
 def world(tmp_path):
-    sandboxes = host().sandboxes()
-
     @contextlib.contextmanager
     def make(orders: int = 40, **options):
-        with running(sandboxes["bigcommerce"](orders=orders, time_scale=1000, **options)) as bc, \
-                running(sandboxes["qbo"](time_scale=1000)) as qbo:
-            pipeline_file = tmp_path / "bigcommerce-to-qbo.yaml"
-            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "bigcommerce-to-qbo.yaml").read_text())
-            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "BIGCOMMERCE_BASE_URL": bc,
-                   "QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer",
-                   "QBO_REQUESTS_PER_MINUTE": "500000"}
-            yield {"bc": bc, "qbo": qbo, "env": env, "pipeline": load_pipeline(pipeline_file, env=env),
+        with sandbox_running("bigcommerce", orders=orders, **options) as (bc, _), \
+                sandbox_running("qbo") as (qbo, _):
+            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **bigcommerce_env(bc), **qbo_env(qbo)}
+            yield {"bc": bc, "qbo": qbo, "env": env, "pipeline": load_shipped(tmp_path, "bigcommerce-to-qbo.yaml", env),
                    "state": tmp_path / "state.duckdb"}
     return make
 

@@ -4,29 +4,23 @@ BigCommerce's webhook, with `ledgerlink serve` running no schedule (only webhook
 from __future__ import annotations
 
 import time
-from importlib import resources
 
 import httpx
 import pytest
 
-from ledgerlink.pipeline import load_pipeline
 from ledgerlink.plugins import host
-from ledgerlink.sandbox import running, running_app
+from ledgerlink.sandbox import running_app
 from ledgerlink.serve import PipelineService, build_app
 from ledgerlink_bigcommerce.commands import ensure_hooks
 from ledgerlink_bigcommerce.config import BigCommerceConfig
 from ledgerlink_bigcommerce.webhooks import SECRET_HEADER
+from sandbox_helpers import bigcommerce_env, load_shipped, qbo_env, sandbox_running, wait_for as _wait_for
 
 SECRET = "realtime-webhook-secret"
 
 
 def wait_for(predicate, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()
+    return _wait_for(predicate, seconds)
 
 
 class RecordingService(PipelineService):
@@ -45,15 +39,10 @@ class RecordingService(PipelineService):
 @pytest.mark.parametrize("receiver_path", ["/webhooks/bigcommerce", "/webhooks/bigcommerce/"])
 def test_an_order_placed_in_the_store_is_staged_within_seconds_of_its_webhook(tmp_path, receiver_path):
     plugins = host()
-    sandboxes = plugins.sandboxes()
-    with running(sandboxes["bigcommerce"](orders=5, time_scale=1000)) as bc, \
-            running(sandboxes["qbo"](time_scale=1000)) as qbo:
-        pipeline_file = tmp_path / "bigcommerce-to-qbo.yaml"
-        pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "bigcommerce-to-qbo.yaml").read_text())
-        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "BIGCOMMERCE_BASE_URL": bc,
-               "BIGCOMMERCE_WEBHOOK_SECRET": SECRET, "QBO_BASE_URL": qbo,
-               "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000"}
-        pipeline = load_pipeline(pipeline_file, env=env)
+    with sandbox_running("bigcommerce", orders=5) as (bc, _), sandbox_running("qbo") as (qbo, _):
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **bigcommerce_env(bc),
+               "BIGCOMMERCE_WEBHOOK_SECRET": SECRET, **qbo_env(qbo)}
+        pipeline = load_shipped(tmp_path, "bigcommerce-to-qbo.yaml", env)
         assert pipeline.source.config["webhook_secret"] == SECRET
 
         service = RecordingService(pipeline, plugins, every=None, debounce=0.2)

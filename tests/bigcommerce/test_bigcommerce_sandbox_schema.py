@@ -6,6 +6,7 @@ import httpx
 import pytest
 
 from ledgerlink import json_loads
+from sandbox_helpers import sandbox_running
 
 H = {"X-Auth-Token": "t", "Accept": "application/json"}
 
@@ -29,11 +30,7 @@ CASES = [  # (path under /stores/abc123, spec file, spec path)
 
 @pytest.fixture(scope="module")
 def store():
-    from ledgerlink.sandbox import running
-    from ledgerlink_bigcommerce import BigCommerceSandbox
-
-    sandbox = BigCommerceSandbox(orders=150, time_scale=1000)
-    with running(sandbox) as url:
+    with sandbox_running("bigcommerce", orders=150) as (url, sandbox):
         book = sandbox.store.book
         ids = {
             "order": next(iter(book.orders)),

@@ -13,8 +13,7 @@ import yaml
 from click.testing import CliRunner
 
 from ledgerlink.cli import cli
-from ledgerlink.plugins import host
-from ledgerlink.sandbox import running
+from sandbox_helpers import sandbox_running
 
 from files_helpers import SHIPMENT_COLUMNS, write
 
@@ -45,8 +44,7 @@ def _dead_letters(pipeline: Path) -> list[dict]:
 def bigcommerce():
     @contextlib.contextmanager
     def make():
-        sandbox = host().sandboxes()["bigcommerce"](orders=40, time_scale=1000)
-        with running(sandbox) as url:
+        with sandbox_running("bigcommerce", orders=40) as (url, sandbox):
             yield url, sandbox.store.book
     return make
 
@@ -122,7 +120,7 @@ def test_a_cost_file_with_bad_rows_dead_letters_them_with_file_line_and_column(t
                                           "C-3\t-1.00\tUSD\n"    # line 4: negative
                                           "D-4\t2.00\n"          # line 5: wrong column count
                                           "E-5\t3.10\t\n")       # line 6: empty currency, default USD applies
-    with running(host().sandboxes()["qbo"](time_scale=1000)) as qbo:
+    with sandbox_running("qbo") as (qbo, _):
         pipeline = _pipeline(tmp_path, {"name": "costs", "path": str(costs), "normalise": "costs",
                                         "default_currency": "USD",
                                         "columns": {"sku": "Item", "cost": "Unit Cost", "currency": "Ccy"}},

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-from importlib import resources
 from pathlib import Path
 from typing import Any, Iterator
 
 from click.testing import CliRunner
 
 from ledgerlink.cli import cli
-from ledgerlink.plugins import host
-from ledgerlink.sandbox import running, running_app
+from ledgerlink.sandbox import running_app
+from sandbox_helpers import amazon_env as _amazon_env, bigcommerce_env as _bigcommerce_env, new_sandbox, \
+    sandbox_running, write_shipped
 
 __all__ = ["shipped_pipeline", "sync", "dead_letters", "amazon_sandbox", "bigcommerce_sandbox", "amazon_env",
            "bigcommerce_env", "rows_of"]
@@ -26,9 +26,7 @@ _CONFIRM_PATH = "/orders/v0/orders/{orderId}/shipmentConfirmation"
 
 def shipped_pipeline(name: str, folder: Path) -> Path:
     """A pipeline file exactly as `ledgerlink specs` ships it."""
-    path = folder / name
-    path.write_text(resources.files("ledgerlink").joinpath("data", name).read_text())
-    return path
+    return write_shipped(folder, name)
 
 
 def sync(pipeline: Path, env: dict[str, str]) -> tuple[int, dict[str, Any]]:
@@ -49,7 +47,7 @@ def dead_letters(state: Path) -> list[dict[str, Any]]:
 def amazon_sandbox(orders: int = 300) -> Iterator[tuple[str, Any, Any]]:
     """(url, sandbox, writes): `writes.packages[order_id][packageReferenceId]` is each packageDetail Amazon
     accepted, as the sandbox recorded it (Amazon itself has no API that reads confirmations back)."""
-    sandbox = host().sandboxes()["amazon_sp"](orders=orders, time_scale=1000)
+    sandbox = new_sandbox("amazon_sp", orders=orders)
     app = sandbox.app()
     writes = next(r.endpoint.__self__ for r in app.routes if getattr(r, "path", "") == _CONFIRM_PATH)
     with running_app(app) as url:
@@ -59,18 +57,16 @@ def amazon_sandbox(orders: int = 300) -> Iterator[tuple[str, Any, Any]]:
 @contextlib.contextmanager
 def bigcommerce_sandbox(orders: int = 150) -> Iterator[tuple[str, Any]]:
     """(url, sandbox): `sandbox.store.book` holds the orders, their products and shipments."""
-    sandbox = host().sandboxes()["bigcommerce"](orders=orders, time_scale=1000)
-    with running(sandbox) as url:
+    with sandbox_running("bigcommerce", orders=orders) as (url, sandbox):
         yield url, sandbox
 
 
 def amazon_env(url: str, files: Path | str, state: Path) -> dict[str, str]:
-    return {"AMAZON_SP_ENDPOINT": url, "AMAZON_LWA_ENDPOINT": f"{url}/auth/o2/token", "SHIPMENT_FILES": str(files),
-            "LEDGERLINK_STATE": str(state)}
+    return {**_amazon_env(url), "SHIPMENT_FILES": str(files), "LEDGERLINK_STATE": str(state)}
 
 
 def bigcommerce_env(url: str, files: Path | str, state: Path) -> dict[str, str]:
-    return {"BIGCOMMERCE_BASE_URL": url, "BIGCOMMERCE_REQUESTS_PER_SECOND": "1000", "SHIPMENT_FILES": str(files),
+    return {**_bigcommerce_env(url), "BIGCOMMERCE_REQUESTS_PER_SECOND": "1000", "SHIPMENT_FILES": str(files),
             "LEDGERLINK_STATE": str(state)}
 
 

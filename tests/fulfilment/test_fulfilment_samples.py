@@ -10,14 +10,13 @@ import subprocess
 import sys
 from datetime import datetime, timezone
 from decimal import Decimal
-from importlib import resources
 from pathlib import Path
 
 import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from fulfilment_helpers import amazon_sandbox, bigcommerce_sandbox  # noqa: E402
+from fulfilment_helpers import amazon_sandbox, bigcommerce_sandbox, shipped_pipeline  # noqa: E402
 
 from ledgerlink.files import FilesSource, samples  # noqa: E402
 from ledgerlink.files.config import FilesConfig  # noqa: E402
@@ -88,8 +87,7 @@ def test_the_same_package_in_a_second_export_is_not_twice_the_units(tmp_path):
 @pytest.mark.parametrize("name, destination", [("files-shipments-to-amazon.yaml", "amazon_sp"),
                                                ("files-shipments-to-bigcommerce.yaml", "bigcommerce")])
 def test_the_shipped_pipelines_load_with_their_defaults(tmp_path, name, destination):
-    path = tmp_path / name
-    path.write_text(resources.files("ledgerlink").joinpath("data", name).read_text())
+    path = shipped_pipeline(name, tmp_path)
     pipeline = load_pipeline(path, env={})
     assert pipeline.name == path.stem and pipeline.destination.connector == destination
     [stream] = FilesConfig.model_validate(pipeline.source.config).streams

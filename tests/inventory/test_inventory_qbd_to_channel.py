@@ -6,32 +6,18 @@ from __future__ import annotations
 
 import contextlib
 import json
-import time
 from decimal import Decimal
-from importlib import resources
 
 import pytest
 
 from ledgerlink import ConfigError, RecordError, inventory
-from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running, running_app
-from ledgerlink.serve import PipelineService, build_app
 from ledgerlink_qb_desktop.source import QuickBooksDesktopSource
 from ledgerlink_qb_desktop.stock import normalise_stock, write_snapshot
+from sandbox_helpers import bigcommerce_env, load_shipped, sandbox_running, web_connector
 
 LOCATION = 1
 SKUS = {"ABS": 11, "CC3C": 0, "OTL": 7}  # BigCommerce sandbox SKUs, as QuickBooks inventory items with these counts
-
-
-def _wait(predicate, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def _channel(bc_box, sku: str) -> int:
@@ -41,47 +27,30 @@ def _channel(bc_box, sku: str) -> int:
 
 
 def _to_store(tmp_path, env: dict[str, str]):
-    path = tmp_path / "qbd-inventory-to-bigcommerce.yaml"
-    path.write_text(resources.files("ledgerlink").joinpath("data", path.name).read_text())
-    return load_pipeline(path, env=env)
+    return load_shipped(tmp_path, "qbd-inventory-to-bigcommerce.yaml", env)
 
 
 @pytest.fixture
-def world(tmp_path, reference_dir):
-    pytest.importorskip("lxml")
-    xsd = reference_dir / "qbxml" / "xsd-16.0" / "qbxmlops160.xsd"
-    if not xsd.exists():
-        pytest.skip("qbXML XSD not found")
-    sandboxes = host().sandboxes()
+def world(tmp_path, qbxml_xsd):
     snapshot = tmp_path / "qbd-stock.json"
+
+    def seed(company) -> None:
+        for sku, qty in SKUS.items():
+            company.items[sku.lower()] = {**company._list_obj(Name=sku), "Ret": "ItemInventoryRet",
+                                          "Account": "Sales", "QuantityOnHand": str(qty)}
 
     @contextlib.contextmanager
     def make():
-        bc_box = sandboxes["bigcommerce"](orders=4, time_scale=1000)
-        with running(bc_box) as bc:
+        with sandbox_running("bigcommerce", orders=4) as (bc, bc_box):
             # the served QuickBooks Desktop pipeline (orders to the company file) also keeps the stock snapshot
-            served_file = tmp_path / "bigcommerce-to-qbd.yaml"
-            served_file.write_text(resources.files("ledgerlink").joinpath("data", served_file.name).read_text())
-            served = load_pipeline(served_file, env={"LEDGERLINK_STATE": str(tmp_path / "served.duckdb"),
-                                                     "BIGCOMMERCE_BASE_URL": bc, "QBD_STOCK_SNAPSHOT": str(snapshot)})
-            service = PipelineService(served, host(), every=None, debounce=0.05)
-            service.start()
-            simulator = sandboxes["qb_desktop"](xsd=str(xsd), poll_every_s=0)
-            company = simulator.company
-            for sku, qty in SKUS.items():
-                company.items[sku.lower()] = {**company._list_obj(Name=sku), "Ret": "ItemInventoryRet",
-                                              "Account": "Sales", "QuantityOnHand": str(qty)}
+            served = load_shipped(tmp_path, "bigcommerce-to-qbd.yaml", {
+                "LEDGERLINK_STATE": str(tmp_path / "served.duckdb"), **bigcommerce_env(bc),
+                "QBD_STOCK_SNAPSHOT": str(snapshot)})
             to_store = _to_store(tmp_path, {"LEDGERLINK_STATE": str(tmp_path / "to-store.duckdb"),
-                                            "BIGCOMMERCE_BASE_URL": bc, "QBD_STOCK_SNAPSHOT": str(snapshot),
+                                            **bigcommerce_env(bc), "QBD_STOCK_SNAPSHOT": str(snapshot),
                                             "INVENTORY_BASELINE": str(tmp_path / "baseline.sqlite")})
-            try:
-                with running_app(build_app(service)) as url:
-                    def poll() -> dict:
-                        assert _wait(lambda: service.idle)
-                        return simulator.poll(f"{url}/qbwc/")
-                    yield bc_box, company, to_store, poll, snapshot
-            finally:
-                service.stop()
+            with web_connector(served, qbxml_xsd, prepare=seed) as bridge:
+                yield bc_box, bridge.company, to_store, bridge.poll, snapshot
     return make
 
 
@@ -159,12 +128,11 @@ def test_source_reads_a_snapshot_once_and_refuses_bad_rows(tmp_path):
 
 
 def test_a_bad_snapshot_row_becomes_a_dead_letter_not_a_silent_skip(tmp_path):
-    bc_box = host().sandboxes()["bigcommerce"](orders=2, time_scale=1000)
     snapshot = tmp_path / "qbd-stock.json"
     write_snapshot(snapshot, [{"ListID": "1", "Name": "ABS", "FullName": "ABS", "QuantityOnHand": "9"},
                               {"ListID": "2", "Name": "OTL", "FullName": "OTL", "QuantityOnHand": "n/a"}])
-    with running(bc_box) as bc:
-        to_store = _to_store(tmp_path, {"LEDGERLINK_STATE": str(tmp_path / "s.duckdb"), "BIGCOMMERCE_BASE_URL": bc,
+    with sandbox_running("bigcommerce", orders=2) as (bc, bc_box):
+        to_store = _to_store(tmp_path, {"LEDGERLINK_STATE": str(tmp_path / "s.duckdb"), **bigcommerce_env(bc),
                                         "QBD_STOCK_SNAPSHOT": str(snapshot),
                                         "INVENTORY_BASELINE": str(tmp_path / "b.sqlite")})
         result = sync(to_store)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
-from importlib import resources
 from urllib.parse import quote
 
 import httpx
@@ -13,18 +12,16 @@ import httpx
 from ledgerlink import InventoryLevel
 from ledgerlink.inventory import to_quickbooks
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink_amazon_sp.sandbox.seed import SKUS
+from sandbox_helpers import amazon_env, qbo_env, sandbox_running, write_shipped
 
 FBM, FBA, FBM_SEEN_AT_FBA = SKUS[0].sku, SKUS[1].sku, SKUS[2].sku  # even entries are FBM in the sandbox
 
 
 def test_quickbooks_quantities_reach_fbm_listings_and_never_fba_ones(tmp_path):
-    sandboxes = host().sandboxes()
-    qbo_box = sandboxes["qbo"](time_scale=1000, rotate_refresh_tokens=False)
-    with running(sandboxes["amazon_sp"](orders=2, time_scale=1000)) as amazon, running(qbo_box) as qbo:
+    with sandbox_running("amazon_sp", orders=2) as (amazon, _), \
+            sandbox_running("qbo", rotate_refresh_tokens=False) as (qbo, qbo_box):
         company = qbo_box.company
         for sku, qty in ((FBM, 31), (FBA, 32), (FBM_SEEN_AT_FBA, 33)):
             company.save("Item", {
@@ -38,11 +35,8 @@ def test_quickbooks_quantities_reach_fbm_listings_and_never_fba_ones(tmp_path):
                                      on_hand=Decimal(4), as_of=datetime.now(timezone.utc)),
                       {"inventory": {"baseline": str(baseline)}})
         before = {s: httpx.get(f"{amazon}/_sandbox/listings/{quote(s)}").json() for s in (FBM, FBA, FBM_SEEN_AT_FBA)}
-        path = tmp_path / "qbo-inventory-to-amazon.yaml"
-        path.write_text(resources.files("ledgerlink").joinpath("data", path.name).read_text())
-        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-               "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-               "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
+        path = write_shipped(tmp_path, "qbo-inventory-to-amazon.yaml")
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon), **qbo_env(qbo),
                "INVENTORY_BASELINE": str(baseline)}
         report = sync(load_pipeline(path, env=env))
         assert report.status == "succeeded" and report.counts["dead_letters_open"] == 0, report.errors

@@ -8,35 +8,29 @@ import json
 import subprocess
 import sys
 from decimal import Decimal
-from importlib import resources
 
 import pytest
 
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
+from sandbox_helpers import bigcommerce_env, qbo_env, sandbox_running, write_shipped
 
 LOCATION = 1
 SKUS = ["ABS", "CC3C", "OTL"]  # BigCommerce sandbox SKUs given QuickBooks inventory items below
 
 
 def _pipeline(tmp_path, name: str, env: dict[str, str]):
-    path = tmp_path / f"{name}.yaml"
-    path.write_text(resources.files("ledgerlink").joinpath("data", f"{name}.yaml").read_text())
+    path = write_shipped(tmp_path, f"{name}.yaml")
     return load_pipeline(path, env=env), path
 
 
 @pytest.fixture
 def world(tmp_path):
-    sandboxes = host().sandboxes()
-
     @contextlib.contextmanager
     def make(**inventory_env: str):
-        bc_box = sandboxes["bigcommerce"](orders=4, time_scale=1000)
         # two pipelines, two state files, one company: rotation would leave one pipeline with a spent token
-        qbo_box = sandboxes["qbo"](time_scale=1000, rotate_refresh_tokens=False)
-        with running(bc_box) as bc, running(qbo_box) as qbo:
+        with sandbox_running("bigcommerce", orders=4) as (bc, bc_box), \
+                sandbox_running("qbo", rotate_refresh_tokens=False) as (qbo, qbo_box):
             company = qbo_box.company
             for n, sku in enumerate(SKUS):
                 company.save("Item", {
@@ -45,8 +39,7 @@ def world(tmp_path):
                     "IncomeAccountRef": {"value": company.id_named("Account", "Sales of Product Income")},
                     "AssetAccountRef": {"value": company.id_named("Account", "Inventory Asset")},
                     "ExpenseAccountRef": {"value": company.id_named("Account", "Cost of Goods Sold")}})
-            base = {"BIGCOMMERCE_BASE_URL": bc, "QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer",
-                    "QBO_REQUESTS_PER_MINUTE": "500000", "INVENTORY_BASELINE": str(tmp_path / "baseline.sqlite"),
+            base = {**bigcommerce_env(bc), **qbo_env(qbo), "INVENTORY_BASELINE": str(tmp_path / "baseline.sqlite"),
                     **inventory_env}
             to_books, to_books_file = _pipeline(tmp_path, "bigcommerce-inventory-to-qbo",
                                                 {**base, "LEDGERLINK_STATE": str(tmp_path / "to-books.duckdb")})

@@ -3,41 +3,40 @@ sandbox company holds."""
 
 from __future__ import annotations
 
-from importlib import resources
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ledgerlink import json_loads
-from ledgerlink.pipeline import Pipeline, load_pipeline
+from ledgerlink.pipeline import Pipeline
+from sandbox_helpers import load_shipped, qbo_env as _qbo_env, shipped
+
+__all__ = ["REALM", "OTHER_REALM", "STORE_A", "STORE_B", "shipped", "pipeline", "qbo_env", "receipts", "receipt_keys",
+           "posting_orders"]
 
 REALM = "9341455000000000"
 OTHER_REALM = "9341455000000777"
 STORE_A, STORE_B = "abc123", "def456"
 
 
-def shipped(name: str) -> str:
-    return resources.files("ledgerlink").joinpath("data", name).read_text()
-
-
 def pipeline(tmp_path: Path, name: str, env: dict[str, str], **source: Any) -> Pipeline:
     """A shipped pipeline file, copied to `tmp_path` (its `source` keys overridden) and loaded with `env`."""
-    text = shipped(name)
-    if source:
+    def override(text: str) -> str:
+        if not source:
+            return text
         import yaml
         raw = yaml.safe_load(text)
         raw["source"].update(source)
         raw["source"] = {k: v for k, v in raw["source"].items() if v is not None}
-        text = yaml.safe_dump(raw)
-    path = tmp_path / name
-    path.write_text(text)
-    return load_pipeline(path, env=env)
+        return yaml.safe_dump(raw)
+
+    return load_shipped(tmp_path, name, env, override)
 
 
 def qbo_env(qbo: str, realm: str = REALM) -> dict[str, str]:
-    return {"QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REALM_ID": realm,
-            "QBO_REQUESTS_PER_MINUTE": "500000", "QBO_BATCH_REQUESTS_PER_MINUTE": "500000"}
+    """A company's QBO sandbox, with the batch limit raised too (the two-store pipelines batch)."""
+    return _qbo_env(qbo, realm=realm, batch_per_minute="500000")
 
 
 def receipts(qbo: str, credentials: Path, realm: str = REALM) -> list[dict[str, Any]]:

@@ -96,15 +96,10 @@ def test_two_amazon_seller_accounts_post_into_one_company_each_under_its_seller(
     import yaml
 
     from ledgerlink.pipeline import load_pipeline
-    from ledgerlink.plugins import host
-    from ledgerlink.sandbox import running
+    from sandbox_helpers import amazon_env, sandbox_running, shipped
 
-    from multistore_helpers import shipped
-
-    sandbox = host().sandboxes()
-    with running(sandbox["amazon_sp"](orders=15, seed=7, time_scale=1000)) as seller_1, \
-            running(sandbox["amazon_sp"](orders=15, seed=8, time_scale=1000)) as seller_2, \
-            running(sandbox["qbo"](time_scale=1000)) as qbo:
+    with sandbox_running("amazon_sp", orders=15, seed=7) as (seller_1, _), \
+            sandbox_running("amazon_sp", orders=15, seed=8) as (seller_2, _), sandbox_running("qbo") as (qbo, _):
         pipelines = []
         for name, url in (("SELLER1", seller_1), ("SELLER2", seller_2)):
             raw = yaml.safe_load(shipped("amazon-to-qbo.yaml"))
@@ -114,8 +109,7 @@ def test_two_amazon_seller_accounts_post_into_one_company_each_under_its_seller(
             raw["source"]["config"]["seller_id"] = name
             path = tmp_path / f"{name}.yaml"
             path.write_text(yaml.safe_dump(raw))
-            pipelines.append(load_pipeline(path, env={"AMAZON_SP_ENDPOINT": url,
-                                                      "AMAZON_LWA_ENDPOINT": f"{url}/auth/o2/token", **qbo_env(qbo)}))
+            pipelines.append(load_pipeline(path, env={**amazon_env(url), **qbo_env(qbo)}))
         created = {}
         for seller, p in zip(("SELLER1", "SELLER2"), pipelines):
             report = sync(p)

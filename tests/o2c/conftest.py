@@ -5,25 +5,12 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Iterator
 
-import httpx
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "qbo"))
 
-from ledgerlink.sandbox import running  # noqa: E402
-from ledgerlink_qbo import QuickBooksOnlineSandbox  # noqa: E402
-from qbo_helpers import Live  # noqa: E402
-
-
-@pytest.fixture
-def live(request: pytest.FixtureRequest) -> Iterator[Live]:
-    """A fresh sandbox per test (options from `@pytest.mark.sandbox_options(...)`)."""
-    marker = request.node.get_closest_marker("sandbox_options")
-    sandbox = QuickBooksOnlineSandbox(**(marker.kwargs if marker else {}))
-    with running(sandbox) as url, httpx.Client(base_url=url, timeout=10) as http:
-        yield Live(sandbox, url, http)
+from qbo_helpers import live  # noqa: E402,F401  (a fixture)
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -6,7 +6,6 @@ company lacks) becomes dead letters that say how to fix it."""
 from __future__ import annotations
 
 import contextlib
-from importlib import resources
 from typing import Any
 
 import httpx
@@ -14,34 +13,30 @@ import pytest
 import yaml
 
 from ledgerlink import json_loads
-from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
+from sandbox_helpers import bigcommerce_env, load_shipped, qbo_env, sandbox_running
 
 REALM = "9341455000000000"
 
 
 @pytest.fixture
 def world(tmp_path):
-    sandboxes = host().sandboxes()
     made = []
 
     @contextlib.contextmanager
     def make(orders: int = 6, options: dict[str, Any] | None = None, **qbo_options: Any):
         made.append(1)
         state = tmp_path / f"state-{len(made)}.duckdb"
-        with running(sandboxes["bigcommerce"](orders=orders, time_scale=1000)) as bc, \
-                running(sandboxes["qbo"](time_scale=1000, **qbo_options)) as qbo:
-            raw = yaml.safe_load(resources.files("ledgerlink").joinpath("data", "bigcommerce-to-qbo.yaml").read_text())
+        def edit(text: str) -> str:
+            raw = yaml.safe_load(text)
             raw["destination"]["options"].update(options or {})
-            pipeline_file = tmp_path / "bigcommerce-to-qbo.yaml"
-            pipeline_file.write_text(yaml.safe_dump(raw))
-            env = {"LEDGERLINK_STATE": str(state), "BIGCOMMERCE_BASE_URL": bc,
-                   "QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer",
-                   "QBO_REQUESTS_PER_MINUTE": "500000", "QBO_BATCH_REQUESTS_PER_MINUTE": "50000"}
-            yield World(bc, qbo, state, load_pipeline(pipeline_file, env=env))
+            return yaml.safe_dump(raw)
+
+        with sandbox_running("bigcommerce", orders=orders) as (bc, _), \
+                sandbox_running("qbo", **qbo_options) as (qbo, _):
+            env = {"LEDGERLINK_STATE": str(state), **bigcommerce_env(bc), **qbo_env(qbo, batch_per_minute="50000")}
+            yield World(bc, qbo, state, load_shipped(tmp_path, "bigcommerce-to-qbo.yaml", env, edit))
     return make
 
 

@@ -10,38 +10,9 @@ from ledgerlink import OutboundRecord
 from ledgerlink_qb_desktop.bridge import SENT, Company, WebConnectorBridge
 from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.sandbox import CompanyFile
+from sandbox_helpers import AwaitingQueue, ReferenceBook
 
 PASSWORD_HASH = hash_password("s3cret-pw", iterations=1000)
-
-
-class Queue:
-    """An AwaitingWrites stand-in: records what was confirmed and failed."""
-
-    def __init__(self, records):
-        self.records = {r.key: r for r in records}
-        self.confirmed, self.failed = {}, {}
-
-    def list(self, stream=None, limit=100):
-        return [r for r in self.records.values() if stream in (None, r.stream)][:limit]
-
-    def confirm(self, key, destination_id, version=None, created=True):
-        self.records.pop(key)
-        self.confirmed[key] = (destination_id, version, created)
-
-    def fail(self, key, error, *, retry=False):
-        self.records.pop(key)
-        self.failed[key] = (error, retry)
-
-    def count(self):
-        return len(self.records)
-
-
-class Refs(dict):
-    def get(self, kind, name):
-        return super().get((kind, name))
-
-    def put(self, kind, name, ref_id, version=None):
-        self[(kind, name)] = ref_id
 
 
 def _customer(name: str) -> OutboundRecord:
@@ -50,8 +21,8 @@ def _customer(name: str) -> OutboundRecord:
 
 
 def _bridge(records, refs=None, **kw):
-    queue = Queue(records)
-    refs = refs if refs is not None else Refs()
+    queue = AwaitingQueue(records)
+    refs = refs if refs is not None else ReferenceBook()
     company = Company(username="qb", password_hash=PASSWORD_HASH, owner_id="{0}", file_id="{F}", awaiting=queue,
                       references=refs, company_file=r"C:\books.qbw", **kw)
     return WebConnectorBridge([company]), queue, refs
@@ -162,7 +133,7 @@ def test_nothing_to_do_answers_none_and_tickets_expire():
     queue_bridge, _, _ = _bridge([])
     assert queue_bridge.authenticate("qb", "s3cret-pw")[1] == "none"
     bridge = WebConnectorBridge([Company(username="qb", password_hash=PASSWORD_HASH, owner_id="{0}", file_id="{F}",
-                                         awaiting=Queue([_customer("A")]), references=Refs(), ticket_ttl_s=60)],
+                                         awaiting=AwaitingQueue([_customer("A")]), references=ReferenceBook(), ticket_ttl_s=60)],
                                 clock=lambda: now[0])
     ticket, _ = bridge.authenticate("qb", "s3cret-pw")
     now[0] = 61
@@ -171,11 +142,11 @@ def test_nothing_to_do_answers_none_and_tickets_expire():
 
 
 def test_a_ticket_works_for_its_own_company_file_only(caplog):
-    refs = Refs()
+    refs = ReferenceBook()
     a = Company(username="a", password_hash=PASSWORD_HASH, owner_id="{0}", file_id="{A}",
-                awaiting=Queue([_customer("A")]), references=refs, company_file=r"C:\a.qbw")
+                awaiting=AwaitingQueue([_customer("A")]), references=refs, company_file=r"C:\a.qbw")
     b = Company(username="b", password_hash=PASSWORD_HASH, owner_id="{0}", file_id="{B}",
-                awaiting=Queue([_customer("B")]), references=refs, company_file=r"C:\b.qbw")
+                awaiting=AwaitingQueue([_customer("B")]), references=refs, company_file=r"C:\b.qbw")
     bridge = WebConnectorBridge([a, b])
     ticket_a, _ = bridge.authenticate("a", "s3cret-pw")
     with caplog.at_level(logging.ERROR, "ledgerlink.qb_desktop"):

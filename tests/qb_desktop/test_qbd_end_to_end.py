@@ -58,6 +58,12 @@ def test_runs_and_status_show_the_web_connectors_last_contact(qbd_world):
         _sync_and_settle(w)
         status = httpx.get(f"{w['url']}/qbwc/status").json()
         assert status[0]["last_contact"] and status[0]["waiting"] == 0
+        # the same contact reaches `ledgerlink runs` as a plugin status line (register_status_lines)
+        from ledgerlink.runtime import status_lines
+
+        lines = status_lines(w["pipeline"], w["service"].store)
+        assert len(lines) == 1 and lines[0].startswith("QuickBooks Desktop"), lines
+        assert f"last contact {status[0]['last_contact']}; 0 write(s) waiting" in lines[0]
 
 
 def test_bigcommerce_orders_reach_quickbooks_desktop_exactly_once(qbd_world):

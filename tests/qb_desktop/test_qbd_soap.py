@@ -13,7 +13,8 @@ from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.passwords import hash_password, verify_password
 from ledgerlink_qb_desktop.soap import NS, OPERATIONS, envelope, qbwc_app
 
-from test_qbd_bridge import Queue, Refs, _customer  # noqa: E402  (same folder)
+from sandbox_helpers import AwaitingQueue, ReferenceBook  # noqa: E402
+from test_qbd_bridge import _customer  # noqa: E402  (same folder)
 
 WSDL_NS = "http://schemas.xmlsoap.org/wsdl/"
 XS = "http://www.w3.org/2001/XMLSchema"
@@ -22,7 +23,7 @@ XS = "http://www.w3.org/2001/XMLSchema"
 @pytest.fixture
 def client():
     company = Company(username="qb", password_hash=hash_password("pw-123", iterations=1000), owner_id="{0}",
-                      file_id="{F}", awaiting=Queue([_customer("A")]), references=Refs())
+                      file_id="{F}", awaiting=AwaitingQueue([_customer("A")]), references=ReferenceBook())
     with running_app(qbwc_app(WebConnectorBridge([company]), max_request_bytes=50_000)) as url, \
             httpx.Client(base_url=url) as http:
         yield http

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import httpx
+import pytest
 
 from ledgerlink import (
     Customer, MappingEngine, Money, Order, OrderLine, OutboundRecord, PlannedWrite, RetryPolicy, SourceRef,
     WriteContext, WriteResult, json_dumps, json_loads,
 )
 from ledgerlink_qbo import QuickBooksOnlineDestination, QuickBooksOnlineSandbox
+from sandbox_helpers import sandbox_running
 
 REFERENCE = Path(__file__).resolve().parents[3] / "shared" / "reference" / "quickbooks-online"
 if not REFERENCE.exists():  # the repo may be checked out elsewhere; the reference folder sits beside it
@@ -145,3 +148,21 @@ def write_all(dest: QuickBooksOnlineDestination, records: list[OutboundRecord]) 
             for result in dest.write_batch(stream, batch[start:start + dest.batch_size]):
                 results[result.key] = result
     return results
+
+
+@contextlib.contextmanager
+def live_sandbox(**options: Any) -> Iterator[Live]:
+    """A QBO sandbox (at its own pace) on a free loopback port, with a client for its API."""
+    options.setdefault("time_scale", None)
+    with sandbox_running("qbo", **options) as (url, sandbox), \
+            httpx.Client(base_url=url, timeout=10) as http:
+        yield Live(sandbox, url, http)
+
+
+@pytest.fixture
+def live(request: pytest.FixtureRequest) -> Iterator[Live]:
+    """A fresh sandbox per test (options from `@pytest.mark.sandbox_options(...)`); the QBO and order-to-cash
+    conftests import this fixture."""
+    marker = request.node.get_closest_marker("sandbox_options")
+    with live_sandbox(**(marker.kwargs if marker else {})) as world:
+        yield world

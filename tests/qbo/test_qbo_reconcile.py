@@ -5,21 +5,19 @@ from __future__ import annotations
 
 import json
 from decimal import Decimal
-from importlib import resources
 
 import pytest
 from click.testing import CliRunner
 
 from ledgerlink.cli import cli
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
 from ledgerlink_qbo.client import QboApi
 from ledgerlink_qbo.config import QboConfig
 from ledgerlink_qbo.destination import credential_name
 from ledgerlink_qbo.read_back import expected_total, key_of
+from sandbox_helpers import amazon_env, qbo_env, sandbox_running, write_shipped
 
 
 def test_expected_totals_follow_quickbooks_arithmetic():
@@ -41,15 +39,10 @@ def test_expected_totals_follow_quickbooks_arithmetic():
 
 @pytest.fixture
 def posted(tmp_path, monkeypatch):
-    sandboxes = host().sandboxes()
-    with running(sandboxes["amazon_sp"](orders=25, time_scale=1000)) as amazon, \
-            running(sandboxes["qbo"](time_scale=1000)) as qbo:
-        pipeline_file = tmp_path / "amazon-to-qbo.yaml"
-        pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbo.yaml").read_text())
-        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-               "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-               "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
-               "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
+    with sandbox_running("amazon_sp", orders=25) as (amazon, _), sandbox_running("qbo") as (qbo, _):
+        pipeline_file = write_shipped(tmp_path, "amazon-to-qbo.yaml")
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+               **qbo_env(qbo, batch_per_minute="40000")}
         for name, value in env.items():
             monkeypatch.setenv(name, value)
         pipeline = load_pipeline(pipeline_file)

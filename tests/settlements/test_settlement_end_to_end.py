@@ -6,20 +6,18 @@ from __future__ import annotations
 
 import contextlib
 from decimal import Decimal
-from pathlib import Path
 
 import httpx
 import pytest
 
 from ledgerlink import OutboundRecord, PlannedWrite, RetryPolicy, WriteContext, json_dumps, json_loads
-from ledgerlink.sandbox import running
 from ledgerlink.settlements import BALANCE_SHEET_ROLES, Role, default_account_map
 from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.sandbox import CompanyFile
-from ledgerlink_qbo import QuickBooksOnlineSandbox
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
+from sandbox_helpers import AwaitingQueue, ReferenceBook, sandbox_running
 from settlement_helpers import PlanCtx, line, order_rows, settlement
 
 INCOME = {Role.SALES, Role.SHIPPING_INCOME, Role.GIFT_WRAP, Role.PROMOTIONS, Role.REFUNDS, Role.REIMBURSEMENTS}
@@ -78,8 +76,8 @@ def _write(dest, records):
 
 @contextlib.contextmanager
 def _qbo(**options):
-    sandbox = QuickBooksOnlineSandbox(time_scale=1000, rotate_refresh_tokens=False, **options)
-    with running(sandbox) as url, httpx.Client(base_url=url, timeout=10) as http:
+    with sandbox_running("qbo", rotate_refresh_tokens=False, **options) as (url, sandbox), \
+            httpx.Client(base_url=url, timeout=10) as http:
         o = sandbox.options
         config = {"base_url": url, "token_url": f"{url}/oauth2/v1/tokens/bearer", "realm_id": o.realm_id,
                   "client_id": o.client_id, "client_secret": o.client_secret, "refresh_token": o.refresh_token}
@@ -183,43 +181,12 @@ def _name(get, line) -> str:
 # ------------------------------------------------------------------------------------- QuickBooks Desktop
 
 
-class _Queue:
-    """The AwaitingWrites the bridge drains: what the destination queued, until QuickBooks confirms it."""
-
-    def __init__(self, records):
-        self.records = {r.key: r for r in records}
-        self.confirmed, self.failed = {}, {}
-
-    def list(self, stream=None, limit=100):
-        return [r for r in self.records.values() if stream in (None, r.stream)][:limit]
+class _Queue(AwaitingQueue):
+    """The AwaitingWrites the bridge drains; `confirmed` maps each key to QuickBooks' TxnID alone."""
 
     def confirm(self, key, destination_id, version=None, created=True):
-        self.records.pop(key)
+        super().confirm(key, destination_id, version, created)
         self.confirmed[key] = destination_id
-
-    def fail(self, key, error, *, retry=False):
-        self.records.pop(key)
-        self.failed[key] = error
-
-    def count(self):
-        return len(self.records)
-
-
-class _Refs(dict):
-    def get(self, kind, name):
-        return super().get((kind, name))
-
-    def put(self, kind, name, ref_id, version=None):
-        self[(kind, name)] = ref_id
-
-
-@pytest.fixture
-def qbxml_xsd(reference_dir) -> Path:
-    path = reference_dir / "qbxml" / "xsd-16.0" / "qbxmlops160.xsd"
-    if not path.exists():
-        pytest.skip("qbXML XSD not found")
-    pytest.importorskip("lxml")
-    return path
 
 
 @pytest.mark.parametrize("mode", ["summary", "per_order"])
@@ -235,7 +202,7 @@ def test_a_settlement_posts_into_quickbooks_desktop_through_the_web_connector(qb
     company_file = CompanyFile(accounts={n: _account_type(names[n])[1] for n in used}, xsd=str(qbxml_xsd))
     queue = _Queue(records)
     bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=_Refs(),
+                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
                                          company_file=r"C:\books.qbw")])
     ticket, _ = bridge.authenticate("qb", "pw-123456")
     sent = []

@@ -8,7 +8,6 @@ import contextlib
 import json
 from collections import defaultdict
 from decimal import ROUND_HALF_UP, Decimal
-from importlib import resources
 
 import httpx
 import pytest
@@ -17,10 +16,9 @@ from click.testing import CliRunner
 from ledgerlink import json_loads
 from ledgerlink.cli import cli
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.store import Store
+from sandbox_helpers import amazon_env, qbo_env, sandbox_running, write_shipped
 
 SHIPPED = "amazon-settlements-to-qbo.yaml"
 REALM = "9341455000000000"
@@ -31,18 +29,13 @@ CAD_RATE = Decimal("0.7300")  # the shipped file's default ${AMAZON_CAD_RATE}
 def world(tmp_path, monkeypatch):
     """Both sandboxes, and the shipped pipeline pointed at them through its ${VARS} (also set in the process
     environment, so the CLI's `reconcile` loads the same pipeline)."""
-    sandboxes = host().sandboxes()
 
     @contextlib.contextmanager
     def make(orders: int = 40):
-        with running(sandboxes["amazon_sp"](orders=orders, time_scale=1000)) as amazon, \
-                running(sandboxes["qbo"](time_scale=1000)) as qbo:
-            pipeline_file = tmp_path / SHIPPED
-            pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", SHIPPED).read_text())
-            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-                   "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token", "QBO_BASE_URL": qbo,
-                   "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REQUESTS_PER_MINUTE": "500000",
-                   "QBO_BATCH_REQUESTS_PER_MINUTE": "40000"}
+        with sandbox_running("amazon_sp", orders=orders) as (amazon, _), sandbox_running("qbo") as (qbo, _):
+            pipeline_file = write_shipped(tmp_path, SHIPPED)
+            env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+                   **qbo_env(qbo, batch_per_minute="40000")}
             for k, v in env.items():
                 monkeypatch.setenv(k, v)
             yield {"qbo": qbo, "file": pipeline_file, "pipeline": load_pipeline(pipeline_file, env=env),

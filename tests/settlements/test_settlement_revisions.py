@@ -13,14 +13,13 @@ from click.testing import CliRunner
 
 from ledgerlink.cli import cli
 from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
 from ledgerlink.runtime import sync
-from ledgerlink.sandbox import running
 from ledgerlink.settlements import BALANCE_SHEET_ROLES, Role, default_account_map
 from ledgerlink.store import Store
 from ledgerlink_qbo.client import QboApi
 from ledgerlink_qbo.config import QboConfig
 from ledgerlink_qbo.destination import credential_name
+from sandbox_helpers import sandbox_running
 
 FILE = Path(__file__).parents[1] / "amazon_sp" / "settlement_files" / "v2_month_crossing_USD_19837462011.txt"
 INCOME = {Role.SALES, Role.SHIPPING_INCOME, Role.GIFT_WRAP, Role.PROMOTIONS, Role.REFUNDS, Role.REIMBURSEMENTS}
@@ -82,7 +81,7 @@ def _net(journals: list[dict], account: str) -> Decimal:
 def test_a_changed_account_map_is_held_then_reversed_and_replaced(tmp_path):
     accounts = {role.value: acc.name for role, acc in default_account_map().accounts.items()}
     runner = CliRunner()
-    with running(host().sandboxes()["qbo"](time_scale=1000)) as qbo:
+    with sandbox_running("qbo") as (qbo, _):
         first_file = _pipeline(tmp_path, qbo, accounts)
         first = sync(load_pipeline(first_file))
         assert first.status == "succeeded" and first.counts["created"].get("JournalEntry") == 2, first.counts
@@ -121,7 +120,7 @@ def test_a_changed_account_map_is_held_then_reversed_and_replaced(tmp_path):
 def test_discard_keeps_what_was_posted_and_a_document_type_without_revision_says_so(tmp_path):
     accounts = {role.value: acc.name for role, acc in default_account_map().accounts.items()}
     runner = CliRunner()
-    with running(host().sandboxes()["qbo"](time_scale=1000)) as qbo:
+    with sandbox_running("qbo") as (qbo, _):
         sync(load_pipeline(_pipeline(tmp_path, qbo, accounts)))
         changed = _pipeline(tmp_path, qbo, {**accounts, "fba_fees": "Amazon Fulfilment Costs"})
         sync(load_pipeline(changed))
