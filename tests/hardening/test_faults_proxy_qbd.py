@@ -11,22 +11,16 @@ once, and nothing is left waiting or dead.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import time
-from importlib import resources
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 import pytest
 
-from ledgerlink.pipeline import load_pipeline
-from ledgerlink.plugins import host
-from ledgerlink.sandbox import running, running_app
-from ledgerlink.serve import PipelineService, build_app
 from fault_proxy import FAULT_KINDS, FaultProxy, running_proxy
+from sandbox_helpers import WebConnector, amazon_env, load_shipped, sandbox_running, wait_for, web_connector
 
 TRIALS = (4, 9)
 ORDERS = 10
@@ -35,86 +29,67 @@ WEB_CONNECTOR_TIMEOUT_S = 1.5
 RATES = {"refused": 0.04, "throttled": 0.03, "error_before": 0.04, "error_after": 0.06, "late": 0.02}
 
 
-def _wait(predicate: Callable[[], bool], seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
-
-
-def _poll(simulator: Any, service: PipelineService, url: str) -> str:
-    """One Web Connector session after the pipeline is idle: its result, or "fault" if a SOAP call failed."""
-    assert _wait(lambda: service.idle)
+def _poll(wc: WebConnector) -> str:
+    """One Web Connector session after the pipeline is idle: its result, or "fault: …" if a SOAP call failed."""
     try:
-        return str(simulator.poll(url)["result"])
+        return str(wc.poll()["result"])
     except (httpx.HTTPError, RuntimeError, ValueError) as exc:  # a reset, a 5xx, a timeout, a garbled answer
         return f"fault: {type(exc).__name__}"
 
 
-def _drain(simulator: Any, service: PipelineService, url: str, max_sessions: int = 40) -> None:
+def _drain(wc: WebConnector, max_sessions: int = 40) -> None:
     quiet = 0
     for _ in range(max_sessions):
-        if _poll(simulator, service, url) == "none":
+        if _poll(wc) == "none":
             quiet += 1
-            if quiet >= 2 and service.idle:
+            if quiet >= 2 and wc.service.idle:
                 return
         else:
             quiet = 0
     raise AssertionError("the Web Connector queue did not drain")
 
 
-def _trial(tmp_path: Path, seed: int) -> dict[str, Any]:
+def _trial(tmp_path: Path, xsd: Path, seed: int) -> dict[str, Any]:
     tmp_path.mkdir(parents=True, exist_ok=True)
-    sandboxes = host().sandboxes()
-    with running(sandboxes["amazon_sp"](orders=ORDERS, time_scale=1000)) as amazon:
-        pipeline_file = tmp_path / "amazon-to-qbd.yaml"
-        pipeline_file.write_text(resources.files("ledgerlink").joinpath("data", "amazon-to-qbd.yaml").read_text())
-        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_SP_ENDPOINT": amazon,
-               "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token"}
-        service = PipelineService(load_pipeline(pipeline_file, env=env), host(), every=None, debounce=0.05)
-        service.start()
-        simulator = sandboxes["qb_desktop"](poll_every_s=0)
-        simulator.client.http = httpx.Client(timeout=WEB_CONNECTOR_TIMEOUT_S)
-        try:
-            with running_app(build_app(service)) as url:
-                proxy = FaultProxy(url, seed=seed, rates=RATES, late_s=WEB_CONNECTOR_TIMEOUT_S + 0.3,
-                                   applies=lambda method, path: path.startswith("/qbwc"))
+    with sandbox_running("amazon_sp", orders=ORDERS) as (amazon, _):
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon)}
+        with web_connector(load_shipped(tmp_path, "amazon-to-qbd.yaml", env), xsd) as served:
+            served.simulator.client.http = httpx.Client(timeout=WEB_CONNECTOR_TIMEOUT_S)
+            proxy = FaultProxy(served.url, seed=seed, rates=RATES, late_s=WEB_CONNECTOR_TIMEOUT_S + 0.3,
+                               applies=lambda method, path: path.startswith("/qbwc"))
+            try:
                 with running_proxy(proxy) as front:
-                    qbwc = f"{front}/qbwc/"
-                    service.trigger("test")
-                    outcomes = [_poll(simulator, service, qbwc) for _ in range(FAULTY_SESSIONS)]
+                    wc = WebConnector(served.service, served.simulator, front)  # polls through the proxy
+                    wc.service.trigger("test")
+                    outcomes = [_poll(wc) for _ in range(FAULTY_SESSIONS)]
                     proxy.enabled = False
-                    _drain(simulator, service, qbwc)
-                    store = service.store
+                    _drain(wc)
+                    store = wc.service.store
                     letters = store.dead_letters.list("open")
                     for letter in letters:
                         store.requeue(letter)
                     if letters:
-                        service.trigger("dlq retry")
-                        _drain(simulator, service, qbwc)
-                    planned = {k for (k,) in store.db.fetchall(
-                        "SELECT key FROM outbox WHERE stream = 'SalesReceipt'")}
+                        wc.service.trigger("dlq retry")
+                        _drain(wc)
+                    assert wait_for(lambda: wc.service.idle)
+                    planned = {k for (k,) in store.db.fetchall("SELECT key FROM outbox WHERE stream = 'SalesReceipt'")}
                     done = {k for (k,) in store.db.fetchall(
                         "SELECT key FROM outbox WHERE stream = 'SalesReceipt' AND status = 'done'")}
-                    receipts = simulator.company.txns.get("SalesReceipt", [])
                     in_books = [str(r.get("Memo") or "").split("\n", 1)[0].removeprefix("ledgerlink ")
-                                for r in receipts]
+                                for r in wc.company.txns.get("SalesReceipt", [])]
                     return {"seed": seed, "faults": dict(proxy.injected), "outcomes": outcomes,
                             "planned": planned, "done": done, "in_books": in_books,
                             "dead_letters_before_retry": len(letters),
                             "dead_letters_after": store.dead_letters.count_open(),
                             "waiting": store.awaiting("qb_desktop").count(),
                             "pending": store.db.fetchone("SELECT count(*) FROM outbox WHERE status = 'pending'")[0]}
-        finally:
-            service.stop()
-            simulator.client.http.close()
+            finally:
+                served.simulator.client.http.close()
 
 
 @pytest.mark.slow
-def test_orders_reach_quickbooks_desktop_exactly_once_through_web_connector_faults(tmp_path):
-    trials = [_trial(tmp_path / f"trial-{seed}", seed) for seed in TRIALS]
+def test_orders_reach_quickbooks_desktop_exactly_once_through_web_connector_faults(tmp_path, qbxml_xsd):
+    trials = [_trial(tmp_path / f"trial-{seed}", qbxml_xsd, seed) for seed in TRIALS]
     summary: dict[str, Any] = {"trials": len(trials), "faults": {k: 0 for k in FAULT_KINDS}, "lost": 0,
                                "duplicated": 0, "stranded_dead_letters": 0, "left_waiting_or_pending": 0,
                                "sessions_ended_by_a_fault": 0, "session_failures": {}}

@@ -16,10 +16,13 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
+from click.testing import CliRunner
 
+from ledgerlink.cli import cli
 from ledgerlink.runtime import sync
-from fault_helpers import amazon_to_qbo, dlq_retry_all, outbox_and_letters, pipeline, receipts_in_qbo
+from ledgerlink.store import Store
 from fault_proxy import FAULT_KINDS, FaultProxy, running_proxy
+from sandbox_helpers import amazon_env, load_shipped, qbo_env, sandbox_running
 
 TRIALS = (11, 23, 37)
 ORDERS = 12
@@ -31,49 +34,70 @@ QBO_RATES = {"refused": 0.05, "throttled": 0.05, "error_before": 0.06, "error_af
 AMAZON_RATES = {"refused": 0.04, "throttled": 0.03, "error_before": 0.04, "error_after": 0.04}
 
 
-def _qbo_api(method: str, path: str) -> bool:
-    return path.startswith("/v3/")
-
-
 @contextlib.contextmanager
-def _proxies(seed: int, proxies: dict[str, FaultProxy]) -> Iterator[Any]:
-    def up(amazon: str, qbo: str) -> contextlib.AbstractContextManager[tuple[str, str]]:
-        proxies["amazon"] = FaultProxy(amazon, seed=seed, rates=AMAZON_RATES)
-        proxies["qbo"] = FaultProxy(qbo, seed=seed + 1, rates=QBO_RATES, late_s=QBO_TIMEOUT_S + 0.3,
-                                    applies=_qbo_api)
+def _amazon_to_qbo(tmp_path: Path, seed: int | None) -> Iterator[dict[str, Any]]:
+    """The shipped amazon-to-qbo pipeline against both sandboxes, each behind a `FaultProxy` (seed None: no
+    proxies); the QuickBooks client's timeout is QBO_TIMEOUT_S. `sync()` runs it once."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    with contextlib.ExitStack() as stack:
+        amazon, _ = stack.enter_context(sandbox_running("amazon_sp", orders=ORDERS))
+        qbo, books = stack.enter_context(sandbox_running("qbo"))
+        proxies: dict[str, FaultProxy] = {}
+        if seed is not None:
+            proxies = {"amazon": FaultProxy(amazon, seed=seed, rates=AMAZON_RATES),
+                       "qbo": FaultProxy(qbo, seed=seed + 1, rates=QBO_RATES, late_s=QBO_TIMEOUT_S + 0.3,
+                                         applies=lambda method, path: path.startswith("/v3/"))}
+            amazon = stack.enter_context(running_proxy(proxies["amazon"]))
+            front = stack.enter_context(running_proxy(proxies["qbo"]))
+        else:
+            front = qbo
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+               **qbo_env(qbo, batch_per_minute="40000"), "QBO_BASE_URL": front}  # tokens straight from the sandbox
 
-        @contextlib.contextmanager
-        def both() -> Iterator[tuple[str, str]]:
-            with running_proxy(proxies["amazon"]) as a, running_proxy(proxies["qbo"]) as q:
-                yield a, q
-        return both()
-    yield up
+        def edit(text: str) -> str:
+            return text.replace("    batch_requests_per_minute:",
+                                f"    timeout_s: {QBO_TIMEOUT_S}\n    batch_requests_per_minute:", 1)
+        yield {"books": books, "proxies": proxies, "state": tmp_path / "state.duckdb",
+               "sync": lambda: sync(load_shipped(tmp_path, "amazon-to-qbo.yaml", env, edit))}
+
+
+def _receipts(books: Any) -> list[str]:
+    """The DocNumbers of every SalesReceipt in the sandbox company (duplicates kept)."""
+    return sorted(str(o.get("DocNumber")) for o in books.company.entities["SalesReceipt"].values())
+
+
+def _outbox_and_letters(state: Path) -> tuple[dict[str, dict[str, int]], int]:
+    store = Store(state)
+    try:
+        return store.outbox.counts(), store.dead_letters.count_open()
+    finally:
+        store.close()
 
 
 def _posted_without_faults(tmp_path: Path) -> list[str]:
     """The DocNumbers a fault-free sync posts from the same seeded Amazon sandbox: what every trial must end with."""
-    with amazon_to_qbo(tmp_path, orders=ORDERS) as w:
-        report = sync(pipeline(w))
+    with _amazon_to_qbo(tmp_path, None) as w:
+        report = w["sync"]()
         assert report.status == "succeeded", report.errors
-        return receipts_in_qbo(w["books"])
+        return _receipts(w["books"])
 
 
 def _trial(tmp_path: Path, seed: int) -> dict[str, Any]:
-    proxies: dict[str, FaultProxy] = {}
-    with _proxies(seed, proxies) as up, \
-            amazon_to_qbo(tmp_path, orders=ORDERS, qbo_timeout_s=QBO_TIMEOUT_S, sandboxes_up=up) as w:
-        statuses = [sync(pipeline(w)).status for _ in range(FAULTY_SYNCS)]
-        faulty_letters = outbox_and_letters(w["state"])[1]
-        for proxy in proxies.values():
+    with _amazon_to_qbo(tmp_path, seed) as w:
+        statuses = [w["sync"]().status for _ in range(FAULTY_SYNCS)]
+        faulty_letters = _outbox_and_letters(w["state"])[1]
+        for proxy in w["proxies"].values():
             proxy.enabled = False
-        dlq_retry_all(w["state"])
-        clean = sync(pipeline(w))
-        outbox, letters = outbox_and_letters(w["state"])
+        if faulty_letters:
+            retried = CliRunner().invoke(cli, ["dlq", "retry", str(w["state"]), "--all"])
+            assert retried.exit_code == 0, retried.output
+        clean = w["sync"]()
+        outbox, letters = _outbox_and_letters(w["state"])
         return {"seed": seed, "statuses": statuses, "clean": clean.status, "clean_errors": clean.errors,
                 "dead_letters_before_retry": faulty_letters, "dead_letters_after": letters, "outbox": outbox,
-                "posted": receipts_in_qbo(w["books"]),
-                "faults": {side: dict(p.injected) for side, p in proxies.items()},
-                "forwarded": {side: p.forwarded for side, p in proxies.items()}}
+                "posted": _receipts(w["books"]),
+                "faults": {side: dict(p.injected) for side, p in w["proxies"].items()},
+                "forwarded": {side: p.forwarded for side, p in w["proxies"].items()}}
 
 
 @pytest.mark.slow

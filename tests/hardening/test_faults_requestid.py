@@ -7,13 +7,46 @@ committed is found by looking the key up first."""
 
 from __future__ import annotations
 
-import httpx
+import contextlib
+from pathlib import Path
+from typing import Any, Iterator
 
+import httpx
+from click.testing import CliRunner
+
+from ledgerlink.cli import cli
 from ledgerlink.runtime import sync
-from fault_helpers import (
-    REALM, amazon_to_qbo, clear_faults, dlq_retry_all, inject, outbox_and_letters, pipeline, receipts_in_qbo,
-    sandbox_stats,
-)
+from ledgerlink.store import Store
+from sandbox_helpers import amazon_env, load_shipped, qbo_env, sandbox_running
+
+REALM = "9341455000000000"
+
+
+@contextlib.contextmanager
+def amazon_to_qbo(tmp_path: Path, orders: int) -> Iterator[dict[str, Any]]:
+    """The shipped amazon-to-qbo pipeline against both sandboxes; `sync()` runs it once."""
+    with sandbox_running("amazon_sp", orders=orders) as (amazon, _), sandbox_running("qbo") as (qbo, books):
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+               **qbo_env(qbo, batch_per_minute="40000")}
+        yield {"qbo": qbo, "books": books, "state": tmp_path / "state.duckdb",
+               "sync": lambda: sync(load_shipped(tmp_path, "amazon-to-qbo.yaml", env))}
+
+
+def inject(qbo: str, **fault: Any) -> None:
+    httpx.post(f"{qbo}/_sandbox/faults", json=fault).raise_for_status()
+
+
+def receipts_in_qbo(books: Any) -> list[str]:
+    """The DocNumbers of every SalesReceipt in the sandbox company (duplicates kept)."""
+    return sorted(str(o.get("DocNumber")) for o in books.company.entities["SalesReceipt"].values())
+
+
+def outbox_and_letters(state: Path) -> tuple[dict[str, dict[str, int]], int]:
+    store = Store(state)
+    try:
+        return store.outbox.counts(), store.dead_letters.count_open()
+    finally:
+        store.close()
 
 
 def _token(qbo: str) -> str:
@@ -49,13 +82,13 @@ def test_the_sandbox_replays_an_error_to_a_repeated_requestid_as_intuit_does(tmp
         assert post("salesreceipt", "rid-e", {**receipt, "DocNumber": "RID-3"}).status_code == 429
         assert post("salesreceipt", "rid-e", {**receipt, "DocNumber": "RID-3"}).status_code == 200
         assert receipts_in_qbo(w["books"]) == ["RID-1", "RID-2", "RID-3"]
-        assert sandbox_stats(qbo)["counters"]["replayed"] >= 3
+        assert httpx.get(f"{qbo}/_sandbox/stats").json()["counters"]["replayed"] >= 3
 
 
 def test_a_batch_answered_with_a_500_is_posted_in_the_same_sync_under_a_new_request_id(tmp_path):
     with amazon_to_qbo(tmp_path, orders=8) as w:
         inject(w["qbo"], path_contains="/batch", status=500, count=1)
-        report = sync(pipeline(w))
+        report = w["sync"]()
         assert report.status == "succeeded", report.errors
         outbox, letters = outbox_and_letters(w["state"])
         assert letters == 0 and not outbox.get("SalesReceipt", {}).get("pending")
@@ -67,13 +100,14 @@ def test_documents_dead_lettered_by_repeated_500s_go_through_after_dlq_retry(tmp
     with amazon_to_qbo(tmp_path, orders=6) as w:
         inject(w["qbo"], path_contains="/batch", status=500, count=10_000)
         for _ in range(6):  # every send fails until the records run out of attempts
-            sync(pipeline(w))
+            w["sync"]()
         outbox, letters = outbox_and_letters(w["state"])
         assert outbox["SalesReceipt"].get("dead") and letters == outbox["SalesReceipt"]["dead"]
         assert receipts_in_qbo(w["books"]) == []
-        clear_faults(w["qbo"])  # the outage is over
-        assert "written again" in dlq_retry_all(w["state"])
-        report = sync(pipeline(w))
+        httpx.delete(f"{w['qbo']}/_sandbox/faults").raise_for_status()  # the outage is over
+        retried = CliRunner().invoke(cli, ["dlq", "retry", str(w["state"]), "--all"])
+        assert retried.exit_code == 0 and "written again" in retried.output, retried.output
+        report = w["sync"]()
         assert report.status == "succeeded", report.errors
         outbox, letters = outbox_and_letters(w["state"])
         assert letters == 0 and set(outbox["SalesReceipt"]) == {"done"}
