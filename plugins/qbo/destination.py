@@ -8,7 +8,7 @@ the name is taken. Documents go 30 to a `/batch` call; each item's own Fault bec
 
 Intuit answers a repeated requestid with its *first* answer, an error included, so an id QBO answered with
 an error is never sent again: a lost answer (timeout, reset) is retried under the same id, an answered one
-(5xx, 429) under a new id — after looking the documents up, since a 5xx may have come after the commit. Each
+under a new id (a 429 at once; a 5xx after looking the documents up, since it may have come after the commit). Each
 sync's first send has its own id too (`send_id`, from the outbox's `sends`), so `dlq retry` is never stuck.
 """
 
