@@ -8,6 +8,8 @@ import contextlib
 import socket
 from typing import Any, Iterator
 
+import pytest
+
 from ledgerlink import OutboundRecord, RetryPolicy, WriteContext
 from ledgerlink.sandbox import running
 from ledgerlink_bigcommerce import BigCommerceDestination, BigCommerceSandbox
@@ -48,6 +50,7 @@ def _shipments(sandbox: BigCommerceSandbox) -> list[tuple[int, OutboundRecord]]:
     return out[:8]
 
 
+@pytest.mark.slow
 def test_a_shipment_whose_answer_is_lost_after_bigcommerce_created_it_is_not_created_again():
     with _store_behind_proxy(5, {"error_after": 0.5, "error_before": 0.2, "throttled": 0.1}) as (front, sandbox, proxy):
         shipments = _shipments(sandbox)

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Iterator
 
 import httpx
+import pytest
 from click.testing import CliRunner
 
 from ledgerlink.cli import cli
@@ -96,6 +97,7 @@ def test_a_batch_answered_with_a_500_is_posted_in_the_same_sync_under_a_new_requ
         assert numbers and len(numbers) == len(set(numbers)) == outbox["SalesReceipt"]["done"]
 
 
+@pytest.mark.slow
 def test_documents_dead_lettered_by_repeated_500s_go_through_after_dlq_retry(tmp_path):
     with amazon_to_qbo(tmp_path, orders=6) as w:
         inject(w["qbo"], path_contains="/batch", status=500, count=10_000)
