@@ -12,6 +12,15 @@ Exactly once, in layers:
   "not found" lets the Add go again;
 - a key QuickBooks acknowledged is confirmed and leaves the queue, so it is never sent again.
 
+Answered or lost, as for QuickBooks Online: a request QuickBooks *answered* with an error statusCode was not
+saved (a qbXML Add is all or nothing), so its sent mark is cleared and it may go again blind (3170–3180 in a
+later session, a 3140 after the repair, a dead letter after `ledgerlink dlq retry`). A request whose answer was
+*lost* (an hresult, a connectionError, an unreadable response, a stopOnError message cut short, a restart)
+keeps its mark and is looked up before it is sent again. A `requestID` here only pairs a request with its answer
+in one message (QuickBooks Desktop does not replay by it), so a fresh one per message strands nothing. A Mod is
+not marked: resent after a lost answer it meets a stale EditSequence (3200) if the first went through, and is
+read again and re-applied with the same values.
+
 Status codes: 0 confirms (ListID/TxnID and EditSequence); 1 and 500 (nothing found) answer queries; 3100 (name
 in use) looks the object up and links it; 3140 (invalid reference) creates the missing customer or item from the
 payload the document carries, then retries the document in the same stopOnError message; 3170–3180 (record in
