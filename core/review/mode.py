@@ -25,13 +25,14 @@ def check_review_mode(value: Any) -> Any:
     allowed = ", ".join(REVIEW_MODES)
     if isinstance(value, bool):  # YAML reads on/off/yes/no as booleans
         raise PydanticCustomError(
-            "review_mode", "review is {value}: YAML reads on/off/yes/no as true/false; write one of {allowed}",
+            "review_mode", "{value} is not a review mode (YAML reads on/off/yes/no as true/false): write one of "
+            "{allowed}",
             {"value": str(value).lower(), "allowed": allowed})
     close = difflib.get_close_matches(str(value).strip().lower().replace("-", "_").replace(" ", "_"),
                                       REVIEW_MODES, n=1, cutoff=0.5)
     hint = f"did you mean {close[0]!r}? " if close else ""
-    raise PydanticCustomError("review_mode", "{value!r} is not a review mode: {hint}allowed: {allowed}",
-                              {"value": value, "hint": hint, "allowed": allowed})
+    raise PydanticCustomError("review_mode", "{value} is not a review mode: {hint}allowed: {allowed}",
+                              {"value": repr(value), "hint": hint, "allowed": allowed})
 
 
 ReviewMode = Annotated[Literal["always", "first_run", "never"], BeforeValidator(check_review_mode)]
