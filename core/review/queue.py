@@ -166,23 +166,30 @@ def _item(store: Store, row: tuple[Any, ...], refs: list[dict[str, Any]] | None 
 
 
 def review_items(store: Store, where: ReviewFilter | None = None, destination: str | None = None,
-                 limit: int | None = None) -> list[ReviewItem]:
+                 limit: int | None = None, offset: int = 0) -> list[ReviewItem]:
     """The documents in the review queue with `where.status` (default: awaiting approval) that match `where`,
-    oldest first. An awaiting document whose outbox row is no longer pending (a dead letter) is not listed."""
+    oldest first; `offset` matches skipped, then at most `limit` (a page of the console's list)."""
     where = where or ReviewFilter()
     if limit is not None and limit < 1:
         raise ConfigError(f"limit must be 1 or more, not {limit}")
+    if offset < 0:
+        raise ConfigError(f"offset must be 0 or more, not {offset}")
     live = "('pending', 'rejected')" if where.status != "approved" else "('pending', 'done', 'dead', 'awaiting')"
     rows = store.db.fetchall(
         f"{_ITEM_SQL} WHERE r.status = ? AND o.status IN {live} AND (? IS NULL OR r.destination = ?) "
         "ORDER BY r.held_at, o.seq", [where.status, destination, destination])
     out: list[ReviewItem] = []
+    skip = offset
     for row in rows:
         item = _item(store, row)
-        if where.matches(item, row[9]):
-            out.append(item)
-            if limit is not None and len(out) >= limit:
-                break
+        if not where.matches(item, row[9]):
+            continue
+        if skip:
+            skip -= 1
+            continue
+        out.append(item)
+        if limit is not None and len(out) >= limit:
+            break
     return out
 
 

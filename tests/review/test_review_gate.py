@@ -164,3 +164,18 @@ def test_decisions_refuse_what_they_cannot_do(fake_host, make_pipeline):
         assert approve(store, "bob", keys=[receipt_key(1)]).keys == []  # approving twice changes nothing
     finally:
         store.close()
+
+
+def test_the_queue_is_listed_in_pages(fake_host, make_pipeline):
+    pipeline = make_pipeline(orders=5)
+    sync(pipeline, plugin_host=fake_host)
+    store = Store(pipeline.state_path)
+    try:
+        pages = [[i.key for i in review_items(store, limit=2, offset=n)] for n in (0, 2, 4)]
+        assert pages == [[receipt_key(0), receipt_key(1)], [receipt_key(2), receipt_key(3)], [receipt_key(4)]]
+        with pytest.raises(ConfigError, match="offset"):
+            review_items(store, offset=-1)
+        with pytest.raises(ConfigError, match="limit"):
+            review_items(store, limit=0)
+    finally:
+        store.close()
