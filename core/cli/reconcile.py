@@ -53,6 +53,11 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
             for f in report.findings:
                 table.add_row(f.check, f.subject, f.message, f.expected or "", f.actual or "", f.hint or "")
             rich_console().print(table)
+        if report.in_review:
+            table = Table("in review", "what", "", "what to do", title="held in review (not differences)")
+            for f in report.in_review:
+                table.add_row(f.check, f.subject, f.message, f.hint or "")
+            rich_console().print(table)
         for name, why in report.skipped.items():
             rich_console().print(f"[dim]{name}: skipped ({why})[/dim]")
     sys.exit(0 if report.ok else EXIT_DIFFERENCES)

@@ -1,4 +1,8 @@
-"""The outbox: every planned write, keyed by its idempotency key, before and after it is written."""
+"""The outbox: every planned write, keyed by its idempotency key, before and after it is written.
+
+status: pending (to send) | awaiting (sent, waiting for the remote's confirmation) | done | dead (a dead letter)
+| rejected (refused in review: never sent; a re-plan that changes it makes it pending, and review holds it again).
+"""
 
 from __future__ import annotations
 
@@ -115,8 +119,10 @@ class Outbox:
                 finally:
                     self.db.con.unregister("ll_audit")
 
-    def pending(self, destination: str, stream: str, batch: int) -> Iterator[list[tuple[OutboundRecord, list[str]]]]:
-        """Pending records of one object type, oldest plan first, with their dependencies."""
+    def pending(self, destination: str, stream: str, batch: int, *, held: frozenset[str] = frozenset()
+                ) -> Iterator[list[tuple[OutboundRecord, list[str]]]]:
+        """Pending records of one object type, oldest plan first, with their dependencies; `held` keys (waiting
+        for review) are left out."""
         after = -1
         while True:
             rows = self.db.fetchall(
@@ -124,8 +130,10 @@ class Outbox:
                 "AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?", [destination, stream, after, batch])
             if not rows:
                 return
-            yield [(OutboundRecord(key=k, stream=stream, data=jsonutil.loads(d), attempts=a, sends=s or 0),
-                    list(deps or [])) for k, d, a, deps, _, s in rows]
+            ready = [(OutboundRecord(key=k, stream=stream, data=jsonutil.loads(d), attempts=a, sends=s or 0),
+                      list(deps or [])) for k, d, a, deps, _, s in rows if k not in held]
+            if ready:
+                yield ready
             after = rows[-1][4]
 
     def streams_pending(self, destination: str) -> list[str]:
