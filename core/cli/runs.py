@@ -35,10 +35,11 @@ def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     table = Table("run", "started", "status", "read", "planned", "created", "dead letters", "seconds")
     for r in history:
         c = r["counts"]
-        secs = sum(v for v in r["timings"].values() if isinstance(v, (int, float)))
+        secs = r.get("seconds")
         table.add_row(str(r["id"]), r["started_at"][:19], r["status"] + (" (dry)" if r["dry_run"] else ""),
                       str(c.get("read_total", 0)), str(c.get("planned_new", 0)),
-                      str(sum((c.get("created") or {}).values())), str(c.get("dead_letters_open", 0)), f"{secs:.1f}")
+                      str(sum((c.get("created") or {}).values())), str(c.get("dead_letters_open", 0)),
+                      "" if secs is None else f"{secs:.1f}")
     rich_console().print(table)
     for line in status:
         click.echo(line)
