@@ -72,7 +72,9 @@ class Connector:
         except ValidationError as exc:
             first = exc.errors()[0]
             loc = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
+            message = str(first["ctx"]["error"]) if first["type"] == "value_error" and "error" in (first.get("ctx") or {}) \
+                else first["msg"]
+            raise ConfigError(message, where=f"{where}.{loc}" if loc else where,
                               hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
 
     #: set by `check` for `check_connection`: where a rotated credential goes

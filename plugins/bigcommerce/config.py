@@ -16,7 +16,7 @@ DEFAULT_STORE_HASH = "abc123"
 class BigCommerceConfig(BaseModel):
     """How to reach one BigCommerce store through a store-level API account (`X-Auth-Token`)."""
 
-    model_config = ConfigDict(extra="forbid", title="BigCommerce")
+    model_config = ConfigDict(extra="forbid", title="BigCommerce", allow_inf_nan=False)
 
     base_url: str = Field(SANDBOX_URL, description=f"API base URL: {PRODUCTION_URL} or a sandbox ({SANDBOX_URL}); "
                                                    "requests go to {base_url}/stores/{store_hash}/v2|v3/...")
@@ -26,21 +26,39 @@ class BigCommerceConfig(BaseModel):
     start_date: AwareDatetime | None = Field(None, description=(
         "read orders modified at or after this time (with a zone); empty: the store's whole history"))
     page_size: int = Field(250, ge=1, le=250, description="records per page (BigCommerce allows 250)")
-    lookback_minutes: int = Field(0, ge=0, description="re-read this much before the saved cursor each run")
-    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout per request, seconds")
+    lookback_minutes: int = Field(0, ge=0, le=525_600, description="re-read this much before the saved cursor each "
+                                                                  "run (at most a year)")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request, seconds (at most 600)")
     webhook_secret: str | None = Field(None, json_schema_extra={"airbyte_secret": True}, description=(
         "sent by BigCommerce in the X-Ledgerlink-Webhook-Secret header of every webhook (set when "
         "`ledgerlink bigcommerce webhooks create` subscribes); the receiver refuses callbacks without it"))
-    requests_per_second: float = Field(5.0, gt=0, description=(
-        "client-side pace per store; the store's real quota is read from X-Rate-Limit-* headers and a 429 "
+    requests_per_second: float = Field(5.0, gt=0, le=100_000, description=(
+        "client-side pace per store (at most 100000, for a time-scaled sandbox); the store's real quota is read from X-Rate-Limit-* headers and a 429 "
         "waits for X-Rate-Limit-Time-Reset-Ms"))
 
     @field_validator("base_url")
     @classmethod
     def _no_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+        return _http_url(v, PRODUCTION_URL)
 
     @property
     def root(self) -> str:
         """The store's API root, e.g. https://api.bigcommerce.com/stores/abc123."""
         return f"{self.base_url}/stores/{self.store_hash}"
+
+
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
+    echoed back: a URL may carry a user and password."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
+    return text.rstrip("/")
