@@ -22,10 +22,13 @@ from ledgerlink import ConfigError, json_loads
 
 from .config import FileStreamConfig
 
-__all__ = ["FileRead", "file_format", "MAX_RAW"]
+__all__ = ["FileRead", "file_format", "MAX_RAW", "MAX_LINE_BYTES"]
 
 #: how much of a bad line's text an error row keeps
 MAX_RAW = 1000
+#: a longer line is not a row a 3PL or a report writes: it becomes an error row (with its start), never a record
+#: tens of megabytes long that staging would choke on
+MAX_LINE_BYTES = 1_000_000
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -111,6 +114,10 @@ class FileRead:
             line += 1
             self._last_line = line
             raw = raw[:-1] if raw.endswith(b"\r") else raw
+            if len(raw) > MAX_LINE_BYTES:
+                yield _Line(line, None, f"the line is {len(raw):,} bytes long, more than {MAX_LINE_BYTES:,} "
+                                        f"(starts {raw[:40]!r})")
+                continue
             try:
                 yield _Line(line, raw.decode(self.spec.encoding))
             except UnicodeDecodeError as exc:
