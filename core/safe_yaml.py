@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from yaml.events import AliasEvent
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
 from .errors import ConfigError
@@ -47,6 +48,12 @@ class _BoundedLoader(yaml.SafeLoader):
             if self._depth > MAX_DEPTH:
                 raise self._fail(f"nested more than {MAX_DEPTH} levels deep", self.peek_event().start_mark,
                                  "a pipeline file is a few levels of keys: check the brackets and the indentation")
+            if self.check_event(AliasEvent):
+                event = self.peek_event()
+                target = self.anchors.get(event.anchor)
+                if target is not None and id(target) not in self._size:
+                    raise self._fail(f"*{event.anchor} refers to the value it is part of (a loop)", event.start_mark,
+                                     "an alias can only repeat a value written out before it")
             node = super().compose_node(parent, index)
         finally:
             self._depth -= 1
