@@ -44,6 +44,8 @@ _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(
 #: the dates a settlement can plausibly carry: a year-1 or year-9999 date is a damaged file
 _EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+#: more units than one settlement row can hold: a damaged cell
+_MAX_QUANTITY = Decimal(10_000_000)
 
 
 @functools.lru_cache(maxsize=8192)  # a report repeats its dates: 100,000 rows hold a few thousand distinct ones
@@ -221,9 +223,12 @@ def _quantity(values: dict[str, str], line: int, located: Any) -> Decimal | None
     if not text:
         return None
     try:
-        return Decimal(text.replace(",", "."))
+        quantity = Decimal(text.replace(",", "."))
     except InvalidOperation:
         raise located(line, "quantity-purchased", f"{text!r} is not a quantity") from None
+    if not quantity.is_finite() or quantity.copy_abs() > _MAX_QUANTITY:
+        raise located(line, "quantity-purchased", f"{text!r} is not a quantity (at most {_MAX_QUANTITY:,} units)")
+    return quantity
 
 
 def _is_fee(line: SettlementLine) -> bool:
