@@ -90,8 +90,10 @@ class FileRead:
         if self.status == "rewritten" and self.spec.primary_key is None:
             # rows are keyed by file and line: a line that held a row before and does not now is marked
             # removed, so a shortened file leaves no stale row behind (and a removed bad line's dead letter clears)
+            # the header's line too when the last read could not read a header (its line was an error row then)
+            was_headless = prev.get("sha256") is None
             for n in range(1, int(prev.get("lines") or 0) + 1):
-                if n not in emitted and n != self._header_line:
+                if n not in emitted and (n != self._header_line or was_headless):
                     yield {"_file": self.path, "_line": n, "_removed": True}
         self.state = {"size": len(data), "mtime_ns": stat.st_mtime_ns, "offset": len(data),
                       # a file whose header could not be read is read whole again next time
