@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["BigCommerceConfig", "SANDBOX_URL", "PRODUCTION_URL", "DEFAULT_STORE_HASH"]
@@ -35,6 +37,15 @@ class BigCommerceConfig(BaseModel):
     requests_per_second: float = Field(5.0, gt=0, le=100_000, description=(
         "client-side pace per store (at most 100000, for a time-scaled sandbox); the store's real quota is read from X-Rate-Limit-* headers and a 429 "
         "waits for X-Rate-Limit-Time-Reset-Ms"))
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, v: datetime | None) -> datetime | None:
+        """A year-1 or year-9999 start date is a typo, and BigCommerce refuses dates it cannot print."""
+        if v is not None and not datetime(1970, 1, 1, tzinfo=timezone.utc) <= v < datetime(2100, 1, 1,
+                                                                                           tzinfo=timezone.utc):
+            raise ValueError("must be between 1970-01-01 and 2099-12-31 with a zone, e.g. 2024-01-01T00:00:00Z")
+        return v
 
     @field_validator("base_url")
     @classmethod

@@ -50,6 +50,7 @@ CASES = [
     ("bigcommerce-to-qbo", "BIGCOMMERCE_BASE_URL", "api.bigcommerce.com", ("source.config.base_url",)),
     ("bigcommerce-to-qbo", "BIGCOMMERCE_BASE_URL", "https://api.bigcommerce.com:http", ("base_url",)),
     ("bigcommerce-to-qbo", "BIGCOMMERCE_START_DATE", "0001-01-01", ("start_date",)),
+    ("bigcommerce-to-qbo", "BIGCOMMERCE_START_DATE", "0001-01-01T00:00:00Z", ("start_date", "1970")),
     ("bigcommerce-to-qbo", "BIGCOMMERCE_STORE_HASH", "abc 123", ("store_hash",)),
     ("bigcommerce-to-qbo", "BIGCOMMERCE_STORE_HASH", "${", ("store_hash",)),
     ("bigcommerce-to-qbo", "QBO_REQUESTS_PER_MINUTE", "1.0e+30", ("requests_per_minute",)),
