@@ -115,7 +115,8 @@ def interpolate(node: Any, env: Mapping[str, str], where: str = "") -> Any:
                               hint=f"export {name}=… or write ${{{name}:-default}} in the pipeline file")
         whole = _VAR.fullmatch(node)
         value = _VAR.sub(sub, node)
-        if whole and whole.group(2) is None and value.isdigit():
+        # a number from the environment is a number (`isascii`: int() refuses "²"; short: and a 5,000-digit one)
+        if whole and whole.group(2) is None and value.isascii() and value.isdigit() and len(value) <= 18:
             return int(value)
         return value
     return node

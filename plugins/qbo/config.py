@@ -44,7 +44,7 @@ class QboConnection(BaseModel):
         f"or production ({INTUIT_PRODUCTION_URL})"))
     token_url: str = Field(f"{SANDBOX_URL}/oauth2/v1/tokens/bearer",
                            description=f"OAuth2 token endpoint (Intuit's: {INTUIT_TOKEN_URL})")
-    realm_id: str = Field(description="the QuickBooks company id (realmId)", min_length=1)
+    realm_id: str = Field(description="the QuickBooks company id (realmId)", min_length=1, max_length=64)
     client_id: str = Field(description="the Intuit app's client id", min_length=1)
     client_secret: str = _secret("the Intuit app's client secret")  # type: ignore[assignment]
     refresh_token: str = _secret("an OAuth2 refresh token for the company; rotated tokens are stored "  # type: ignore[assignment]

@@ -54,6 +54,8 @@ CASES = [
     ("bigcommerce-to-qbo", "BIGCOMMERCE_STORE_HASH", "abc 123", ("store_hash",)),
     ("bigcommerce-to-qbo", "BIGCOMMERCE_STORE_HASH", "${", ("store_hash",)),
     ("bigcommerce-to-qbo", "QBO_REQUESTS_PER_MINUTE", "1.0e+30", ("requests_per_minute",)),
+    ("bigcommerce-to-qbo", "QBO_REALM_ID", "1" * 5000, ("realm_id",)),  # too long for int(): stays text
+    ("bigcommerce-to-qbo", "QBO_BATCH_REQUESTS_PER_MINUTE", "²", ("batch_requests_per_minute",)),
 ]
 
 
