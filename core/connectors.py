@@ -70,9 +70,16 @@ class Connector:
         try:
             return self.config_model.model_validate(config)
         except ValidationError as exc:
-            first = exc.errors()[0]
+            errors = exc.errors()
+            # a misspelt key also shows up as a missing one: the misspelling is the useful message
+            first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
             loc = ".".join(str(p) for p in first["loc"])
-            raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
+            message = first["msg"]
+            if first["type"] == "value_error" and "error" in (first.get("ctx") or {}):
+                message = str(first["ctx"]["error"])  # our own validator's words, without pydantic's prefix
+            elif first["type"] == "extra_forbidden":
+                message = f"unknown key {str(first['loc'][-1])!r}"
+            raise ConfigError(message, where=f"{where}.{loc}" if loc else where,
                               hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
 
     #: set by `check` for `check_connection`: where a rotated credential goes

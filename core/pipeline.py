@@ -1,7 +1,9 @@
 """Pipeline files: YAML that names a source, a destination and their settings.
 
 Validation errors point at the bad key (`destination.config.realm_id`), `${VAR}` and `${VAR:-default}`
-are filled from the environment, and secret values are never echoed back.
+are filled from the environment, and secret values are never echoed back. The file is read with bounds
+(`safe_yaml`: size, nesting, alias expansion, duplicate keys), and the paths it names (`state`, `credentials`)
+are checked to be files, or files that can be created, before anything opens them.
 """
 
 from __future__ import annotations
@@ -12,15 +14,18 @@ import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from .errors import ConfigError
 from .review.mode import ReviewMode
+from .safe_yaml import load_yaml
 
-__all__ = ["Pipeline", "SourceSection", "DestinationSection", "load_pipeline", "interpolate"]
+__all__ = ["Pipeline", "SourceSection", "DestinationSection", "load_pipeline", "interpolate", "check_paths",
+           "KNOWN_VERSIONS"]
 
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-(.*?))?\}")
+#: the pipeline file versions this ledgerlink reads
+KNOWN_VERSIONS = (1,)
 
 
 class SourceSection(BaseModel):
@@ -68,10 +73,19 @@ class Pipeline(BaseModel):
     #: the pipeline file's folder, for relative paths
     base_dir: Path = Field(default=Path("."), exclude=True)
 
+    @field_validator("version", mode="before")
+    @classmethod
+    def _known_version(cls, v: Any) -> Any:
+        if isinstance(v, bool) or v not in KNOWN_VERSIONS:
+            known = ", ".join(str(k) for k in KNOWN_VERSIONS)
+            raise ValueError(f"version {v!r} is not one this ledgerlink reads (it knows version {known}): write "
+                             f"`version: 1`, or upgrade ledgerlink if the file was written for a newer one")
+        return v
+
     @property
     def state_path(self) -> Path:
         if self.state:
-            p = Path(self.state)
+            p = Path(self.state).expanduser()
             return p if p.is_absolute() else Path.cwd() / p
         return Path.cwd() / ".ledgerlink" / f"{self.name}.duckdb"
 
@@ -79,7 +93,7 @@ class Pipeline(BaseModel):
     def credentials_path(self) -> Path | None:
         if not self.credentials:
             return None
-        p = Path(self.credentials)
+        p = Path(self.credentials).expanduser()
         return p if p.is_absolute() else Path.cwd() / p
 
     def mapping_path(self, name: str) -> Path:
@@ -94,6 +108,8 @@ def interpolate(node: Any, env: Mapping[str, str], where: str = "") -> Any:
     if isinstance(node, list):
         return [interpolate(v, env, f"{where}[{i}]") for i, v in enumerate(node)]
     if isinstance(node, str) and "${" in node:
+        _check_references(node, where)
+
         def sub(m: re.Match[str]) -> str:
             name, default = m.group(1), m.group(2)
             if name in env:
@@ -104,10 +120,26 @@ def interpolate(node: Any, env: Mapping[str, str], where: str = "") -> Any:
                               hint=f"export {name}=… or write ${{{name}:-default}} in the pipeline file")
         whole = _VAR.fullmatch(node)
         value = _VAR.sub(sub, node)
-        if whole and whole.group(2) is None and value.isdigit():
+        # a number from the environment is a number (`isascii`: int() refuses "²"; short: and a 5,000-digit one)
+        if whole and whole.group(2) is None and value.isascii() and value.isdigit() and len(value) <= 18:
             return int(value)
         return value
     return node
+
+
+def _check_references(text: str, where: str) -> None:
+    """Every `${` opens a whole `${NAME}` or `${NAME:-default}`: a typo would otherwise go out as a literal value."""
+    spans = [m.span() for m in _VAR.finditer(text)]
+    start = text.find("${")
+    while start != -1:
+        if not any(a <= start < b for a, b in spans):
+            shown = text[start:start + 40] + ("…" if len(text) > start + 40 else "")
+            closed = "}" in text[start:]
+            problem = "is not a valid ${NAME} reference" if closed else "is not closed with }"
+            raise ConfigError(f"{shown!r} {problem}", where=where or None,
+                              hint="write ${NAME} or ${NAME:-default}, NAME of letters, digits and _ "
+                                   "(not starting with a digit)")
+        start = text.find("${", start + 2)
 
 
 def _explain(exc: ValidationError, raw: dict[str, Any]) -> ConfigError:
@@ -126,26 +158,65 @@ def _explain(exc: ValidationError, raw: dict[str, Any]) -> ConfigError:
                            hint=(f"did you mean {close[0]!r}? " if close else "") + f"allowed: {', '.join(known)}")
     if err["type"] == "missing":
         return ConfigError("required key is missing", where=loc)
+    if err["type"] == "value_error" and "error" in (err.get("ctx") or {}):
+        return ConfigError(str(err["ctx"]["error"]), where=loc)
     return ConfigError(err["msg"], where=loc)
 
 
 def load_pipeline(path: str | Path, env: Mapping[str, str] | None = None) -> Pipeline:
+    """Read, interpolate and validate a pipeline file. Every problem is a ConfigError naming the file and the key
+    (or line), with a hint."""
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"pipeline file {p} does not exist", hint="see specs/pipelines/ for examples")
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"{p}:{mark.line + 1}:{mark.column + 1}" if mark else str(p)
-        raise ConfigError(f"not valid YAML: {getattr(exc, 'problem', exc)}", where=where) from None
+    raw = load_yaml(p)
     if not isinstance(raw, dict):
         raise ConfigError("a pipeline file is a mapping with name, source and destination", where=str(p))
-    raw = interpolate(raw, os.environ if env is None else env)
+    try:
+        raw = interpolate(raw, os.environ if env is None else env)
+    except ConfigError as exc:
+        located = ConfigError(f"{p}: {exc.message}", hint=exc.hint)
+        located.where = exc.where
+        raise located from None
     try:
         pipeline = Pipeline.model_validate(raw)
     except ValidationError as exc:
         err = _explain(exc, raw)
-        raise ConfigError(f"{p}: {err.message}", hint=err.hint) from None
+        located = ConfigError(f"{p}: {err.message}", hint=err.hint)
+        located.where = err.where
+        raise located from None
     pipeline.base_dir = p.resolve().parent
+    check_paths(pipeline)
     return pipeline
+
+
+def check_paths(pipeline: Pipeline) -> None:
+    """`state` and `credentials` each name a file that exists or can be created: a folder named as the file, or a
+    parent that is a file, is an error saying which key; a parent folder that does not exist yet is fine (it is
+    created when the file is)."""
+    for key, path, what, magic in (("state", pipeline.state_path, "state file (DuckDB)", (8, b"DUCK")),
+                                   ("credentials", pipeline.credentials_path, "credentials file (SQLite)",
+                                    (0, b"SQLite format 3\x00"))):
+        if path is None:
+            continue
+        if path.is_dir():
+            raise ConfigError(f"{path} is a folder; name the {what} inside it", where=key,
+                              hint=f"e.g. {key}: {path / (pipeline.name + ('.duckdb' if key == 'state' else '.credentials'))}")
+        parent = next((q for q in path.parents if q.exists()), None)
+        if parent is not None and not parent.is_dir():
+            raise ConfigError(f"{parent} is a file, so {path} cannot be created", where=key,
+                              hint=f"name a {what} in a folder")
+        if parent is not None and not path.exists() and not os.access(parent, os.W_OK | os.X_OK):
+            raise ConfigError(f"cannot create {path}: {parent} is not writable by this user", where=key,
+                              hint="name a path in a folder you can write to, or fix the folder's permissions")
+        if path.exists():
+            offset, want = magic
+            try:
+                with open(path, "rb") as fh:
+                    head = fh.read(offset + len(want))
+            except OSError as exc:
+                raise ConfigError(f"cannot read {path}: {exc.strerror or exc}", where=key,
+                                  hint="check the file's owner and permissions") from None
+            if head and head[offset:offset + len(want)] != want:
+                raise ConfigError(f"{path} is not a {what}", where=key,
+                                  hint=f"name the pipeline's own {what} (a new name starts a new one)")

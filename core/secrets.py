@@ -6,13 +6,19 @@ config is loaded; every log record passes through `MaskSecrets`, which replaces 
 
 from __future__ import annotations
 
+import base64
+import binascii
 import logging
+import os
 import re
 import threading
+from pathlib import Path
 from typing import Any, Iterable
 
+from .errors import ConfigError
+
 __all__ = ["SECRET", "register_secret", "mask", "MaskSecrets", "secret_paths", "register_config_secrets",
-           "redact_config", "install_log_masking"]
+           "redact_config", "install_log_masking", "SECRET_KEY_ENV", "secret_key", "MAKE_KEY_HINT"]
 
 SECRET = "****"
 _lock = threading.Lock()
@@ -133,3 +139,57 @@ def install_log_masking(logger: logging.Logger | None = None) -> None:
             handler.addFilter(MaskSecrets())
     if not any(isinstance(f, MaskSecrets) for f in target.filters):
         target.addFilter(MaskSecrets())
+
+
+#: the environment variable holding the key that encrypts stored credentials
+SECRET_KEY_ENV = "LEDGERLINK_SECRET_KEY"
+MAKE_KEY_HINT = ("make one with: python -c \"from cryptography.fernet import Fernet; "
+                 "print(Fernet.generate_key().decode())\"")
+
+
+def _check_key(key: bytes, where: str) -> bytes:
+    """A Fernet key is 32 random bytes in URL-safe base64: 44 characters ending in `=`. Says what is wrong
+    without ever printing the key."""
+    problem = None
+    try:
+        raw = base64.urlsafe_b64decode(key) if len(key) == 44 else b""
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(key) != 44:
+        problem = f"is {len(key)} characters long"
+    elif not re.fullmatch(rb"[A-Za-z0-9_-]{43}=", key) or len(raw) != 32:
+        problem = "is not URL-safe base64 (letters, digits, - and _, ending in =)"
+    if problem:
+        raise ConfigError(f"the secret key {problem}; a key is 32 bytes in URL-safe base64, 44 characters",
+                          where=where, hint=MAKE_KEY_HINT + (f" and export {SECRET_KEY_ENV}=<it>"
+                                                             if where == SECRET_KEY_ENV else ""))
+    return key
+
+
+def secret_key(key_file: Path | None) -> bytes:
+    """The key that encrypts stored credentials: LEDGERLINK_SECRET_KEY, else the key file (created 0600 with a new
+    key when missing), else — no file, in-memory state — a key that lives as long as the process. A key of the
+    wrong shape is a ConfigError naming where it came from and how to make one."""
+    from cryptography.fernet import Fernet
+
+    env = os.environ.get(SECRET_KEY_ENV)
+    if env:
+        return _check_key(env.strip().encode("utf-8", "replace"), SECRET_KEY_ENV)
+    if key_file is None:
+        return Fernet.generate_key()
+    if key_file.is_dir():
+        raise ConfigError(f"{key_file} is a folder where the secret key file should be", where=str(key_file),
+                          hint="move the folder away; a new key file is created in its place")
+    if key_file.exists():
+        try:
+            data = key_file.read_bytes().strip()
+        except OSError as exc:
+            raise ConfigError(f"cannot read the secret key file: {exc.strerror or exc}", where=str(key_file),
+                              hint="check the file's owner and permissions") from None
+        return _check_key(data, str(key_file))
+    key = Fernet.generate_key()
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key)
+    return key

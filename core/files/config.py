@@ -43,7 +43,8 @@ class FileStreamConfig(BaseModel):
     schema_: dict[str, ColumnType] = Field(
         default_factory=dict, alias="schema", description=(
             "column → type, overriding what `discover` infers (string, integer, number, boolean, date, date-time)"))
-    sample_rows: int = Field(1000, ge=1, description="rows `discover` reads to infer the column types")
+    sample_rows: int = Field(1000, ge=1, le=1_000_000,
+                             description="rows `discover` reads to infer the column types")
     normalise: Literal["shipments", "costs"] | None = Field(None, description=(
         "what the rows are: shipments (a 3PL export → Shipment, rows grouped by order and tracking number), "
         "costs (→ Product with its cost, for COGS), or none (rows are staged for look-ups only)"))

@@ -22,6 +22,13 @@ __all__ = ["normalisers_for", "SOURCE"]
 
 SOURCE = "files"
 
+#: the most units one file line may ship, and the dates a ship date may carry: beyond them it is a typo or a
+#: value in the wrong column, refused with the column's name rather than sent to a channel that refuses it
+MAX_QUANTITY = Decimal(1_000_000)
+MAX_COST = Decimal(1_000_000_000)
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+
 NormaliseFn = Callable[[dict[str, Any], dict[str, list[dict[str, Any]]]], list[Any]]
 
 
@@ -74,8 +81,13 @@ def _quantity(r: _Rows) -> Decimal:
     text = r.text("quantity", required=True)
     try:
         qty = to_decimal(text, field=column)
-    except (TypeError, ValueError):
-        raise r.error(f"quantity {text!r} is not a number", column, hint="write the units shipped, e.g. 2") from None
+    except (TypeError, ValueError, ArithmeticError):
+        qty = None
+    if qty is None or not qty.is_finite():
+        raise r.error(f"quantity {text!r} is not a number", column, hint="write the units shipped, e.g. 2")
+    if qty > MAX_QUANTITY:
+        raise r.error(f"quantity {text} is more than {MAX_QUANTITY:,} units on one line", column,
+                      hint="write the units shipped, e.g. 2 (a date or a tracking number in the wrong column?)")
     if qty <= 0:
         raise r.error(f"quantity {text} is {'negative' if qty < 0 else 'zero'}", column,
                       hint="a shipment line ships one unit or more; correct the line or remove it")
@@ -90,11 +102,16 @@ def _shipped_at(r: _Rows) -> datetime | None:
     try:
         when = (datetime.strptime(text, r.spec.date_format) if r.spec.date_format
                 else datetime.fromisoformat(text.replace("Z", "+00:00")))
-    except ValueError:
+    except (ValueError, OverflowError):
         raise r.error(f"cannot read {text!r} as a date", column, hint=(
             f"expected {r.spec.date_format!r}" if r.spec.date_format else
             "write ISO 8601 (2024-05-01 or 2024-05-01T14:30:00Z), or set `date_format` (e.g. %m/%d/%Y)")) from None
-    return when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    when = when if when.tzinfo else when.replace(tzinfo=timezone.utc)
+    if not EARLIEST <= when < LATEST:
+        raise r.error(f"date {text!r} is not plausible (before 1970 or after 2099)", column, hint=(
+            "write the day the package shipped" + (f" as {r.spec.date_format!r}" if r.spec.date_format else
+                                                   ", e.g. 2024-05-01")))
+    return when
 
 
 def _line_of(r: _Rows) -> tuple[str, str, ShipmentLine, datetime | None, str | None]:
@@ -168,9 +185,12 @@ def cost_normaliser(spec: FileStreamConfig) -> NormaliseFn:
         text = r.text("cost", required=True)
         try:
             cost = to_decimal(text, field=column)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError, ArithmeticError):
             raise r.error(f"cost {text!r} is not a number", column,
                           hint="write the unit cost as a number, e.g. 12.50 (no currency symbol)") from None
+        if cost > MAX_COST:
+            raise r.error(f"cost {text} is more than {MAX_COST:,} a unit", column,
+                          hint="write the unit cost, e.g. 12.50 (a value from another column?)")
         if cost < 0:
             raise r.error(f"cost {text} is negative", column, hint="a unit cost is zero or more")
         currency = (r.text("currency") if r.has("currency") else None) or spec.default_currency

@@ -22,10 +22,13 @@ from ledgerlink import ConfigError, json_loads
 
 from .config import FileStreamConfig
 
-__all__ = ["FileRead", "file_format", "MAX_RAW"]
+__all__ = ["FileRead", "file_format", "MAX_RAW", "MAX_LINE_BYTES"]
 
 #: how much of a bad line's text an error row keeps
 MAX_RAW = 1000
+#: a longer line is not a row a 3PL or a report writes: it becomes an error row (with its start), never a record
+#: tens of megabytes long that staging would choke on
+MAX_LINE_BYTES = 1_000_000
 
 _EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".tab": "tsv", ".txt": "tsv", ".jsonl": "jsonl", ".ndjson": "jsonl"}
 
@@ -87,8 +90,10 @@ class FileRead:
         if self.status == "rewritten" and self.spec.primary_key is None:
             # rows are keyed by file and line: a line that held a row before and does not now is marked
             # removed, so a shortened file leaves no stale row behind (and a removed bad line's dead letter clears)
+            # the header's line too when the last read could not read a header (its line was an error row then)
+            was_headless = prev.get("sha256") is None
             for n in range(1, int(prev.get("lines") or 0) + 1):
-                if n not in emitted and n != self._header_line:
+                if n not in emitted and (n != self._header_line or was_headless):
                     yield {"_file": self.path, "_line": n, "_removed": True}
         self.state = {"size": len(data), "mtime_ns": stat.st_mtime_ns, "offset": len(data),
                       # a file whose header could not be read is read whole again next time
@@ -111,6 +116,10 @@ class FileRead:
             line += 1
             self._last_line = line
             raw = raw[:-1] if raw.endswith(b"\r") else raw
+            if len(raw) > MAX_LINE_BYTES:
+                yield _Line(line, None, f"the line is {len(raw):,} bytes long, more than {MAX_LINE_BYTES:,} "
+                                        f"(starts {raw[:40]!r})")
+                continue
             try:
                 yield _Line(line, raw.decode(self.spec.encoding))
             except UnicodeDecodeError as exc:

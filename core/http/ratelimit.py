@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
 from typing import Callable
 
-__all__ = ["TokenBucket", "RateLimiter", "Limit"]
+__all__ = ["TokenBucket", "RateLimiter", "Limit", "MAX_RATE", "MAX_BURST"]
+
+#: the most requests a second (and at once) any bucket allows: beyond it a limit means "unlimited" in practice,
+#: and a number like 1e30 (or inf, from a config or a remote's header) would only break the arithmetic
+MAX_RATE = 1_000_000.0
+MAX_BURST = 1_000_000.0
+
+
+def _bounded(value: float, upper: float) -> float:
+    """`value` within [0, upper]; not a number is 0."""
+    value = float(value)
+    if math.isnan(value):
+        return 0.0
+    return min(max(value, 0.0), upper)
 
 
 @dataclass(frozen=True)
@@ -16,6 +30,10 @@ class Limit:
 
     rate: float
     burst: float
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "rate", _bounded(self.rate, MAX_RATE))
+        object.__setattr__(self, "burst", _bounded(self.burst, MAX_BURST))
 
 
 class TokenBucket:
@@ -81,7 +99,10 @@ class RateLimiter:
         return wait
 
     def update(self, key: str, operation: str, limit: Limit) -> None:
-        """Adopt the limit a remote reported (e.g. `x-amzn-RateLimit-Limit`)."""
+        """Adopt the limit a remote reported (e.g. `x-amzn-RateLimit-Limit`). A rate of 0 (or a header that said
+        nan or a negative number) is ignored: it would make every later request wait forever."""
+        if limit.rate <= 0:
+            return
         with self._lock:
             bucket = self._bucket(key, operation)
             if bucket is None:

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from ..errors import ConfigError
-from ..secrets import register_secret
+from ..secrets import register_secret, secret_key
 from .database import Database
 
 __all__ = ["References", "Credentials"]
@@ -80,19 +79,7 @@ class Credentials:
 
     @staticmethod
     def _key(key_file: Path | None) -> bytes:
-        env = os.environ.get("LEDGERLINK_SECRET_KEY")
-        if env:
-            return env.encode()
-        if key_file is None:
-            return Fernet.generate_key()  # in-memory state: nothing outlives the process anyway
-        if key_file.exists():
-            return key_file.read_bytes().strip()
-        key = Fernet.generate_key()
-        key_file.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(key)
-        return key
+        return secret_key(key_file)  # checked: a key of the wrong shape is a ConfigError saying how to make one
 
     def save(self, name: str, value: str) -> None:
         register_secret(value)

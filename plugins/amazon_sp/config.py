@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
 __all__ = ["AmazonSPConfig", "SANDBOX_URL", "PRODUCTION_ENDPOINTS", "AMAZON_SANDBOX_ENDPOINTS", "LWA_URL"]
 
@@ -19,6 +20,9 @@ AMAZON_SANDBOX_ENDPOINTS = {region: url.replace("https://", "https://sandbox.")
                             for region, url in PRODUCTION_ENDPOINTS.items()}
 #: Login with Amazon's token endpoint (one for every region)
 LWA_URL = "https://api.amazon.com/auth/o2/token"
+#: the range of a plausible `start_date`: Amazon's marketplace is younger than 1970, and 2100 is a typo
+EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class AmazonSPConfig(BaseModel):
@@ -26,7 +30,7 @@ class AmazonSPConfig(BaseModel):
     (production or Amazon's sandbox, NA/EU/FE) or this machine's sandbox; `endpoint`/`lwa_endpoint` override
     either."""
 
-    model_config = ConfigDict(extra="forbid", title="Amazon Selling Partner API")
+    model_config = ConfigDict(extra="forbid", title="Amazon Selling Partner API", allow_inf_nan=False)
 
     environment: Literal["local", "production", "amazon_sandbox"] = Field(
         "local", description="local: `ledgerlink sandbox amazon_sp` on this machine; production: Amazon's regional "
@@ -43,20 +47,20 @@ class AmazonSPConfig(BaseModel):
     start_date: AwareDatetime = Field(description="read orders last updated at or after this time (with a zone)")
     region: Literal["na", "eu", "fe"] = "na"
     seller_id: str | None = Field(None, description="merchant token; names the rate-limit bucket")
-    lookback_minutes: int = Field(0, ge=0, description="re-read this much before the saved cursor each run")
-    max_window_days: int = Field(30, ge=1, description="longest LastUpdatedAfter..Before window per query")
+    lookback_minutes: int = Field(0, ge=0, le=525_600, description="re-read this much before the saved cursor each run")
+    max_window_days: int = Field(30, ge=1, le=365, description="longest LastUpdatedAfter..Before window per query")
     page_size: int = Field(100, ge=1, le=100, description="orders per page (MaxResultsPerPage / maxResultsPerPage)")
     orders_api: Literal["v0", "2026-01-01"] = Field(
         "v0", description="v0: getOrders + one getOrderItems per order (streams orders, order_items); 2026-01-01: "
                           "searchOrders, items inline, 100 orders a request (stream orders_2026)")
     inventory_full_read_hours: float = Field(
-        24, ge=0, description="fba_inventory: re-read every summary this often (reads by startDateTime in between "
+        24, ge=0, le=8_760, description="fba_inventory: re-read every summary this often (reads by startDateTime in between "
                               "miss inbound-quantity changes, as Amazon documents); 0: every run reads everything")
     finances_api: Literal["2024-06-19", "v0"] = Field(
         "2024-06-19", description="2024-06-19: listTransactions (stream finances, DEFERRED/RELEASED statuses); v0: "
                                   "listFinancialEvents (stream financial_events, released events only), as a fallback")
     finances_lookback_days: float = Field(
-        2, ge=0, description="finances: re-read this many days before the saved cursor (Amazon posts late)")
+        2, ge=0, le=365, description="finances: re-read this many days before the saved cursor (Amazon posts late)")
     finances_window_days: int = Field(
         30, ge=1, le=180, description="finances: longest postedAfter..postedBefore window (Amazon answers an empty "
                                       "page beyond 180 days)")
@@ -70,17 +74,31 @@ class AmazonSPConfig(BaseModel):
         30, ge=1, le=90, description="report streams (fba_customer_returns, fba_inventory_ledger, fba_reimbursements, "
                                      "all_orders_report): longest dataStartTime..dataEndTime of one report")
     report_poll_seconds: float = Field(
-        0.2, gt=0, description="report streams: first wait before asking getReport again (grows by half each time, "
+        0.2, gt=0, le=3_600, description="report streams: first wait before asking getReport again (grows by half each time, "
                                "up to a minute)")
     report_max_wait_minutes: float = Field(
-        120, gt=0, description="report streams: give up on one report still in progress after this long")
+        120, gt=0, le=10_080, description="report streams: give up on one report still in progress after this long")
     report_fatal_attempts: int = Field(
-        3, ge=1, description="report streams: create a FATAL report again up to this many attempts in all")
+        3, ge=1, le=100, description="report streams: create a FATAL report again up to this many attempts in all")
     report_retry_cooldown_seconds: float = Field(
-        60, ge=0, description="report streams: wait this long before creating a FATAL report again")
+        60, ge=0, le=86_400, description="report streams: wait this long before creating a FATAL report again")
     backfill: Literal["api", "reports"] = Field(
         "api", description="api: getOrders reads the orders history; reports: the all_orders_report stream (one "
                            "all-orders report per 30 days, items included) back-fills it in a handful of calls")
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, v: datetime | None) -> datetime | None:
+        """SP-API refuses dates it cannot print as YYYY-MM-DD…Z; a year-1 or year-9999 date is a typo anyway."""
+        if v is not None and not EARLIEST <= v < LATEST:
+            raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 with a zone, "
+                             "e.g. 2024-01-01T00:00:00Z")
+        return v
+
+    @field_validator("endpoint", "lwa_endpoint")
+    @classmethod
+    def _http(cls, v: str | None) -> str | None:
+        return None if v is None else _http_url(v, PRODUCTION_ENDPOINTS["na"])
 
     @model_validator(mode="after")
     def _endpoints(self) -> "AmazonSPConfig":
@@ -97,3 +115,19 @@ class AmazonSPConfig(BaseModel):
         """SP-API usage plans are per selling partner and region (and operation, added by the client)."""
         return f"{self.seller_id or self.client_id}/{self.region}"
 
+
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
+    echoed back: a URL may carry a user and password."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
+    return text.rstrip("/")

@@ -31,7 +31,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import timezone
 from decimal import Decimal
 from typing import Any, ClassVar
 from urllib.parse import quote
@@ -46,7 +45,8 @@ from ledgerlink import (
 
 from .auth import lwa_auth
 from .client import read_json, sp_client
-from .config import AmazonSPConfig
+from .config import EARLIEST, LATEST, AmazonSPConfig
+from .timestamps import format_time
 
 __all__ = ["AmazonSellingPartnerDestination", "AmazonSPWriteConfig", "CARRIER_CODES", "package_reference_id"]
 
@@ -182,6 +182,9 @@ class AmazonSellingPartnerDestination(Destination):
                          "set the shipment's carrier (UPS, USPS, FedEx, … or the carrier's own name)")
         if s.shipped_at is None:
             raise refuse("Amazon needs the ship date to confirm a shipment", "shipped_at")
+        if not EARLIEST <= s.shipped_at < LATEST:
+            raise refuse(f"ship date {s.shipped_at.date().isoformat()} is not a plausible date (Amazon refuses it)",
+                         "shipped_at", "fix the ship date where it comes from (e.g. the 3PL file's date column)")
         if not s.lines:
             raise refuse("a shipment confirmation lists the order items in the package", "lines")
         items = []
@@ -195,10 +198,9 @@ class AmazonSellingPartnerDestination(Destination):
             item: dict[str, Any] = {"order_item_id": line.line_id} if line.line_id else {}
             items.append({**item, **({"sku": line.sku} if line.sku else {}), "quantity": quantity})
         code, name = _carrier(s.carrier)
-        when = s.shipped_at.astimezone(timezone.utc).replace(microsecond=0)
         data = {"order_id": s.order_id, "package_reference_id": package_reference_id(s.shipment_id, s.natural_key),
                 "carrier_code": code, "carrier_name": name, "tracking_number": s.tracking_number,
-                "ship_date": when.strftime("%Y-%m-%dT%H:%M:%SZ"), "items": items}
+                "ship_date": format_time(s.shipped_at), "items": items}
         if s.source_refs:  # not sent: named in a refusal (an unknown order), so the user knows which row to fix;
             # only the first row, so the same package named again in a later file plans the same payload
             data["source_row"] = f"{s.source_refs[0].stream} row {s.source_refs[0].key}"

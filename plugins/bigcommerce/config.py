@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime, timezone
+
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 __all__ = ["BigCommerceConfig", "SANDBOX_URL", "PRODUCTION_URL", "DEFAULT_STORE_HASH"]
@@ -16,7 +18,7 @@ DEFAULT_STORE_HASH = "abc123"
 class BigCommerceConfig(BaseModel):
     """How to reach one BigCommerce store through a store-level API account (`X-Auth-Token`)."""
 
-    model_config = ConfigDict(extra="forbid", title="BigCommerce")
+    model_config = ConfigDict(extra="forbid", title="BigCommerce", allow_inf_nan=False)
 
     base_url: str = Field(SANDBOX_URL, description=f"API base URL: {PRODUCTION_URL} or a sandbox ({SANDBOX_URL}); "
                                                    "requests go to {base_url}/stores/{store_hash}/v2|v3/...")
@@ -26,21 +28,48 @@ class BigCommerceConfig(BaseModel):
     start_date: AwareDatetime | None = Field(None, description=(
         "read orders modified at or after this time (with a zone); empty: the store's whole history"))
     page_size: int = Field(250, ge=1, le=250, description="records per page (BigCommerce allows 250)")
-    lookback_minutes: int = Field(0, ge=0, description="re-read this much before the saved cursor each run")
-    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout per request, seconds")
+    lookback_minutes: int = Field(0, ge=0, le=525_600, description="re-read this much before the saved cursor each "
+                                                                  "run (at most a year)")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request, seconds (at most 600)")
     webhook_secret: str | None = Field(None, json_schema_extra={"airbyte_secret": True}, description=(
         "sent by BigCommerce in the X-Ledgerlink-Webhook-Secret header of every webhook (set when "
         "`ledgerlink bigcommerce webhooks create` subscribes); the receiver refuses callbacks without it"))
-    requests_per_second: float = Field(5.0, gt=0, description=(
-        "client-side pace per store; the store's real quota is read from X-Rate-Limit-* headers and a 429 "
+    requests_per_second: float = Field(5.0, gt=0, le=100_000, description=(
+        "client-side pace per store (at most 100000, for a time-scaled sandbox); the store's real quota is read from X-Rate-Limit-* headers and a 429 "
         "waits for X-Rate-Limit-Time-Reset-Ms"))
+
+    @field_validator("start_date")
+    @classmethod
+    def _plausible_start(cls, v: datetime | None) -> datetime | None:
+        """A year-1 or year-9999 start date is a typo, and BigCommerce refuses dates it cannot print."""
+        if v is not None and not datetime(1970, 1, 1, tzinfo=timezone.utc) <= v < datetime(2100, 1, 1,
+                                                                                           tzinfo=timezone.utc):
+            raise ValueError("must be between 1970-01-01 and 2099-12-31 with a zone, e.g. 2024-01-01T00:00:00Z")
+        return v
 
     @field_validator("base_url")
     @classmethod
     def _no_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+        return _http_url(v, PRODUCTION_URL)
 
     @property
     def root(self) -> str:
         """The store's API root, e.g. https://api.bigcommerce.com/stores/abc123."""
         return f"{self.base_url}/stores/{self.store_hash}"
+
+
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
+    echoed back: a URL may carry a user and password."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
+    return text.rstrip("/")

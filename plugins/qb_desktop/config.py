@@ -23,7 +23,7 @@ _GUID = re.compile(r"^\{[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]
 class QbdConfig(BaseModel):
     """One QuickBooks Desktop company file, reached through the Web Connector that polls `ledgerlink serve`."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     username: str = Field(description="the Web Connector user name for this company file (in its .qwc file)",
                           min_length=1, max_length=100)
@@ -36,10 +36,12 @@ class QbdConfig(BaseModel):
                                               "(empty: the file open in QuickBooks)")
     app_name: str = Field("ledgerlink", description="the application name the Web Connector shows", max_length=64)
     requests_per_message: int = Field(25, ge=1, le=200, description="qbXML requests sent in one message")
-    ticket_ttl_s: int = Field(3600, ge=60, description="seconds a Web Connector session ticket stays valid")
-    quiet_after_s: int = Field(86400, ge=60, description="warn when the Web Connector has not called for this long")
-    max_request_bytes: int = Field(10_000_000, ge=10_000, description="largest SOAP request accepted, in bytes")
-    run_every_minutes: int = Field(15, ge=1, description="how often the Web Connector polls (written to the .qwc)")
+    ticket_ttl_s: int = Field(3600, ge=60, le=604_800, description="seconds a Web Connector session ticket "
+                                                                            "stays valid (at most a week)")
+    quiet_after_s: int = Field(86400, ge=60, le=31_536_000, description="warn when the Web Connector has not called for this long")
+    max_request_bytes: int = Field(10_000_000, ge=10_000, le=500_000_000,
+                                   description="largest SOAP request accepted, in bytes (at most 500000000)")
+    run_every_minutes: int = Field(15, ge=1, le=10_080, description="how often the Web Connector polls (written to the .qwc)")
     stock_snapshot: str | None = Field(None, description=(
         "file each Web Connector session ends by writing QuickBooks' inventory quantities to (an "
         "ItemInventoryQuery), for the qb_desktop source's items stream; none or empty: no stock query"))

@@ -37,23 +37,23 @@ def _secret(description: str) -> object:
 class QboConnection(BaseModel):
     """Connection to one QuickBooks Online company (realm): what the source and the destination share."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
 
     base_url: str = Field(SANDBOX_URL, description=(
         f"API base URL: the local sandbox ({SANDBOX_URL}), Intuit's sandbox ({INTUIT_SANDBOX_URL}) "
         f"or production ({INTUIT_PRODUCTION_URL})"))
     token_url: str = Field(f"{SANDBOX_URL}/oauth2/v1/tokens/bearer",
                            description=f"OAuth2 token endpoint (Intuit's: {INTUIT_TOKEN_URL})")
-    realm_id: str = Field(description="the QuickBooks company id (realmId)", min_length=1)
+    realm_id: str = Field(description="the QuickBooks company id (realmId)", min_length=1, max_length=64)
     client_id: str = Field(description="the Intuit app's client id", min_length=1)
     client_secret: str = _secret("the Intuit app's client secret")  # type: ignore[assignment]
     refresh_token: str = _secret("an OAuth2 refresh token for the company; rotated tokens are stored "  # type: ignore[assignment]
                                  "encrypted and preferred over this one")
-    minor_version: int = Field(MIN_MINOR_VERSION, description="QBO API minorversion (75 or later)")
-    timeout_s: float = Field(30.0, gt=0, description="HTTP timeout per request, seconds")
-    requests_per_minute: int = Field(500, ge=1, description=(
+    minor_version: int = Field(MIN_MINOR_VERSION, le=999, description="QBO API minorversion (75 or later)")
+    timeout_s: float = Field(30.0, gt=0, le=600, description="HTTP timeout per request, seconds (at most 600)")
+    requests_per_minute: int = Field(500, ge=1, le=10_000_000, description=(
         "client-side rate limit per company: Intuit allows 500 a minute; raise it only for the local sandbox "
-        "started with a time_scale"))
+        "started with a time_scale (at most 10000000)"))
 
     @field_validator("minor_version")
     @classmethod
@@ -65,7 +65,7 @@ class QboConnection(BaseModel):
     @field_validator("base_url", "token_url")
     @classmethod
     def _no_slash(cls, v: str) -> str:
-        return v.rstrip("/")
+        return _http_url(v, INTUIT_PRODUCTION_URL)
 
 
 class AccountSpec(BaseModel):
@@ -80,9 +80,9 @@ class AccountSpec(BaseModel):
 class QboConfig(QboConnection):
     """The destination's config: the connection, batch limits, and whether missing accounts may be created."""
 
-    batch_requests_per_minute: int = Field(40, ge=1, description=(
+    batch_requests_per_minute: int = Field(40, ge=1, le=1_000_000, description=(
         "client-side limit of batch calls per company: Intuit allows 40 a minute (each also counts against "
-        "requests_per_minute); raise it only for the local sandbox started with a time_scale"))
+        "requests_per_minute); raise it only for the local sandbox started with a time_scale (at most 1000000)"))
     batch_size: int = Field(30, ge=1, le=30, description=(
         "documents per batch call (Intuit allows 30); also how many outbox records are written together"))
     create_missing_accounts: bool = Field(False, description=(
@@ -110,7 +110,10 @@ class QboSourceConfig(QboConnection):
     @field_validator("start_date")
     @classmethod
     def _aware(cls, v: datetime) -> datetime:
-        return v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
+        v = v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
+        if not datetime(1970, 1, 1, tzinfo=timezone.utc) <= v < datetime(2100, 1, 1, tzinfo=timezone.utc):
+            raise ValueError("must be between 1970-01-01 and 2099-12-31 (ISO 8601, e.g. 2024-01-01T00:00:00Z)")
+        return v
 
 
 class PostingOptions(posting.OrderPostingOptions):
@@ -146,3 +149,20 @@ class PostingOptions(posting.OrderPostingOptions):
 
     def default_item_kind(self) -> posting.ItemKind:
         return "service" if self.item_type == "Service" else "non_inventory"
+
+
+def _http_url(value: str, example: str) -> str:
+    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
+    echoed back: a URL may carry a user and password."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - a port that is not a number raises here
+    except ValueError:
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
+        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
+    return text.rstrip("/")

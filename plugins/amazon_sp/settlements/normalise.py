@@ -41,6 +41,13 @@ _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%
 _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
+#: the dates a settlement can plausibly carry: a year-1 or year-9999 date is a damaged file
+_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+#: more units than one settlement row can hold: a damaged cell
+_MAX_QUANTITY = Decimal(10_000_000)
+
+
 @functools.lru_cache(maxsize=8192)  # a report repeats its dates: 100,000 rows hold a few thousand distinct ones
 def parse_report_time(text: str) -> datetime:
     """A date as settlement reports print them: ISO 8601 with an offset (`2025-08-14T22:07:18+00:00`),
@@ -126,9 +133,12 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
                 found = times.get(text)
                 if found is None:
                     try:
-                        found = times[text] = parse_report_time(text)
+                        found = parse_report_time(text)
                     except ValueError:
                         raise located(line, column, f"{text!r} is not a date") from None
+                    if not _EARLIEST <= found < _LATEST:
+                        raise located(line, column, f"{text!r} is not a plausible date (before 1970 or after 2099)")
+                    times[text] = found
                 return found
         return None
 
@@ -142,6 +152,10 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
     if starts is None or ends is None:
         column = "settlement-start-date" if starts is None else "settlement-end-date"
         raise located(summary_line, column, "missing from the summary row")
+    if ends < starts:
+        raise located(summary_line, "settlement-end-date",
+                      f"settlement {settlement_id or '?'} ends ({summary['settlement-end-date']}) before it starts "
+                      f"({summary['settlement-start-date']})")
     deposit = when(summary, summary_line, "deposit-date")
 
     v1 = record.get("format") == FLAT_FILE_V1
@@ -209,9 +223,12 @@ def _quantity(values: dict[str, str], line: int, located: Any) -> Decimal | None
     if not text:
         return None
     try:
-        return Decimal(text.replace(",", "."))
+        quantity = Decimal(text.replace(",", "."))
     except InvalidOperation:
         raise located(line, "quantity-purchased", f"{text!r} is not a quantity") from None
+    if not quantity.is_finite() or quantity.copy_abs() > _MAX_QUANTITY:
+        raise located(line, "quantity-purchased", f"{text!r} is not a quantity (at most {_MAX_QUANTITY:,} units)")
+    return quantity
 
 
 def _is_fee(line: SettlementLine) -> bool:
