@@ -5,9 +5,10 @@ and opening a pipeline's state file. Group modules import this module and never 
 from __future__ import annotations
 
 import json
+import socket
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import click
 
@@ -15,7 +16,8 @@ from .. import protocol
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 
 __all__ = ["EXIT_FAILED", "EXIT_USAGE", "EXIT_DEAD_LETTERS", "EXIT_BUSY", "EXIT_DIFFERENCES",
-           "rich_console", "fail", "read_json_file", "emit", "open_store"]
+           "rich_console", "fail", "read_json_file", "emit", "open_store", "check_port_free", "run_server",
+           "PORT"]
 
 #: exit codes: 1 failed, 2 bad usage or config, 3 finished with dead letters to look at, 4 pipeline busy,
 #: 5 reconcile found differences
@@ -67,3 +69,42 @@ def open_store(target: str) -> Any:
     if not state.exists():
         raise ConfigError(f"{target} has not run yet (no {state})", hint=f"run `ledgerlink sync {target}` first")
     return Store(state)
+
+
+
+#: a TCP port to listen on (0 would mean "any", which a server a person points things at cannot use)
+PORT = click.IntRange(1, 65535)
+
+
+def check_port_free(bind: str, port: int, what: str) -> None:
+    """Raise a ConfigError naming the port when `what` could not listen on `bind:port` (in use, or an address
+    this machine does not have), before anything starts: uvicorn would exit 3, which means "dead letters"."""
+    try:
+        infos = socket.getaddrinfo(bind, port, type=socket.SOCK_STREAM)
+    except (socket.gaierror, UnicodeError) as exc:
+        raise ConfigError(f"{what} cannot listen on host {bind!r}: {exc}",
+                          hint="use --host 127.0.0.1, or an address of this machine") from None
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        if sys.platform != "win32":  # as uvicorn binds: a port in TIME_WAIT is free, one listened on is not
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError as exc:
+            in_use = exc.errno in (48, 98, 10048)  # EADDRINUSE on macOS, Linux, Windows
+            reason = f"port {port} is in use" if in_use else f"cannot listen on {bind}:{port}: {exc.strerror or exc}"
+            raise ConfigError(f"{what}: {reason}",
+                              hint="stop what listens there, or give another --port" if in_use else
+                              "use --host 127.0.0.1, or an address of this machine") from None
+
+
+def run_server(run: Callable[[], None], bind: str, port: int, what: str) -> None:
+    """Run a uvicorn server in the foreground; a failure to start (the port taken between the check and the
+    bind) becomes the same clear error and exit 2, not uvicorn's own exit code."""
+    try:
+        run()
+    except SystemExit as exc:
+        if exc.code in (None, 0):
+            raise
+        fail(ConfigError(f"{what}: could not listen on {bind}:{port} (is the port in use?)",
+                         hint="stop what listens there, or give another --port"))

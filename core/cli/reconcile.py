@@ -43,13 +43,14 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
     else:
         from rich.table import Table
 
-        if report.ok:
-            rich_console().print(f"[green]{report.pipeline}: everything ties[/green] ({', '.join(report.checks)})")
-        else:
+        console = rich_console()
+        if not report.ok:
             table = Table("check", "what", "finding", "expected", "actual", "what to do")
             for f in report.findings:
                 table.add_row(f.check, f.subject, f.message, f.expected or "", f.actual or "", f.hint or "")
-            rich_console().print(table)
+            console.print(table)
+        colour = "green" if report.ok and report.tied else "yellow" if report.ok else "red"
+        console.print(f"[{colour}]{report.headline()}[/{colour}]", highlight=False)
         for name, why in report.skipped.items():
-            rich_console().print(f"[dim]{name}: skipped ({why})[/dim]")
+            console.print(f"[dim]  skipped {name}: {why}[/dim]", highlight=False)
     sys.exit(0 if report.ok else EXIT_DIFFERENCES)

@@ -10,7 +10,7 @@ import click
 
 from ..errors import LedgerlinkError
 from ..plugins import host
-from .common import EXIT_USAGE, fail
+from .common import EXIT_USAGE, PORT, check_port_free, fail, run_server
 
 
 def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
@@ -28,7 +28,7 @@ def _parse_sets(values: tuple[str, ...]) -> dict[str, Any]:
 
 @click.command()
 @click.argument("name")
-@click.option("--port", type=int, help="Port (default: the sandbox's documented port).")
+@click.option("--port", type=PORT, help="Port (default: the sandbox's documented port).")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
 @click.option("--time-scale", type=float, default=100.0, show_default=True,
               help="Run the vendor's rate limits and waits this many times faster (1 = the real limits).")
@@ -40,6 +40,7 @@ def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tup
     try:
         cls = host().sandbox(name)
         instance = cls(**{"time_scale": time_scale, **_parse_sets(sets)})
+        check_port_free(bind, port or cls.default_port, f"sandbox {name}")
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -47,4 +48,5 @@ def sandbox(name: str, port: int | None, bind: str, time_scale: float, sets: tup
         click.echo(f"error: sandbox {name} options: {exc}", err=True)
         sys.exit(EXIT_USAGE)
     click.echo(f"{name} sandbox on http://{bind}:{port or cls.default_port} (Ctrl-C to stop)", err=True)
-    serve(instance, bind, port or cls.default_port)
+    run_server(lambda: serve(instance, bind, port or cls.default_port), bind, port or cls.default_port,
+               f"sandbox {name}")

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import math
+
 import click
 
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import fail
+from .common import PORT, check_port_free, fail, run_server
 
 
 @click.command()
 @click.argument("pipeline_file", type=click.Path())
 @click.option("--host", "bind", default="127.0.0.1", show_default=True)
-@click.option("--port", default=8700, show_default=True)
+@click.option("--port", type=PORT, default=8700, show_default=True)
 @click.option("--every", default="15m", show_default=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
 def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
     """Run a pipeline as a service: scheduled syncs, webhook receivers, /health, /runs and POST /sync."""
@@ -23,13 +25,15 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
 
     try:
         seconds = _duration(every)
+        check_port_free(bind, port, "serve")
         service = PipelineService(load_pipeline(pipeline_file), host(), every=seconds or None)
     except LedgerlinkError as exc:
         fail(exc)
         return
     service.start()
     try:
-        uvicorn.run(build_app(service), host=bind, port=port, log_level="warning")
+        run_server(lambda: uvicorn.run(build_app(service), host=bind, port=port, log_level="warning"),
+                   bind, port, "serve")
     finally:
         service.stop()
 
@@ -37,6 +41,9 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
 def _duration(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600}
     try:
-        return float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
+        seconds = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
     except ValueError:
-        raise ConfigError(f"--every {text!r}: use e.g. 30s, 15m or 1h") from None
+        seconds = float("nan")
+    if not math.isfinite(seconds) or seconds < 0 or seconds > 366 * 86400:
+        raise ConfigError(f"--every {text!r}: use e.g. 30s, 15m or 1h (0 = only when asked)")
+    return seconds

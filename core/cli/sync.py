@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Any
 
@@ -33,7 +34,7 @@ def _progress_callback(enabled: bool):
     return bars()
 
 
-def _print_sync(report: Any) -> None:
+def _print_sync(report: Any, pipeline_file: str) -> None:
     from rich.table import Table
 
     c = report.counts
@@ -69,7 +70,7 @@ def _print_sync(report: Any) -> None:
     for err in report.errors:
         console.print(f"[red]error:[/red] {err}")
     if c.get("dead_letters_open"):
-        console.print("see them with [bold]ledgerlink dlq list[/bold] PIPELINE")
+        console.print(f"see them with [bold]ledgerlink dlq list {shlex.quote(pipeline_file)}[/bold]", highlight=False)
 
 
 @click.command()
@@ -94,7 +95,7 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
     if as_json:
         click.echo(jsonutil.dumps(report.to_dict(), indent=2))
     else:
-        _print_sync(report)
+        _print_sync(report, pipeline_file)
         if dry_run:
             for stream, info in sorted(report.would_write.items()):
                 rich_console().print(f"[bold]{stream}[/bold] example:")
