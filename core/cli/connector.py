@@ -11,7 +11,7 @@ import click
 from .. import protocol
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import EXIT_FAILED, emit, read_json_file
+from .common import EXIT_FAILED, emit, load_pipeline_file, read_json_file
 
 
 def _airbyte(fn: Callable[..., Iterator[protocol.Message]]) -> Callable[..., None]:
@@ -61,10 +61,9 @@ def check(connector: str | None, config_path: str | None, role: str | None, pipe
     @_airbyte
     def run() -> Iterator[protocol.Message]:
         if pipeline_file is not None:
-            from ..pipeline import load_pipeline
             from ..runtime import check_pipeline
 
-            pipeline = load_pipeline(pipeline_file)
+            pipeline = load_pipeline_file(pipeline_file)
             side = role or "source"
             named = pipeline.source.connector if side == "source" else pipeline.destination.connector
             if connector and connector != named:

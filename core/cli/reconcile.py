@@ -8,7 +8,7 @@ import click
 
 from .. import jsonutil
 from ..errors import ConfigError, LedgerlinkError
-from .common import EXIT_DIFFERENCES, fail, rich_console
+from .common import EXIT_DIFFERENCES, fail, load_pipeline_file, rich_console
 
 
 @click.command()
@@ -19,7 +19,6 @@ from .common import EXIT_DIFFERENCES, fail, rich_console
 @click.option("--check", "only", multiple=True, help="Run only this check (repeatable).")
 def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, only: tuple[str, ...]) -> None:
     """Prove the books: what was not posted, what differs, what is on hold. Exit 5 when anything is off."""
-    from ..pipeline import load_pipeline
     from ..reconcile import CHECKS, open_context
     from ..reconcile import reconcile as run_checks
 
@@ -28,7 +27,7 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
         fail(ConfigError(f"no reconcile check named {', '.join(unknown)}", hint=f"checks: {', '.join(CHECKS)}"))
         return
     try:
-        ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
+        ctx = open_context(load_pipeline_file(pipeline_file), remote=not offline)
         try:
             report = run_checks(ctx, only or None)
         finally:

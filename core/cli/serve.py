@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import math
+from typing import Any
 
 import click
 
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import PORT, check_port_free, fail, run_server
+from .common import PORT, check_port_free, fail, load_pipeline_file, run_server
 
 
 @click.command()
@@ -20,13 +21,14 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
     """Run a pipeline as a service: scheduled syncs, webhook receivers, /health, /runs and POST /sync."""
     import uvicorn
 
-    from ..pipeline import load_pipeline
     from ..serve import PipelineService, build_app
 
     try:
         seconds = _duration(every)
         check_port_free(bind, port, "serve")
-        service = PipelineService(load_pipeline(pipeline_file), host(), every=seconds or None)
+        pipeline = load_pipeline_file(pipeline_file)
+        _check_connectors(pipeline)
+        service = PipelineService(pipeline, host(), every=seconds or None)
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -36,6 +38,14 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
                    bind, port, "serve")
     finally:
         service.stop()
+
+
+def _check_connectors(pipeline: Any) -> None:
+    """Both connectors installed and both configs valid, before the service listens: a service whose every
+    scheduled sync would fail the same way must not start (errors name the key, as `sync` does)."""
+    for side, where in (("source", pipeline.source), ("destination", pipeline.destination)):
+        connector = host().connector(where.connector, side)()
+        connector.parse_config(where.config, where=f"{side}.config")
 
 
 def _duration(text: str) -> float:

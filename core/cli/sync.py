@@ -10,7 +10,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from .common import fail, rich_console
+from .common import fail, load_pipeline_file, rich_console
 
 
 def _progress_callback(enabled: bool):
@@ -81,11 +81,10 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
                                               "rules change); posted documents whose plan changed are held.")
 def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
     """Run a pipeline: read → stage → normalise → post → reconcile counts."""
-    from ..pipeline import load_pipeline
     from ..runtime import sync as run_sync
 
     try:
-        pipeline = load_pipeline(pipeline_file)
+        pipeline = load_pipeline_file(pipeline_file)
         with _progress_callback(sys.stderr.isatty() and not as_json) as progress:
             report = run_sync(pipeline, dry_run=dry_run, replan=replan,
                               **({"progress": progress} if progress else {}))
