@@ -43,9 +43,17 @@ def read_json_file(path: str | None, what: str) -> Any:
     if path is None:
         return None
     try:
-        return json.loads(Path(path).read_text())
+        return json.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError(f"{what} file {path} does not exist") from None
+    except IsADirectoryError:
+        raise ConfigError(f"{what} file {path} is a directory, not a JSON file") from None
+    except PermissionError:
+        raise ConfigError(f"{what} file {path} cannot be read (permission denied)") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{what} file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except RecursionError:
+        raise ConfigError(f"{what} file {path} is nested too deeply") from None
     except json.JSONDecodeError as exc:
         raise ConfigError(f"{what} file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
 

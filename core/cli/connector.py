@@ -70,7 +70,7 @@ def check(connector: str | None, config_path: str | None, role: str | None, pipe
                 raise click.UsageError(f"the pipeline's {side} is {named!r}, not {connector!r}")
             status = check_pipeline(pipeline, side)
         else:
-            status = host().connector(str(connector), role)().check(read_json_file(config_path, "config"))
+            status = host().connector(str(connector), role)().check(_config(config_path))
         yield protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status)
     run()
 
@@ -87,7 +87,7 @@ def discover(connector: str, config_path: str, role: str | None) -> None:
     @_airbyte
     def run() -> Iterator[protocol.Message]:
         conn = host().connector(connector, role)()
-        config = read_json_file(config_path, "config")
+        config = _config(config_path)
         if isinstance(conn, Destination) and (role == "destination" or not isinstance(conn, Source)):
             yield protocol.Message(type=protocol.MessageType.DESTINATION_CATALOG, destination_catalog=conn.discover(config))
         else:
@@ -106,7 +106,7 @@ def read(connector: str, config_path: str, catalog_path: str | None, state_path:
     def run() -> Iterator[protocol.Message]:
         source = host().connector(connector, "source")()
         catalog = _catalog(read_json_file(catalog_path, "catalog"), catalog_path)
-        yield from source.read(read_json_file(config_path, "config"), catalog, read_json_file(state_path, "state"))
+        yield from source.read(_config(config_path), catalog, _state(state_path))
     run()
 
 
@@ -119,13 +119,36 @@ def write(connector: str, config_path: str, catalog_path: str | None) -> None:
     @_airbyte
     def run() -> Iterator[protocol.Message]:
         dest = host().connector(connector, "destination")()
-        config = read_json_file(config_path, "config")
+        config = _config(config_path)
         catalog = _catalog(read_json_file(catalog_path, "catalog"), catalog_path)
         writable = [op.object_name for op in dest.discover(config).operations]
         for configured in catalog.streams if catalog else []:
             _check_writable(connector, configured.stream.name, writable)
         yield from dest.write(config, catalog, _only_writable(connector, sys.stdin, writable))
     run()
+
+
+def _config(path: str | None) -> Any:
+    """The connector config in `path`: a JSON object, as Airbyte passes it (a list or a string is a ConfigError)."""
+    config = read_json_file(path, "config")
+    if path is not None and not isinstance(config, dict):
+        raise ConfigError(f"config file {path} holds a JSON {type(config).__name__}, not an object",
+                          hint="see `ledgerlink spec CONNECTOR` for the fields")
+    return config
+
+
+def _state(path: str | None) -> Any:
+    """The STATE in `path`: Airbyte's list of STATE messages, one GLOBAL state, or a legacy {stream: state}."""
+    from ..connectors import state_by_stream
+
+    state = read_json_file(path, "state")
+    try:
+        state_by_stream(state)
+    except (ValueError, TypeError, AttributeError):
+        raise ConfigError(f"state file {path} is not an Airbyte state",
+                          hint="give the STATE messages an earlier `ledgerlink read` printed (a JSON list), "
+                               "or {stream: state}") from None
+    return state
 
 
 def _catalog(raw: Any, path: str | None) -> protocol.ConfiguredCatalog | None:

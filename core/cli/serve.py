@@ -9,7 +9,7 @@ import click
 
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import PORT, check_port_free, fail, load_pipeline_file, run_server
+from .common import PORT, check_port_free, fail, load_pipeline_file, open_store, run_server
 
 
 @click.command()
@@ -25,9 +25,11 @@ def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
 
     try:
         seconds = _duration(every)
-        check_port_free(bind, port, "serve")
         pipeline = load_pipeline_file(pipeline_file)
         _check_connectors(pipeline)
+        if pipeline.state_path.exists() or pipeline.state_path.is_symlink():
+            open_store(pipeline_file).close()  # a state file that is a folder, not DuckDB, or busy: say so now
+        check_port_free(bind, port, "serve")
         service = PipelineService(pipeline, host(), every=seconds or None)
     except LedgerlinkError as exc:
         fail(exc)
