@@ -94,6 +94,29 @@ class ReconcileReport:
     def ok(self) -> bool:
         return not self.findings
 
+    @property
+    def tied(self) -> list[str]:
+        """The checks that ran and found nothing: a skipped check never counts as one that ties."""
+        off = {f.check for f in self.findings}
+        return [c for c in self.checks if c not in self.skipped and c not in off]
+
+    def headline(self) -> str:
+        """One sentence for a person: which checks tie, which found differences, which were skipped (and why
+        follows, one line each, from `skipped`)."""
+        off = list(dict.fromkeys(f.check for f in self.findings))
+        parts = []
+        if self.ok and self.tied:
+            parts.append(f"every check that ran ties ({', '.join(self.tied)})")
+        elif self.tied:
+            parts.append(f"ties: {', '.join(self.tied)}")
+        elif self.ok:
+            parts.append("no check ran")
+        if off:
+            parts.append(f"differences in {', '.join(off)}")
+        if self.skipped:
+            parts.append(f"skipped {len(self.skipped)}: {', '.join(self.skipped)}")
+        return f"{self.pipeline}: " + "; ".join(parts)
+
     def to_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "ok": self.ok, "checks": self.checks, "skipped": self.skipped,
                 "findings": [asdict(f) for f in self.findings], "in_review": [asdict(f) for f in self.in_review]}

@@ -15,13 +15,14 @@ import click
 
 from ..logs import setup_logging
 from ..plugins import host
+from .common import GuardedGroup
 from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
                specs, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
 
 
-@click.group()
+@click.group(cls=GuardedGroup)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
 @click.version_option(package_name="ledgerlink")
 def cli(verbose: int) -> None:

@@ -13,7 +13,7 @@ from .common import EXIT_FAILED, fail, rich_console
 
 
 @click.command()
-@click.option("--orders", default=300, show_default=True, help="Orders the Amazon sandbox is seeded with.")
+@click.option("--orders", type=click.IntRange(1, 100_000), default=300, show_default=True, help="Orders the Amazon sandbox is seeded with.")
 @click.option("--dir", "workdir", default=".ledgerlink/demo", show_default=True, type=click.Path(),
               help="Where the demo's state file goes (emptied first).")
 @click.option("--steps", default=None, help="Run only these steps, comma-separated (e.g. order_to_cash,returns); "

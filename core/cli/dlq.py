@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import sys
+from typing import Any
 
 import click
 
 from .. import jsonutil
-from ..errors import LedgerlinkError
-from .common import EXIT_USAGE, fail, open_store, rich_console, served
+from ..errors import ConfigError, LedgerlinkError
+from .common import fail, open_store, rich_console, served
 
 
 @click.group()
@@ -56,12 +56,11 @@ def dlq_show(pipeline_or_state: str, letter_id: int, as_json: bool) -> None:
             store = open_store(pipeline_or_state)
             letter = store.dead_letters.get(letter_id)
             store.close()
+        if letter is None:
+            raise _unknown([letter_id], pipeline_or_state)
     except LedgerlinkError as exc:
         fail(exc)
         return
-    if letter is None:
-        click.echo(f"error: no dead letter {letter_id}", err=True)
-        sys.exit(EXIT_USAGE)
     if as_json:
         click.echo(jsonutil.dumps(letter.to_dict(), indent=2))
         return
@@ -80,21 +79,27 @@ def dlq_show(pipeline_or_state: str, letter_id: int, as_json: bool) -> None:
 @click.argument("letter_ids", type=int, nargs=-1)
 @click.option("--all", "retry_all", is_flag=True, help="Retry every open dead letter.")
 def dlq_retry(pipeline_or_state: str, letter_ids: tuple[int, ...], retry_all: bool) -> None:
-    """Queue dead letters to go through again on the next sync (after you fixed the cause)."""
+    """Queue dead letters to go through again on the next sync (after you fixed the cause): name them by id,
+    or give --all for every open one."""
+    if retry_all and letter_ids:
+        raise click.UsageError("give dead letter ids or --all, not both")
+    if not retry_all and not letter_ids:
+        raise click.UsageError(f"name the dead letters to retry (see `ledgerlink dlq list {pipeline_or_state}`), "
+                               "or give --all to retry every open one")
     try:
         if (client := served(pipeline_or_state)) is not None:
             for done in client.retry(list(letter_ids), retry_all):
                 click.echo(f"{done['id']}: {done['result']}")
             return
         store = open_store(pipeline_or_state)
-        letters = store.dead_letters.list("open") if retry_all else [store.dead_letters.get(i) for i in letter_ids]
-        for i, letter in zip(letter_ids or [d.id for d in letters], letters):
-            if letter is None:
-                click.echo(f"no dead letter {i}", err=True)
-                continue
-            what = store.requeue(letter)
-            click.echo(f"{letter.id}: {what}")
-        store.close()
+        try:
+            letters = store.dead_letters.list("open") if retry_all else _existing(store, letter_ids, pipeline_or_state)
+            for letter in letters:
+                click.echo(f"{letter.id}: {store.requeue(letter)}")
+            if retry_all and not letters:
+                click.echo("no open dead letters to retry")
+        finally:
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
 
@@ -110,12 +115,25 @@ def dlq_discard(pipeline_or_state: str, letter_ids: tuple[int, ...]) -> None:
                 click.echo(f"{done['id']}: {done['result']}")
             return
         store = open_store(pipeline_or_state)
-        for i in letter_ids:
-            if store.dead_letters.get(i) is None:
-                click.echo(f"no dead letter {i}", err=True)
-                continue
-            store.dead_letters.set_status(i, "discarded")
-            click.echo(f"{i}: discarded")
-        store.close()
+        try:
+            for letter in _existing(store, letter_ids, pipeline_or_state):
+                store.dead_letters.set_status(letter.id, "discarded")
+                click.echo(f"{letter.id}: discarded")
+        finally:
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
+
+
+def _existing(store: Any, letter_ids: tuple[int, ...], pipeline_or_state: str) -> list[Any]:
+    """The dead letters named, all of them or none: an unknown id is an error before anything changes."""
+    letters = {i: store.dead_letters.get(i) for i in dict.fromkeys(letter_ids)}
+    missing = [i for i, letter in letters.items() if letter is None]
+    if missing:
+        raise _unknown(missing, pipeline_or_state)
+    return list(letters.values())
+
+
+def _unknown(ids: list[int], pipeline_or_state: str) -> ConfigError:
+    return ConfigError(f"no dead letter {', '.join(map(str, ids))} in {pipeline_or_state}",
+                       hint=f"see the ids with `ledgerlink dlq list {pipeline_or_state} --all`")

@@ -8,7 +8,7 @@ import click
 
 from .. import jsonutil
 from ..errors import ConfigError, LedgerlinkError
-from .common import EXIT_DIFFERENCES, fail, rich_console, served
+from .common import EXIT_DIFFERENCES, fail, load_pipeline_file, rich_console, served
 
 
 @click.command()
@@ -19,7 +19,6 @@ from .common import EXIT_DIFFERENCES, fail, rich_console, served
 @click.option("--check", "only", multiple=True, help="Run only this check (repeatable).")
 def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, only: tuple[str, ...]) -> None:
     """Prove the books: what was not posted, what differs, what is on hold. Exit 5 when anything is off."""
-    from ..pipeline import load_pipeline
     from ..reconcile import CHECKS, open_context
     from ..reconcile import reconcile as run_checks
 
@@ -31,7 +30,7 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
         if (client := served(pipeline_file)) is not None:
             report = client.reconcile(offline, list(only))
         else:
-            ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
+            ctx = open_context(load_pipeline_file(pipeline_file), remote=not offline)
             try:
                 report = run_checks(ctx, only or None)
             finally:
@@ -46,18 +45,19 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
     else:
         from rich.table import Table
 
-        if report.ok:
-            rich_console().print(f"[green]{report.pipeline}: everything ties[/green] ({', '.join(report.checks)})")
-        else:
+        console = rich_console()
+        if not report.ok:
             table = Table("check", "what", "finding", "expected", "actual", "what to do")
             for f in report.findings:
                 table.add_row(f.check, f.subject, f.message, f.expected or "", f.actual or "", f.hint or "")
-            rich_console().print(table)
+            console.print(table)
         if report.in_review:
             table = Table("in review", "what", "", "what to do", title="held in review (not differences)")
             for f in report.in_review:
                 table.add_row(f.check, f.subject, f.message, f.hint or "")
-            rich_console().print(table)
+            console.print(table)
+        colour = "green" if report.ok and report.tied else "yellow" if report.ok else "red"
+        console.print(f"[{colour}]{report.headline()}[/{colour}]", highlight=False)
         for name, why in report.skipped.items():
-            rich_console().print(f"[dim]{name}: skipped ({why})[/dim]")
+            console.print(f"[dim]  skipped {name}: {why}[/dim]", highlight=False)
     sys.exit(0 if report.ok else EXIT_DIFFERENCES)

@@ -9,7 +9,7 @@ import click
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from ..plugins import host
-from .common import fail, open_store, rich_console, served
+from .common import fail, load_pipeline_file, open_store, rich_console, served
 
 
 @click.group()
@@ -18,9 +18,8 @@ def revisions() -> None:
 
 
 def _pipeline_destination(pipeline_file: str) -> Any:
-    from ..pipeline import load_pipeline
 
-    pipeline = load_pipeline(pipeline_file)
+    pipeline = load_pipeline_file(pipeline_file)
     return pipeline, host().connector(pipeline.destination.connector, "destination")()
 
 

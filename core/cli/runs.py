@@ -12,7 +12,8 @@ from .common import fail, open_store, rich_console, served
 
 @click.command()
 @click.argument("pipeline_or_state")
-@click.option("--limit", default=20, show_default=True)
+@click.option("--limit", type=click.IntRange(1, 100_000), default=20, show_default=True,
+              help="How many runs to show, newest first.")
 @click.option("--json", "as_json", is_flag=True)
 def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     """Run history: when, how long, what was read and written, how it ended."""

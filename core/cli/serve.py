@@ -3,11 +3,14 @@ webhooks and the Web Connector, and the secured console API — with a start lin
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
 import click
 
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import fail
+from .common import PORT, check_port_free, fail, load_pipeline_file, run_server
 
 
 @click.command()
@@ -15,7 +18,7 @@ from .common import fail
 @click.option("--workspace", type=click.Path(), help="Serve every pipeline file in this folder.")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True,
               help="Address to listen on (keep loopback; put a TLS reverse proxy in front to reach it from elsewhere).")
-@click.option("--port", default=8700, show_default=True)
+@click.option("--port", type=PORT, default=8700, show_default=True)
 @click.option("--every", default="15m", show_default=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark session cookies Secure (default: when the request came over TLS).")
@@ -40,6 +43,9 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
         seconds = _duration(every)
         if not 0 < session_hours <= 24 * 30:
             raise ConfigError(f"--session-hours {session_hours}: use more than 0 and at most 720")
+        if pipeline_file:
+            _check_connectors(load_pipeline_file(pipeline_file))
+        check_port_free(bind, port, "serve")
         ws = Workspace.open(workspace or pipeline_file, host(), every=seconds or None, announce=say,
                             session_seconds=session_hours * 3600)
     except LedgerlinkError as exc:
@@ -59,15 +65,27 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
     ws.start()
     ws.write_notes(f"http://{'127.0.0.1' if shown == '127.0.0.1' else shown}:{port}")
     try:
-        uvicorn.run(app, host=bind, port=port, log_level="warning", proxy_headers=behind_proxy,
-                    forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
+        run_server(lambda: uvicorn.run(app, host=bind, port=port, log_level="warning", proxy_headers=behind_proxy,
+                                       forwarded_allow_ips="127.0.0.1" if behind_proxy else None),
+                   bind, port, "serve")
     finally:
         ws.stop()
+
+
+def _check_connectors(pipeline: Any) -> None:
+    """Both connectors installed and both configs valid, before the service listens: a service whose every
+    scheduled sync would fail the same way must not start (errors name the key, as `sync` does)."""
+    for side, where in (("source", pipeline.source), ("destination", pipeline.destination)):
+        connector = host().connector(where.connector, side)()
+        connector.parse_config(where.config, where=f"{side}.config")
 
 
 def _duration(text: str) -> float:
     units = {"s": 1, "m": 60, "h": 3600}
     try:
-        return float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
+        seconds = float(text[:-1]) * units[text[-1]] if text and text[-1] in units else float(text)
     except ValueError:
-        raise ConfigError(f"--every {text!r}: use e.g. 30s, 15m or 1h") from None
+        seconds = float("nan")
+    if not math.isfinite(seconds) or seconds < 0 or seconds > 366 * 86400:
+        raise ConfigError(f"--every {text!r}: use e.g. 30s, 15m or 1h (0 = only when asked)")
+    return seconds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import sys
 from typing import Any
 
@@ -9,7 +10,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, fail, rich_console, served
+from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, fail, load_pipeline_file, rich_console, served
 
 
 def _progress_callback(enabled: bool):
@@ -33,7 +34,7 @@ def _progress_callback(enabled: bool):
     return bars()
 
 
-def _print_sync(report: Any) -> None:
+def _print_sync(report: Any, pipeline_file: str) -> None:
     from rich.table import Table
 
     c = report.counts
@@ -69,7 +70,7 @@ def _print_sync(report: Any) -> None:
     for err in report.errors:
         console.print(f"[red]error:[/red] {err}")
     if c.get("dead_letters_open"):
-        console.print("see them with [bold]ledgerlink dlq list[/bold] PIPELINE")
+        console.print(f"see them with [bold]ledgerlink dlq list {shlex.quote(pipeline_file)}[/bold]", highlight=False)
 
 
 @click.command()
@@ -80,14 +81,13 @@ def _print_sync(report: Any) -> None:
                                               "rules change); posted documents whose plan changed are held.")
 def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
     """Run a pipeline: read → stage → normalise → post → reconcile counts."""
-    from ..pipeline import load_pipeline
     from ..runtime import sync as run_sync
 
     if (client := served(pipeline_file)) is not None:
         _run_now(client, pipeline_file, dry_run, replan, as_json)
         return
     try:
-        pipeline = load_pipeline(pipeline_file)
+        pipeline = load_pipeline_file(pipeline_file)
         with _progress_callback(sys.stderr.isatty() and not as_json) as progress:
             report = run_sync(pipeline, dry_run=dry_run, replan=replan,
                               **({"progress": progress} if progress else {}))
@@ -97,7 +97,7 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
     if as_json:
         click.echo(jsonutil.dumps(report.to_dict(), indent=2))
     else:
-        _print_sync(report)
+        _print_sync(report, pipeline_file)
         if dry_run:
             for stream, info in sorted(report.would_write.items()):
                 rich_console().print(f"[bold]{stream}[/bold] example:")

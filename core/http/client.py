@@ -47,6 +47,32 @@ def describe_error(response: httpx.Response) -> tuple[str | None, str]:
     return None, str(body)[:300]
 
 
+def unreachable_reason(exc: Exception) -> str:
+    """What a failed connection means, in words: refused, a host name that does not resolve, a timeout."""
+    text = str(exc)
+    low = text.lower()
+    if "refused" in low:
+        return "connection refused"
+    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
+            or "name resolution" in low:
+        return "the host name does not resolve"
+    if isinstance(exc, httpx.ConnectTimeout):
+        return "timed out connecting"
+    if isinstance(exc, httpx.TimeoutException):
+        return "timed out waiting for an answer"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        return f"the connection closed before a full answer ({text})" if text else "the connection closed early"
+    return text or "the connection failed"
+
+
+def _request_url(exc: Exception, base_url: httpx.URL, url: str) -> str:
+    """The URL a failed request went to (the request, when httpx attached it; else base URL + path)."""
+    try:
+        return str(exc.request.url)  # type: ignore[attr-defined]
+    except (AttributeError, RuntimeError):
+        return str(base_url.join(url)) if url else str(base_url)
+
+
 class HttpClient:
     """A rate-limited, retrying HTTP client for one account on one remote system.
 
@@ -118,9 +144,12 @@ class HttpClient:
             try:
                 response = self._client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+                where = mask(_request_url(exc, self._client.base_url, url))
                 error: RemoteError = TransientError(
-                    f"{operation}: {type(exc).__name__} talking to {mask(str(self._client.base_url))}",
-                    operation=operation, remote_message=mask(str(exc)))
+                    f"{operation}: could not reach {where}: {unreachable_reason(exc)} ({type(exc).__name__})",
+                    operation=operation, remote_message=mask(str(exc)),
+                    hint="check that the service runs and that the pipeline's URL for it (endpoint / base_url) is "
+                         "right; a sandbox starts with `ledgerlink sandbox NAME`")
                 # a refused or timed-out connect never sent the request: even a write that is not idempotent
                 # can go again (`sent` False); any other lost answer may have been committed
                 error.sent = not isinstance(exc, _NOT_SENT)  # type: ignore[attr-defined]

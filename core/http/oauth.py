@@ -15,6 +15,7 @@ import httpx
 
 from ..errors import PermanentError, TransientError
 from ..secrets import mask, register_secret
+from .client import unreachable_reason
 
 __all__ = ["OAuth2RefreshAuth"]
 
@@ -52,8 +53,11 @@ class OAuth2RefreshAuth(httpx.Auth):
             with httpx.Client(transport=self._transport, timeout=30) as client:
                 resp = client.post(self.token_url, data=data, auth=auth, headers={"Accept": "application/json"})
         except httpx.HTTPError as exc:
-            raise TransientError(f"token refresh: {type(exc).__name__}", remote_message=mask(str(exc)),
-                                 operation="token") from None
+            raise TransientError(f"token refresh: could not reach {mask(str(self.token_url))}: "
+                                 f"{unreachable_reason(exc)} ({type(exc).__name__})", remote_message=mask(str(exc)),
+                                 operation="token",
+                                 hint="check that the token endpoint runs and that the config's token URL is "
+                                      "right") from None
         if resp.status_code >= 500:
             raise TransientError(f"token refresh: HTTP {resp.status_code}", status=resp.status_code, operation="token")
         body = resp.json() if resp.headers.get("content-type", "").startswith("application/json") else {}

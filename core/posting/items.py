@@ -8,7 +8,7 @@ from typing import Literal
 from ..errors import RecordError
 from .options import OrderPostingOptions
 
-__all__ = ["ItemChoice", "item_for", "ItemKind"]
+__all__ = ["ItemChoice", "item_for", "ItemKind", "missing_item_hint"]
 
 ItemKind = Literal["non_inventory", "inventory", "service"]
 
@@ -32,8 +32,7 @@ def item_for(sku: str, options: OrderPostingOptions, *, default_kind: ItemKind =
     if name is None and rules.match == "sku_map":
         if rules.unmatched == "dead_letter" or not options.create_items:
             raise RecordError(f"SKU {sku!r} is not in items.sku_map", stream=stream, key=key, field=field,
-                              hint=f"add {sku!r}: <item name> to the destination option items.sku_map, or set "
-                                   "items.unmatched: create")
+                              hint=missing_item_hint(sku, options))
         name = sku
     if name is None:
         name = sku
@@ -42,3 +41,17 @@ def item_for(sku: str, options: OrderPostingOptions, *, default_kind: ItemKind =
         return ItemChoice(name, None, sku)
     kind: ItemKind = next((r.as_ for r in rules.create if r.matches(sku)), rules.create_as or default_kind)
     return ItemChoice(name, kind, sku)
+
+
+def missing_item_hint(sku: str, options: OrderPostingOptions) -> str:
+    """What to do about a SKU no item matches, naming only the options that would change it in this pipeline:
+    `items.unmatched` when it is `dead_letter`, `create_items` when that is what is off (the default `unmatched:
+    create` does nothing while `create_items` is false)."""
+    fixes = [f"add {sku!r}: <item name> to destination.options.items.sku_map"]
+    turn_on = []
+    if options.items.unmatched == "dead_letter":
+        turn_on.append("items.unmatched: create")
+    if not options.create_items:
+        turn_on.append("create_items: true")
+    fixes.append(f"let ledgerlink create the item: set {' and '.join(turn_on)} under destination.options")
+    return ", or ".join(fixes) + "; then `ledgerlink dlq retry`"

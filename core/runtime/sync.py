@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from dataclasses import dataclass, field
 
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from .. import jsonutil
 from ..connectors import Destination, Normaliser, Source
-from ..errors import LedgerlinkError
+from ..errors import LedgerlinkError, RemoteError
 from ..mapping import MappingEngine
 from ..pipeline import Pipeline
 from ..plugins import PluginHost, host as default_host
@@ -131,6 +132,18 @@ class SyncRun:
     replan: bool = False
 
 
+@contextlib.contextmanager
+def _on_side(side: str, name: str) -> Iterator[None]:
+    """A remote's failure says which side of the pipeline failed ("destination qbo: ..."), as a person reads it."""
+    try:
+        yield
+    except RemoteError as exc:
+        if not exc.message.startswith(f"{side} {name}"):
+            exc.message = f"{side} {name}: {exc.message}"
+            exc.args = (exc.message,)
+        raise
+
+
 def _run(run: SyncRun) -> None:
     pipeline, source, destination, store, report = run.pipeline, run.source, run.destination, run.store, run.report
     engine, dest_config, progress, dry_run = run.engine, run.dest_config, run.progress, run.dry_run
@@ -155,17 +168,19 @@ def _run(run: SyncRun) -> None:
         report.counts.update(planned)
         for key in ("read_error",):
             if read.get(key):
-                report.errors.append(read[key])
+                report.errors.append(f"source {read[key]}")
         if dry_run:
             report.would_write = _would_write(store, destination.name)
         else:
-            written = load(destination, dest_config, store, run_id, progress, review=pipeline.review)
+            with _on_side("destination", destination.name):
+                written = load(destination, dest_config, store, run_id, progress, review=pipeline.review)
             report.timings["write_s"] = round(time.perf_counter() - t2, 3)
             report.counts.update(written)
             if written.get("write_error"):
-                report.errors.append(written["write_error"])
+                report.errors.append(f"destination {written['write_error']}")
             else:
-                report.counts.update(verify_written(destination, dest_config, store, run_id))
+                with _on_side("destination", destination.name):
+                    report.counts.update(verify_written(destination, dest_config, store, run_id))
         report.counts["reconcile"] = reconcile_counts(store, destination.name)
         report.counts["dead_letters_open"] = store.dead_letters.count_open()
         report.status = "failed" if report.errors else "succeeded"

@@ -8,7 +8,21 @@ from typing import Any
 
 from .. import jsonutil
 
-__all__ = ["settlement_trail", "document_lines"]
+__all__ = ["settlement_trail", "document_lines", "held_settlement_id", "SETTLEMENT_KEY_MARK"]
+
+
+SETTLEMENT_KEY_MARK = "/settlement/"
+
+
+def held_settlement_id(letter: Any) -> str | None:
+    """The settlement a dead letter holds: planning keys it `source/settlement/ID`; staging and normalising key it
+    by the settlement stream's own primary key (the settlement id)."""
+    key = letter.record_key or ""
+    if SETTLEMENT_KEY_MARK in key:
+        return key.rsplit(SETTLEMENT_KEY_MARK, 1)[1].split("/", 1)[0]
+    if key and "/" not in key and "settlement" in (letter.stream or ""):
+        return key
+    return None
 
 
 def document_lines(stream: str, data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -62,8 +76,7 @@ def settlement_trail(store: Any, settlement_id: str) -> dict[str, Any]:
         documents.append({"key": key, "destination": destination, "stream": stream, "status": status,
                           "destination_id": result[0] if result else None, **_header(payload), "sources": sources,
                           "lines": lines})
-    letters = [d.to_dict() for d in store.dead_letters.list(status="open")
-               if (d.record_key or "").endswith(suffix)]
+    letters = [d.to_dict() for d in store.dead_letters.list(status="open") if held_settlement_id(d) == settlement_id]
     sources = {src for doc in documents for src in doc["sources"]}
     if not sources:
         sources = {f"{d.get('stream') or 'settlements'}/{settlement_id}" for d in letters}

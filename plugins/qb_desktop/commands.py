@@ -37,7 +37,10 @@ def hash_password_cmd(password: str) -> None:
     """Print the hash to store as the destination's `password_hash` (the password itself is never stored)."""
     from .passwords import hash_password
 
-    click.echo(hash_password(password))
+    try:
+        click.echo(hash_password(password))
+    except ValueError as exc:  # an empty or unusable password: say so as a usage error, not a traceback
+        raise click.BadParameter(str(exc), param_hint="--password") from None
 
 
 @qbd.command("qwc")
