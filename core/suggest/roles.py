@@ -1,0 +1,108 @@
+"""Suggesting an account role for a settlement row no rule names: its transaction type, amount type and
+description looked up in the glossary (exactly, then fuzzily) and among the roles people already accepted."""
+
+from __future__ import annotations
+
+from rapidfuzz import fuzz, process
+
+from .accepted import AcceptedMappings
+from .glossary import Glossary, shipped_glossary
+from .model import Suggestion
+from .scoring import Evidence
+from .text import compact, plain
+
+__all__ = ["RoleSuggester", "role_subject"]
+
+#: roles of what the buyer paid, which a refund transaction turns into money given back
+_REFUNDED = {"sales", "shipping_income", "gift_wrap"}
+#: how much each field of the row counts: the description says most, the transaction type least
+_WEIGHT = {"amount_description": 1.0, "amount_type": 0.93, "transaction_type": 0.88}
+_FUZZY_CUTOFF = 72
+
+
+def role_subject(transaction_type: str | None, amount_type: str | None, amount_description: str | None) -> str:
+    """How a row is shown and keyed: `transaction type / amount type / description`."""
+    return " / ".join(v or "*" for v in (transaction_type, amount_type, amount_description))
+
+
+class RoleSuggester:
+    def __init__(self, glossary: Glossary | None = None, accepted: AcceptedMappings | None = None,
+                 pipeline: str | None = None):
+        self.glossary = glossary or shipped_glossary("roles")
+        self.accepted = accepted or AcceptedMappings(None)
+        self.pipeline = pipeline
+        self._exact = self.glossary.exact()
+        self._names: list[str] = []
+        self._entries = []
+        for entry in self.glossary.entries:
+            for name in entry.names:
+                self._names.append(plain(name))
+                self._entries.append((entry, name))
+        self._memo: dict[tuple[str, str, str, int], list[Suggestion]] = {}
+
+    def suggest(self, transaction_type: str | None, amount_type: str | None, amount_description: str | None,
+                limit: int = 3) -> list[Suggestion]:
+        """The `limit` likeliest roles for one row, best first (empty when nothing is even close)."""
+        memo_key = (transaction_type or "", amount_type or "", amount_description or "", limit)
+        if memo_key in self._memo:
+            return self._memo[memo_key]
+        subject = role_subject(transaction_type, amount_type, amount_description)
+        evidence = Evidence()
+        self._from_accepted(evidence, transaction_type, amount_type, amount_description)
+        fields = {"amount_description": amount_description, "amount_type": amount_type,
+                  "transaction_type": transaction_type}
+        for name, value in fields.items():
+            if value and compact(value):
+                self._from_glossary(evidence, name, value, amount_type)
+        decided = self.glossary.deciding_amount_types.get(compact(amount_type))
+        if decided:
+            evidence.add(decided, 0.97, f"glossary: amount type {amount_type!r} makes it {decided} whatever its "
+                                        "description")
+        refund = compact(transaction_type) in self.glossary.refund_transaction_types
+        found = evidence.ranked("roles", subject, limit + 2, {
+            "transaction_type": transaction_type, "amount_type": amount_type,
+            "amount_description": amount_description})
+        if refund:
+            found = [self._as_refund(s) for s in found]
+            merged: dict[str, Suggestion] = {}
+            for s in found:
+                if s.target not in merged or s.confidence > merged[s.target].confidence:
+                    merged[s.target] = s
+            found = sorted(merged.values(), key=lambda s: -s.confidence)
+        self._memo[memo_key] = found[:limit]
+        return found[:limit]
+
+    @staticmethod
+    def _as_refund(s: Suggestion) -> Suggestion:
+        if s.target not in _REFUNDED:
+            return s
+        return Suggestion(s.kind, s.subject, "refunds", s.confidence,
+                          s.reason + f"; a {s.context.get('transaction_type')} gives it back, so refunds", s.context)
+
+    def _from_accepted(self, evidence: Evidence, tt: str | None, at: str | None, desc: str | None) -> None:
+        word = desc or at or tt or ""
+        exact = compact(role_subject(tt, at, desc))
+        for entry in self.accepted.of_kind("roles", self.pipeline):
+            if compact(entry.subject) == exact:
+                evidence.add(entry.target, 0.99, f"you accepted {entry.target} for {word!r} on {entry.day}")
+        for entry, score in self.accepted.neighbours("roles", role_subject(tt, at, desc), pipeline=self.pipeline):
+            if compact(entry.subject) != exact:
+                evidence.add(entry.target, 0.9 * score / 100,
+                             f"like {entry.subject!r}, which you mapped to {entry.target} on {entry.day} "
+                             f"(fuzzy {score:.0f})")
+
+    def _from_glossary(self, evidence: Evidence, field_name: str, value: str, amount_type: str | None) -> None:
+        weight = _WEIGHT[field_name]
+        entry = self._exact.get(compact(value))
+        if entry is not None:
+            evidence.add(entry.target, 0.96 * weight, f"glossary: {value!r} is {entry.words}")
+            return
+        matches = process.extract(plain(value), self._names, scorer=fuzz.WRatio, limit=6,
+                                  score_cutoff=_FUZZY_CUTOFF)
+        for _, score, i in matches:
+            entry, name = self._entries[i]
+            # an amount type that agrees with the entry's is a second opinion; one that contradicts it, a doubt
+            agree = 1.0 if not (amount_type and entry.amount_type) else (
+                1.0 if compact(amount_type) == compact(entry.amount_type) else 0.95)
+            evidence.add(entry.target, 0.93 * weight * agree * (score / 100) ** 2,
+                         f"glossary: {value!r} reads like {name!r} (fuzzy {score:.0f}), {entry.words}")
