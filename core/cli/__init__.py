@@ -34,6 +34,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
                  trace.trace, sandbox.sandbox, demo.demo, serve.serve, specs.specs, settlements.settlements):
     cli.add_command(_command)
 del _command
+cli.add_command(__import__(f"{__name__}.suggest", fromlist=["suggest"]).suggest)  # ledgerlink suggest
 
 
 def main() -> None:

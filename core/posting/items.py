@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import RecordError
+from ..suggest.hints import item_hint
 from .options import OrderPostingOptions
 
 __all__ = ["ItemChoice", "item_for", "ItemKind"]
@@ -33,7 +34,7 @@ def item_for(sku: str, options: OrderPostingOptions, *, default_kind: ItemKind =
         if rules.unmatched == "dead_letter" or not options.create_items:
             raise RecordError(f"SKU {sku!r} is not in items.sku_map", stream=stream, key=key, field=field,
                               hint=f"add {sku!r}: <item name> to the destination option items.sku_map, or set "
-                                   "items.unmatched: create")
+                                   "items.unmatched: create." + item_hint(sku, rules.sku_map.values()))
         name = sku
     if name is None:
         name = sku

@@ -45,10 +45,12 @@ class Evidence:
             scored.append((min(0.995, c.confidence + boost * (1 - c.confidence) * 5), target, c))
         scored.sort(key=lambda t: (-t[0], t[1]))
         out = []
+        close = len(scored) > 1 and scored[0][0] - scored[1][0] < AMBIGUOUS_GAP
         for n, (conf, target, c) in enumerate(scored[:limit]):
             reason = c.reason
-            if n == 0 and len(scored) > 1 and conf - scored[1][0] < AMBIGUOUS_GAP:
+            if close and scored[0][0] - conf < AMBIGUOUS_GAP:  # every reading this close is in doubt
                 conf *= 0.9
-                reason += f"; close second: {scored[1][1]}"
+                other = scored[1][1] if n == 0 else scored[0][1]
+                reason += f"; as likely: {other}"
             out.append(Suggestion(kind, subject, target, round(conf, 4), reason, {**(context or {}), **c.context}))
         return out
