@@ -15,20 +15,26 @@ __all__ = ["suggest"]
 
 @click.command()
 @click.argument("pipeline")
+@click.argument("apply_ids", nargs=-1, metavar="[ID]...")
 @click.option("--kind", "kinds", multiple=True, type=click.Choice(["roles", "items", "payments", "tax", "customers"]),
               help="Only these kinds (repeatable; default: all).")
 @click.option("--json", "as_json", is_flag=True, help="JSON output.")
 @click.option("--limit", default=3, show_default=True, type=click.IntRange(1, 10), help="Suggestions per subject.")
 @click.option("--threshold", default=None, type=click.FloatRange(0, 1), envvar="LEDGERLINK_SUGGEST_THRESHOLD",
               help="Auto-confidence: suggestions at or above it are marked `auto` (default 0.85).")
-@click.option("--apply", "apply_ids", multiple=True, metavar="ID",
-              help="Apply these suggestions (ids from the table), which a person has confirmed.")
+@click.option("--apply", "apply", is_flag=True,
+              help="Apply the suggestions named by ID (from the table), which a person has confirmed.")
 def suggest(pipeline: str, kinds: tuple[str, ...], as_json: bool, limit: int, threshold: float | None,
-            apply_ids: tuple[str, ...]) -> None:
-    """Suggest mappings for PIPELINE from its staged data, offline, each with a confidence and a reason."""
+            apply: bool, apply_ids: tuple[str, ...]) -> None:
+    """Suggest mappings for PIPELINE from its staged data, offline, each with a confidence and a reason;
+    `--apply ID ...` applies the ones a person confirmed."""
     from ..suggest.apply import apply_suggestions
     from ..suggest.engine import DEFAULT_THRESHOLD, suggest_for_pipeline
 
+    if bool(apply) != bool(apply_ids):
+        click.echo("error: give --apply with the ids of the suggestions to apply (ledgerlink suggest PIPELINE "
+                   "--apply ID ...)", err=True)
+        raise SystemExit(2)
     try:
         report = suggest_for_pipeline(pipeline, kinds=kinds or ("roles", "items", "payments", "tax", "customers"),
                                       limit=limit, threshold=DEFAULT_THRESHOLD if threshold is None else threshold)

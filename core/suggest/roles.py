@@ -51,13 +51,15 @@ class RoleSuggester:
         self._from_accepted(evidence, transaction_type, amount_type, amount_description)
         fields = {"amount_description": amount_description, "amount_type": amount_type,
                   "transaction_type": transaction_type}
-        for name, value in fields.items():
-            if value and compact(value):
-                self._from_glossary(evidence, name, value, amount_type)
         decided = self.glossary.deciding_amount_types.get(compact(amount_type))
         if decided:
             evidence.add(decided, 0.97, f"glossary: amount type {amount_type!r} makes it {decided} whatever its "
                                         "description")
+        # with no description, the transaction type is what the row is (V1's other-amount rows)
+        alone = not compact(amount_description)
+        for name, value in fields.items():
+            if value and compact(value):
+                self._from_glossary(evidence, name, value, amount_type, decided, 1.0 if alone else _WEIGHT[name])
         refund = compact(transaction_type) in self.glossary.refund_transaction_types
         found = evidence.ranked("roles", subject, limit + 2, {
             "transaction_type": transaction_type, "amount_type": amount_type,
@@ -91,18 +93,20 @@ class RoleSuggester:
                              f"like {entry.subject!r}, which you mapped to {entry.target} on {entry.day} "
                              f"(fuzzy {score:.0f})")
 
-    def _from_glossary(self, evidence: Evidence, field_name: str, value: str, amount_type: str | None) -> None:
-        weight = _WEIGHT[field_name]
+    def _from_glossary(self, evidence: Evidence, field_name: str, value: str, amount_type: str | None,
+                       decided: str | None, weight: float) -> None:
         entry = self._exact.get(compact(value))
         if entry is not None:
-            evidence.add(entry.target, 0.96 * weight, f"glossary: {value!r} is {entry.words}")
+            damp = 0.85 if decided and entry.target != decided else 1.0
+            evidence.add(entry.target, 0.96 * weight * damp, f"glossary: {value!r} is {entry.words}")
             return
         matches = process.extract(plain(value), self._names, scorer=fuzz.WRatio, limit=6,
                                   score_cutoff=_FUZZY_CUTOFF)
         for _, score, i in matches:
             entry, name = self._entries[i]
             # an amount type that agrees with the entry's is a second opinion; one that contradicts it, a doubt
-            agree = 1.0 if not (amount_type and entry.amount_type) else (
-                1.0 if compact(amount_type) == compact(entry.amount_type) else 0.95)
+            damp = 0.85 if decided and entry.target != decided else 1.0
+            agree = damp if not (amount_type and entry.amount_type) else (
+                damp if compact(amount_type) == compact(entry.amount_type) else 0.95 * damp)
             evidence.add(entry.target, 0.93 * weight * agree * (score / 100) ** 2,
                          f"glossary: {value!r} reads like {name!r} (fuzzy {score:.0f}), {entry.words}")
