@@ -36,6 +36,8 @@ class Glossary:
     refund_transaction_types: frozenset[str] = frozenset()
     #: compacted amount type → the role it decides (roles glossary only)
     deciding_amount_types: dict[str, str] = field(default_factory=dict)
+    #: compacted container words (Order, other-transaction) that are not looked up
+    neutral_words: frozenset[str] = frozenset()
 
     def exact(self) -> dict[str, GlossaryEntry]:
         """Every name, compacted, → its entry (the first file line wins)."""
@@ -90,6 +92,7 @@ def load_glossary(text: str, where: str, *, targets: Iterable[str] | None = None
     allowed = set(targets) if targets is not None else None
     glossary = Glossary(kind, refund_transaction_types=frozenset(
         compact(t) for t in _text_list(data.get("refund_transaction_types"), where, "refund_transaction_types")))
+    glossary.neutral_words = frozenset(compact(t) for t in _text_list(data.get("neutral_words"), where, "neutral_words"))
     deciding = data.get("deciding_amount_types") or {}
     if not isinstance(deciding, dict):
         raise ConfigError("`deciding_amount_types` maps a role to a list of amount types", where=where)

@@ -20,6 +20,19 @@ _WEIGHT = {"amount_description": 1.0, "amount_type": 0.93, "transaction_type": 0
 _FUZZY_CUTOFF = 72
 
 
+def _word_roles(glossary: Glossary) -> dict[str, set[str]]:
+    """Every word of the glossary's names and explanations → the roles it appears under (short words and the
+    words every fee shares, "fee", "amazon", are left out: they say nothing)."""
+    out: dict[str, set[str]] = {}
+    for entry in glossary.entries:
+        for text in (*entry.names, entry.words):
+            for word in plain(text).split():
+                if len(word) > 2:
+                    out.setdefault(word, set()).add(entry.target)
+    common = {w for w, roles in out.items() if len(roles) > 4}
+    return {w: roles for w, roles in out.items() if w not in common}
+
+
 def role_subject(transaction_type: str | None, amount_type: str | None, amount_description: str | None) -> str:
     """How a row is shown and keyed: `transaction type / amount type / description`."""
     return " / ".join(v or "*" for v in (transaction_type, amount_type, amount_description))
@@ -39,6 +52,8 @@ class RoleSuggester:
                 self._names.append(plain(name))
                 self._entries.append((entry, name))
         self._memo: dict[tuple[str, str, str, int], list[Suggestion]] = {}
+        self._word_roles = _word_roles(self.glossary)
+        self._words = sorted(self._word_roles)
 
     def suggest(self, transaction_type: str | None, amount_type: str | None, amount_description: str | None,
                 limit: int = 3) -> list[Suggestion]:
@@ -51,6 +66,8 @@ class RoleSuggester:
         self._from_accepted(evidence, transaction_type, amount_type, amount_description)
         fields = {"amount_description": amount_description, "amount_type": amount_type,
                   "transaction_type": transaction_type}
+        if amount_description and compact(amount_description):
+            self._from_words(evidence, amount_description)
         decided = self.glossary.deciding_amount_types.get(compact(amount_type))
         if decided:
             evidence.add(decided, 0.97, f"glossary: amount type {amount_type!r} makes it {decided} whatever its "
@@ -58,7 +75,7 @@ class RoleSuggester:
         # with no description, the transaction type is what the row is (V1's other-amount rows)
         alone = not compact(amount_description)
         for name, value in fields.items():
-            if value and compact(value):
+            if value and compact(value) and compact(value) not in self.glossary.neutral_words:
                 self._from_glossary(evidence, name, value, amount_type, decided, 1.0 if alone else _WEIGHT[name])
         refund = compact(transaction_type) in self.glossary.refund_transaction_types
         found = evidence.ranked("roles", subject, limit + 2, {
@@ -73,6 +90,23 @@ class RoleSuggester:
             found = sorted(merged.values(), key=lambda s: -s.confidence)
         self._memo[memo_key] = found[:limit]
         return found[:limit]
+
+    def _from_words(self, evidence: Evidence, value: str) -> None:
+        """Word by word: each word of the description that reads like a glossary word votes for the roles that
+        word belongs to, a word found under one role only counting most ("storage", "reserve", "sponsored")."""
+        votes: dict[str, float] = {}
+        why: dict[str, list[str]] = {}
+        query = [w for w in plain(value).split() if len(w) > 2]
+        for word in query:
+            for match, score, _ in process.extract(word, self._words, scorer=fuzz.ratio, limit=3, score_cutoff=85):
+                roles = self._word_roles[match]
+                for role in roles:
+                    votes[role] = votes.get(role, 0.0) + (score / 100) / len(roles)
+                    why.setdefault(role, []).append(match)
+        for role, vote in votes.items():
+            share = vote / max(1, len(query))
+            evidence.add(role, min(0.8, 0.8 * share + 0.1 * vote), f"glossary words: {', '.join(sorted(set(why[role])))} "
+                         f"are words of {role}")
 
     @staticmethod
     def _as_refund(s: Suggestion) -> Suggestion:
