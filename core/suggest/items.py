@@ -5,8 +5,9 @@ variant word counted against a match. Accepted mappings come first."""
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass
+from itertools import chain
 from typing import Iterable
 
 from rapidfuzz import fuzz, process
@@ -21,6 +22,8 @@ __all__ = ["LedgerItem", "ItemSuggester"]
 #: at most this many candidates per SKU are scored (the rarest shared words pick them)
 _BLOCK = 200
 _CUTOFF = 60
+#: a word in more items than this is too common to block on
+_COMMON = 800
 
 
 @dataclass(frozen=True)
@@ -52,7 +55,8 @@ class ItemSuggester:
             words = set(tokens(item.name)) | set(tokens(item.sku))
             for w in words:
                 self._index[w].append(n)
-            self._plain.append(" ".join(tokens(item.name)))
+            # words sorted once here, so plain `ratio` below is rapidfuzz's token_sort_ratio without re-sorting
+            self._plain.append(" ".join(sorted(tokens(item.name))))
             self._sizes.append(pack_size(item.name) or pack_size(item.sku))
 
     def suggest(self, sku: str, title: str | None = None, limit: int = 3) -> list[Suggestion]:
@@ -76,24 +80,32 @@ class ItemSuggester:
         return evidence.ranked("items", sku, limit, {"sku": sku, "title": title})
 
     def _candidates(self, words: list[str]) -> list[int]:
+        """The blocking step: the items sharing the most words with the query (at most `_BLOCK` of them)."""
         lists = sorted((self._index[w] for w in set(words) if w in self._index), key=len)
-        seen: dict[int, None] = {}
-        for ids in lists:
-            for i in ids:
-                seen.setdefault(i)
-                if len(seen) >= _BLOCK:
-                    return list(seen)
-        return list(seen)
+        if not lists:
+            return []
+        # a word most items share ("series", a size) picks nothing out: counted only when nothing rarer is there
+        rare = [ids for ids in lists if len(ids) <= _COMMON] or lists[:1]
+        lists, total = [], 0
+        for ids in rare:  # the rarest words first, until enough items are in play
+            if total >= _COMMON and len(lists) >= 2:
+                break
+            lists.append(ids)
+            total += len(ids)
+        if len(lists) == 1:
+            return lists[0][:_BLOCK]
+        return [i for i, _ in Counter(chain.from_iterable(lists)).most_common(_BLOCK)]
 
     def _fuzzy(self, evidence: Evidence, text: str, query_size: int | None) -> None:
         words = tokens(text)
         candidates = self._candidates(words)
         if not candidates:
             return
-        query = " ".join(words)
-        choices = {i: self._plain[i] for i in candidates}
-        for _, score, i in process.extract(query, choices, scorer=fuzz.token_sort_ratio, limit=5,
+        query = " ".join(sorted(words))
+        choices = [self._plain[i] for i in candidates]
+        for _, score, n in process.extract(query, choices, scorer=fuzz.ratio, processor=None, limit=5,
                                            score_cutoff=_CUTOFF):
+            i = candidates[n]
             item = self.items[i]
             why = f"fuzzy {score:.0f} vs item {item.name!r}"
             confidence = (score / 100) ** 2
