@@ -16,7 +16,7 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from . import (connector, demo, dlq, plugin_list, reconcile, revisions, runs, sandbox, serve, settlements, specs,
-               sync, trace)
+               suggest, sync, trace)
 
 __all__ = ["cli", "main"]
 
@@ -34,7 +34,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
                  trace.trace, sandbox.sandbox, demo.demo, serve.serve, specs.specs, settlements.settlements):
     cli.add_command(_command)
 del _command
-cli.add_command(__import__(f"{__name__}.suggest", fromlist=["suggest"]).suggest)  # ledgerlink suggest
+cli.add_command(suggest.suggest)
 
 
 def main() -> None:
