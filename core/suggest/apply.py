@@ -9,6 +9,7 @@ the report says so."""
 
 from __future__ import annotations
 
+import re
 import shutil
 from pathlib import Path
 from typing import Any, Iterable
@@ -16,6 +17,7 @@ from typing import Any, Iterable
 import yaml
 
 from ..errors import ConfigError
+from ..settlements.role_table import parse_rules
 from .accepted import AcceptedMappings, accepted_path
 from .model import Suggestion
 
@@ -23,7 +25,7 @@ __all__ = ["apply_suggestions"]
 
 
 def _flow(value: str | None) -> str:
-    return "null" if value is None else yaml.safe_dump(value, default_flow_style=True, width=10_000).strip().removesuffix("\n...").removesuffix("...").strip()
+    return "null" if value is None else yaml.safe_dump(value, default_flow_style=True, width=10_000, allow_unicode=True).strip().removesuffix("\n...").removesuffix("...").strip()
 
 
 def _append_roles(path: Path, chosen: list[Suggestion]) -> None:
@@ -45,7 +47,10 @@ def _append_roles(path: Path, chosen: list[Suggestion]) -> None:
     elif data.get("rules") and not text.rstrip().splitlines()[-1].lstrip().startswith(("-", "#")):
         raise ConfigError("cannot append: `rules:` is not the last section of the role file", where=str(path),
                           hint="move `rules:` to the end of the file, or add the rules by hand")
-    path.write_text(text + ("" if text.endswith("\n") else "\n") + "\n".join(lines) + "\n")
+    text = re.sub(r"^rules:\s*\[\s*\]\s*$", "rules:", text, flags=re.MULTILINE)
+    new = text + ("" if text.endswith("\n") else "\n") + "\n".join(lines) + "\n"
+    parse_rules(yaml.safe_load(new), str(path))  # what is written must be a role file the pipeline reads
+    path.write_text(new)
 
 
 def apply_suggestions(pipeline_file: str | Path, chosen: Iterable[Suggestion]) -> list[str]:
@@ -77,6 +82,16 @@ def apply_suggestions(pipeline_file: str | Path, chosen: Iterable[Suggestion]) -
             options["items"] = items
             items.setdefault("sku_map", {})[s.subject] = s.target
             done.append(f"SKU {s.subject!r} → item {s.target!r} (destination.options.items.sku_map)")
+            rewrite = True
+        elif s.kind == "payments" and s.context.get("deposit_for"):
+            channel = s.context["deposit_for"]
+            channels = options.setdefault("channels", {}) or {}
+            options["channels"] = channels
+            entry = channels.get(channel) or {}
+            entry["deposit_account"] = s.target
+            channels[channel] = entry
+            done.append(f"{channel} deposits → account {s.target!r} (destination.options.channels.{channel}"
+                        ".deposit_account)")
             rewrite = True
         elif s.kind == "payments":
             options.setdefault("payment_methods", {})[s.subject] = s.target

@@ -53,6 +53,8 @@ def suggest_from(staged: Staged, options: dict[str, Any], *, pipeline: str, acce
         if kind in kinds:
             _concepts(kind, words, options.get(option, {}) if option else {}, staged, pipeline, accepted, limit,
                       report)
+    if "payments" in kinds and staged.channels:
+        _deposits(staged, options, pipeline, accepted, limit, report)
     if "customers" in kinds:
         report.suggestions += duplicate_customers(staged.customers, accepted, pipeline)
     return report
@@ -88,6 +90,40 @@ def _items(staged: Staged, options: dict[str, Any], pipeline: str, accepted: Acc
         if sku in sku_map or compact(sku) in names:
             continue
         report.suggestions += suggester.suggest(sku, title, limit)
+
+
+def _deposits(staged: Staged, options: dict[str, Any], pipeline: str, accepted: AcceptedMappings, limit: int,
+              report: SuggestReport) -> None:
+    """Each channel without a deposit account of its own: the ledger's accounts that read like its clearing
+    account ("Amazon Clearing"), then QuickBooks' own holding account for receipts (Undeposited Funds)."""
+    channels = options.get("channels") or {}
+    todo = sorted(c for c in staged.channels if not (channels.get(c) or {}).get("deposit_account"))
+    if not todo:
+        return
+    accounts = sorted(staged.ledger("Account"))
+    if not accounts:
+        report.notes.append("payments: the ledger has no accounts here (none staged or looked up yet), so no "
+                            f"deposit account can be suggested for {', '.join(todo)}; run a sync, then ask again")
+        return
+    from rapidfuzz import fuzz, process
+
+    from .scoring import Evidence
+    from .text import plain
+
+    plains = [plain(a) for a in accounts]
+    for channel in todo:
+        evidence = Evidence()
+        for entry in accepted.of_kind("payments", pipeline):
+            if entry.context.get("deposit_for") == channel:
+                evidence.add(entry.target, 0.99, f"you accepted {entry.target!r} for {channel} deposits on {entry.day}")
+        for _, score, i in process.extract(plain(f"{channel} clearing"), plains, scorer=fuzz.token_set_ratio,
+                                           limit=3, score_cutoff=70):
+            evidence.add(accounts[i], 0.9 * (score / 100) ** 2,
+                         f"account {accounts[i]!r} reads like {channel}'s clearing account (fuzzy {score:.0f})")
+        for i, name in enumerate(plains):
+            if name == "undeposited funds":
+                evidence.add(accounts[i], 0.6, "QuickBooks' holding account for receipts not yet banked")
+        report.suggestions += evidence.ranked("payments", f"{channel} deposits", limit, {"deposit_for": channel})
 
 
 def _concepts(kind: str, words: set[str], mapped: dict[str, str], staged: Staged, pipeline: str,

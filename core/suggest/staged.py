@@ -38,6 +38,8 @@ class Staged:
     customers: list[Customer] = field(default_factory=list)
     ledger_items: dict[str, LedgerItem] = field(default_factory=dict)
     ledger_names: dict[str, set[str]] = field(default_factory=dict)
+    #: the channels orders came from (their `channels.<name>` option key: amazon, bigcommerce)
+    channels: set[str] = field(default_factory=set)
 
     def ledger(self, kind: str) -> set[str]:
         return self.ledger_names.setdefault(kind, set())
@@ -127,6 +129,8 @@ def read_staged(state_path: str | Path, *, limit_per_stream: int = 200_000) -> S
                     _settlement_rows(record, staged)
                 else:
                     _channel_words(record, staged)
+                    if "order" in stream:
+                        staged.channels.add("amazon" if "AmazonOrderId" in record else "bigcommerce")
         if "refs" in {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
             for kind, name in con.execute("SELECT kind, name FROM refs").fetchall():
                 if kind == "Item":

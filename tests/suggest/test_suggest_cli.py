@@ -45,6 +45,10 @@ def _pipeline(tmp_path: Path, with_items: bool = True) -> Path:
         refs.put("Item", "MUG-RED", "2")
     refs.put("PaymentMethod", "Credit Card", "3")
     refs.put("PaymentMethod", "Cash", "4")
+    if with_items:
+        refs.put("Account", "Amazon Clearing", "5")
+        refs.put("Account", "Undeposited Funds", "6")
+        refs.put("Account", "Sales", "7")
     store.db.close()
     pipeline = tmp_path / "p.yaml"
     pipeline.write_text(f"""# the shop's pipeline
@@ -76,6 +80,7 @@ def test_table_and_json_list_only_what_is_unmapped(tmp_path, no_network):
     assert best[("roles", "other-transaction / other-transaction / Lagergebühren")]["target"] == "storage_fees"
     assert best[("items", "wid_blu_2")]["target"] == "Widget Blue 2-Pack"
     assert best[("payments", "Stripe")]["target"] == "Credit Card"
+    assert best[("payments", "amazon deposits")]["target"] == "Amazon Clearing"
     assert all(0 <= s["confidence"] <= 1 and s["reason"] for s in report["suggestions"])
     table = CliRunner().invoke(cli, ["suggest", str(pipeline), "--kind", "roles"])
     assert table.exit_code == 0 and "fba_fees" in table.output and "Widget" not in table.output
@@ -114,10 +119,33 @@ def test_unknown_id_is_a_clear_error(tmp_path, no_network):
     assert "no suggestion with id deadbeef" in out.output
 
 
-def test_a_ledger_with_no_items_is_a_note_not_a_crash(tmp_path, no_network):
-    out = CliRunner().invoke(cli, ["suggest", str(_pipeline(tmp_path, with_items=False)), "--kind", "items"])
+def test_a_ledger_with_no_items_or_accounts_is_a_note_not_a_crash(tmp_path, no_network):
+    out = CliRunner().invoke(cli, ["suggest", str(_pipeline(tmp_path, with_items=False)), "--kind", "items",
+                                   "--kind", "payments"])
     assert out.exit_code == 0, out.output
     assert "item list is empty" in out.output
+    assert "no accounts here" in out.output
+
+
+def test_apply_a_deposit_account_and_a_rule_into_an_empty_rule_list(tmp_path, no_network):
+    pipeline = _pipeline(tmp_path)
+    (tmp_path / "mine-roles.yaml").write_text("# my rules\nrules: []\n")
+    text = pipeline.read_text().replace("    items:", "    settlements: {roles: mine-roles.yaml}\n    items:")
+    pipeline.write_text(text)
+    report = json.loads(CliRunner().invoke(cli, ["suggest", str(pipeline), "--json"]).output)
+    first = {}
+    for s in report["suggestions"]:
+        first.setdefault((s["kind"], s["subject"]), s)
+    chosen = [first[("payments", "amazon deposits")]["id"],
+              first[("roles", "other-transaction / other-transaction / Lagergebühren")]["id"]]
+    out = CliRunner().invoke(cli, ["suggest", str(pipeline), "--apply", *chosen])
+    assert out.exit_code == 0, out.output
+    options = yaml.safe_load(pipeline.read_text())["destination"]["options"]
+    assert options["channels"] == {"amazon": {"deposit_account": "Amazon Clearing"}}
+    role_text = (tmp_path / "mine-roles.yaml").read_text()
+    assert role_text.startswith("# my rules")  # the role file's comments stay
+    assert yaml.safe_load(role_text)["rules"][0]["amount_description"] == "Lagergebühren"
+    assert "Lagergebühren" in role_text  # written as it reads, not escaped
 
 
 def test_a_pipeline_that_never_ran_is_a_clear_error(tmp_path):
