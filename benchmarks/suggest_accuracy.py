@@ -52,6 +52,10 @@ def main() -> None:
         part = [r for r in rows if r.fields["language"] in langs]
         print(_line(group, score(part, lambda r: roles.suggest(**pick(r)), args.threshold), args.threshold))
 
+    unseen = load_labelled(DATA / "amount_descriptions_unseen.yaml", fields=fields, answer="role")
+    print(_line("roles (unseen wording)", score(unseen, lambda r: roles.suggest(**r.fields), args.threshold),
+                args.threshold))
+
     data = yaml.safe_load((DATA / "catalogue.yaml").read_text())
     items = ItemSuggester([LedgerItem(i["name"], i["sku"]) for i in data["items"]])
     listings = load_labelled(DATA / "catalogue.yaml", fields=("sku", "title"), answer="item")
