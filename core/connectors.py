@@ -384,9 +384,13 @@ def idempotency_key(stream: str, natural_key: str) -> str:
     return f"{stream}:{natural_key}"
 
 
-def request_id(key: str) -> str:
-    """A 36-character id derived from a key (fits QBO's requestid, 36 in batch, and Memo fields)."""
-    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledgerlink:" + key))
+def request_id(key: str, send: int = 0) -> str:
+    """A 36-character id derived from a key (fits QBO's requestid, 36 in batch, and Memo fields).
+
+    `send` numbers the sends of one outbox item (`OutboundRecord.sends`): a remote that answers a repeated id
+    with its first answer (QuickBooks Online) would replay an error forever, so each send after one that was
+    answered carries its own id; the first send's id is the key's alone."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledgerlink:" + key + (f"#send{send}" if send else "")))
 
 
 @dataclass
@@ -417,6 +421,9 @@ class OutboundRecord:
     stream: str
     data: dict[str, Any]
     attempts: int = 0
+    #: how many times it was handed to the destination before, ever (`attempts` restarts on `dlq retry`; this
+    #: never does): a destination derives a fresh request id from it, see `request_id`
+    sends: int = 0
 
 
 @dataclass

@@ -16,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from .errors import ConfigError
+from .review.mode import ReviewMode
 
 __all__ = ["Pipeline", "SourceSection", "DestinationSection", "load_pipeline", "interpolate"]
 
@@ -60,6 +61,10 @@ class Pipeline(BaseModel):
     credentials: str | None = None
     source: SourceSection
     destination: DestinationSection
+    #: review before posting: always (every planned document waits for approval), first_run (documents wait
+    #: until the first approval, later ones post directly) or never. A pipeline key, not a destination option:
+    #: it governs the write step whatever the destination, and switching it never re-plans posted documents.
+    review: ReviewMode = "never"
     #: the pipeline file's folder, for relative paths
     base_dir: Path = Field(default=Path("."), exclude=True)
 

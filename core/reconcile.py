@@ -87,6 +87,8 @@ class ReconcileReport:
     checks: list[str]
     findings: list[Finding]
     skipped: dict[str, str] = field(default_factory=dict)
+    #: documents waiting in review (awaiting approval, or rejected): listed, not differences — a person holds them
+    in_review: list[Finding] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -94,7 +96,7 @@ class ReconcileReport:
 
     def to_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "ok": self.ok, "checks": self.checks, "skipped": self.skipped,
-                "findings": [asdict(f) for f in self.findings]}
+                "findings": [asdict(f) for f in self.findings], "in_review": [asdict(f) for f in self.in_review]}
 
     def to_csv(self) -> str:
         out = io.StringIO()
@@ -130,7 +132,24 @@ def reconcile(ctx: ReconcileContext, only: Iterable[str] | None = None) -> Recon
         except LedgerlinkError as exc:
             findings.append(Finding(name, ctx.pipeline, f"the check could not run: {exc}",
                                     hint=getattr(exc, "hint", None)))
-    return ReconcileReport(ctx.pipeline, wanted, findings, skipped)
+    # what `not_posted` leaves out because a person holds it, listed beside it
+    held = list(_held_in_review(ctx)) if "not_posted" in wanted else []
+    return ReconcileReport(ctx.pipeline, wanted, findings, skipped, held)
+
+
+def _held_in_review(ctx: ReconcileContext) -> Iterator[Finding]:
+    """Documents a person holds in review: awaiting approval, or rejected (with who and why)."""
+    from .review import ReviewFilter, review_items
+
+    for status in ("awaiting", "rejected"):
+        for item in review_items(ctx.store, ReviewFilter(status=status), destination=ctx.destination.name):
+            subject = f"{item.kind} {item.natural_key or item.key}"
+            if status == "awaiting":
+                yield Finding("awaiting_approval", subject, "planned, awaiting approval before it posts",
+                              hint="`ledgerlink review show` it, then `ledgerlink review approve` or `reject`")
+            else:
+                yield Finding("rejected", subject, f"rejected in review by {item.decided_by}"
+                              + (f": {item.reason}" if item.reason else ""), hint="it will not be posted")
 
 
 class Skip(Exception):
@@ -145,12 +164,17 @@ def not_posted(ctx: ReconcileContext) -> Iterator[Finding]:
     """Source objects that have not become documents: planned but pending or dead, or refused before planning,
     or staged and not yet normalised."""
     db = ctx.store.db
+    from .review import held_keys
+
+    held = held_keys(ctx.store, ctx.destination.name)  # listed as awaiting approval or rejected instead
     rows = db.fetchall(
         "SELECT o.key, o.stream, o.natural_key, o.status, d.message, d.hint FROM outbox o "
         "LEFT JOIN (SELECT record_key, arg_max(message, id) AS message, arg_max(hint, id) AS hint FROM dead_letters "
         "           WHERE stage = 'write' AND status = 'open' GROUP BY record_key) d ON d.record_key = o.key "
         "WHERE o.destination = ? AND o.status <> 'done' ORDER BY o.seq", [ctx.destination.name])
     for key, stream, natural, status, message, hint in rows:
+        if key in held:
+            continue
         subject = f"{stream} {natural or key}"
         if status == "dead":
             yield Finding("not_posted", subject, f"refused by {ctx.destination.name}: {message}", hint=hint
@@ -269,8 +293,10 @@ def as_decimal(value: Any) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None) -> ReconcileContext:
-    """A context over a pipeline's state file (which must exist: reconcile checks what syncs did)."""
+def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None,
+                 store: Store | None = None) -> ReconcileContext:
+    """A context over a pipeline's state file (which must exist: reconcile checks what syncs did); `store` is the
+    one `ledgerlink serve` already holds open (the caller keeps it open)."""
     from .errors import ConfigError
     from .plugins import host as default_host
     from .runtime.normalise import (
@@ -286,7 +312,7 @@ def open_context(pipeline: Any, *, remote: bool = True, plugin_host: Any = None)
     if not pipeline.state_path.exists():
         raise ConfigError(f"{pipeline.name} has not run yet (no {pipeline.state_path})",
                           hint="run `ledgerlink sync` first; reconcile checks what it did")
-    store = Store(pipeline.state_path)
+    store = store or Store(pipeline.state_path)
     share_credentials(store, pipeline.credentials_path)
     options = dict(pipeline.destination.options.get("reconcile") or {})
     options["destination_options"] = dict(pipeline.destination.options)  # e.g. the settlement mode and account map

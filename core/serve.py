@@ -20,10 +20,17 @@ from .pipeline import Pipeline
 from .plugins import PluginHost
 from .runtime import sync
 from .store import Store
+from .web_limits import BodyLimit, WebInputError, query_int
 
 __all__ = ["ServeContext", "PipelineService", "build_app"]
 
 log = logging.getLogger("ledgerlink.serve")
+
+#: the last line of defence for every route, plugins' included: each callback enforces its own, smaller limit
+#: (1 MB for webhooks, the destination's `max_request_bytes` for the Web Connector)
+SERVE_MAX_BODY = 64 * 1024 * 1024
+#: most runs `GET /runs` returns at once
+MAX_RUNS_LISTED = 1000
 
 
 @dataclass
@@ -72,7 +79,8 @@ class PipelineService:
     def stop(self) -> None:
         self._stop.set()
         self._wake.set()
-        self._thread.join(timeout=60)
+        if self._thread.is_alive():
+            self._thread.join(timeout=60)
         self.store.close()
 
     @property
@@ -138,15 +146,16 @@ class _SlashOptional:
 
 
 def build_app(service: PipelineService) -> Any:
-    """/health, /runs, POST /sync, and every plugin's mounted app (reachable with or without a final slash)."""
+    """/health, /runs, POST /sync, and every plugin's mounted app (reachable with or without a final slash),
+    behind a server-wide body cap; a query parameter of the wrong type is a 400 naming it."""
 
     async def health(request: Request) -> JSONResponse:
         return JSONResponse({"pipeline": service.pipeline.name, "syncing": service.running, "syncs": service.syncs,
                              "last_status": (service.last_report or {}).get("status"), "last_error": service.last_error,
                              "every_s": service.every})
 
-    async def runs(request: Request) -> JSONResponse:
-        limit = int(request.query_params.get("limit", "20"))
+    async def runs(request: Request) -> Response:
+        limit = query_int(request, "limit", 20, minimum=1, maximum=MAX_RUNS_LISTED)
         return Response(jsonutil.dumps(service.store.runs.list(limit)), media_type="application/json")
 
     async def trigger(request: Request) -> JSONResponse:
@@ -159,4 +168,12 @@ def build_app(service: PipelineService) -> Any:
         log.info("mounting %s from plugin %s", path, plugin)
         routes.append(Mount(path.rstrip("/"), app=factory(service.context())))
         prefixes.add(path.rstrip("/"))
-    return _SlashOptional(Starlette(routes=routes), prefixes)
+    app = Starlette(routes=routes, exception_handlers={WebInputError: _refused})
+    return BodyLimit(_SlashOptional(app, prefixes), SERVE_MAX_BODY)
+
+
+async def _refused(request: Request, exc: Exception) -> JSONResponse:
+    """A WebInputError raised by a route (a query parameter of the wrong type): its 4xx, naming what was wrong."""
+    assert isinstance(exc, WebInputError)
+    log.warning("%s %s refused: %s", request.method, request.url.path, exc.message)
+    return JSONResponse({"error": exc.message}, status_code=exc.status)

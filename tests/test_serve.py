@@ -69,3 +69,22 @@ def test_plugins_list_their_web_routes(tmp_path):
     host.register(fakes.web_plugin, name="fake_web")
     [info] = [i for i in host.plugins() if i.name == "fake_web"]
     assert info.web_routes == ["/webhooks/fake"]
+
+
+def test_a_query_parameter_of_the_wrong_type_is_a_400_and_the_service_keeps_serving(tmp_path):
+    host = fakes.fresh_host(tmp_path)
+    pipeline = Pipeline.model_validate({
+        "name": "served", "state": str(tmp_path / "q.duckdb"),
+        "source": {"connector": "fake_source", "config": {"orders": 1}},
+        "destination": {"connector": "fake_dest", "config": {}}, "base_dir": str(tmp_path)})
+    service = PipelineService(pipeline, host, every=None, debounce=0)
+    service.start()
+    try:
+        with running_app(build_app(service)) as url:
+            for bad in ("abc", "-5", "0", "1e3", "99999999999999999999"):
+                answer = httpx.get(f"{url}/runs", params={"limit": bad})
+                assert answer.status_code == 400 and "'limit'" in answer.json()["error"]
+                assert httpx.get(f"{url}/runs", params={"limit": "3"}).status_code == 200
+            assert httpx.get(f"{url}/health").json()["pipeline"] == "served"
+    finally:
+        service.stop()

@@ -15,8 +15,8 @@ import click
 
 from ..logs import setup_logging
 from ..plugins import host
-from . import (connector, demo, dlq, plugin_list, reconcile, revisions, runs, sandbox, serve, settlements, specs,
-               suggest, sync, trace)
+from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
+               specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
 
@@ -31,7 +31,8 @@ def cli(verbose: int) -> None:
 
 for _command in (connector.spec, connector.check, connector.discover, connector.read, connector.write,
                  plugin_list.plugins, sync.sync, dlq.dlq, reconcile.reconcile, revisions.revisions, runs.runs,
-                 trace.trace, sandbox.sandbox, demo.demo, serve.serve, specs.specs, settlements.settlements):
+                 trace.trace, sandbox.sandbox, demo.demo, serve.serve, specs.specs, settlements.settlements,
+                 users.users, tokens.tokens, review.review):
     cli.add_command(_command)
 del _command
 cli.add_command(suggest.suggest)

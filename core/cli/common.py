@@ -15,7 +15,7 @@ from .. import protocol
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 
 __all__ = ["EXIT_FAILED", "EXIT_USAGE", "EXIT_DEAD_LETTERS", "EXIT_BUSY", "EXIT_DIFFERENCES",
-           "rich_console", "fail", "read_json_file", "emit", "open_store"]
+           "rich_console", "fail", "read_json_file", "emit", "open_store", "served"]
 
 #: exit codes: 1 failed, 2 bad usage or config, 3 finished with dead letters to look at, 4 pipeline busy,
 #: 5 reconcile found differences
@@ -67,3 +67,12 @@ def open_store(target: str) -> Any:
     if not state.exists():
         raise ConfigError(f"{target} has not run yet (no {state})", hint=f"run `ledgerlink sync {target}` first")
     return Store(state)
+
+
+def served(target: str) -> Any:
+    """A client of the `ledgerlink serve` that holds this pipeline (or state file), found through the endpoint
+    note it leaves beside the state file; None when no live serve holds it (then open the state file as usual,
+    which says "pipeline is busy" if another process still has it)."""
+    from ..console.client import served_client
+
+    return served_client(target)

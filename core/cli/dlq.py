@@ -8,7 +8,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from .common import EXIT_USAGE, fail, open_store, rich_console
+from .common import EXIT_USAGE, fail, open_store, rich_console, served
 
 
 @click.group()
@@ -23,9 +23,12 @@ def dlq() -> None:
 def dlq_list(pipeline_or_state: str, show_all: bool, as_json: bool) -> None:
     """List dead letters (open ones by default)."""
     try:
-        store = open_store(pipeline_or_state)
-        letters = store.dead_letters.list(status=None if show_all else "open")
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            letters = client.dead_letters(show_all)
+        else:
+            store = open_store(pipeline_or_state)
+            letters = store.dead_letters.list(status=None if show_all else "open")
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -47,9 +50,12 @@ def dlq_list(pipeline_or_state: str, show_all: bool, as_json: bool) -> None:
 def dlq_show(pipeline_or_state: str, letter_id: int, as_json: bool) -> None:
     """Show one dead letter: what failed, why, what to do, and the record."""
     try:
-        store = open_store(pipeline_or_state)
-        letter = store.dead_letters.get(letter_id)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            letter = client.dead_letter(letter_id)
+        else:
+            store = open_store(pipeline_or_state)
+            letter = store.dead_letters.get(letter_id)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -76,6 +82,10 @@ def dlq_show(pipeline_or_state: str, letter_id: int, as_json: bool) -> None:
 def dlq_retry(pipeline_or_state: str, letter_ids: tuple[int, ...], retry_all: bool) -> None:
     """Queue dead letters to go through again on the next sync (after you fixed the cause)."""
     try:
+        if (client := served(pipeline_or_state)) is not None:
+            for done in client.retry(list(letter_ids), retry_all):
+                click.echo(f"{done['id']}: {done['result']}")
+            return
         store = open_store(pipeline_or_state)
         letters = store.dead_letters.list("open") if retry_all else [store.dead_letters.get(i) for i in letter_ids]
         for i, letter in zip(letter_ids or [d.id for d in letters], letters):
@@ -95,6 +105,10 @@ def dlq_retry(pipeline_or_state: str, letter_ids: tuple[int, ...], retry_all: bo
 def dlq_discard(pipeline_or_state: str, letter_ids: tuple[int, ...]) -> None:
     """Give up on dead letters on purpose (they stay in the history as discarded)."""
     try:
+        if (client := served(pipeline_or_state)) is not None:
+            for done in client.discard(list(letter_ids)):
+                click.echo(f"{done['id']}: {done['result']}")
+            return
         store = open_store(pipeline_or_state)
         for i in letter_ids:
             if store.dead_letters.get(i) is None:

@@ -8,7 +8,7 @@ import click
 
 from .. import jsonutil
 from ..errors import ConfigError, LedgerlinkError
-from .common import EXIT_DIFFERENCES, fail, rich_console
+from .common import EXIT_DIFFERENCES, fail, rich_console, served
 
 
 @click.command()
@@ -28,11 +28,14 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
         fail(ConfigError(f"no reconcile check named {', '.join(unknown)}", hint=f"checks: {', '.join(CHECKS)}"))
         return
     try:
-        ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
-        try:
-            report = run_checks(ctx, only or None)
-        finally:
-            ctx.store.close()
+        if (client := served(pipeline_file)) is not None:
+            report = client.reconcile(offline, list(only))
+        else:
+            ctx = open_context(load_pipeline(pipeline_file), remote=not offline)
+            try:
+                report = run_checks(ctx, only or None)
+            finally:
+                ctx.store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -49,6 +52,11 @@ def reconcile(pipeline_file: str, as_json: bool, as_csv: bool, offline: bool, on
             table = Table("check", "what", "finding", "expected", "actual", "what to do")
             for f in report.findings:
                 table.add_row(f.check, f.subject, f.message, f.expected or "", f.actual or "", f.hint or "")
+            rich_console().print(table)
+        if report.in_review:
+            table = Table("in review", "what", "", "what to do", title="held in review (not differences)")
+            for f in report.in_review:
+                table.add_row(f.check, f.subject, f.message, f.hint or "")
             rich_console().print(table)
         for name, why in report.skipped.items():
             rich_console().print(f"[dim]{name}: skipped ({why})[/dim]")

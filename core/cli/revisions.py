@@ -9,7 +9,7 @@ import click
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from ..plugins import host
-from .common import fail, open_store, rich_console
+from .common import fail, open_store, rich_console, served
 
 
 @click.group()
@@ -32,9 +32,12 @@ def revisions_list(pipeline_or_state: str, as_json: bool) -> None:
     from ..revisions import held_revisions
 
     try:
-        store = open_store(pipeline_or_state)
-        held = held_revisions(store)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            held = client.held_revisions()
+        else:
+            store = open_store(pipeline_or_state)
+            held = held_revisions(store)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -57,6 +60,10 @@ def revisions_apply(pipeline_file: str, keys: tuple[str, ...]) -> None:
     from ..revisions import apply_revision
 
     try:
+        if (client := served(pipeline_file)) is not None:
+            for done in client.apply_revisions(list(keys)):
+                click.echo(f"{done['key']}: queued {', '.join(done['queued'])} (posted by the next sync of serve)")
+            return
         pipeline, destination = _pipeline_destination(pipeline_file)
         store = open_store(pipeline_file)
         try:
@@ -77,6 +84,10 @@ def revisions_discard(pipeline_or_state: str, keys: tuple[str, ...]) -> None:
     from ..revisions import discard_revision
 
     try:
+        if (client := served(pipeline_or_state)) is not None:
+            for done in client.discard_revisions(list(keys)):
+                click.echo(f"{done['key']}: kept as posted")
+            return
         store = open_store(pipeline_or_state)
         try:
             for key in keys:

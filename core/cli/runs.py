@@ -7,7 +7,7 @@ import click
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from ..runtime import status_lines
-from .common import fail, open_store, rich_console
+from .common import fail, open_store, rich_console, served
 
 
 @click.command()
@@ -17,10 +17,13 @@ from .common import fail, open_store, rich_console
 def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     """Run history: when, how long, what was read and written, how it ended."""
     try:
-        store = open_store(pipeline_or_state)
-        history = store.runs.list(limit)
-        status = status_lines(pipeline_or_state, store)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            history, status = client.runs(limit), client.status_lines()
+        else:
+            store = open_store(pipeline_or_state)
+            history = store.runs.list(limit)
+            status = status_lines(pipeline_or_state, store)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -32,10 +35,11 @@ def runs(pipeline_or_state: str, limit: int, as_json: bool) -> None:
     table = Table("run", "started", "status", "read", "planned", "created", "dead letters", "seconds")
     for r in history:
         c = r["counts"]
-        secs = sum(v for v in r["timings"].values() if isinstance(v, (int, float)))
+        secs = r.get("seconds")
         table.add_row(str(r["id"]), r["started_at"][:19], r["status"] + (" (dry)" if r["dry_run"] else ""),
                       str(c.get("read_total", 0)), str(c.get("planned_new", 0)),
-                      str(sum((c.get("created") or {}).values())), str(c.get("dead_letters_open", 0)), f"{secs:.1f}")
+                      str(sum((c.get("created") or {}).values())), str(c.get("dead_letters_open", 0)),
+                      "" if secs is None else f"{secs:.1f}")
     rich_console().print(table)
     for line in status:
         click.echo(line)

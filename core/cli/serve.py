@@ -1,4 +1,5 @@
-"""`ledgerlink serve`: a pipeline as a long-running service (schedule, webhooks, health and runs endpoints)."""
+"""`ledgerlink serve`: a workspace of pipelines (or one pipeline file) as a long-running service — schedule,
+webhooks and the Web Connector, and the secured console API — with a start line and one line per finished run."""
 
 from __future__ import annotations
 
@@ -10,28 +11,58 @@ from .common import fail
 
 
 @click.command()
-@click.argument("pipeline_file", type=click.Path())
-@click.option("--host", "bind", default="127.0.0.1", show_default=True)
+@click.argument("pipeline_file", type=click.Path(), required=False)
+@click.option("--workspace", type=click.Path(), help="Serve every pipeline file in this folder.")
+@click.option("--host", "bind", default="127.0.0.1", show_default=True,
+              help="Address to listen on (keep loopback; put a TLS reverse proxy in front to reach it from elsewhere).")
 @click.option("--port", default=8700, show_default=True)
 @click.option("--every", default="15m", show_default=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
-def serve(pipeline_file: str, bind: str, port: int, every: str) -> None:
-    """Run a pipeline as a service: scheduled syncs, webhook receivers, /health, /runs and POST /sync."""
+@click.option("--secure-cookies/--no-secure-cookies", default=None,
+              help="Mark session cookies Secure (default: when the request came over TLS).")
+@click.option("--session-hours", default=8.0, show_default=True, help="How long a console sign-in lasts.")
+@click.option("--behind-proxy", is_flag=True,
+              help="Trust X-Forwarded-Proto/For from a reverse proxy on this machine (TLS terminated there).")
+def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int, every: str,
+          secure_cookies: bool | None, session_hours: float, behind_proxy: bool) -> None:
+    """Serve pipelines: scheduled syncs, webhook receivers, the Web Connector, and the console API (/api/v1)."""
     import uvicorn
 
-    from ..pipeline import load_pipeline
-    from ..serve import PipelineService, build_app
+    from ..console import Workspace
+    from ..console.app import build_console_app, mount_paths
+
+    def say(line: str) -> None:
+        click.echo(line, err=True)
 
     try:
+        if bool(pipeline_file) == bool(workspace):
+            raise ConfigError("name a pipeline file or --workspace DIR (one of the two)",
+                              hint="e.g. `ledgerlink serve --workspace .`")
         seconds = _duration(every)
-        service = PipelineService(load_pipeline(pipeline_file), host(), every=seconds or None)
+        if not 0 < session_hours <= 24 * 30:
+            raise ConfigError(f"--session-hours {session_hours}: use more than 0 and at most 720")
+        ws = Workspace.open(workspace or pipeline_file, host(), every=seconds or None, announce=say,
+                            session_seconds=session_hours * 3600)
     except LedgerlinkError as exc:
         fail(exc)
         return
-    service.start()
+    shown = "127.0.0.1" if bind in ("0.0.0.0", "::", "") else bind
+    url = f"http://{shown}:{port}"
+    app = build_console_app(ws, cookie_secure=secure_cookies)
+    users = ws.accounts.list()
+    say(f"ledgerlink serve: {len(ws.services)} pipeline(s) ({', '.join(ws.services)}) from {ws.root}; "
+        f"console API at {url}/api/v1")
+    say(f"sign in: POST {url}/api/v1/session with your name and password, or send `Authorization: Bearer TOKEN` "
+        + (f"({len(users)} user(s))" if users else
+           f"— no users yet: `ledgerlink users add NAME --role admin --workspace {ws.root}`"))
+    for path, _, plugin in mount_paths(ws):
+        say(f"vendor callback {url}{path}/ ({plugin})")
+    ws.start()
+    ws.write_notes(f"http://{'127.0.0.1' if shown == '127.0.0.1' else shown}:{port}")
     try:
-        uvicorn.run(build_app(service), host=bind, port=port, log_level="warning")
+        uvicorn.run(app, host=bind, port=port, log_level="warning", proxy_headers=behind_proxy,
+                    forwarded_allow_ips="127.0.0.1" if behind_proxy else None)
     finally:
-        service.stop()
+        ws.stop()
 
 
 def _duration(text: str) -> float:

@@ -9,7 +9,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from .common import fail, rich_console
+from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, fail, rich_console, served
 
 
 def _progress_callback(enabled: bool):
@@ -83,6 +83,9 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
     from ..pipeline import load_pipeline
     from ..runtime import sync as run_sync
 
+    if (client := served(pipeline_file)) is not None:
+        _run_now(client, pipeline_file, dry_run, replan, as_json)
+        return
     try:
         pipeline = load_pipeline(pipeline_file)
         with _progress_callback(sys.stderr.isatty() and not as_json) as progress:
@@ -100,3 +103,29 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
                 rich_console().print(f"[bold]{stream}[/bold] example:")
                 rich_console().print_json(jsonutil.dumps(info["examples"][0]))
     sys.exit(report.exit_code)
+
+
+def _run_now(client: Any, pipeline_file: str, dry_run: bool, replan: bool, as_json: bool) -> None:
+    """`sync` of a pipeline `serve` holds: ask serve to run it now, wait for that run, print it."""
+    from ..errors import ConfigError
+
+    if dry_run or replan:
+        fail(ConfigError(f"{'--dry-run' if dry_run else '--replan'} cannot run while `ledgerlink serve` holds "
+                         f"{pipeline_file}", hint="stop serve first, or leave the option out to run it now"))
+        return
+    try:
+        run = client.run_now()
+    except LedgerlinkError as exc:
+        fail(exc)
+        return
+    c = run.get("counts") or {}
+    if as_json:
+        click.echo(jsonutil.dumps(run, indent=2))
+    else:
+        click.echo(f"{client.pipeline}: run {run.get('id')} by serve — {run.get('status')}: read "
+                   f"{c.get('read_total', 0)}, planned {c.get('planned_new', 0)}, posted "
+                   f"{sum((c.get('created') or {}).values())}, dead letters open {c.get('dead_letters_open', 0)}")
+        if run.get("error"):
+            rich_console().print(f"[red]error:[/red] {run['error']}")
+    sys.exit(EXIT_FAILED if run.get("status") == "failed" else EXIT_DEAD_LETTERS if c.get("dead_letters_open")
+             else 0)

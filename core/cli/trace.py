@@ -6,7 +6,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from .common import fail, open_store, rich_console
+from .common import fail, open_store, rich_console, served
 
 
 @click.command()
@@ -17,9 +17,12 @@ from .common import fail, open_store, rich_console
 def trace(pipeline_or_state: str, stream: str, key: str, as_json: bool) -> None:
     """Follow a staged source row to the documents (and lines) it was posted in."""
     try:
-        store = open_store(pipeline_or_state)
-        found = store.trace(stream, key)
-        store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            found = client.trace(stream, key)
+        else:
+            store = open_store(pipeline_or_state)
+            found = store.trace(stream, key)
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return

@@ -21,6 +21,9 @@ __all__ = ["HttpClient", "describe_error"]
 
 log = logging.getLogger("ledgerlink.http")
 
+#: failures before the request left: nothing can have been committed
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+
 _ERRORS: dict[str, type[RemoteError]] = {
     "transient": TransientError, "throttled": ThrottledError, "permanent": PermanentError,
 }
@@ -90,11 +93,19 @@ class HttpClient:
         self.close()
 
     def request(self, method: str, url: str, *, operation: str, bucket: str | None = None,
+                after_answer: Callable[[RemoteError, int], dict[str, Any] | None] | None = None,
                 **kwargs: Any) -> httpx.Response:
         """Send one logical request, retrying transient failures and throttling; raise a typed error otherwise.
 
         `operation` names the call in errors and picks its rate limit; `bucket` makes several operations
-        share one limit (QuickBooks Online limits a whole company, not each call)."""
+        share one limit (QuickBooks Online limits a whole company, not each call).
+
+        Two kinds of failure differ for a write that carries an idempotency key. A *lost* answer (timeout,
+        connection reset: the remote may have committed) is always retried as it was sent, so the remote's
+        replay of that key answers it. An *answered* error (a 5xx or 429 the remote sent back) is, at a remote
+        that replays a key's first answer, answered the same way forever: `after_answer(error, attempt)` then
+        gives the keyword arguments for the retry (e.g. a new request id), or None to raise at once and let the
+        caller find out what was committed before it sends again. Without it, every retry is sent as is."""
         limit_name = bucket or operation
         key = f"{self.rate_key}/{limit_name}"
         waited = 0.0
@@ -103,16 +114,21 @@ class HttpClient:
             attempt += 1
             waited += self.limiter.acquire(key, limit_name)
             self.stats["requests"] += 1
+            answered = False
             try:
                 response = self._client.request(method, url, **kwargs)
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 error: RemoteError = TransientError(
                     f"{operation}: {type(exc).__name__} talking to {mask(str(self._client.base_url))}",
                     operation=operation, remote_message=mask(str(exc)))
+                # a refused or timed-out connect never sent the request: even a write that is not idempotent
+                # can go again (`sent` False); any other lost answer may have been committed
+                error.sent = not isinstance(exc, _NOT_SENT)  # type: ignore[attr-defined]
             except RemoteError as exc:
                 # Raised by an auth flow (e.g. the token endpoint answered 503): retried like any other.
                 error = exc
             else:
+                answered = True
                 if self._rate_limit_from is not None:
                     limit = self._rate_limit_from(response)
                     if limit is not None:
@@ -131,6 +147,11 @@ class HttpClient:
                     self.limiter.throttled(key, limit_name)
             if isinstance(error, PermanentError) or attempt >= self.retry.max_attempts:
                 raise error
+            if after_answer is not None and answered:
+                changed = after_answer(error, attempt)
+                if changed is None:
+                    raise error
+                kwargs = {**kwargs, **changed}
             delay = self.retry.delay(attempt, error.retry_after)
             if waited + delay > self.retry.max_total_wait:
                 raise error
@@ -139,6 +160,13 @@ class HttpClient:
             self._sleep(delay)
             waited += delay
             self.stats["waited_s"] += delay
+
+    def backoff(self, attempt: int, retry_after: float | None = None) -> float:
+        """Wait as between two tries of one request (for a caller that retries on its own, after a look-up)."""
+        delay = self.retry.delay(attempt, retry_after)
+        self._sleep(delay)
+        self.stats["waited_s"] += delay
+        return delay
 
     def get(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, operation=operation, **kwargs)

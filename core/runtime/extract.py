@@ -4,14 +4,20 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
+
+import duckdb
+import pyarrow as pa
 
 from .. import jsonutil, protocol
 from ..connectors import Source, Stream
 from ..errors import LedgerlinkError, RecordError
 from ..secrets import secret_paths
 from ..store import Store
+from ..store.database import StoreOutOfMemory
+from ..store.record_text import UnstageableRecord, key_text, record_text, safe_text
 from .progress import NO_PROGRESS
 
 __all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name", "staged_cursor"]
@@ -77,18 +83,49 @@ def _save_control(connector: Any, message: protocol.Message, config: dict[str, A
             store.credentials.save(credential_name(connector, config, path[0]), new[path[0]])
 
 
-def _extractor(cls: type[Stream]) -> Callable[[dict[str, Any]], tuple[str | None, str | None]]:
-    pk = cls.primary_key
+@dataclass(frozen=True)
+class StagedRow:
+    """One record as staging stores it: its key, cursor, JSON text and join key."""
+
+    key: str
+    cursor: str | None
+    text: str
+    join_key: str | None
+
+
+def _stager(cls: type[Stream] | None, stream: str, join_field: str | None) -> Callable[[Any], StagedRow]:
+    """What staging stores of one record of `stream`, or RecordError saying which field keeps it out (no
+    primary key, a lone surrogate, a number beyond 64 bits, nesting thousands deep, hundreds of megabytes)."""
+    pk = getattr(cls, "primary_key", None)
     fields = [pk] if isinstance(pk, str) else list(pk or [])
-    cursor = cls.cursor_field
+    cursor_field = getattr(cls, "cursor_field", None)
 
-    def extract_keys(data: dict[str, Any]) -> tuple[str | None, str | None]:
-        parts = [data.get(f) for f in fields]
-        key = None if not fields or any(p is None for p in parts) else "/".join(str(p) for p in parts)
-        cur = data.get(cursor) if cursor else None
-        return key, None if cur is None else staged_cursor(cls, cur, key)
+    def stage(data: Any) -> StagedRow:
+        if not isinstance(data, dict):
+            raise UnstageableRecord(f"the record is a {type(data).__name__}, not an object", stream=stream,
+                                    field="(the record)", hint="report it to the plugin's authors")
+        key = key_text([data.get(f) for f in fields], fields, stream=stream) if fields else None
+        if key is None:
+            raise RecordError("record has no primary key", stream=stream, field=str(pk),
+                              hint="the source emitted a record it cannot identify; report it to the plugin's "
+                                   "authors")
+        text = record_text(data, stream=stream, key=key)
+        cur = data.get(cursor_field) if cursor_field else None
+        join = data.get(join_field) if join_field else None
+        return StagedRow(key, None if cur is None or cls is None else staged_cursor(cls, cur, key), text,
+                         None if join is None else _join_text(join))
 
-    return extract_keys
+    return stage
+
+
+def _join_text(value: Any) -> str | None:
+    """A join value as staging stores it; one that cannot be text joins nothing (the record still stages)."""
+    try:
+        text = str(value)
+        text.encode("utf-8")
+        return text
+    except (ValueError, UnicodeError):
+        return None
 
 
 def staged_cursor(cls: type[Stream], value: Any, key: str | None = None) -> str | None:
@@ -96,36 +133,62 @@ def staged_cursor(cls: type[Stream], value: Any, key: str | None = None) -> str 
     numbers zero-padded), so a late page never rolls a record back. Unreadable: None (the arrival wins)."""
     try:
         parsed = cls.parse_cursor(value)
-    except (LedgerlinkError, ValueError, TypeError) as exc:
-        log.warning("%s %s: cursor %r cannot be read (%s); staged without one", cls.name, key, value, exc)
+        if isinstance(parsed, datetime):
+            if parsed.tzinfo is not None:
+                parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+            return parsed.isoformat(timespec="microseconds")
+        if isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 0:
+            return f"{parsed:020d}"
+        text = str(parsed)
+        text.encode("utf-8")
+        return text
+    except Exception as exc:  # noqa: BLE001 — a stream's parse_cursor is plugin code; any failure means "unreadable"
+        log.warning("%s %s: cursor %s cannot be read (%s); staged without one", cls.name, key,
+                    safe_text(repr(value), 200), safe_text(exc, 200))
         return None
-    if isinstance(parsed, datetime):
-        if parsed.tzinfo is not None:
-            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
-        return parsed.isoformat(timespec="microseconds")
-    if isinstance(parsed, int) and not isinstance(parsed, bool) and parsed >= 0:
-        return f"{parsed:020d}"
-    return str(parsed)
 
 
 def extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,
             progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
-    """Read → stage. Returns counts; raises nothing for bad records (they are dead letters)."""
+    """Read → stage. Returns counts; raises nothing for bad records (they are dead letters, and the STATE after
+    them commits, so the next run does not read them again)."""
     catalog = configured_catalog(source, streams)
     classes = {c.name: c for c in source.stream_classes()}
-    keyers = {name: _extractor(cls) for name, cls in classes.items()}
     join_fields = {other: ofield for n in source.normalisers() for other, (ofield, _) in n.join.items()}
+    stagers: dict[str, Callable[[Any], StagedRow]] = {}
     config = apply_stored_credentials(source, config, store)
-    buffers: dict[str, tuple[list[str], list[str | None], list[str], list[str | None]]] = {}
+    buffers: dict[str, list[StagedRow]] = {}
+    buffered = [0]  # characters of JSON waiting to be staged
+    flush_chars = _flush_chars(store)
     read: Counter[str] = Counter()
     dead = 0
     error: str | None = None
 
-    def flush() -> None:
-        with store.db.transaction():
-            for stream, (pks, cursors, datas, joins) in buffers.items():
-                store.raw.stage(stream, pks, cursors, datas, joins, run_id)
-        buffers.clear()
+    def stage_buffers() -> None:
+        for stream, rows in buffers.items():
+            store.raw.stage(stream, [r.key for r in rows], [r.cursor for r in rows], [r.text for r in rows],
+                            [r.join_key for r in rows], run_id)
+
+    def flush(state: protocol.Message | None = None) -> None:
+        """Stage what is buffered and, with it in the same transaction, the STATE that covers it."""
+        try:
+            with store.db.transaction():
+                stage_buffers()
+                _save_state(state, store)
+        except _RECORD_FAULTS as exc:
+            # something here staging refuses that the checks before did not see: each record on its own, the
+            # ones refused as dead letters, then the state
+            log.warning("a batch could not be staged (%s); staging its records one by one", safe_text(exc, 300))
+            _stage_one_by_one(buffers, store, run_id, count_dead)
+            with store.db.transaction():
+                _save_state(state, store)
+        finally:
+            buffers.clear()
+            buffered[0] = 0
+
+    def count_dead() -> None:
+        nonlocal dead
+        dead += 1
 
     try:
         for message in source.read(config, catalog, store.source_state()):
@@ -133,42 +196,94 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             if kind == protocol.MessageType.RECORD:
                 rec = message.record
                 stream, data = rec.stream, rec.data
-                keyer = keyers.get(stream)
-                key, cursor = keyer(data) if keyer else (None, None)
-                if key is None:
+                stager = stagers.get(stream)
+                if stager is None:
+                    stager = stagers[stream] = _stager(classes.get(stream), stream, join_fields.get(stream))
+                try:
+                    row = stager(data)
+                except RecordError as exc:
+                    # the letter is filed (and committed) before any STATE after this record can be
                     dead += 1
-                    store.dead_letters.add(stage="read", stream=stream, record=data, run_id=run_id, error=RecordError(
-                        "record has no primary key", stream=stream, field=str(getattr(classes.get(stream), "primary_key", None)),
-                        hint="the source emitted a record it cannot identify; report it to the plugin's authors"))
+                    store.dead_letters.add(stage="read", stream=stream, record_key=exc.key, record=data,
+                                           run_id=run_id, error=exc)
+                    progress("read", 1)
                     continue
-                jf = join_fields.get(stream)
-                buf = buffers.setdefault(stream, ([], [], [], []))
-                buf[0].append(key)
-                buf[1].append(cursor)
-                buf[2].append(jsonutil.dumps(data))
-                buf[3].append(None if jf is None or data.get(jf) is None else str(data.get(jf)))
+                buffers.setdefault(stream, []).append(row)
+                buffered[0] += len(row.text)
                 read[stream] += 1
-                if len(buf[0]) >= FLUSH_EVERY:
+                if len(buffers[stream]) >= FLUSH_EVERY or buffered[0] >= flush_chars:
                     flush()  # records only; the STATE that covers them commits with a later flush
                 progress("read", 1)
             elif kind == protocol.MessageType.STATE:
-                st = message.state
-                with store.db.transaction():
-                    flush()
-                    if st.stream is not None:
-                        blob = st.stream.stream_state.model_dump() if st.stream.stream_state else {}
-                        store.save_source_state(st.stream.stream_descriptor.name, blob)
+                flush(message)
             elif kind == protocol.MessageType.CONTROL:
                 _save_control(source, message, config, store)
             elif kind == protocol.MessageType.LOG and message.log is not None:
                 log.log(logging.WARNING if message.log.level.value in ("WARN", "ERROR", "FATAL") else logging.DEBUG,
-                        "%s: %s", source.name, message.log.message)
+                        "%s: %s", source.name, safe_text(message.log.message, 2000))
             elif kind == protocol.MessageType.TRACE and message.trace and message.trace.error:
-                log.error("%s: %s", source.name, message.trace.error.message)
+                log.error("%s: %s", source.name, safe_text(message.trace.error.message, 2000))
+    except StoreOutOfMemory as exc:
+        buffers.clear()  # not staged; read again next run (their STATE was not saved)
+        error = str(exc.message)
+        log.error("read stopped: %s", error)
     except LedgerlinkError as exc:
         error = f"{source.name}: {exc}"
         log.error("read stopped: %s", error)
+    except Exception as exc:  # noqa: BLE001 — the source is plugin code: its crash fails the read, not the process
+        error = f"{source.name} failed while reading: {type(exc).__name__}: {safe_text(exc, 2000)}"
+        log.exception("read stopped: %s", error)
     finally:
         if buffers:
             flush()  # records without their STATE: staged (idempotent), state not advanced
     return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error}
+
+
+#: what a batch's failure to stage can blame on one of its records (not on memory or the disk)
+_RECORD_FAULTS = (duckdb.InvalidInputException, duckdb.ConversionException, pa.ArrowException, UnicodeError,
+                  ValueError)
+
+
+def _flush_chars(store: Store) -> int:
+    """Stage (and commit) at least every this many characters of JSON: DuckDB holds a transaction's new rows in
+    memory until it commits, and a commit larger than its limit fails."""
+    return max(1 << 20, store.db.memory_limit_bytes // 8)
+
+
+def _save_state(message: protocol.Message | None, store: Store) -> None:
+    """Commit a stream's STATE; one that cannot be stored (a cursor taken from a poison record) is not saved,
+    so the stream is read again from its last good state rather than the run failing."""
+    if message is None or message.state is None or message.state.stream is None:
+        return
+    st = message.state.stream
+    blob = st.stream_state.model_dump() if st.stream_state else {}
+    name = st.stream_descriptor.name
+    try:
+        record_text(blob, stream=name)
+    except RecordError as exc:
+        log.error("%s: the source's state cannot be saved (%s); the stream is read again from its last saved "
+                  "state next run", safe_text(name, 200), exc.message)
+        return
+    store.save_source_state(name, blob)
+
+
+def _stage_one_by_one(buffers: dict[str, list[StagedRow]], store: Store, run_id: int,
+                      count_dead: Callable[[], None]) -> None:
+    for stream, rows in buffers.items():
+        for row in rows:
+            try:
+                with store.db.transaction():
+                    store.raw.stage(stream, [row.key], [row.cursor], [row.text], [row.join_key], run_id)
+            except _RECORD_FAULTS as exc:
+                count_dead()
+                store.dead_letters.add(
+                    stage="read", stream=stream, record_key=row.key, record=_loads_or_text(row.text),
+                    run_id=run_id, error=UnstageableRecord(f"staging refused it: {safe_text(exc, 500)}",
+                                                           stream=stream, key=row.key, field="(the record)"))
+
+
+def _loads_or_text(text: str) -> Any:
+    try:
+        return jsonutil.loads(text)
+    except (ValueError, RecursionError):
+        return text

@@ -8,6 +8,7 @@ from typing import Any, Callable
 
 from ..connectors import Destination, WriteContext, WriteResult
 from ..errors import LedgerlinkError, RecordError, TransientError
+from ..review.gate import hold_for_review
 from ..store import Store
 from .progress import NO_PROGRESS
 
@@ -24,13 +25,19 @@ MAX_PASSES = 3
 
 
 def load(destination: Destination, config: Any, store: Store, run_id: int,
-         progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
+         progress: Callable[..., None] = NO_PROGRESS, review: str = "never") -> dict[str, Any]:
+    """Send what is pending; under the pipeline's `review` mode, documents awaiting approval (or rejected), and
+    the references only they need, stay in the outbox."""
     counts: Counter[str] = Counter()
     created: Counter[str] = Counter()
     existing: Counter[str] = Counter()
     refs = store.references(destination.name)
     context = WriteContext(references=refs, save_credential=store.credentials.save,
                            load_credential=store.credentials.load)
+    gate = hold_for_review(store, destination.name, review, run_id)
+    counts["awaiting_approval"] = gate.awaiting
+    if gate.rejected:
+        counts["rejected_in_review"] = gate.rejected
     pending = store.outbox.streams_pending(destination.name)
     order = list(destination.write_order) + sorted(s for s in pending if s not in destination.write_order)
     error: str | None = None
@@ -43,7 +50,8 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
             blocked: set[str] = set()
             written_before = sum(created.values()) + sum(existing.values())
             for stream in order:
-                for batch in store.outbox.pending(destination.name, stream, destination.batch_size):
+                for batch in store.outbox.pending(destination.name, stream, destination.batch_size,
+                                                   held=gate.held):
                     if only is not None:
                         batch = [(r, ds) for r, ds in batch if r.key in only]
                         if not batch:

@@ -16,6 +16,7 @@ from ..errors import ConfigError, LedgerlinkError, RecordError
 from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
+from ..store.record_text import find_problem, has_nonfinite
 from .progress import NO_PROGRESS
 
 __all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers", "pipeline_key_scope",
@@ -200,8 +201,10 @@ def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, 
                         obj.source_refs = refs
                     try:
                         planned = list(destination.plan(obj, ctx))
+                        for w in planned:
+                            _check_payload(w, obj.kind, obj.natural_key)
                     except Exception as exc:
-                        dead.append(("plan", obj.natural_key, _jsonable(obj), _error_for(exc, obj.kind, obj.natural_key)))
+                        dead.append(("plan", obj.natural_key, _dumpable(obj), _error_for(exc, obj.kind, obj.natural_key)))
                         continue
                     if not planned:
                         counts["not_posted"] += 1
@@ -229,6 +232,25 @@ def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, 
     return {**counts, "objects": dict(kinds)}
 
 
-def _jsonable(obj: CanonicalObject) -> Any:
-    return jsonutil.loads(jsonutil.dumps(obj.model_dump(mode="python")))
+def _check_payload(write: PlannedWrite, kind: str, natural_key: str) -> None:
+    """A planned payload the outbox cannot store (NaN, a lone surrogate, a number beyond 64 bits) is this
+    object's plan failing, named by field, not the whole batch's transaction failing."""
+    try:
+        text = jsonutil.dumps_bytes(write.data)
+        problem = (find_problem(write.data, floats_only=True) if b"null" in text and has_nonfinite(write.data)
+                   else None)
+    except (TypeError, ValueError, RecursionError) as exc:
+        problem = find_problem(write.data) or ("(the payload)", str(exc))
+    if problem:
+        raise RecordError(f"the planned {write.stream} cannot be stored: {problem[1]}", stream=kind,
+                          key=natural_key, field=problem[0],
+                          hint="the mapping or the plan produced a value JSON cannot hold; fix the template or the "
+                               "source data, then `ledgerlink dlq retry`")
 
+
+def _dumpable(obj: CanonicalObject) -> Any:
+    """The object for its dead letter (the letter keeps a bounded copy of whatever this holds)."""
+    try:
+        return obj.model_dump(mode="python")
+    except Exception:  # the error path: a model that cannot even dump itself is described, not raised
+        return {"kind": getattr(obj, "kind", None), "natural_key": getattr(obj, "natural_key", None)}

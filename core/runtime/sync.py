@@ -159,7 +159,7 @@ def _run(run: SyncRun) -> None:
         if dry_run:
             report.would_write = _would_write(store, destination.name)
         else:
-            written = load(destination, dest_config, store, run_id, progress)
+            written = load(destination, dest_config, store, run_id, progress, review=pipeline.review)
             report.timings["write_s"] = round(time.perf_counter() - t2, 3)
             report.counts.update(written)
             if written.get("write_error"):

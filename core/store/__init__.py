@@ -26,6 +26,8 @@ class Store:
         self.outbox = Outbox(self.db)
         self.dead_letters = DeadLetters(self.db)
         self.runs = Runs(self.db)
+        # one process owns a state file: a run another left 'running' was killed; say so, with what it did
+        self.runs.mark_interrupted()
         key_file = None if str(path) == ":memory:" else self.path.with_suffix(".key")
         self.credentials = Credentials(self.db, key_file)
 

@@ -8,15 +8,22 @@ import re
 import threading
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import duckdb
 
-from ..errors import ConfigError, PipelineBusyError
+from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 
-__all__ = ["Database"]
+__all__ = ["Database", "StoreOutOfMemory"]
 
 SCHEMA_VERSION = "1"
+
+
+class StoreOutOfMemory(LedgerlinkError):
+    """DuckDB ran out of the memory it may use for a pipeline's state: the step is undone, the run fails with
+    this, and the next run (with more memory if need be) goes on from the last commit."""
+
+    kind = "store"
 
 
 class Database:
@@ -42,15 +49,43 @@ class Database:
         limit = memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "128MB")
         if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
             raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
-        self.con.execute(f"SET memory_limit = '{limit}'")
         self.memory_limit = limit
+        self._settings()
+        self.lock = threading.RLock()
+        self._depth = 0
+        self._on_rollback: list[Callable[[], None]] = []
+        self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
+        self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    @property
+    def memory_limit_bytes(self) -> int:
+        """The configured memory limit in bytes (what a statement gets without headroom)."""
+        return _bytes(self.memory_limit)
+
+    def _settings(self) -> None:
+        self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
         # timestamps are stored as UTC wall time (TIMESTAMP): no time-zone library needed to read them back
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
-        self.lock = threading.RLock()
-        self._depth = 0
-        self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
-        self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+
+    def _recover(self) -> bool:
+        """After a fatal error (e.g. out of memory while committing) DuckDB refuses every later statement on this
+        connection; the file itself holds what was committed. Reopen it, so a long-running `serve` goes on;
+        True when it had to."""
+        try:
+            self.con.execute("SELECT 1").fetchall()
+            return False
+        except duckdb.FatalException:
+            pass
+        except duckdb.Error:
+            return False
+        with contextlib.suppress(duckdb.Error):
+            self.con.close()
+        self.con = duckdb.connect(str(self.path))
+        self._settings()
+        for forget in self._on_rollback:
+            forget()
+        return True
 
     @contextlib.contextmanager
     def headroom(self, largest_value: int) -> Iterator[None]:
@@ -74,7 +109,21 @@ class Database:
     # the sync thread and web handlers, and a DuckDB connection must not run two statements at once.
     def execute(self, sql: str, params: Any = None) -> duckdb.DuckDBPyConnection:
         with self.lock:
-            return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+            try:
+                return self.con.execute(sql, params) if params is not None else self.con.execute(sql)
+            except (duckdb.OutOfMemoryException, duckdb.FatalException) as exc:
+                raise self._out_of_memory(exc) from exc
+
+    def _out_of_memory(self, exc: duckdb.Error) -> "StoreOutOfMemory":
+        """A clear error for DuckDB running out of its memory (the statement, and its transaction, are undone;
+        the file keeps what was committed)."""
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        if self._depth == 0:
+            self._recover()
+        return StoreOutOfMemory(
+            f"the pipeline's state ({self.path}) ran out of memory (limit {self.memory_limit}): {first}",
+            hint="nothing of the failed step was kept and the next run starts from the last commit; if it fails "
+                 "again, raise LEDGERLINK_DUCKDB_MEMORY (e.g. 512MB)")
 
     def fetchall(self, sql: str, params: Any = None) -> list[tuple[Any, ...]]:
         with self.lock:
@@ -101,10 +150,16 @@ class Database:
                 yield
             except BaseException:
                 self._depth = 0
-                self.con.execute("ROLLBACK")
+                self._rollback()
                 raise
             self._depth = 0
-            self.con.execute("COMMIT")
+            try:
+                self.con.execute("COMMIT")
+            except duckdb.Error as exc:  # e.g. out of memory while committing: nothing of it was kept
+                self._rollback()
+                if "memory" in str(exc).lower():
+                    raise self._out_of_memory(exc) from exc
+                raise
 
     @contextlib.contextmanager
     def rollback_only(self) -> Iterator[None]:
@@ -116,7 +171,23 @@ class Database:
                 yield
             finally:
                 self._depth = 0
-                self.con.execute("ROLLBACK")
+                self._rollback()
+
+    def on_rollback(self, forget: Callable[[], None]) -> None:
+        """Call `forget` after every rollback: a cache of what exists (a table created in the transaction)
+        must not outlive the transaction that created it."""
+        self._on_rollback.append(forget)
+
+    def _rollback(self) -> None:
+        """Undo the open transaction (if DuckDB has not already), forget what it made, and bring back the
+        configured memory limit (a statement's headroom cannot be taken back inside an aborted transaction)."""
+        with contextlib.suppress(duckdb.Error):
+            self.con.execute("ROLLBACK")
+        for forget in self._on_rollback:
+            forget()
+        if not self._recover():
+            with contextlib.suppress(duckdb.Error):
+                self.con.execute(f"SET memory_limit = '{self.memory_limit}'")
 
     def close(self) -> None:
         self.con.close()

@@ -8,6 +8,7 @@ from typing import Any
 from .. import jsonutil
 from ..errors import LedgerlinkError
 from .database import Database
+from .record_text import letter_copy, safe_text
 
 __all__ = ["DeadLetters", "DeadLetter"]
 
@@ -36,6 +37,21 @@ class DeadLetter:
         return out
 
 
+#: a message or hint longer than this is cut (an exception's text can hold a whole record)
+_MESSAGE_CHARS = 8000
+
+
+def _where(stage: str, stream: str | None, record_key: str | None) -> dict[str, Any] | None:
+    """Where the whole record can still be read when the letter keeps only part of it."""
+    if record_key is None:
+        return None
+    if stage == "normalise" and stream:
+        return {"staged": {"stream": stream, "key": record_key}}
+    if stage in ("write", "verify"):
+        return {"outbox": record_key}
+    return None
+
+
 _COLUMNS = ("id, run_id, stage, stream, record_key, error_type, error_kind, message, hint, detail, record, "
             "status, created_at, updated_at")
 
@@ -46,26 +62,38 @@ class DeadLetters:
 
     def add(self, *, stage: str, error: LedgerlinkError | Exception, stream: str | None = None,
             record_key: str | None = None, record: Any = None, run_id: int | None = None) -> int:
-        """File a dead letter; an open one for the same stage and record is updated rather than repeated."""
+        """File a dead letter; an open one for the same stage and record is updated rather than repeated.
+        Whatever the record holds, the letter can be stored: a large or invalid record is kept as a bounded copy
+        that says where the whole of it is (its staged row, its outbox row), so a 100,000-row settlement's
+        letter is kilobytes, not the 40 MB that would run the store out of memory."""
         if isinstance(error, LedgerlinkError):
-            detail = error.to_dict()
+            detail: Any = error.to_dict()
             message, hint, kind = error.message, error.hint, error.kind
         else:
             detail, message, hint, kind = {"type": type(error).__name__}, str(error), None, "error"
+        stream = None if stream is None else safe_text(stream, 200)
+        record_key = None if record_key is None else safe_text(record_key, 2048)
+        message = safe_text(message, _MESSAGE_CHARS)
+        hint = None if hint is None else safe_text(hint, _MESSAGE_CHARS)
+        detail_json = jsonutil.dumps(letter_copy(detail, limit=_MESSAGE_CHARS * 4))
+        record_json = None if record is None else jsonutil.dumps(
+            letter_copy(record, where=_where(stage, stream, record_key)))
+        # a record without a key is told apart by its content (two keyless records are two letters)
         existing = self.db.fetchone(
             "SELECT id FROM dead_letters WHERE stage = ? AND record_key IS NOT DISTINCT FROM ? AND "
-            "stream IS NOT DISTINCT FROM ? AND status = 'open'", [stage, record_key, stream])
-        record_json = None if record is None else jsonutil.dumps(record)
+            "stream IS NOT DISTINCT FROM ? AND status = 'open' AND (record_key IS NOT NULL OR "
+            "record::VARCHAR IS NOT DISTINCT FROM ?::JSON::VARCHAR) ORDER BY id LIMIT 1",
+            [stage, record_key, stream, record_json])
         if existing:
             self.db.execute("UPDATE dead_letters SET run_id = ?, error_type = ?, error_kind = ?, message = ?, hint = ?, "
                             "detail = ?, record = coalesce(?, record), updated_at = now() WHERE id = ?",
-                            [run_id, type(error).__name__, kind, message, hint, jsonutil.dumps(detail), record_json,
+                            [run_id, type(error).__name__, kind, message, hint, detail_json, record_json,
                              existing[0]])
             return int(existing[0])
         new_id = self.db.fetchone("SELECT nextval('ll_dead_letter_id')")[0]
         self.db.execute(f"INSERT INTO dead_letters ({_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'open', now(), now())",
                         [new_id, run_id, stage, stream, record_key, type(error).__name__, kind, message, hint,
-                         jsonutil.dumps(detail), record_json])
+                         detail_json, record_json])
         return int(new_id)
 
     def _row(self, row: tuple[Any, ...]) -> DeadLetter:

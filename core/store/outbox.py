@@ -1,4 +1,8 @@
-"""The outbox: every planned write, keyed by its idempotency key, before and after it is written."""
+"""The outbox: every planned write, keyed by its idempotency key, before and after it is written.
+
+status: pending (to send) | awaiting (sent, waiting for the remote's confirmation) | done | dead (a dead letter)
+| rejected (refused in review: never sent; a re-plan that changes it makes it pending, and review holds it again).
+"""
 
 from __future__ import annotations
 
@@ -31,6 +35,11 @@ def _document(data: dict[str, Any]) -> dict[str, Any]:
 class Outbox:
     def __init__(self, db: Database):
         self.db = db
+        # `sends`: how many times an item went to the destination, ever. Unlike `attempts` (the retry budget,
+        # restarted by `dlq retry` and by a re-plan) it never goes back, so a send never reuses the request id
+        # of an earlier one that the remote answered with an error (QBO replays a repeated id's first answer).
+        # Added here, not in schema.sql's CREATE, so state files written before it gain the column too.
+        self.db.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS sends INTEGER DEFAULT 0")
 
     def add(self, destination: str, writes: list[PlannedWrite], run_id: int | None) -> PlanOutcome:
         """Insert planned writes in bulk; decide per key what a re-plan means."""
@@ -74,8 +83,10 @@ class Outbox:
                 self.db.con.register("ll_plan", table)
                 try:
                     self.db.execute(
-                        "INSERT INTO outbox SELECT key, ?, stream, data, payload_hash, depends_on, natural_key, "
-                        "'pending', 0, nextval('ll_seq'), ?, now() FROM ll_plan", [destination, run_id])
+                        "INSERT INTO outbox (key, destination, stream, data, payload_hash, depends_on, natural_key, "
+                        "status, attempts, seq, planned_run, updated_at, sends) SELECT key, ?, stream, data, "
+                        "payload_hash, depends_on, natural_key, 'pending', 0, nextval('ll_seq'), ?, now(), 0 "
+                        "FROM ll_plan", [destination, run_id])
                 finally:
                     self.db.con.unregister("ll_plan")
             self._audit(fresh)
@@ -108,17 +119,21 @@ class Outbox:
                 finally:
                     self.db.con.unregister("ll_audit")
 
-    def pending(self, destination: str, stream: str, batch: int) -> Iterator[list[tuple[OutboundRecord, list[str]]]]:
-        """Pending records of one object type, oldest plan first, with their dependencies."""
+    def pending(self, destination: str, stream: str, batch: int, *, held: frozenset[str] = frozenset()
+                ) -> Iterator[list[tuple[OutboundRecord, list[str]]]]:
+        """Pending records of one object type, oldest plan first, with their dependencies; `held` keys (waiting
+        for review) are left out."""
         after = -1
         while True:
             rows = self.db.fetchall(
-                "SELECT key, data, attempts, depends_on, seq FROM outbox WHERE destination = ? AND stream = ? "
+                "SELECT key, data, attempts, depends_on, seq, sends FROM outbox WHERE destination = ? AND stream = ? "
                 "AND status = 'pending' AND seq > ? ORDER BY seq LIMIT ?", [destination, stream, after, batch])
             if not rows:
                 return
-            yield [(OutboundRecord(key=k, stream=stream, data=jsonutil.loads(d), attempts=a), list(deps or []))
-                   for k, d, a, deps, _ in rows]
+            ready = [(OutboundRecord(key=k, stream=stream, data=jsonutil.loads(d), attempts=a, sends=s or 0),
+                      list(deps or [])) for k, d, a, deps, _, s in rows if k not in held]
+            if ready:
+                yield ready
             after = rows[-1][4]
 
     def streams_pending(self, destination: str) -> list[str]:
@@ -131,8 +146,9 @@ class Outbox:
         return dict(self.db.fetchall("SELECT key, status FROM outbox WHERE key IN (SELECT unnest(?))", [keys]))
 
     def mark(self, key: str, status: str, *, attempt: bool = False) -> None:
-        self.db.execute("UPDATE outbox SET status = ?, attempts = attempts + ?, updated_at = now() WHERE key = ?",
-                        [status, 1 if attempt else 0, key])
+        step = 1 if attempt else 0
+        self.db.execute("UPDATE outbox SET status = ?, attempts = attempts + ?, sends = coalesce(sends, 0) + ?, "
+                        "updated_at = now() WHERE key = ?", [status, step, step, key])
 
     def mark_done(self, destination: str, stream: str, results: list[tuple[str, str | None, str | None, bool]],
                   run_id: int | None) -> None:
@@ -144,8 +160,8 @@ class Outbox:
         with self.db.lock:
             self.db.con.register("ll_done", table)
             try:
-                self.db.execute("UPDATE outbox SET status = 'done', attempts = attempts + 1, updated_at = now() "
-                                "WHERE key IN (SELECT key FROM ll_done)")
+                self.db.execute("UPDATE outbox SET status = 'done', attempts = attempts + 1, "
+                                "sends = coalesce(sends, 0) + 1, updated_at = now() WHERE key IN (SELECT key FROM ll_done)")
                 self.db.execute("INSERT OR REPLACE INTO results SELECT key, ?, ?, destination_id, version, created, "
                                 "?, now() FROM ll_done", [destination, stream, run_id])
             finally:

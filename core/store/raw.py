@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any, Iterator, Sequence
 
+import duckdb
 import pyarrow as pa
 
 from .database import Database
 
 __all__ = ["RawTables", "table_name"]
+
+
+#: characters of JSON staged in one statement: DuckDB needs several times a statement's data in memory, and a
+#: batch of 5,000 records of 100 KB each would not fit the store's cache limit in one
+STATEMENT_CHARS = 4 << 20
+
+
+def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
+    """Row numbers in groups of about STATEMENT_CHARS of data, every row of one key in the same group."""
+    by_key: dict[str, list[int]] = {}
+    for i, pk in enumerate(pks):
+        by_key.setdefault(pk, []).append(i)
+    group: list[int] = []
+    size = 0
+    for rows in by_key.values():
+        group.extend(rows)
+        size += sum(len(data[i]) for i in rows)
+        if size >= STATEMENT_CHARS:
+            yield group
+            group, size = [], 0
+    if group:
+        yield group
 
 
 def table_name(stream: str) -> str:
@@ -22,6 +46,13 @@ class RawTables:
         self.db = db
         self._known: set[str] = set()
         self._largest: dict[str, int] = {}
+        db.on_rollback(self.forget)
+
+    def forget(self) -> None:
+        """After a rollback: the tables (and largest sizes) this remembered may have been undone with it, so the
+        next stage asks DuckDB again instead of writing to a table that is not there."""
+        self._known.clear()
+        self._largest.clear()
 
     def largest(self, stream: str) -> int:
         """The largest record staged for `stream`, in characters (a settlement of 100,000 rows is one record of
@@ -52,11 +83,18 @@ class RawTables:
 
     def stage(self, stream: str, pks: Sequence[str], cursors: Sequence[str | None], data: Sequence[str],
               join_keys: Sequence[str | None], run_id: int | None) -> None:
-        """Upsert one batch in a single statement. Within the batch and against the table, a row only
-        replaces another when its cursor is not older (so a late page never rolls a record back)."""
+        """Upsert one batch, a statement per few megabytes (every version of one key in the same statement).
+        Within the batch and against the table, a row only replaces another when its cursor is not older (so a
+        late page never rolls a record back)."""
         if not pks:
             return
         name = self.ensure(stream)
+        for rows in _chunks(pks, data):
+            self._stage_rows(stream, name, [pks[i] for i in rows], [cursors[i] for i in rows],
+                             [data[i] for i in rows], [join_keys[i] for i in rows], run_id)
+
+    def _stage_rows(self, stream: str, name: str, pks: list[str], cursors: list[str | None], data: list[str],
+                    join_keys: list[str | None], run_id: int | None) -> None:
         batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
                           "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string())})
         biggest = max(len(d) for d in data)
@@ -73,7 +111,8 @@ class RawTables:
                         staged_at = excluded.staged_at
                     WHERE excluded.cursor IS NULL OR {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor""")
             finally:
-                self.db.con.unregister("ll_batch")
+                with contextlib.suppress(duckdb.Error):  # in an aborted transaction: the error above is the news
+                    self.db.con.unregister("ll_batch")
 
     def changed(self, stream: str, after_seq: int, batch: int = 2000) -> Iterator[list[tuple[str, str, int]]]:
         """Rows staged after `after_seq`, oldest first, in batches (pk, data json, seq)."""

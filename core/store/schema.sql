@@ -74,3 +74,15 @@ ALTER TABLE refs ADD COLUMN IF NOT EXISTS note VARCHAR;
 -- Rotated credentials (refresh tokens), encrypted with the pipeline's key.
 CREATE TABLE IF NOT EXISTS credentials (
     name VARCHAR PRIMARY KEY, value_encrypted VARCHAR NOT NULL, updated_at TIMESTAMP NOT NULL);
+
+-- Review before posting (pipeline option `review`): a planned document waiting for a person's decision, and
+-- the decision. status: awaiting | approved | rejected, about the payload version `payload_hash`; a re-plan
+-- that changes the payload brings an approved or rejected document back to awaiting.
+CREATE TABLE IF NOT EXISTS review (
+    key VARCHAR PRIMARY KEY, destination VARCHAR NOT NULL, stream VARCHAR NOT NULL, payload_hash VARCHAR NOT NULL,
+    status VARCHAR NOT NULL, held_at TIMESTAMP NOT NULL, held_run BIGINT,
+    decided_by VARCHAR, decided_at TIMESTAMP, reason VARCHAR);
+-- Every review decision, in order: who approved or rejected which version of which document, and why.
+CREATE TABLE IF NOT EXISTS review_decisions (
+    key VARCHAR NOT NULL, payload_hash VARCHAR NOT NULL, decision VARCHAR NOT NULL, decided_by VARCHAR NOT NULL,
+    decided_at TIMESTAMP NOT NULL, reason VARCHAR);

@@ -14,6 +14,13 @@ rate-limited client (buckets per seller × region × operation).
   sell more than they list there), unless `unlisted` is `dead_letter`; either is logged. A listing already at that
   quantity is left alone too. A patch Amazon answers INVALID is a dead letter carrying Amazon's `issues` verbatim.
 
+Where a retry is safe, and why: both writes are retried after any transient failure, lost answers included,
+because neither can apply twice. A confirmation names its package (`packageReferenceId`, derived from the
+shipment), and Amazon records the same package of an order once (a resend is answered 204, or "already
+fulfilled" once the order is Shipped, which is then checked with getOrder); a quantity patch replaces the
+listing's quantity with a value, so sending it again changes nothing. Neither carries a request id that Amazon
+would replay, so a retry after an answered 5xx is not stuck either.
+
 `plan()` turns canonical `Shipment`s and `InventoryLevel`s into these writes. Amazon's own stock (levels whose
 source is `amazon_sp`) is never echoed back. Pipeline options: `locations: [...]` limits which locations' levels
 are pushed; `unlisted_skus: dead_letter` makes a SKU without an Amazon listing a dead letter (default: skip).

@@ -10,8 +10,15 @@ tracking, order status updates. Each is idempotent and goes through the store's 
 - `order_shipments`: `{"order_id", "tracking_number", "shipping_provider" | "tracking_carrier",
   "items": [{"order_product_id" | "sku", "quantity"}], "order_address_id"?, "comments"?, "source_row"?}`.
   Looks first: a shipment on the order with the same tracking number is the same shipment (created=False); an
-  unknown order is a dead letter naming the `source_row` it came from (it is not sent).
+  unknown order is a dead letter naming the `source_row` it came from (it is not sent). The POST is never
+  retried blind (BigCommerce has no idempotency key): after a lost answer or a 5xx the order's shipments are
+  looked up by tracking number again before it is sent again; a 429 created nothing and is waited out.
 - `order_status`: `{"order_id", "status_id"}`. Looks first: an order already in that status is left alone.
+
+Where a retry is safe, and why: absolute adjustments and status updates set a value, so resending them after
+any failure changes nothing twice; they retry like reads. A relative adjustment is sent once, resent only after
+a 429 or a refused connection (nothing reached the store); any other failure makes it a dead letter to check
+against the store's inventory log (its key is in `reason`) before `ledgerlink dlq retry`.
 
 `plan()` turns canonical `Shipment`s and `InventoryLevel`s into these writes.
 """
@@ -34,6 +41,9 @@ from .config import BigCommerceConfig
 from .streams import get_json
 
 __all__ = ["BigCommerceDestination", "SHIPPING_PROVIDERS"]
+
+#: POSTs of one shipment in one sync, each after looking the order's shipments up by tracking number
+_SHIP_ROUNDS = 3
 
 #: `shipping_provider` values BigCommerce accepts; any other carrier goes in `tracking_carrier` (AfterShip slug)
 SHIPPING_PROVIDERS = frozenset({"auspost", "canadapost", "endicia", "usps", "fedex", "royalmail", "ups", "upsready",
@@ -237,8 +247,10 @@ class BigCommerceDestination(Destination):
                 return [r for part in group for r in self._adjust_group(mode, [part])]
             return [WriteResult(key=r.key, error=exc) for r, _ in group]
         except TransientError as exc:
-            # a relative adjustment that may have landed must not be sent twice
-            return [WriteResult(key=r.key, error=exc, retry=mode == "absolute") for r, _ in group]
+            # a relative adjustment that may have landed must not be sent twice; one whose connection was refused
+            # never left (`sent` False, see ledgerlink's HttpClient), so it goes again on the next sync
+            resend = mode == "absolute" or getattr(exc, "sent", True) is False
+            return [WriteResult(key=r.key, error=exc, retry=resend) for r, _ in group]
         except RemoteError as exc:
             return [WriteResult(key=r.key, error=exc, retry=True) for r, _ in group]
         tid = str((body or {}).get("transaction_id") or "") or None
@@ -287,8 +299,33 @@ class BigCommerceDestination(Destination):
                     item = {"order_product_id": by_sku[item["sku"]], "quantity": item["quantity"]}
                 items.append(item)
             data["items"] = items
-        body = self._send("POST", f"/v2/orders/{order_id}/shipments", "createOrderShipment", data)
-        return WriteResult(key=record.key, destination_id=str((body or {}).get("id")))
+        return self._create_shipment(record, str(order_id), tracking, data)
+
+    def _create_shipment(self, record: OutboundRecord, order_id: str, tracking: str, data: dict[str, Any]
+                         ) -> WriteResult:
+        """POST the shipment, never twice blind: BigCommerce has no idempotency key, so a POST whose answer was
+        lost or was a 5xx may have created it. Before sending again, the order's shipments are looked up by
+        tracking number. A 429 created nothing and is waited out (`_send_once`)."""
+        path = f"/v2/orders/{order_id}/shipments"
+        for round_ in range(_SHIP_ROUNDS):
+            try:
+                body = self._send_once("POST", path, "createOrderShipment", data)
+            except TransientError:
+                if round_ == _SHIP_ROUNDS - 1:
+                    raise  # pending: the next sync looks it up first, as above
+                assert self.http is not None
+                self.http.backoff(round_ + 1)
+                found = self._shipment_with(order_id, tracking)
+                if found is not None:
+                    return WriteResult(key=record.key, destination_id=str(found.get("id")), created=False)
+                continue
+            return WriteResult(key=record.key, destination_id=str((body or {}).get("id")))
+        raise AssertionError("unreachable")
+
+    def _shipment_with(self, order_id: str, tracking: str) -> dict[str, Any] | None:
+        assert self.http is not None
+        existing = get_json(self.http, f"/v2/orders/{order_id}/shipments", "getOrderShipments", {"limit": 250}) or []
+        return next((s for s in existing if str(s.get("tracking_number")) == tracking), None)
 
     # order status
 

@@ -28,7 +28,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ledgerlink import json_loads
+from ledgerlink import WEBHOOK_MAX_BYTES, WebInputError, parse_untrusted_json, read_body
 
 __all__ = ["webhook_app", "WebhookContext", "SECRET_HEADER", "SCOPES", "Deduplicator"]
 
@@ -67,8 +67,16 @@ class Deduplicator:
             return True
 
 
-def webhook_app(context: WebhookContext, *, dedupe_size: int = 10_000) -> Starlette:
-    """The receiver as an ASGI app; POST callbacks to its root (`/webhooks/bigcommerce` under serve)."""
+def _short(value: Any, size: int = 80) -> str:
+    """A caller-supplied value as it may appear in an answer or a log line: bounded."""
+    text = str(value)
+    return text if len(text) <= size else text[:size] + "…"
+
+
+def webhook_app(context: WebhookContext, *, dedupe_size: int = 10_000,
+                max_body_bytes: int = WEBHOOK_MAX_BYTES) -> Starlette:
+    """The receiver as an ASGI app; POST callbacks to its root (`/webhooks/bigcommerce` under serve). A body over
+    `max_body_bytes` is refused (413) while it streams in; one that is not JSON, or nested too deep, is a 400."""
     config = context.source_config or {}
     secret = str(config.get("webhook_secret") or "")
     producer = f"stores/{config.get('store_hash')}"
@@ -77,6 +85,7 @@ def webhook_app(context: WebhookContext, *, dedupe_size: int = 10_000) -> Starle
 
     def refuse(status: int, why: str) -> JSONResponse:
         stats["refused"] += 1
+        why = why if len(why) <= 300 else why[:300] + "…"  # a message may quote the caller's input
         log.warning("bigcommerce webhook refused: %s", why)
         return JSONResponse({"status": "refused", "error": why}, status_code=status)
 
@@ -87,24 +96,24 @@ def webhook_app(context: WebhookContext, *, dedupe_size: int = 10_000) -> Starle
         if not hmac.compare_digest(given.encode(), secret.encode()):
             return refuse(401, f"missing or wrong {SECRET_HEADER} header")
         try:
-            payload = json_loads(await request.body())
-        except ValueError:
-            return refuse(400, "body is not JSON")
+            payload = parse_untrusted_json(await read_body(request, max_body_bytes), what="the callback body")
+        except WebInputError as exc:
+            return refuse(exc.status, exc.message)
         if not isinstance(payload, dict) or not isinstance(payload.get("data"), dict) or not all(
                 isinstance(payload.get(k), str) and payload.get(k) for k in ("scope", "hash", "producer")):
             return refuse(400, "not a BigCommerce callback: scope, producer, hash and data are required")
         if payload["producer"] != producer:
-            return refuse(403, f"callback from {payload['producer']!r}, not this store ({producer})")
+            return refuse(403, f"callback from {_short(payload['producer'])!r}, not this store ({producer})")
         scope = payload["scope"]
         if not scope.startswith(_PREFIXES):
             stats["ignored"] += 1
-            return JSONResponse({"status": "ignored", "scope": scope})
+            return JSONResponse({"status": "ignored", "scope": _short(scope)})
         if not seen.first_time(f"{payload['hash']}:{payload.get('created_at')}"):
             stats["duplicate"] += 1
             return JSONResponse({"status": "duplicate"})
         stats["accepted"] += 1
         data = payload["data"]
-        reason = f"bigcommerce {scope} {data.get('type', '')} {data.get('id', '')}".strip()
+        reason = f"bigcommerce {_short(scope)} {_short(data.get('type', ''))} {_short(data.get('id', ''))}".strip()
         try:
             context.trigger_sync(reason)
         except Exception:  # the sync's own failures are serve's to report; BigCommerce must still get its 200

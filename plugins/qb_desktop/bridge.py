@@ -12,6 +12,15 @@ Exactly once, in layers:
   "not found" lets the Add go again;
 - a key QuickBooks acknowledged is confirmed and leaves the queue, so it is never sent again.
 
+Answered or lost, as for QuickBooks Online: a request QuickBooks *answered* with an error statusCode was not
+saved (a qbXML Add is all or nothing), so its sent mark is cleared and it may go again blind (3170–3180 in a
+later session, a 3140 after the repair, a dead letter after `ledgerlink dlq retry`). A request whose answer was
+*lost* (an hresult, a connectionError, an unreadable response, a stopOnError message cut short, a restart)
+keeps its mark and is looked up before it is sent again. A `requestID` here only pairs a request with its answer
+in one message (QuickBooks Desktop does not replay by it), so a fresh one per message strands nothing. A Mod is
+not marked: resent after a lost answer it meets a stale EditSequence (3200) if the first went through, and is
+read again and re-applied with the same values.
+
 Status codes: 0 confirms (ListID/TxnID and EditSequence); 1 and 500 (nothing found) answer queries; 3100 (name
 in use) looks the object up and links it; 3140 (invalid reference) creates the missing customer or item from the
 payload the document carries, then retries the document in the same stopOnError message; 3170–3180 (record in
@@ -29,26 +38,32 @@ import re
 import threading
 import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientError
+from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientError, json_dumps, json_loads
 
 from .destination import split_payload
+from .logins import LoginThrottle, ThrottlePolicy
 from .passwords import verify_password
 from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_inventory_query, \
     item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
 from .plans.orders import MEMO_PREFIX
 from .stock import snapshot_row, write_snapshot
 
-__all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "TXN", "RESEND_LIMIT"]
+__all__ = ["Company", "WebConnectorBridge", "SENT", "CONTACT", "TXN", "LOGINS", "RESEND_LIMIT"]
 
 log = logging.getLogger("ledgerlink.qb_desktop")
 
 #: reference-cache kinds used as small persistent tables
 SENT = "qbd:sent"
 CONTACT = "qbd:contact"
+#: user name → its recent login failures and lockout (JSON), for `ledgerlink qbd status` and across restarts
+LOGINS = "qbd:logins"
+#: a refused login's ticket is remembered this long (and at most this many), only so getLastError can explain it
+_REFUSED_TICKET_S, _REFUSED_TICKETS = 300, 1000
 #: outbox key → the TxnID QuickBooks gave that document (a payment refers to its invoice, a void to what it voids,
 #: by a placeholder the bridge replaces with this when it builds the request)
 TXN = "qbd:txn"
@@ -141,7 +156,8 @@ def _now_iso() -> str:
 class WebConnectorBridge:
     """The state and rules behind the SOAP methods. Thread-safe; one instance per mounted service."""
 
-    def __init__(self, companies: list[Company], *, clock: Callable[[], float] = time.monotonic):
+    def __init__(self, companies: list[Company], *, clock: Callable[[], float] = time.monotonic,
+                 login_policy: ThrottlePolicy | None = None):
         users = [c.username for c in companies]
         if len(set(users)) != len(users):
             raise ValueError("two company files share a Web Connector user name")
@@ -156,6 +172,10 @@ class WebConnectorBridge:
         self._repairs: dict[str, int] = {}
         self._repaired: dict[str, set[str]] = {}  # key → references created for it after 3140
         self._seq = 0
+        self.logins = LoginThrottle(login_policy, clock=clock)
+        self._refused_logins: OrderedDict[str, tuple[str, float]] = OrderedDict()  # ticket → (why, until)
+        for company in companies:
+            self._restore_logins(company)
 
     # ------------------------------------------------------------------------------------------ sessions
 
@@ -177,27 +197,74 @@ class WebConnectorBridge:
         except Exception as exc:  # recording contact must never break a Web Connector call
             log.warning("qbwc: could not record last contact for %s: %s", company.label, exc)
 
-    def authenticate(self, username: str | None, password: str | None) -> list[str]:
-        """[ticket, ""|company file|"none"|"nvu"]. The password is never logged, nor compared in variable time."""
+    def authenticate(self, username: str | None, password: str | None, address: str | None = None) -> list[str]:
+        """[ticket, ""|company file|"none"|"nvu"]. The password is never logged, nor compared in variable time.
+        A user name or client `address` that keeps failing is refused before its password is checked (see
+        logins.py); a refused login gets a ticket that opens no session, only an explanation for getLastError."""
+        user = (username or "")[:200]
+        refusal = self.logins.refusal(user, address)
+        if refusal:
+            log.warning("qbwc authenticate: refused without checking the password: %s", refusal)
+            return self._refuse_login(f"ledgerlink: {refusal}.")
+        company = self.companies.get(user)
+        # outside the lock: a password check takes a while and must not hold up other sessions; an unknown user
+        # costs the same check, so timing does not tell which user names exist
+        valid = verify_password(password, company.password_hash if company else self._any_hash)
+        if company is None or not valid:
+            self.logins.failed(user, address)
+            self._save_logins(company)
+            log.warning("qbwc authenticate: invalid user or password for user %r from %s", user[:100],
+                        address or "an unknown address")
+            return self._refuse_login("The user name or password is not valid for this service.")
+        self.logins.succeeded(user, address)
         with self._lock:
             self._expire()
             ticket = str(uuid.uuid4())
-            company = self.companies.get(username or "")
-            if company is None or not verify_password(password, company.password_hash):
-                # a failed login gets a ticket that can do nothing, so getLastError can explain
-                self._sessions[ticket] = _Session(ticket, None, self._clock() + 300,
-                                                  last_error="The user name or password is not valid for this service.")
-                log.warning("qbwc authenticate: invalid user or password for user %r", (username or "")[:100])
-                return [ticket, "nvu"]
             self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s,
                                               stock_next=("Start", None) if company.stock_snapshot else None)
             self._deferred[company.username].clear()  # what could not be saved last session may go again
             self._contact(company, "authenticate")
+            self._save_logins(company, only_if_recorded=True)
             if not self._has_work(company, self._sessions[ticket]):
                 log.info("qbwc authenticate: %s has nothing to send", company.label)
                 return [ticket, "none"]
             log.info("qbwc authenticate: session for %s", company.label)
             return [ticket, company.company_file]
+
+    @property
+    def _any_hash(self) -> str:
+        return next(iter(self.companies.values())).password_hash if self.companies else ""
+
+    def _refuse_login(self, why: str) -> list[str]:
+        ticket = str(uuid.uuid4())
+        with self._lock:
+            self._refused_logins[ticket] = (why, self._clock() + _REFUSED_TICKET_S)
+            while len(self._refused_logins) > _REFUSED_TICKETS:
+                self._refused_logins.popitem(last=False)
+        return [ticket, "nvu"]
+
+    def _refused_login(self, ticket: str | None) -> str | None:
+        entry = self._refused_logins.get(ticket or "")
+        return entry[0] if entry and self._clock() <= entry[1] else None
+
+    def _save_logins(self, company: Company | None, only_if_recorded: bool = False) -> None:
+        """Record a company user's login failures in the state file (what `qbd status` shows)."""
+        if company is None:
+            return
+        try:
+            if only_if_recorded and not company.references.get(LOGINS, company.username):
+                return
+            company.references.put(LOGINS, company.username, json_dumps(self.logins.user_report(company.username)))
+        except Exception as exc:  # recording must never break a login
+            log.warning("qbwc: could not record login failures for %s: %s", company.label, exc)
+
+    def _restore_logins(self, company: Company) -> None:
+        try:
+            recorded = company.references.get(LOGINS, company.username)
+            if recorded:
+                self.logins.restore_user(company.username, json_loads(recorded))
+        except Exception as exc:  # a damaged record must not stop the service
+            log.warning("qbwc: could not read recorded login failures for %s: %s", company.label, exc)
 
     def _expire(self) -> None:
         now = self._clock()
@@ -208,7 +275,8 @@ class WebConnectorBridge:
         with self._lock:
             session = self._sessions.pop(ticket or "", None)
             if session is None:
-                return "ledgerlink: unknown or expired session."
+                return ("ledgerlink: not signed in." if self._refused_logins.pop(ticket or "", None)
+                        else "ledgerlink: unknown or expired session.")
             if session.company is None:
                 return "ledgerlink: not signed in."
             self._contact(session.company, "closeConnection")
@@ -223,7 +291,8 @@ class WebConnectorBridge:
         with self._lock:
             session = self._sessions.get(ticket or "")
             if session is None:
-                return "ledgerlink: unknown or expired session ticket; the next scheduled run starts a new session."
+                return self._refused_login(ticket) or ("ledgerlink: unknown or expired session ticket; the next "
+                                                       "scheduled run starts a new session.")
             return session.last_error or "ledgerlink: no error."
 
     def connection_error(self, ticket: str | None, hresult: str | None, message: str | None) -> str:
@@ -383,6 +452,8 @@ class WebConnectorBridge:
                 try:
                     self._settle(company, session, sent, rs)
                 except Exception as exc:  # one bad answer must not lose the others
+                    what = sent.key or sent.name or ""
+                    session.last_error = f"the answer to {sent.kind} {what} could not be used: {exc}"
                     log.exception("qbwc: settling %s failed: %s", sent.key, exc)
             self._unanswered(company, session)
             remaining = (sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
@@ -569,7 +640,9 @@ class WebConnectorBridge:
         with self._lock:
             return [{"company": c.label, "username": c.username, "file_id": c.file_id,
                      "waiting": c.awaiting.count(), "last_contact": c.references.get(CONTACT, c.file_id) or None,
-                     "sessions": sum(1 for s in self._sessions.values() if s.company is c)}
+                     "sessions": sum(1 for s in self._sessions.values() if s.company is c),
+                     "logins": {k: v for k, v in self.logins.user_report(c.username).items()
+                                if k != "last_failure_from"}}
                     for c in self.companies.values()]
 
 

@@ -9,6 +9,9 @@ import click
 
 __all__ = ["qbd"]
 
+#: the core CLI's exit codes: bad usage or config, and a pipeline whose state file another process holds
+EXIT_USAGE, EXIT_BUSY = 2, 4
+
 
 def _pipeline_config(pipeline_file: str):
     from ledgerlink import load_pipeline
@@ -66,25 +69,47 @@ def qwc_cmd(pipeline_file: str, url: str, out: str | None) -> None:
 @click.argument("pipeline_file", type=click.Path(exists=True))
 @click.option("--json", "as_json", is_flag=True)
 def status_cmd(pipeline_file: str, as_json: bool) -> None:
-    """When the Web Connector last called for this company file, and what waits for it."""
-    from ledgerlink import PipelineState, json_dumps
+    """When the Web Connector last called for this company file, what waits for it, and failed logins
+    (recent failures, a locked-out user). Exit 3 with a warning, 4 when `serve` holds the pipeline."""
+    from ledgerlink import LedgerlinkError, PipelineBusyError, PipelineState, json_dumps
 
-    from .bridge import CONTACT
-    from .status import describe_contact
+    from .bridge import CONTACT, LOGINS
+    from .status import describe_contact, describe_logins
 
-    pipeline, config = _pipeline_config(pipeline_file)
+    try:
+        pipeline, config = _pipeline_config(pipeline_file)
+    except click.ClickException:
+        raise
+    except (LedgerlinkError, ValueError) as exc:  # a broken pipeline file or destination config: bad usage
+        click.echo(f"error: {pipeline_file}: {exc}", err=True)
+        sys.exit(EXIT_USAGE)
     if not pipeline.state_path.exists():
         raise click.ClickException(f"{pipeline_file} has not run yet (no {pipeline.state_path})")
-    with PipelineState(pipeline.state_path) as state:
-        last = state.references("qb_desktop").get(CONTACT, config.file_id) or None
-        waiting = state.awaiting("qb_desktop").count()
+    try:
+        with PipelineState(pipeline.state_path) as state:
+            refs = state.references("qb_desktop")
+            last = refs.get(CONTACT, config.file_id) or None
+            logins = refs.get(LOGINS, config.username)
+            waiting = state.awaiting("qb_desktop").count()
+    except PipelineBusyError as exc:
+        click.echo(f"error: {exc.message}", err=True)
+        click.echo("  hint: `ledgerlink serve` (or a sync) holds this pipeline: serve's GET /qbwc/status shows the "
+                   "Web Connector's last contact, what waits and failed logins; or run this again when it is done",
+                   err=True)
+        sys.exit(EXIT_BUSY)
     info = describe_contact(last, waiting, config.quiet_after_s, datetime.now(timezone.utc))
-    info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id})
+    info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id,
+                 "logins": describe_logins(logins, datetime.now(timezone.utc))})
     if as_json:
         click.echo(json_dumps(info, indent=2))
     else:
         click.echo(f"company file: {info['company_file']} {info['file_id']}")
         click.echo(f"last contact: {info['last_contact'] or 'never'}; waiting for QuickBooks: {waiting}")
+        click.echo(f"logins: {info['logins']['summary']}")
         if info["warning"]:
             click.echo(f"warning: {info['warning']}", err=True)
-    sys.exit(3 if info["warning"] else 0)
+        if info["logins"]["warning"]:
+            click.echo(f"warning: {info['logins']['warning']}", err=True)
+    sys.exit(3 if info["warning"] or info["logins"]["warning"] else 0)
+
+

@@ -5,21 +5,21 @@ Payloads in the outbox are plain JSON objects keyed by qbXML element names (`{"N
 schema's element order. A key the schema does not allow at that place is a RecordError before anything is
 queued, so a mapping override cannot produce a request QuickBooks would reject as malformed.
 
-Responses are untrusted: they are parsed with defusedxml (no entity expansion, no external entities, no DTD).
+Responses are untrusted: they are parsed with defusedxml (no entity expansion, no external entities, no DTD),
+and refused when larger than MAX_RESPONSE_BYTES or nested deeper than MAX_RESPONSE_DEPTH (a real response nests
+about ten levels; the readers below recurse).
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Any, Iterable
 from xml.etree import ElementTree as ET
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
-
-from ledgerlink import RecordError
+from ledgerlink import RecordError, WebInputError, parse_untrusted_xml
 
 __all__ = [
     "ADD_ORDERS", "MAX_VERSION", "MIN_VERSION", "Request", "Response", "QbxmlError", "negotiate_version",
@@ -396,6 +396,11 @@ _FLAT_RS = ("TxnVoidRs", "TxnDelRs")
 
 #: a response larger than this is refused before parsing (a real message of 50 requests is well under 1 MB)
 MAX_RESPONSE_BYTES = 8 * 1024 * 1024
+#: deeper than any real response (QBXML › MsgsRs › …Rs › …Ret › aggregate › line › ref › field ≈ 8)
+MAX_RESPONSE_DEPTH = 48
+
+
+_COUNT = re.compile(r"[0-9]{1,9}")  # ASCII digits: str.isdigit() also accepts "²", which int() refuses
 
 
 def parse_response(text: str) -> list[Response]:
@@ -405,11 +410,10 @@ def parse_response(text: str) -> list[Response]:
     if len(text) > MAX_RESPONSE_BYTES:
         raise QbxmlError(f"qbXML response of {len(text)} characters is over the {MAX_RESPONSE_BYTES} limit")
     try:
-        root = SafeET.fromstring(text.strip().encode("utf-8"), forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise QbxmlError(f"qbXML response refused: {type(exc).__name__}") from None
-    except ET.ParseError as exc:
-        raise QbxmlError(f"qbXML response does not parse: {exc}") from None
+        root = parse_untrusted_xml(text.strip().encode("utf-8", "replace"), max_depth=MAX_RESPONSE_DEPTH,
+                                   what="the qbXML response")
+    except WebInputError as exc:
+        raise QbxmlError(exc.message) from None
     if _local(root.tag) != "QBXML":
         raise QbxmlError(f"qbXML response root is <{_local(root.tag)}>, not <QBXML>")
     msgs = next((c for c in root if _local(c.tag) == "QBXMLMsgsRs"), None)
@@ -430,7 +434,7 @@ def parse_response(text: str) -> list[Response]:
                             rets=[_to_dict(c) for c in rs if _local(c.tag).endswith("Ret")] or (
                                 [_to_dict(rs)] if name in _FLAT_RS and len(rs) else []),
                             iterator_id=rs.get("iteratorID"),
-                            iterator_remaining=int(remaining) if remaining and remaining.isdigit() else None))
+                            iterator_remaining=int(remaining) if remaining and _COUNT.fullmatch(remaining) else None))
     return out
 
 

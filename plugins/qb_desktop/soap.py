@@ -2,29 +2,33 @@
 
 Element names and the namespace are those of Intuit's QBWebConnectorSvc WSDL; the WSDL served at `?wsdl` is
 generated from `OPERATIONS` below, so it describes exactly what this app answers. Requests are untrusted: the
-body is size-bounded before it is read, and parsed with defusedxml (no DTD, no entity expansion, no external
-entities). Every malformed request gets a SOAP Fault and a log line; nothing in the queue changes.
+body is size-bounded while it is read, parsed with defusedxml (no DTD, no entity expansion, no external
+entities) and refused past MAX_DEPTH levels of nesting, and each part is held to its own length
+(`PART_LIMITS`), all before any sign-in is checked. Every malformed request gets a SOAP Fault (HTTP 400, faultcode
+soap:Client, saying what is wrong) and a log line; nothing in the queue changes. HTTP 500 (soap:Server) is kept
+for failures of the service itself.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any, Callable
 from xml.etree import ElementTree as ET
 from xml.sax.saxutils import escape, quoteattr
 
-from defusedxml import ElementTree as SafeET
-from defusedxml.common import DefusedXmlException
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from ledgerlink import WebInputError, parse_untrusted_xml, read_body
+
 from .bridge import WebConnectorBridge
 
 __all__ = ["NS", "SOAP_NS", "OPERATIONS", "wsdl", "envelope", "parse_envelope", "SoapFault", "qbwc_app",
-           "SERVER_VERSION"]
+           "SERVER_VERSION", "MAX_DEPTH", "PART_LIMITS"]
 
 log = logging.getLogger("ledgerlink.qb_desktop")
 
@@ -47,8 +51,17 @@ OPERATIONS: dict[str, tuple[list[tuple[str, str]], str]] = {
 }
 
 
+#: Envelope › Body › call › part › (raw qbXML a hand-made client may put inside <response>, ~10 levels)
+MAX_DEPTH = 40
+#: longest value of each part, in characters; `response` and `strHCPResponse` are bounded by the request size only
+PART_LIMITS: dict[str, int] = {"ticket": 100, "strUserName": 200, "strPassword": 1024, "strVersion": 200,
+                               "strCompanyFileName": 2048, "qbXMLCountry": 16, "hresult": 200, "message": 65_536}
+
+
 class SoapFault(Exception):
-    def __init__(self, message: str, code: str = "soap:Client", status: int = 500):
+    """A request refused: soap:Client faults are the caller's (HTTP 400), soap:Server ones the service's (500)."""
+
+    def __init__(self, message: str, code: str = "soap:Client", status: int = 400):
         super().__init__(message)
         self.code, self.status = code, status
 
@@ -138,11 +151,9 @@ def _text_of(node: ET.Element) -> str:
 def parse_envelope(data: bytes) -> tuple[str, dict[str, Any]]:
     """(operation, {part: value}) of a SOAP 1.1 request. Raises SoapFault for anything else."""
     try:
-        root = SafeET.fromstring(data, forbid_dtd=True)
-    except DefusedXmlException as exc:
-        raise SoapFault(f"request refused: {type(exc).__name__} (DTDs and entities are not accepted)") from None
-    except ET.ParseError as exc:
-        raise SoapFault(f"malformed XML: {exc}") from None
+        root = parse_untrusted_xml(data, max_depth=MAX_DEPTH, what="the SOAP request")
+    except WebInputError as exc:
+        raise SoapFault(f"request refused: {exc.message}") from None
     ns, name = _local(root.tag)
     if ns != SOAP_NS or name != "Envelope":
         raise SoapFault("not a SOAP 1.1 envelope")
@@ -161,24 +172,28 @@ def parse_envelope(data: bytes) -> tuple[str, dict[str, Any]]:
         if cname not in known or cns not in (NS, None):
             continue  # e.g. serverVersion's strVersion in some stubs: accepted and ignored
         text = _text_of(child)
+        limit = PART_LIMITS.get(cname)
+        if limit is not None and len(text) > limit:
+            raise SoapFault(f"{operation}.{cname} is {len(text):,} characters; at most {limit:,} are accepted")
         if known[cname] == "int":
-            try:
-                values[cname] = int(text.strip())
-            except ValueError:
-                raise SoapFault(f"{operation}.{cname} must be an integer") from None
+            digits = text.strip()
+            if not re.fullmatch(r"[+-]?[0-9]{1,9}", digits):
+                raise SoapFault(f"{operation}.{cname} must be an integer (of at most 9 digits), not "
+                                f"{digits[:20]!r}")
+            values[cname] = int(digits)
         else:
             values[cname] = text
     return operation, values
 
 
-def _dispatch(bridge: WebConnectorBridge, operation: str, v: dict[str, Any]) -> Any:
+def _dispatch(bridge: WebConnectorBridge, operation: str, v: dict[str, Any], address: str | None = None) -> Any:
     if operation == "serverVersion":
         return SERVER_VERSION
     if operation == "clientVersion":
         log.info("qbwc clientVersion %s", (v.get("strVersion") or "")[:40])
         return ""
     if operation == "authenticate":
-        return bridge.authenticate(v.get("strUserName"), v.get("strPassword"))
+        return bridge.authenticate(v.get("strUserName"), v.get("strPassword"), address)
     if operation == "sendRequestXML":
         return bridge.send_request(v.get("ticket"), v.get("strHCPResponse"), v.get("strCompanyFileName"),
                                    v.get("qbXMLMajorVers"), v.get("qbXMLMinorVers"))
@@ -201,24 +216,20 @@ def qbwc_app(bridge: WebConnectorBridge, *, max_request_bytes: int = 10_000_000,
                 location = str(request.url.replace(query=""))
                 return Response(wsdl(location), media_type="text/xml; charset=utf-8")
             return Response("ledgerlink QuickBooks Web Connector service; WSDL at ?wsdl\n", media_type="text/plain")
-        length = request.headers.get("content-length")
-        if length and length.isdigit() and int(length) > max_request_bytes:
-            log.warning("qbwc: request of %s bytes refused (limit %d)", length, max_request_bytes)
-            return Response(fault("request too large"), status_code=413, media_type="text/xml; charset=utf-8")
-        chunks, size = [], 0
-        async for chunk in request.stream():
-            size += len(chunk)
-            if size > max_request_bytes:
-                log.warning("qbwc: request over %d bytes refused", max_request_bytes)
-                return Response(fault("request too large"), status_code=413, media_type="text/xml; charset=utf-8")
-            chunks.append(chunk)
         try:
-            operation, values = parse_envelope(b"".join(chunks))
+            data = await read_body(request, max_request_bytes, what="the SOAP request")
+        except WebInputError as exc:
+            log.warning("qbwc: %s", exc.message)
+            return Response(fault(f"request too large: {exc.message}"), status_code=exc.status,
+                            media_type="text/xml; charset=utf-8")
+        try:
+            operation, values = parse_envelope(data)
         except SoapFault as exc:
             log.warning("qbwc: bad SOAP request: %s", exc)
             return Response(fault(str(exc), exc.code), status_code=exc.status, media_type="text/xml; charset=utf-8")
         try:
-            result = await run_in_threadpool(_dispatch, bridge, operation, values)
+            address = request.client.host if request.client else None
+            result = await run_in_threadpool(_dispatch, bridge, operation, values, address)
         except Exception as exc:
             log.exception("qbwc %s failed: %s", operation, exc)
             return Response(fault("internal error; see the service log", "soap:Server"), status_code=500,

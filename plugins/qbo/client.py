@@ -23,7 +23,7 @@ from .config import QboConnection
 from .faults import classify, describe
 
 __all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "batch_limit", "REALM_LIMIT", "ENTITY_PATHS",
-           "NAME_LIST_ENTITIES", "BATCH_MAX", "batch_request_id"]
+           "NAME_LIST_ENTITIES", "BATCH_MAX", "batch_request_id", "retry_request_id"]
 
 #: Intuit: 500 requests per minute per realm, and 10 concurrent. This client makes one call at a time, so a
 #: company never has more than one of ours in flight (add a per-realm semaphore before making it concurrent).
@@ -60,6 +60,12 @@ def batch_request_id(item_ids: list[str]) -> str:
     """The requestid of one batch (≤ 36 characters): the same items in the same order get the same id, so a
     batch retried after a lost response is answered from Intuit's replay, not run twice."""
     return str(uuid.uuid5(uuid.NAMESPACE_URL, "ledgerlink-batch:" + ",".join(item_ids)))
+
+
+def retry_request_id(request_id: str, attempt: int) -> str:
+    """A new requestid (36 characters) for the retry after `attempt` of a call QuickBooks answered with an
+    error: Intuit answers a repeated requestid with its first response, so the old id would get the error back."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, f"ledgerlink-retry:{request_id}#{attempt}"))
 
 
 def escape(value: str) -> str:
@@ -110,12 +116,24 @@ class QboApi:
         return f"/v3/company/{self.config.realm_id}/{tail}"
 
     def _call(self, action: str, method: str, tail: str, params: dict[str, Any] | None = None,
-              body: Any = None) -> dict[str, Any]:
+              body: Any = None, renew: str | None = None) -> dict[str, Any]:
+        """One call. For a write with a `requestid`, `renew` says which answered errors are retried here under
+        a new requestid (the old one would be answered with the same error): "throttled" (a 429 proves nothing
+        was committed), "answered" (any retryable answer: safe where a second commit is refused or harmless),
+        or None. Other answered errors raise, so the caller looks up what was committed before sending again;
+        a lost answer is always retried under the same requestid, which Intuit's replay answers."""
         params = {**(params or {}), "minorversion": str(self.config.minor_version)}
         kwargs: dict[str, Any] = {"params": params}
         if body is not None:
             kwargs["content"] = json_dumps(body).encode()
             kwargs["headers"] = {"Content-Type": "application/json"}
+        first_id = params.get("requestid")
+        if renew is not None and first_id:
+            def after_answer(error: RemoteError, attempt: int) -> dict[str, Any] | None:
+                if renew == "throttled" and error.kind != "throttled":
+                    return None
+                return {"params": {**params, "requestid": retry_request_id(first_id, attempt)}}
+            kwargs["after_answer"] = after_answer
         try:
             response = self.http.request(method, self._path(tail), operation=f"QuickBooks {action}",
                                          bucket=_OPERATION, **kwargs)
@@ -186,17 +204,23 @@ class QboApi:
         return rows
 
     def create(self, entity: str, payload: dict[str, Any], request_id: str) -> dict[str, Any]:
-        """Create once: QBO answers a repeated `requestid` with the first response, not a second object."""
+        """Create once: QBO answers a repeated `requestid` with the first response, not a second object.
+
+        A name-list object (Customer, Item, Account…) is retried under a new requestid after any answered
+        error, since QBO refuses a second object of the same name (6240, and the callers link the first); a
+        transaction only after a 429: after a 5xx the caller looks it up before sending it again."""
         action = f"create {entity}"
+        renew = "answered" if entity in NAME_LIST_ENTITIES else "throttled"
         return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params={"requestid": request_id},
-                                       body=payload), entity, action)
+                                       body=payload, renew=renew), entity, action)
 
     def update(self, entity: str, payload: dict[str, Any], request_id: str | None = None) -> dict[str, Any]:
-        """Full or sparse update: `payload` carries `Id` and the `SyncToken` it was read at (stale → 5010)."""
+        """Full or sparse update: `payload` carries `Id` and the `SyncToken` it was read at (stale → 5010).
+        Retried under a new requestid after an answered error: had it committed, the SyncToken is stale."""
         params = {"requestid": request_id} if request_id else {}
         action = f"update {entity} {payload.get('Id')}"
-        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=payload),
-                            entity, action)
+        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=payload,
+                                       renew="answered"), entity, action)
 
     def void(self, entity: str, entity_id: str, sync_token: str, request_id: str) -> dict[str, Any]:
         """Void a transaction as Intuit documents it per entity: `invoice?operation=void` ({Id, SyncToken}),
@@ -210,7 +234,9 @@ class QboApi:
             params.update({"include": "void", **({"operation": "update"} if entity == "Payment" else {})})
             body["sparse"] = True
         action = f"void {entity} {entity_id}"
-        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=body), entity, action)
+        # voiding twice leaves the document as voided once (and a stale SyncToken is refused): a new id is safe
+        return self._entity(self._call(action, "POST", ENTITY_PATHS[entity], params=params, body=body,
+                                       renew="answered"), entity, action)
 
     def exchange_rate(self, currency: str, as_of: str) -> dict[str, Any]:
         """QuickBooks' rate for `currency` into the home currency on a date (multicurrency companies)."""
@@ -228,12 +254,16 @@ class QboApi:
         self.http.limiter.acquire(f"{self.config.realm_id}/{_BATCH_BUCKET}", _BATCH_BUCKET)
         self.batch_calls += 1
         body = self._call(f"batch of {len(items)}", "POST", "batch", params={"requestid": request_id},
-                          body={"BatchItemRequest": items})
+                          body={"BatchItemRequest": items}, renew="throttled")
         answers = body.get("BatchItemResponse")
         if not isinstance(answers, list):
             raise TransientError(f"QuickBooks batch: the answer has no BatchItemResponse: {str(body)[:120]}",
                                  operation="QuickBooks batch")
         return {str(a.get("bId")): a for a in answers if isinstance(a, dict)}
+
+    def pause(self, attempt: int) -> None:
+        """Back off as between two tries of one call, before a caller's own retry (after its look-up)."""
+        self.http.backoff(attempt)
 
     def cdc(self, entities: list[str], changed_since: datetime) -> dict[str, list[dict[str, Any]]]:
         """Change data capture: objects of `entities` changed since then (deleted ones have `status: Deleted`).

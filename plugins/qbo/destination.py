@@ -5,6 +5,11 @@ Name, documents by DocNumber or TxnDate plus the key on the first line of Privat
 batch's requestid for documents, ≤ 36 characters, each item's `bId` derived from its key) so a call repeated
 after a lost response is answered from Intuit's replay; and link to an existing customer or item when QBO says
 the name is taken. Documents go 30 to a `/batch` call; each item's own Fault becomes that record's result.
+
+Intuit answers a repeated requestid with its *first* answer, an error included, so an id QBO answered with
+an error is never sent again: a lost answer (timeout, reset) is retried under the same id, an answered one
+under a new id (a 429 at once; a 5xx after looking the documents up, since it may have come after the commit). Each
+sync's first send has its own id too (`send_id`, from the outbox's `sends`), so `dlq retry` is never stuck.
 """
 
 from __future__ import annotations
@@ -36,7 +41,7 @@ from .plans.links import VOID_STREAM, DocumentLinks
 from .item_match import check_item_match
 from .references import NAME_FIELDS, NameResolver
 
-__all__ = ["QuickBooksOnlineDestination", "credential_name", "DOCUMENTS", "LOOKUPS", "WRITE_ORDER"]
+__all__ = ["QuickBooksOnlineDestination", "credential_name", "send_id", "DOCUMENTS", "LOOKUPS", "WRITE_ORDER"]
 
 log = logging.getLogger("ledgerlink.qbo")
 
@@ -53,6 +58,20 @@ _CACHED_KINDS = ("Customer", "Item", "Account", "Class", "Department", "PaymentM
                  "Employee")
 _MONEY_FIELDS = ("Amount", "TotalAmt", "TotalTax")
 _CDC_WINDOW = timedelta(days=29)  # Intuit looks back 30 days; a day's margin for clocks and time zones
+
+
+#: `/batch` calls per chunk in one sync: the first, then (after a look-up) the rest under new ids
+_BATCH_ROUNDS = 3
+_RETRYABLE = ("transient", "throttled")
+
+
+def send_id(record: OutboundRecord, round_: int = 0) -> str:
+    """The requestid (or batch bId) of one send of a record: new for every sync that sends it (from the outbox's
+    `sends`) and every round within a sync, so no send reuses an id QBO already answered with an error. The
+    first send's id is the key's alone (`request_id(key)`), as it always was."""
+    if round_:
+        return request_id(f"{record.key}#{record.sends}.{round_}")
+    return request_id(record.key, record.sends)
 
 
 def credential_name(realm_id: str) -> str:
@@ -272,7 +291,7 @@ class QuickBooksOnlineDestination(Destination):
         if existing is not None:
             return self._link("Customer", name, existing, record)
         try:
-            created = self._api.create("Customer", data, request_id(record.key))
+            created = self._api.create("Customer", data, send_id(record))
         except PermanentError as exc:
             if exc.code != DUPLICATE_NAME_CODE:
                 raise
@@ -330,7 +349,7 @@ class QuickBooksOnlineDestination(Destination):
             return self._link(kind, name, existing, record)
         payload = self.resolver.resolve(data, stream=record.stream, key=record.key)
         try:
-            created = self._api.create(kind, payload, request_id(record.key))
+            created = self._api.create(kind, payload, send_id(record))
         except PermanentError as exc:
             existing = self.resolver.find(kind, name) if exc.code == DUPLICATE_NAME_CODE else None
             if existing is None:
@@ -358,7 +377,7 @@ class QuickBooksOnlineDestination(Destination):
                 payload["SyncToken"] = self._api.read(record.stream, str(payload["Id"]))["SyncToken"]
             try:
                 obj = self._api.update(record.stream, payload,
-                                       request_id(f"{record.key}@{payload['SyncToken']}"))
+                                       request_id(f"{record.key}@{payload['SyncToken']}", record.sends))
             except PermanentError as exc:
                 if exc.code != STALE_OBJECT_CODE or attempt == 2:
                     raise
@@ -447,27 +466,63 @@ class QuickBooksOnlineDestination(Destination):
                 if NOTE_PREFIX + record.key in by_mark}
 
     def _post_batch(self, stream: str, chunk: list[tuple[OutboundRecord, dict[str, Any]]]) -> dict[str, WriteResult]:
-        bids = [request_id(record.key) for record, _ in chunk]
+        """Create a chunk in one `/batch` call. If the call or some of its items fail in a way worth retrying,
+        look them up (the call may have committed before its answer was lost or replaced) and send what is
+        not there again, under new ids: QBO answers a repeated requestid with its first answer, an error too."""
+        out: dict[str, WriteResult] = {}
+        for round_ in range(_BATCH_ROUNDS):
+            if round_:
+                self._api.pause(round_)
+                try:
+                    found = self._find_documents(stream, chunk)
+                except RemoteError as exc:  # cannot tell what exists: leave them for the next sync
+                    out.update({r.key: WriteResult(r.key, error=_naming(exc, r), retry=exc.kind in _RETRYABLE)
+                                for r, _ in chunk})
+                    return out
+                for record, _ in chunk:
+                    row = found.get(record.key)
+                    if row is not None:
+                        out[record.key] = WriteResult(record.key, destination_id=str(row["Id"]),
+                                                      version=row.get("SyncToken"), created=False)
+                chunk = [(r, p) for r, p in chunk if r.key not in found]
+                if not chunk:  # everything had gone through: only its answer was lost
+                    break
+            results, chunk = self._send_batch(stream, chunk, round_)
+            out.update(results)
+            if not chunk:
+                break
+        return out
+
+    def _send_batch(self, stream: str, chunk: list[tuple[OutboundRecord, dict[str, Any]]], round_: int
+                    ) -> tuple[dict[str, WriteResult], list[tuple[OutboundRecord, dict[str, Any]]]]:
+        """One `/batch` call: each record's result, and the records worth another round."""
+        bids = [send_id(record, round_) for record, _ in chunk]
         items = [{"bId": bid, "operation": "create", stream: payload} for bid, (_, payload) in zip(bids, chunk)]
         try:
             answers = self._api.batch(items, batch_request_id(bids))
         except RemoteError as exc:
-            return {r.key: WriteResult(r.key, error=_naming(exc, r), retry=exc.kind in ("transient", "throttled"))
-                    for r, _ in chunk}
+            # a 5xx or a garbled answer: another round (after a look-up); a throttle the client already waited
+            # out as long as its retry policy allows is left for the next sync rather than pressed harder
+            return ({r.key: WriteResult(r.key, error=_naming(exc, r), retry=exc.kind in _RETRYABLE) for r, _ in chunk},
+                    chunk if exc.kind == "transient" else [])
         out: dict[str, WriteResult] = {}
-        for bid, (record, _) in zip(bids, chunk):
+        again: list[tuple[OutboundRecord, dict[str, Any]]] = []
+        for bid, (record, payload) in zip(bids, chunk):
             answer = answers.get(bid)
             obj = (answer or {}).get(stream)
             if answer is not None and "Fault" in answer:
                 error = _item_error(answer, record)
-                out[record.key] = WriteResult(record.key, error=error, retry=error.kind in ("transient", "throttled"))
+                out[record.key] = WriteResult(record.key, error=error, retry=error.kind in _RETRYABLE)
+                if error.kind == "transient":
+                    again.append((record, payload))
             elif isinstance(obj, dict) and obj.get("Id"):
                 out[record.key] = WriteResult(record.key, destination_id=str(obj["Id"]), version=obj.get("SyncToken"))
             else:
                 out[record.key] = WriteResult(record.key, retry=True, error=TransientError(
                     f"{record.stream} {record.key}: the batch answer has no result for it", operation="QuickBooks batch",
                     hint="retried on the next sync; the look-up before posting finds it if it was created"))
-        return out
+                again.append((record, payload))
+        return out, again
 
     # ------------------------------------------------------------------------------------------- checks
 

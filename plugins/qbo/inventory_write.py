@@ -116,7 +116,7 @@ def _write_levels(destination: Any, records: list[OutboundRecord]) -> dict[str, 
         detail["ItemRef"] = {"value": str(item["Id"]), "name": str(item.get("Name") or sku)}
         detail["QtyDiff"] = target - current
         data["PrivateNote"] = f"{data.get('PrivateNote') or ''} (QuickBooks had {current})"[:4000]
-        pending.append(OutboundRecord(record.key, STREAM, data, record.attempts))
+        pending.append(OutboundRecord(record.key, STREAM, data, record.attempts, record.sends))
     if pending:
         by_key = {r.key: r for r in records}
         for result in destination._write_documents(STREAM, pending):

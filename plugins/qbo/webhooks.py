@@ -31,7 +31,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
-from ledgerlink import json_loads
+from ledgerlink import WEBHOOK_MAX_BYTES, WebInputError, parse_untrusted_json, read_body
 
 from .client import ENTITY_PATHS
 
@@ -112,7 +112,10 @@ def _original(payload: dict[str, Any]) -> list[ChangeEvent]:
         if not isinstance(notification, dict):
             raise WebhookError(f"{where} is not an object")
         realm = _required(notification, "realmId", where)
-        entities = (notification.get("dataChangeEvent") or {}).get("entities")
+        change = notification.get("dataChangeEvent")
+        if not isinstance(change, dict):
+            raise WebhookError(f"{where}.dataChangeEvent is not an object")
+        entities = change.get("entities")
         if not isinstance(entities, list):
             raise WebhookError(f"{where}.dataChangeEvent.entities is not a list")
         for e, item in enumerate(entities):
@@ -132,7 +135,7 @@ def _cloud_events(payload: list[Any]) -> list[ChangeEvent]:
             raise WebhookError(f"{where} is not an object")
         kind = _required(item, "type", where).split(".")  # qbo.invoice.created.v1
         if len(kind) < 3 or kind[0] != "qbo":
-            raise WebhookError(f"{where}.type {item.get('type')!r} is not qbo.<entity>.<operation>.v1")
+            raise WebhookError(f"{where}.type {str(item.get('type'))[:60]!r} is not qbo.<entity>.<operation>.v1")
         operation = _OPERATIONS.get(kind[2].lower(), kind[2][:1].upper() + kind[2][1:])
         events.append(ChangeEvent(_required(item, "intuitaccountid", where), _entity(kind[1]),
                                   _required(item, "intuitentityid", where), operation, _time(item.get("time"))))
@@ -144,9 +147,9 @@ def parse_events(body: bytes | str | dict[str, Any] | list[Any]) -> list[ChangeE
     payload = body
     if isinstance(body, (bytes, str)):
         try:
-            payload = json_loads(body)
-        except ValueError:
-            raise WebhookError("the body is not JSON") from None
+            payload = parse_untrusted_json(body)
+        except WebInputError as exc:
+            raise WebhookError(exc.message) from None
     if isinstance(payload, dict):
         return _original(payload)
     if isinstance(payload, list):
@@ -163,9 +166,10 @@ class WebhookContext(Protocol):
     def trigger_sync(self, reason: str) -> None: ...
 
 
-def webhook_app(context: WebhookContext) -> Starlette:
+def webhook_app(context: WebhookContext, *, max_body_bytes: int = WEBHOOK_MAX_BYTES) -> Starlette:
     """The receiver as an ASGI app: POST notifications to its root. Needs the qbo source config's
-    `webhook_verifier_token`; events of other companies, or of entities the source does not read, are ignored."""
+    `webhook_verifier_token`; events of other companies, or of entities the source does not read, are ignored.
+    A body over `max_body_bytes` is refused (413) while it streams in, before its signature is computed."""
     from .streams import STREAMS
 
     config = context.source_config if getattr(context, "source_connector", "qbo") == "qbo" else {}
@@ -176,6 +180,7 @@ def webhook_app(context: WebhookContext) -> Starlette:
 
     def refuse(status: int, why: str) -> JSONResponse:
         stats["refused"] += 1
+        why = why if len(why) <= 300 else why[:300] + "…"  # a message may quote the caller's input
         log.warning("qbo webhook refused: %s", why)
         return JSONResponse({"status": "refused", "error": why}, status_code=status)
 
@@ -183,7 +188,10 @@ def webhook_app(context: WebhookContext) -> Starlette:
         if not token:
             return refuse(503, "source.config.webhook_verifier_token is not set (a qbo source): no notification "
                                "can be verified")
-        body = await request.body()
+        try:
+            body = await read_body(request, max_body_bytes, what="the notification body")
+        except WebInputError as exc:
+            return refuse(exc.status, exc.message)
         if not verify(body, request.headers.get(SIGNATURE_HEADER), token):
             return refuse(401, f"missing or wrong {SIGNATURE_HEADER} header")
         try:

@@ -106,7 +106,7 @@ def test_raw_qbxml_inside_the_response_element_is_accepted(client):
 def test_malformed_soap_gets_a_fault_and_a_log_line(client, body, expected, caplog):
     with caplog.at_level(logging.WARNING, "ledgerlink.qb_desktop"):
         answer = client.post("/", content=body, headers={"Content-Type": "text/xml"})
-    assert answer.status_code == 500 and "<faultcode>soap:Client</faultcode>" in answer.text
+    assert answer.status_code == 400 and "<faultcode>soap:Client</faultcode>" in answer.text
     assert expected in answer.text and any("bad SOAP request" in r.message for r in caplog.records)
 
 
@@ -120,7 +120,7 @@ def test_malformed_soap_gets_a_fault_and_a_log_line(client, body, expected, capl
 ])
 def test_entities_and_dtds_are_refused(client, attack):
     answer = client.post("/", content=attack.encode(), headers={"Content-Type": "text/xml"})
-    assert answer.status_code == 500 and "refused" in answer.text
+    assert answer.status_code == 400 and "refused" in answer.text
     assert "boom" not in answer.text and "root:" not in answer.text
 
 

@@ -110,7 +110,8 @@ def test_an_injected_500_is_retried_and_the_receipt_still_posts_once(live: Live)
     results = write_all(dest, records)
     assert results[records[-1].key].ok and results[records[-1].key].created
     assert live.stats()["objects"]["SalesReceipt"] == 1
-    assert dest.api.http.stats["retries"] >= 2
+    # answered 500s are not resent under the same requestid (QBO would replay them): looked up, then resent
+    assert dest.api.batch_calls == 3
 
 
 def test_a_429_xml_throttle_is_classified_throttled_and_retried(live: Live):
@@ -133,11 +134,12 @@ def test_throttling_that_outlasts_the_retries_leaves_the_record_pending(live: Li
     assert "Customer" in str(result.error) and records[0].key in str(result.error)
 
 
-@pytest.mark.sandbox_options(requests_per_minute=6, time_scale=600)
+@pytest.mark.sandbox_options(requests_per_minute=6, time_scale=30)
 def test_the_sandboxes_own_rate_limit_is_survived(live: Live):
-    """6 requests per 0.1 s window: real (short) backoff waits for the window to pass."""
+    """6 requests per 2 s window (wide enough that a loaded machine still sends a seventh inside it): real
+    (short) backoff waits for the window to pass."""
     _, records = planned()
-    dest = QuickBooksOnlineDestination(retry=RetryPolicy(max_attempts=10, base_delay=0.05, max_delay=0.2))
+    dest = QuickBooksOnlineDestination(retry=RetryPolicy(max_attempts=30, base_delay=0.05, max_delay=0.3))
     dest.open(dest.parse_config(live.config()), Credentials().context())
     results = write_all(dest, records)
     assert all(r.ok for r in results.values())

@@ -53,6 +53,8 @@ class Orders(Stream):
             yield ledgerlink.protocol.record("order_lines", _line_record(i, i in cfg.no_sku))
             self.observe(rec)
             yield rec
+            for _, stream, record in (p for p in POISON if p[0] == i):
+                yield ledgerlink.protocol.record(stream, record)
             if i % 2 == 1:
                 yield CHECKPOINT
 
@@ -109,6 +111,8 @@ REMOTE: dict[str, dict[str, dict[str, Any]]] = {}
 REMOTE_KEYS: dict[tuple[str, str], str] = {}
 #: calls to make fail: {key: "permanent" | "transient"}
 FAILURES: dict[str, str] = {}
+#: records a source cannot help sending (poison): (after which order number, stream, record), emitted as they are
+POISON: list[tuple[int, str, Any]] = []
 
 RECEIPT = """{
   "DocNumber": {{ order.order_id }},
@@ -199,6 +203,7 @@ def fresh_host(workdir: Any) -> Any:
     REMOTE.clear()
     REMOTE_KEYS.clear()
     FAILURES.clear()
+    POISON.clear()
     host = PluginHost(load_entry_points=False)
     host.register(plugin, name="fakes")
     return host

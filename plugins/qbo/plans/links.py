@@ -129,7 +129,7 @@ class DocumentLinks:
             except RemoteError as exc:
                 results[record.key] = WriteResult(record.key, error=exc, retry=exc.kind in ("transient", "throttled"))
                 continue
-            out.append(OutboundRecord(record.key, record.stream, data, record.attempts))
+            out.append(OutboundRecord(record.key, record.stream, data, record.attempts, record.sends))
         return out, results
 
     def _link(self, data: dict[str, Any], posted: dict[str, dict[str, Any]], record: OutboundRecord) -> None:
@@ -211,7 +211,7 @@ class DocumentLinks:
                 done = done or str(current["Id"])
                 continue
             voided = api.void(txn_type, str(current["Id"]), str(current["SyncToken"]),
-                              request_id(f"{record.key}:{txn_type}"))
+                              request_id(f"{record.key}:{txn_type}", record.sends))
             log.info("qbo: voided %s %s (%s): %s", txn_type, voided.get("Id"), t["key"], record.data.get("reason"))
             done = done or str(voided["Id"])
         return WriteResult(record.key, destination_id=done)
@@ -238,7 +238,7 @@ class DocumentLinks:
             payload["DepositToAccountRef"] = copy.deepcopy(original.get("DepositToAccountRef"))
             if original.get("PaymentMethodRef"):
                 payload["PaymentMethodRef"] = copy.deepcopy(original["PaymentMethodRef"])
-        created = self.dest._api.create(stream, payload, request_id(record.key))
+        created = self.dest._api.create(stream, payload, request_id(record.key, record.sends))
         self.remember(stream, record.key, created)
         log.info("qbo: reversed %s %s with %s %s", txn_type, original["Id"], stream, created.get("Id"))
         return str(created["Id"])

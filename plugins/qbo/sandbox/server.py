@@ -5,7 +5,8 @@ Preferences, create/update/read of Customer, Item, Account, SalesReceipt, Invoic
 RefundReceipt, JournalEntry, Deposit and InventoryAdjustment (delete of transactions; void of invoices,
 sales receipts and payments, and `exchangerate` for multicurrency companies: order_to_cash.py), read/query of Class,
 Department, TaxCode, PaymentMethod, Vendor and Employee, the query language, `/batch` (30 items),
-`/cdc` (30 days back, 1000 objects), `requestid` idempotency (single calls and whole batches),
+`/cdc` (30 days back, 1000 objects), `requestid` idempotency (single calls and whole batches; like Intuit, a
+repeated requestid gets its first answer back, an error included),
 `minorversion`, a non-US company (`country`) with real tax codes QuickBooks computes tax from, and throttling (500 requests a minute, 40 batch requests a minute and 10 at once per realm,
 answered with Intuit's XML 3001 fault and HTTP 429). Controls outside Intuit's paths let tests inject faults,
 expire tokens and count objects:
@@ -118,6 +119,13 @@ def _auth_fault(detail: str) -> Response:
                                  "detail": detail, "code": "3200"}], "type": "AUTHENTICATION"},
             "time": now_text(ms=True)}
     return _json(body, 401, headers={"WWW-Authenticate": 'Bearer realm="Intuit", error="invalid_token"'})
+
+
+def _service_answer(fault: _InjectedFault) -> bool:
+    """An injected fault the QuickBooks service itself would answer (a SystemFault, a validation fault), as
+    opposed to one from in front of it (the gateway's 429 throttle, a 401, a proxy's page): only the service's
+    own answers are kept for a requestid and replayed."""
+    return not (fault.status in (401, 429) or fault.code == "3001" or fault.content is not None)
 
 
 def _system_fault(detail: str, status: int = 500) -> Response:
@@ -245,7 +253,10 @@ class QuickBooksOnlineSandbox(Sandbox):
         self.stats["requests"] += 1
         injected = self._injected(request)
         if injected is not None and not injected.after_commit and not injected.hold:
-            return self._fault_response(injected)
+            response = self._fault_response(injected)
+            if _service_answer(injected):  # the service's own error answer: Intuit keeps it for the requestid
+                self._keep_reply(self._reply_key(request), response)
+            return response
         if not self.tokens.bearer_ok(request.headers.get("authorization")):
             return _auth_fault("Token expired or invalid")
         realm = request.path_params["realm"]
@@ -277,6 +288,22 @@ class QuickBooksOnlineSandbox(Sandbox):
             return _json(SandboxFault("4001", "Invalid query", str(exc)).body(), 400)
         finally:
             self.throttle.leave(realm)
+
+    def _reply_key(self, request: Request) -> tuple[str, str] | None:
+        """Where the answer to this request's `requestid` is kept: a create/update/void or a whole batch."""
+        rid = request.query_params.get("requestid")
+        if not rid or request.method != "POST":
+            return None
+        head = request.path_params.get("rest", "").strip("/").split("/")[0].lower()
+        return (self.company.realm_id, ("batch:" if head == "batch" else "") + rid)
+
+    def _keep_reply(self, key: tuple[str, str] | None, response: Response) -> None:
+        """Remember the first answer to a requestid, error or not: Intuit answers a repeated requestid with
+        the first response, so a client that retries an error under the same id gets the same error back."""
+        if key is None:
+            return
+        with self._lock:
+            self._replies.setdefault(key, (response.status_code, bytes(response.body)))
 
     def _check_minor_version(self, request: Request) -> None:
         if not self.options.strict_minor_version:
@@ -332,7 +359,7 @@ class QuickBooksOnlineSandbox(Sandbox):
         return _json({"QueryResponse": self._query_response(text), "time": now_text(ms=True)})
 
     def _save(self, request: Request, entity: str, body: bytes) -> Response:
-        """Create or update; a repeated requestid gets the first successful response back, unchanged."""
+        """Create or update; a repeated requestid gets the first response back, unchanged (a refusal too)."""
         operation = request.query_params.get("operation")
         voiding = operation == "void" or request.query_params.get("include") == "void"
         if operation not in (None, "update", "delete", "void"):
@@ -349,15 +376,19 @@ class QuickBooksOnlineSandbox(Sandbox):
                 status, content = self._replies[key]
                 return Response(content, status_code=status, media_type="application/json")
             try:
-                payload = json_loads(body or b"{}")
-            except ValueError:
-                raise SandboxFault("2310", "Invalid Request Body", "Request body is not valid JSON") from None
-            if operation == "delete":
-                saved = self.company.delete(entity, payload)
-            elif voiding:
-                saved = self.company.void(entity, payload)
-            else:
-                saved = self.company.save(entity, payload)
+                try:
+                    payload = json_loads(body or b"{}")
+                except ValueError:
+                    raise SandboxFault("2310", "Invalid Request Body", "Request body is not valid JSON") from None
+                if operation == "delete":
+                    saved = self.company.delete(entity, payload)
+                elif voiding:
+                    saved = self.company.void(entity, payload)
+                else:
+                    saved = self.company.save(entity, payload)
+            except SandboxFault as fault:  # refused: the refusal is this requestid's answer from now on
+                self._keep_reply(key, _json(fault.body(), fault.status))
+                raise
             content = json_dumps({entity: saved, "time": now_text(ms=True)}).encode()
             if key is not None:
                 self._replies[key] = (200, content)
