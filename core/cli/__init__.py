@@ -17,7 +17,7 @@ from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
 from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
-               specs, sync, tokens, trace, users)
+               specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
 
@@ -36,6 +36,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
                  users.users, tokens.tokens, review.review):
     cli.add_command(_command)
 del _command
+cli.add_command(suggest.suggest)
 
 
 def main() -> None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from ..errors import RecordError
+from ..suggest.hints import item_hint
 from .options import OrderPostingOptions
 
 __all__ = ["ItemChoice", "item_for", "ItemKind", "missing_item_hint"]
@@ -32,7 +33,7 @@ def item_for(sku: str, options: OrderPostingOptions, *, default_kind: ItemKind =
     if name is None and rules.match == "sku_map":
         if rules.unmatched == "dead_letter" or not options.create_items:
             raise RecordError(f"SKU {sku!r} is not in items.sku_map", stream=stream, key=key, field=field,
-                              hint=missing_item_hint(sku, options))
+                              hint=missing_item_hint(sku, options) + item_hint(sku, rules.sku_map.values()))
         name = sku
     if name is None:
         name = sku

@@ -22,6 +22,7 @@ from ..connectors import idempotency_key
 from ..errors import ConfigError
 from ..money import quantize
 from .accounts import AccountMap
+from ..suggest.hints import role_hint
 from .hold import SettlementOnHold
 from .journal import Journal, JournalLine, NettedRole, row_ranges
 from .options import SettlementOptions
@@ -82,7 +83,8 @@ def classify(settlement: Settlement, table: RoleTable) -> Classified:
                    f"(rows {row_ranges(rows)})" for (tt, at, desc), rows in unknown.items()]
         raise SettlementOnHold(settlement.natural_key, reasons, field="lines",
                                hint="add a rule for it to your role file (destination.options.settlements.roles) "
-                                    "naming the role it is; see ledgerlink/settlements/default_roles.yaml")
+                                    "naming the role it is; see ledgerlink/settlements/default_roles.yaml."
+                                    + role_hint(unknown))
     _facilitator_tax(settlement.lines, roles)
     return Classified(settlement, roles)
 
