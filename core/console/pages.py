@@ -385,6 +385,8 @@ def settlement_page(request: Request, principal: Principal, form: dict[str, Any]
             line["index"] = i
             groups[str(line.get("account") or "—")].append(line)
         doc["groups"] = dict(groups)
+    numbers = set(trail["rows"]) | set(trail["report_rows"])
+    trail["row_numbers"] = sorted(numbers, key=lambda n: (0, int(n), "") if n.isdigit() else (1, 0, n))
     return _render(request, "settlement.html", **_context(request, principal, pipeline=service.pipeline.name,
                                                           trail=trail, row=request.query_params.get("row")))
 
