@@ -40,6 +40,18 @@ MAX_FIELD = 512
 _env = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(["html"]))
 
 
+def _when(value: Any) -> str:
+    """A timestamp as people read it: to the second, no `T`, no microseconds."""
+    if value is None:
+        return ""
+    if isinstance(value, (int, float)):
+        value = datetime.fromtimestamp(value, timezone.utc).isoformat()
+    return str(value).replace("T", " ")[:19]
+
+
+_env.filters["when"] = _when
+
+
 def _render(request: Request, template: str, code: int = 200, **context: Any) -> HTMLResponse:
     context.setdefault("path", request.url.path)
     html = _env.get_template(template).render(request=request, **context)

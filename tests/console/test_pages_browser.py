@@ -137,10 +137,13 @@ def test_a_bookkeeper_uses_the_console_in_a_browser(served, shots):
             # run the sales pipeline now; its run shows on the runs page
             page.locator("section", has_text="bigcommerce-to-qbo").locator("button", has_text="Run now").click()
             page.wait_for_selector("text=a sync is queued")
-            runs_seen = lambda: "no runs yet" not in httpx.get(  # noqa: E731
-                f"{base}/runs-history", cookies=dict((c["name"], c["value"]) for c in page.context.cookies())
-            ).text.split("bigcommerce-to-qbo", 1)[-1].split("</section>", 1)[0]
-            assert wait_for(runs_seen, 90)
+            cookies = {c["name"]: c["value"] for c in page.context.cookies()}
+
+            def run_finished() -> bool:
+                section = httpx.get(f"{base}/runs-history", cookies=cookies).text.split("<h2>bigcommerce-to-qbo", 1)
+                return len(section) == 2 and "<td>succeeded" in section[1].split("</section>", 1)[0]
+
+            assert wait_for(run_finished, 90)
             page.goto(f"{base}/")
             page.screenshot(path=str(shots / "overview.png"), full_page=True)
             page.goto(f"{base}/runs-history")
