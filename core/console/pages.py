@@ -226,6 +226,11 @@ def _duration(run: dict[str, Any]) -> str:
         return "—"
 
 
+def _new_dead_letters(counts: dict[str, Any]) -> int:
+    """Dead letters a run added, at any stage (`normalise_dead_letters`, `plan_dead_letters`, …)."""
+    return sum(int(v or 0) for k, v in counts.items() if k.endswith("_dead_letters") and not isinstance(v, bool))
+
+
 def runs_chart(runs: list[dict[str, Any]], width: int = 640, height: int = 200) -> dict[str, Any]:
     """Documents posted and dead letters per day as bars for an inline SVG: the days, each day's two bars'
     geometry, and the scale; drawn by the template, no JavaScript."""
@@ -234,7 +239,7 @@ def runs_chart(runs: list[dict[str, Any]], width: int = 640, height: int = 200) 
         counts = run.get("counts") or {}
         day = per_day[_day(run.get("started_at"))]
         day[0] += sum(int(v or 0) for v in (counts.get("created") or {}).values())
-        day[1] += int(counts.get("dead_lettered") or counts.get("dead_letters") or 0)
+        day[1] += _new_dead_letters(counts)
     days = sorted(per_day)[-14:]
     top = max([1] + [v for d in days for v in per_day[d]])
     plot_h, base = height - 40, height - 24
@@ -242,8 +247,8 @@ def runs_chart(runs: list[dict[str, Any]], width: int = 640, height: int = 200) 
     bars = []
     for i, day in enumerate(days):
         posted, dead = per_day[day]
-        x = 36 + i * slot
-        w = max(4.0, slot / 2 - 4)
+        x = 36 + i * slot + max(0.0, slot / 2 - 30)  # a day's pair of bars sits in the middle of its slot
+        w = min(28.0, max(4.0, slot / 2 - 4))
         bars.append({"day": day, "label": day[5:], "posted": posted, "dead": dead, "x": round(x, 1),
                      "w": round(w, 1), "x2": round(x + w + 2, 1), "cx": round(x + w + 1, 1),
                      "h1": round(posted / top * plot_h, 1), "h2": round(dead / top * plot_h, 1)})
@@ -260,7 +265,7 @@ def runs_page(request: Request, principal: Principal, form: dict[str, Any]) -> R
             run["duration"] = _duration(run)
             run["read"] = counts.get("read_total", 0)
             run["posted"] = sum(int(v or 0) for v in (counts.get("created") or {}).values())
-            run["dead"] = counts.get("dead_lettered") or counts.get("dead_letters") or 0
+            run["dead"] = _new_dead_letters(counts)
         sections.append({"name": service.pipeline.name, "runs": runs, "chart": runs_chart(runs)})
     return _render(request, "runs.html", **_context(request, principal, sections=sections))
 

@@ -75,7 +75,7 @@ def _seed_settlements(state: Path) -> None:
         QuickBooksOnlineDestination().plan(held, PlanCtx())
     store.dead_letters.add(stage="plan", stream="settlements", record_key=held.natural_key, record=None,
                            error=info.value, run_id=run)
-    store.runs.finish(run, "succeeded", {"read_total": 2, "dead_lettered": 1}, {})
+    store.runs.finish(run, "succeeded", {"read_total": 2, "plan_dead_letters": 1}, {})
     store.close()
 
 

@@ -179,3 +179,16 @@ def test_runs_page_draws_a_chart_of_each_day(console):
     client, _ = sign_in(console, "viewer")
     page = client.get("/runs-history").text
     assert page.count("<svg") == 2 and "posted</title>" in page and "dead letters</title>" in page
+    shop = page.split("<h2>shop", 1)[1].split("</section>", 1)[0]
+    assert ": 1 dead letters</title>" in shop  # the fake source's line without a SKU, counted on its day
+
+
+def test_runs_chart_counts_each_day():
+    from ledgerlink.console.pages import runs_chart
+
+    runs = [{"started_at": "2026-03-01T10:00:00", "counts": {"created": {"Receipt": 3}, "plan_dead_letters": 1}},
+            {"started_at": "2026-03-01T11:00:00", "counts": {"created": {"Receipt": 1}, "normalise_dead_letters": 2}},
+            {"started_at": "2026-03-02T09:00:00", "counts": {"created": {}}}]
+    chart = runs_chart(runs)
+    assert [(b["day"], b["posted"], b["dead"]) for b in chart["bars"]] == [("2026-03-01", 4, 3), ("2026-03-02", 0, 0)]
+    assert chart["top"] == 4 and chart["bars"][0]["h1"] == chart["plot_h"]
