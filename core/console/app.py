@@ -19,6 +19,7 @@ from . import operations as ops
 from .api import Call, api_routes, endpoint
 from .auth import authenticate, require
 from .errors import ApiError, error_response, int_param, str_param
+from .pages import page_routes
 
 __all__ = ["build_console_app", "mount_paths"]
 
@@ -112,6 +113,7 @@ def build_console_app(workspace: Any, *, cookie_secure: bool | None = None) -> A
         log.info("mounting %s from plugin %s", path, plugin)
         routes.append(Mount(path, app=_GuardPluginStatus(app, workspace)))
         prefixes.add(path)
+    routes += page_routes()  # the web console's pages at `/` (after the API and plugin mounts it must not shadow)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.workspace = workspace
     app.state.cookie_secure = cookie_secure
