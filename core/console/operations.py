@@ -23,6 +23,8 @@ __all__ = ["summary", "runs", "dead_letters", "dead_letter", "retry", "discard",
            "DEAD_LETTER_STATUSES", "review_queue", "review_document", "review_decide"]
 
 DEAD_LETTER_STATUSES = ("open", "retried", "discarded", "resolved", "all")
+#: how long a reject waits for a running sync to end before answering 409
+REJECT_WAIT_S = 30.0
 
 
 def _iso(ts: float | None) -> str | None:
@@ -233,6 +235,14 @@ def review_decide(service: Any, decision: str, by: str, *, keys: list[str] | Non
     from ..review import approve, reject
 
     selection = {"keys": keys} if keys is not None else {"where": where}
+    if decision == "reject":
+        # an approved document may be on its way to the ledger while a sync runs: reject between syncs only
+        deadline = time.monotonic() + REJECT_WAIT_S
+        while service.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if service.running:
+            raise ApiError(409, f"a sync of {service.pipeline.name} is posting now: reject when it has finished",
+                           hint="try again in a moment; nothing was changed")
     if decision == "approve":
         done = approve(service.store, by, **selection)
     else:

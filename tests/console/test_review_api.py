@@ -137,3 +137,15 @@ def test_roles_sign_in_and_csrf_guard_the_queue(review_console):
     assert bad_json.status_code == 400
     assert review_console.with_token("viewer").get(f"{P}/review").json()["counts"]["awaiting_approval"] == 4
     assert fakes.REMOTE.get("Receipt", {}) == {}
+
+
+def test_reject_waits_for_a_running_sync_and_refuses_when_it_does_not_end(review_console, monkeypatch):
+    import ledgerlink.console.operations as ops
+
+    shop = review_console.workspace.services["shop"]
+    monkeypatch.setattr(shop, "running", True)
+    monkeypatch.setattr(ops, "REJECT_WAIT_S", 0.0)  # the sync "never ends": no waiting in a test
+    response = review_console.with_token("bookkeeper").post(f"{P}/review/reject", json={"all": True})
+    assert response.status_code == 409 and "posting now" in response.json()["error"]["message"]
+    monkeypatch.setattr(shop, "running", False)
+    assert review_console.with_token("viewer").get(f"{P}/review").json()["counts"]["awaiting_approval"] == 4
