@@ -70,7 +70,8 @@ def qwc_cmd(pipeline_file: str, url: str, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status_cmd(pipeline_file: str, as_json: bool) -> None:
     """When the Web Connector last called for this company file, what waits for it, and failed logins
-    (recent failures, a locked-out user). Exit 3 with a warning, 4 when `serve` holds the pipeline."""
+    (recent failures, a locked-out user). Exit 3 with a warning; while `serve` holds the pipeline it asks serve's API
+    (exit 4 only when a sync, not serve, holds it)."""
     from ledgerlink import LedgerlinkError, PipelineBusyError, PipelineState, json_dumps
 
     from .bridge import CONTACT, LOGINS
@@ -94,9 +95,8 @@ def status_cmd(pipeline_file: str, as_json: bool) -> None:
             waiting = state.awaiting("qb_desktop").count()
     except PipelineBusyError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        click.echo("  hint: `ledgerlink serve` (or a sync) holds this pipeline: serve's GET /qbwc/status shows the "
-                   "Web Connector's last contact, what waits and failed logins; or run this again when it is done",
-                   err=True)
+        click.echo("  hint: another process (a sync) holds this pipeline: run this again when it is done; under "
+                   "`ledgerlink serve` this command asks serve instead", err=True)
         sys.exit(EXIT_BUSY)
     info = describe_contact(last, waiting, config.quiet_after_s, datetime.now(timezone.utc))
     info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id,
