@@ -95,8 +95,9 @@ def status_cmd(pipeline_file: str, as_json: bool) -> None:
             waiting = state.awaiting("qb_desktop").count()
     except PipelineBusyError as exc:
         click.echo(f"error: {exc.message}", err=True)
-        click.echo("  hint: another process (a sync) holds this pipeline: run this again when it is done; under "
-                   "`ledgerlink serve` this command asks serve instead", err=True)
+        click.echo("  hint: `ledgerlink serve` (or a sync) holds this pipeline: serve's GET /qbwc/status shows the "
+                   "Web Connector's last contact, what waits and failed logins; or run this again when it is done",
+                   err=True)
         sys.exit(EXIT_BUSY)
     info = describe_contact(last, waiting, config.quiet_after_s, datetime.now(timezone.utc))
     info.update({"company_file": config.company_file or "(the open file)", "file_id": config.file_id,
