@@ -29,6 +29,7 @@ from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
 from .serve import ServeContext
+from .served import served_client
 from . import web_limits  # limits on what a web caller may send: body size, JSON/XML nesting, query types
 from .web_limits import (
     WEBHOOK_MAX_BYTES, BodyLimit, WebInputError, parse_untrusted_json, parse_untrusted_xml, query_int, read_body,
@@ -54,7 +55,7 @@ __all__ = [
     "LedgerlinkError", "ConfigError", "PipelineBusyError", "RecordError", "MappingError", "RemoteError",
     "TransientError", "ThrottledError", "PermanentError",
     # mapping, sandboxes, secrets, json
-    "MappingEngine", "ServeContext", "AwaitingWrites", "Pipeline", "PipelineState", "load_pipeline", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
+    "MappingEngine", "ServeContext", "served_client", "AwaitingWrites", "Pipeline", "PipelineState", "load_pipeline", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
     # web callbacks: body size cap, untrusted JSON/XML, typed query parameters
     "web_limits", "WebInputError", "BodyLimit", "read_body", "parse_untrusted_json", "parse_untrusted_xml", "query_int",
     "WEBHOOK_MAX_BYTES",

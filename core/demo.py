@@ -23,6 +23,9 @@ then `STEPS.insert(-1, ("returns", returns_step))` (reconcile stays last).
 from __future__ import annotations
 
 import contextlib
+import json
+import re
+import shlex
 import os
 import shutil
 import time
@@ -147,7 +150,9 @@ class DemoRun:
         path = self.workdir / name
         path.write_text(resources.files("ledgerlink").joinpath("data", name).read_text())
         state = (self.workdir / f"{Path(name).stem}.duckdb").resolve()
-        return load_pipeline(path, env={**self.env, "LEDGERLINK_STATE": str(state), **env})
+        pipeline = load_pipeline(path, env={**self.env, "LEDGERLINK_STATE": str(state), **env})
+        _pin_state(path, pipeline)
+        return pipeline
 
     def sync(self, pipeline: Pipeline) -> Any:
         """`ledgerlink sync`, with QuickBooks Online's current refresh token handed over (see `_hand_over`)."""
@@ -164,6 +169,26 @@ class DemoRun:
         if self._qbo_state is not None and self._qbo_state != pipeline.state_path:
             _hand_over(self._qbo_state, pipeline.state_path)
         self._qbo_state = pipeline.state_path
+
+
+def _pin_state(path: Path, pipeline: Pipeline) -> None:
+    """Write the state (and shared credentials) file the demo used into the copied pipeline file, so `ledgerlink
+    serve --workspace` on the demo's folder (no demo environment set) opens the same state and shows what the
+    demo did. Absolute: a relative state path is read from the working directory, not the file's folder."""
+    text = path.read_text()
+    for key, value in (("state", pipeline.state_path), ("credentials", pipeline.credentials_path)):
+        if value is not None:
+            text = re.sub(rf"^{key}:.*$", lambda _, v=value: f"{key}: {json.dumps(str(Path(v).resolve()))}", text,
+                          count=1, flags=re.MULTILINE)
+    path.write_text(text)
+
+
+def console_commands(workdir: str | Path) -> list[str]:
+    """The commands that open the console on the demo's folder: its pipeline files and their state make a
+    workspace. `--every 0`: the demo's sandboxes stopped with it, so serve syncs only when asked."""
+    folder = shlex.quote(str(workdir))
+    return [f"ledgerlink users add admin --role admin --workspace {folder}",
+            f"ledgerlink serve --workspace {folder} --every 0"]
 
 
 def _hand_over(source: Path, target: Path) -> None:
@@ -526,7 +551,7 @@ def run_demo(orders: int = 300, workdir: Path = Path(".ledgerlink/demo"),
             done[-1].seconds = time.perf_counter() - started  # the step's wall time, sandboxes' start included
         urls = dict(run.urls)
     return {"status": "succeeded" if all(s.ok for s in done) else "failed", "workdir": str(workdir.resolve()),
-            "sandboxes": urls, "steps": [s.to_dict() for s in done]}
+            "sandboxes": urls, "steps": [s.to_dict() for s in done], "console": console_commands(workdir.resolve())}
 
 
 def print_demo(result: dict[str, Any], console: Any) -> None:
@@ -547,3 +572,9 @@ def print_demo(result: dict[str, Any], console: Any) -> None:
     console.print(f"files: {result['workdir']}")
     colour = "green" if result["status"] == "succeeded" else "red"
     console.print(f"status: [{colour}]{result['status']}[/{colour}]")
+    console.print("see it in the console (the demo's folder is a workspace: its pipelines and their state):",
+                  highlight=False)
+    for command in result.get("console") or console_commands(result["workdir"]):
+        console.print(f"  {command}", highlight=False, markup=False)
+    console.print("  then open the address serve prints and sign in as admin (a new `ledgerlink demo` starts the "
+                  "folder afresh: add the user again)", highlight=False)

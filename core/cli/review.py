@@ -10,7 +10,7 @@ import click
 
 from .. import jsonutil
 from ..errors import ConfigError, LedgerlinkError
-from .common import fail, open_store, rich_console
+from .common import fail, open_store, rich_console, served
 
 
 class _Amount(click.ParamType):
@@ -84,26 +84,29 @@ def review_list(pipeline_or_state: str, status: str, as_json: bool, **filters: A
 
     try:
         where = _filter(status, **filters)
-        store = open_store(pipeline_or_state)
-        try:
-            items = review_items(store, where)
-        finally:
-            store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            items = client.get("/review", params={**_query(filters), "status": status, "limit": 10000})["items"]
+        else:
+            store = open_store(pipeline_or_state)
+            try:
+                items = _plain([i.to_dict() for i in review_items(store, where)])
+            finally:
+                store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
     if as_json:
-        click.echo(jsonutil.dumps([i.to_dict() for i in items], indent=2))
+        click.echo(jsonutil.dumps(items, indent=2))
         return
     from rich.table import Table
 
     table = Table("key", "type", "date", "customer", "total", "lines",
                   *(("decided by", "reason") if status != "awaiting" else ()))
     for i in items:
-        s = i.summary
-        total = "-" if s.total is None else f"{s.total} {s.currency or ''}".strip()
-        table.add_row(i.key, i.kind, s.date or "-", s.customer or "-", total, str(len(s.lines)),
-                      *((i.decided_by or "-", i.reason or "") if status != "awaiting" else ()))
+        s = i["summary"]
+        total = "-" if s["total"] is None else f"{s['total']} {s['currency'] or ''}".strip()
+        table.add_row(i["key"], i["kind"], s["date"] or "-", s["customer"] or "-", total, str(len(s["lines"])),
+                      *((i["decided_by"] or "-", i["reason"] or "") if status != "awaiting" else ()))
     empty = "nothing awaits approval" if status == "awaiting" else f"nothing {status}"
     rich_console().print(table if items else empty)
 
@@ -117,42 +120,71 @@ def review_show(pipeline_or_state: str, document: str, as_json: bool) -> None:
     from ..review import review_document
 
     try:
-        store = open_store(pipeline_or_state)
-        try:
-            doc = review_document(store, document)
-        finally:
-            store.close()
+        if (client := served(pipeline_or_state)) is not None:
+            doc = client.get(f"/review/{document}")
+        else:
+            store = open_store(pipeline_or_state)
+            try:
+                doc = _plain(review_document(store, document).to_dict())
+            finally:
+                store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
     if as_json:
-        click.echo(jsonutil.dumps(doc.to_dict(), indent=2))
+        click.echo(jsonutil.dumps(doc, indent=2))
         return
     from rich.table import Table
 
     console = rich_console()
-    i, s = doc.item, doc.item.summary
-    decided = f" by {i.decided_by} at {i.decided_at[:19]}" if i.decided_by and i.decided_at else ""
-    console.print(f"[bold]{i.kind} {s.number or i.natural_key or i.key}[/bold] — {i.status}{decided}"
-                  + (f" ({i.reason})" if i.reason else ""))
-    console.print(f"customer: {s.customer or '-'}   date: {s.date or '-'}   currency: {s.currency or '-'}")
+    i, s = doc["item"], doc["item"]["summary"]
+    decided = f" by {i['decided_by']} at {i['decided_at'][:19]}" if i["decided_by"] and i["decided_at"] else ""
+    console.print(f"[bold]{i['kind']} {s['number'] or i['natural_key'] or i['key']}[/bold] — {i['status']}{decided}"
+                  + (f" ({i['reason']})" if i["reason"] else ""))
+    console.print(f"customer: {s['customer'] or '-'}   date: {s['date'] or '-'}   currency: {s['currency'] or '-'}")
     lines = Table("description", "item", "qty", "amount", "account", "tax")
-    for ln in s.lines:
-        lines.add_row(ln.description or "-", ln.item or "-", "" if ln.quantity is None else str(ln.quantity),
-                      "" if ln.amount is None else str(ln.amount), ln.account or "-", ln.tax_code or "-")
+    for ln in s["lines"]:
+        lines.add_row(ln["description"] or "-", ln["item"] or "-", "" if ln["quantity"] is None else str(ln["quantity"]),
+                      "" if ln["amount"] is None else str(ln["amount"]), ln["account"] or "-", ln["tax_code"] or "-")
     console.print(lines)
-    console.print(f"tax: {'-' if s.tax is None else s.tax}   total: {'-' if s.total is None else s.total}   "
-                  f"accounts: {', '.join(s.accounts) or '-'}")
-    for ref in doc.references:
+    console.print(f"tax: {'-' if s['tax'] is None else s['tax']}   total: {'-' if s['total'] is None else s['total']}   "
+                  f"accounts: {', '.join(s['accounts']) or '-'}")
+    for ref in doc["references"]:
         console.print(f"with {ref['kind']} {ref['key'].split(':', 1)[-1]} ({ref['status']})")
     console.print("[bold]payload[/bold] (as the ledger receives it):")
-    console.print_json(jsonutil.dumps(doc.payload))
+    console.print_json(jsonutil.dumps(doc["payload"]))
     console.print("[bold]source rows[/bold]:")
-    for row in doc.source_rows:
-        where = "document" if row.line is None else f"line {row.line}"
-        console.print(f"{row.stream} {row.key} → {where}")
-        if row.record is not None:
-            console.print_json(jsonutil.dumps(row.record))
+    for row in doc["source_rows"]:
+        where = "document" if row["line"] is None else f"line {row['line']}"
+        console.print(f"{row['stream']} {row['key']} → {where}")
+        if row["record"] is not None:
+            console.print_json(jsonutil.dumps(row["record"]))
+
+
+def _plain(value: Any) -> Any:
+    """As the API sends it (Decimals and dates as JSON), so both paths print the same."""
+    return jsonutil.loads(jsonutil.dumps(value))
+
+
+def _query(filters: dict[str, Any]) -> dict[str, str]:
+    """The filter options as the API's names and text (days as YYYY-MM-DD, amounts exact)."""
+    out = {}
+    for name in _FILTER_NAMES:
+        value = filters.get(name)
+        if value is not None:
+            out[name] = value.date().isoformat() if name in ("date_from", "date_to") else str(value)
+    return out
+
+
+def _decide_served(client: Any, action: str, ids: tuple[str, ...], all_: bool, filters: dict[str, Any],
+                   by: str, **extra: Any) -> Any:
+    """Approve or reject through `serve`'s API (serve queues the sync that posts approved documents)."""
+    from ..console.client import RemoteRecord
+
+    body: dict[str, Any] = {"keys": list(ids)} if ids else _query(filters) or {"all": True}
+    body["by"] = by
+    body.update({k: v for k, v in extra.items() if v is not None})
+    return RemoteRecord(**client.post(f"/review/{action}", body))
 
 
 def _decide(action: str, pipeline_or_state: str, ids: tuple[str, ...], all_: bool, filters: dict[str, Any],
@@ -166,6 +198,8 @@ def _decide(action: str, pipeline_or_state: str, ids: tuple[str, ...], all_: boo
         raise ConfigError(f"say what to {action}: document ids, a filter (--kind, --customer…) or --all",
                           hint="`ledgerlink review list` shows what awaits approval")
     selection: dict[str, Any] = {"keys": list(ids)} if ids else {"where": _filter(**filters)}
+    if (client := served(pipeline_or_state)) is not None:
+        return None, _decide_served(client, action, ids, all_, filters, by, **extra)
     store = open_store(pipeline_or_state)
     decide = approve if action == "approve" else reject
     return store, decide(store, by, **selection, **extra)
@@ -186,6 +220,8 @@ def _report(decision: Any, as_json: bool, posted: dict[str, Any] | None = None) 
         created = sum((posted.get("created") or {}).values())
         click.echo(f"posted now: {created} created, {posted.get('awaiting_approval', 0)} still awaiting approval"
                    + (f"; error: {posted['write_error']}" if posted.get("write_error") else ""))
+    elif decision.decision == "approved" and decision.keys and getattr(decision, "sync_queued", False):
+        click.echo("`ledgerlink serve` holds this pipeline: it posts them with the sync it has queued now")
     elif decision.decision == "approved" and decision.keys:
         click.echo("they post with the next `ledgerlink sync` (or approve with --post to post them now)")
 
@@ -207,13 +243,14 @@ def review_approve(pipeline_or_state: str, ids: tuple[str, ...], all_: bool, by:
             raise ConfigError("--post needs the pipeline file (it writes to the destination), not its state file")
         store, decision = _decide("approve", pipeline_or_state, ids, all_, filters, by)
         try:
-            if post:
+            if post and store is not None:
                 from ..pipeline import load_pipeline
                 from ..review import post_approved
 
                 posted = post_approved(load_pipeline(pipeline_or_state), store)
         finally:
-            store.close()
+            if store is not None:
+                store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -233,7 +270,8 @@ def review_reject(pipeline_or_state: str, ids: tuple[str, ...], all_: bool, by: 
     """Reject documents (ids, a filter, or --all): they never post unless a change of their source re-plans them."""
     try:
         store, decision = _decide("reject", pipeline_or_state, ids, all_, filters, by, reason=reason)
-        store.close()
+        if store is not None:
+            store.close()
     except LedgerlinkError as exc:
         fail(exc)
         return

@@ -63,6 +63,9 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
             table.add_row("retry on next sync", str(c["retry_later"]))
         if c.get("blocked"):
             table.add_row("waiting on a failed reference", str(c["blocked"]))
+    if c.get("awaiting_approval"):
+        table.add_row("awaiting approval (not written)" if report.dry_run else "awaiting approval",
+                      str(c["awaiting_approval"]))
     table.add_row("dead letters open", str(c.get("dead_letters_open", 0)))
     table.add_row("state file", report.state_path)
     console = rich_console()
@@ -71,6 +74,11 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
         console.print(f"[red]error:[/red] {err}")
     if c.get("dead_letters_open"):
         console.print(f"see them with [bold]ledgerlink dlq list {shlex.quote(pipeline_file)}[/bold]", highlight=False)
+    if c.get("awaiting_approval"):
+        quoted = shlex.quote(pipeline_file)
+        console.print(f"{c['awaiting_approval']} document(s) await approval before they post: "
+                      f"[bold]ledgerlink review list {quoted}[/bold], then [bold]ledgerlink review approve {quoted}[/bold]",
+                      highlight=False)
 
 
 @click.command()
@@ -124,7 +132,8 @@ def _run_now(client: Any, pipeline_file: str, dry_run: bool, replan: bool, as_js
     else:
         click.echo(f"{client.pipeline}: run {run.get('id')} by serve — {run.get('status')}: read "
                    f"{c.get('read_total', 0)}, planned {c.get('planned_new', 0)}, posted "
-                   f"{sum((c.get('created') or {}).values())}, dead letters open {c.get('dead_letters_open', 0)}")
+                   f"{sum((c.get('created') or {}).values())}, dead letters open {c.get('dead_letters_open', 0)}"
+                   + (f", awaiting approval {c['awaiting_approval']}" if c.get("awaiting_approval") else ""))
         if run.get("error"):
             rich_console().print(f"[red]error:[/red] {run['error']}")
     sys.exit(EXIT_FAILED if run.get("status") == "failed" else EXIT_DEAD_LETTERS if c.get("dead_letters_open")

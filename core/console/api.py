@@ -20,6 +20,7 @@ from .accounts import ROLES
 from .auth import UNSAFE, Principal, authenticate, check_csrf, require
 from .errors import ApiError, error_response, field, int_param, read_json, str_param
 from .login import login, logout, whoami
+from .review_params import has_filter, review_filter
 
 __all__ = ["api_routes", "Call", "endpoint"]
 
@@ -211,6 +212,58 @@ def trace(call: Call) -> Any:
                      str_param(call.request, "key", required=True))
 
 
+# -- the review queue -----------------------------------------------------------------------------------------------
+
+@endpoint("viewer")
+def list_review(call: Call) -> Any:
+    params = call.request.query_params
+    where = review_filter(params, where="query parameter ", status=params.get("status") or "awaiting")
+    return ops.review_queue(call.service(), where, int_param(call.request, "limit", 100, high=10000),
+                            int_param(call.request, "offset", 0, low=0, high=10_000_000))
+
+
+@endpoint("viewer")
+def show_review_document(call: Call) -> Any:
+    return ops.review_document(call.service(), call.request.path_params["key"])
+
+
+def _review_selection(call: Call) -> tuple[list[str] | None, Any]:
+    """Which documents a decision is about: `keys`, or a filter (body fields), or `all`; exactly one of them."""
+    every = field(call.body, "all", bool, required=False, default=False)
+    keys = field(call.body, "keys", list, required=False, default=None)
+    filtered = has_filter(call.body)
+    if sum((keys is not None, bool(every), filtered)) != 1:
+        raise ApiError(400, "say which documents: keys, a filter (kind, customer, date_from…) or all, and only one",
+                       where="body", hint='e.g. {"keys": ["SalesReceipt:…"]}, {"kind": "Invoice"} or {"all": true}')
+    if keys is not None:
+        if not keys or len(keys) > 10000 or not all(isinstance(k, str) and k.strip() for k in keys):
+            raise ApiError(400, "must be a list of 1 to 10000 document keys (or order ids)", where="body.keys")
+        return keys, None
+    return None, review_filter(call.body, where="body.")
+
+
+def _decide(call: Call, decision: str) -> Any:
+    keys, where = _review_selection(call)
+    reason = field(call.body, "reason", str, required=False, default=None) if decision == "reject" else None
+    by = call.principal.actor
+    if call.principal.via == "local":  # this machine's CLI says which login decided (`--by`)
+        by = field(call.body, "by", str, required=False, default=by)
+    done = ops.review_decide(call.service(), decision, by, keys=keys, where=where, reason=reason)
+    call.audit(f"documents {done['decision']}", target=",".join(done["keys"]),
+               detail={"keys": done["keys"], "skipped": done["skipped"], "reason": reason})
+    return done
+
+
+@endpoint("bookkeeper")
+def approve_review(call: Call) -> Any:
+    return _decide(call, "approve")
+
+
+@endpoint("bookkeeper")
+def reject_review(call: Call) -> Any:
+    return _decide(call, "reject")
+
+
 # -- audit, users, tokens (admin) -----------------------------------------------------------------------------------
 
 @endpoint("admin")
@@ -299,6 +352,10 @@ def api_routes() -> list[Route]:
         Route(f"{p}/reconcile", last_reconcile, methods=["GET"]),
         Route(f"{p}/reconcile", run_reconcile, methods=["POST"]),
         Route(f"{p}/trace", trace, methods=["GET"]),
+        Route(f"{p}/review", list_review, methods=["GET"]),
+        Route(f"{p}/review/approve", approve_review, methods=["POST"]),
+        Route(f"{p}/review/reject", reject_review, methods=["POST"]),
+        Route(f"{p}/review/{{key:path}}", show_review_document, methods=["GET"]),
         Route("/audit", read_audit, methods=["GET"]),
         Route("/users", list_users, methods=["GET"]),
         Route("/users", add_user, methods=["POST"]),

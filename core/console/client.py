@@ -65,6 +65,15 @@ class ServedClient:
             raise error
         return response.json()
 
+    # the public surface plugins use (`ledgerlink.served_client`) -------------------------------------------------
+    def get(self, path: str = "", params: dict[str, Any] | None = None) -> Any:
+        """GET `/api/v1/pipelines/{pipeline}{path}` as JSON; an API error raises the CLI's own error."""
+        return self._call("GET", path, params=params)
+
+    def post(self, path: str, body: dict[str, Any] | None = None) -> Any:
+        """POST a JSON body to `/api/v1/pipelines/{pipeline}{path}`; an API error raises the CLI's own error."""
+        return self._call("POST", path, json=body or {})
+
     # reads ---------------------------------------------------------------------------------------------------
     def summary(self) -> dict[str, Any]:
         return self._call("GET", "")

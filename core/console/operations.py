@@ -20,9 +20,11 @@ from .errors import ApiError
 
 __all__ = ["summary", "runs", "dead_letters", "dead_letter", "retry", "discard", "revisions", "apply_revisions",
            "discard_revisions", "settlements", "settlement", "reconcile", "trace", "plugin_status", "run_now",
-           "DEAD_LETTER_STATUSES"]
+           "DEAD_LETTER_STATUSES", "review_queue", "review_document", "review_decide"]
 
 DEAD_LETTER_STATUSES = ("open", "retried", "discarded", "resolved", "all")
+#: how long a reject waits for a running sync to end before answering 409
+REJECT_WAIT_S = 30.0
 
 
 def _iso(ts: float | None) -> str | None:
@@ -59,6 +61,7 @@ def summary(service: Any, *, detail: bool = False) -> dict[str, Any]:
         "last_error": service.last_error,
         "dead_letters_open": store.dead_letters.count_open(),
         "held_revisions": len(held_revisions(store)),
+        "review": p.review, **_review_counts(service),
         "reconcile": None if reconcile_report is None else {
             "ok": reconcile_report["ok"], "findings": len(reconcile_report["findings"]), "at": reconcile_report["at"]},
     }
@@ -67,6 +70,8 @@ def summary(service: Any, *, detail: bool = False) -> dict[str, Any]:
         alerts.append(f"the last sync failed: {service.last_error}")
     if out["dead_letters_open"]:
         alerts.append(f"{out['dead_letters_open']} dead letter(s) open")
+    if out["awaiting_approval"]:
+        alerts.append(f"{out['awaiting_approval']} document(s) awaiting approval")
     if reconcile_report is not None and not reconcile_report["ok"]:
         alerts.append(f"reconcile found {len(reconcile_report['findings'])} difference(s)")
     if detail:
@@ -74,6 +79,13 @@ def summary(service: Any, *, detail: bool = False) -> dict[str, Any]:
         alerts += [line[len("warning: "):] for line in out["status_lines"] if line.startswith("warning: ")]
     out["alerts"] = alerts
     return out
+
+
+def _review_counts(service: Any) -> dict[str, int]:
+    from ..review import review_counts
+
+    counts = review_counts(service.store, service.pipeline.destination.connector)
+    return {"awaiting_approval": counts["awaiting_approval"], "approved_not_posted": counts["approved_not_posted"]}
 
 
 def runs(service: Any, limit: int) -> list[dict[str, Any]]:
@@ -194,3 +206,51 @@ def run_now(service: Any, reason: str) -> dict[str, Any]:
     service.trigger(reason)
     # a sync already under way finishes first; the asked-for one is the run after it
     return {"queued": True, "pipeline": service.pipeline.name, "syncs_before": before + (1 if busy else 0)}
+
+
+# -- the review queue (review before posting) ----------------------------------------------------------------------
+
+def review_queue(service: Any, where: Any, limit: int, offset: int) -> dict[str, Any]:
+    """A page of the review queue matching `where`, with the queue's counts."""
+    from ..review import review_counts, review_items
+
+    store, dest = service.store, service.pipeline.destination.connector
+    items = review_items(store, where, destination=dest, limit=limit, offset=offset)
+    return _plain({"pipeline": service.pipeline.name, "review": service.pipeline.review,
+                   "counts": review_counts(store, dest), "limit": limit, "offset": offset,
+                   "items": [i.to_dict() for i in items]})
+
+
+def review_document(service: Any, key: str) -> dict[str, Any]:
+    """One document as the ledger will receive it, beside the source rows it came from."""
+    from ..review import review_document as document
+
+    return _plain(document(service.store, key).to_dict())
+
+
+def review_decide(service: Any, decision: str, by: str, *, keys: list[str] | None, where: Any,
+                  reason: str | None = None) -> dict[str, Any]:
+    """Approve or reject (keys, or every match of `where`). Approved documents post on a sync the service queues
+    now (`trigger`): the decision and the posting run in series with the scheduler, never beside it."""
+    from ..review import approve, reject
+
+    selection = {"keys": keys} if keys is not None else {"where": where}
+    if decision == "reject":
+        # an approved document may be on its way to the ledger while a sync runs: reject between syncs only
+        deadline = time.monotonic() + REJECT_WAIT_S
+        while service.running and time.monotonic() < deadline:
+            time.sleep(0.1)
+        if service.running:
+            raise ApiError(409, f"a sync of {service.pipeline.name} is posting now: reject when it has finished",
+                           hint="try again in a moment; nothing was changed")
+    if decision == "approve":
+        done = approve(service.store, by, **selection)
+    else:
+        done = reject(service.store, by, reason=reason, **selection)
+    out = _plain(done.to_dict())
+    out["sync_queued"] = False
+    if decision == "approve" and done.keys:
+        before, busy = service.syncs, service.running
+        service.trigger(f"{len(done.keys)} document(s) approved by {by}")
+        out["sync_queued"], out["syncs_before"] = True, before + (1 if busy else 0)
+    return out

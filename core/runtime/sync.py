@@ -18,6 +18,7 @@ from ..plugins import PluginHost, host as default_host
 from ..store import Store
 from ..store.shared_credentials import share_credentials
 from .extract import extract
+from ..review.gate import hold_for_review
 from .load import load
 from .normalise import (
     PlanContextImpl, mapping_engine, normalise_and_plan, pipeline_key_scope, resolve_normalisers, stamp_normalisers,
@@ -170,7 +171,11 @@ def _run(run: SyncRun) -> None:
             if read.get(key):
                 report.errors.append(f"source {read[key]}")
         if dry_run:
-            report.would_write = _would_write(store, destination.name)
+            # the review gate, as the write step would apply it (the dry run's transaction undoes it)
+            gate = hold_for_review(store, destination.name, pipeline.review, run_id)
+            if gate.awaiting:
+                report.counts["awaiting_approval"] = gate.awaiting
+            report.would_write = _would_write(store, destination.name, gate.held)
         else:
             with _on_side("destination", destination.name):
                 written = load(destination, dest_config, store, run_id, progress, review=pipeline.review)
@@ -193,15 +198,20 @@ def _run(run: SyncRun) -> None:
                           "; ".join(report.errors) if report.errors else None)
 
 
-def _would_write(store: Store, destination: str) -> dict[str, Any]:
+def _would_write(store: Store, destination: str, held: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """What a write pass would send now, per object type with two examples (documents held for review, and the
+    references only they need, are not sent)."""
     out: dict[str, Any] = {}
-    for stream, n in store.db.fetchall("SELECT stream, count(*) FROM outbox WHERE destination = ? AND status = 'pending' "
-                                       "GROUP BY stream", [destination]):
-        examples = [jsonutil.loads(d) for (d,) in store.db.fetchall(
-            "SELECT data FROM outbox WHERE destination = ? AND stream = ? AND status = 'pending' ORDER BY seq LIMIT 2",
-            [destination, stream])]
-        out[stream] = {"count": n, "examples": examples}
-    return out
+    for key, stream, data in store.db.fetchall(
+            "SELECT key, stream, data FROM outbox WHERE destination = ? AND status = 'pending' ORDER BY seq",
+            [destination]):
+        if key in held:
+            continue
+        entry = out.setdefault(stream, {"count": 0, "examples": []})
+        entry["count"] += 1
+        if len(entry["examples"]) < 2:
+            entry["examples"].append(jsonutil.loads(data))
+    return dict(sorted(out.items()))
 
 
 def plan_fingerprint(pipeline: Pipeline, engine: Any) -> str:

@@ -73,7 +73,8 @@ def qwc_cmd(pipeline_file: str, url: str, out: str | None) -> None:
 @click.option("--json", "as_json", is_flag=True)
 def status_cmd(pipeline_file: str, as_json: bool) -> None:
     """When the Web Connector last called for this company file, what waits for it, and failed logins
-    (recent failures, a locked-out user). Exit 3 with a warning, 4 when `serve` holds the pipeline."""
+    (recent failures, a locked-out user). Exit 3 with a warning; while `serve` holds the pipeline it asks serve's API
+    (exit 4 only when a sync, not serve, holds it)."""
     from ledgerlink import LedgerlinkError, PipelineBusyError, PipelineState, json_dumps
 
     from .bridge import CONTACT, LOGINS
@@ -86,6 +87,7 @@ def status_cmd(pipeline_file: str, as_json: bool) -> None:
     except (LedgerlinkError, ValueError) as exc:  # a broken pipeline file or destination config: bad usage
         click.echo(f"error: {pipeline_file}: {exc}", err=True)
         sys.exit(EXIT_USAGE)
+    _status_through_serve(pipeline_file, as_json)
     if not pipeline.state_path.exists():
         raise click.ClickException(f"{pipeline_file} has not run yet (no {pipeline.state_path})")
     try:
@@ -116,3 +118,27 @@ def status_cmd(pipeline_file: str, as_json: bool) -> None:
     sys.exit(3 if info["warning"] or info["logins"]["warning"] else 0)
 
 
+
+
+def _status_through_serve(pipeline_file: str, as_json: bool) -> None:
+    """While `ledgerlink serve` holds the pipeline, ask its API (GET …/status: this plugin's own status lines)
+    instead of answering "busy"; exit as the local command does (3 on a warning). Returns when no serve holds it."""
+    from ledgerlink import LedgerlinkError, json_dumps, served_client
+
+    client = served_client(pipeline_file)
+    if client is None:
+        return
+    try:
+        lines = client.get("/status")["lines"]
+    except LedgerlinkError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(EXIT_BUSY)
+    warnings = [line[len("warning: "):] for line in lines if line.startswith("warning: ")]
+    if as_json:
+        click.echo(json_dumps({"served_by": client.url, "lines": lines, "warnings": warnings}, indent=2))
+    else:
+        for line in lines:
+            click.echo(line, err=line.startswith("warning: "))
+        if not lines:
+            click.echo("no Web Connector status: this pipeline does not write to QuickBooks Desktop")
+    sys.exit(3 if warnings else 0)
