@@ -56,8 +56,8 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
     app = build_console_app(ws, cookie_secure=secure_cookies)
     users = ws.accounts.list()
     say(f"ledgerlink serve: {len(ws.services)} pipeline(s) ({', '.join(ws.services)}) from {ws.root}; "
-        f"console API at {url}/api/v1")
-    say(f"sign in: POST {url}/api/v1/session with your name and password, or send `Authorization: Bearer TOKEN` "
+        f"console at {url}/ (sign in there), console API at {url}/api/v1")
+    say(f"scripts sign in with POST {url}/api/v1/session (name and password) or send `Authorization: Bearer TOKEN` "
         + (f"({len(users)} user(s))" if users else
            f"— no users yet: `ledgerlink users add NAME --role admin --workspace {ws.root}`"))
     for path, _, plugin in mount_paths(ws):
