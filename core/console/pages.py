@@ -27,6 +27,7 @@ from .accounts import role_allows
 from .auth import SESSION_COOKIE, Principal, authenticate, check_csrf, require
 from .errors import ApiError, error_response, read_json
 from .login import _attempt, _secure
+from .review_params import review_filter
 
 __all__ = ["page_routes", "runs_chart"]
 
@@ -384,6 +385,77 @@ def discard_revisions(request: Request, principal: Principal, form: dict[str, An
     return _revisions_action(request, principal, form, "discard")
 
 
+# -- review before posting ---------------------------------------------------------------------------------------
+
+#: the filter fields the review page offers (GET query parameters, carried into its forms)
+REVIEW_FIELDS = ("kind", "customer", "text", "min_total", "max_total")
+#: documents shown per pipeline; "all matching" still acts on every match
+REVIEW_PAGE_SIZE = 100
+
+
+def _review_filter_values(values: Any) -> dict[str, str]:
+    return {name: str(values.get(name)) for name in REVIEW_FIELDS if values.get(name) not in (None, "")}
+
+
+@page()
+def review_page(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    """Documents awaiting approval, each as the ledger will receive it beside the source rows it came from."""
+    values = _review_filter_values(request.query_params)
+    where = review_filter(values, where="query parameter ")
+    sections = []
+    for service in _services(request):
+        review_on = service.pipeline.review not in (None, "never", False)
+        queue = ops.review_queue(service, where, REVIEW_PAGE_SIZE, 0)
+        docs = [ops.review_document(service, item["key"]) for item in queue["items"]]
+        for doc in docs:
+            for row in doc["source_rows"]:
+                row["fields"] = _flatten(row.get("record"))
+        sections.append({"name": service.pipeline.name, "review": service.pipeline.review, "on": review_on,
+                         "counts": queue["counts"], "docs": docs})
+    return _render(request, "review.html", **_context(request, principal, sections=sections, filters=values,
+                                                      fields=REVIEW_FIELDS, page_size=REVIEW_PAGE_SIZE))
+
+
+def _review_action(request: Request, principal: Principal, form: dict[str, Any], decision: str) -> Response:
+    service = _service(request, form)
+    reason = None
+    if decision == "reject":
+        reason = form.get("reason")
+        if not isinstance(reason, str) or not reason.strip():
+            raise ApiError(400, "say why the documents are rejected", where="form.reason",
+                           hint="type a reason and try again; nothing was changed")
+    keys: list[str] | None = None
+    where = None
+    if form.get("all") == "1":
+        where = review_filter(_review_filter_values(form), where="form.")
+    else:
+        raw = form.get("keys")
+        keys = raw if isinstance(raw, list) else [] if raw is None else [raw]
+        if not keys or not all(isinstance(k, str) and k for k in keys):
+            raise ApiError(400, "select at least one document", where="form.keys", hint="tick the ones to act on")
+    done = ops.review_decide(service, decision, principal.actor, keys=keys, where=where, reason=reason)
+    request.app.state.workspace.audit.record(
+        principal.actor, f"documents {done['decision']}", pipeline=service.pipeline.name,
+        target=",".join(done["keys"])[:500], detail={"keys": done["keys"], "skipped": done["skipped"],
+                                                     "reason": reason})
+    lines = [f"{key}: {done['decision']}" for key in done["keys"]]
+    lines += [f"{key}: not changed ({why})" for key, why in done["skipped"].items()]
+    if done.get("sync_queued"):
+        lines.append(f"{service.pipeline.name}: a sync is queued to post the approved documents")
+    return _render(request, "done.html", **_context(request, principal, title=f"Review: {decision}",
+                   results=lines or ["no documents matched"], back="/review"))
+
+
+@page("bookkeeper", action=True)
+def approve_review(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    return _review_action(request, principal, form, "approve")
+
+
+@page("bookkeeper", action=True)
+def reject_review(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    return _review_action(request, principal, form, "reject")
+
+
 # -- settlements, reconcile, trace -------------------------------------------------------------------------------
 
 @page()
@@ -450,6 +522,9 @@ def page_routes() -> list[Any]:
         Route("/revisions", revisions_page, methods=["GET"]),
         Route("/revisions/apply", apply_revisions, methods=["POST"]),
         Route("/revisions/discard", discard_revisions, methods=["POST"]),
+        Route("/review", review_page, methods=["GET"]),
+        Route("/review/approve", approve_review, methods=["POST"]),
+        Route("/review/reject", reject_review, methods=["POST"]),
         Route("/settlements", settlements_page, methods=["GET"]),
         Route("/settlements/{pipeline}/{settlement_id}", settlement_page, methods=["GET"]),
         Route("/reconcile", reconcile_page, methods=["GET"]),
