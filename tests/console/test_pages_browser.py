@@ -1,6 +1,7 @@
 """The console in a real browser: Playwright driving Debian's chromium (`/usr/bin/chromium`; Playwright's own
 browser download is not used) against a real `ledgerlink serve --workspace` subprocess on a free loopback port,
-its pipelines pointed at the sandboxes. Signs in, runs a sync, retries a dead letter (a settlement on hold),
+its pipelines pointed at the sandboxes. Signs in, runs a sync (the sales pipeline has `review: always`: its
+documents wait), approves one on the review page and sees it posted by the run that follows, retries a dead letter (a settlement on hold),
 opens a settlement and follows a journal line to its report rows. A screenshot of each page is written to
 $LEDGERLINK_SCREENSHOTS (or the test's tmp folder) for a person to look at."""
 
@@ -84,7 +85,8 @@ def served(tmp_path):
     ws = tmp_path / "ws"
     ws.mkdir()
     with sandbox_running("bigcommerce", orders=4) as (bc_url, _), sandbox_running("qbo") as (qbo_url, _):
-        write_shipped(ws, "bigcommerce-to-qbo.yaml")
+        # review before posting: the sync plans the orders and they wait for approval
+        write_shipped(ws, "bigcommerce-to-qbo.yaml", edit=lambda text: text.rstrip("\n") + "\nreview: always\n")
         write_shipped(ws, "amazon-settlements-to-qbo.yaml")
         _seed_settlements(ws / ".ledgerlink" / "amazon-settlements-to-qbo.duckdb")
         added = CliRunner().invoke(cli, ["users", "add", "betty", "--role", "bookkeeper", "--workspace", str(ws)],
@@ -144,6 +146,30 @@ def test_a_bookkeeper_uses_the_console_in_a_browser(served, shots):
                 return len(section) == 2 and "<td>succeeded" in section[1].split("</section>", 1)[0]
 
             assert wait_for(run_finished, 90)
+
+            # the run held its documents for review: approve one, and the run that follows posts it
+            page.goto(f"{base}/review")
+            queue = page.locator("section", has_text="bigcommerce-to-qbo")
+            assert queue.locator("article.review-doc").count() >= 2
+            assert "Source rows" in queue.inner_text()
+            page.screenshot(path=str(shots / "review.png"), full_page=True)
+            first = queue.locator("input[name=keys]").first
+            key = first.get_attribute("value")
+            first.check()
+            page.click("text=Approve selected")
+            page.wait_for_selector("#result li")
+            assert f"{key}: approved" in page.inner_text("#result")
+            page.screenshot(path=str(shots / "review-approved.png"), full_page=True)
+            approved_api = f"{base}/api/v1/pipelines/bigcommerce-to-qbo/review?status=approved"
+
+            def posted() -> bool:
+                items = httpx.get(approved_api, cookies=cookies).json()["items"]
+                return [(i["key"], i["outbox_status"]) for i in items] == [(key, "done")]
+
+            assert wait_for(posted, 90)
+            page.goto(f"{base}/review")
+            assert key not in page.inner_text("main")  # posted: no longer awaiting approval
+
             page.goto(f"{base}/")
             page.screenshot(path=str(shots / "overview.png"), full_page=True)
             page.goto(f"{base}/runs-history")
@@ -186,4 +212,4 @@ def test_a_bookkeeper_uses_the_console_in_a_browser(served, shots):
             page.wait_for_selector("text=Sign in")
         finally:
             browser.close()
-    assert len(list(shots.glob("*.png"))) >= 10
+    assert len(list(shots.glob("*.png"))) >= 12
