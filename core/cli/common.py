@@ -69,7 +69,7 @@ def load_pipeline_file(target: str) -> Any:
 
     path = Path(target)
     if path.is_dir():
-        raise ConfigError(f"{target} is a directory, not a pipeline file", hint="name the pipeline's .yaml file")
+        raise ConfigError(f"{target} is a folder, not a pipeline file", hint="name the pipeline's .yaml file")
     try:
         return load_pipeline(target)
     except UnicodeDecodeError as exc:
