@@ -30,6 +30,7 @@ from .sandbox import Sandbox, SandboxOptions
 from .secrets import mask, register_secret
 from .serve import ServeContext
 from .served import served_client
+from .validators import EARLIEST_DATE, LATEST_DATE, http_url, plausible_date  # config checks every connector shares
 from . import web_limits  # limits on what a web caller may send: body size, JSON/XML nesting, query types
 from .web_limits import (
     WEBHOOK_MAX_BYTES, BodyLimit, WebInputError, parse_untrusted_json, parse_untrusted_xml, query_int, read_body,
@@ -57,6 +58,7 @@ __all__ = [
     # mapping, sandboxes, secrets, json
     "MappingEngine", "ServeContext", "served_client", "AwaitingWrites", "Pipeline", "PipelineState", "load_pipeline", "Sandbox", "SandboxOptions", "mask", "register_secret", "json_dumps", "json_loads",
     # web callbacks: body size cap, untrusted JSON/XML, typed query parameters
+    "http_url", "plausible_date", "EARLIEST_DATE", "LATEST_DATE",
     "web_limits", "WebInputError", "BodyLimit", "read_body", "parse_untrusted_json", "parse_untrusted_xml", "query_int",
     "WEBHOOK_MAX_BYTES",
 ]

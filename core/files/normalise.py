@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Callable
 
-from ledgerlink import Money, Normaliser, Product, RecordError, Shipment, ShipmentLine, SourceRef, to_decimal
+from ledgerlink import EARLIEST_DATE, LATEST_DATE, Money, Normaliser, Product, RecordError, Shipment, ShipmentLine, SourceRef, to_decimal
 
 from .config import FileStreamConfig
 
@@ -26,8 +26,7 @@ SOURCE = "files"
 #: value in the wrong column, refused with the column's name rather than sent to a channel that refuses it
 MAX_QUANTITY = Decimal(1_000_000)
 MAX_COST = Decimal(1_000_000_000)
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
+EARLIEST, LATEST = EARLIEST_DATE, LATEST_DATE
 
 NormaliseFn = Callable[[dict[str, Any], dict[str, list[dict[str, Any]]]], list[Any]]
 

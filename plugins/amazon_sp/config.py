@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
+
+from ledgerlink import http_url, plausible_date
 
 __all__ = ["AmazonSPConfig", "SANDBOX_URL", "PRODUCTION_ENDPOINTS", "AMAZON_SANDBOX_ENDPOINTS", "LWA_URL"]
 
@@ -20,9 +22,6 @@ AMAZON_SANDBOX_ENDPOINTS = {region: url.replace("https://", "https://sandbox.")
                             for region, url in PRODUCTION_ENDPOINTS.items()}
 #: Login with Amazon's token endpoint (one for every region)
 LWA_URL = "https://api.amazon.com/auth/o2/token"
-#: the range of a plausible `start_date`: Amazon's marketplace is younger than 1970, and 2100 is a typo
-EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 
 
 class AmazonSPConfig(BaseModel):
@@ -90,15 +89,12 @@ class AmazonSPConfig(BaseModel):
     @classmethod
     def _plausible_start(cls, v: datetime | None) -> datetime | None:
         """SP-API refuses dates it cannot print as YYYY-MM-DD…Z; a year-1 or year-9999 date is a typo anyway."""
-        if v is not None and not EARLIEST <= v < LATEST:
-            raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST.year - 1}-12-31 with a zone, "
-                             "e.g. 2024-01-01T00:00:00Z")
-        return v
+        return None if v is None else plausible_date(v)
 
     @field_validator("endpoint", "lwa_endpoint")
     @classmethod
     def _http(cls, v: str | None) -> str | None:
-        return None if v is None else _http_url(v, PRODUCTION_ENDPOINTS["na"])
+        return None if v is None else http_url(v, PRODUCTION_ENDPOINTS["na"])
 
     @model_validator(mode="after")
     def _endpoints(self) -> "AmazonSPConfig":
@@ -114,20 +110,3 @@ class AmazonSPConfig(BaseModel):
     def rate_key(self) -> str:
         """SP-API usage plans are per selling partner and region (and operation, added by the client)."""
         return f"{self.seller_id or self.client_id}/{self.region}"
-
-
-def _http_url(value: str, example: str) -> str:
-    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
-    echoed back: a URL may carry a user and password."""
-    from urllib.parse import urlsplit
-
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - a port that is not a number raises here
-    except ValueError:
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
-    return text.rstrip("/")

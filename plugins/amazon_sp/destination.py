@@ -39,13 +39,14 @@ import httpx
 from pydantic import AwareDatetime, ConfigDict, Field
 
 from ledgerlink import (
+    EARLIEST_DATE, LATEST_DATE,
     Destination, HttpClient, InventoryLevel, ObjectType, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
     RecordError, RemoteError, RetryPolicy, Shipment, WriteContext, WriteResult, idempotency_key, inventory,
 )
 
 from .auth import lwa_auth
 from .client import read_json, sp_client
-from .config import EARLIEST, LATEST, AmazonSPConfig
+from .config import AmazonSPConfig
 from .timestamps import format_time
 
 __all__ = ["AmazonSellingPartnerDestination", "AmazonSPWriteConfig", "CARRIER_CODES", "package_reference_id"]
@@ -182,7 +183,7 @@ class AmazonSellingPartnerDestination(Destination):
                          "set the shipment's carrier (UPS, USPS, FedEx, … or the carrier's own name)")
         if s.shipped_at is None:
             raise refuse("Amazon needs the ship date to confirm a shipment", "shipped_at")
-        if not EARLIEST <= s.shipped_at < LATEST:
+        if not EARLIEST_DATE <= s.shipped_at < LATEST_DATE:
             raise refuse(f"ship date {s.shipped_at.date().isoformat()} is not a plausible date (Amazon refuses it)",
                          "shipped_at", "fix the ship date where it comes from (e.g. the 3PL file's date column)")
         if not s.lines:

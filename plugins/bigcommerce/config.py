@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+from ledgerlink import http_url, plausible_date
 
 __all__ = ["BigCommerceConfig", "SANDBOX_URL", "PRODUCTION_URL", "DEFAULT_STORE_HASH"]
 
@@ -42,34 +44,14 @@ class BigCommerceConfig(BaseModel):
     @classmethod
     def _plausible_start(cls, v: datetime | None) -> datetime | None:
         """A year-1 or year-9999 start date is a typo, and BigCommerce refuses dates it cannot print."""
-        if v is not None and not datetime(1970, 1, 1, tzinfo=timezone.utc) <= v < datetime(2100, 1, 1,
-                                                                                           tzinfo=timezone.utc):
-            raise ValueError("must be between 1970-01-01 and 2099-12-31 with a zone, e.g. 2024-01-01T00:00:00Z")
-        return v
+        return None if v is None else plausible_date(v)
 
     @field_validator("base_url")
     @classmethod
     def _no_slash(cls, v: str) -> str:
-        return _http_url(v, PRODUCTION_URL)
+        return http_url(v, PRODUCTION_URL)
 
     @property
     def root(self) -> str:
         """The store's API root, e.g. https://api.bigcommerce.com/stores/abc123."""
         return f"{self.base_url}/stores/{self.store_hash}"
-
-
-def _http_url(value: str, example: str) -> str:
-    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
-    echoed back: a URL may carry a user and password."""
-    from urllib.parse import urlsplit
-
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - a port that is not a number raises here
-    except ValueError:
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
-    return text.rstrip("/")

@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink import posting
+from ledgerlink import http_url, plausible_date, posting
 
 __all__ = ["QboConnection", "QboConfig", "QboSourceConfig", "AccountSpec", "PostingOptions",
            "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
@@ -65,7 +65,7 @@ class QboConnection(BaseModel):
     @field_validator("base_url", "token_url")
     @classmethod
     def _no_slash(cls, v: str) -> str:
-        return _http_url(v, INTUIT_PRODUCTION_URL)
+        return http_url(v, INTUIT_PRODUCTION_URL)
 
 
 class AccountSpec(BaseModel):
@@ -110,10 +110,7 @@ class QboSourceConfig(QboConnection):
     @field_validator("start_date")
     @classmethod
     def _aware(cls, v: datetime) -> datetime:
-        v = v if v.tzinfo is not None else v.replace(tzinfo=timezone.utc)
-        if not datetime(1970, 1, 1, tzinfo=timezone.utc) <= v < datetime(2100, 1, 1, tzinfo=timezone.utc):
-            raise ValueError("must be between 1970-01-01 and 2099-12-31 (ISO 8601, e.g. 2024-01-01T00:00:00Z)")
-        return v
+        return plausible_date(v)
 
 
 class PostingOptions(posting.OrderPostingOptions):
@@ -149,20 +146,3 @@ class PostingOptions(posting.OrderPostingOptions):
 
     def default_item_kind(self) -> posting.ItemKind:
         return "service" if self.item_type == "Service" else "non_inventory"
-
-
-def _http_url(value: str, example: str) -> str:
-    """An http(s) URL with a host (http://127.0.0.1:… for a sandbox), without a trailing slash. The value is not
-    echoed back: a URL may carry a user and password."""
-    from urllib.parse import urlsplit
-
-    text = value.strip()
-    try:
-        parts = urlsplit(text)
-        parts.port  # noqa: B018 - a port that is not a number raises here
-    except ValueError:
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}") from None
-    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
-        scheme = f" (this one starts with {parts.scheme}:)" if parts.scheme not in ("", "http", "https") else ""
-        raise ValueError(f"must be an http:// or https:// URL with a host, e.g. {example}{scheme}")
-    return text.rstrip("/")

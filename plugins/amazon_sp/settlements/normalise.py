@@ -18,7 +18,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ledgerlink import Fee, Money, RecordError, Settlement, SettlementLine, quantize
+from ledgerlink import EARLIEST_DATE, LATEST_DATE, Fee, Money, RecordError, Settlement, SettlementLine, quantize
 
 from .parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError
 
@@ -41,9 +41,6 @@ _FORMATS = ("%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d", "%d.%m.%Y %H:%M:%
 _SLASH = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{2}|\d{4})(?:\s+(\d{1,2}):(\d{2})(?::(\d{2}))?)?$")
 
 
-#: the dates a settlement can plausibly carry: a year-1 or year-9999 date is a damaged file
-_EARLIEST = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(2100, 1, 1, tzinfo=timezone.utc)
 #: more units than one settlement row can hold: a damaged cell
 _MAX_QUANTITY = Decimal(10_000_000)
 
@@ -136,7 +133,7 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
                         found = parse_report_time(text)
                     except ValueError:
                         raise located(line, column, f"{text!r} is not a date") from None
-                    if not _EARLIEST <= found < _LATEST:
+                    if not EARLIEST_DATE <= found < LATEST_DATE:  # a year-1 or year-9999 date is a damaged file
                         raise located(line, column, f"{text!r} is not a plausible date (before 1970 or after 2099)")
                     times[text] = found
                 return found
