@@ -31,3 +31,21 @@ def console(tmp_path: Path) -> Any:
         workspace.accounts.add(role, role, PASSWORD)
     yield Console(workspace, clock)
     workspace.stop()
+
+
+@pytest.fixture
+def review_console(tmp_path: Path) -> Any:
+    """One pipeline with `review: always`, synced once: its 4 receipts await approval (see `receipt_key`)."""
+    host = fakes.fresh_host(tmp_path)
+    ws_dir = tmp_path / "ws"
+    ws_dir.mkdir()
+    (ws_dir / "shop.yaml").write_text(
+        f"name: shop\nstate: {ws_dir / 'shop.duckdb'}\nreview: always\n"
+        "source: {connector: fake_source, config: {orders: 4}}\ndestination: {connector: fake_dest, config: {}}\n")
+    workspace = Workspace.open(ws_dir, host, every=None, debounce=0, announce=lambda line: None, clock=Clock())
+    workspace.services["shop"]._run("test set-up")
+    workspace.start()
+    for role in ("viewer", "bookkeeper", "admin"):
+        workspace.accounts.add(role, role, PASSWORD)
+    yield Console(workspace, Clock())
+    workspace.stop()

@@ -35,6 +35,11 @@ def write_pipeline(folder: Path, name: str, orders: int = 4, no_sku: list[int] |
     return path
 
 
+def receipt_key(i: int) -> str:
+    """The outbox key of the fake source's order i's receipt."""
+    return f"Receipt:fake/order/O-{i:04d}"
+
+
 class Console:
     """A served workspace and ways to call it as each kind of caller."""
 

@@ -5,38 +5,12 @@ one is a clear 400 page), approve / reject one, the selected or all matching, au
 from __future__ import annotations
 
 import re
-from pathlib import Path
-from typing import Any
 
 import fakes
 import pytest
-from console_helpers import PASSWORD, Clock, Console
+from console_helpers import PASSWORD, Console, receipt_key
 from sandbox_helpers import wait_for
 from starlette.testclient import TestClient
-
-from ledgerlink.console import Workspace
-
-
-def receipt_key(i: int) -> str:
-    return f"Receipt:fake/order/O-{i:04d}"
-
-
-@pytest.fixture
-def review_console(tmp_path: Path) -> Any:
-    """One pipeline with `review: always`, synced once: its 4 receipts await approval."""
-    host = fakes.fresh_host(tmp_path)
-    ws_dir = tmp_path / "ws"
-    ws_dir.mkdir()
-    (ws_dir / "shop.yaml").write_text(
-        f"name: shop\nstate: {ws_dir / 'shop.duckdb'}\nreview: always\n"
-        "source: {connector: fake_source, config: {orders: 4}}\ndestination: {connector: fake_dest, config: {}}\n")
-    workspace = Workspace.open(ws_dir, host, every=None, debounce=0, announce=lambda line: None, clock=Clock())
-    workspace.services["shop"]._run("test set-up")
-    workspace.start()
-    for role in ("viewer", "bookkeeper", "admin"):
-        workspace.accounts.add(role, role, PASSWORD)
-    yield Console(workspace, Clock())
-    workspace.stop()
 
 
 def _csrf(html: str) -> str:

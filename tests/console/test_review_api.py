@@ -4,39 +4,14 @@ the audit log), approved documents posted exactly once by the served pipeline's 
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
 
 import fakes
 import pytest
-from console_helpers import PASSWORD, Clock, Console
+from console_helpers import receipt_key
 from sandbox_helpers import wait_for
 
-from ledgerlink.console import Workspace
 
 P = "/api/v1/pipelines/shop"
-
-
-def receipt_key(i: int) -> str:
-    return f"Receipt:fake/order/O-{i:04d}"
-
-
-@pytest.fixture
-def review_console(tmp_path: Path) -> Any:
-    """One pipeline with `review: always`, synced once: its 4 receipts await approval."""
-    host = fakes.fresh_host(tmp_path)
-    ws_dir = tmp_path / "ws"
-    ws_dir.mkdir()
-    (ws_dir / "shop.yaml").write_text(
-        f"name: shop\nstate: {ws_dir / 'shop.duckdb'}\nreview: always\n"
-        "source: {connector: fake_source, config: {orders: 4}}\ndestination: {connector: fake_dest, config: {}}\n")
-    workspace = Workspace.open(ws_dir, host, every=None, debounce=0, announce=lambda line: None, clock=Clock())
-    workspace.services["shop"]._run("test set-up")
-    workspace.start()
-    for role in ("viewer", "bookkeeper", "admin"):
-        workspace.accounts.add(role, role, PASSWORD)
-    yield Console(workspace, Clock())
-    workspace.stop()
 
 
 def test_the_queue_lists_what_awaits_approval_and_the_health_counts_it(review_console):
