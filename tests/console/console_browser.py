@@ -125,3 +125,42 @@ def run_finished(base: str, cookies: dict[str, str], pipeline: str, runs_before:
     """Whether the pipeline has finished a run since it had `runs_before` of them."""
     runs = httpx.get(f"{base}/api/v1/pipelines/{pipeline}/runs?limit=100", cookies=cookies).json()
     return len(runs) > runs_before and runs[0]["status"] not in ("running", None)
+
+
+#: a real Amazon settlement report (Flat File V2, crossing a month end) the settlements pipeline reads from a file
+SETTLEMENT_FILE = Path(__file__).parents[1] / "amazon_sp" / "settlement_files" / "v2_month_crossing_USD_19837462011.txt"
+SETTLEMENT_FILE_ID = "19837462011"
+
+
+def settlements_pipeline(folder: Path, qbo: str, *, name: str = "settlements", state: Path | None = None,
+                         accounts: dict[str, str] | None = None, report: Path = SETTLEMENT_FILE,
+                         options: dict[str, Any] | None = None) -> Path:
+    """A settlements pipeline reading `report` (SETTLEMENT_FILE unless given; no Amazon calls) into the QuickBooks Online sandbox at
+    `qbo`, with the account map `accounts` (role → account name; the defaults when None) and further
+    settlement `options`."""
+    import yaml
+
+    from ledgerlink.settlements import BALANCE_SHEET_ROLES, Role, default_account_map
+
+    income = {Role.SALES, Role.SHIPPING_INCOME, Role.GIFT_WRAP, Role.PROMOTIONS, Role.REFUNDS, Role.REIMBURSEMENTS}
+    chart: dict[str, dict[str, str]] = {}
+    for role, account in default_account_map().accounts.items():
+        kind = ("Bank" if role == Role.BANK else "Other Current Liability" if role in BALANCE_SHEET_ROLES
+                else "Income" if role in income else "Expense")
+        chart.setdefault(account.name, {"AccountType": kind})
+    chart["Amazon Fulfilment Costs"] = {"AccountType": "Expense"}
+    mapped = accounts or {role.value: acc.name for role, acc in default_account_map().accounts.items()}
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump({
+        "version": 1, "name": name, "state": str(state or folder / ".ledgerlink" / f"{name}.duckdb"),
+        "source": {"connector": "amazon_sp", "streams": ["settlements"], "config": {
+            "client_id": "c", "client_secret": "s", "refresh_token": "Atzr|r", "marketplace_ids": ["ATVPDKIKX0DER"],
+            "start_date": "2026-01-01T00:00:00Z", "settlement_files": [str(report)],
+            "settlement_reports": False}},
+        "destination": {"connector": "qbo", "config": {
+            "base_url": qbo, "token_url": f"{qbo}/oauth2/v1/tokens/bearer", "realm_id": "9341455000000000",
+            "client_id": "sandbox-qbo-client", "client_secret": "sandbox-qbo-client-secret",
+            "refresh_token": "sandbox-qbo-refresh-token", "requests_per_minute": 500000,
+            "batch_requests_per_minute": 40000, "create_missing_accounts": True, "accounts": chart},
+            "options": {"settlements": {"mode": "summary", "accounts": {"accounts": mapped}, **(options or {})}}}}))
+    return path
