@@ -86,3 +86,22 @@ def test_a_malformed_body_to_a_page_action_is_a_clear_4xx(console):
         assert response.status_code in (400, 403) and words in response.text, (path, response.text[:300])
     assert console.shop.store.dead_letters.count_open() == 1
     assert console.shop.syncs == syncs and client.get("/").status_code == 200  # no sync queued; still signed in
+
+
+#: every page action (POST), each needing the bookkeeper role but signing out
+ACTIONS = ["/run-now", "/dead-letters/retry", "/dead-letters/discard", "/revisions/apply", "/revisions/discard",
+           "/review/approve", "/review/reject", "/reconcile/run"]
+
+
+def test_every_page_action_is_refused_without_a_sign_in_and_to_a_viewer(console):
+    for path in [*ACTIONS, "/signout"]:
+        response = console.anonymous.post(path, data={"pipeline": "shop", "all": "1", "reason": "x"},
+                                          follow_redirects=False)
+        assert response.status_code == 401 and "sign in" in response.text, path
+    assert console.anonymous.get("/settlements/shop/1", follow_redirects=False).status_code == 303
+    viewer, csrf = sign_in(console, "viewer")
+    for path in ACTIONS:
+        response = viewer.post(path, data={"csrf_token": csrf, "pipeline": "shop", "all": "1", "reason": "x"})
+        assert response.status_code == 403 and "needs the bookkeeper role" in response.text, path
+    assert console.shop.store.dead_letters.count_open() == 1
+    assert [e["action"] for e in console.workspace.audit.list()] == ["signed in"]  # nothing else was done

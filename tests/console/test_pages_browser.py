@@ -2,7 +2,8 @@
 browser download is not used) against a real `ledgerlink serve --workspace` subprocess on a free loopback port,
 its pipelines pointed at the sandboxes. Signs in, runs a sync (the sales pipeline has `review: always`: its
 documents wait), approves one on the review page and sees it posted in the
-QuickBooks Online sandbox by the run that follows (the others not), retries a dead letter (a settlement on hold),
+QuickBooks Online sandbox by the run that follows (the others not), approves the rest of the queue and sees each
+posted exactly once, retries a dead letter (a settlement on hold),
 opens a settlement and follows a journal line to its report rows. A screenshot of each page is written to
 $LEDGERLINK_SCREENSHOTS (or the test's tmp folder) for a person to look at."""
 
@@ -98,6 +99,22 @@ def test_a_bookkeeper_uses_the_console_in_a_browser(served, shots, chromium):
     assert not any(posted_in_qbo(qbo, k.split(":", 1)[0], k) for k in waiting if k != key)
     page.goto(f"{base}/review")
     assert key not in page.inner_text("main")  # posted: no longer awaiting approval
+
+    # then the rest of the queue at once: every document posted, each exactly once, the first not again
+    page.click("text=Approve all matching")
+    page.wait_for_selector("#result li")
+    assert all(f"{k}: approved" in page.inner_text("#result") for k in waiting if k != key)
+
+    def all_posted() -> bool:
+        items = httpx.get(f"{approved_api}&limit=1000", cookies=cookies).json()["items"]
+        return sorted((i["key"], i["outbox_status"]) for i in items) == sorted((k, "done") for k in waiting)
+
+    assert wait_for(all_posted, 90)
+    assert all(len(posted_in_qbo(qbo, k.split(":", 1)[0], k)) == 1 for k in waiting)
+    page.goto(f"{base}/review")
+    queue = page.locator("section", has_text="bigcommerce-to-qbo")
+    assert queue.locator("article.review-doc").count() == 0 and "Nothing awaits approval" in queue.inner_text()
+    page.screenshot(path=str(shots / "review-empty.png"), full_page=True)
 
     page.goto(f"{base}/")
     page.screenshot(path=str(shots / "overview.png"), full_page=True)
