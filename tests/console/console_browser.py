@@ -128,7 +128,8 @@ def run_finished(base: str, cookies: dict[str, str], pipeline: str, runs_before:
 
 
 #: a real Amazon settlement report (Flat File V2, crossing a month end) the settlements pipeline reads from a file
-SETTLEMENT_FILE = Path(__file__).parents[1] / "amazon_sp" / "settlement_files" / "v2_month_crossing_USD_19837462011.txt"
+SETTLEMENT_FILE = (Path(__file__).parents[1] / "amazon_sp" / "settlement_files"
+                   / "v2_month_crossing_USD_19837462011.txt")
 SETTLEMENT_FILE_ID = "19837462011"
 
 

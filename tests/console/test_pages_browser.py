@@ -9,8 +9,6 @@ $LEDGERLINK_SCREENSHOTS (or the test's tmp folder) for a person to look at."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import httpx
 import pytest
 
