@@ -20,7 +20,8 @@ log = logging.getLogger("ledgerlink.console")
 
 #: what the planner's memo says (posting._memo): "…, total 62.50 USD, summary posting; …; rate 1.085 EUR/USD"
 _MEMO_TOTAL = re.compile(r", total (-?\d+(?:\.\d+)?) ([A-Z]{3}),")
-_MEMO_RATE = re.compile(r"; rate (\d+(?:\.\d+)?) [A-Z]{3}/[A-Z]{3}")
+#: a converted journal's memo names its rate and currencies: "; rate 0.7312 USD/CAD" (books/report)
+_MEMO_RATE = re.compile(r"; rate (\d+(?:\.\d+)?) ([A-Z]{3})/[A-Z]{3}")
 #: how the planner describes the deposit line when no account map can be read (posting.build_journals)
 _DEPOSIT_WORDS = ("Deposit - settlement", "Negative balance payable to Amazon")
 
@@ -121,7 +122,7 @@ def bank_check(service: Any, trail: dict[str, Any]) -> dict[str, Any]:
     rate = _MEMO_RATE.search(memo)
     expected, said = quantize(report, currency), f"the report's total {report} {currency}"
     if rate:  # converted to the books' currency (memo "rate R HOME/CUR"): compare at the journal's rate
-        expected = (report * Decimal(rate.group(1))).quantize(Decimal("0.01"))
+        expected = quantize(report * Decimal(rate.group(1)), rate.group(2))
         said += f" at {rate.group(1)} ({expected})"
     difference = bank - expected
     out["ties"], out["difference"] = difference == 0, str(difference)
