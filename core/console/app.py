@@ -1,6 +1,7 @@
-"""The console's web app over a workspace: `/healthz` (liveness, reveals nothing), `/health`, `/runs` and
-`POST /sync` (today's routes, now signed-in), the JSON API under `/api/v1`, and every pipeline's plugin apps
-(vendor callbacks, which carry their own verification, so they answer without a console sign-in)."""
+"""The console's web app over a workspace: `/healthz` (liveness, reveals nothing), `/health` and `POST /sync`
+(the first release's JSON routes, kept as signed-in aliases), the Runs page at `/runs` (JSON only for a client
+that asks for nothing but JSON), the JSON API under `/api/v1`, and every pipeline's plugin apps (vendor
+callbacks, which carry their own verification, so they answer without a console sign-in)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from . import operations as ops
 from .api import Call, api_routes, endpoint
 from .auth import authenticate, require
 from .errors import ApiError, error_response, int_param, str_param
-from .pages import page_routes
+from .pages import page_routes, runs_page
 
 __all__ = ["build_console_app", "mount_paths"]
 
@@ -92,6 +93,19 @@ def legacy_sync(call: Call) -> Any:
     return ops.run_now(service, f"requested by {call.principal.actor}")
 
 
+def wants_json(request: Request) -> bool:
+    """A client that asks for JSON and not for a web page (`Accept: application/json`); a browser, curl's and
+    httpx's `*/*` get the page."""
+    accept = request.headers.get("accept", "").lower()
+    return "application/json" in accept and "text/html" not in accept
+
+
+async def runs(request: Request) -> Response:
+    """`/runs`: the Runs page; the first release's JSON run list for `Accept: application/json` (deprecated:
+    `/api/v1/pipelines/{pipeline}/runs` is the API's own)."""
+    return await (legacy_runs(request) if wants_json(request) else runs_page(request))
+
+
 async def healthz(request: Request) -> Response:
     return JSONResponse({"ok": True})
 
@@ -106,7 +120,7 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 def build_console_app(workspace: Any, *, cookie_secure: bool | None = None) -> Any:
     """The whole web app; `cookie_secure=None` marks session cookies Secure exactly when the request came over
     TLS (behind a reverse proxy, let uvicorn trust its X-Forwarded-Proto)."""
-    routes: list[Any] = [Route("/healthz", healthz), Route("/health", health), Route("/runs", legacy_runs),
+    routes: list[Any] = [Route("/healthz", healthz), Route("/health", health), Route("/runs", runs, methods=["GET"]),
                          Route("/sync", legacy_sync, methods=["POST"]), Mount("/api/v1", routes=api_routes())]
     prefixes: set[str] = set()
     for path, app, plugin in mount_paths(workspace):

@@ -17,6 +17,7 @@ from ..runtime import status_lines
 from ..settlements.trail import settlement_trail
 from .diff import payload_diff
 from .errors import ApiError
+from .settlement_bank import bank_check
 
 __all__ = ["summary", "runs", "dead_letters", "dead_letter", "retry", "discard", "revisions", "apply_revisions",
            "discard_revisions", "settlements", "settlement", "reconcile", "trace", "plugin_status", "run_now",
@@ -182,6 +183,7 @@ def settlement(service: Any, settlement_id: str) -> dict[str, Any]:
     trail = settlement_trail(service.store, settlement_id)
     if not trail["documents"] and not trail["on_hold"]:
         raise ApiError(404, f"settlement {settlement_id} has not been planned by this pipeline", where="settlement_id")
+    trail["bank_check"] = bank_check(service, trail)  # the bank line against the report's total
     return _plain(trail)
 
 

@@ -25,11 +25,11 @@ from ..errors import LedgerlinkError
 from . import operations as ops
 from .accounts import role_allows
 from .auth import SESSION_COOKIE, Principal, authenticate, check_csrf, require
-from .errors import ApiError, error_response, read_json
+from .errors import ApiError, error_response, int_param, read_json
 from .login import _attempt, _secure
 from .review_params import review_filter
 
-__all__ = ["page_routes", "runs_chart"]
+__all__ = ["page_routes", "runs_chart", "runs_page"]
 
 log = logging.getLogger("ledgerlink.console")
 
@@ -256,11 +256,16 @@ def runs_chart(runs: list[dict[str, Any]], width: int = 640, height: int = 200) 
     return {"width": width, "height": height, "base": base, "top": top, "bars": bars, "plot_h": plot_h}
 
 
+#: runs shown per pipeline on the Runs page unless `?limit=` says otherwise (1 to 1000)
+RUNS_SHOWN = 100
+
+
 @page()
 def runs_page(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    limit = int_param(request, "limit", RUNS_SHOWN)  # `?limit=abc` is a 400 page naming the parameter
     sections = []
     for service in _services(request):
-        runs = ops.runs(service, 100)
+        runs = ops.runs(service, limit)
         for run in runs:
             counts = run.get("counts") or {}
             run["duration"] = _duration(run)
@@ -269,6 +274,13 @@ def runs_page(request: Request, principal: Principal, form: dict[str, Any]) -> R
             run["dead"] = _new_dead_letters(counts)
         sections.append({"name": service.pipeline.name, "runs": runs, "chart": runs_chart(runs)})
     return _render(request, "runs.html", **_context(request, principal, sections=sections))
+
+
+async def runs_history_moved(request: Request) -> Response:
+    """The Runs page's old address: a permanent redirect to `/runs` (its query string kept). `/runs` itself is
+    registered by app.py, which also answers it in JSON for a client that asks only for JSON."""
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"/runs{query}", status_code=301)
 
 
 @page("bookkeeper", action=True)
@@ -515,7 +527,7 @@ def page_routes() -> list[Any]:
         Route("/signin", signin, methods=["POST"]),
         Route("/signout", signout, methods=["POST"]),
         Route("/run-now", run_now, methods=["POST"]),
-        Route("/runs-history", runs_page, methods=["GET"]),
+        Route("/runs-history", runs_history_moved, methods=["GET"]),
         Route("/dead-letters", dead_letters_page, methods=["GET"]),
         Route("/dead-letters/retry", retry_letters, methods=["POST"]),
         Route("/dead-letters/discard", discard_letters, methods=["POST"]),

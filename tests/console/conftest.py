@@ -49,3 +49,30 @@ def review_console(tmp_path: Path) -> Any:
         workspace.accounts.add(role, role, PASSWORD)
     yield Console(workspace, Clock())
     workspace.stop()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the browser tests write their screenshots for a person to look at ($LEDGERLINK_SCREENSHOTS, or the
+    test's tmp folder)."""
+    import os
+
+    folder = Path(os.environ.get("LEDGERLINK_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+@pytest.fixture
+def chromium() -> Any:
+    """Debian's chromium driven by Playwright (its own browser download is not used); skips without them."""
+    from console_browser import CHROMIUM
+
+    if not CHROMIUM.exists():
+        pytest.skip("needs Debian's chromium at /usr/bin/chromium (`apt-get install -y chromium`)")
+    api = pytest.importorskip("playwright.sync_api", reason="needs `playwright` (the test extra)")
+    with api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=["--no-sandbox"])
+        try:
+            yield browser
+        finally:
+            browser.close()

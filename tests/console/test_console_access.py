@@ -9,7 +9,8 @@ import stat
 from console_helpers import PASSWORD
 
 P = "/api/v1/pipelines/shop"
-#: (method, path, least role) for every route but sign-in itself
+#: (method, path, least role) for every route but sign-in itself (`/runs` is the Runs page unless a client asks
+#: for JSON only: these tests ask for JSON, see JSON)
 ROUTES = [
     ("GET", "/health", "viewer"), ("GET", "/runs?pipeline=shop", "viewer"), ("POST", "/sync?pipeline=shop", "bookkeeper"),
     ("GET", "/api/v1/session", "viewer"), ("DELETE", "/api/v1/session", "viewer"),
@@ -26,11 +27,13 @@ ROUTES = [
     ("POST", "/api/v1/tokens", "admin"), ("DELETE", "/api/v1/tokens/nope", "admin"),
 ]
 RANK = {"viewer": 0, "bookkeeper": 1, "admin": 2}
+JSON = {"Accept": "application/json"}
 
 
 def test_every_route_refuses_anyone_not_signed_in(console):
     for method, path, _ in ROUTES:
-        response = console.anonymous.request(method, path, json={"ids": [1]} if method == "POST" else None)
+        response = console.anonymous.request(method, path, json={"ids": [1]} if method == "POST" else None,
+                                             headers=JSON)
         assert response.status_code == 401, (method, path)
         assert response.json()["error"]["message"] == "sign in or send an API token"
     assert console.shop.store.dead_letters.count_open() == 1
@@ -40,7 +43,7 @@ def test_every_route_checks_the_role_it_needs(console):
     clients = {role: console.with_token(role) for role in RANK}
     for method, path, needed in ROUTES:
         for role, client in clients.items():
-            response = client.request(method, path, json={})
+            response = client.request(method, path, json={}, headers=JSON)
             if RANK[role] < RANK[needed]:
                 assert response.status_code == 403, (method, path, role, response.text)
                 assert f"this needs the {needed} role" in response.json()["error"]["message"]

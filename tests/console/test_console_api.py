@@ -82,7 +82,7 @@ def test_bad_input_is_a_4xx_that_changes_nothing(console):
     ]
     for method, path, body, status, message, where in cases:
         kwargs = {"content": body} if isinstance(body, bytes) else {"json": body} if body is not None else {}
-        response = client.request(method, path, **kwargs)
+        response = client.request(method, path, headers={"Accept": "application/json"}, **kwargs)
         assert response.status_code == status, (path, body, response.text)
         error = response.json()["error"]
         assert message in error["message"] and error["where"] == where, (path, error)

@@ -10,7 +10,7 @@ from starlette.testclient import TestClient
 
 from console_helpers import PASSWORD
 
-PAGES = ["/", "/runs-history", "/dead-letters", "/dead-letters?status=all", "/revisions", "/settlements",
+PAGES = ["/", "/runs", "/dead-letters", "/dead-letters?status=all", "/revisions", "/settlements",
          "/reconcile", "/trace", "/trace?stream=orders&key=O-0000"]
 
 
@@ -82,8 +82,7 @@ def test_sign_in_goes_back_to_the_page_asked_for_but_never_off_site(console):
     client = TestClient(console.app)
     token = _csrf(client.get("/signin").text)
     data = {"csrf_token": token, "name": "viewer", "password": PASSWORD}
-    assert client.post("/signin?next=/runs-history", data=data, follow_redirects=False).headers["location"] == \
-        "/runs-history"
+    assert client.post("/signin?next=/runs", data=data, follow_redirects=False).headers["location"] == "/runs"
     assert client.post("/signin?next=//evil.example", data=data, follow_redirects=False).headers["location"] == "/"
 
 
@@ -177,7 +176,7 @@ def test_reconcile_now_and_trace(console):
 
 def test_runs_page_draws_a_chart_of_each_day(console):
     client, _ = sign_in(console, "viewer")
-    page = client.get("/runs-history").text
+    page = client.get("/runs").text
     assert page.count("<svg") == 2 and "posted</title>" in page and "dead letters</title>" in page
     shop = page.split("<h2>shop", 1)[1].split("</section>", 1)[0]
     assert ": 1 dead letters</title>" in shop  # the fake source's line without a SKU, counted on its day
