@@ -1,0 +1,122 @@
+"""Running the anomaly checks over a pipeline and keeping what they found: the one entry point the CLI, the
+console's API and the alerts call (`run_anomalies`, `open_findings`, `decide_findings`)."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterable
+
+from ..errors import ConfigError
+from ..store import Store
+from .context import AnomalyContext
+from .findings import STATUSES, FindingBook
+from .model import AnomalyFinding, AnomalyReport
+from .options import parse_anomaly_options
+from .registry import check_names, run_checks
+
+__all__ = ["run_anomalies", "open_findings", "decide_findings", "list_findings", "context_for"]
+
+
+def _load(pipeline: Any) -> Any:
+    if isinstance(pipeline, (str, Path)):
+        from ..cli.common import load_pipeline_file
+
+        return load_pipeline_file(str(pipeline))
+    return pipeline
+
+
+def context_for(pipeline: Any, store: Store, *, plugin_host: Any = None, now: datetime | None = None
+                ) -> AnomalyContext:
+    """A context over a loaded pipeline and its open state: its normalisers (as reconcile uses them), its
+    anomaly options (`destination.options.anomalies`) and its settlement options."""
+    from ..reconcile import open_context
+
+    options = parse_anomaly_options(pipeline.destination.options.get("anomalies"))
+    recon = open_context(pipeline, remote=False, plugin_host=plugin_host, store=store)
+    settlement_options = dict(pipeline.destination.options.get("settlements") or {})
+    streams = {n.stream for n in recon.normalisers} | set(store.raw.streams())
+    return AnomalyContext(pipeline.name, store, recon.canonical, options, now or datetime.now(timezone.utc),
+                          settlement_options, streams)
+
+
+def _with_store(pipeline: Any, store: Store | None, work: Any) -> Any:
+    """Run `work(pipeline, store)` over the given store, or over the pipeline's state file opened (and closed)
+    here; a pipeline that never ran is a clear error."""
+    loaded = _load(pipeline)
+    if store is not None:
+        return work(loaded, store)
+    if not loaded.state_path.exists():
+        raise ConfigError(f"{loaded.name} has not run yet (no {loaded.state_path})",
+                          hint="run `ledgerlink sync` first; the anomaly checks read what syncs staged")
+    opened = Store(loaded.state_path)
+    try:
+        return work(loaded, opened)
+    finally:
+        opened.close()
+
+
+def run_anomalies(pipeline: Any, *, store: Store | None = None, checks: Iterable[str] | None = None,
+                  now: datetime | None = None, plugin_host: Any = None) -> AnomalyReport:
+    """Run the checks (all, or those named) over the pipeline's state and keep the findings; the report carries
+    each finding's persisted status (open, acknowledged, snoozed)."""
+    names = check_names(checks)
+    moment = now or datetime.now(timezone.utc)
+
+    def work(loaded: Any, opened: Store) -> AnomalyReport:
+        ctx = context_for(loaded, opened, plugin_host=plugin_host, now=moment)
+        try:
+            report = run_checks(ctx, names)
+        finally:
+            ctx.close()
+        FindingBook(opened).record(report, moment)
+        return report
+
+    return _with_store(pipeline, store, work)
+
+
+def list_findings(pipeline: Any, *, store: Store | None = None, status: str | None = None,
+                  checks: Iterable[str] | None = None) -> list[AnomalyFinding]:
+    """The findings kept from earlier runs (without running the checks)."""
+    if status is not None and status not in STATUSES:
+        raise ConfigError(f"no finding status {status!r}", where="status", hint=f"one of {', '.join(STATUSES)}")
+    names = check_names(checks) if checks else None
+    return _with_store(pipeline, store, lambda _p, s: FindingBook(s).list(status=status, checks=names))
+
+
+def open_findings(pipeline: Any, *, store: Store | None = None, checks: Iterable[str] | None = None,
+                  refresh: bool = True, now: datetime | None = None, plugin_host: Any = None
+                  ) -> list[AnomalyFinding]:
+    """The findings that want a person: open (new, came back, or snoozed past their date), neither acknowledged
+    nor snoozed. `refresh` runs the checks first (else only what the last run kept). `pipeline` is a pipeline
+    file or a loaded pipeline; `store` the state `serve` already holds. When another process (`serve`) holds
+    the state file, its API answers instead. This is what alerts call."""
+    if store is None and isinstance(pipeline, (str, Path)):
+        from ..served import served_client
+
+        client = served_client(pipeline)
+        if client is not None:
+            if refresh:
+                data = client.post("/anomalies/run", {"checks": list(checks or [])})
+                found = [AnomalyFinding(**f) for f in data["findings"]]
+            else:
+                found = [AnomalyFinding(**f) for f in client.get("/anomalies", {"status": "open"})["findings"]]
+            return [f for f in found if f.status == "open"]
+    if refresh:
+        report = run_anomalies(pipeline, store=store, checks=checks, now=now, plugin_host=plugin_host)
+        return report.open
+    moment = now or datetime.now(timezone.utc)
+
+    def work(_loaded: Any, opened: Store) -> list[AnomalyFinding]:
+        book = FindingBook(opened)
+        book.due(moment)
+        return book.list(status="open", checks=check_names(checks) if checks else None)
+
+    return _with_store(pipeline, store, work)
+
+
+def decide_findings(pipeline: Any, fingerprints: list[str], action: str, by: str, *, until: date | None = None,
+                    note: str | None = None, store: Store | None = None) -> list[AnomalyFinding]:
+    """Acknowledge, snooze until a date, or reopen findings by fingerprint."""
+    return _with_store(pipeline, store,
+                       lambda _p, s: FindingBook(s).decide(fingerprints, action, by, until=until, note=note))
