@@ -12,9 +12,11 @@ from .findings import ACTIONS, STATUSES, FindingBook
 from .model import SEVERITIES, AnomalyFinding, AnomalyReport, NotApplicable, fingerprint
 from .options import AnomalyOptions, parse_anomaly_options
 from .registry import CHECKS, check_names, register, run_checks
-from .service import decide_findings, list_findings, open_findings, run_anomalies
+from .service import (decide_findings, list_findings, open_findings, parse_thresholds, run_anomalies,
+                      with_thresholds)
 from .context import AnomalyContext
 
 __all__ = ["AnomalyFinding", "AnomalyReport", "AnomalyOptions", "AnomalyContext", "NotApplicable", "FindingBook",
            "CHECKS", "ACTIONS", "STATUSES", "SEVERITIES", "check_names", "register", "run_checks", "run_anomalies",
-           "open_findings", "list_findings", "decide_findings", "parse_anomaly_options", "fingerprint"]
+           "open_findings", "list_findings", "decide_findings", "parse_anomaly_options", "fingerprint",
+           "parse_thresholds", "with_thresholds"]

@@ -81,8 +81,16 @@ class FindingBook:
             gone = [fp for fp, r in known.items() if fp not in seen and r[1] in ran and r[9] in ("open", "snoozed")]
             for fp in gone:
                 self.db.execute("UPDATE anomaly_findings SET status = 'resolved' WHERE fingerprint = ?", [fp])
+            self.db.execute("INSERT OR REPLACE INTO ll_meta VALUES ('anomalies:last_run', ?)", [jsonutil.dumps({
+                "at": report.at, "checks": report.checks, "not_applicable": report.not_applicable,
+                "failed": report.failed})])
         stored = {f.fingerprint: f for f in self.list(fingerprints=[f.fingerprint for f in report.findings])}
         report.findings = [stored.get(f.fingerprint, f) for f in report.findings]
+
+    def last_run(self) -> dict[str, Any] | None:
+        """When the checks last ran, which, and which did not apply or failed (None: never)."""
+        row = self.db.fetchone("SELECT value FROM ll_meta WHERE key = 'anomalies:last_run'")
+        return jsonutil.loads(row[0]) if row else None
 
     def list(self, *, status: str | None = None, checks: Iterable[str] | None = None,
              fingerprints: Iterable[str] | None = None) -> list[AnomalyFinding]:

@@ -15,7 +15,8 @@ from .model import AnomalyFinding, AnomalyReport
 from .options import parse_anomaly_options
 from .registry import check_names, run_checks
 
-__all__ = ["run_anomalies", "open_findings", "decide_findings", "list_findings", "context_for"]
+__all__ = ["run_anomalies", "open_findings", "decide_findings", "list_findings", "context_for", "parse_thresholds",
+           "with_thresholds"]
 
 
 def _load(pipeline: Any) -> Any:
@@ -120,3 +121,30 @@ def decide_findings(pipeline: Any, fingerprints: list[str], action: str, by: str
     """Acknowledge, snooze until a date, or reopen findings by fingerprint."""
     return _with_store(pipeline, store,
                        lambda _p, s: FindingBook(s).decide(fingerprints, action, by, until=until, note=note))
+
+
+def parse_thresholds(given: Any, where: str = "body.thresholds") -> dict[str, Any]:
+    """`{"check.field": value}` (or the CLI's `check.field=value` strings) → an options overlay
+    `{check: {field: value}}`; a name that is not `check.field` is a ConfigError."""
+    items = given.items() if isinstance(given, dict) else [str(g).split("=", 1) if "=" in str(g) else (g, None)
+                                                          for g in (given or [])]
+    overlay: dict[str, Any] = {}
+    for name, value in items:
+        check, dot, key = str(name).partition(".")
+        if not dot or not check or not key or value is None:
+            raise ConfigError(f"threshold {name!r} is not CHECK.FIELD=VALUE", where=where,
+                              hint="e.g. referral_fee_drift.threshold=4")
+        overlay.setdefault(check, {})[key] = value
+    return overlay
+
+
+def with_thresholds(pipeline: Any, overlay: dict[str, Any]) -> Any:
+    """The pipeline with its anomalies options overlaid (the file itself is untouched)."""
+    options = dict(pipeline.destination.options)
+    merged = {k: dict(v) if isinstance(v, dict) else v for k, v in (options.get("anomalies") or {}).items()}
+    for check, fields in overlay.items():
+        base = merged.get(check)
+        merged[check] = {**(base if isinstance(base, dict) else {}), **fields}
+    options["anomalies"] = merged
+    destination = pipeline.destination.model_copy(update={"options": options})
+    return pipeline.model_copy(update={"destination": destination})
