@@ -34,6 +34,12 @@ FEES_PER_SKU = f"""
     FROM ({ORDER_ITEMS}) WHERE principal > 0 GROUP BY sku, currency"""
 
 
+def _n(quantity: Any) -> str:
+    """A quantity as people write it: 2, not 2.0000."""
+    text = format(Decimal(str(quantity)).normalize(), "f")
+    return text
+
+
 def _sales(ctx: AnomalyContext) -> tuple[list[tuple[Any, ...]], str]:
     con = ctx.facts("order_lines", "settlement_rows")
     rows = con.execute(SALES_FROM_ORDERS).fetchall()
@@ -73,7 +79,7 @@ def negative_margin(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
         if margin < opts.min_margin:
             yield AnomalyFinding(
                 "negative_margin", "warning", f"SKU {sku} {currency}",
-                f"SKU {sku} sold {units:g} unit(s) at {price:.2f} {currency} on average (from the {basis}); after "
+                f"SKU {sku} sold {_n(units)} unit(s) at {price:.2f} {currency} on average (from the {basis}); after "
                 f"{fee:.2f} of channel fees per unit and a unit cost of {cost:.2f}, each sale makes {margin:.2f}.",
                 [{"source": "order", "order_id": o, "sku": sku} for o in orders],
                 threshold=f"unit margin < {opts.min_margin}", measured=f"{margin:.2f} {currency} per unit",
@@ -94,7 +100,7 @@ def missing_unit_cost(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
             continue
         yield AnomalyFinding(
             "missing_unit_cost", "info", f"SKU {sku}",
-            f"SKU {sku} sold {units:g} unit(s) (from the {basis}) but has no unit cost, so its cost of goods sold "
+            f"SKU {sku} sold {_n(units)} unit(s) (from the {basis}) but has no unit cost, so its cost of goods sold "
             "and margin are unknown.", [{"source": "order", "order_id": o, "sku": sku} for o in orders],
             threshold="any SKU sold without a unit cost", measured="no cost",
             what_to_do="enter the purchase cost on the item in the ledger (or in anomalies.missing_unit_cost."
@@ -125,7 +131,7 @@ def refund_without_restock(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
         days = (ctx.now_naive - refunded).days
         yield AnomalyFinding(
             "refund_without_restock", "warning", f"refund {refund_id} SKU {sku}",
-            f"Refund {refund_id} (order {order_id}) gave back {amount:.2f} {currency} for {units:g} unit(s) of {sku} "
+            f"Refund {refund_id} (order {order_id}) gave back {amount:.2f} {currency} for {_n(units)} unit(s) of {sku} "
             f"{days} days ago; no return arrived and the units were not restocked, so the cost of the sale was "
             "never reversed.",
             [{"source": "refund", "refund_id": refund_id, "order_id": order_id, "sku": sku, "source_key": key}],
@@ -208,11 +214,11 @@ def lost_inventory_unreimbursed(ctx: AnomalyContext) -> Iterator[AnomalyFinding]
             continue
         yield AnomalyFinding(
             "lost_inventory_unreimbursed", "warning", f"SKU {sku}",
-            f"Amazon lost or damaged {lost_units:g} unit(s) of {sku} since {first:%Y-%m-%d} "
-            f"({', '.join(sorted({e['why'] for e in events}))}) and has reimbursed {paid_units:g}: {missing:g} unit(s) "
+            f"Amazon lost or damaged {_n(lost_units)} unit(s) of {sku} since {first:%Y-%m-%d} "
+            f"({', '.join(sorted({e['why'] for e in events}))}) and has reimbursed {_n(paid_units)}: {_n(missing)} unit(s) "
             f"are still unpaid more than {opts.window_days:g} days on.",
             [{"source": "fba_inventory_ledger" if e["order_id"] is None else "return", "key": e["ref"],
               "order_id": e["order_id"], "date": e["at"], "reason": e["why"]} for e in events],
-            threshold=f"unreimbursed after {opts.window_days:g} days", measured=f"{missing:g} unit(s)",
+            threshold=f"unreimbursed after {opts.window_days:g} days", measured=f"{_n(missing)} unit(s)",
             what_to_do="open a reimbursement case in Seller Central (Help → Fulfilment by Amazon → Lost and damaged "
                        "inventory) naming these dates and units")
