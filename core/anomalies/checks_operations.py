@@ -145,6 +145,21 @@ def unposted_orders(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
                        "the order's path")
 
 
+    # order records that never became an order (refused when normalised): read, and not in the books either
+    for letter_id, stream, key, message, created in ctx.sql(
+            "SELECT id, stream, record_key, message, created_at FROM dead_letters WHERE status = 'open' "
+            f"AND stage IN ('read', 'normalise') AND stream IN ({marks}) AND created_at <= ? ORDER BY id",
+            [*streams, limit]):
+        hours = (ctx.now_naive - created).total_seconds() / 3600
+        yield AnomalyFinding(
+            "unposted_orders", "warning" if hours < 24 * 7 else "critical", f"order record {stream}/{key}",
+            f"Order record {key} ({stream}) was read {hours / 24:.1f} days ago and could not be turned into an "
+            f"order, so it is not in the books: {message}.",
+            [{"source": "dead_letter", "dead_letter_id": letter_id, "source_stream": stream, "source_key": key}],
+            threshold=f"older than {opts.max_age_hours:g} h", measured=f"{hours:.0f} hours",
+            what_to_do=f"`ledgerlink dlq` explains dead letter {letter_id}; fix the record or the mapping, then retry")
+
+
 def _parse(value: str) -> datetime | None:
     try:
         found = datetime.fromisoformat(value)

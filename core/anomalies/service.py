@@ -37,8 +37,45 @@ def context_for(pipeline: Any, store: Store, *, plugin_host: Any = None, now: da
     recon = open_context(pipeline, remote=False, plugin_host=plugin_host, store=store)
     settlement_options = dict(pipeline.destination.options.get("settlements") or {})
     streams = {n.stream for n in recon.normalisers} | set(store.raw.streams())
-    return AnomalyContext(pipeline.name, store, recon.canonical, options, now or datetime.now(timezone.utc),
-                          settlement_options, streams)
+    return AnomalyContext(pipeline.name, store, _canonical(store, recon.normalisers), options,
+                          now or datetime.now(timezone.utc), settlement_options, streams)
+
+
+def _canonical(store: Store, normalisers: list[Any]) -> Any:
+    """kind → every staged record normalised again (records that fail are dead letters already and are left
+    out), each object stamped with the staged rows it came from, as a sync stamps them; computed once per kind."""
+    from .. import jsonutil
+    from ..commerce import SourceRef
+
+    cache: dict[type, list[Any]] = {}
+
+    def objects(kind: type) -> list[Any]:
+        if kind in cache:
+            return cache[kind]
+        found: list[Any] = []
+        for n in normalisers:
+            for rows in store.raw.changed(n.stream, 0):
+                records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
+                related = {other: store.raw.related(
+                    other, sorted({str(r.get(tf)) for _, r in records if r.get(tf) is not None}))
+                    for other, (_, tf) in n.join.items()}
+                for pk, rec in records:
+                    rel_rows = {o: related[o].get(str(rec.get(tf)), []) for o, (_, tf) in n.join.items()}
+                    try:
+                        made = n.run(rec, {o: [d for _, d in r] for o, r in rel_rows.items()})
+                    except Exception:  # noqa: BLE001 - a record that fails is a dead letter already
+                        continue
+                    refs = [SourceRef(stream=n.stream, key=pk)] + [SourceRef(stream=o, key=k)
+                                                                   for o, r in rel_rows.items() for k, _ in r]
+                    for obj in made:
+                        if isinstance(obj, kind):
+                            if not obj.source_refs:
+                                obj.source_refs = refs
+                            found.append(obj)
+        cache[kind] = found
+        return found
+
+    return objects
 
 
 def _with_store(pipeline: Any, store: Store | None, work: Any) -> Any:

@@ -4,6 +4,7 @@ and dead letters, and a context over both at a fixed `now`."""
 
 from __future__ import annotations
 
+import sys
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,9 @@ from ledgerlink import Money, Settlement, SettlementLine, SourceRef
 from ledgerlink.anomalies import AnomalyContext, parse_anomaly_options, run_checks
 from ledgerlink.commerce import Address, Customer, Order, OrderLine, Product, Refund, RefundLine, Return
 from ledgerlink.store import Store
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "runtime"))
+import fakes  # noqa: E402,F401 - the runtime's fake source and destination, for pipelines synced for real
 
 UTC = timezone.utc
 NOW = datetime(2026, 6, 30, 12, 0, tzinfo=UTC)
