@@ -21,9 +21,11 @@ __all__ = ["run_anomalies", "open_findings", "decide_findings", "list_findings",
 
 def _load(pipeline: Any) -> Any:
     if isinstance(pipeline, (str, Path)):
-        from ..cli.common import load_pipeline_file
+        from ..pipeline import load_pipeline
 
-        return load_pipeline_file(str(pipeline))
+        if Path(pipeline).is_dir():
+            raise ConfigError(f"{pipeline} is a folder, not a pipeline file", hint="name the pipeline's .yaml file")
+        return load_pipeline(str(pipeline))
     return pipeline
 
 
