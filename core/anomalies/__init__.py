@@ -8,15 +8,18 @@ Each finding says what it is in words, the rows behind it and the threshold it c
 are kept in the pipeline's state with a stable fingerprint, so a person can acknowledge or snooze them.
 `open_findings` is what alerts call."""
 
+from .context import AnomalyContext
 from .findings import ACTIONS, STATUSES, FindingBook
 from .model import SEVERITIES, AnomalyFinding, AnomalyReport, NotApplicable, fingerprint
 from .options import AnomalyOptions, parse_anomaly_options
 from .registry import CHECKS, check_names, register, run_checks
 from .service import (decide_findings, list_findings, open_findings, parse_thresholds, run_anomalies,
                       with_thresholds)
-from .context import AnomalyContext
 
-__all__ = ["AnomalyFinding", "AnomalyReport", "AnomalyOptions", "AnomalyContext", "NotApplicable", "FindingBook",
-           "CHECKS", "ACTIONS", "STATUSES", "SEVERITIES", "check_names", "register", "run_checks", "run_anomalies",
+#: the console page that lists a pipeline's findings (for links in alerts)
+CONSOLE_PAGE = "/anomalies"
+
+__all__ = ["CONSOLE_PAGE", "AnomalyFinding", "AnomalyReport", "AnomalyOptions", "AnomalyContext", "NotApplicable",
+           "FindingBook", "CHECKS", "ACTIONS", "STATUSES", "SEVERITIES", "check_names", "register", "run_checks", "run_anomalies",
            "open_findings", "list_findings", "decide_findings", "parse_anomaly_options", "fingerprint",
            "parse_thresholds", "with_thresholds"]

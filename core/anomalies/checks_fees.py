@@ -60,7 +60,8 @@ def _z(drift: Drift) -> str:
 
 @register("referral_fee_drift")
 def referral_fee_drift(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
-    """The referral fee charged on a SKU as a share of what the buyer paid (price, shipping, gift wrap), against that SKU's own history."""
+    """The referral fee charged on a SKU as a share of what the buyer paid (price, shipping, gift wrap),
+    against that SKU's own history."""
     opts = ctx.options.referral_fee_drift
     _settlement_rows(ctx, "referral fees (Commission)", "referral IS NOT NULL AND sales > 0")
     con = ctx.facts("settlement_rows")
@@ -70,7 +71,8 @@ def referral_fee_drift(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
         up = d.change > 0
         yield AnomalyFinding(
             "referral_fee_drift", "warning" if up else "info", f"SKU {d.subject} in settlement {d.settlement}",
-            f"Amazon charged SKU {d.subject} a referral fee of {d.value:.2%} of the sale (price, shipping and gift wrap) in settlement "
+            f"Amazon charged SKU {d.subject} a referral fee of {d.value:.2%} of the sale (price, shipping and "
+            f"gift wrap) in settlement "
             f"{d.settlement} ({d.count} sale(s)), against {d.median:.2%} over its {d.history} earlier sales "
             f"({'more' if up else 'less'} than it usually varies: {_z(d)}).",
             _rows(d), threshold=f"robust z > {opts.threshold}, change ≥ {opts.min_change:.2%}",

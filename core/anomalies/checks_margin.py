@@ -207,7 +207,8 @@ def lost_inventory_unreimbursed(ctx: AnomalyContext) -> Iterator[AnomalyFinding]
     for sku, lost_units, first, events, paid_units in con.execute("""
             SELECT l.sku, sum(l.units), min(l.ts), list({'why': l.why, 'ref': l.ref, 'order_id': l.order_id,
                                                          'at': CAST(l.ts AS VARCHAR)} ORDER BY l.ts),
-                   coalesce((SELECT sum(p.units) FROM paid p WHERE p.sku = l.sku AND p.ts >= min(l.ts) - INTERVAL 1 DAY), 0)
+                   coalesce((SELECT sum(p.units) FROM paid p
+                             WHERE p.sku = l.sku AND p.ts >= min(l.ts) - INTERVAL 1 DAY), 0)
             FROM lost l WHERE l.ts <= ? AND l.sku IS NOT NULL GROUP BY l.sku ORDER BY l.sku""", [limit]).fetchall():
         missing = Decimal(lost_units) - Decimal(paid_units)
         if missing <= 0:
@@ -215,7 +216,8 @@ def lost_inventory_unreimbursed(ctx: AnomalyContext) -> Iterator[AnomalyFinding]
         yield AnomalyFinding(
             "lost_inventory_unreimbursed", "warning", f"SKU {sku}",
             f"Amazon lost or damaged {_n(lost_units)} unit(s) of {sku} since {first:%Y-%m-%d} "
-            f"({', '.join(sorted({e['why'] for e in events}))}) and has reimbursed {_n(paid_units)}: {_n(missing)} unit(s) "
+            f"({', '.join(sorted({e['why'] for e in events}))}) and has reimbursed {_n(paid_units)}: "
+            f"{_n(missing)} unit(s) "
             f"are still unpaid more than {opts.window_days:g} days on.",
             [{"source": "fba_inventory_ledger" if e["order_id"] is None else "return", "key": e["ref"],
               "order_id": e["order_id"], "date": e["at"], "reason": e["why"]} for e in events],

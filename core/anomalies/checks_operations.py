@@ -224,7 +224,8 @@ def dead_letter_backlog(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
     for *_, kind in newest:
         kinds[kind] = kinds.get(kind, 0) + 1
     yield AnomalyFinding(
-        "dead_letter_backlog", "warning" if growth < 5 * opts.min_growth else "critical", f"open dead letters, week {ctx.now:%G-W%V}",
+        "dead_letter_backlog", "warning" if growth < 5 * opts.min_growth else "critical",
+        f"open dead letters, week {ctx.now:%G-W%V}",
         f"The dead-letter queue grew from {then_open} to {now_open} open letters in {opts.window_hours:g} hours "
         f"(most: {', '.join(f'{k} ×{n}' for k, n in sorted(kinds.items(), key=lambda kv: -kv[1])[:3])}): records "
         "are failing faster than anyone clears them, and they are not in the books.",

@@ -95,7 +95,8 @@ def overlapping_settlement(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
             yield AnomalyFinding(
                 "overlapping_settlement", "critical", f"{_label(market, currency)} {prev_id} and {sid}",
                 f"Settlements {prev_id} and {sid} both cover {starts:%Y-%m-%d %H:%M} to {prev_end:%Y-%m-%d %H:%M} "
-                f"({hours:.0f} hours) for {_label(market, currency)}: the same sales and fees may be in the books twice.",
+                f"({hours:.0f} hours) for {_label(market, currency)}: the same sales and fees may be in the books "
+                "twice.",
                 [_row(ctx, prev_id, prev_key), _row(ctx, sid, key)], threshold=f"overlap > {opts.slack_hours:g} h",
                 measured=f"{hours:.0f} hours",
                 what_to_do="check whether one of them is a re-issued report of the other; keep one and void the "
@@ -173,11 +174,13 @@ def payout_counted_twice(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
     _need_settlements(ctx)
     con = ctx.facts("settlements")
     for sid, keys, origins in con.execute(
-            "SELECT settlement_id, list(DISTINCT source_key ORDER BY source_key), list(DISTINCT origin) FROM settlements "
+            "SELECT settlement_id, list(DISTINCT source_key ORDER BY source_key), list(DISTINCT origin) "
+            "FROM settlements "
             "GROUP BY settlement_id HAVING count(*) > 1 ORDER BY 1").fetchall():
         yield AnomalyFinding(
             "payout_counted_twice", "critical", f"settlement {sid}",
-            f"Settlement {sid} was read {len(keys)} times, from {', '.join(str(o) for o in origins if o) or 'two reports'}:"
+            f"Settlement {sid} was read {len(keys)} times, from "
+            f"{', '.join(str(o) for o in origins if o) or 'two reports'}:"
             " posted from both, its deposit would be counted twice.",
             [_row(ctx, sid, k) for k in keys], threshold="the same settlement id more than once",
             measured=f"{len(keys)} copies",
@@ -194,6 +197,7 @@ def payout_counted_twice(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
             "payout_counted_twice", "warning", f"{currency} {total:.2f} deposited {day} as {', '.join(ids)}",
             f"Settlements {', '.join(ids)} each deposit {total:.2f} {currency} on {day}: two ids for one payout "
             "(a re-issued report) would put the money in the books twice.",
-            [_row(ctx, p["id"], p["key"]) for p in pairs], threshold="same amount, currency and deposit day under different ids",
+            [_row(ctx, p["id"], p["key"]) for p in pairs],
+            threshold="same amount, currency and deposit day under different ids",
             measured=f"{len(ids)} settlements",
             what_to_do="compare the two reports; if they are the same payout, keep one and void the other's journal")

@@ -128,9 +128,9 @@ class AnomalyContext:
                           s.total.amount, sum((line.amount.amount for line in s.lines), Decimal(0)), len(s.lines),
                           s.report_id, s.origin))
             for line in s.lines:
-                rows.append((s.settlement_id, key, line.marketplace or market, currency, line.row, line.transaction_type,
-                             line.amount_type or line.amount_column, line.amount_description, line.amount.amount,
-                             line.order_id, line.sku, _q(line.quantity), _ts(line.posted_at)))
+                rows.append((s.settlement_id, key, line.marketplace or market, currency, line.row,
+                             line.transaction_type, line.amount_type or line.amount_column, line.amount_description,
+                             line.amount.amount, line.order_id, line.sku, _q(line.quantity), _ts(line.posted_at)))
         self._insert("settlements", heads)
         self._insert("settlement_rows", rows)
 

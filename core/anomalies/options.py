@@ -62,7 +62,8 @@ class DuplicateOptions(_Block):
 
 
 class MarginOptions(_Block):
-    min_margin: Decimal = Field(Decimal("0"), description="unit margin (price - cost - fees) below which a SKU is flagged")
+    min_margin: Decimal = Field(Decimal("0"),
+                                description="unit margin (price - cost - fees) below which a SKU is flagged")
     #: unit costs by SKU, for sources that carry none (they win over the source's own)
     unit_costs: dict[str, Decimal] = Field(default_factory=dict)
 

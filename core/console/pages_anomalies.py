@@ -33,8 +33,8 @@ def anomalies_page(request: Request, principal: Principal, form: dict[str, Any])
     checks = _checks(request)
     sections = [{"name": s.pipeline.name, **kept(s, status, checks or None)} for s in _services(request)]
     return _render(request, "anomalies_list.html", **_context(
-        request, principal, sections=sections, status=status, statuses=STATUS_CHOICES, check=checks[0] if checks else "",
-        all_checks=check_names(None)))
+        request, principal, sections=sections, status=status, statuses=STATUS_CHOICES,
+        check=checks[0] if checks else "", all_checks=check_names(None)))
 
 
 def _fingerprints(form: dict[str, Any]) -> list[str]:

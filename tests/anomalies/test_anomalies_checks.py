@@ -142,7 +142,8 @@ def test_deposit_mismatch_against_the_rows_and_the_bank(seeded):
     # the pipeline's own settlement deposits count too, and a matching one is no finding
     assert only(seeded(good, settlement_options={"deposits": {"S0": "9.00"}}).run("deposit_mismatch"),
                 "deposit_mismatch")
-    assert not seeded(good, options={"deposit_mismatch": {"deposits": {"S0": "10.00"}}}).run("deposit_mismatch").findings
+    matching = seeded(good, options={"deposit_mismatch": {"deposits": {"S0": "10.00"}}})
+    assert not matching.run("deposit_mismatch").findings
 
 
 def test_payout_counted_twice(seeded):

@@ -116,7 +116,8 @@ def test_through_a_running_serve(tmp_path):
             assert found.returncode in (0, 1), found.stderr
             data = json.loads(found.stdout)
             assert data["pipeline"] == "bigcommerce-to-qbo" and data["checks"] == ["unposted_orders"]
-            bad = _cli(ws, env, "anomalies", "bigcommerce-to-qbo.yaml", "--threshold", "unposted_orders.max_age_hours=-5")
+            bad = _cli(ws, env, "anomalies", "bigcommerce-to-qbo.yaml", "--threshold",
+                       "unposted_orders.max_age_hours=-5")
             assert bad.returncode == 2 and "max_age_hours" in bad.stderr
             unknown = _cli(ws, env, "anomalies", "bigcommerce-to-qbo.yaml", "--acknowledge", "feedface")
             assert unknown.returncode == 2 and "no finding with fingerprint feedface" in unknown.stderr
