@@ -105,6 +105,8 @@ def _fingerprints(call: Call) -> list[str]:
 def _decision(call: Call, action: str) -> Any:
     fps = _fingerprints(call)
     note = field(call.body, "note", str, required=False, default=None)
+    if note is not None and len(note) > 500:
+        raise ApiError(400, "is longer than 500 characters", where="body.note", hint="nothing was changed")
     until = parse_until(field(call.body, "until", str)) if action == "snooze" else None
     by = call.principal.actor
     if call.principal.via == "local":  # this machine's CLI says which login decided (`--by`)

@@ -88,6 +88,7 @@ def test_bad_input_is_a_clear_4xx(served_shop):
         (book.post(f"{API}/acknowledge", json={"fingerprints": []}), 400, "1 to 10000"),
         (book.post(f"{API}/snooze", json={"fingerprints": ["feedface"], "until": "tomorrow"}), 400, "is not a date"),
         (book.post(f"{API}/snooze", json={"fingerprints": ["feedface"]}), 400, "is required"),
+        (book.post(f"{API}/acknowledge", json={"fingerprints": ["feedface"], "note": "x" * 501}), 400, "500"),
         (book.post("/api/v1/pipelines/nope/anomalies/run", json={}), 404, "nope"),
     ]
     for response, status, says in cases:
