@@ -329,6 +329,11 @@ def sign_out(call: Call) -> Any:
     return logout(call)
 
 
+def _connect_api() -> list[Route]:
+    from .api_connect import connect_api_routes  # imported late: it builds on this module's endpoint()
+    return connect_api_routes()
+
+
 def api_routes() -> list[Route]:
     p = "/pipelines/{pipeline}"
     return [
@@ -363,4 +368,5 @@ def api_routes() -> list[Route]:
         Route("/tokens", list_tokens, methods=["GET"]),
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token}", revoke_token, methods=["DELETE"]),
+        *_connect_api(),
     ]

@@ -507,6 +507,11 @@ def trace_page(request: Request, principal: Principal, form: dict[str, Any]) -> 
     return _render(request, "trace.html", **_context(request, principal, stream=stream, key=key, results=results))
 
 
+def _connect_pages() -> list[Any]:
+    from .pages_connect import connect_page_routes  # imported late: it builds on this module's helpers
+    return connect_page_routes()
+
+
 def page_routes() -> list[Any]:
     """The console's pages and its static files (htmx and the stylesheet), mounted at `/`."""
     return [
@@ -530,5 +535,6 @@ def page_routes() -> list[Any]:
         Route("/reconcile", reconcile_page, methods=["GET"]),
         Route("/reconcile/run", reconcile_now, methods=["POST"]),
         Route("/trace", trace_page, methods=["GET"]),
+        *_connect_pages(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
