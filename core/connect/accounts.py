@@ -22,7 +22,7 @@ from .flows import ConnectedAccount, ConnectFlow, ConnectRefused, Download, Form
 from .states import ConnectStates
 
 __all__ = ["WORKSPACE_CREDENTIALS", "workspace_credentials_path", "AccountSlot", "slots", "slot", "describe",
-           "start_oauth", "finish_oauth", "connect_form", "disconnect", "check", "download", "store_path",
+           "start_oauth", "finish_oauth", "connect_form", "disconnect", "check", "download", "plugin_url", "store_path",
            "connect_states"]
 
 #: the workspace's credential store, relative to the folder of pipeline files
@@ -113,8 +113,13 @@ def _record_check(workspace: Any, s: AccountSlot, ok: bool, message: str) -> dic
     return result
 
 
-def _auth_problem(text: str | None) -> bool:
-    return bool(text) and any(w.lower() in text.lower() for w in _AUTH_WORDS)
+def _auth_problem(text: str | None, s: AccountSlot) -> bool:
+    """A run's error that says this slot's stored token no longer works (a run names the side that failed:
+    `destination qbo: token refresh refused …`)."""
+    if not text or not any(w.lower() in text.lower() for w in _AUTH_WORDS):
+        return False
+    sides = [f"{role} " for role in ROLES]
+    return not any(text.startswith(side) for side in sides) or text.startswith(f"{s.role} {s.connector}")
 
 
 def describe(workspace: Any, s: AccountSlot) -> dict[str, Any]:
@@ -130,7 +135,7 @@ def describe(workspace: Any, s: AccountSlot) -> dict[str, Any]:
     problem = None
     if last_check and not last_check["ok"]:
         problem = last_check["message"]
-    elif last_check is None and _auth_problem(service.last_error):
+    elif last_check is None and _auth_problem(service.last_error, s):
         problem = mask(service.last_error or "")
     if problem is not None and record is not None and last_check is None and \
             (service.last_finished_at or 0) < record["connected_at"]:
@@ -266,10 +271,16 @@ def check(workspace: Any, pipeline: str, role: str) -> dict[str, Any]:
             **_record_check(workspace, s, ok, "" if ok else mask(status.message or "check failed"))}
 
 
-def download(workspace: Any, pipeline: str, role: str, name: str, *, service_url: str) -> Download:
+def download(workspace: Any, pipeline: str, role: str, name: str, *, base_url: str) -> Download:
     s = slot(workspace, pipeline, role)
-    files = s.flow.downloads(s.config, service_url=service_url)
-    if name not in files:
+    if name not in s.flow.files:
         raise ConfigError(f"no file {name[:40]!r} for the {role} of {pipeline}", where="file",
-                          hint=f"files: {', '.join(files) or 'none'}")
-    return files[name]
+                          hint=f"files: {', '.join(s.flow.files) or 'none'}")
+    return s.flow.download(s.config, name, plugin_url=lambda mount: plugin_url(workspace, base_url, pipeline, mount))
+
+
+def plugin_url(workspace: Any, base_url: str, pipeline: str, mount: str) -> str:
+    """Where the console serves a pipeline's plugin app mounted at `mount` (as `console.app.mount_paths` does:
+    at the plugin's own path when the workspace serves one pipeline, under `/<pipeline>` when it serves several)."""
+    prefix = f"/{pipeline}" if len(workspace.services) > 1 else ""
+    return base_url.rstrip("/") + prefix + mount.rstrip("/") + "/"

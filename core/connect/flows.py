@@ -10,7 +10,7 @@ these classes; it never imports a plugin."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Mapping
+from typing import Any, Callable, ClassVar, Mapping
 
 from ..errors import ConfigError
 
@@ -79,9 +79,13 @@ class ConnectFlow:
         """The fields for this pipeline (defaults filled from its config)."""
         return list(self.fields)
 
-    def downloads(self, config: Mapping[str, Any], *, service_url: str) -> dict[str, Download]:
-        """Files offered for this account, by name (e.g. `qwc`)."""
-        return {}
+    #: the files the console offers for this account, by name (e.g. `qwc`)
+    files: ClassVar[tuple[str, ...]] = ()
+
+    def download(self, config: Mapping[str, Any], name: str, *, plugin_url: Callable[[str], str]) -> Download:
+        """The file `name` (one of `files`); `plugin_url(mount)` is where this console serves the pipeline's
+        plugin app registered at `mount` (e.g. the Web Connector endpoint at /qbwc)."""
+        raise ConfigError(f"no file {name!r}", where="file")
 
     def revoke(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> str | None:
         """Tell the vendor the stored tokens are no longer wanted (best effort); what happened, or None."""

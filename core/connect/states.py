@@ -59,8 +59,8 @@ class ConnectStates:
         """The pending connection `state` names, used up; ConnectRefused when it cannot be trusted."""
         if not state or len(state) > 200:
             raise ConnectRefused("the callback carries no state", where="query parameter state",
-                                 hint="start again from the Connections page: only a connection started there "
-                                      "can finish")
+                                 hint="start again from the Connections page (only a connection started there "
+                                      "can finish); nothing was stored")
         with self.db.transaction():
             row = self.db.fetchone("SELECT binding, actor, pipeline, role, redirect_uri, expires_at, used_at "
                                    "FROM connect_states WHERE state_hash = ?", (_hash(state),))
@@ -72,7 +72,8 @@ class ConnectStates:
                 raise ConnectRefused("this callback was already used (a replayed or reloaded callback)",
                                      where="query parameter state",
                                      hint="the connection it started has finished or failed; start again from "
-                                          "the Connections page if the account is not connected")
+                                          "the Connections page if the account is not connected; nothing was "
+                                          "stored")
             if not hmac.compare_digest(row[0], binding):
                 raise ConnectRefused("this connection was started by another sign-in session",
                                      where="query parameter state",

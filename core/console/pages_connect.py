@@ -54,16 +54,11 @@ def connections_page(request: Request, principal: Principal, form: dict[str, Any
     for s in accounts.slots(workspace):
         row = accounts.describe(workspace, s)
         row["fields"] = s.flow.form_fields(s.config)
-        row["downloads"] = list(s.flow.downloads(s.config, service_url=_service_url(request)))
+        row["downloads"] = list(s.flow.files)
         sections.setdefault(s.pipeline, []).append(row)
     return _render(request, "connect_list.html", **_context(
         request, principal, sections=sections, can_connect=role_allows(principal.role, CONNECT_ROLE),
         callback=redirect_uri(request)))
-
-
-def _service_url(request: Request) -> str:
-    """The Web Connector's address on this console (what the `.qwc` file points at)."""
-    return str(request.base_url).rstrip("/") + "/qbwc/"
 
 
 @page(CONNECT_ROLE, action=True)
@@ -121,7 +116,7 @@ def download(request: Request, principal: Principal, form: dict[str, Any]) -> Re
     p = request.path_params
     if p["role"] not in accounts.ROLES:
         raise ApiError(404, "no such file", where="role")
-    file = accounts.download(workspace, p["pipeline"], p["role"], p["name"], service_url=_service_url(request))
+    file = accounts.download(workspace, p["pipeline"], p["role"], p["name"], base_url=str(request.base_url))
     return Response(file.content, media_type=file.media_type,
                     headers={"Content-Disposition": f'attachment; filename="{file.filename}"'})
 
