@@ -61,6 +61,7 @@ def stored(served: Served) -> dict[str, Any]:
         con.close()
 
 
+@pytest.mark.slow
 def test_connect_once_and_both_pipelines_of_the_company_post_through_rotations(served: Served,
                                                                                sandboxes: tuple[str, Any, str]) -> None:
     _, qbo, _ = sandboxes
@@ -100,6 +101,7 @@ def test_connect_once_and_both_pipelines_of_the_company_post_through_rotations(s
     assert os.stat(served.workspace.services["shop"].pipeline.state_path).st_mode & 0o777 == 0o600
 
 
+@pytest.mark.slow
 def test_a_revoked_token_names_the_pipelines_it_stops_and_re_authorising_fixes_it(served: Served,
                                                                                   sandboxes: tuple[str, Any, str]) -> None:
     qbo_url, _, _ = sandboxes
@@ -122,6 +124,7 @@ def test_a_revoked_token_names_the_pipelines_it_stops_and_re_authorising_fixes_i
     assert served.sync("outlet").last_error is None and served.sync("shop").last_error is None
 
 
+@pytest.mark.slow
 def test_disconnect_revokes_at_intuit_and_forgets_the_token(served: Served) -> None:
     assert callback(served, consent(served.start("shop", "destination"))).status_code == 200
     assert served.sync("shop").last_error is None
