@@ -16,7 +16,7 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
-from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
+from . import (connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
                specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
@@ -37,6 +37,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
     cli.add_command(_command)
 del _command
 cli.add_command(suggest.suggest)
+cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 
 
 def main() -> None:

@@ -146,6 +146,9 @@ def describe(workspace: Any, s: AccountSlot) -> dict[str, Any]:
             "title": s.flow.title, "account": s.account, "status": status, "problem": problem,
             "connected_by": record["connected_by"] if record else None,
             "connected_at": record["connected_at"] if record else None,
+            "fields": [{"name": f.name, "label": f.label, "secret": f.secret, "default": f.default,
+                        "required": f.required, "help": f.help} for f in s.flow.form_fields(s.config)],
+            "files": list(s.flow.files),
             "store": str(path), "shared_with": [f"{p.pipeline} ({p.role})" for p in peers(workspace, s)
                                                 if (p.pipeline, p.role) != (s.pipeline, s.role)],
             "last_check": last_check}

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -83,12 +84,25 @@ def _done(request: Request, principal: Principal, done: dict[str, Any]) -> Respo
 
 
 @page(CONNECT_ROLE)
-def callback(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
-    """The vendor's redirect back with the code (or the user's refusal)."""
+def _signed_in_callback(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
     workspace = request.app.state.workspace
     params = {k: v[:2048] for k, v in request.query_params.items()}
     done = accounts.finish_oauth(workspace, params, binding=_binding(request, principal))
     return _done(request, principal, done)
+
+
+async def callback(request: Request) -> Response:
+    """The vendor's redirect back with the code (or the user's refusal). In a browser signed in to the console
+    it finishes there; in one that is not (the connection was started by `ledgerlink connect`), it exchanges
+    nothing and shows the address to paste into the command, which finishes it with its own binding."""
+    workspace = request.app.state.workspace
+    if not request.cookies.get(SESSION_COOKIE) or await run_in_threadpool(_session_gone, workspace, request):
+        return _render(request, "connect_paste.html", code=401, user=None, address=str(request.url))
+    return await _signed_in_callback(request)
+
+
+def _session_gone(workspace: Any, request: Request) -> bool:
+    return workspace.sessions.get(request.cookies.get(SESSION_COOKIE) or "") is None
 
 
 @page(CONNECT_ROLE, action=True)
