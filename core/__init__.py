@@ -37,6 +37,9 @@ from .web_limits import (
 )
 from .pipeline import Pipeline, load_pipeline
 from .store import AwaitingWrites, PipelineState
+# connecting accounts from the console (issue 16): the contract a connector's `connect_flow` follows
+from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, FormField,
+                      OAuthConnect)
 
 __version__ = "0.1.0"
 
@@ -61,4 +64,6 @@ __all__ = [
     "http_url", "plausible_date", "EARLIEST_DATE", "LATEST_DATE",
     "web_limits", "WebInputError", "BodyLimit", "read_body", "parse_untrusted_json", "parse_untrusted_xml", "query_int",
     "WEBHOOK_MAX_BYTES",
+    # connecting accounts from the console (issue 16)
+    "ConnectFlow", "OAuthConnect", "FormConnect", "FormField", "ConnectedAccount", "ConnectRefused", "Download",
 ]

@@ -92,7 +92,10 @@ class Pipeline(BaseModel):
     @property
     def credentials_path(self) -> Path | None:
         if not self.credentials:
-            return None
+            # accounts connected from the console are kept in the workspace's store: read it once it exists
+            from .connect.accounts import workspace_credentials_path
+            found = workspace_credentials_path(self.base_dir)
+            return found if found.exists() else None
         p = Path(self.credentials).expanduser()
         return p if p.is_absolute() else Path.cwd() / p
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import logging
 import os
 import re
@@ -18,7 +19,8 @@ from typing import Any, Iterable
 from .errors import ConfigError
 
 __all__ = ["SECRET", "register_secret", "mask", "MaskSecrets", "secret_paths", "register_config_secrets",
-           "redact_config", "install_log_masking", "SECRET_KEY_ENV", "secret_key", "MAKE_KEY_HINT"]
+           "redact_config", "install_log_masking", "SECRET_KEY_ENV", "SECRET_KEY_FILE_ENV", "secret_key", "MAKE_KEY_HINT",
+           "user_key_file", "owner_only", "make_private"]
 
 SECRET = "****"
 _lock = threading.Lock()
@@ -143,8 +145,13 @@ def install_log_masking(logger: logging.Logger | None = None) -> None:
 
 #: the environment variable holding the key that encrypts stored credentials
 SECRET_KEY_ENV = "LEDGERLINK_SECRET_KEY"
+#: the environment variable naming a key file (e.g. a mounted secret), when the key itself is not in the environment
+SECRET_KEY_FILE_ENV = "LEDGERLINK_SECRET_KEY_FILE"
 MAKE_KEY_HINT = ("make one with: python -c \"from cryptography.fernet import Fernet; "
                  "print(Fernet.generate_key().decode())\"")
+
+log = logging.getLogger("ledgerlink.secrets")
+_warned: set[str] = set()
 
 
 def _check_key(key: bytes, where: str) -> bytes:
@@ -166,30 +173,105 @@ def _check_key(key: bytes, where: str) -> bytes:
     return key
 
 
+def user_key_file() -> Path:
+    """This user's key file, outside every workspace: `$XDG_CONFIG_HOME/ledgerlink/secret.key` (default
+    `~/.config/ledgerlink/secret.key`). Whoever can read a workspace folder (a backup, a shared drive, a
+    colleague's account) cannot decrypt its tokens without it."""
+    base = os.environ.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "ledgerlink" / "secret.key"
+
+
+def owner_only() -> None:
+    """Mask group and other bits from every file this process creates from now on (state files, their DuckDB
+    write-ahead logs, credential stores, key files): they hold buyers' names and addresses and tokens. A file's
+    own mode cannot cover the WAL DuckDB re-creates at each checkpoint; the process's umask does."""
+    current = os.umask(0o077)
+    os.umask(current | 0o077)
+
+
+def make_private(path: Path) -> None:
+    """Owner read/write only for an existing file (one created before `owner_only`, or by another tool)."""
+    try:
+        if path.exists() and path.stat().st_mode & 0o077:
+            os.chmod(path, 0o600)
+    except OSError as exc:  # not ours to change (e.g. a file another user owns): say so, do not fail the run
+        log.warning("could not make %s readable by its owner only: %s", path, exc.strerror or exc)
+
+
+def _read_key_file(path: Path) -> bytes:
+    if path.is_dir():
+        raise ConfigError(f"{path} is a folder where the secret key file should be", where=str(path),
+                          hint="move the folder away; a new key file is created in its place")
+    try:
+        data = path.read_bytes().strip()
+    except OSError as exc:
+        raise ConfigError(f"cannot read the secret key file: {exc.strerror or exc}", where=str(path),
+                          hint="check the file's owner and permissions") from None
+    return _check_key(data, str(path))
+
+
+def _create_key_file(path: Path) -> bytes:
+    """A new key, written whole before it is visible (two processes starting at once agree on one key)."""
+    from cryptography.fernet import Fernet
+
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = Fernet.generate_key()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(key)
+        try:
+            os.link(tmp, path)  # atomic, and refuses to replace a key another process made meanwhile
+        except FileExistsError:
+            return _read_key_file(path)
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+    return key
+
+
+def _warn_once(path: Path, text: str) -> None:
+    if str(path) not in _warned:
+        _warned.add(str(path))
+        log.warning(text)
+
+
 def secret_key(key_file: Path | None) -> bytes:
-    """The key that encrypts stored credentials: LEDGERLINK_SECRET_KEY, else the key file (created 0600 with a new
-    key when missing), else — no file, in-memory state — a key that lives as long as the process. A key of the
-    wrong shape is a ConfigError naming where it came from and how to make one."""
+    """The key that encrypts stored credentials, from the first of:
+
+    1. `LEDGERLINK_SECRET_KEY` (the key itself: containers, CI, a secrets manager);
+    2. `LEDGERLINK_SECRET_KEY_FILE` (a file holding it, e.g. a mounted secret; created 0600 when missing);
+    3. a key file beside the state file (`key_file`) that already exists: what earlier versions made. It still
+       decrypts the tokens stored with it, with a warning that whoever can read that folder can decrypt them;
+    4. this user's key file outside the workspace (`user_key_file()`), created 0600 in a 0700 folder; when the
+       home folder cannot be written, a new key file beside the state, with a warning.
+
+    `key_file=None` (in-memory state) with neither variable set: a key that lives as long as the process.
+    A key of the wrong shape is a ConfigError naming where it came from and how to make one."""
     from cryptography.fernet import Fernet
 
     env = os.environ.get(SECRET_KEY_ENV)
     if env:
         return _check_key(env.strip().encode("utf-8", "replace"), SECRET_KEY_ENV)
+    named = os.environ.get(SECRET_KEY_FILE_ENV)
+    if named:
+        path = Path(named).expanduser()
+        return _read_key_file(path) if path.exists() else _create_key_file(path)
     if key_file is None:
         return Fernet.generate_key()
-    if key_file.is_dir():
-        raise ConfigError(f"{key_file} is a folder where the secret key file should be", where=str(key_file),
-                          hint="move the folder away; a new key file is created in its place")
-    if key_file.exists():
-        try:
-            data = key_file.read_bytes().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read the secret key file: {exc.strerror or exc}", where=str(key_file),
-                              hint="check the file's owner and permissions") from None
-        return _check_key(data, str(key_file))
-    key = Fernet.generate_key()
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(key_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key)
-    return key
+    if key_file.exists() or key_file.is_symlink():
+        _warn_once(key_file, f"the key that encrypts stored tokens sits beside the state ({key_file}): whoever can "
+                             f"read that folder can decrypt them; move it to {user_key_file()} (or set "
+                             f"{SECRET_KEY_ENV}) when no other key is in use, see docs/guides/security.md")
+        return _read_key_file(key_file)
+    user = user_key_file()
+    if user.exists():
+        return _read_key_file(user)
+    try:
+        return _create_key_file(user)
+    except OSError as exc:
+        _warn_once(key_file, f"cannot write the user key file {user} ({exc.strerror or exc}); the key that encrypts "
+                             f"stored tokens goes beside the state instead ({key_file}): set {SECRET_KEY_ENV} or "
+                             f"{SECRET_KEY_FILE_ENV} to keep it elsewhere")
+        return _create_key_file(key_file)

@@ -50,6 +50,8 @@ class ServeContext:
     #: the destination's reference cache (name → id), shared with the sync
     references: Any = None
     state: dict[str, Any] = field(default_factory=dict)
+    #: a stored secret by name, newest first (an account connected from the console, a rotated token)
+    load_credential: Callable[[str], str | None] = lambda name: None
 
 
 class PipelineService:
@@ -126,7 +128,15 @@ class PipelineService:
                             # a confirmation can unblock documents that depend on it: sync again soon
                             awaiting=self.store.awaiting(p.destination.connector,
                                                          on_settled=lambda: self.trigger("confirmed")),
-                            references=self.store.references(p.destination.connector))
+                            references=self.store.references(p.destination.connector),
+                            load_credential=self._stored_credential)
+
+    def _stored_credential(self, name: str) -> str | None:
+        """The pipeline's credential store as a sync sees it (the workspace's or its own shared file first)."""
+        from .store.shared_credentials import share_credentials
+
+        share_credentials(self.store, self.pipeline.credentials_path)
+        return self.store.credentials.load(name)
 
 
 class _SlashOptional:

@@ -16,9 +16,8 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
-from . import anomalies
-from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
-               specs, suggest, sync, tokens, trace, users)
+from . import (anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
+               serve, settlements, specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
 
@@ -39,6 +38,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
 del _command
 cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
+cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 
 
 def main() -> None:

@@ -329,6 +329,11 @@ def sign_out(call: Call) -> Any:
     return logout(call)
 
 
+def _connect_api() -> list[Route]:
+    from .api_connect import connect_api_routes  # imported late: it builds on this module's endpoint()
+    return connect_api_routes()
+
+
 def api_routes() -> list[Route]:
     p = "/pipelines/{pipeline}"
     return [
@@ -364,4 +369,5 @@ def api_routes() -> list[Route]:
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token}", revoke_token, methods=["DELETE"]),
         *__import__("ledgerlink.console.api_anomalies", fromlist=["_"]).anomalies_api_routes(),  # anomalies
+        *_connect_api(),
     ]

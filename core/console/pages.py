@@ -519,6 +519,11 @@ def trace_page(request: Request, principal: Principal, form: dict[str, Any]) -> 
     return _render(request, "trace.html", **_context(request, principal, stream=stream, key=key, results=results))
 
 
+def _connect_pages() -> list[Any]:
+    from .pages_connect import connect_page_routes  # imported late: it builds on this module's helpers
+    return connect_page_routes()
+
+
 def page_routes() -> list[Any]:
     """The console's pages and its static files (htmx and the stylesheet), mounted at `/`."""
     return [
@@ -543,5 +548,6 @@ def page_routes() -> list[Any]:
         Route("/reconcile/run", reconcile_now, methods=["POST"]),
         Route("/trace", trace_page, methods=["GET"]),
         *__import__("ledgerlink.console.pages_anomalies", fromlist=["_"]).anomalies_page_routes(),  # anomalies
+        *_connect_pages(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -13,6 +13,7 @@ from typing import Any, Callable, Iterator
 import duckdb
 
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
+from ..secrets import make_private, owner_only
 
 __all__ = ["Database", "StoreOutOfMemory"]
 
@@ -32,9 +33,12 @@ class Database:
     def __init__(self, path: str | Path, *, memory_limit: str | None = None):
         self.path = Path(path)
         if str(path) != ":memory:":
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            owner_only()  # the state (and the WAL DuckDB re-creates) holds buyers' names: owner-only files
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         try:
             self.con = duckdb.connect(str(path))
+            if str(path) != ":memory:":
+                make_private(self.path)  # a state file made before ledgerlink masked group and other bits
         except duckdb.IOException as exc:
             text = str(exc)
             if "lock" in text.lower():

@@ -27,7 +27,7 @@ import httpx
 from ledgerlink import Checkpoint, HttpClient, Normaliser, RetryPolicy, Source, Stream, protocol
 
 from . import catalogue
-from .auth import lwa_auth
+from .auth import AmazonConnect, lwa_auth
 from .client import sp_client
 from .config import AmazonSPConfig
 from .orders.normalise import normalise_order
@@ -46,6 +46,8 @@ class AmazonSellingPartnerSource(Source):
     """
 
     name: ClassVar[str] = "amazon_sp"
+    #: a seller is connected from the console through Seller Central's consent page (auth.py)
+    connect_flow: ClassVar[AmazonConnect] = AmazonConnect()
     config_model: ClassVar[type[AmazonSPConfig]] = AmazonSPConfig
     documentation_url: ClassVar[str | None] = "https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference"
 

@@ -15,6 +15,7 @@ import httpx
 from ledgerlink import Checkpoint, HttpClient, Normaliser, RetryPolicy, Source, Stream, protocol, state_by_stream
 
 from .client import bc_client
+from .auth import BigCommerceConnect
 from .config import BigCommerceConfig
 from .normalise import (
     normalise_customer, normalise_inventory, normalise_order, normalise_product, normalise_refund, normalise_shipment,
@@ -39,6 +40,8 @@ class BigCommerceSource(Source):
     `transport`/`retry` are for tests and embedding; the runtime constructs it with no arguments."""
 
     name: ClassVar[str] = "bigcommerce"
+    #: a store is connected from the console with its store hash and API token (auth.py)
+    connect_flow: ClassVar[BigCommerceConnect] = BigCommerceConnect()
     config_model: ClassVar[type[BigCommerceConfig]] = BigCommerceConfig
     documentation_url: ClassVar[str | None] = "https://developer.bigcommerce.com/docs/rest-management/orders"
 

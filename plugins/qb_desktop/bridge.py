@@ -105,9 +105,16 @@ class Company:
     ticket_ttl_s: int = 3600
     #: when set, each session ends with an ItemInventoryQuery whose answers are written here (see stock.py)
     stock_snapshot: str | None = None
+    #: the hash of a password set from the console (auth.py), read at each login; None: `password_hash` only
+    stored_password_hash: Callable[[], str | None] | None = None
 
     def __post_init__(self) -> None:
         self.label = self.label or self.company_file or self.username
+
+    def current_password_hash(self) -> str:
+        """The password set from the console, when there is one, else the pipeline file's."""
+        stored = self.stored_password_hash() if self.stored_password_hash is not None else None
+        return stored or self.password_hash
 
 
 @dataclass
@@ -209,7 +216,7 @@ class WebConnectorBridge:
         company = self.companies.get(user)
         # outside the lock: a password check takes a while and must not hold up other sessions; an unknown user
         # costs the same check, so timing does not tell which user names exist
-        valid = verify_password(password, company.password_hash if company else self._any_hash)
+        valid = verify_password(password, company.current_password_hash() if company else self._any_hash)
         if company is None or not valid:
             self.logins.failed(user, address)
             self._save_logins(company)

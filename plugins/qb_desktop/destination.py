@@ -11,6 +11,7 @@ from typing import Any, Callable, ClassVar
 from ledgerlink import CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PlanContext, PlannedWrite, \
     RecordError, WriteContext, WriteResult
 
+from .auth import WebConnectorConnect
 from .config import QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
@@ -60,6 +61,8 @@ class QuickBooksDesktopDestination(Destination):
     QuickBooks Web Connector; they are confirmed when QuickBooks answers."""
 
     name: ClassVar[str] = "qb_desktop"
+    #: the Web Connector password is set and the .qwc downloaded from the console (auth.py)
+    connect_flow: ClassVar[WebConnectorConnect] = WebConnectorConnect()
     config_model = QbdConfig
     documentation_url = "https://developer.intuit.com/app/developer/qbdesktop/docs/get-started"
     objects: ClassVar[list[ObjectType]] = [

@@ -47,8 +47,17 @@ def service_for(context: Any) -> Any:
                       file_id=config.file_id, company_file=config.company_file, awaiting=context.awaiting,
                       references=context.references, label=config.company_file or context.pipeline_name,
                       requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s,
-                      stock_snapshot=config.stock_snapshot)
+                      stock_snapshot=config.stock_snapshot,
+                      stored_password_hash=_stored_hash(context, config.username))
     return qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+
+
+def _stored_hash(context: Any, username: str) -> Callable[[], str | None] | None:
+    """The password hash set from the console's Connections page, read from the pipeline's credential store."""
+    from .auth import stored_hash_name
+
+    load = getattr(context, "load_credential", None)
+    return (lambda: load(stored_hash_name(username))) if load is not None else None
 
 
 @hookimpl

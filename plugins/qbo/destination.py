@@ -27,6 +27,7 @@ from ledgerlink import (
     WriteResult, request_id,
 )
 
+from .auth import QboConnect
 from .client import CompanySettings, QboApi, batch_request_id
 from .config import QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
@@ -119,6 +120,8 @@ class QuickBooksOnlineDestination(Destination):
     QBO object given directly (`ledgerlink write qbo`): names resolved, exactly once."""
 
     name: ClassVar[str] = "qbo"
+    #: connected from the console through Intuit's consent page (auth.py)
+    connect_flow: ClassVar[QboConnect] = QboConnect()
     config_model = QboConfig
     documentation_url = "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt"
     objects: ClassVar[list[ObjectType]] = [

@@ -16,6 +16,7 @@ import httpx
 
 from ledgerlink import Normaliser, RetryPolicy, Source, Stream, protocol
 
+from .auth import QboConnect
 from .client import QboApi
 from .config import QboSourceConfig
 from .streams import STREAMS
@@ -29,6 +30,8 @@ class QuickBooksOnlineSource(Source):
     embedding; the runtime constructs it with no arguments."""
 
     name: ClassVar[str] = "qbo"
+    #: connected from the console through Intuit's consent page (auth.py)
+    connect_flow: ClassVar[QboConnect] = QboConnect()
     config_model: ClassVar[type[QboSourceConfig]] = QboSourceConfig
     documentation_url: ClassVar[str | None] = ("https://developer.intuit.com/app/developer/qbo/docs/learn/"
                                                "explore-the-quickbooks-online-api/change-data-capture")

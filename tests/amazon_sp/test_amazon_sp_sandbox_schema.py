@@ -91,9 +91,11 @@ def test_lwa_refuses_what_lwa_refuses(sandbox):
         form = {"grant_type": "refresh_token", "refresh_token": "Atzr|right", "client_id": "amzn1.app",
                 "client_secret": "right"}
         assert httpx.post(lwa, data=form).status_code == 200
-        wrong_grant = httpx.post(lwa, data={**form, "grant_type": "authorization_code"})
+        wrong_grant = httpx.post(lwa, data={**form, "grant_type": "password"})
+        no_code = httpx.post(lwa, data={**form, "grant_type": "authorization_code"})  # consent's grant, no code
         wrong_refresh = httpx.post(lwa, data={**form, "refresh_token": "Atzr|wrong"})
         wrong_client = httpx.post(lwa, data={**form, "client_secret": "wrong"})
     assert (wrong_grant.status_code, wrong_grant.json()["error"]) == (400, "unsupported_grant_type")
+    assert (no_code.status_code, no_code.json()["error"]) == (400, "invalid_request")
     assert (wrong_refresh.status_code, wrong_refresh.json()["error"]) == (400, "invalid_grant")
     assert (wrong_client.status_code, wrong_client.json()["error"]) == (401, "invalid_client")

@@ -26,6 +26,7 @@ from starlette.routing import Route
 from ledgerlink import Sandbox, SandboxOptions
 
 from . import finances, inventory, reports, writes
+from .consent import SellerConsent
 from .replies import Invalid as _Invalid
 from .replies import parse_time as _time
 from .replies import refuse as _errors
@@ -84,6 +85,13 @@ class AmazonSandboxOptions(SandboxOptions):
     rotate_refresh_token: bool = False
     #: the merchant token Listings Items paths must name (None: any, as a sandbox)
     seller_id: str | None = None
+    #: the seller who authorises on the consent page (default: `seller_id`, else this)
+    consent_seller_id: str = "A2SANDBOXSELLER1"
+    #: the SP-API application id the consent page accepts (None: any) and whether it is a draft (needs version=beta)
+    application_id: str | None = None
+    draft_application: bool = True
+    #: the application's OAuth redirect URIs (None: any http(s) URI)
+    redirect_uris: list[str] | None = None
     inventory_page_size: int = Field(50, ge=1, le=50, description="InventorySummaries per getInventorySummaries page")
     next_token_life_s: float = Field(30, gt=0, description="getInventorySummaries nextToken life in Amazon seconds "
                                                            "(scaled by time_scale, like the usage plans)")
@@ -137,6 +145,21 @@ class _SellingPartnerApi:
         self.buckets = {op: _Bucket(rate * options.time_scale, burst) for op, (rate, burst) in SANDBOX_PLANS.items()}
         self.faults: dict[str, list[int]] = {}
         self.calls: dict[str, dict[str, int]] = {}
+        self.consent = SellerConsent(application_id=options.application_id,
+                                     seller_id=options.seller_id or options.consent_seller_id,
+                                     redirect_uris=options.redirect_uris, draft=options.draft_application,
+                                     issue_refresh=self._issue_refresh, issue_access=self._issue_access)
+
+    def _issue_access(self) -> str:
+        access = "Atza|" + uuid.uuid4().hex + uuid.uuid4().hex
+        self.tokens.add(access)
+        return access
+
+    def _issue_refresh(self) -> str:
+        """A refresh token for a seller who just consented: from now on the LWA endpoint accepts it."""
+        refresh = "Atzr|" + uuid.uuid4().hex
+        self.refresh_tokens.add(refresh)
+        return refresh
 
     # ------------------------------------------------------------------ LWA
 
@@ -151,6 +174,15 @@ class _SellingPartnerApi:
         def refuse(status: int, error: str, description: str) -> Response:
             return _json({"error": error, "error_description": description}, status)
 
+        if form.get("grant_type") == "authorization_code":
+            if not form.get("code") or not form.get("client_id") or not form.get("client_secret"):
+                return refuse(400, "invalid_request", "The request is missing a required parameter : "
+                              "code, client_id or client_secret")
+            if (opts.client_id and form["client_id"] != opts.client_id) or (
+                    opts.client_secret and form["client_secret"] != opts.client_secret):
+                return refuse(401, "invalid_client", "Client authentication failed")
+            status, body = self.consent.exchange(form)
+            return _json(body, status)
         if form.get("grant_type") != "refresh_token":
             return refuse(400, "unsupported_grant_type", "The authorization grant type is not supported by the "
                           "authorization server")
@@ -396,12 +428,18 @@ class _SellingPartnerApi:
         self.book.update(index, when, **fields)
         return _json(self.book.order(index))
 
+    async def expire_codes(self, request: Request) -> Response:
+        return _json({"expired": self.consent.expire_codes()})
+
     async def stats(self, request: Request) -> Response:
         return _json({"calls": self.calls, "orders": self.book.count, "uk_orders": self.book.total - self.book.count})
 
     def routes(self) -> list[Route]:
         return [
             Route("/auth/o2/token", self.token, methods=["POST"]),
+            Route("/apps/authorize/consent", self.consent.show, methods=["GET"]),
+            Route("/apps/authorize/consent", self.consent.decide, methods=["POST"]),
+            Route("/_sandbox/codes/expire", self.expire_codes, methods=["POST"]),
             Route("/orders/v0/orders", self.get_orders, methods=["GET"]),
             Route("/orders/v0/orders/{orderId}/orderItems", self.get_order_items, methods=["GET"]),
             Route("/orders/2026-01-01/orders", self.search_orders, methods=["GET"]),

@@ -18,7 +18,12 @@ expire tokens and count objects:
     POST /_sandbox/release
     DELETE /_sandbox/faults  # also releases held requests
     POST /_sandbox/tokens/expire
+    POST /_sandbox/tokens/revoke   # the user disconnected the app in QuickBooks: every refresh token fails
+    POST /_sandbox/codes/expire    # every authorization code not yet exchanged expires
     GET  /_sandbox/stats
+
+The consent page (`GET /connect/oauth2`, consent.py) and the revoke endpoint (`POST /v2/oauth2/tokens/revoke`)
+complete Intuit's authorization-code flow, so connecting a company runs end to end against the sandbox.
 """
 
 from __future__ import annotations
@@ -41,6 +46,7 @@ from ledgerlink import Sandbox, SandboxOptions, json_dumps, json_loads
 
 from .query import QueryParseError, QueryValidationError, parse_query
 from .auth import TokenError, TokenIssuer
+from .consent import ConsentPage
 from .company import ENTITIES, Company, Features, SandboxFault, now_text
 from .faults import TZ
 
@@ -76,6 +82,10 @@ class QboSandboxOptions(SandboxOptions):
     custom_txn_numbers: bool = True
     access_token_ttl_s: int = 3600
     rotate_refresh_tokens: bool = True
+    #: seconds an authorization code from the consent page may wait for its exchange
+    authorization_code_ttl_s: float = 300.0
+    #: the redirect URIs the app registered (None: any http(s) URI)
+    redirect_uris: list[str] | None = None
     #: Intuit silently treats minorversion < 75 (or none) as 75; the sandbox refuses them instead, so a client
     #: cannot come to depend on a version Intuit no longer serves. False: behave exactly like Intuit.
     strict_minor_version: bool = True
@@ -183,7 +193,8 @@ class QuickBooksOnlineSandbox(Sandbox):
                                                  track_departments=o.track_departments,
                                                  custom_txn_numbers=o.custom_txn_numbers))
         self.tokens = TokenIssuer(o.client_id, o.client_secret, o.refresh_token, o.access_token_ttl_s,
-                                  o.rotate_refresh_tokens)
+                                  o.rotate_refresh_tokens, code_ttl_s=o.authorization_code_ttl_s)
+        self.consent = ConsentPage(self.tokens, o.realm_id, "Sandbox Company_US_1", o.redirect_uris)
         window = 60.0 / max(o.time_scale, 1e-9)
         self.throttle = _Throttle(o.requests_per_minute, window, o.max_concurrent)
         self.batch_throttle = _Throttle(o.batch_requests_per_minute, window, 10**9)
@@ -196,6 +207,11 @@ class QuickBooksOnlineSandbox(Sandbox):
     def app(self) -> Starlette:
         return Starlette(routes=[
             Route("/oauth2/v1/tokens/bearer", self._token, methods=["POST"]),
+            Route("/connect/oauth2", self.consent.show, methods=["GET"]),
+            Route("/connect/oauth2", self.consent.decide, methods=["POST"]),
+            Route("/v2/oauth2/tokens/revoke", self._revoke, methods=["POST"]),
+            Route("/_sandbox/tokens/revoke", self._control_revoke, methods=["POST"]),
+            Route("/_sandbox/codes/expire", self._control_expire_codes, methods=["POST"]),
             Route("/v3/company/{realm}/{rest:path}", self._v3, methods=["GET", "POST"]),
             Route("/_sandbox/faults", self._control_faults, methods=["POST", "DELETE"]),
             Route("/_sandbox/release", self._control_release, methods=["POST"]),
@@ -534,6 +550,25 @@ class QuickBooksOnlineSandbox(Sandbox):
     async def _control_release(self, request: Request) -> Response:
         self._released.set()
         return _json({"released": True})
+
+    async def _revoke(self, request: Request) -> Response:
+        """Intuit's revoke: a JSON (or form) body with `token`, client Basic auth; 200 with no body."""
+        raw = (await request.body()).decode("utf-8", errors="replace")
+        try:
+            body = json_loads(raw) if raw.lstrip().startswith("{") else dict(parse_qsl(raw))
+        except ValueError:
+            body = {}
+        try:
+            self.tokens.revoke(request.headers.get("authorization"), str((body or {}).get("token") or ""))
+        except TokenError as exc:
+            return _json(exc.body(), exc.status)
+        return Response(status_code=200)
+
+    async def _control_revoke(self, request: Request) -> Response:
+        return _json({"revoked": self.tokens.revoke_all()})
+
+    async def _control_expire_codes(self, request: Request) -> Response:
+        return _json({"expired": self.tokens.expire_codes()})
 
     async def _control_expire(self, request: Request) -> Response:
         return _json({"expired": self.tokens.expire_access_tokens()})
