@@ -86,6 +86,10 @@ def _email(spec: EmailChannel, name: str, content: Content) -> None:
         raise DeliveryError(f"{name}: {server} refused the recipients: {said}") from None
     except smtplib.SMTPResponseException as exc:
         raise DeliveryError(f"{name}: {server} refused the message: {exc.smtp_code} {_said(exc.smtp_error)}") from None
+    except smtplib.SMTPServerDisconnected as exc:
+        if "timed out" not in str(exc):  # smtplib reports a read timeout as a disconnection
+            raise DeliveryError(f"{name}: {server} closed the connection: {exc}") from None
+        raise DeliveryError(f"{name}: {server} did not answer within {spec.timeout_seconds:g}s") from None
     except (socket.timeout, TimeoutError):
         raise DeliveryError(f"{name}: {server} did not answer within {spec.timeout_seconds:g}s") from None
     except ssl.SSLError as exc:
