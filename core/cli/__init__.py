@@ -16,6 +16,7 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
+from . import alerts
 from . import (connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox, serve, settlements,
                specs, suggest, sync, tokens, trace, users)
 
@@ -37,6 +38,7 @@ for _command in (connector.spec, connector.check, connector.discover, connector.
     cli.add_command(_command)
 del _command
 cli.add_command(suggest.suggest)
+cli.add_command(alerts.alerts)
 
 
 def main() -> None:
