@@ -283,6 +283,9 @@ def _explain(exc: ValidationError) -> tuple[str, str, str | None]:
                                                + (f"allowed: {', '.join(known)}" if known else "")) or None
     if err["type"] == "missing":
         return where, "required key is missing", None
+    if err["type"] == "too_short":
+        return where, "must not be empty", {"channels": "name at least one channel (email, slack or webhook)",
+                                            "to": "name at least one address"}.get(str(loc[-1]) if loc else "")
     if err["type"] == "union_tag_invalid" or err["type"] == "union_tag_not_found":
         return where, "type must be one of email, slack, webhook", "e.g. type: email"
     if err["type"] == "literal_error" and loc and loc[0] == "rules":

@@ -330,6 +330,8 @@ def sign_out(call: Call) -> Any:
 
 
 def api_routes() -> list[Route]:
+    from .api_alerts import alerts_api_routes as _alerts_api_routes  # (that module builds on this one)
+
     p = "/pipelines/{pipeline}"
     return [
         Route("/session", login, methods=["POST"]),
@@ -363,4 +365,5 @@ def api_routes() -> list[Route]:
         Route("/tokens", list_tokens, methods=["GET"]),
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token}", revoke_token, methods=["DELETE"]),
+        *_alerts_api_routes(),
     ]

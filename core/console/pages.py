@@ -509,6 +509,8 @@ def trace_page(request: Request, principal: Principal, form: dict[str, Any]) -> 
 
 def page_routes() -> list[Any]:
     """The console's pages and its static files (htmx and the stylesheet), mounted at `/`."""
+    from .pages_alerts import alerts_page_routes as _alerts_page_routes  # (that module builds on this one)
+
     return [
         Route("/", overview, methods=["GET"]),
         Route("/signin", signin_page, methods=["GET"]),
@@ -530,5 +532,6 @@ def page_routes() -> list[Any]:
         Route("/reconcile", reconcile_page, methods=["GET"]),
         Route("/reconcile/run", reconcile_now, methods=["POST"]),
         Route("/trace", trace_page, methods=["GET"]),
+        *_alerts_page_routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
