@@ -1,6 +1,9 @@
 """Handing one message to one channel: e-mail over SMTP, a Slack-compatible incoming webhook, or a generic signed
 webhook. Each raises DeliveryError saying what the other side did; `transient` failures (refused, timed out, 5xx)
-are retried by the outbox with backoff, the others (a webhook that answers 4xx) need a person."""
+are retried by the outbox with backoff, the others (a webhook that answers 4xx) need a person.
+
+One attempt per call, on purpose: the HTTP toolkit's in-process retries would sleep on serve's alerts thread and
+forget their place on a restart; here the backoff lives in the outbox, so it survives one."""
 
 from __future__ import annotations
 
@@ -15,6 +18,7 @@ from typing import Any
 
 import httpx
 
+from ..http.client import unreachable_reason
 from ..secrets import mask, register_secret
 from .config import AlertsConfig, EmailChannel, SlackChannel, WebhookChannel, env_secret
 from .events import AlertEvent
@@ -114,7 +118,7 @@ def _post(name: str, url: str, body: bytes, headers: dict[str, str], timeout: fl
     except httpx.TimeoutException:
         raise DeliveryError(f"{name}: {shown} did not answer within {timeout:g}s") from None
     except httpx.HTTPError as exc:
-        raise DeliveryError(f"{name}: could not reach {shown}: {type(exc).__name__}") from None
+        raise DeliveryError(f"{name}: could not reach {shown}: {unreachable_reason(exc)}") from None
     if response.status_code < 300:
         return
     transient = response.status_code >= 500 or response.status_code in (408, 429)

@@ -147,3 +147,58 @@ def test_cli_malformed_rules_exit_2(tmp_path):
     assert result.exit_code == 2 and "not valid YAML" in result.output
     missing = runner.invoke(cli, ["alerts", "send-pending", "--workspace", str(tmp_path)])
     assert missing.exit_code == 2 and "there are no alert rules" in missing.output
+
+
+def test_documents_awaiting_review_alert_once_with_the_review_link(tmp_path, receiver, clock):
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    (folder / "shop.yaml").write_text(
+        f"name: shop\nstate: {folder / 'shop.duckdb'}\nreview: always\n"
+        "source: {connector: fake_source, config: {orders: 4}}\ndestination: {connector: fake_dest, config: {}}\n")
+    rules = webhook_rules(receiver.url)
+    rules["rules"] = [{"events": ["review_waiting"], "channels": ["ops"], "review_waiting_above": 2}]
+    (folder / "alerts.yaml").write_text(yaml.safe_dump(rules))
+    ws = Workspace.open(folder, fakes.fresh_host(tmp_path), every=None, debounce=0, announce=lambda line: None,
+                        clock=clock)
+    try:
+        ws.services["shop"]._run("test")
+        ws.services["shop"]._run("again")
+        assert ws.alerts.send_pending().sent == 1
+    finally:
+        ws.stop()
+    body = receiver.delivered[0].json()
+    assert body["subject"] == "[ledgerlink] shop: 4 document(s) await approval"
+    assert body["url"] == "https://books.example.com/review?pipeline=shop"
+
+
+def test_a_silent_web_connector_alerts_after_the_configured_minutes(tmp_path, receiver, clock):
+    import datetime as dt
+    from types import SimpleNamespace
+
+    from ledgerlink.alerts import WorkspaceAlerts
+    from ledgerlink.store import Store
+
+    folder = tmp_path / "ws"
+    folder.mkdir()
+    rules = webhook_rules(receiver.url)
+    rules["rules"] = [{"events": ["web_connector_silent"], "channels": ["ops"], "web_connector_silent_minutes": 60}]
+    (folder / "alerts.yaml").write_text(yaml.safe_dump(rules))
+    store = Store(tmp_path / "qbd.duckdb")
+    try:
+        # what the QuickBooks Desktop bridge records on each Web Connector call
+        last_call = dt.datetime.fromtimestamp(clock.now, dt.timezone.utc).isoformat()
+        store.references("qb_desktop").put("qbd:contact", "company-file-1", last_call)
+        service = SimpleNamespace(pipeline=SimpleNamespace(name="qbd-sales"), store=store)
+        alerts = WorkspaceAlerts(folder, clock=clock)
+        clock.advance(59 * 60)
+        assert alerts.evaluate([service]) == 0
+        clock.advance(2 * 60)
+        assert alerts.evaluate([service]) == 1
+        clock.advance(3600)
+        assert alerts.evaluate([service]) == 0  # still silent: the same episode
+        alerts.send_pending()
+        alerts.stop()
+    finally:
+        store.close()
+    assert receiver.delivered[0].json()["subject"] == \
+        "[ledgerlink] qbd-sales: the Web Connector has not called for 1.0 hours"
