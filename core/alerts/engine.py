@@ -59,7 +59,7 @@ class WorkspaceAlerts:
         self.config: AlertsConfig | None = None
         #: why the file on disk is not in effect (shown on the console page), None when it is
         self.error: str | None = None
-        self._seen: tuple[float, int] | None = None
+        self._seen: tuple[int, int, int] | None = None
         self._lock = threading.RLock()
         self._wake = threading.Event()
         self._stop = threading.Event()
@@ -79,7 +79,7 @@ class WorkspaceAlerts:
         with self._lock:
             try:
                 stat = self.path.stat()
-                seen: tuple[float, int] | None = (stat.st_mtime, stat.st_size)
+                seen: tuple[int, int, int] | None = (stat.st_mtime_ns, stat.st_size, stat.st_ino)
             except OSError:
                 seen = None
             if seen == self._seen and (seen is not None or self.config is None):

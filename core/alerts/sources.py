@@ -67,7 +67,9 @@ def run_failed(service: Any, rule: Rule, now: float) -> list[Signal]:
     last = service.store.runs.list(1)
     run = last[0] if last else None
     if run is not None and run.get("status") == "failed":
-        return [AlertEvent("run_failed", name, f"run {run['id']}", f"{name}: run {run['id']} failed",
+        # the start time too: a state file made afresh numbers its runs from 1 again
+        key = f"run {run['id']} started {run.get('started_at')}"
+        return [AlertEvent("run_failed", name, key, f"{name}: run {run['id']} failed",
                            _short(str(run.get("error") or service.last_error or "see the run's report")),
                            _page("run_failed", name), now)]
     if service.last_error and getattr(service, "last_finished_at", None):
