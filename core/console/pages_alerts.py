@@ -12,6 +12,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from ..alerts import DeliveryError
+from ..errors import ConfigError
 from .accounts import role_allows
 from .api_alerts import alerts_view
 from .auth import Principal, authenticate, check_csrf, require
@@ -88,11 +89,7 @@ def save_rules(request: Request, principal: Principal, form: dict[str, Any]) -> 
         raise ApiError(400, "the rules are empty", where="form.yaml", hint="nothing was changed")
     try:
         workspace.alerts.save_text(text.replace("\r\n", "\n"))
-    except ApiError:
-        raise
-    except Exception as exc:  # a ConfigError: shown above the editor, with what was typed kept in it
-        if not hasattr(exc, "hint"):
-            raise
+    except ConfigError as exc:  # shown above the editor, with what was typed kept in it to fix
         return _show(request, principal, code=400, draft=text, save_error=str(exc))
     workspace.audit.record(principal.actor, "alert rules changed", target=workspace.alerts.path.name)
     return _show(request, principal, saved=True)
