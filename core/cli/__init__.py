@@ -16,7 +16,7 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
-from . import (anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
+from . import (alerts, anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
                serve, settlements, specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
@@ -39,6 +39,7 @@ del _command
 cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
+cli.add_command(alerts.alerts)
 
 
 def main() -> None:

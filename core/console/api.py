@@ -335,6 +335,8 @@ def _connect_api() -> list[Route]:
 
 
 def api_routes() -> list[Route]:
+    from .api_alerts import alerts_api_routes as _alerts_api_routes  # (that module builds on this one)
+
     p = "/pipelines/{pipeline}"
     return [
         Route("/session", login, methods=["POST"]),
@@ -370,4 +372,5 @@ def api_routes() -> list[Route]:
         Route("/tokens/{token}", revoke_token, methods=["DELETE"]),
         *__import__("ledgerlink.console.api_anomalies", fromlist=["_"]).anomalies_api_routes(),  # anomalies
         *_connect_api(),
+        *_alerts_api_routes(),
     ]

@@ -526,6 +526,8 @@ def _connect_pages() -> list[Any]:
 
 def page_routes() -> list[Any]:
     """The console's pages and its static files (htmx and the stylesheet), mounted at `/`."""
+    from .pages_alerts import alerts_page_routes as _alerts_page_routes  # (that module builds on this one)
+
     return [
         Route("/", overview, methods=["GET"]),
         Route("/signin", signin_page, methods=["GET"]),
@@ -549,5 +551,6 @@ def page_routes() -> list[Any]:
         Route("/trace", trace_page, methods=["GET"]),
         *__import__("ledgerlink.console.pages_anomalies", fromlist=["_"]).anomalies_page_routes(),  # anomalies
         *_connect_pages(),
+        *_alerts_page_routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

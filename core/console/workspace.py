@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import yaml
 
+from ..alerts import WorkspaceAlerts
 from ..errors import ConfigError
 from ..pipeline import Pipeline, load_pipeline
 from ..plugins import PluginHost
@@ -67,6 +68,8 @@ class ServedPipeline(PipelineService):
         self.started_at = time.time()
         #: the last reconcile report run through the API (its verdict shows in the pipeline's health)
         self.last_reconcile: dict[str, Any] | None = None
+        #: told when each run ends (the workspace's alerts)
+        self.on_finished: Callable[["ServedPipeline"], None] | None = None
 
     def _run(self, reason: str) -> None:
         self.last_started_at = time.time()
@@ -75,6 +78,8 @@ class ServedPipeline(PipelineService):
         self.last_finished_at = time.time()
         self.announce(run_line(self.pipeline.name, self.last_report if self.last_error is None else None,
                                self.last_error, time.monotonic() - began))
+        if self.on_finished is not None:
+            self.on_finished(self)
 
     def next_run_at(self) -> float | None:
         if not self.every:
@@ -92,6 +97,7 @@ class Workspace:
         self.plugin_host = plugin_host
         self.announce = announce
         self.services: dict[str, ServedPipeline] = {}
+        self.alerts = WorkspaceAlerts(self.root, clock=clock)  # a malformed alerts.yaml stops here, naming the key
         for path in files:
             pipeline = load_pipeline(path)
             if pipeline.name in self.services:
@@ -100,6 +106,7 @@ class Workspace:
                                   hint="give each pipeline of a workspace its own name")
             self.services[pipeline.name] = ServedPipeline(pipeline, plugin_host, source_file=path, announce=announce,
                                                           every=every, debounce=debounce)
+            self.services[pipeline.name].on_finished = self.alerts.after_run
         self.db = ConsoleDB(console_db_path(self.root), clock=clock)
         self.accounts = Accounts(self.db)
         self.tokens = Tokens(self.db)
@@ -138,6 +145,7 @@ class Workspace:
     def start(self) -> None:
         for service in self.services.values():
             service.start()
+        self.alerts.start(lambda: list(self.services.values()))
 
     def write_notes(self, url: str) -> None:
         """Tell this machine's CLI where each served pipeline is answered."""
@@ -146,6 +154,7 @@ class Workspace:
                                           pipeline=service.pipeline.name))
 
     def stop(self) -> None:
+        self.alerts.stop()
         for service in self.services.values():
             remove_note(service.pipeline.state_path)
             if service._thread.is_alive():
