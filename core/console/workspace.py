@@ -14,6 +14,7 @@ from typing import Any, Callable
 import yaml
 
 from ..alerts import WorkspaceAlerts
+from ..alerts.anomaly_feed import AnomalyFeed
 from ..errors import ConfigError
 from ..pipeline import Pipeline, load_pipeline
 from ..plugins import PluginHost
@@ -97,7 +98,8 @@ class Workspace:
         self.plugin_host = plugin_host
         self.announce = announce
         self.services: dict[str, ServedPipeline] = {}
-        self.alerts = WorkspaceAlerts(self.root, clock=clock)  # a malformed alerts.yaml stops here, naming the key
+        # a malformed alerts.yaml stops here, naming the key; anomaly findings feed the `anomaly` rules
+        self.alerts = WorkspaceAlerts(self.root, clock=clock, anomaly_source=AnomalyFeed(clock=clock))
         for path in files:
             pipeline = load_pipeline(path)
             if pipeline.name in self.services:
