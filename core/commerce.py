@@ -7,6 +7,7 @@ map these objects into their documents. Amounts are Money (Decimal + currency).
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 from typing import ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr
@@ -17,6 +18,9 @@ __all__ = [
     "CanonicalObject", "SourceRef", "Address", "Customer", "Product", "OrderLine", "Order", "InventoryLevel",
     "ShipmentLine", "Shipment", "RefundLine", "Refund", "Return", "Fee", "SettlementLine", "Settlement", "CANONICAL_TYPES",
 ]
+
+
+_ZERO = Decimal(0)
 
 
 class SourceRef(BaseModel):
@@ -162,22 +166,31 @@ class Order(CanonicalObject):
     def total(self, field: str) -> Money:
         """Sum one Money field over the lines, e.g. `order.total("tax")` (computed once per field: a canonical
         order is not changed after normalisation, and mappings ask for the same totals many times)."""
-        cached = self._totals.get(field)
+        # the private dict directly: `self._totals` goes through pydantic's __getattr__, slow in a hot loop
+        totals = self.__pydantic_private__["_totals"]  # type: ignore[index]
+        cached = totals.get(field)
         if cached is None:
-            amounts = [getattr(line, field) for line in self.lines]
-            for m in amounts:
-                if m.currency != self.currency:
-                    raise ValueError(f"order {self.order_id}: {field} in {m.currency}, order in {self.currency}")
-            cached = self._totals[field] = Money.zero(self.currency)._plus(sum(m.amount for m in amounts))
+            currency, amount = self.currency, _ZERO
+            for line in self.lines:
+                m = getattr(line, field)
+                if m.currency != currency:
+                    raise ValueError(f"order {self.order_id}: {field} in {m.currency}, order in {currency}")
+                amount += m.amount
+            cached = totals[field] = Money._exact(amount, currency)
         return cached
 
     @property
     def grand_total(self) -> Money:
-        parts = ("amount", "tax", "shipping", "shipping_tax", "gift_wrap", "gift_wrap_tax")
-        gross = Money.zero(self.currency)
-        for p in parts:
-            gross = gross + self.total(p)
-        return gross - self.total("discount") - self.total("shipping_discount")
+        """Lines, tax, shipping and gift wrap less both discounts (computed once, as `total` is)."""
+        totals = self.__pydantic_private__["_totals"]  # type: ignore[index]
+        cached = totals.get(" grand_total")
+        if cached is None:
+            gross = _ZERO
+            for p in ("amount", "tax", "shipping", "shipping_tax", "gift_wrap", "gift_wrap_tax"):
+                gross += self.total(p).amount
+            cached = totals[" grand_total"] = Money._exact(
+                gross - self.total("discount").amount - self.total("shipping_discount").amount, self.currency)
+        return cached
 
 
 class InventoryLevel(CanonicalObject):
