@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import importlib
 import logging
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pydantic import ValidationError
 
@@ -163,6 +165,25 @@ def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, 
                        run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
     """Normalise what each normaliser's stream staged since its cursor and plan it into the outbox, `batch`
     records at a time, each batch in one transaction with its dead letters and the cursor."""
+    with _fewer_collections():
+        return _normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress, batch=batch)
+
+
+@contextlib.contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """Run the cyclic garbage collector less often while planning. Each order allocates thousands of short-lived
+    objects, so the default threshold (700) collected every few orders, a quarter of the stage's CPU time; a
+    batch's objects are freed by reference counting anyway. The threshold is put back afterwards."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], 50_000), max(before[1], 20), max(before[2], 100))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl,
+                        store: Store, run_id: int, *, progress: Callable[..., None], batch: int) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for n in normalisers:
