@@ -14,7 +14,8 @@ Stages: "runtime" is `ledgerlink.runtime.sync` end to end, split as the runtime 
 stage in DuckDB; normalise + plan = canonical Settlement + roles + journals; write = post + read back).
 "in memory" repeats parse, normalise and plan without DuckDB, to show where the read and plan time goes.
 Peak memory: this process's `ru_maxrss` (DuckDB included) and, for the in-memory stages, tracemalloc's peak.
-Figures, not assertions; the issue's goal is under 10 s for 100,000 rows.
+Figures, not assertions; the goal is under 5 s for 100,000 rows (issue 18). The machine is shared: CPU seconds of
+this process (the sandboxes run in their own) are printed beside wall time, for the stages and the in-memory pass.
 
 DuckDB's memory: a settlement is staged as one record holding every row (about 40 MB of JSON at 100,000 rows),
 more than the store's cache limit (128MB) lets DuckDB check and store at once; the store gives such statements
@@ -42,7 +43,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).parent))
 from _sandbox import start_sandbox  # noqa: E402
 
-GOAL_S = 10.0
+GOAL_S = 5.0
 SID = "24999999901"
 
 
@@ -103,18 +104,18 @@ def in_memory(path: Path, options: dict[str, Any]) -> dict[str, float]:
             self.options, self.cache = options, {}
 
     def stages() -> dict[str, Any]:
-        t0 = time.perf_counter()
+        t0 = time.process_time()
         parsed = parse_settlement(decode_settlement_bytes(path.read_bytes()), str(path))
-        t1 = time.perf_counter()
+        t1 = time.process_time()
         record = settlement_record(parsed)
         staged = json_loads(json_dumps(record))  # what DuckDB holds and the normaliser reads back
-        t2 = time.perf_counter()
+        t2 = time.process_time()
         [settlement] = [o for o in normalise_settlement(staged, {}) if getattr(o, "kind", "") == "settlement"]
-        t3 = time.perf_counter()
+        t3 = time.process_time()
         writes = plan_settlement(settlement, Ctx())
-        t4 = time.perf_counter()
-        return {"parse_s": t1 - t0, "record_json_round_trip_s": t2 - t1, "normalise_s": t3 - t2,
-                "roles_and_journals_s": t4 - t3, "journals": len(writes),
+        t4 = time.process_time()
+        return {"parse_cpu_s": t1 - t0, "record_json_round_trip_cpu_s": t2 - t1, "normalise_cpu_s": t3 - t2,
+                "roles_and_journals_cpu_s": t4 - t3, "journals": len(writes),
                 "journal_lines": len(writes[0].data["Line"])}
 
     timed = stages()
@@ -146,9 +147,9 @@ def run(rows: int, workdir: Path, duckdb_memory: str) -> dict[str, Any]:
         pipeline.source.config.update(settlement_files=[str(file)], settlement_reports=False)
         os.environ["LEDGERLINK_DUCKDB_MEMORY"] = duckdb_memory
         rss_before = rss_mb()
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         report = sync(pipeline)
-        wall = time.perf_counter() - t0
+        wall, cpu = time.perf_counter() - t0, time.process_time() - c0
         rss_after = rss_mb()
         if report.status != "succeeded" or report.counts.get("dead_letters_open"):
             raise SystemExit(f"sync failed: {report.errors} {report.counts}")
@@ -158,7 +159,8 @@ def run(rows: int, workdir: Path, duckdb_memory: str) -> dict[str, Any]:
             proc.terminate()
             proc.wait(timeout=10)
     return {"rows": rows, "duckdb_memory": duckdb_memory, "file_mb": round(file.stat().st_size / 2**20, 1), "total": str(total),
-            "generate_s": round(gen_s, 2), "runtime_wall_s": round(wall, 2),
+            "generate_s": round(gen_s, 2), "runtime_wall_s": round(wall, 2), "runtime_cpu_s": round(cpu, 2),
+            "load_average": [round(x, 1) for x in os.getloadavg()],
             "runtime_stages_s": report.timings, "journal_entries": (report.counts.get("created") or {}),
             "peak_rss_mb": round(rss_after, 1), "rss_before_sync_mb": round(rss_before, 1),
             "in_memory_stages_s": {k: round(v, 3) if isinstance(v, float) else v for k, v in memory.items()},
@@ -178,7 +180,8 @@ def main() -> None:
         print(json.dumps(result, indent=2))
         return
     print(f"{result['rows']:,} rows ({result['file_mb']} MB), total {result['total']} USD")
-    print(f"runtime sync: {result['runtime_wall_s']:.2f} s wall (goal < {GOAL_S:.0f} s: "
+    print(f"runtime sync: {result['runtime_wall_s']:.2f} s wall, {result['runtime_cpu_s']:.2f} CPU s, load average "
+          f"{result['load_average']} (goal < {GOAL_S:.0f} s: "
           f"{'met' if result['within_goal'] else 'NOT met'})")
     for stage, seconds in result["runtime_stages_s"].items():
         print(f"  {stage:<28}{seconds:>8.2f} s")

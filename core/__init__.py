@@ -24,6 +24,7 @@ from .http import HttpClient, Limit, OAuth2RefreshAuth, RetryPolicy, describe_er
 from .jsonutil import dumps as json_dumps
 from .jsonutil import loads as json_loads
 from .mapping import MappingEngine
+from .mapping import BUILTIN_FILTERS as MAPPING_FILTERS, mapping_value, register_native_mapping  # issue 18
 from .money import Amount, Money, Quantity, quantize, to_decimal
 from .plugins import hookimpl
 from .sandbox import Sandbox, SandboxOptions
@@ -66,4 +67,6 @@ __all__ = [
     "WEBHOOK_MAX_BYTES",
     # connecting accounts from the console (issue 16)
     "ConnectFlow", "OAuthConnect", "FormConnect", "FormField", "ConnectedAccount", "ConnectRefused", "Download",
+    # performance (issue 18): default mappings written as Python, equal to their templates
+    "register_native_mapping", "mapping_value", "MAPPING_FILTERS",
 ]

@@ -1,5 +1,9 @@
 """Jinja mappings: canonical objects → destination payloads.
 
+A default mapping may also be written as Python (`register_native_mapping`): it returns the very payload its
+template would (tested value for value), without rendering JSON text in the sandbox and parsing it back, and
+it is used only while the template is the plugin's own: a user's override always renders in the sandbox.
+
 Templates run in Jinja's immutable sandbox, are compiled once, and escape every `{{ value }}` for the
 format they produce: `*.json.j2` outputs JSON literals (strings quoted, Decimals as exact numbers, None as
 null), `*.xml.j2` outputs XML-escaped text. Loop commas are template text: `{% if not loop.last %},{% endif %}`.
@@ -28,7 +32,7 @@ from .errors import MappingError
 from .money import Money, quantize, to_decimal
 from .secrets import mask
 
-__all__ = ["MappingEngine", "raw", "BUILTIN_FILTERS"]
+__all__ = ["MappingEngine", "raw", "BUILTIN_FILTERS", "register_native_mapping", "mapping_value"]
 
 
 def raw(text: str) -> Markup:
@@ -72,6 +76,32 @@ def _xml_text(value: Any) -> Any:
     if isinstance(value, (datetime, date)):
         return value.isoformat()
     return xml_escape(str(value), {'"': "&quot;", "'": "&apos;"})
+
+
+def mapping_value(value: Any) -> Any:
+    """What `{{ value }}` in a JSON template becomes once the rendered text is parsed back: the same string,
+    number (an int when it has no point or exponent, else a Decimal), bool or null. A native mapping builds its
+    payload from these, so it equals the template's value for value."""
+    kind = type(value)
+    if kind is str or kind is int or kind is bool or value is None:
+        return value
+    if kind is Decimal:
+        text = str(value)
+        if not value.is_finite():
+            raise ValueError(f"{text} is not a JSON number")
+        return Decimal(text) if ("." in text or "E" in text or "e" in text) else int(text)
+    return jsonutil.loads(_json_literal(value))
+
+
+#: default mappings written as Python, by (package, resource) of the template each stands for
+_NATIVE: dict[tuple[str, str], Callable[..., Any]] = {}
+
+
+def register_native_mapping(package: str, resource: str, build: Callable[..., Any]) -> None:
+    """Say that `build(**variables)` returns exactly what the template `resource` of `package` renders and
+    parses to. The engine calls it instead of the template while that template is the default one; if it
+    raises, the template renders instead, so errors read as the template's own."""
+    _NATIVE[(package, resource)] = build
 
 
 # ---------------------------------------------------------------------------------------------- filters
@@ -160,12 +190,19 @@ class MappingEngine:
     """Compiles named templates once and renders them into payload dicts."""
 
     def __init__(self, extensions: list[tuple[str, Callable[..., Any], str]] | None = None,
-                 lookup: Callable[[str, str], Any] | None = None):
+                 lookup: Callable[[str, str], Any] | None = None, *, native: bool = True):
         self._sources: dict[str, Callable[[], str]] = {}
         self._compiled: dict[str, jinja2.Template] = {}
         self._envs: dict[str, jinja2.Environment] = {}
         self._extensions = extensions or []
         self._lookup = lookup
+        #: templates rendered by a native mapping instead; none when an extension replaces a built-in filter
+        #: or global (the native mapping would not see it)
+        self._native: dict[str, Callable[..., Any]] = {}
+        #: renders a native mapping handed over to its template (it raised), by template: for tests and benchmarks
+        self.native_fallbacks: dict[str, int] = {}
+        self._use_native = native and not any(
+            name in BUILTIN_FILTERS or name in ("raw", "lookup") for name, _, _ in self._extensions)
 
     def _env(self, fmt: str) -> jinja2.Environment:
         env = self._envs.get(fmt)
@@ -204,11 +241,19 @@ class MappingEngine:
 
     def add_resource(self, name: str, package: str, resource: str) -> None:
         self._set_source(name, lambda: resources.files(package).joinpath(resource).read_text())
+        build = _NATIVE.get((package, resource))
+        if build is not None and self._use_native:
+            self._native[name] = build
+
+    def is_native(self, name: str) -> bool:
+        """Whether `render(name)` runs a native mapping (the default template, written as Python)."""
+        return name in self._native
 
     def _set_source(self, name: str, source: Callable[[], str]) -> None:
         # Replacing a template (a user's override of a default mapping) must take effect: forget our
         # compiled copy and Jinja's own cache, which also holds templates that `{% include %}` it.
         self._sources[name] = source
+        self._native.pop(name, None)
         self._compiled.clear()
         for env in self._envs.values():
             if env.cache is not None:
@@ -247,6 +292,12 @@ class MappingEngine:
 
     def render(self, name: str, /, record_key: str | None = None, **variables: Any) -> Any:
         """Render a template and parse its output (JSON into dicts with Decimal numbers)."""
+        build = self._native.get(name)
+        if build is not None:
+            try:
+                return build(**variables)
+            except Exception:  # noqa: BLE001 - the template says what is wrong, as it would have without us
+                self.native_fallbacks[name] = self.native_fallbacks.get(name, 0) + 1
         text = self.render_text(name, record_key, **variables)
         if self._format(name) == "xml":
             return text

@@ -7,6 +7,7 @@ same in QuickBooks Online and Desktop; ledger-only settings (accounts, item type
 from __future__ import annotations
 
 import fnmatch
+import functools
 import re
 from typing import Literal
 
@@ -29,6 +30,7 @@ DEFAULT_POST_STATUSES = [
 DEFAULT_CANCELLED_STATUSES = ["Canceled", "Cancelled", "Declined"]
 
 
+@functools.lru_cache(maxsize=4096)  # a handful of statuses, asked about several times for every order
 def normalise_status(status: str) -> str:
     """`Partially Shipped`, `partially_shipped` and `PartiallyShipped` are the same status."""
     return re.sub(r"[^a-z0-9]", "", status.lower())

@@ -30,6 +30,7 @@ from ledgerlink import (
 )
 
 from ..config import PostingOptions
+from . import payloads  # noqa: F401 - registers the default mappings written as Python
 
 __all__ = ["plan_order", "parse_options", "doc_number", "customer_name", "payment_method_name", "receipt_total",
            "ReceiptLine", "target", "CONTROL", "DOC_NUMBER_MAX", "NOTE_PREFIX"]
