@@ -37,6 +37,10 @@ from .web_limits import (
 )
 from .pipeline import Pipeline, load_pipeline
 from .store import AwaitingWrites, PipelineState
+# options checked before anything runs: the contract a connector declares its options with, and the checker
+from . import options
+from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
+from .options.ledger import LedgerOptions, ReconcileOptions
 
 __version__ = "0.1.0"
 
@@ -61,4 +65,7 @@ __all__ = [
     "http_url", "plausible_date", "EARLIEST_DATE", "LATEST_DATE",
     "web_limits", "WebInputError", "BodyLimit", "read_body", "parse_untrusted_json", "parse_untrusted_xml", "query_int",
     "WEBHOOK_MAX_BYTES",
+    # options checked before anything runs: `Destination.options_model`, its base and number types, the checker
+    "options", "Options", "OptionProblem", "OptionsError", "Rate", "Percent", "check_options", "LedgerOptions",
+    "ReconcileOptions",
 ]

@@ -61,8 +61,23 @@ class Connector:
         return schema
 
     def spec(self) -> protocol.Spec:
+        """Airbyte's SPEC. A destination that declares `options_model` also carries its JSON Schema as
+        `optionsSpecification` (Airbyte's ConnectorSpecification allows extra properties), so a form for the
+        pipeline's `destination.options` can be generated from the spec alone."""
+        options = self.options_schema()
         return protocol.Spec(documentationUrl=self.documentation_url,
-                             connectionSpecification=self.config_schema(), protocol_version="0.5.2")
+                             connectionSpecification=self.config_schema(), protocol_version="0.5.2",
+                             **({"optionsSpecification": options} if options is not None else {}))
+
+    @classmethod
+    def options_schema(cls) -> dict[str, Any] | None:
+        """The JSON Schema of the connector's pipeline options (`options_model`), or None when it declares none."""
+        model = getattr(cls, "options_model", None)
+        if model is None:
+            return None
+        schema = model.model_json_schema()
+        schema.setdefault("title", f"{cls.name} options")
+        return schema
 
     def parse_config(self, config: dict[str, Any], where: str = "config") -> BaseModel:
         """Validate a raw config dict; errors name the bad key. Registers its secrets for masking."""
@@ -579,6 +594,10 @@ class Destination(Connector):
     #: the order in which object types are written (references before the documents that use them)
     write_order: ClassVar[list[str]] = []
     batch_size: ClassVar[int] = 30
+    #: pydantic model of the pipeline's `destination.options` (derive it from `ledgerlink.Options`: unknown keys
+    #: refused); checked when the pipeline is loaded, before anything runs, and published in the spec. None: the
+    #: destination takes no options it declares, and what a pipeline gives it is passed on unchecked
+    options_model: ClassVar[type[BaseModel] | None] = None
     #: default Jinja mappings shipped with the plugin: name → (package, resource file), or a file path
     mappings: ClassVar[dict[str, Any]] = {}
 

@@ -11,7 +11,7 @@ from typing import Any, Callable, ClassVar
 from ledgerlink import CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PlanContext, PlannedWrite, \
     RecordError, WriteContext, WriteResult
 
-from .config import QbdConfig
+from .config import PostingOptions, QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
 from .plans.settlements import plan_settlement
@@ -61,6 +61,8 @@ class QuickBooksDesktopDestination(Destination):
 
     name: ClassVar[str] = "qb_desktop"
     config_model = QbdConfig
+    #: `destination.options`, checked when the pipeline is loaded
+    options_model = PostingOptions
     documentation_url = "https://developer.intuit.com/app/developer/qbdesktop/docs/get-started"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("Customer", matching_keys=[["CustomerAdd", "Name"]]),
