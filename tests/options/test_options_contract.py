@@ -127,6 +127,11 @@ def test_the_issue_example_reads_as_one_error_with_both_keys(tmp_path):
     assert as_json["file"] == str(path) and {p["path"] for p in as_json["problems"]} == {
         "destination.options.on_cancel", "destination.options.customer_stratgy"}
     assert isinstance(err.value, ConfigError)
+    page = (REPO / "docs" / "concepts" / "pipeline.md").read_text()
+    shown = page[page.index("```text", page.index("### Options are checked")) + 8:]
+    for line in shown[:shown.index("```")].strip().splitlines():  # the concept page shows what a user gets
+        line = line.strip().removeprefix("error: ").replace("amazon-to-qbo.yaml", str(path))
+        assert line in message, line
 
 
 def test_one_problem_keeps_the_short_form_with_the_allowed_keys(tmp_path):
