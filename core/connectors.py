@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Protocol
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from . import jsonutil, protocol
 from .commerce import CanonicalObject, SourceRef
@@ -80,22 +80,13 @@ class Connector:
         return schema
 
     def parse_config(self, config: dict[str, Any], where: str = "config") -> BaseModel:
-        """Validate a raw config dict; errors name the bad key. Registers its secrets for masking."""
+        """Validate a raw config dict; every wrong key is named, with a did-you-mean (`ledgerlink.OptionsError`).
+        Registers its secrets for masking first (a secret's value is never echoed)."""
+        from .options import check_options
+
         register_config_secrets(config, self.config_schema())
-        try:
-            return self.config_model.model_validate(config)
-        except ValidationError as exc:
-            errors = exc.errors()
-            # a misspelt key also shows up as a missing one: the misspelling is the useful message
-            first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-            loc = ".".join(str(p) for p in first["loc"])
-            message = first["msg"]
-            if first["type"] == "value_error" and "error" in (first.get("ctx") or {}):
-                message = str(first["ctx"]["error"])  # our own validator's words, without pydantic's prefix
-            elif first["type"] == "extra_forbidden":
-                message = f"unknown key {str(first['loc'][-1])!r}"
-            raise ConfigError(message, where=f"{where}.{loc}" if loc else where,
-                              hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
+        return check_options(self.config_model, config, where=where,
+                             hint=f"see `ledgerlink spec {self.name}` for the expected fields")
 
     #: set by `check` for `check_connection`: where a rotated credential goes
     check_context: CheckContext = CheckContext()

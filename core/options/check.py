@@ -32,7 +32,8 @@ class OptionsError(ConfigError):
         if len(self.problems) == 1:
             message = lead + str(self.problems[0])
         else:
-            message = f"{lead}{len(self.problems)} problems:" + "".join(f"\n  - {p}" for p in self.problems)
+            at = ", ".join(dict.fromkeys(p.path for p in self.problems))  # the first line names every key
+            message = f"{lead}{len(self.problems)} problems ({at}):" + "".join(f"\n  - {p}" for p in self.problems)
         first = self.problems[0] if self.problems else None
         hints = [hint] if hint else []
         if len(self.problems) == 1 and first is not None and first.message.startswith("unknown key") and first.allowed:

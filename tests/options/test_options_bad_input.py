@@ -57,7 +57,8 @@ def test_every_wrong_key_of_a_pipeline_is_listed_at_once(connector):
     with pytest.raises(OptionsError) as err:
         check_options(model, merged, where="destination.options")
     assert sorted(p.path for p in err.value.problems) == sorted(c.path for c in unknown)
-    assert f"{len(unknown)} problems:" in str(err.value) or len(unknown) == 1
+    first_line = str(err.value).splitlines()[0]
+    assert all(c.path in first_line for c in unknown), first_line  # the first line names every key
 
 
 def _merge(into: dict, raw: dict) -> None:

@@ -29,7 +29,7 @@ def bad_pipeline(tmp_path: Path) -> Path:
 def assert_refused(result, path: Path) -> None:
     assert result.exit_code == 2, result.output
     out = result.output
-    assert f"error: {path}: 2 problems:" in out
+    assert f"error: {path}: 2 problems (destination.options.on_cancel, destination.options.customer_stratgy):" in out
     assert "destination.options.customer_stratgy: unknown key 'customer_stratgy' (did you mean " \
            "'customer_strategy'?)" in out
     assert "destination.options.on_cancel: 'voyd' is not allowed; choose one of: void, reverse (did you mean " \
@@ -69,3 +69,22 @@ def test_a_sync_leaves_an_existing_state_file_byte_for_byte(runner, tmp_path):
         assert {t: store.db.fetchone(f"SELECT count(*) FROM {t}")[0] for t in before_rows} == before_rows
     finally:
         store.close()
+
+
+def test_a_connector_config_lists_every_wrong_key_before_anything_is_staged(runner, tmp_path):
+    """The configs are checked by the same checker when the sync starts: every problem, with a did-you-mean."""
+    text = (REPO / "core" / "data" / "amazon-to-qbo.yaml").read_text()
+    text = text.replace("${LEDGERLINK_STATE:-.ledgerlink/amazon-to-qbo.duckdb}", str(tmp_path / "state.duckdb"))
+    text = text.replace("    marketplace_ids: [ATVPDKIKX0DER]\n",
+                        "    marketplace_ids: [ATVPDKIKX0DER]\n    lookback_minuts: 5\n    region: nx\n"
+                        "    page_size: 500\n")
+    path = tmp_path / "p.yaml"
+    path.write_text(text)
+    result = runner.invoke(cli, ["sync", str(path)])
+    assert result.exit_code == 2, result.output
+    out = result.output
+    assert "source.config.lookback_minuts: unknown key 'lookback_minuts' (did you mean 'lookback_minutes'?)" in out
+    assert "source.config.region: 'nx' is not allowed; choose one of: na, eu, fe (did you mean 'na'?)" in out \
+        or "source.config.region: 'nx' is not allowed; choose one of: na, eu, fe" in out
+    assert "source.config.page_size: must be at most 100, not 500" in out
+    assert not (tmp_path / "state.duckdb").exists()

@@ -117,7 +117,8 @@ def test_the_issue_example_reads_as_one_error_with_both_keys(tmp_path):
     with pytest.raises(OptionsError) as err:
         load_pipeline(path, env={})
     message = str(err.value)
-    assert message.startswith(f"{path}: 2 problems:")
+    assert message.startswith(f"{path}: 2 problems (destination.options.on_cancel, "
+                              "destination.options.customer_stratgy):")
     assert ("destination.options.on_cancel: 'voyd' is not allowed; choose one of: void, reverse "
             "(did you mean 'void'?)") in message
     assert ("destination.options.customer_stratgy: unknown key 'customer_stratgy' "
