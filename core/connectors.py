@@ -19,7 +19,7 @@ from pydantic import BaseModel
 
 from . import jsonutil, protocol
 from .commerce import CanonicalObject, SourceRef
-from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
+from .errors import LedgerlinkError, RecordError, RemoteError
 from .http import HttpClient
 from .secrets import mask, register_config_secrets
 

@@ -21,7 +21,7 @@ from typing import Any, Literal
 from pydantic import Field, field_validator
 
 from ..commerce import Refund, Return
-from ..errors import ConfigError, RecordError
+from ..errors import RecordError
 from ..money import quantize
 from ..options.check import check_options
 from ..options.model import Options

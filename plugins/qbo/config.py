@@ -7,7 +7,7 @@ pipeline's `destination.options`, validated here so a typo fails the plan with t
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
