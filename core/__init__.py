@@ -41,6 +41,10 @@ from .store import AwaitingWrites, PipelineState
 # connecting accounts from the console (issue 16): the contract a connector's `connect_flow` follows
 from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, FormField,
                       OAuthConnect)
+# options checked before anything runs: the contract a connector declares its options with, and the checker
+from . import options
+from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
+from .options.ledger import LedgerOptions, ReconcileOptions
 
 __version__ = "0.1.0"
 
@@ -69,4 +73,7 @@ __all__ = [
     "ConnectFlow", "OAuthConnect", "FormConnect", "FormField", "ConnectedAccount", "ConnectRefused", "Download",
     # performance (issue 18): default mappings written as Python, equal to their templates
     "register_native_mapping", "mapping_value", "MAPPING_FILTERS",
+    # options checked before anything runs: `Destination.options_model`, its base and number types, the checker
+    "options", "Options", "OptionProblem", "OptionsError", "Rate", "Percent", "check_options", "LedgerOptions",
+    "ReconcileOptions",
 ]

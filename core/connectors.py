@@ -15,11 +15,11 @@ from decimal import Decimal
 from typing import Any, Callable, ClassVar, Iterable, Iterator, Protocol
 
 import httpx
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel
 
 from . import jsonutil, protocol
 from .commerce import CanonicalObject, SourceRef
-from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
+from .errors import LedgerlinkError, RecordError, RemoteError
 from .http import HttpClient
 from .secrets import mask, register_config_secrets
 
@@ -61,26 +61,32 @@ class Connector:
         return schema
 
     def spec(self) -> protocol.Spec:
+        """Airbyte's SPEC. A destination that declares `options_model` also carries its JSON Schema as
+        `optionsSpecification` (Airbyte's ConnectorSpecification allows extra properties), so a form for the
+        pipeline's `destination.options` can be generated from the spec alone."""
+        options = self.options_schema()
         return protocol.Spec(documentationUrl=self.documentation_url,
-                             connectionSpecification=self.config_schema(), protocol_version="0.5.2")
+                             connectionSpecification=self.config_schema(), protocol_version="0.5.2",
+                             **({"optionsSpecification": options} if options is not None else {}))
+
+    @classmethod
+    def options_schema(cls) -> dict[str, Any] | None:
+        """The JSON Schema of the connector's pipeline options (`options_model`), or None when it declares none."""
+        model = getattr(cls, "options_model", None)
+        if model is None:
+            return None
+        schema = model.model_json_schema()
+        schema.setdefault("title", f"{cls.name} options")
+        return schema
 
     def parse_config(self, config: dict[str, Any], where: str = "config") -> BaseModel:
-        """Validate a raw config dict; errors name the bad key. Registers its secrets for masking."""
+        """Validate a raw config dict; every wrong key is named, with a did-you-mean (`ledgerlink.OptionsError`).
+        Registers its secrets for masking first (a secret's value is never echoed)."""
+        from .options import check_options
+
         register_config_secrets(config, self.config_schema())
-        try:
-            return self.config_model.model_validate(config)
-        except ValidationError as exc:
-            errors = exc.errors()
-            # a misspelt key also shows up as a missing one: the misspelling is the useful message
-            first = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-            loc = ".".join(str(p) for p in first["loc"])
-            message = first["msg"]
-            if first["type"] == "value_error" and "error" in (first.get("ctx") or {}):
-                message = str(first["ctx"]["error"])  # our own validator's words, without pydantic's prefix
-            elif first["type"] == "extra_forbidden":
-                message = f"unknown key {str(first['loc'][-1])!r}"
-            raise ConfigError(message, where=f"{where}.{loc}" if loc else where,
-                              hint=f"see `ledgerlink spec {self.name}` for the expected fields") from None
+        return check_options(self.config_model, config, where=where,
+                             hint=f"see `ledgerlink spec {self.name}` for the expected fields")
 
     #: set by `check` for `check_connection`: where a rotated credential goes
     check_context: CheckContext = CheckContext()
@@ -579,6 +585,10 @@ class Destination(Connector):
     #: the order in which object types are written (references before the documents that use them)
     write_order: ClassVar[list[str]] = []
     batch_size: ClassVar[int] = 30
+    #: pydantic model of the pipeline's `destination.options` (derive it from `ledgerlink.Options`: unknown keys
+    #: refused); checked when the pipeline is loaded, before anything runs, and published in the spec. None: the
+    #: destination takes no options it declares, and what a pipeline gives it is passed on unchecked
+    options_model: ClassVar[type[BaseModel] | None] = None
     #: default Jinja mappings shipped with the plugin: name → (package, resource file), or a file path
     mappings: ClassVar[dict[str, Any]] = {}
 

@@ -1,6 +1,7 @@
 """Pipeline files: YAML that names a source, a destination and their settings.
 
-Validation errors point at the bad key (`destination.config.realm_id`), `${VAR}` and `${VAR:-default}`
+Validation errors point at every bad key (`destination.options.on_cancel`), with a did-you-mean, and the
+destination's options are checked against its declared `options_model` on loading. `${VAR}` and `${VAR:-default}`
 are filled from the environment, and secret values are never echoed back. The file is read with bounds
 (`safe_yaml`: size, nesting, alias expansion, duplicate keys), and the paths it names (`state`, `credentials`)
 are checked to be files, or files that can be created, before anything opens them.
@@ -8,15 +9,15 @@ are checked to be files, or files that can be created, before anything opens the
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 from pathlib import Path
 from typing import Any, Literal, Mapping
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .errors import ConfigError
+from .options import check_options, check_pipeline_options
 from .review.mode import ReviewMode
 from .safe_yaml import load_yaml
 
@@ -145,27 +146,6 @@ def _check_references(text: str, where: str) -> None:
         start = text.find("${", start + 2)
 
 
-def _explain(exc: ValidationError, raw: dict[str, Any]) -> ConfigError:
-    errors = exc.errors()
-    # a misspelt key also shows up as a missing one: the misspelling is the useful message
-    err = next((e for e in errors if e["type"] == "extra_forbidden"), errors[0])
-    loc = ".".join(str(p) for p in err["loc"])
-    if err["type"] == "extra_forbidden":
-        parent_loc, bad = err["loc"][:-1], str(err["loc"][-1])
-        model: Any = Pipeline
-        for part in parent_loc:
-            model = model.model_fields[str(part)].annotation
-        known = [n for n in getattr(model, "model_fields", {}) if n != "base_dir"]
-        close = difflib.get_close_matches(bad, known, n=1)
-        return ConfigError(f"unknown key {bad!r}", where=loc,
-                           hint=(f"did you mean {close[0]!r}? " if close else "") + f"allowed: {', '.join(known)}")
-    if err["type"] == "missing":
-        return ConfigError("required key is missing", where=loc)
-    if err["type"] == "value_error" and "error" in (err.get("ctx") or {}):
-        return ConfigError(str(err["ctx"]["error"]), where=loc)
-    return ConfigError(err["msg"], where=loc)
-
-
 def load_pipeline(path: str | Path, env: Mapping[str, str] | None = None) -> Pipeline:
     """Read, interpolate and validate a pipeline file. Every problem is a ConfigError naming the file and the key
     (or line), with a hint."""
@@ -181,13 +161,9 @@ def load_pipeline(path: str | Path, env: Mapping[str, str] | None = None) -> Pip
         located = ConfigError(f"{p}: {exc.message}", hint=exc.hint)
         located.where = exc.where
         raise located from None
-    try:
-        pipeline = Pipeline.model_validate(raw)
-    except ValidationError as exc:
-        err = _explain(exc, raw)
-        located = ConfigError(f"{p}: {err.message}", hint=err.hint)
-        located.where = err.where
-        raise located from None
+    # every wrong key at once, each with its path and a did-you-mean; then the destination's own options
+    pipeline = check_options(Pipeline, raw, where="", file=p, hint="see specs/pipelines/ for examples")
+    check_pipeline_options(pipeline, file=p)
     pipeline.base_dir = p.resolve().parent
     check_paths(pipeline)
     return pipeline

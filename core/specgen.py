@@ -1,5 +1,6 @@
-"""Generate the checked-in `specs/`: protocol and connector JSON Schemas, canonical model schemas,
-default mappings and example pipelines. A test regenerates them and fails when the copy is stale."""
+"""Generate the checked-in `specs/`: protocol and connector JSON Schemas (the config, and a destination's
+options as `<name>.options.json`), canonical model schemas, default mappings and example pipelines. A test
+regenerates them and fails when the copy is stale."""
 
 from __future__ import annotations
 
@@ -38,6 +39,9 @@ def render_specs() -> dict[str, str]:
             else:
                 for role, text in schemas.items():
                     files[f"schemas/connectors/{name}.{role}.json"] = text
+            options = by_role.get("destination") and by_role["destination"].options_schema()
+            if options is not None:  # the spec's optionsSpecification: `destination.options` as JSON Schema
+                files[f"schemas/connectors/{name}.options.json"] = _json(options)
             for cls in dict.fromkeys(by_role.values()):
                 for tpl, (package, resource) in sorted(getattr(cls, "mappings", {}).items()):
                     files[f"mappings/{name}/{tpl}"] = resources.files(package).joinpath(resource).read_text()

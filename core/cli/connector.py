@@ -11,7 +11,7 @@ import click
 from .. import protocol
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
-from .common import EXIT_FAILED, emit, load_pipeline_file, read_json_file
+from .common import EXIT_FAILED, emit, fail, load_pipeline_file, read_json_file
 
 
 def _airbyte(fn: Callable[..., Iterator[protocol.Message]]) -> Callable[..., None]:
@@ -57,13 +57,16 @@ def check(connector: str | None, config_path: str | None, role: str | None, pipe
         raise click.UsageError("give --config FILE (with CONNECTOR) or --pipeline FILE")
     if config_path is not None and not connector:
         raise click.UsageError("CONNECTOR is required with --config")
+    try:  # a pipeline file that does not load (a wrong option) is bad usage, exit 2, before anything is checked
+        pipeline = load_pipeline_file(pipeline_file) if pipeline_file is not None else None
+    except LedgerlinkError as exc:
+        fail(exc)
 
     @_airbyte
     def run() -> Iterator[protocol.Message]:
-        if pipeline_file is not None:
+        if pipeline is not None:
             from ..runtime import check_pipeline
 
-            pipeline = load_pipeline_file(pipeline_file)
             side = role or "source"
             named = pipeline.source.connector if side == "source" else pipeline.destination.connector
             if connector and connector != named:

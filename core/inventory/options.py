@@ -18,12 +18,13 @@ from __future__ import annotations
 import fnmatch
 from decimal import Decimal
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 
 from ..errors import ConfigError
-from ..money import to_decimal
+from ..options.check import check_options
+from ..options.model import Options, decimal_text
 
 __all__ = ["InventoryOptions", "Master", "parse_inventory_options", "DEFAULT_BASELINE"]
 
@@ -31,28 +32,26 @@ Master = Literal["channel", "quickbooks", "two_way"]
 DEFAULT_BASELINE = ".ledgerlink/inventory-baseline.sqlite"
 
 
-class InventoryOptions(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class InventoryOptions(Options):
+    """`destination.options.inventory`: who masters each SKU's stock and how adjustments post."""
 
-    default: Master = "channel"
-    skus: dict[str, Master] = Field(default_factory=dict)
-    fba_skus: list[str] = Field(default_factory=list)
-    conflict: Literal["channel_wins", "quickbooks_wins"] = "channel_wins"
-    location: str | None = None
-    account: str | None = None
-    reason: str = "Stock level from {source}"
-    drift_threshold: Decimal = Decimal(0)
-    baseline: str = DEFAULT_BASELINE
-    unknown_skus: Literal["dead_letter", "skip"] = "dead_letter"
-
-    @field_validator("drift_threshold", mode="before")
-    @classmethod
-    def _decimal(cls, value: Any) -> Any:
-        # a threshold is a count of units, not money: a YAML 0.5 is read through its text
-        amount = to_decimal(str(value) if isinstance(value, float) else value, field="drift_threshold")
-        if amount < 0:
-            raise ValueError("drift_threshold must be 0 or more")
-        return amount
+    default: Master = Field("channel", description="who masters a SKU's stock: channel, quickbooks or two_way")
+    skus: dict[str, Master] = Field(default_factory=dict, description=(
+        "master per SKU or glob pattern (first match wins), e.g. {'MUG-*': two_way, GIFT-CARD: quickbooks}"))
+    fba_skus: list[str] = Field(default_factory=list, description=(
+        "SKU patterns stocked at Amazon's warehouses: always channel-mastered, whatever the above says"))
+    conflict: Literal["channel_wins", "quickbooks_wins"] = Field("channel_wins", description=(
+        "two_way, both sides changed since they last agreed: which one wins"))
+    location: str | None = Field(None, description="the channel location (id or code) QuickBooks mirrors")
+    account: str | None = Field(None, description="where adjustments post (default: the destination's own)")
+    reason: str = Field("Stock level from {source}", description="first words of the memo after the key")
+    drift_threshold: Annotated[Decimal, BeforeValidator(decimal_text)] = Field(
+        Decimal(0), ge=0, le=1_000_000_000, description=(
+            "`ledgerlink reconcile`: a SKU whose quantities differ by more is listed (units, 0 or more)"))
+    baseline: str = Field(DEFAULT_BASELINE, description=(
+        "what each side last said (a SQLite file), shared by both directions"))
+    unknown_skus: Literal["dead_letter", "skip"] = Field("dead_letter", description=(
+        "a SKU QuickBooks has no inventory item for: dead_letter or skip"))
 
     @field_validator("location", mode="before")
     @classmethod
@@ -97,15 +96,9 @@ def parse_inventory_options(options: dict[str, Any] | None, cache: dict[Any, Any
             return found
     if not isinstance(section, dict):
         raise ConfigError("inventory options are a mapping", where="destination.options.inventory")
-    try:
-        parsed = InventoryOptions.model_validate(section)
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(first["msg"], where=f"destination.options.inventory.{loc}" if loc else
-                          "destination.options.inventory",
-                          hint="default/skus take channel, quickbooks or two_way; conflict takes channel_wins or "
-                               "quickbooks_wins") from None
+    parsed = check_options(InventoryOptions, section, where="destination.options.inventory",
+                           hint="default/skus take channel, quickbooks or two_way; conflict takes channel_wins or "
+                                "quickbooks_wins")
     if cache is not None:
         cache[marker] = parsed
     return parsed

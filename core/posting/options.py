@@ -11,7 +11,9 @@ import functools
 import re
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, field_validator
+
+from ..options.model import Options, Percent, Rate
 
 __all__ = ["OrderPostingOptions", "DocumentRule", "DocumentWhen", "ItemRules", "CreateRule", "StoreDimensions",
            "ChannelOptions", "TaxOptions", "DEFAULT_POST_STATUSES", "DEFAULT_CANCELLED_STATUSES", "normalise_status",
@@ -42,10 +44,8 @@ def _one_or_many(value: str | list[str] | None) -> list[str] | None:
     return [value] if isinstance(value, str) else list(value)
 
 
-class DocumentWhen(BaseModel):
+class DocumentWhen(Options):
     """Conditions of a document rule; all given ones must hold (an empty `when` matches every order)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     channel: str | list[str] | None = Field(None, description="order channel(s), e.g. amazon, bigcommerce")
     fulfilment: Literal["channel", "merchant"] | None = Field(None, description="channel = FBA; merchant = FBM/own")
@@ -56,19 +56,17 @@ class DocumentWhen(BaseModel):
     business: bool | None = Field(None, description="a B2B (Amazon Business) order")
 
 
-class DocumentRule(BaseModel):
+class DocumentRule(Options):
     """`{when: {...}, post_as: invoice}`: orders matching `when` post as `post_as` (first matching rule wins)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     when: DocumentWhen = Field(default_factory=DocumentWhen)
     post_as: Literal["sales_receipt", "invoice", "skip"]
 
 
-class CreateRule(BaseModel):
+class CreateRule(Options):
     """`{sku: "KIT-*", as: inventory}`: SKUs matching the glob are created as that kind of item."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     sku: str = Field(description="a glob over the store SKU, e.g. KIT-* (case-sensitive)")
     as_: Literal["non_inventory", "inventory", "service"] = Field(alias="as")
@@ -77,10 +75,8 @@ class CreateRule(BaseModel):
         return fnmatch.fnmatchcase(sku, self.sku)
 
 
-class ItemRules(BaseModel):
+class ItemRules(Options):
     """How a store SKU finds its ledger item, and what happens when there is none."""
-
-    model_config = ConfigDict(extra="forbid")
 
     sku_map: dict[str, str] = Field(default_factory=dict, description=(
         "store SKU → ledger item name, for SKUs whose item is named otherwise"))
@@ -97,10 +93,10 @@ class ItemRules(BaseModel):
         "how to map it"))
 
 
-class StoreDimensions(BaseModel):
+class StoreDimensions(Options):
     """The ledger's dimensions for one store's documents (QuickBooks class, location/department)."""
 
-    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+    model_config = ConfigDict(populate_by_name=True)
 
     class_: str | None = Field(None, alias="class", description="QuickBooks class name")
     location: str | None = Field(None, description="QuickBooks location (QBO department; QBD: class if no sites)")
@@ -110,10 +106,8 @@ class StoreDimensions(BaseModel):
         "become EU-101 and US-101, so QuickBooks' duplicate-number warning never fires"))
 
 
-class ChannelOptions(BaseModel):
+class ChannelOptions(Options):
     """Per-channel settings: where its money is deposited and which payment method it names."""
-
-    model_config = ConfigDict(extra="forbid")
 
     deposit_account: str | None = Field(None, description="account this channel's receipts and payments deposit to")
     payment_method: str | None = Field(None, description="payment method every document of this channel names")
@@ -121,10 +115,8 @@ class ChannelOptions(BaseModel):
         "this channel's payment method → the ledger's payment method name"))
 
 
-class TaxOptions(BaseModel):
+class TaxOptions(Options):
     """How seller-collected tax is posted. Marketplace-collected tax never is (the marketplace remits it)."""
-
-    model_config = ConfigDict(extra="forbid")
 
     mode: Literal["auto", "automated", "codes"] = Field("auto", description=(
         "automated: the channel's tax sent as the document's total tax (US companies on automated sales tax); "
@@ -133,15 +125,13 @@ class TaxOptions(BaseModel):
     exempt_code: str = Field("NON", description="tax code of untaxed lines in codes mode (e.g. 'Exempt')")
     rounding_item: str = Field("Rounding", description=(
         "item of the rounding line that makes the document's total equal the channel's exactly"))
-    rates: dict[str, str] = Field(default_factory=dict, description=(
+    rates: dict[str, Percent] = Field(default_factory=dict, description=(
         "tax code → rate in percent the ledger computes (codes mode), e.g. {'GST/HST ON': '13'}: the difference "
         "between the ledger's tax and the channel's goes on the rounding line"))
 
 
-class OrderPostingOptions(BaseModel):
+class OrderPostingOptions(Options):
     """How an order becomes ledger documents: the rules both QuickBooks destinations share."""
-
-    model_config = ConfigDict(extra="forbid")
 
     customer_strategy: Literal["per_marketplace", "per_buyer"] = Field(
         "per_marketplace", description="one customer per marketplace and currency (default; Amazon anonymises "
@@ -181,7 +171,7 @@ class OrderPostingOptions(BaseModel):
     stores: dict[str, StoreDimensions] = Field(default_factory=dict, description=(
         "per store id (\"*\": any other store): class, location, department of its documents"))
     tax: TaxOptions = Field(default_factory=TaxOptions, description="automated sales tax or tax codes, and rounding")
-    exchange_rates: dict[str, str] = Field(default_factory=dict, description=(
+    exchange_rates: dict[str, Rate] = Field(default_factory=dict, description=(
         "currency → units of home currency per unit, for multicurrency documents (e.g. {CAD: '0.73'}); a currency "
         "not listed takes the ledger's own rate for the document's date"))
 

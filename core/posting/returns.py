@@ -18,11 +18,13 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import Field, field_validator
 
 from ..commerce import Refund, Return
-from ..errors import ConfigError, RecordError
+from ..errors import RecordError
 from ..money import quantize
+from ..options.check import check_options
+from ..options.model import Options
 
 __all__ = ["ReturnsOptions", "parse_returns_options", "RefundLineAmount", "RefundAmounts", "refund_amounts",
            "check_within_order", "order_key_of", "is_sellable", "refund_customer_name", "tax_is_marketplace_collected",
@@ -32,10 +34,8 @@ __all__ = ["ReturnsOptions", "parse_returns_options", "RefundLineAmount", "Refun
 DEFAULT_SELLABLE = ["SELLABLE"]
 
 
-class ReturnsOptions(BaseModel):
+class ReturnsOptions(Options):
     """`destination.options.returns`: how refunds post and which returns restock."""
-
-    model_config = ConfigDict(extra="forbid")
 
     refund_document: Literal["credit_memo", "refund_receipt"] = Field(
         "credit_memo", description="what a refund posts as: a credit memo (the buyer's credit, applied or paid "
@@ -88,13 +88,8 @@ class ReturnsOptions(BaseModel):
 
 
 def parse_returns_options(raw: dict[str, Any] | None, *, where: str = "destination.options.returns") -> ReturnsOptions:
-    try:
-        return ReturnsOptions.model_validate(raw or {})
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        loc = ".".join(str(p) for p in first["loc"])
-        raise ConfigError(first["msg"], where=f"{where}.{loc}" if loc else where,
-                          hint="see docs/concepts/returns.md for the options") from None
+    """The `returns` section validated; an OptionsError (a ConfigError) naming every wrong key otherwise."""
+    return check_options(ReturnsOptions, raw or {}, where=where, hint="see docs/concepts/returns.md for the options")
 
 
 # ---------------------------------------------------------------------------------------------------- amounts

@@ -14,6 +14,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import ConfigError
+from ..safe_yaml import load_yaml
 from .roles import ROLE_LABELS, Role
 
 __all__ = ["AccountRef", "EntityRef", "AccountMap", "load_account_map", "default_account_map"]
@@ -83,7 +84,8 @@ def load_account_map(path: str | Path) -> AccountMap:
     if not p.exists():
         raise ConfigError(f"account map {p} does not exist", where="destination.options.settlements.accounts",
                           hint="copy ledgerlink/settlements/default_accounts.yaml and edit the account names")
-    return parse_account_map(yaml.safe_load(p.read_text()) or {}, str(p))
+    # bounded: a user's file (size, nesting, aliases, duplicate keys), refusals name file:line
+    return parse_account_map(load_yaml(p) or {}, str(p))
 
 
 def default_account_map() -> AccountMap:

@@ -15,6 +15,7 @@ from typing import Any, Iterable
 import yaml
 
 from ..errors import ConfigError
+from ..safe_yaml import load_yaml
 from .roles import Role
 
 __all__ = ["RoleRule", "RoleTable", "default_role_table", "normalise_word"]
@@ -125,7 +126,8 @@ def load_rules(path: str | Path) -> list[RoleRule]:
     p = Path(path)
     if not p.exists():
         raise ConfigError(f"role file {p} does not exist", where="destination.options.settlements.roles")
-    rules, _ = parse_rules(yaml.safe_load(p.read_text()) or {}, str(p))
+    # bounded: a user's file (size, nesting, aliases, duplicate keys), refusals name file:line
+    rules, _ = parse_rules(load_yaml(p) or {}, str(p))
     return rules
 
 

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from ledgerlink import http_url, plausible_date
+from ledgerlink import Options, http_url, inventory, plausible_date
 
-__all__ = ["AmazonSPConfig", "SANDBOX_URL", "PRODUCTION_ENDPOINTS", "AMAZON_SANDBOX_ENDPOINTS", "LWA_URL"]
+__all__ = ["AmazonSPConfig", "AmazonSPWriteOptions", "SANDBOX_URL", "PRODUCTION_ENDPOINTS", "AMAZON_SANDBOX_ENDPOINTS", "LWA_URL"]
 
 #: the sandbox's documented default address (`ledgerlink sandbox amazon_sp`)
 SANDBOX_URL = "http://127.0.0.1:8711"
@@ -110,3 +110,28 @@ class AmazonSPConfig(BaseModel):
     def rate_key(self) -> str:
         """SP-API usage plans are per selling partner and region (and operation, added by the client)."""
         return f"{self.seller_id or self.client_id}/{self.region}"
+
+
+#: the shared stock section (`destination.options.inventory`), read by `ledgerlink.inventory`
+InventoryOptions = inventory.InventoryOptions
+
+
+class AmazonSPWriteOptions(Options):
+    """The amazon_sp destination's `destination.options`: which stock levels become FBM listing quantities (and
+    how the stock both ways is mastered). Shipment confirmations take no options."""
+
+    locations: list[str] | None = Field(None, description=(
+        "only stock levels at these locations are pushed to Amazon (default: every location but Amazon's own)"))
+    unlisted_skus: Literal["skip", "dead_letter"] = Field("skip", description=(
+        "a SKU the seller does not list on Amazon: skip (logged) or dead_letter"))
+    inventory: InventoryOptions = Field(default_factory=InventoryOptions, description=(
+        "which system masters each SKU's stock, the baseline file both directions share; see the inventory page of "
+        "the docs (docs/concepts/inventory.md)"))
+
+    @field_validator("locations", mode="before")
+    @classmethod
+    def _ids_as_text(cls, value: Any) -> Any:
+        """A location id written as a number (`[1]`) is the location "1"."""
+        if isinstance(value, list):
+            return [str(v) if isinstance(v, int) and not isinstance(v, bool) else v for v in value]
+        return value

@@ -41,12 +41,13 @@ from pydantic import AwareDatetime, ConfigDict, Field
 from ledgerlink import (
     EARLIEST_DATE, LATEST_DATE,
     Destination, HttpClient, InventoryLevel, ObjectType, OutboundRecord, PermanentError, PlanContext, PlannedWrite,
-    RecordError, RemoteError, RetryPolicy, Shipment, WriteContext, WriteResult, idempotency_key, inventory,
+    RecordError, RemoteError, RetryPolicy, Shipment, WriteContext, WriteResult, check_options, idempotency_key,
+    inventory,
 )
 
 from .auth import lwa_auth
 from .client import read_json, sp_client
-from .config import AmazonSPConfig
+from .config import AmazonSPConfig, AmazonSPWriteOptions
 from .timestamps import format_time
 
 __all__ = ["AmazonSellingPartnerDestination", "AmazonSPWriteConfig", "CARRIER_CODES", "package_reference_id"]
@@ -115,6 +116,8 @@ class AmazonSellingPartnerDestination(Destination):
 
     name: ClassVar[str] = "amazon_sp"
     config_model: ClassVar[type[AmazonSPWriteConfig]] = AmazonSPWriteConfig
+    #: `destination.options`, checked when the pipeline is loaded
+    options_model: ClassVar[type[AmazonSPWriteOptions]] = AmazonSPWriteOptions
     documentation_url: ClassVar[str | None] = "https://developer-docs.amazon.com/sp-api/docs/orders-api-v0-reference"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType(SHIPMENTS, [["order_id"], ["package_reference_id"]], json_schema={
@@ -150,7 +153,8 @@ class AmazonSellingPartnerDestination(Destination):
             return [self._plan_shipment(obj)]
         if isinstance(obj, InventoryLevel):
             options = getattr(ctx, "options", None) or {}
-            locations = options.get("locations")
+            parsed = self._options(options, getattr(ctx, "cache", None))
+            locations = parsed.locations
             from_books = obj.location == inventory.QUICKBOOKS_LOCATION
             if from_books:
                 # QuickBooks' quantities: only SKUs QuickBooks masters (or two-way ones it moved), never FBA's
@@ -160,15 +164,23 @@ class AmazonSellingPartnerDestination(Destination):
                 obj = level
             elif obj.source == "amazon_sp" or (locations and obj.location not in locations):
                 return []  # Amazon's own stock is Amazon's to count; other locations are not for sale here
-            unlisted = options.get("unlisted_skus", "skip")
-            if unlisted not in ("skip", "dead_letter"):
-                raise RecordError(f"option unlisted_skus must be skip or dead_letter, not {unlisted!r}",
-                                  stream="inventory_level", key=obj.natural_key, field="unlisted_skus")
-            write = self._plan_quantity(obj, unlisted)
+            write = self._plan_quantity(obj, parsed.unlisted_skus)
             if from_books:
                 inventory.mark_channel_write(write, obj, options, getattr(ctx, "cache", None))
             return [write]
         return []
+
+    @staticmethod
+    def _options(options: dict[str, Any], cache: dict[Any, Any] | None) -> AmazonSPWriteOptions:
+        """The pipeline's options, validated once a run (the loader checked them already; a caller that built
+        them by hand gets the same error naming the key)."""
+        marker = ("amazon_sp.options", id(options))
+        found = cache.get(marker) if cache is not None else None
+        if found is None:
+            found = check_options(AmazonSPWriteOptions, options, where="destination.options")
+            if cache is not None:
+                cache[marker] = found
+        return found
 
     @staticmethod
     def _plan_shipment(s: Shipment) -> PlannedWrite:

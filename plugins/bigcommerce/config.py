@@ -6,9 +6,9 @@ from datetime import datetime
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink import http_url, plausible_date
+from ledgerlink import Options, http_url, inventory, plausible_date
 
-__all__ = ["BigCommerceConfig", "SANDBOX_URL", "PRODUCTION_URL", "DEFAULT_STORE_HASH"]
+__all__ = ["BigCommerceConfig", "BigCommerceWriteOptions", "SANDBOX_URL", "PRODUCTION_URL", "DEFAULT_STORE_HASH"]
 
 #: the sandbox's documented default address (`ledgerlink sandbox bigcommerce`)
 SANDBOX_URL = "http://127.0.0.1:8713"
@@ -55,3 +55,16 @@ class BigCommerceConfig(BaseModel):
     def root(self) -> str:
         """The store's API root, e.g. https://api.bigcommerce.com/stores/abc123."""
         return f"{self.base_url}/stores/{self.store_hash}"
+
+
+#: the shared stock section (`destination.options.inventory`), read by `ledgerlink.inventory`
+InventoryOptions = inventory.InventoryOptions
+
+
+class BigCommerceWriteOptions(Options):
+    """The bigcommerce destination's `destination.options`: how QuickBooks' stock levels reach the store.
+    Shipments take no options."""
+
+    inventory: InventoryOptions = Field(default_factory=InventoryOptions, description=(
+        "which system masters each SKU's stock, the store location QuickBooks mirrors, the baseline file both "
+        "directions share; see the inventory page of the docs (docs/concepts/inventory.md)"))

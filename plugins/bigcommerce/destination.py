@@ -37,7 +37,7 @@ from ledgerlink import (
 )
 
 from .client import bc_client, read_json
-from .config import BigCommerceConfig
+from .config import BigCommerceConfig, BigCommerceWriteOptions
 from .streams import get_json
 
 __all__ = ["BigCommerceDestination", "SHIPPING_PROVIDERS"]
@@ -70,6 +70,8 @@ class BigCommerceDestination(Destination):
 
     name: ClassVar[str] = "bigcommerce"
     config_model: ClassVar[type[BigCommerceConfig]] = BigCommerceConfig
+    #: `destination.options`, checked when the pipeline is loaded
+    options_model: ClassVar[type[BigCommerceWriteOptions]] = BigCommerceWriteOptions
     documentation_url: ClassVar[str | None] = "https://developer.bigcommerce.com/docs/rest-management/inventory"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("inventory_adjustments", [["items"]]),

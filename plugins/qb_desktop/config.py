@@ -4,11 +4,11 @@
 from __future__ import annotations
 
 import re
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink import posting
+from ledgerlink import LedgerOptions, posting
 
 DEFAULT_POST_STATUSES = posting.DEFAULT_POST_STATUSES
 normalise_status = posting.normalise_status
@@ -71,27 +71,11 @@ class QbdConfig(BaseModel):
         return v
 
 
-class PostingOptions(posting.OrderPostingOptions):
+class PostingOptions(LedgerOptions):
     """How an order becomes QuickBooks Desktop documents: the rules both QuickBooks destinations share
-    (`ledgerlink.posting.OrderPostingOptions`: documents, customers, items, stores, tax, channels) plus what is
-    QuickBooks Desktop's own (accounts and items by name, item types, currencies)."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: settlement posting (mode, account map, roles): validated by `ledgerlink.settlements.parse_settlement_options`
-    settlements: dict[str, Any] = Field(default_factory=dict, description=(
-        "how settlements post: mode (summary or per_order), accounts (a YAML account map), roles (a YAML role "
-        "table); see the settlements page of the docs (docs/concepts/settlements.md)"))
-    #: `ledgerlink reconcile` settings (e.g. settlement_gap_seconds)
-    reconcile: dict[str, Any] = Field(default_factory=dict, description="settings for `ledgerlink reconcile`")
-    #: refunds and returns (document type, restocking): validated by `ledgerlink.posting.returns`
-    returns: dict[str, Any] = Field(default_factory=dict, description=(
-        "how refunds and returns post: credit memos or refund receipts, and restocking of sellable returns; see "
-        "the returns page of the docs (docs/concepts/returns.md)"))
-    #: stock levels both ways (master per SKU, adjustment account, drift threshold): validated by `ledgerlink.inventory`
-    inventory: dict[str, Any] = Field(default_factory=dict, description=(
-        "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
-        "the inventory page of the docs (docs/concepts/inventory.md)"))
+    (`ledgerlink.LedgerOptions`: documents, customers, items, stores, tax, channels, and the settlements,
+    returns, inventory and reconcile sections) plus what is QuickBooks Desktop's own (accounts and items by name,
+    item types, currencies). The destination's `options_model`: checked when the pipeline is loaded."""
 
     income_account: str = Field("Sales", description="income account of created items")
     deposit_account: str = Field("Undeposited Funds", description=(

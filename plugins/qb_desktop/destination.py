@@ -12,7 +12,7 @@ from ledgerlink import CanonicalObject, Destination, ObjectType, Order, Outbound
     RecordError, WriteContext, WriteResult
 
 from .auth import WebConnectorConnect
-from .config import QbdConfig
+from .config import PostingOptions, QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
 from .plans.settlements import plan_settlement
@@ -64,6 +64,8 @@ class QuickBooksDesktopDestination(Destination):
     #: the Web Connector password is set and the .qwc downloaded from the console (auth.py)
     connect_flow: ClassVar[WebConnectorConnect] = WebConnectorConnect()
     config_model = QbdConfig
+    #: `destination.options`, checked when the pipeline is loaded
+    options_model = PostingOptions
     documentation_url = "https://developer.intuit.com/app/developer/qbdesktop/docs/get-started"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("Customer", matching_keys=[["CustomerAdd", "Name"]]),

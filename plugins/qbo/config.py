@@ -7,11 +7,11 @@ pipeline's `destination.options`, validated here so a typo fails the plan with t
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ledgerlink import http_url, plausible_date, posting
+from ledgerlink import LedgerOptions, http_url, plausible_date, posting
 
 __all__ = ["QboConnection", "QboConfig", "QboSourceConfig", "AccountSpec", "PostingOptions",
            "SANDBOX_URL", "INTUIT_SANDBOX_URL", "INTUIT_PRODUCTION_URL",
@@ -113,26 +113,11 @@ class QboSourceConfig(QboConnection):
         return plausible_date(v)
 
 
-class PostingOptions(posting.OrderPostingOptions):
+class PostingOptions(LedgerOptions):
     """How an order becomes QuickBooks documents (the pipeline's `destination.options`): the shared order-to-cash
-    rules (`ledgerlink.posting.OrderPostingOptions`) plus QuickBooks Online's accounts and item types."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    #: settlement posting (mode, account map, roles): validated by `ledgerlink.settlements.parse_settlement_options`
-    settlements: dict[str, Any] = Field(default_factory=dict, description=(
-        "how settlements post: mode (summary or per_order), accounts (a YAML account map), roles (a YAML role "
-        "table); see the settlements page of the docs (docs/concepts/settlements.md)"))
-    #: `ledgerlink reconcile` settings (e.g. settlement_gap_seconds)
-    reconcile: dict[str, Any] = Field(default_factory=dict, description="settings for `ledgerlink reconcile`")
-    #: refunds and returns (document type, restocking): validated by `ledgerlink.posting.returns`
-    returns: dict[str, Any] = Field(default_factory=dict, description=(
-        "how refunds and returns post: credit memos or refund receipts, and restocking of sellable returns; see "
-        "the returns page of the docs (docs/concepts/returns.md)"))
-    #: stock levels both ways (master per SKU, adjustment account, drift threshold): validated by `ledgerlink.inventory`
-    inventory: dict[str, Any] = Field(default_factory=dict, description=(
-        "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
-        "the inventory page of the docs (docs/concepts/inventory.md)"))
+    rules and the settlements, returns, inventory and reconcile sections (`ledgerlink.LedgerOptions`) plus
+    QuickBooks Online's accounts and item types. The destination's `options_model`: checked when the pipeline is
+    loaded."""
 
     income_account: str = Field("Sales of Product Income", description="income account of created items")
     deposit_account: str = Field("Undeposited Funds", description=(

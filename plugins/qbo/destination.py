@@ -29,7 +29,7 @@ from ledgerlink import (
 
 from .auth import QboConnect
 from .client import CompanySettings, QboApi, batch_request_id
-from .config import QboConfig
+from .config import PostingOptions, QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plans.orders import NOTE_PREFIX, plan_order
 from .plans.revisions import revise as revise_journal
@@ -123,6 +123,8 @@ class QuickBooksOnlineDestination(Destination):
     #: connected from the console through Intuit's consent page (auth.py)
     connect_flow: ClassVar[QboConnect] = QboConnect()
     config_model = QboConfig
+    #: `destination.options`, checked when the pipeline is loaded
+    options_model = PostingOptions
     documentation_url = "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("Account", matching_keys=[["Name"]]),

@@ -166,5 +166,5 @@ def test_settlement_and_reconcile_options_do_not_stop_orders_from_planning():
 
     options = {"settlements": {"mode": "per_order", "accounts": "accounts.yaml"},
                "reconcile": {"settlement_gap_seconds": 5}}
-    assert OnlineOptions.model_validate(options).settlements["mode"] == "per_order"
-    assert DesktopOptions.model_validate(options).reconcile == {"settlement_gap_seconds": 5}
+    assert OnlineOptions.model_validate(options).settlements.mode == "per_order"  # typed sections (LedgerOptions)
+    assert DesktopOptions.model_validate(options).reconcile.settlement_gap_seconds == 5

@@ -2,6 +2,7 @@
 
 from ledgerlink import hookimpl
 
+from .destination import MyShopStockDestination
 from .sandbox import MyShopSandbox
 from .source import MyShopSource
 
@@ -9,6 +10,7 @@ from .source import MyShopSource
 @hookimpl
 def register_connectors(register):
     register(MyShopSource)
+    register(MyShopStockDestination)
 
 
 @hookimpl

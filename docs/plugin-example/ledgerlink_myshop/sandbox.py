@@ -21,7 +21,7 @@ class MyShopSandboxOptions(ledgerlink.SandboxOptions):
 class MyShopSandbox(ledgerlink.Sandbox):
     name = "myshop"
     default_port = 8790
-    description = "MyShop orders API with paging and API-key auth"
+    description = "MyShop orders and stock API with paging and API-key auth"
     options_model = MyShopSandboxOptions
 
     def app(self) -> Any:
@@ -47,4 +47,22 @@ class MyShopSandbox(ledgerlink.Sandbox):
             more = len(matching) > limit
             return JSONResponse({"data": chunk, "next_cursor": chunk[-1]["updated_at"] if more else None})
 
-        return Starlette(routes=[Route("/ping", ping), Route("/orders", list_orders)])
+        stock: dict[str, int] = {}
+
+        async def set_stock(request: Request) -> JSONResponse:
+            if not authorised(request):
+                return JSONResponse({"error": "invalid API key"}, status_code=401)
+            body = await request.json()
+            quantity = body.get("quantity") if isinstance(body, dict) else None
+            if not isinstance(quantity, int) or isinstance(quantity, bool) or quantity < 0:
+                return JSONResponse({"error": "quantity must be a whole number of 0 or more"}, status_code=422)
+            stock[request.path_params["sku"]] = quantity
+            return JSONResponse({"sku": request.path_params["sku"], "quantity": quantity})
+
+        async def get_stock(request: Request) -> JSONResponse:
+            if not authorised(request):
+                return JSONResponse({"error": "invalid API key"}, status_code=401)
+            return JSONResponse(stock)
+
+        return Starlette(routes=[Route("/ping", ping), Route("/orders", list_orders),
+                                 Route("/stock/{sku}", set_stock, methods=["PUT"]), Route("/stock", get_stock)])
