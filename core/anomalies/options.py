@@ -15,7 +15,7 @@ __all__ = ["AnomalyOptions", "parse_anomaly_options"]
 
 
 class _Block(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class DriftOptions(_Block):

@@ -1,5 +1,5 @@
 """The options every ledger destination shares: the order posting rules plus the settlements, returns,
-inventory and reconcile sections of `destination.options`.
+inventory, reconcile and anomalies sections of `destination.options`.
 
 Both QuickBooks destinations derive their options model from `LedgerOptions`, so a section means the same in
 QuickBooks Online and Desktop and is checked, with every other option, when the pipeline is loaded. Each
@@ -13,6 +13,7 @@ from typing import Annotated
 
 from pydantic import Field
 
+from ..anomalies.options import AnomalyOptions
 from ..inventory.options import InventoryOptions
 from ..posting.options import OrderPostingOptions
 from ..posting.returns import ReturnsOptions
@@ -43,6 +44,9 @@ class LedgerOptions(OrderPostingOptions):
     returns: ReturnsOptions = Field(default_factory=ReturnsOptions, description=(
         "how refunds and returns post: credit memos or refund receipts, and restocking of sellable returns; see "
         "the returns page of the docs (docs/concepts/returns.md)"))
+    anomalies: AnomalyOptions = Field(default_factory=AnomalyOptions, description=(
+        "thresholds of `ledgerlink anomalies`' checks, one block per check, and `disabled` checks; see the "
+        "anomalies page of the docs (docs/concepts/anomalies.md)"))
     inventory: InventoryOptions = Field(default_factory=InventoryOptions, description=(
         "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
         "the inventory page of the docs (docs/concepts/inventory.md)"))
