@@ -125,7 +125,10 @@ def run_ledgerlink(url: str, work: Path, n: int) -> dict[str, Any]:
     pipeline.write_text(PIPELINE.format(state=state, url=url))
     env = {**os.environ, "LEDGERLINK_LOAD_PLUGINS": "anchor_bench", "LEDGERLINK_LOG_LEVEL": "WARNING"}
     out, cpu = _timed([str(_python(LL_VENV)), "-m", "ledgerlink", "sync", str(pipeline), "--json"], env, work)
-    report = json.loads(out)
+    try:
+        report = json.loads(out[out.index("{"):])
+    except ValueError:
+        raise SystemExit(f"ledgerlink sync printed no report:\n{out[:3000]}") from None
     if report["status"] != "succeeded":
         raise SystemExit(f"ledgerlink sync failed: {report['errors']}")
     rows = int(report["counts"]["read_total"])

@@ -83,6 +83,7 @@ def _defaults(model: type) -> dict[str, Any]:
 
 _RECORD_DEFAULTS, _RECORD_SET = _defaults(Record), frozenset({"stream", "data", "emitted_at"})
 _MESSAGE_DEFAULTS, _MESSAGE_SET = _defaults(Message), frozenset({"type", "record"})
+_EXTRA = {model: model.model_config.get("extra") == "allow" for model in (Record, Message)}
 _set = object.__setattr__
 
 
@@ -92,7 +93,7 @@ def _new(model: type, defaults: dict[str, Any], fields_set: frozenset[str], valu
     fields.update(values)
     _set(obj, "__dict__", fields)
     _set(obj, "__pydantic_fields_set__", set(fields_set))
-    _set(obj, "__pydantic_extra__", {} if model.model_config.get("extra") == "allow" else None)
+    _set(obj, "__pydantic_extra__", {} if _EXTRA[model] else None)
     _set(obj, "__pydantic_private__", None)
     return obj
 

@@ -51,6 +51,13 @@ _UPSERT = """
     QUALIFY row_number() OVER (PARTITION BY pk ORDER BY cursor DESC NULLS LAST, arrival DESC) = 1
     ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
         seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
+#: the same when every key arrives once in the batch: `which` picks the rows with an unknown cursor (they replace
+#: the staged row unconditionally) or the others
+_UPSERT_ONE = """
+    INSERT INTO {name}
+    SELECT pk, cursor, data, join_key, {first_seq} + arrival, {run}, now() FROM ll_batch WHERE cursor {which}
+    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
+        seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
 _KEEP_NEWER = "WHERE {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor"
 
 
@@ -129,9 +136,15 @@ class RawTables:
                 # whatever it was, and the arrivals after it go on from there
                 first = self.db.fetchall("SELECT min(nextval('ll_seq')) FROM range(?)", [len(pks)])[0][0]
                 common = {"name": name, "run": int(run_id or 0), "first_seq": int(first)}
+                keep = _KEEP_NEWER.format(name=name)
+                if len(set(pks)) == len(pks):  # one arrival per key (the common case): nothing to pick within
+                    if None in cursors:
+                        self.db.execute(_UPSERT_ONE.format(**common, which="IS NULL", keep=""))
+                    self.db.execute(_UPSERT_ONE.format(**common, which="IS NOT NULL", keep=keep))
+                    return
                 if None in cursors:
                     self.db.execute(_UPSERT.format(**common, reset="true", keep=""))
-                self.db.execute(_UPSERT.format(**common, reset="false", keep=_KEEP_NEWER.format(name=name)))
+                self.db.execute(_UPSERT.format(**common, reset="false", keep=keep))
             finally:
                 with contextlib.suppress(duckdb.Error):  # in an aborted transaction: the error above is the news
                     self.db.con.unregister("ll_batch")
