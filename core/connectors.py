@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -219,7 +218,7 @@ def _response_json(response: httpx.Response) -> Any:
     surrogates, other encodings) or might read otherwise (twenty digits in a row: an integer beyond 64 bits
     would become a float) goes to the standard library as before."""
     content = response.content
-    if _LONG_DIGITS.search(content) is None:
+    if _TWENTY_DIGITS not in content.translate(_DIGITS_AS_ZERO):  # a C pass, a fifth of orjson's time
         try:
             return orjson.loads(content)
         except orjson.JSONDecodeError:
@@ -227,7 +226,8 @@ def _response_json(response: httpx.Response) -> Any:
     return response.json()
 
 
-_LONG_DIGITS = re.compile(rb"\d{20}")
+_DIGITS_AS_ZERO = bytes(0x30 if 0x30 <= b <= 0x39 else 0x20 for b in range(256))
+_TWENTY_DIGITS = b"0" * 20
 
 
 class ChildStream(HttpStream):

@@ -21,7 +21,18 @@ STATEMENT_CHARS = 4 << 20
 
 
 def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
-    """Row numbers in groups of about STATEMENT_CHARS of data, every row of one key in the same group."""
+    """Row numbers in groups of about STATEMENT_CHARS of data, every row of one key in the same group (in
+    arrival order within it)."""
+    if len(set(pks)) == len(pks):  # one row per key: consecutive rows
+        start, size = 0, 0
+        for i, length in enumerate(map(len, data)):
+            size += length
+            if size >= STATEMENT_CHARS:
+                yield list(range(start, i + 1))
+                start, size = i + 1, 0
+        if start < len(pks):
+            yield list(range(start, len(pks)))
+        return
     by_key: dict[str, list[int]] = {}
     for i, pk in enumerate(pks):
         by_key.setdefault(pk, []).append(i)
@@ -31,10 +42,10 @@ def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
         group.extend(rows)
         size += sum(len(data[i]) for i in rows)
         if size >= STATEMENT_CHARS:
-            yield group
+            yield sorted(group)
             group, size = [], 0
     if group:
-        yield group
+        yield sorted(group)
 
 
 #: one statement of staging: per key of the batch, the arrival that wins within it (after the key's last arrival
