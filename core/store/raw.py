@@ -50,12 +50,11 @@ def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
 
 #: one statement of staging: per key of the batch, the arrival that wins within it (after the key's last arrival
 #: with an unknown cursor, if any: the newest cursor, the later arrival between equals), merged into the table;
-#: `reset` picks the keys that had such an arrival (they replace the staged row unconditionally). Staging
-#: sequence numbers follow arrival order (normalise goes through records in that order), from a block of the
-#: sequence taken for the batch
+#: `reset` picks the keys that had such an arrival (they replace the staged row unconditionally). `arrival` is
+#: the row's staging sequence number, taken in arrival order (normalise goes through records in that order)
 _UPSERT = """
     INSERT INTO {name}
-    SELECT pk, cursor, data, join_key, {first_seq} + arrival, {run}, now() FROM (
+    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM (
         SELECT *, max(CASE WHEN cursor IS NULL THEN arrival END) OVER (PARTITION BY pk) AS last_unknown
         FROM ll_batch)
     WHERE arrival >= coalesce(last_unknown, -1) AND (last_unknown IS NOT NULL) = {reset}
@@ -66,7 +65,7 @@ _UPSERT = """
 #: the staged row unconditionally) or the others
 _UPSERT_ONE = """
     INSERT INTO {name}
-    SELECT pk, cursor, data, join_key, {first_seq} + arrival, {run}, now() FROM ll_batch WHERE cursor {which}
+    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM ll_batch WHERE cursor {which}
     ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
         seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
 _KEEP_NEWER = "WHERE {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor"
@@ -125,34 +124,38 @@ class RawTables:
         if not pks:
             return
         name = self.ensure(stream)
-        total = sum(map(len, data))
-        if total < STATEMENT_CHARS:
-            self._stage_rows(stream, name, pks, cursors, data, join_keys, run_id)
-            return
-        for rows in _chunks(pks, data):
-            self._stage_rows(stream, name, [pks[i] for i in rows], [cursors[i] for i in rows],
-                             [data[i] for i in rows], [join_keys[i] for i in rows], run_id)
+        with self.db.lock:
+            # staging sequence numbers follow arrival order across the statements of the batch
+            first = int(self.db.fetchall("SELECT min(nextval('ll_seq')) FROM range(?)", [len(pks)])[0][0])
+            if sum(map(len, data)) < STATEMENT_CHARS:
+                self._stage_rows(stream, name, pks, cursors, data, join_keys, range(first, first + len(pks)), run_id)
+                return
+            for rows in _chunks(pks, data):
+                self._stage_rows(stream, name, [pks[i] for i in rows], [cursors[i] for i in rows],
+                                 [data[i] for i in rows], [join_keys[i] for i in rows], [first + i for i in rows],
+                                 run_id)
 
     def _stage_rows(self, stream: str, name: str, pks: Sequence[str], cursors: Sequence[str | None],
-                    data: Sequence[str], join_keys: Sequence[str | None], run_id: int | None) -> None:
+                    data: Sequence[str], join_keys: Sequence[str | None], seqs: Sequence[int],
+                    run_id: int | None) -> None:
+        """One statement: `seqs` are the rows' staging sequence numbers, in arrival order."""
         batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
                           "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string()),
-                          "arrival": pa.array(range(len(pks)), pa.int64())})
+                          "arrival": pa.array(seqs, pa.int64())})
         biggest = max(map(len, data))
         with self.db.lock, self.db.headroom(biggest):
             self._note_largest(stream, biggest)
             self.db.con.register("ll_batch", batch)
             try:
-                # a key whose arrivals hold an unknown cursor: the last such arrival replaced the staged row
-                # whatever it was, and the arrivals after it go on from there
-                first = self.db.fetchall("SELECT min(nextval('ll_seq')) FROM range(?)", [len(pks)])[0][0]
-                common = {"name": name, "run": int(run_id or 0), "first_seq": int(first)}
+                common = {"name": name, "run": int(run_id or 0)}
                 keep = _KEEP_NEWER.format(name=name)
                 if len(set(pks)) == len(pks):  # one arrival per key (the common case): nothing to pick within
                     if None in cursors:
                         self.db.execute(_UPSERT_ONE.format(**common, which="IS NULL", keep=""))
                     self.db.execute(_UPSERT_ONE.format(**common, which="IS NOT NULL", keep=keep))
                     return
+                # a key whose arrivals hold an unknown cursor: the last such arrival replaced the staged row
+                # whatever it was, and the arrivals after it go on from there
                 if None in cursors:
                     self.db.execute(_UPSERT.format(**common, reset="true", keep=""))
                 self.db.execute(_UPSERT.format(**common, reset="false", keep=keep))

@@ -70,3 +70,42 @@ class _Plugin:
 
 
 plugin = _Plugin()
+
+
+class ScriptedConfig(BaseModel):
+    #: pages of records, sent in order, a CHECKPOINT after each page
+    pages: list[list[dict[str, Any]]] = []
+    #: raise after sending this many records (a source crashing mid-read)
+    fail_after: int | None = None
+
+
+class Scripted(Stream):
+    name = "things"
+    primary_key = "id"
+    cursor_field = "updated"
+
+    def read_records(self, state: dict[str, Any]) -> Iterator[Any]:
+        self.state = dict(state)
+        cfg: ScriptedConfig = self.config
+        sent = 0
+        for page in cfg.pages:
+            for rec in page:
+                if cfg.fail_after is not None and sent == cfg.fail_after:
+                    raise RuntimeError("scripted: connection reset")
+                self.observe(rec)
+                yield rec
+                sent += 1
+            yield CHECKPOINT
+
+
+class ScriptedSource(Source):
+    """Sends exactly the pages it is given: what equivalence tests compare the staging paths on."""
+
+    name: ClassVar[str] = "perf_stage_scripted"
+    config_model: ClassVar[type[BaseModel]] = ScriptedConfig
+
+    def stream_classes(self) -> list[type[Stream]]:
+        return [Scripted]
+
+    def streams(self, config: Any) -> list[Stream]:
+        return [Scripted(config)]
