@@ -119,11 +119,15 @@ destination:
 """
 
 
-def run_ledgerlink(url: str, work: Path, n: int) -> dict[str, Any]:
+def run_ledgerlink(url: str, work: Path, n: int, before: str | None = None) -> dict[str, Any]:
+    """`ledgerlink sync --json`; with `before`, ledgerlink is imported from that directory instead (an older
+    checkout's `ledgerlink` package on PYTHONPATH), to measure a change side by side."""
     state = work / f"ledgerlink-{n}.duckdb"
     pipeline = work / f"anchor-{n}.yaml"
     pipeline.write_text(PIPELINE.format(state=state, url=url))
     env = {**os.environ, "LEDGERLINK_LOAD_PLUGINS": "anchor_bench", "LEDGERLINK_LOG_LEVEL": "WARNING"}
+    if before:
+        env["PYTHONPATH"] = before
     out, cpu = _timed([str(_python(LL_VENV)), "-m", "ledgerlink", "sync", str(pipeline), "--json"], env, work)
     try:
         report = json.loads(out[out.index("{"):])
@@ -146,11 +150,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--setup-only", action="store_true", help="create the environments and stop")
     parser.add_argument("--only", choices=sorted(READERS), action="append", help="run only these readers")
+    parser.add_argument("--before", metavar="DIR", help="also run ledgerlink imported from DIR (a directory holding "
+                        "an older checkout's `ledgerlink` package, e.g. a symlink to its core/), as `before`")
     args = parser.parse_args(argv)
     setup()
     if args.setup_only:
         return 0
     readers = args.only or list(READERS)
+    if args.before:
+        readers.append("before")
     runs: dict[str, list[dict[str, Any]]] = {name: [] for name in readers}
     proc, url = start_server(args.orders)
     try:
@@ -160,7 +168,12 @@ def main(argv: list[str] | None = None) -> int:
                 for name in order:
                     work = Path(tmp) / f"{name}-{n}"
                     work.mkdir()
-                    result = READERS[name](url, work, n) if name == "ledgerlink" else READERS[name](url, work)
+                    if name == "before":
+                        result = run_ledgerlink(url, work, n, before=args.before)
+                    elif name == "ledgerlink":
+                        result = run_ledgerlink(url, work, n)
+                    else:
+                        result = READERS[name](url, work)
                     if result["rows"] != args.orders:
                         raise SystemExit(f"{name} staged {result['rows']} rows, not {args.orders}")
                     runs[name].append(result)
@@ -174,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                       "rps": [round(r["rps"]) for r in rs]} for name, rs in runs.items()}
     if "ledgerlink" in summary:
         ours = summary["ledgerlink"]["median_rps"]
+        if "before" in summary:
+            summary["ledgerlink"]["vs_before"] = round(ours / summary["before"]["median_rps"], 2)
         for peer, goal in GOALS.items():
             if peer in summary:
                 summary["ledgerlink"][f"vs_{peer}"] = round(ours / summary[peer]["median_rps"], 2)
@@ -185,7 +200,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"read → stage, {args.orders:,} orders, medians of {args.rounds} interleaved rounds "
               f"(load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)")
         for name, s in summary.items():
-            extra = "".join(f"  {k[3:]} {v}× (goal ≥ {s['goal_' + k]}×)" for k, v in s.items() if k.startswith("vs_"))
+            extra = "".join(f"  {k[3:]} {v}×" + (f" (goal ≥ {s['goal_' + k]}×)" if "goal_" + k in s else "")
+                            for k, v in s.items() if k.startswith("vs_"))
             print(f"  {name:>10}: {s['median_rps']:>8,} rows/s  {s['median_cpu_s']:6.2f} CPU s  "
                   f"runs {s['rps']}{extra}")
     return 0
