@@ -76,9 +76,9 @@ def run(orders: int, time_scale: float, workdir: Path, compare_api: bool) -> dic
         windows = math.ceil((end - start) / timedelta(days=WINDOW_DAYS))
         source = AmazonSellingPartnerSource()
         store = Store(workdir / "backfill.duckdb")
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), time.process_time()
         read = extract(source, config_for(url, start, time_scale), ["all_orders_report"], store, run_id=1)
-        read_s = time.perf_counter() - t0
+        read_s, read_cpu = time.perf_counter() - t0, time.process_time() - cpu0
         if read.get("read_error"):
             raise SystemExit(f"read failed: {read['read_error']}")
         staged = store.raw.count("all_orders_report")
@@ -115,6 +115,7 @@ def run(orders: int, time_scale: float, workdir: Path, compare_api: bool) -> dic
         "calls": calls, "calls_used": used, "calls_minimum": minimum, "throttled_429": throttled,
         "api_way_calls": sum(api_calls.values()), "api_way_formula": f"1 + N/100 + N = {1 + orders // 100 + orders}",
         "read_seconds": round(read_s, 2), "read_orders_per_s": round(staged / read_s) if read_s else None,
+        "read_cpu_seconds": round(read_cpu, 2), "read_orders_per_cpu_s": round(staged / read_cpu) if read_cpu else None,
         "plan_floor_amazon_s": round(report_floor, 1), "plan_floor_scaled_s": round(report_floor / time_scale, 3),
         "api_way_floor_amazon_s": round(api_floor), "api_way_floor_hours": round(api_floor / 3600, 1),
         "api_way_floor_scaled_s": round(api_floor / time_scale, 1),
@@ -153,8 +154,9 @@ def table(row: dict[str, Any]) -> str:
         f"  SP-API calls    {row['calls_used']} used ({calls}); minimum {row['calls_minimum']}; 429s "
         f"{sum(row['throttled_429'].values())}",
         f"  getOrders way   {row['api_way_calls']:,} calls ({row['api_way_formula']})",
-        f"  wall time       read+stage {row['read_seconds']} s ({row['read_orders_per_s']:,} orders/s), "
-        f"normalise+plan {row['normalise_seconds']} s",
+        f"  wall time       read+stage {row['read_seconds']} s ({row['read_orders_per_s']:,} orders/s; "
+        f"{row['read_orders_per_cpu_s']:,} orders per CPU-second of the reader), normalise+plan "
+        f"{row['normalise_seconds']} s",
         f"  plans' floor    reports {row['plan_floor_amazon_s']} Amazon s = {row['plan_floor_scaled_s']} s scaled; "
         f"getOrders way {row['api_way_floor_amazon_s']:,} Amazon s ({row['api_way_floor_hours']} h) = "
         f"{row['api_way_floor_scaled_s']} s scaled",

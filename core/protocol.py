@@ -66,10 +66,36 @@ def now_ms() -> int:
 
 
 def record(stream: str, data: dict[str, Any], emitted_at: int | None = None) -> Message:
-    """A RECORD message. Built with model_construct: records are the hot path and `data` is
-    the remote's own object, which the protocol leaves free-form."""
-    rec = Record.model_construct(stream=stream, data=data, emitted_at=now_ms() if emitted_at is None else emitted_at)
-    return Message.model_construct(type=MessageType.RECORD, record=rec)
+    """A RECORD message. Records are the hot path and `data` is the remote's own object, which the protocol
+    leaves free-form, so nothing is validated: the message is what `model_construct` would build (same fields,
+    same `model_fields_set`, equal and dumped alike), assembled directly, at a tenth of its cost."""
+    rec = _new(Record, _RECORD_DEFAULTS, _RECORD_SET, {"stream": stream, "data": data,
+                                                       "emitted_at": now_ms() if emitted_at is None else emitted_at})
+    return _new(Message, _MESSAGE_DEFAULTS, _MESSAGE_SET, {"type": MessageType.RECORD, "record": rec})
+
+
+def _defaults(model: type) -> dict[str, Any]:
+    """A model's fields in order, with their defaults as `model_construct` fills them in (required ones are
+    always given)."""
+    return {name: None if field.is_required() else field.get_default(call_default_factory=True)
+            for name, field in model.model_fields.items()}
+
+
+_RECORD_DEFAULTS, _RECORD_SET = _defaults(Record), frozenset({"stream", "data", "emitted_at"})
+_MESSAGE_DEFAULTS, _MESSAGE_SET = _defaults(Message), frozenset({"type", "record"})
+_EXTRA = {model: model.model_config.get("extra") == "allow" for model in (Record, Message)}
+_set = object.__setattr__
+
+
+def _new(model: type, defaults: dict[str, Any], fields_set: frozenset[str], values: dict[str, Any]) -> Any:
+    obj = model.__new__(model)
+    fields = defaults.copy()
+    fields.update(values)
+    _set(obj, "__dict__", fields)
+    _set(obj, "__pydantic_fields_set__", set(fields_set))
+    _set(obj, "__pydantic_extra__", {} if _EXTRA[model] else None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 def _stats(count: int | None) -> StateStats | None:

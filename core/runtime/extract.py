@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections import Counter
-from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 import duckdb
 import pyarrow as pa
@@ -17,14 +17,14 @@ from ..errors import LedgerlinkError, RecordError
 from ..secrets import secret_paths
 from ..store import Store
 from ..store.database import StoreOutOfMemory
-from ..store.record_text import UnstageableRecord, key_text, record_text, safe_text
+from ..store.record_text import UnstageableRecord, key_text, max_record_chars, record_text, safe_text
+from ..store.record_text import INT_MAX as _INT_MAX, INT_MIN as _INT_MIN
 from .progress import NO_PROGRESS
 
 __all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name", "staged_cursor"]
 
 log = logging.getLogger("ledgerlink.extract")
 
-FLUSH_EVERY = 5000
 
 def configured_catalog(source: Source, streams: list[str] | None) -> protocol.ConfiguredCatalog:
     classes = {c.name: c for c in source.stream_classes()}
@@ -83,8 +83,7 @@ def _save_control(connector: Any, message: protocol.Message, config: dict[str, A
             store.credentials.save(credential_name(connector, config, path[0]), new[path[0]])
 
 
-@dataclass(frozen=True)
-class StagedRow:
+class StagedRow(NamedTuple):
     """One record as staging stores it: its key, cursor, JSON text and join key."""
 
     key: str
@@ -95,27 +94,49 @@ class StagedRow:
 
 def _stager(cls: type[Stream] | None, stream: str, join_field: str | None) -> Callable[[Any], StagedRow]:
     """What staging stores of one record of `stream`, or RecordError saying which field keeps it out (no
-    primary key, a lone surrogate, a number beyond 64 bits, nesting thousands deep, hundreds of megabytes)."""
+    primary key, a lone surrogate, a number beyond 64 bits, nesting thousands deep, hundreds of megabytes).
+    Called once per record: the common key (one text or 64-bit number field) is read without the general
+    checks, which give the same answer for it."""
     pk = getattr(cls, "primary_key", None)
     fields = [pk] if isinstance(pk, str) else list(pk or [])
+    single = fields[0] if len(fields) == 1 else None
     cursor_field = getattr(cls, "cursor_field", None)
+    limit = max_record_chars()
+    plain_cursor = cls is not None and cursor_field is not None and _default_cursor(cls)
 
     def stage(data: Any) -> StagedRow:
-        if not isinstance(data, dict):
+        if type(data) is not dict and not isinstance(data, dict):
             raise UnstageableRecord(f"the record is a {type(data).__name__}, not an object", stream=stream,
                                     field="(the record)", hint="report it to the plugin's authors")
-        key = key_text([data.get(f) for f in fields], fields, stream=stream) if fields else None
+        if single is not None:
+            part = data.get(single)
+            if type(part) is int and _INT_MIN <= part <= _INT_MAX:
+                key: str | None = str(part)
+            else:
+                key = key_text([part], fields, stream=stream)
+        else:
+            key = key_text([data.get(f) for f in fields], fields, stream=stream) if fields else None
         if key is None:
             raise RecordError("record has no primary key", stream=stream, field=str(pk),
                               hint="the source emitted a record it cannot identify; report it to the plugin's "
                                    "authors")
-        text = record_text(data, stream=stream, key=key)
+        text = record_text(data, stream=stream, key=key, limit=limit)
         cur = data.get(cursor_field) if cursor_field else None
+        if cur is None or cls is None:
+            cursor = None
+        elif plain_cursor and type(cur) is str and cur.isascii():  # what `staged_cursor` makes of it: the text
+            cursor = cur
+        else:
+            cursor = staged_cursor(cls, cur, key)
         join = data.get(join_field) if join_field else None
-        return StagedRow(key, None if cur is None or cls is None else staged_cursor(cls, cur, key), text,
-                         None if join is None else _join_text(join))
+        return StagedRow(key, cursor, text, None if join is None else _join_text(join))
 
     return stage
+
+
+def _default_cursor(cls: type[Stream]) -> bool:
+    """Whether the stream compares cursors as `Stream.parse_cursor` does (their text)."""
+    return getattr(cls.parse_cursor, "__func__", None) is Stream.parse_cursor.__func__
 
 
 def _join_text(value: Any) -> str | None:
@@ -148,52 +169,78 @@ def staged_cursor(cls: type[Stream], value: Any, key: str | None = None) -> str 
         return None
 
 
+class _Pending:
+    """What waits for the next flush: per stream, the records read (as staging stores them, one list a
+    column), and the newest STATE of each stream, which covers those records and everything staged before.
+    A flush stages both in one transaction: a STATE never commits without the records it covers."""
+
+    __slots__ = ("rows", "count", "chars", "states", "since")
+
+    def __init__(self) -> None:
+        self.rows: dict[str, list[StagedRow]] = {}
+        self.count = 0
+        self.chars = 0
+        self.states: dict[str, protocol.Message] = {}
+        self.since = time.monotonic()
+
+    def add(self, stream: str, row: StagedRow) -> None:
+        rows = self.rows.get(stream)
+        if rows is None:
+            rows = self.rows[stream] = []
+        rows.append(row)
+        self.count += 1
+        self.chars += len(row.text)
+
+    def clear(self) -> None:
+        self.rows.clear()
+        self.states.clear()
+        self.count = self.chars = 0
+        self.since = time.monotonic()
+
+    def __bool__(self) -> bool:
+        return bool(self.count or self.states)
+
+
 def extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,
             progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
     """Read → stage. Returns counts; raises nothing for bad records (they are dead letters, and the STATE after
-    them commits, so the next run does not read them again)."""
+    them commits, so the next run does not read them again).
+
+    Records are staged in bulk, a flush per FLUSH_ROWS records, `_flush_chars` of JSON or COMMIT_EVERY_S with a
+    STATE waiting, whichever comes first; each flush is one transaction holding the records and the newest
+    STATE of each stream read so far (a STATE follows every record it covers, so all of them are in this flush
+    or an earlier one)."""
     catalog = configured_catalog(source, streams)
     classes = {c.name: c for c in source.stream_classes()}
     join_fields = {other: ofield for n in source.normalisers() for other, (ofield, _) in n.join.items()}
     stagers: dict[str, Callable[[Any], StagedRow]] = {}
     config = apply_stored_credentials(source, config, store)
-    buffers: dict[str, list[StagedRow]] = {}
-    buffered = [0]  # characters of JSON waiting to be staged
+    pending = _Pending()
     flush_chars = _flush_chars(store)
     read: Counter[str] = Counter()
     dead = 0
+    unreported = 0  # records read since the last progress report
     error: str | None = None
-
-    def stage_buffers() -> None:
-        for stream, rows in buffers.items():
-            store.raw.stage(stream, [r.key for r in rows], [r.cursor for r in rows], [r.text for r in rows],
-                            [r.join_key for r in rows], run_id)
-
-    def flush(state: protocol.Message | None = None) -> None:
-        """Stage what is buffered and, with it in the same transaction, the STATE that covers it."""
-        try:
-            with store.db.transaction():
-                stage_buffers()
-                _save_state(state, store)
-        except _RECORD_FAULTS as exc:
-            # something here staging refuses that the checks before did not see: each record on its own, the
-            # ones refused as dead letters, then the state
-            log.warning("a batch could not be staged (%s); staging its records one by one", safe_text(exc, 300))
-            _stage_one_by_one(buffers, store, run_id, count_dead)
-            with store.db.transaction():
-                _save_state(state, store)
-        finally:
-            buffers.clear()
-            buffered[0] = 0
+    RECORD, STATE = protocol.MessageType.RECORD, protocol.MessageType.STATE
 
     def count_dead() -> None:
         nonlocal dead
         dead += 1
 
+    def flush() -> None:
+        nonlocal unreported
+        try:
+            _flush(pending, store, run_id, count_dead)
+        finally:
+            pending.clear()
+        if unreported:
+            progress("read", unreported)
+            unreported = 0
+
     try:
         for message in source.read(config, catalog, store.source_state()):
             kind = message.type
-            if kind == protocol.MessageType.RECORD:
+            if kind is RECORD:
                 rec = message.record
                 stream, data = rec.stream, rec.data
                 stager = stagers.get(stream)
@@ -208,14 +255,20 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                                            run_id=run_id, error=exc)
                     progress("read", 1)
                     continue
-                buffers.setdefault(stream, []).append(row)
-                buffered[0] += len(row.text)
+                pending.add(stream, row)
                 read[stream] += 1
-                if len(buffers[stream]) >= FLUSH_EVERY or buffered[0] >= flush_chars:
-                    flush()  # records only; the STATE that covers them commits with a later flush
-                progress("read", 1)
-            elif kind == protocol.MessageType.STATE:
-                flush(message)
+                unreported += 1
+                if pending.count >= FLUSH_ROWS or pending.chars >= flush_chars:
+                    flush()
+                elif unreported >= PROGRESS_EVERY:
+                    progress("read", unreported)
+                    unreported = 0
+            elif kind is STATE:
+                name = _state_stream(message)
+                if name is not None:
+                    pending.states[name] = message
+                if time.monotonic() - pending.since >= COMMIT_EVERY_S:
+                    flush()
             elif kind == protocol.MessageType.CONTROL:
                 _save_control(source, message, config, store)
             elif kind == protocol.MessageType.LOG and message.log is not None:
@@ -223,8 +276,9 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                         "%s: %s", source.name, safe_text(message.log.message, 2000))
             elif kind == protocol.MessageType.TRACE and message.trace and message.trace.error:
                 log.error("%s: %s", source.name, safe_text(message.trace.error.message, 2000))
+        flush()
     except StoreOutOfMemory as exc:
-        buffers.clear()  # not staged; read again next run (their STATE was not saved)
+        pending.clear()  # undone with its transaction; read again next run (its STATE was not saved either)
         error = str(exc.message)
         log.error("read stopped: %s", error)
     except LedgerlinkError as exc:
@@ -234,9 +288,50 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
         error = f"{source.name} failed while reading: {type(exc).__name__}: {safe_text(exc, 2000)}"
         log.exception("read stopped: %s", error)
     finally:
-        if buffers:
-            flush()  # records without their STATE: staged (idempotent), state not advanced
+        if pending:
+            # the source stopped: what it sent is staged, with the STATEs that came before the failure
+            try:
+                flush()
+            except StoreOutOfMemory as exc:
+                error = error or str(exc.message)
+                log.error("read stopped: %s", exc.message)
     return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error}
+
+
+#: records staged (and committed) together at most: DuckDB's bulk insert is fast, a statement per page is not
+FLUSH_ROWS = 50_000
+#: a STATE waits at most this long (in seconds of reading) for the flush that commits it: a slow source still
+#: saves its progress often
+COMMIT_EVERY_S = 2.0
+#: records between two progress reports
+PROGRESS_EVERY = 1000
+
+
+def _state_stream(message: protocol.Message) -> str | None:
+    """The stream a per-stream STATE is about (other kinds are not stored)."""
+    st = message.state
+    if st is None or st.stream is None:
+        return None
+    return st.stream.stream_descriptor.name
+
+
+def _flush(pending: _Pending, store: Store, run_id: int, count_dead: Callable[[], None]) -> None:
+    """Stage what is pending and, in the same transaction, the STATEs that cover it."""
+    try:
+        with store.db.transaction():
+            for stream, rows in pending.rows.items():
+                keys, cursors, texts, joins = zip(*rows)
+                store.raw.stage(stream, keys, cursors, texts, joins, run_id)
+            for message in pending.states.values():
+                _save_state(message, store)
+    except _RECORD_FAULTS as exc:
+        # something here staging refuses that the checks before did not see: each record on its own, the
+        # ones refused as dead letters, then the states
+        log.warning("a batch could not be staged (%s); staging its records one by one", safe_text(exc, 300))
+        _stage_one_by_one(pending.rows, store, run_id, count_dead)
+        with store.db.transaction():
+            for message in pending.states.values():
+                _save_state(message, store)
 
 
 #: what a batch's failure to stage can blame on one of its records (not on memory or the disk)

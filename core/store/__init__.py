@@ -19,9 +19,10 @@ __all__ = ["Store", "PipelineState", "AwaitingWrites", "DeadLetter", "PlanOutcom
 
 
 class Store:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, memory_limit: str | None = None):
+        """`memory_limit`: DuckDB's (e.g. '256MB'; default LEDGERLINK_DUCKDB_MEMORY, else 128MB)."""
         self.path = Path(path)
-        self.db = Database(path)
+        self.db = Database(path, memory_limit=memory_limit)
         self.raw = RawTables(self.db)
         self.outbox = Outbox(self.db)
         self.dead_letters = DeadLetters(self.db)

@@ -18,6 +18,8 @@ from ..secrets import make_private, owner_only
 __all__ = ["Database", "StoreOutOfMemory"]
 
 SCHEMA_VERSION = "1"
+#: copies of a value DuckDB holds at once while checking and storing it as JSON
+HEADROOM_FACTOR = 12
 
 
 class StoreOutOfMemory(LedgerlinkError):
@@ -50,16 +52,25 @@ class Database:
                          "one process owns a pipeline's state file at a time") from None
             raise
         # DuckDB caches pages up to its limit; a pipeline's RSS should not grow with its history.
-        limit = memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "128MB")
-        if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
-            raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
-        self.memory_limit = limit
-        self._settings()
+        self.memory_limit = _checked_size(memory_limit or os.environ.get("LEDGERLINK_DUCKDB_MEMORY", "128MB"))
         self.lock = threading.RLock()
         self._depth = 0
         self._on_rollback: list[Callable[[], None]] = []
-        self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
-        self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        try:
+            self._settings()
+            self.con.execute(resources.files("ledgerlink.store").joinpath("schema.sql").read_text())
+            self.con.execute("INSERT OR IGNORE INTO ll_meta VALUES ('schema_version', ?)", [SCHEMA_VERSION])
+        except (duckdb.OutOfMemoryException, duckdb.FatalException) as exc:  # a limit too small to open it
+            self.con.close()
+            raise self._out_of_memory(exc) from None
+
+    def set_memory_limit(self, limit: str) -> None:
+        """Use `limit` (e.g. '256MB') from now on: what every statement gets, and what the limit comes back to
+        after a statement's headroom or a rollback (a bare `SET memory_limit` would be undone by those)."""
+        checked = _checked_size(limit)
+        with self.lock:
+            self.con.execute(f"SET memory_limit = '{checked}'")
+            self.memory_limit = checked
 
     @property
     def memory_limit_bytes(self) -> int:
@@ -95,12 +106,13 @@ class Database:
     def headroom(self, largest_value: int) -> Iterator[None]:
         """Room for one statement over very large values (a 100,000-row settlement is one 40 MB record): DuckDB
         needs several copies of a value to check and store it as JSON, more than the cache limit that keeps a
-        pipeline's RSS flat. The limit rises for the statement (never below the configured one) and comes back."""
-        needed = 12 * largest_value + (128 << 20)
+        pipeline's RSS flat. The limit rises for the statement by what such values need, and comes back. Values
+        small beside the limit (an order of a few kilobytes) get nothing: the configured limit is the limit."""
         configured = _bytes(self.memory_limit)
-        if needed <= configured:
+        if largest_value * HEADROOM_FACTOR <= configured // 8:
             yield
             return
+        needed = configured + HEADROOM_FACTOR * largest_value
         with self.lock:
             self.con.execute(f"SET memory_limit = '{needed // (1 << 20)}MB'")
             try:
@@ -195,6 +207,12 @@ class Database:
 
     def close(self) -> None:
         self.con.close()
+
+
+def _checked_size(limit: str) -> str:
+    if not re.fullmatch(r"\d+(\.\d+)?\s*[KMGT]i?B", limit.strip(), re.I):
+        raise ConfigError(f"LEDGERLINK_DUCKDB_MEMORY={limit!r} is not a size", hint="e.g. 256MB or 1GB")
+    return limit.strip()
 
 
 def _bytes(size: str) -> int:

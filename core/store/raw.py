@@ -21,7 +21,18 @@ STATEMENT_CHARS = 4 << 20
 
 
 def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
-    """Row numbers in groups of about STATEMENT_CHARS of data, every row of one key in the same group."""
+    """Row numbers in groups of about STATEMENT_CHARS of data, every row of one key in the same group (in
+    arrival order within it)."""
+    if len(set(pks)) == len(pks):  # one row per key: consecutive rows
+        start, size = 0, 0
+        for i, length in enumerate(map(len, data)):
+            size += length
+            if size >= STATEMENT_CHARS:
+                yield list(range(start, i + 1))
+                start, size = i + 1, 0
+        if start < len(pks):
+            yield list(range(start, len(pks)))
+        return
     by_key: dict[str, list[int]] = {}
     for i, pk in enumerate(pks):
         by_key.setdefault(pk, []).append(i)
@@ -31,10 +42,33 @@ def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
         group.extend(rows)
         size += sum(len(data[i]) for i in rows)
         if size >= STATEMENT_CHARS:
-            yield group
+            yield sorted(group)
             group, size = [], 0
     if group:
-        yield group
+        yield sorted(group)
+
+
+#: one statement of staging: per key of the batch, the arrival that wins within it (after the key's last arrival
+#: with an unknown cursor, if any: the newest cursor, the later arrival between equals), merged into the table;
+#: `reset` picks the keys that had such an arrival (they replace the staged row unconditionally). `arrival` is
+#: the row's staging sequence number, taken in arrival order (normalise goes through records in that order)
+_UPSERT = """
+    INSERT INTO {name}
+    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM (
+        SELECT *, max(CASE WHEN cursor IS NULL THEN arrival END) OVER (PARTITION BY pk) AS last_unknown
+        FROM ll_batch)
+    WHERE arrival >= coalesce(last_unknown, -1) AND (last_unknown IS NOT NULL) = {reset}
+    QUALIFY row_number() OVER (PARTITION BY pk ORDER BY cursor DESC NULLS LAST, arrival DESC) = 1
+    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
+        seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
+#: the same when every key arrives once in the batch: `which` picks the rows with an unknown cursor (they replace
+#: the staged row unconditionally) or the others
+_UPSERT_ONE = """
+    INSERT INTO {name}
+    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM ll_batch WHERE cursor {which}
+    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
+        seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
+_KEEP_NEWER = "WHERE {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor"
 
 
 def table_name(stream: str) -> str:
@@ -83,33 +117,48 @@ class RawTables:
 
     def stage(self, stream: str, pks: Sequence[str], cursors: Sequence[str | None], data: Sequence[str],
               join_keys: Sequence[str | None], run_id: int | None) -> None:
-        """Upsert one batch, a statement per few megabytes (every version of one key in the same statement).
-        Within the batch and against the table, a row only replaces another when its cursor is not older (so a
-        late page never rolls a record back)."""
+        """Upsert one batch (in arrival order), a statement per few megabytes (every version of one key in the
+        same statement). The result is the same however arrivals are cut into batches: each arrival in turn
+        replaces the staged row when its cursor is not older, when either cursor is unknown (None) — so a late
+        page never rolls a record back — and, between equal cursors, the later arrival wins."""
         if not pks:
             return
         name = self.ensure(stream)
-        for rows in _chunks(pks, data):
-            self._stage_rows(stream, name, [pks[i] for i in rows], [cursors[i] for i in rows],
-                             [data[i] for i in rows], [join_keys[i] for i in rows], run_id)
+        with self.db.lock:
+            # staging sequence numbers follow arrival order across the statements of the batch
+            first = int(self.db.fetchall("SELECT min(nextval('ll_seq')) FROM range(?)", [len(pks)])[0][0])
+            if sum(map(len, data)) < STATEMENT_CHARS:
+                self._stage_rows(stream, name, pks, cursors, data, join_keys, range(first, first + len(pks)), run_id)
+                return
+            for rows in _chunks(pks, data):
+                self._stage_rows(stream, name, [pks[i] for i in rows], [cursors[i] for i in rows],
+                                 [data[i] for i in rows], [join_keys[i] for i in rows], [first + i for i in rows],
+                                 run_id)
 
-    def _stage_rows(self, stream: str, name: str, pks: list[str], cursors: list[str | None], data: list[str],
-                    join_keys: list[str | None], run_id: int | None) -> None:
+    def _stage_rows(self, stream: str, name: str, pks: Sequence[str], cursors: Sequence[str | None],
+                    data: Sequence[str], join_keys: Sequence[str | None], seqs: Sequence[int],
+                    run_id: int | None) -> None:
+        """One statement: `seqs` are the rows' staging sequence numbers, in arrival order."""
         batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
-                          "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string())})
-        biggest = max(len(d) for d in data)
+                          "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string()),
+                          "arrival": pa.array(seqs, pa.int64())})
+        biggest = max(map(len, data))
         with self.db.lock, self.db.headroom(biggest):
             self._note_largest(stream, biggest)
             self.db.con.register("ll_batch", batch)
             try:
-                self.db.execute(f"""
-                    INSERT INTO {name}
-                    SELECT pk, cursor, data, join_key, nextval('ll_seq'), {int(run_id or 0)}, now() FROM ll_batch
-                    QUALIFY row_number() OVER (PARTITION BY pk ORDER BY cursor DESC NULLS LAST) = 1
-                    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data,
-                        join_key = excluded.join_key, seq = excluded.seq, run_id = excluded.run_id,
-                        staged_at = excluded.staged_at
-                    WHERE excluded.cursor IS NULL OR {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor""")
+                common = {"name": name, "run": int(run_id or 0)}
+                keep = _KEEP_NEWER.format(name=name)
+                if len(set(pks)) == len(pks):  # one arrival per key (the common case): nothing to pick within
+                    if None in cursors:
+                        self.db.execute(_UPSERT_ONE.format(**common, which="IS NULL", keep=""))
+                    self.db.execute(_UPSERT_ONE.format(**common, which="IS NOT NULL", keep=keep))
+                    return
+                # a key whose arrivals hold an unknown cursor: the last such arrival replaced the staged row
+                # whatever it was, and the arrivals after it go on from there
+                if None in cursors:
+                    self.db.execute(_UPSERT.format(**common, reset="true", keep=""))
+                self.db.execute(_UPSERT.format(**common, reset="false", keep=keep))
             finally:
                 with contextlib.suppress(duckdb.Error):  # in an aborted transaction: the error above is the news
                     self.db.con.unregister("ll_batch")

@@ -27,7 +27,9 @@ MAX_DEPTH = 254
 MAX_KEY_CHARS = 2048
 #: a dead letter keeps a copy of the record up to this size; beyond it a summary and where the record is
 LETTER_RECORD_CHARS = 256 << 10
-_INT_MIN, _INT_MAX = -(1 << 63), (1 << 64) - 1  # what the JSON writer (and DuckDB's JSON) holds exactly
+#: the integers the JSON writer (and DuckDB's JSON) holds exactly
+INT_MIN, INT_MAX = -(1 << 63), (1 << 64) - 1
+_INT_MIN, _INT_MAX = INT_MIN, INT_MAX
 
 
 def max_record_chars() -> int:
@@ -152,9 +154,10 @@ def find_problem(value: Any, *, floats_only: bool = False) -> tuple[str, str] | 
     return None
 
 
-def record_text(data: Any, *, stream: str | None = None, key: str | None = None) -> str:
+def record_text(data: Any, *, stream: str | None = None, key: str | None = None, limit: int | None = None) -> str:
     """The record as the JSON text staging stores; UnstageableRecord naming the field and the reason when it
-    cannot be stored faithfully (rather than a failed batch, or NaN quietly written as null)."""
+    cannot be stored faithfully (rather than a failed batch, or NaN quietly written as null). `limit`: the
+    largest record in characters (default `max_record_chars()`; a caller staging many reads it once)."""
     try:
         text = jsonutil.dumps(data)
     except (TypeError, ValueError, RecursionError) as exc:
@@ -163,7 +166,8 @@ def record_text(data: Any, *, stream: str | None = None, key: str | None = None)
     if "null" in text and has_nonfinite(data):  # NaN and infinities were written as null: say which field
         where, why = find_problem(data, floats_only=True) or ("(the record)", "NaN is not a JSON number")
         raise UnstageableRecord(why, stream=stream, key=key, field=where, hint=_HINT)
-    limit = max_record_chars()
+    if limit is None:
+        limit = max_record_chars()
     if len(text) > limit:
         raise UnstageableRecord(
             f"the record is {len(text) / (1 << 20):,.1f} MB of JSON, more than the {limit / (1 << 20):,.0f} MB "

@@ -19,7 +19,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 from ..marketplaces import prices_include_tax
 
@@ -134,6 +134,9 @@ class SellerBook:
             self.market[i] = uk
         self._markets = _MARKET_IDS if uk_orders else tuple(MARKETPLACES)
         self.changes: dict[int, dict[str, Any]] = {}
+        #: searchOrders JSON of each order already served, per includedData set: encoded once (an update
+        #: forgets the order's), so a page is a join of cached texts and a reader's own speed shows
+        self._encoded_2026: dict[int, dict[frozenset[str], str]] = {}
         self._by_update = self._index(self.updated)
         self._by_purchase: dict[str, tuple[list[int], list[int]]] | None = None
 
@@ -182,6 +185,7 @@ class SellerBook:
             ids.insert(at, index)
         self.updated[index] = when
         self.changes.setdefault(index, {}).update(fields)
+        self._encoded_2026.pop(index, None)
 
     # ------------------------------------------------------------------ ids
 
@@ -364,6 +368,14 @@ class SellerBook:
         """Order `i` as the Orders API 2026-01-01 `searchOrders` returns it, with the `includedData` sets asked
         for. The same order as `order(i)`/`items(i)`, in the 2026 shape (see `render_2026`)."""
         return render_2026(*self.order_and_items(i), included)
+
+    def order_2026_json(self, i: int, included: frozenset[str], dumps: Callable[[Any], str]) -> str:
+        """`order_2026(i, included)` as JSON text written by `dumps`, encoded once."""
+        by_set = self._encoded_2026.setdefault(i, {})
+        text = by_set.get(included)
+        if text is None:
+            text = by_set[included] = dumps(self.order_2026(i, included))
+        return text
 
     def __iter__(self) -> Iterator[dict[str, Any]]:
         for i in self._by_update["*"][1]:
