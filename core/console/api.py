@@ -363,4 +363,5 @@ def api_routes() -> list[Route]:
         Route("/tokens", list_tokens, methods=["GET"]),
         Route("/tokens", create_token, methods=["POST"]),
         Route("/tokens/{token}", revoke_token, methods=["DELETE"]),
+        *__import__("ledgerlink.console.api_designer", fromlist=["_"]).designer_api_routes(),
     ]

@@ -530,5 +530,6 @@ def page_routes() -> list[Any]:
         Route("/reconcile", reconcile_page, methods=["GET"]),
         Route("/reconcile/run", reconcile_now, methods=["POST"]),
         Route("/trace", trace_page, methods=["GET"]),
+        *__import__("ledgerlink.console.pages_designer", fromlist=["_"]).designer_page_routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

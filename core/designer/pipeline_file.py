@@ -1,0 +1,166 @@
+"""Writing a pipeline file the way a developer would: ruamel.yaml's round trip keeps every comment, the key order
+and the quoting of what the console did not touch, so the change is a small diff a person can review and commit.
+
+`save_pipeline` never leaves a half-written workspace: every file is written to a temporary file beside it, the
+pipeline is validated by loading the temporary file through the normal loader (and each template compiled), and
+only then are the files renamed over the old ones."""
+
+from __future__ import annotations
+
+import difflib
+import io
+import os
+import tempfile
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+
+from ..errors import ConfigError, MappingError
+from ..mapping import MappingEngine
+from ..pipeline import Pipeline, load_pipeline
+from .forms import SECRET_KEPT
+
+__all__ = ["DELETE", "new_pipeline_text", "edit_pipeline_text", "pipeline_diff", "save_pipeline", "read_tree"]
+
+#: a change that removes the key
+DELETE = object()
+
+
+def _yaml() -> YAML:
+    y = YAML(typ="rt")
+    y.preserve_quotes = True
+    y.width = 4096  # never re-wrap a user's long line
+    y.indent(mapping=2, sequence=4, offset=2)
+    return y
+
+
+def read_tree(text: str) -> CommentedMap:
+    try:
+        tree = _yaml().load(text)
+    except Exception as exc:  # ruamel's errors carry a mark; the loader explains it better below
+        raise ConfigError(f"the pipeline file is not valid YAML: {str(exc).splitlines()[0]}",
+                          hint="fix it by hand first; the designer edits valid pipeline files only") from None
+    if not isinstance(tree, CommentedMap):
+        raise ConfigError("a pipeline file is a mapping with name, source and destination")
+    return tree
+
+
+def _dump(tree: Any) -> str:
+    out = io.StringIO()
+    _yaml().dump(tree, out)
+    return out.getvalue()
+
+
+def _plain(value: Any) -> Any:
+    """A value as ruamel writes it: lists of scalars in flow style (`[a, b]`), as the shipped files do."""
+    if isinstance(value, dict):
+        m = CommentedMap()
+        for k, v in value.items():
+            m[k] = _plain(v)
+        return m
+    if isinstance(value, list):
+        s = CommentedSeq(_plain(v) for v in value)
+        if all(not isinstance(v, (dict, list)) for v in value):
+            s.fa.set_flow_style()
+        return s
+    return value
+
+
+def new_pipeline_text(name: str, source: str, source_config: dict[str, Any], destination: str,
+                      destination_config: dict[str, Any], *, state: str | None = None,
+                      streams: list[str] | None = None) -> str:
+    """A new pipeline file, in the shipped files' key order, with a comment saying where it came from."""
+    tree = CommentedMap()
+    tree["version"] = 1
+    tree["name"] = name
+    tree["state"] = state or f".ledgerlink/{name}.duckdb"
+    tree["source"] = _plain({"connector": source, "config": source_config})
+    if streams:
+        tree["source"]["streams"] = _plain(streams)
+    tree["destination"] = _plain({"connector": destination, "config": destination_config})
+    tree.yaml_set_start_comment(f"{source} → {destination}, made with the console's pipeline designer.\n"
+                                "Edit it by hand as any pipeline file: the designer keeps your comments and order.")
+    return _dump(tree)
+
+
+def edit_pipeline_text(text: str, changes: Mapping[tuple[str, ...], Any]) -> str:
+    """`text` with each `path → value` change made (DELETE removes the key; an empty mapping left behind by a
+    delete stays, as a person may have commented it)."""
+    tree = read_tree(text)
+    for path, value in changes.items():
+        node: Any = tree
+        for part in path[:-1]:
+            child = node.get(part) if isinstance(node, dict) else None
+            if not isinstance(child, dict):
+                if value is DELETE:
+                    node = None
+                    break
+                child = CommentedMap()
+                node[part] = child
+            node = child
+        if node is None:
+            continue
+        last = path[-1]
+        if value is DELETE:
+            node.pop(last, None)
+        elif node.get(last) != value or last not in node:
+            node[last] = _plain(value)
+    return _dump(tree)
+
+
+def pipeline_diff(old: str, new: str, name: str, secrets: Iterable[str] = ()) -> str:
+    """A unified diff of the pipeline file, with every secret value shown as dots."""
+    lines = list(difflib.unified_diff(old.splitlines(keepends=True), new.splitlines(keepends=True),
+                                      fromfile=f"a/{name}", tofile=f"b/{name}"))
+    text = "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+    for secret in sorted({s for s in secrets if isinstance(s, str) and len(s) >= 4}, key=len, reverse=True):
+        text = text.replace(secret, SECRET_KEPT)
+    return text
+
+
+def _temp_beside(path: Path, text: str) -> Path:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=path.suffix or ".tmp")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.chmod(tmp, 0o600)  # a pipeline file may hold a secret typed in the console
+    return Path(tmp)
+
+
+def check_template(name: str, text: str) -> None:
+    """Compile a mapping template: a syntax error is a MappingError naming its line."""
+    engine = MappingEngine()
+    engine.add(name, text)
+    engine.template(name)
+
+
+def save_pipeline(path: Path, text: str, templates: Mapping[Path, str] | None = None,
+                  env: Mapping[str, str] | None = None) -> Pipeline:
+    """Write the pipeline file (and its template files) all or nothing; returns the pipeline as loaded from what
+    was written. A file that does not load is a ConfigError naming the key, and nothing is written."""
+    templates = dict(templates or {})
+    temps: list[tuple[Path, Path]] = []
+    try:
+        for target, body in templates.items():
+            if target.name.endswith(".j2"):
+                check_template(target.name, body)
+            temps.append((_temp_beside(target, body), target))
+        tmp = _temp_beside(path, text)
+        temps.append((tmp, path))
+        pipeline = load_pipeline(tmp, env)  # the normal loader: every key, type and option is checked
+    except (ConfigError, MappingError) as exc:
+        for tmp_path, _ in temps:
+            tmp_path.unlink(missing_ok=True)
+        if isinstance(exc, ConfigError) and exc.message.startswith(str(temps[-1][0]) if temps else "\x00"):
+            exc.message = exc.message.replace(str(temps[-1][0]), path.name, 1)
+            exc.args = (exc.message,)
+        raise
+    except BaseException:
+        for tmp_path, _ in temps:
+            tmp_path.unlink(missing_ok=True)
+        raise
+    for tmp_path, target in temps:  # templates first: the pipeline file only ever names complete templates
+        os.replace(tmp_path, target)
+    pipeline.base_dir = path.resolve().parent
+    return pipeline
