@@ -85,26 +85,63 @@ def new_pipeline_text(name: str, source: str, source_config: dict[str, Any], des
     return _dump(tree)
 
 
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
+
+
+def _drop_keys(text: str, paths: list[tuple[str, ...]]) -> str:
+    """`text` without the lines of each key in `paths` (the key's line and its value's more indented lines).
+    Done on the text, not the tree: ruamel attaches the comments that follow a key to it, and removing the key
+    from the tree would take a person's comments about the next one with it."""
+    tree = read_tree(text)
+    lines = text.splitlines(keepends=True)
+    drop: set[int] = set()
+    for path in paths:
+        node: Any = tree
+        for part in path[:-1]:
+            node = node.get(part) if isinstance(node, dict) else None
+        if not isinstance(node, CommentedMap) or path[-1] not in node:
+            continue
+        line, col = node.lc.key(path[-1])
+        end = line + 1
+        while end < len(lines) and (not lines[end].strip() or _indent(lines[end]) > col):
+            end += 1
+        while end > line + 1 and not lines[end - 1].strip():
+            end -= 1
+        drop.update(range(line, end))
+    return "".join(text_line for i, text_line in enumerate(lines) if i not in drop)
+
+
+def _merge(node: CommentedMap, value: dict[str, Any]) -> None:
+    for key in [k for k in node if k not in value]:
+        node.pop(key)
+    for key, v in value.items():
+        if isinstance(node.get(key), CommentedMap) and isinstance(v, dict):
+            _merge(node[key], v)
+        elif key not in node or node[key] != v:
+            node[key] = _plain(v)
+
+
 def edit_pipeline_text(text: str, changes: Mapping[tuple[str, ...], Any]) -> str:
     """`text` with each `path → value` change made (DELETE removes the key; an empty mapping left behind by a
     delete stays, as a person may have commented it)."""
+    deletions = [path for path, value in changes.items() if value is DELETE]
+    if deletions:
+        text = _drop_keys(text, deletions)
     tree = read_tree(text)
     for path, value in changes.items():
+        if value is DELETE:
+            continue
         node: Any = tree
         for part in path[:-1]:
             child = node.get(part) if isinstance(node, dict) else None
             if not isinstance(child, dict):
-                if value is DELETE:
-                    node = None
-                    break
                 child = CommentedMap()
                 node[part] = child
             node = child
-        if node is None:
-            continue
         last = path[-1]
-        if value is DELETE:
-            node.pop(last, None)
+        if isinstance(node.get(last), CommentedMap) and isinstance(value, dict):
+            _merge(node[last], value)  # a mapping changed key by key keeps its comments
         elif node.get(last) != value or last not in node:
             node[last] = _plain(value)
     return _dump(tree)

@@ -16,6 +16,7 @@ from ..errors import ConfigError
 from ..store.raw import table_name
 from ..suggest.accepted import AcceptedMappings, accepted_path
 from ..suggest.engine import DEFAULT_THRESHOLD, SuggestReport, suggest_from
+from ..suggest.items import LedgerItem
 from ..suggest.model import Suggestion
 from ..suggest.staged import _LEDGER_STREAMS, Staged, _channel_words, _ledger_record, _settlement_rows
 
@@ -44,6 +45,8 @@ def staged_from_store(store: Any, *, limit_per_stream: int = 50_000) -> Staged:
                 if "order" in stream:
                     staged.channels.add("amazon" if "AmazonOrderId" in record else "bigcommerce")
     for kind, name in store.db.fetchall("SELECT kind, name FROM refs"):
+        if kind == "Item":
+            staged.ledger_items.setdefault(name, LedgerItem(name))
         staged.ledger(kind).add(name)
     return staged
 
