@@ -14,7 +14,7 @@ from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
 from .. import designer
-from ..designer.create import connector_choices, connector_schema
+from ..designer.create import connector_choices, connector_schema, shipped_examples
 from ..designer.forms import form_fields
 from ..designer.preview import preview_template, staged_records, template_source
 from ..errors import LedgerlinkError
@@ -118,7 +118,8 @@ def designer_new(request: Request, principal: Principal, form: dict[str, Any]) -
     forms = {"source": form_fields(connector_schema(host, source, "source"), "source"),
              "destination": form_fields(connector_schema(host, destination, "destination"), "destination")}
     return _render(request, "designer_new.html", **_context(request, principal, source=source,
-                                                            destination=destination, forms=forms))
+                                                            destination=destination, forms=forms,
+                                                            examples=list(shipped_examples(source, destination))))
 
 
 @designer_page("bookkeeper", action=True)

@@ -12,7 +12,7 @@ from typing import Any
 from ..errors import ConfigError, MappingError
 from ..secrets import secret_paths
 from .create import (CheckOutcome, check_config, connector_schema, new_pipeline_path, serve_new_pipeline,
-                     store_rotated)
+                     shipped_examples, store_rotated)
 from .forms import FormProblem, read_form
 from .grids import FileChanges, role_grid_changes, sku_grid_changes
 from .options import options_changes, options_schema
@@ -73,7 +73,7 @@ def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool) -> Outc
     for key, value in (("source", source), ("destination", destination)):
         if not value:
             raise ConfigError("is required", where=f"form.{key}", hint=f"choose the {key} connector")
-    allowed = {"name", "source", "destination", "csrf_token", "action", "streams"}
+    allowed = {"name", "source", "destination", "csrf_token", "action", "streams", "example"}
     for key in form:
         if key not in allowed and not key.startswith(("source.", "destination.")):
             raise ConfigError(f"unknown field {key!r}", where=f"form.{key}", hint="nothing was saved")
@@ -85,7 +85,13 @@ def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool) -> Outc
     except FormProblem as exc:
         raise form_error(exc) from None
     streams = [s.strip() for s in _text(form, "streams").replace("\n", ",").split(",") if s.strip()] or None
-    text = new_pipeline_text(name, source, configs["source"], destination, configs["destination"], streams=streams)
+    examples = shipped_examples(source, destination)
+    example = _text(form, "example")
+    if example and example not in examples:
+        raise ConfigError(f"{example!r} is not a shipped example from {source} to {destination}", where="form.example",
+                          hint=f"examples: {', '.join(examples) or 'none'}; or leave it empty")
+    text = new_pipeline_text(name, source, configs["source"], destination, configs["destination"], streams=streams,
+                             example=examples.get(example))
     secrets = _secret_values(schemas["source"], configs["source"]) + _secret_values(schemas["destination"],
                                                                                    configs["destination"])
     outcome = Outcome(pipeline_diff("", text, path.name, secrets), path=str(path))

@@ -7,7 +7,10 @@ and a passed one loses nothing."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import re
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,6 +22,7 @@ from ..runtime.extract import credential_name
 from ..store import Store
 
 __all__ = ["ConnectorChoice", "connector_choices", "connector_schema", "CheckOutcome", "check_config",
+           "shipped_examples",
            "store_rotated", "new_pipeline_path", "serve_new_pipeline", "NAME_PATTERN"]
 
 #: names a pipeline cannot take (they are designer pages)
@@ -51,6 +55,16 @@ def connector_schema(host: PluginHost, name: str, role: str) -> dict[str, Any]:
     return dict(cls().spec().connectionSpecification)
 
 
+#: secrets rotated by checks of configs typed in the console, by (connector, fingerprint of the typed config):
+#: the remote may have retired the typed refresh token, so the next check of the same form uses the newest
+_held: dict[tuple[str, str], dict[str, str]] = {}
+_held_lock = threading.Lock()
+
+
+def _fingerprint(config: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(config, sort_keys=True, default=str).encode()).hexdigest()
+
+
 @dataclass
 class CheckOutcome:
     role: str
@@ -64,13 +78,19 @@ class CheckOutcome:
 def check_config(host: PluginHost, role: str, name: str, config: dict[str, Any]) -> CheckOutcome:
     """Run the connector's `check` on a config typed in the console, holding any rotated secret in memory."""
     connector: Any = host.connector(name, role)()
-    held: dict[str, str] = {}
+    typed = _fingerprint(config)
+    with _held_lock:
+        held: dict[str, str] = dict(_held.get((name, typed), {}))
 
     def rotated(secret: str, value: str) -> None:
         held[credential_name(connector, config, secret)] = value
 
     context = CheckContext(save_credential=held.__setitem__, load_credential=held.get, rotated=rotated)
     status = connector.check(config, context)
+    with _held_lock:  # a second check of the same typed config (Check, then Check and save) uses the newest
+        _held[(name, typed)] = dict(held)
+        while len(_held) > 100:
+            _held.pop(next(iter(_held)))
     ok = str(getattr(status.status, "value", status.status)) == "SUCCEEDED"
     return CheckOutcome(role, name, ok, None if ok else (status.message or "the check failed"), held)
 
@@ -90,6 +110,25 @@ def store_rotated(state_path: Path, credentials: Path | None, outcomes: list[Che
             store.credentials.save(secret, value)
     finally:
         store.close()
+
+
+def shipped_examples(source: str, destination: str) -> dict[str, str]:
+    """The shipped example pipelines (`ledgerlink/data/*.yaml`) from `source` to `destination`: file name → text,
+    the plainest (shortest name) first. A new pipeline's posting options start from one of them."""
+    from importlib import resources
+
+    from ..safe_yaml import load_yaml
+
+    found = {}
+    for entry in resources.files("ledgerlink").joinpath("data").iterdir():
+        if not entry.name.endswith(".yaml"):
+            continue
+        with resources.as_file(entry) as path:
+            raw = load_yaml(path)
+        if isinstance(raw, dict) and (raw.get("source") or {}).get("connector") == source and \
+                (raw.get("destination") or {}).get("connector") == destination:
+            found[entry.name] = entry.read_text()
+    return dict(sorted(found.items(), key=lambda kv: (len(kv[0]), kv[0])))
 
 
 def new_pipeline_path(root: Path, name: str, taken: set[str]) -> Path:

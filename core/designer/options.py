@@ -61,7 +61,7 @@ def options_fields(schema: dict[str, Any], current: dict[str, Any]) -> list[tupl
     fields = form_fields(scalar, "options", current)
     for f in fields:
         f.required = False  # an option left empty takes its default
-        if f.name not in current:
+        if f.name not in current and f.kind != "checkbox":
             f.value = ""  # the default shows as the placeholder, not as a value that would be written
     return [(f, ledger_kind(f.name)) for f in fields]
 
@@ -71,15 +71,16 @@ def options_changes(schema: dict[str, Any], current: dict[str, Any], form: dict[
     an emptied one removed (its default applies). Unknown option names and wrong types are FormProblems naming
     the field."""
     scalar = _scalar_schema(schema, current)
-    for f in form_fields(scalar, "options"):
-        f.required = False
     submitted = {k: v for k, v in form.items() if k.startswith("options.")}
     scalar_required_free = {**scalar, "required": []}
     values = read_form(scalar_required_free, submitted, "options")
     changes: dict[tuple[str, ...], Any] = {}
+    defaults = {f.name: f.default for f in form_fields(scalar, "options")}
     for name in scalar["properties"]:
         key = ("destination", "options", name)
         if name in values:
+            if name not in current and values[name] == defaults.get(name):
+                continue  # the default, as the form showed it: nothing to write
             if current.get(name) != values[name]:
                 changes[key] = values[name]
         elif name in current and f"options.{name}" in submitted:

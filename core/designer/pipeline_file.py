@@ -68,10 +68,18 @@ def _plain(value: Any) -> Any:
     return value
 
 
+def example_options(example: str) -> CommentedMap | None:
+    """The `destination.options` of a shipped example pipeline, with its comments (what each option means)."""
+    tree = read_tree(example)
+    options = (tree.get("destination") or {}).get("options")
+    return options if isinstance(options, CommentedMap) and options else None
+
+
 def new_pipeline_text(name: str, source: str, source_config: dict[str, Any], destination: str,
                       destination_config: dict[str, Any], *, state: str | None = None,
-                      streams: list[str] | None = None) -> str:
-    """A new pipeline file, in the shipped files' key order, with a comment saying where it came from."""
+                      streams: list[str] | None = None, example: str | None = None) -> str:
+    """A new pipeline file, in the shipped files' key order, with a comment saying where it came from; its posting
+    options start as the shipped example's (`example`, a pipeline file's text), comments and all."""
     tree = CommentedMap()
     tree["version"] = 1
     tree["name"] = name
@@ -80,6 +88,9 @@ def new_pipeline_text(name: str, source: str, source_config: dict[str, Any], des
     if streams:
         tree["source"]["streams"] = _plain(streams)
     tree["destination"] = _plain({"connector": destination, "config": destination_config})
+    options = example_options(example) if example else None
+    if options is not None:
+        tree["destination"]["options"] = options
     tree.yaml_set_start_comment(f"{source} → {destination}, made with the console's pipeline designer.\n"
                                 "Edit it by hand as any pipeline file: the designer keeps your comments and order.")
     return _dump(tree)

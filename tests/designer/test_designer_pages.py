@@ -335,3 +335,31 @@ def test_saving_a_template_writes_the_pipeline_s_own_copy(designer_console):
     assert "the pipeline's own copy" in html.unescape(page.text) and "made in the designer" in page.text
     nothing = client.post(TEMPLATE, data={"csrf_token": csrf, "text": GOOD_TEMPLATE, "action": "save"})
     assert nothing.status_code == 400 and "nothing to save" in nothing.text
+
+
+def test_an_option_left_at_its_default_is_not_written(designer_console):
+    client, csrf = designer_console.signed_in("bookkeeper")
+    page = client.get("/designer/shop")
+    assert re.search(r'name="options.create_items" value="1"\s+checked', page.text)  # the default shows
+    same = client.post("/designer/shop/options", data={"csrf_token": csrf, "action": "diff",
+                                                       "options.create_items:present": "1",
+                                                       "options.create_items": "1"})
+    assert same.status_code == 200 and "no change to the pipeline file" in same.text
+    off = client.post("/designer/shop/options", data={"csrf_token": csrf, "action": "diff",
+                                                      "options.create_items:present": "1"})
+    assert "+    create_items: false" in off.text
+
+
+def test_a_new_pipeline_s_options_start_from_a_shipped_example(designer_console, monkeypatch):
+    from ledgerlink.designer import actions
+
+    example = "name: x\nsource: {connector: fake_source}\ndestination:\n  connector: tiny_ledger\n  options:\n" \
+              "    # where receipts are deposited\n    deposit_account: Undeposited Funds\n"
+    monkeypatch.setattr(actions, "shipped_examples", lambda s, d: {"fake-to-tiny.yaml": example})
+    client, csrf = designer_console.signed_in("bookkeeper")
+    response = client.post("/designer/new", data=_new_form(csrf, action="diff", example="fake-to-tiny.yaml"))
+    assert response.status_code == 200
+    assert "+    # where receipts are deposited" in response.text and "+    deposit_account: Undeposited Funds" in \
+        response.text
+    bad = client.post("/designer/new", data=_new_form(csrf, action="diff", example="nope.yaml"))
+    assert bad.status_code == 400 and "form.example" in bad.text
