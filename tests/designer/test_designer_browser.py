@@ -110,15 +110,17 @@ def test_a_bookkeeper_builds_maps_previews_and_runs_a_pipeline_in_a_browser(serv
             page.wait_for_selector("#options")
             assert page.locator("#list-Account option[value='Checking']").count() == 1
             assert page.locator("#list-Item option").count() > 0
-            page.fill("[name='options.income_account']", "Sales of Product Income")
+            page.fill("[name='options.income_account']", "Services")
             page.fill("[name='options.deposit_account']", "Checking")
             page.locator("#options button[value=diff]").click()
             page.wait_for_selector("#result-options >> text=deposit_account: Checking")
+            assert "+    income_account: Services" in page.inner_text("#result-options")
             page.locator("#options button[value=save]").click()
             page.wait_for_selector("#result-options >> text=Saved")
             page.screenshot(path=str(shots / "designer-pipeline.png"), full_page=True)
             text = (ws / f"{NAME}.yaml").read_text()
-            assert "income_account: Sales of Product Income" in text and "deposit_account: Checking" in text
+            assert "income_account: Services" in text and "deposit_account: Checking" in text
+            assert "# one customer per marketplace and currency" in text  # the example's comments kept
 
             # run it, and see the receipts posted in the QuickBooks sandbox, deposited to the mapped account
             page.goto(f"{base}/")
@@ -138,6 +140,9 @@ def test_a_bookkeeper_builds_maps_previews_and_runs_a_pipeline_in_a_browser(serv
             assert receipts, f"no sales receipt was posted: {letters}"
             checking = qbo.company.id_named("Account", "Checking")
             assert {r["DepositToAccountRef"]["value"] for r in receipts} == {checking}
+            services = qbo.company.id_named("Account", "Services")
+            created = [i for i in qbo.company.entities["Item"].values() if str(i.get("Sku") or "").startswith("LL-")]
+            assert created and {i["IncomeAccountRef"]["value"] for i in created} == {services}
 
             # preview a receipt with an edited template: the document, its difference, the receipts it revises
             page.goto(f"{base}/designer/{NAME}/templates/sales_receipt.json.j2")
