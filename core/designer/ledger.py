@@ -57,6 +57,7 @@ def _source_config(source: Source, config: dict[str, Any]) -> dict[str, Any]:
 def _read_lists(source: Source, config: dict[str, Any], store: Any, lists: LedgerLists, limit: int) -> None:
     streams = [s.name for s in source.stream_classes() if s.name in LIST_STREAMS]
     if not streams:
+        lists.notes.append(f"{source.name} reads none of the ledger's lists")
         return
     raw = _source_config(source, config)
     live = apply_stored_credentials(source, raw, store) if store is not None else raw
