@@ -122,6 +122,21 @@ def _number(kind: str, text: str, input_name: str) -> int | float:
         raise FormProblem(input_name, f"{text[:40]!r} is not {what}") from None
 
 
+def _in_range(prop: dict[str, Any], value: float, input_name: str) -> None:
+    """The schema's bounds, said in words (pydantic's `ge`/`le`/`gt`/`lt`)."""
+    for option in [prop, *(o for o in prop.get("anyOf") or [] if isinstance(o, dict))]:
+        low, high = option.get("minimum"), option.get("maximum")
+        above, below = option.get("exclusiveMinimum"), option.get("exclusiveMaximum")
+        if low is not None and value < low:
+            raise FormProblem(input_name, f"{value:g} is less than {low:g}, the least allowed")
+        if high is not None and value > high:
+            raise FormProblem(input_name, f"{value:g} is more than {high:g}, the most allowed")
+        if above is not None and value <= above:
+            raise FormProblem(input_name, f"{value:g} must be more than {above:g}")
+        if below is not None and value >= below:
+            raise FormProblem(input_name, f"{value:g} must be less than {below:g}")
+
+
 def read_form(schema: dict[str, Any], form: dict[str, Any], prefix: str,
               existing: dict[str, Any] | None = None) -> dict[str, Any]:
     """The config a submitted form says, typed by the schema. An empty optional field is left out (the connector's
@@ -152,6 +167,7 @@ def read_form(schema: dict[str, Any], form: dict[str, Any], prefix: str,
             continue
         if f.kind in ("integer", "number"):
             config[f.name] = _number(f.kind, text, f.input_name)
+            _in_range(_resolve(schema, schema["properties"][f.name]), config[f.name], f.input_name)
         elif f.kind == "list":
             config[f.name] = [v.strip() for v in text.replace("\n", ",").split(",") if v.strip()]
         elif f.kind == "yaml":
