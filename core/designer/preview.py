@@ -46,6 +46,14 @@ class PreviewDocument:
     posted_status: str | None
 
     @property
+    def shown_diff(self) -> list[tuple[str, str, str]]:
+        """(path, current, edited) with values as they read in the document (JSON), for the page."""
+        def shown(value: Any) -> str:
+            return "—" if value is None else value if isinstance(value, str) else jsonutil.dumps(value)
+
+        return [(d["path"], shown(d["old"]), shown(d["new"])) for d in self.diff]
+
+    @property
     def text(self) -> str:
         """The document as JSON, exactly as the outbox would hold it."""
         return jsonutil.dumps(self.payload, indent=2)
@@ -157,6 +165,7 @@ def preview_template(service: Any, name: str, text: str, picked: list[tuple[str,
             revises = bool(posted and posted["status"] == "done" and payload_diff(posted["data"], w.data))
             result.documents.append(PreviewDocument(f"{stream}/{key}", w.stream, w.key, w.data, diff, revises,
                                                     posted["status"] if posted else None))
+    result.documents.sort(key=lambda d: (not d.diff, not d.would_revise))  # what the edit changes first
     result.revisions, result.scanned = _revisions(by_stream, destination, ctx_new, store, scan)
     return result
 
