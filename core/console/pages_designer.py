@@ -5,6 +5,7 @@ by `action=save`. Forms work without JavaScript; htmx swaps the diff, the check 
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
@@ -15,6 +16,7 @@ from starlette.routing import Route
 
 from .. import designer
 from ..designer.create import connector_choices, connector_schema, shipped_examples
+from ..designer.actions import file_version
 from ..designer.forms import form_fields
 from ..designer.preview import preview_template, staged_records, template_source
 from ..errors import LedgerlinkError
@@ -180,7 +182,8 @@ def designer_template(request: Request, principal: Principal, form: dict[str, An
     name = request.path_params["template"]
     return _render(request, "designer_template.html", **_context(
         request, principal, pipeline=service.pipeline.name, template_name=name, text=template_source(service, name),
-        records=staged_records(service), overridden=name in service.pipeline.destination.mappings))
+        records=staged_records(service), overridden=name in service.pipeline.destination.mappings,
+        base=file_version(Path(service.source_file).read_text(encoding="utf-8"))))
 
 
 def _picked(form: dict[str, Any]) -> list[tuple[str, str]]:
@@ -212,7 +215,7 @@ def designer_preview(request: Request, principal: Principal, form: dict[str, Any
 
 @designer_page("bookkeeper", action=True)
 def designer_template_save(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
-    fields = {"template": request.path_params["template"], "text": form.get("text")}
+    fields = {"template": request.path_params["template"], "text": form.get("text"), "base": form.get("base")}
     service = _served(request)
     outcome = designer.change_pipeline(_workspace(request), service, "template", fields, save=_save_asked(form))
     if outcome.saved:

@@ -5,6 +5,7 @@ all or nothing through `save_pipeline` and hands the served pipeline its new set
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,7 +21,7 @@ from .pipeline_file import edit_pipeline_text, new_pipeline_text, pipeline_diff,
 from .preview import preview_template, staged_records, template_names
 from .suggestions import accept, inline_suggestions, reject, staged_from_store
 
-__all__ = ["Outcome", "create_pipeline", "change_pipeline", "SECTIONS", "decide_suggestion", "form_error"]
+__all__ = ["file_version", "Outcome", "create_pipeline", "change_pipeline", "SECTIONS", "decide_suggestion", "form_error"]
 
 SECTIONS = ("options", "roles", "items", "template")
 #: where a pipeline's own template files go, relative to its file
@@ -37,13 +38,15 @@ class Outcome:
     checks: list[CheckOutcome] = field(default_factory=list)
     #: other files the change writes (role file, template file): path → their diff
     files: dict[str, str] = field(default_factory=dict)
+    #: the pipeline file's version after a save (the page's next save is made against it)
+    base: str | None = None
 
     @property
     def ok(self) -> bool:
         return all(c.ok for c in self.checks)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"diff": self.diff, "saved": self.saved, "path": self.path, "files": self.files,
+        return {"diff": self.diff, "saved": self.saved, "path": self.path, "files": self.files, "base": self.base,
                 "checks": [{"role": c.role, "connector": c.connector, "ok": c.ok, "message": c.message}
                            for c in self.checks]}
 
@@ -140,10 +143,20 @@ def _section_changes(service: Any, section: str, form: dict[str, Any]) -> tuple[
     raise ConfigError(f"no designer section {section!r}", where="section", hint=f"sections: {', '.join(SECTIONS)}")
 
 
+def file_version(text: str) -> str:
+    """What a page remembers of the file it showed, so a save over someone else's newer save is refused."""
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
+
+
 def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, Any], *, save: bool) -> Outcome:
     """One section's change to a served pipeline: the diff of every file it touches, saved when asked."""
     path = Path(service.source_file)
     old = path.read_text(encoding="utf-8")
+    form = dict(form)
+    base = form.pop("base", None)
+    if base and base != file_version(old):
+        raise ConfigError(f"{path.name} changed since this page was opened (someone saved, or it was edited)",
+                          where="form.base", hint="reload the page to see the file as it is now; nothing was saved")
     changes, templates = _section_changes(service, section, form)
     new = edit_pipeline_text(old, changes.pipeline) if changes.pipeline else old
     outcome = Outcome(pipeline_diff(old, new, path.name), path=str(path))
@@ -162,6 +175,7 @@ def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, 
         pipeline = save_pipeline(path, new, extra)
         service.pipeline = pipeline  # the next sync uses the saved settings (and replans what they change)
         outcome.saved = True
+        outcome.base = file_version(new)
     return outcome
 
 

@@ -12,7 +12,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from pathlib import Path
+
 from ..suggest.accepted import AcceptedMappings, accepted_path
+from .actions import file_version
 from .forms import FormField
 from .grids import ROLE_CHOICES, AmountRow, RoleRow, SkuRow, amount_rows, role_grid, sku_rows
 from .ledger import LIST_KINDS, LedgerLists, read_ledger_lists
@@ -66,6 +69,8 @@ class DesignerView:
     suggestion_notes: list[str]
     templates: list[str]
     records: list[tuple[str, str]] = field(default_factory=list)
+    #: the version of the pipeline file shown (a save over a newer one is refused)
+    base: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         def suggestion(s: Any) -> dict[str, Any]:
@@ -84,7 +89,7 @@ class DesignerView:
             "sku_rows": [{"sku": r.sku, "title": r.title, "item": r.item, "accepted": r.accepted,
                           "suggestions": [suggestion(s) for s in r.suggestions]} for r in self.sku_rows],
             "suggestion_notes": self.suggestion_notes, "templates": self.templates,
-            "records": [{"stream": s, "key": k} for s, k in self.records],
+            "records": [{"stream": s, "key": k} for s, k in self.records], "base": self.base,
         }
 
 
@@ -108,4 +113,4 @@ def designer_view(workspace: Any, service: Any, *, refresh: bool = False) -> Des
         amount_rows=amount_rows(staged, options, pipeline.base_dir, report.suggestions, accepted, pipeline.name),
         sku_rows=sku_rows(staged, options, report.suggestions, accepted, pipeline.name),
         suggestion_notes=list(report.notes), templates=template_names(service),
-        records=staged_records(service))
+        records=staged_records(service), base=file_version(Path(service.source_file).read_text(encoding="utf-8")))

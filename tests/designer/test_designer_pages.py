@@ -363,3 +363,17 @@ def test_a_new_pipeline_s_options_start_from_a_shipped_example(designer_console,
         response.text
     bad = client.post("/designer/new", data=_new_form(csrf, action="diff", example="nope.yaml"))
     assert bad.status_code == 400 and "form.example" in bad.text
+
+
+def test_a_save_over_a_newer_file_is_refused(designer_console):
+    client, csrf = designer_console.signed_in("bookkeeper")
+    base = re.search(r'name="base" value="(\w+)"', client.get("/designer/shop").text).group(1)
+    form = {"csrf_token": csrf, "action": "save", "base": base}
+    first = client.post("/designer/shop/options", data={**form, "options.income_account": "First"})
+    assert first.status_code == 200 and "Saved" in first.text
+    second = client.post("/designer/shop/options", data={**form, "options.income_account": "Second"})
+    assert second.status_code == 400 and "changed since this page was opened" in second.text
+    assert "income_account: First" in designer_console.shop_file().read_text()
+    new_base = re.search(r'i.value = "(\w+)"', first.text).group(1)  # the page carries on from the saved file
+    third = client.post("/designer/shop/options", data={**form, "base": new_base, "options.income_account": "Third"})
+    assert third.status_code == 200 and "income_account: Third" in designer_console.shop_file().read_text()
