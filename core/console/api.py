@@ -373,4 +373,5 @@ def api_routes() -> list[Route]:
         *__import__("ledgerlink.console.api_anomalies", fromlist=["_"]).anomalies_api_routes(),  # anomalies
         *_connect_api(),
         *_alerts_api_routes(),
+        *__import__("ledgerlink.console.api_designer", fromlist=["_"]).designer_api_routes(),
     ]

@@ -552,5 +552,6 @@ def page_routes() -> list[Any]:
         *__import__("ledgerlink.console.pages_anomalies", fromlist=["_"]).anomalies_page_routes(),  # anomalies
         *_connect_pages(),
         *_alerts_page_routes(),
+        *__import__("ledgerlink.console.pages_designer", fromlist=["_"]).designer_page_routes(),
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]
