@@ -6,6 +6,7 @@ no role, and the caller puts the settlement on hold naming it: a guess here woul
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 from importlib import resources
@@ -20,7 +21,7 @@ from .roles import Role
 
 __all__ = ["RoleRule", "RoleTable", "default_role_table", "normalise_word"]
 
-_NOT_ALNUM = re.compile(r"[^0-9a-z]+")
+_NOT_ALNUM = re.compile(r"[\W_]+")  # keeps letters of every script: 返金 and Rückerstattung are words too
 _FIELDS = ("transaction_type", "amount_type", "amount_description")
 
 
@@ -113,12 +114,28 @@ def parse_rules(data: Any, where: str) -> tuple[list[RoleRule], dict[str, str]]:
         role = str(entry["role"])
         if role not in roles:
             raise ConfigError(f"unknown role {role!r}", where=here, hint=f"roles: {', '.join(sorted(roles))}")
-        values = {f: (None if entry.get(f) in (None, "*") else str(entry[f])) for f in _FIELDS}
-        if all(v is None for v in values.values()):
+        choices = [_field_values(entry.get(f), here, f) for f in _FIELDS]
+        if all(c == [None] for c in choices):
             raise ConfigError("a rule must name at least one field (a rule matching everything is a guess)",
                               where=here)
-        rules.append(RoleRule(**values, role=Role(role), where=here))
+        for combination in itertools.product(*choices):  # a list in a field: one rule per value
+            rules.append(RoleRule(*combination, role=Role(role), where=here))
     return rules, aliases
+
+
+def _field_values(value: Any, where: str, field: str) -> list[str | None]:
+    """A rule field's values: None for "*" or absent, else one word or a list of words (each a rule)."""
+    if value is None or value == "*":
+        return [None]
+    if isinstance(value, list):
+        words = [str(v) for v in value if v not in (None, "")]
+        if not words or "*" in words:
+            raise ConfigError(f"{field} lists no words (or lists \"*\")", where=where,
+                              hint="list the words this rule names, or leave the field out to match anything")
+        return words
+    if not normalise_word(str(value)):
+        raise ConfigError(f"{field} {value!r} has no letters or digits", where=where)
+    return [str(value)]
 
 
 def load_rules(path: str | Path) -> list[RoleRule]:

@@ -195,6 +195,18 @@ class QuickBooksOnlineDestination(Destination):
         """QtyOnHand by SKU, for `ledgerlink reconcile`'s inventory_drift (opened as for read_back)."""
         return inventory_quantities_of(self._api, skus)
 
+    def account_balance(self, config: Any, name: str) -> Decimal | None:
+        """An account's balance, debits positive, for `reconcile`'s clearing_residual and reserve_balance: QBO's
+        `Account.CurrentBalance` (which is positive when credited for liability, equity and income accounts);
+        None when the company has no such account."""
+        field = "FullyQualifiedName" if ":" in name else "Name"
+        rows = [r for r in self._api.find("Account", field, name) if r.get("Active", True)]
+        if not rows:
+            return None
+        row = rows[0]
+        balance = Decimal(str(row.get("CurrentBalance") or 0))
+        return balance if row.get("Classification") in ("Asset", "Expense") else -balance
+
     def read_back(self, config: Any, posted: list[PostedDocument]) -> Iterator[LedgerDocument]:
         """The company's documents as they are now, for `ledgerlink reconcile` (see read_back.py)."""
         if self.api is None:

@@ -176,9 +176,10 @@ def test_without_the_pipeline_options_the_mode_is_read_from_the_posted_journals(
     assert finding.actual == "-3.00"
 
 
-def test_per_order_settlements_in_the_qbo_sandbox_reconcile_reserve_and_skip_clearing_with_the_reason(world):
+def test_per_order_settlements_in_the_qbo_sandbox_reconcile_reserve_and_read_the_clearing_balance(world):
     """The shipped pipeline switched to per-order mode: the journals' memo tells reconcile the mode, QuickBooks
-    Online's destination reports no balances (so clearing is skipped, saying why), and the reserve ties."""
+    Online reports the clearing account's balance (the sandbox keeps Account.CurrentBalance), and the reserve ties.
+    (The clearing account reaching zero needs the per-order payout posted as a deposit from clearing: not yet.)"""
     from ledgerlink.reconcile import open_context
     from ledgerlink.runtime import sync
 
@@ -192,8 +193,11 @@ def test_per_order_settlements_in_the_qbo_sandbox_reconcile_reserve_and_skip_cle
             report = reconcile(ctx, only=["clearing_residual", "reserve_balance"])
         finally:
             ctx.store.close()
-        assert report.skipped == {"clearing_residual": "qbo cannot report account balances"}
-        assert report.ok
+        assert report.skipped == {}  # both read the ledger now
+        assert not [f for f in report.findings if f.check == "reserve_balance"], report.findings
+        for finding in report.findings:  # what the clearing account holds, read from QuickBooks
+            assert finding.check == "clearing_residual" and finding.subject == "account Undeposited Funds"
+            assert finding.expected == "0" and Decimal(finding.actual) != 0
 
 
 def _v2_file(path, sid: str, start: str, end: str, *, released: str | None, held: str) -> None:
@@ -235,8 +239,11 @@ def test_a_missing_settlement_file_shows_in_the_reserve_and_the_sequence(world, 
             report = reconcile(ctx, only=["settlement_sequence", "reserve_balance"])
         finally:
             ctx.store.close()
-        by_check = {f.check: f for f in report.findings}
-        assert set(by_check) == {"settlement_sequence", "reserve_balance"}
-        assert "30000000001" in by_check["settlement_sequence"].message
-        reserve = by_check["reserve_balance"]
+        by_check = {(f.check, f.subject.startswith("account")): f for f in report.findings}
+        assert set(by_check) == {("settlement_sequence", False), ("reserve_balance", False), ("reserve_balance", True)}
+        assert "30000000001" in by_check[("settlement_sequence", False)].message
+        reserve = by_check[("reserve_balance", False)]
         assert "30000000003" in reserve.message and (reserve.expected, reserve.actual) == ("9.00", "6.50")
+        # the reserve account's balance in QuickBooks Online says the same: 10.00 held, 12.50 released, 9.00 held
+        in_ledger = by_check[("reserve_balance", True)]
+        assert (in_ledger.subject, in_ledger.expected, in_ledger.actual) == ("account Amazon Reserve", "9.00", "6.50")

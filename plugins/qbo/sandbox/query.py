@@ -1,6 +1,7 @@
 """The sandbox's reader of the QBO query language (the subset ledgerlink and most apps use).
 
-    select * | count(*) from Entity [where Cond (and Cond)*] [orderby Field [asc|desc], ...]
+    select Columns | count(*) from Entity [where Cond (and Cond)*] [orderby Field [asc|desc], ...]
+    Columns := * | *, Field, ... | Field, ...     (`select *, Sku from Item`: python-quickbooks' item query)
            [startposition N] [maxresults N]
     Cond := Field (= | < | > | <= | >= | like) Value | Field in (Value, ...)
 
@@ -19,7 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo
 
-__all__ = ["Query", "Condition", "QueryParseError", "QueryValidationError", "parse_query", "matches", "sort_rows"]
+__all__ = ["Query", "Condition", "QueryParseError", "QueryValidationError", "parse_query", "matches", "sort_rows",
+           "project"]
 
 MAX_RESULTS = 1000
 _TOKEN = re.compile(r"""\s*(?:(?P<str>'(?:\\'|[^'])*')|(?P<num>-?\d+(?:\.\d+)?)|(?P<op><=|>=|=|<|>)
@@ -45,6 +47,9 @@ class Condition:
 class Query:
     entity: str
     count: bool = False
+    #: every field (`*`); with named fields only, the answer holds those (and the object's identity)
+    star: bool = True
+    fields: tuple[str, ...] = ()
     conditions: list[Condition] = field(default_factory=list)
     order_by: list[tuple[str, bool]] = field(default_factory=list)  # (field, descending)
     start_position: int = 1
@@ -129,10 +134,11 @@ class _Parser:
             self.symbol("*")
             self.symbol(")")
             count = True
+            star, fields = True, ()
         else:
-            self.symbol("*")
+            star, fields = self.columns()
         self.keyword("from")
-        query = Query(entity=self.ident(), count=count)
+        query = Query(entity=self.ident(), count=count, star=star, fields=fields)
         if self.at("where"):
             self.take()
             query.conditions.append(self.condition())
@@ -167,6 +173,21 @@ class _Parser:
             raise QueryValidationError(f"QueryValidationError: value {query.max_results} is out of range. "
                                        f"Allowed values are 1 to {MAX_RESULTS}")
         return query
+
+    def columns(self) -> tuple[bool, tuple[str, ...]]:
+        """`*`, `*, Sku`, `Id, Name`: whether every field is asked for, and the fields named."""
+        star, fields = False, []
+        while True:
+            tok = self.take()
+            if tok[1] == "*" and not star:
+                star = True
+            elif tok[0] == "ident" and tok[1].lower() != "from":
+                fields.append(tok[1])
+            else:
+                raise self.fail(tok, '"*" | <IDENTIFIER>')
+            if self.peek() is None or self.peek()[1] != ",":  # type: ignore[index]
+                return star, tuple(fields)
+            self.take()
 
     def condition(self) -> Condition:
         name = self.ident()
@@ -286,6 +307,17 @@ def _holds(row: dict[str, Any], cond: Condition) -> bool:
                 return actual.casefold() in folded
         return any(_compare(actual, "=", v) for v in cond.values)
     return _compare(actual, cond.op, cond.values[0])
+
+
+def project(row: dict[str, Any], query: Query) -> dict[str, Any]:
+    """A row as QBO answers the query's columns: whole for `*`; else the named fields (a dotted name keeps its
+    top-level object), the object's Id and SyncToken, and `sparse: true` (it is not the whole object)."""
+    if query.star:
+        return row
+    keep = {"id", "synctoken", "domain"} | {name.split(".")[0].lower() for name in query.fields}
+    out = {k: v for k, v in row.items() if k.lower() in keep}
+    out["sparse"] = True
+    return out
 
 
 def matches(row: dict[str, Any], conditions: list[Condition]) -> bool:

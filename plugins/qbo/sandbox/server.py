@@ -44,7 +44,7 @@ from starlette.routing import Route
 
 from ledgerlink import Sandbox, SandboxOptions, json_dumps, json_loads
 
-from .query import QueryParseError, QueryValidationError, parse_query
+from .query import QueryParseError, QueryValidationError, parse_query, project
 from .auth import TokenError, TokenIssuer
 from .consent import ConsentPage
 from .company import ENTITIES, Company, Features, SandboxFault, now_text
@@ -362,6 +362,8 @@ class QuickBooksOnlineSandbox(Sandbox):
 
     def _query_response(self, text: str) -> dict[str, Any]:
         query = parse_query(text)
+        # entity names are case-insensitive (`select * from item`); the answer uses QBO's own spelling
+        query.entity = next((e for e in self.company.entities if e.lower() == query.entity.lower()), query.entity)
         if query.entity not in self.company.entities:
             raise QueryValidationError(f"QueryValidationError: Unsupported entity {query.entity}")
         rows, total = self.company.query(query)
@@ -369,7 +371,8 @@ class QuickBooksOnlineSandbox(Sandbox):
             return {"totalCount": total}
         if not rows:  # QBO leaves out the entity and paging keys when nothing matched
             return {}
-        return {query.entity: rows, "startPosition": query.start_position, "maxResults": len(rows)}
+        return {query.entity: [project(r, query) for r in rows], "startPosition": query.start_position,
+                "maxResults": len(rows)}
 
     def _query(self, text: str) -> Response:
         return _json({"QueryResponse": self._query_response(text), "time": now_text(ms=True)})

@@ -17,6 +17,7 @@ from decimal import Decimal
 from typing import Any
 
 from .faults import CENT, TZ, SandboxFault, business, number, required, too_long
+from .ledger import DEBIT_NORMAL, postings
 
 __all__ = ["TransactionRules"]
 
@@ -29,6 +30,11 @@ _CLASSIFICATION = {"Bank": "Asset", "Other Current Asset": "Asset", "Fixed Asset
                    "Credit Card": "Liability", "Long Term Liability": "Liability",
                    "Other Current Liability": "Liability", "Income": "Revenue", "Other Income": "Revenue"}
 _ENTITY_TYPES = ("Customer", "Vendor", "Employee")
+
+
+def _parent_id(account: dict[str, Any]) -> str:
+    parent = account.get("ParentRef")
+    return str(parent.get("value") or "") if isinstance(parent, dict) else ""
 
 
 def _positive(value: Any, element: str) -> Decimal:
@@ -74,8 +80,10 @@ class TransactionRules:
         obj.setdefault("Active", True)
         obj.update({"FullyQualifiedName": name, "SubAccount": bool(obj.get("ParentRef")),
                     "Classification": _CLASSIFICATION[account_type]})
-        obj.setdefault("CurrentBalance", Decimal(0))
-        obj.setdefault("CurrentBalanceWithSubAccounts", Decimal(0))
+        # read-only, as in QBO: the balance is what the documents posted (ledger.py), never what a client sends
+        kept = self.entities["Account"].get(own_id) if own_id is not None else None
+        for balance in ("CurrentBalance", "CurrentBalanceWithSubAccounts"):
+            obj[balance] = kept.get(balance, Decimal(0)) if kept is not None else Decimal(0)
         if obj.get("ParentRef"):
             self._ref(obj, "ParentRef", "ParentRef")
         return obj
@@ -400,6 +408,7 @@ class TransactionRules:
         self._effects(entity, obj, sign=-1)
 
     def _effects(self, entity: str, obj: dict[str, Any], sign: int) -> None:
+        self._post_to_ledger(entity, obj, sign)
         if entity == "Payment":
             for line in obj.get("Line") or []:
                 for link in line.get("LinkedTxn") or []:
@@ -418,6 +427,19 @@ class TransactionRules:
                 detail = line.get("SalesItemLineDetail") or {}
                 if detail.get("Qty") is not None:
                     self._move_stock(detail.get("ItemRef"), sign * direction * number(detail["Qty"], "Qty"))
+
+    def _post_to_ledger(self, entity: str, obj: dict[str, Any], sign: int) -> None:
+        """Account balances follow every document, as in QBO (ledger.py says what each one posts)."""
+        for account_id, debit in postings(entity, obj, self.entities):
+            account = self.entities["Account"].get(account_id)
+            while account is not None:  # a sub-account's balance also counts in its parents'
+                normal = 1 if account.get("Classification") in DEBIT_NORMAL else -1
+                change = sign * normal * debit
+                if account["Id"] == account_id:
+                    account["CurrentBalance"] = number(account.get("CurrentBalance", 0), "CurrentBalance") + change
+                account["CurrentBalanceWithSubAccounts"] = number(
+                    account.get("CurrentBalanceWithSubAccounts", 0), "CurrentBalanceWithSubAccounts") + change
+                account = self.entities["Account"].get(_parent_id(account))
 
     def _move_stock(self, ref: Any, qty: Decimal) -> None:
         item = self.entities["Item"].get(str((ref or {}).get("value") or ""))
