@@ -47,3 +47,14 @@ def _quick_retries(monkeypatch):
     """Real backoff waits are seconds; the suite keeps the same behaviour with millisecond waits."""
     monkeypatch.setenv("LEDGERLINK_RETRY_BASE_DELAY", "0.01")
     monkeypatch.setenv("LEDGERLINK_RETRY_MAX_DELAY", "0.05")
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the browser tests write their screenshots for a person to look at ($LEDGERLINK_SCREENSHOTS, or the
+    test's tmp folder)."""
+    import os
+
+    folder = Path(os.environ.get("LEDGERLINK_SCREENSHOTS") or tmp_path / "screenshots")
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

@@ -11,7 +11,7 @@ __all__ = ["AlertEvent", "Condition", "CONSOLE_PAGES"]
 
 #: the console page each kind of event links to
 CONSOLE_PAGES = {
-    "run_failed": "/runs-history", "dead_letters": "/dead-letters", "reconcile_finding": "/reconcile",
+    "run_failed": "/runs", "dead_letters": "/dead-letters", "reconcile_finding": "/reconcile",
     "anomaly": "/anomalies", "web_connector_silent": "/", "token_expiring": "/", "review_waiting": "/review",
     "test": "/alerts",
 }

@@ -46,7 +46,7 @@ def test_starttls_auth_delivers_once_with_the_link(write_rules, clock, tmp_path,
     assert mail["Subject"] == "[ledgerlink] shop: run 12 failed"
     assert mail["To"] == "books@shop.example" and mail["From"] == "ledgerlink@shop.example"
     text = mail.get_payload(decode=True).decode()
-    assert "https://books.example.com/runs-history?pipeline=shop" in text
+    assert "https://books.example.com/runs?pipeline=shop" in text
     assert "QuickBooks said: invalid account" in text
     assert SMTP_PASSWORD not in caplog.text
     alerts.stop()

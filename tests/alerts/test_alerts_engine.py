@@ -37,7 +37,7 @@ def test_a_digest_batches_the_window_into_one_message(write_rules, receiver, clo
     assert body["subject"] == "[ledgerlink] 5 alerts (shop)"
     assert [e["title"] for e in body["events"]] == [f"shop: run {i} failed" for i in range(1, 6)]
     assert body["url"] == "https://books.example.com/"
-    assert all(e["url"] == "https://books.example.com/runs-history?pipeline=shop" for e in body["events"])
+    assert all(e["url"] == "https://books.example.com/runs?pipeline=shop" for e in body["events"])
     alerts.stop()
 
 

@@ -71,7 +71,7 @@ def test_serve_s_threads_send_a_failed_run_by_themselves(tmp_path, receiver, clo
         ws.stop()
     outlet = [r.json() for r in receiver.delivered if "outlet" in r.json()["subject"]]
     assert len(outlet) == 1 and "failed" in outlet[0]["subject"]
-    assert outlet[0]["events"][0]["url"] == "https://books.example.com/runs-history?pipeline=outlet"
+    assert outlet[0]["events"][0]["url"] == "https://books.example.com/runs?pipeline=outlet"
 
 
 def test_a_malformed_rules_file_stops_serve_with_the_key_path(tmp_path, clock):

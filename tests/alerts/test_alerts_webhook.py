@@ -26,7 +26,7 @@ def test_a_failed_run_arrives_once_signed_with_its_link(write_rules, receiver, c
     assert got.verified and got.status == 200
     body = got.json()
     assert body["subject"] == "[ledgerlink] shop: run 7 failed"
-    assert body["url"] == "https://books.example.com/runs-history?pipeline=shop"
+    assert body["url"] == "https://books.example.com/runs?pipeline=shop"
     assert body["events"][0]["detail"] == "fake: connection reset"
     assert got.headers["x-ledgerlink-message"] == str(body["id"])
     assert WEBHOOK_SECRET not in got.body.decode()
@@ -131,7 +131,7 @@ def test_slack_compatible_webhook_gets_text_and_blocks_with_links(write_rules, c
         alerts.evaluate([shop])
         assert alerts.send_pending().sent == 1
         body = json.loads(receiver.received[0].body)
-        assert "https://books.example.com/runs-history?pipeline=shop" in body["text"]
+        assert "https://books.example.com/runs?pipeline=shop" in body["text"]
         sections = [b["text"]["text"] for b in body["blocks"] if b["type"] == "section"]
         assert any(s.startswith("*<https://books.example.com/dead-letters?pipeline=shop|shop: 2 dead letter(s) open>*")
                    for s in sections)

@@ -17,7 +17,10 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
-from test_pages_browser import CHROMIUM, PASSWORD, _answers, _free_port, playwright_api  # noqa: E402
+from console_browser import CHROMIUM, PASSWORD, _answers  # noqa: E402
+from console_browser import free_port as _free_port  # noqa: E402
+
+playwright_api = pytest.importorskip("playwright.sync_api", reason="needs `playwright` (the test extra)")
 
 from connect_helpers import qbo_pipeline  # noqa: E402
 from ledgerlink.cli import cli  # noqa: E402
@@ -91,6 +94,6 @@ def test_connect_quickbooks_online_in_a_browser(served, tmp_path: Path) -> None:
             page.wait_for_selector("text=a sync is queued")
             assert wait_for(lambda: qbo.stats["saved.SalesReceipt"] == 3, 90), dict(qbo.stats)
             cookies = {c["name"]: c["value"] for c in page.context.cookies()}
-            assert wait_for(lambda: "<td>succeeded" in httpx.get(f"{base}/runs-history", cookies=cookies).text, 60)
+            assert wait_for(lambda: "<td>succeeded" in httpx.get(f"{base}/runs", cookies=cookies).text, 60)
         finally:
             browser.close()

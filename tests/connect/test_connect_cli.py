@@ -27,7 +27,7 @@ LEDGERLINK = str(Path(sys.executable).parent / "ledgerlink")
 
 
 def _free_port() -> int:
-    from test_pages_browser import _free_port as free  # the console browser test's helper
+    from console_browser import free_port as free  # the console browser tests' helper
     return free()
 
 

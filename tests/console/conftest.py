@@ -52,17 +52,6 @@ def review_console(tmp_path: Path) -> Any:
 
 
 @pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where the browser tests write their screenshots for a person to look at ($LEDGERLINK_SCREENSHOTS, or the
-    test's tmp folder)."""
-    import os
-
-    folder = Path(os.environ.get("LEDGERLINK_SCREENSHOTS") or tmp_path / "screenshots")
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
-
-
-@pytest.fixture
 def chromium() -> Any:
     """Debian's chromium driven by Playwright (its own browser download is not used); skips without them."""
     from console_browser import CHROMIUM

@@ -19,7 +19,8 @@ from click.testing import CliRunner
 
 from ledgerlink.cli import cli
 from sandbox_helpers import amazon_env, qbo_env, sandbox_running, wait_for, write_shipped
-from test_pages_browser import CHROMIUM, PASSWORD, _answers, _free_port, shots  # noqa: F401 (shots: a fixture)
+from console_browser import CHROMIUM, PASSWORD, _answers  # noqa: E402
+from console_browser import free_port as _free_port  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,

@@ -49,7 +49,8 @@ def test_a_file_that_does_not_load_is_not_saved(tmp_path):
     bad = edit_pipeline_text(before, {("destination", "optoins"): {"x": 1}})
     with pytest.raises(ConfigError) as info:
         save_pipeline(path, bad)
-    assert "unknown key 'optoins'" in info.value.message and "did you mean 'options'" in info.value.hint
+    said = f"{info.value.message} {info.value.hint}"
+    assert "unknown key 'optoins'" in info.value.message and "did you mean 'options'" in said
     assert "shop.yaml" in info.value.message and ".shop.yaml." not in info.value.message
     assert path.read_text() == before
     assert sorted(p.name for p in tmp_path.iterdir()) == ["shop.yaml"]  # no temporary file left behind
