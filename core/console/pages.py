@@ -71,9 +71,12 @@ def _error_page(request: Request, exc: Exception, principal: Principal | None = 
     return _render(request, "error.html", code=status, user=principal, message=message, hint=hint, where=where)
 
 
-def page(role: str = "viewer", *, action: bool = False) -> Callable[..., Any]:
+def page(role: str = "viewer", *, action: bool = False, long_fields: dict[str, int] | None = None,
+         action_error: Callable[[Request, Principal | None, Exception], Response] | None = None
+         ) -> Callable[..., Any]:
     """A page handler `(request, principal, form) -> Response`: signed in (else to the sign-in page), the role,
-    and for actions the form with a valid CSRF token."""
+    and for actions the form with a valid CSRF token. `long_fields` allows named fields beyond MAX_FIELD (a
+    template's text); `action_error` shows an action's error in the page's own result area."""
 
     def wrap(handler: Callable[..., Any]) -> Callable[[Request], Any]:
         async def run(request: Request) -> Response:
@@ -92,12 +95,15 @@ def page(role: str = "viewer", *, action: bool = False) -> Callable[..., Any]:
                     form = await read_json(request)
                     check_csrf(principal, request, form)
                     for name, value in form.items():
+                        limit = (long_fields or {}).get(name, MAX_FIELD)
                         for v in value if isinstance(value, list) else [value]:
-                            if isinstance(v, str) and len(v) > MAX_FIELD:
-                                raise ApiError(400, f"the field {name} is longer than {MAX_FIELD} characters",
+                            if isinstance(v, str) and len(v) > limit:
+                                raise ApiError(400, f"the field {name} is longer than {limit} characters",
                                                where=f"form.{name}", hint="nothing was changed")
                 return await run_in_threadpool(handler, request, principal, form)
             except Exception as exc:  # ApiError/LedgerlinkError: a clear page; anything else: logged, 500
+                if action and action_error is not None:
+                    return action_error(request, principal, exc)
                 return _error_page(request, exc, principal)
 
         run.__name__ = handler.__name__

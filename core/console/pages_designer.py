@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import quote
 
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
@@ -20,9 +19,9 @@ from ..designer.actions import file_version
 from ..designer.forms import form_fields
 from ..designer.preview import preview_template, staged_records, template_source
 from ..errors import LedgerlinkError
-from .auth import Principal, authenticate, check_csrf, require
-from .errors import ApiError, error_response, read_json
-from .pages import MAX_FIELD, _context, _error_page, _render
+from .auth import Principal
+from .errors import ApiError, error_response
+from .pages import _context, _error_page, _render, page
 
 __all__ = ["designer_page_routes"]
 
@@ -46,39 +45,7 @@ def _outcome_page(request: Request, principal: Principal | None, exc: Exception)
 def designer_page(role: str = "viewer", *, action: bool = False) -> Callable[..., Any]:
     """As pages.page, with the template text allowed beyond the usual field length; an action's error is shown in
     the page's result area."""
-
-    def wrap(handler: Callable[..., Any]) -> Callable[[Request], Any]:
-        async def run(request: Request) -> Response:
-            workspace = request.app.state.workspace
-            principal: Principal | None = None
-            try:
-                try:
-                    principal = await run_in_threadpool(authenticate, workspace, request)
-                except ApiError as exc:
-                    if exc.status == 401 and request.method == "GET":
-                        return RedirectResponse(f"/signin?next={quote(request.url.path)}", status_code=303)
-                    raise
-                require(principal, role)
-                form: dict[str, Any] = {}
-                if action:
-                    form = await read_json(request)
-                    check_csrf(principal, request, form)
-                    for name, value in form.items():
-                        limit = MAX_TEMPLATE if name == "text" else MAX_FIELD
-                        for v in value if isinstance(value, list) else [value]:
-                            if isinstance(v, str) and len(v) > limit:
-                                raise ApiError(400, f"the field {name} is longer than {limit} characters",
-                                               where=f"form.{name}", hint="nothing was changed")
-                return await run_in_threadpool(handler, request, principal, form)
-            except Exception as exc:
-                if action:
-                    return _outcome_page(request, principal, exc)
-                return _error_page(request, exc, principal)
-
-        run.__name__ = handler.__name__
-        return run
-
-    return wrap
+    return page(role, action=action, long_fields={"text": MAX_TEMPLATE}, action_error=_outcome_page)
 
 
 def _workspace(request: Request) -> Any:
