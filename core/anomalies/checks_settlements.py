@@ -44,6 +44,12 @@ def _label(market: str, currency: str) -> str:
     return f"{market + ' ' if market else ''}{currency}"
 
 
+def _consecutive(con: Any) -> list[tuple[Any, ...]]:
+    """Each settlement beside the one before it in its marketplace and currency (gaps and overlaps read both)."""
+    return con.execute(f"SELECT * EXCLUDE (prev_end), prev_end FROM ({CHAIN}) WHERE prev_end IS NOT NULL "
+                       "ORDER BY 1, 2, starts_at").fetchall()
+
+
 @register("missing_settlement")
 def missing_settlement(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
     """A gap in the chain of settlements of a marketplace and currency, or none since too long."""
@@ -51,9 +57,7 @@ def missing_settlement(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
     _need_settlements(ctx)
     con = ctx.facts("settlements")
     slack = timedelta(hours=opts.slack_hours)
-    for market, currency, sid, key, starts, _ends, prev_id, prev_key, prev_end in con.execute(
-            f"SELECT * EXCLUDE (prev_end), prev_end FROM ({CHAIN}) WHERE prev_end IS NOT NULL ORDER BY 1, 2, starts_at"
-    ).fetchall():
+    for market, currency, sid, key, starts, _ends, prev_id, prev_key, prev_end in _consecutive(con):
         if starts - prev_end > slack:
             days = (starts - prev_end).total_seconds() / 86400
             yield AnomalyFinding(
@@ -87,9 +91,7 @@ def overlapping_settlement(ctx: AnomalyContext) -> Iterator[AnomalyFinding]:
     _need_settlements(ctx)
     con = ctx.facts("settlements")
     slack = timedelta(hours=opts.slack_hours)
-    for market, currency, sid, key, starts, _ends, prev_id, prev_key, prev_end in con.execute(
-            f"SELECT * EXCLUDE (prev_end), prev_end FROM ({CHAIN}) WHERE prev_end IS NOT NULL ORDER BY 1, 2, starts_at"
-    ).fetchall():
+    for market, currency, sid, key, starts, _ends, prev_id, prev_key, prev_end in _consecutive(con):
         if prev_end - starts > slack:
             hours = (prev_end - starts).total_seconds() / 3600
             yield AnomalyFinding(

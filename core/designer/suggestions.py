@@ -11,14 +11,12 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from .. import jsonutil
 from ..errors import ConfigError
 from ..store.raw import table_name
 from ..suggest.accepted import AcceptedMappings, accepted_path
 from ..suggest.engine import DEFAULT_THRESHOLD, SuggestReport, suggest_from
-from ..suggest.items import LedgerItem
 from ..suggest.model import Suggestion
-from ..suggest.staged import _LEDGER_STREAMS, Staged, _channel_words, _ledger_record, _settlement_rows
+from ..suggest.staged import Staged, add_ledger_names, add_stream
 
 __all__ = ["staged_from_store", "inline_suggestions", "accept", "reject", "rejected_path", "Rejected"]
 
@@ -30,24 +28,9 @@ def staged_from_store(store: Any, *, limit_per_stream: int = 50_000) -> Staged:
     """What `ledgerlink suggest` reads from a state file, read through the pipeline's own open store."""
     staged = Staged()
     for stream in store.raw.streams():
-        ledger_kind = _LEDGER_STREAMS.get(stream)
-        table = table_name(stream)
-        for (data,) in store.db.fetchall(f"SELECT data FROM {table} LIMIT ?", [limit_per_stream]):
-            record = jsonutil.loads(data) if isinstance(data, (str, bytes)) else data
-            if not isinstance(record, dict):
-                continue
-            if ledger_kind:
-                _ledger_record(ledger_kind, record, staged)
-            elif "settlement" in stream:
-                _settlement_rows(record, staged)
-            else:
-                _channel_words(record, staged)
-                if "order" in stream:
-                    staged.channels.add("amazon" if "AmazonOrderId" in record else "bigcommerce")
-    for kind, name in store.db.fetchall("SELECT kind, name FROM refs"):
-        if kind == "Item":
-            staged.ledger_items.setdefault(name, LedgerItem(name))
-        staged.ledger(kind).add(name)
+        add_stream(staged, stream, (d for (d,) in store.db.fetchall(
+            f"SELECT data FROM {table_name(stream)} LIMIT ?", [limit_per_stream])))
+    add_ledger_names(staged, store.db.fetchall("SELECT kind, name FROM refs"))
     return staged
 
 

@@ -4,16 +4,16 @@ source staged). Nothing is written here, and nothing is asked of a remote system
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
+from .. import jsonutil
 from ..errors import ConfigError, PipelineBusyError
 from .customers import Customer
 from .items import LedgerItem
 
-__all__ = ["Staged", "read_staged", "V1_DESCRIBED_BY"]
+__all__ = ["Staged", "read_staged", "add_stream", "add_ledger_names", "V1_DESCRIBED_BY"]
 
 #: V1 flat file: an amount column → the column that describes it (None: its transaction type says it)
 V1_DESCRIBED_BY = {"price-amount": "price-type", "item-related-fee-amount": "item-related-fee-type",
@@ -117,25 +117,36 @@ def read_staged(state_path: str | Path, *, limit_per_stream: int = 200_000) -> S
         tables = [r[0] for r in con.execute(
             "SELECT table_name FROM information_schema.tables WHERE table_name LIKE 'raw_%'").fetchall()]
         for table in tables:
-            stream = table[4:]
-            ledger_kind = _LEDGER_STREAMS.get(stream)
-            for (data,) in con.execute(f"SELECT data FROM {table} LIMIT ?", [limit_per_stream]).fetchall():
-                record = json.loads(data) if isinstance(data, (str, bytes)) else data
-                if not isinstance(record, dict):
-                    continue
-                if ledger_kind:
-                    _ledger_record(ledger_kind, record, staged)
-                elif "settlement" in stream:
-                    _settlement_rows(record, staged)
-                else:
-                    _channel_words(record, staged)
-                    if "order" in stream:
-                        staged.channels.add("amazon" if "AmazonOrderId" in record else "bigcommerce")
+            add_stream(staged, table[4:],
+                       (d for (d,) in con.execute(f"SELECT data FROM {table} LIMIT ?", [limit_per_stream]).fetchall()))
         if "refs" in {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables").fetchall()}:
-            for kind, name in con.execute("SELECT kind, name FROM refs").fetchall():
-                if kind == "Item":
-                    staged.ledger_items.setdefault(name, LedgerItem(name))
-                staged.ledger(kind).add(name)
+            add_ledger_names(staged, con.execute("SELECT kind, name FROM refs").fetchall())
     finally:
         con.close()
     return staged
+
+
+def add_stream(staged: Staged, stream: str, records: Iterable[Any]) -> None:
+    """One staged stream's records (JSON text or mappings) into what suggestions read: ledger lists, settlement
+    rows, or the channel's words."""
+    ledger_kind = _LEDGER_STREAMS.get(stream)
+    for data in records:
+        record = jsonutil.loads(data) if isinstance(data, (str, bytes)) else data
+        if not isinstance(record, dict):
+            continue
+        if ledger_kind:
+            _ledger_record(ledger_kind, record, staged)
+        elif "settlement" in stream:
+            _settlement_rows(record, staged)
+        else:
+            _channel_words(record, staged)
+            if "order" in stream:
+                staged.channels.add("amazon" if "AmazonOrderId" in record else "bigcommerce")
+
+
+def add_ledger_names(staged: Staged, refs: Iterable[tuple[str, str]]) -> None:
+    """The ledger names the destination already looked up (its `refs` table: kind, name)."""
+    for kind, name in refs:
+        if kind == "Item":
+            staged.ledger_items.setdefault(name, LedgerItem(name))
+        staged.ledger(kind).add(name)
