@@ -21,6 +21,7 @@ from ledgerlink import CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStre
 
 from .client import read_json, rfc2822
 from .config import BigCommerceConfig
+from .schemas import ORDER_SCHEMA, PRODUCT_SCHEMA
 
 __all__ = ["OrdersStream", "OrderProductsStream", "OrderShippingAddressesStream", "OrderCouponsStream",
            "OrderTransactionsStream", "OrderShipmentsStream", "RefundsStream", "CustomersStream", "ProductsStream",
@@ -133,6 +134,7 @@ class OrdersStream(HttpStream):
     primary_key: ClassVar[str] = "id"
     cursor_field: ClassVar[str | None] = "date_modified"
     source_cursor: ClassVar[str] = "date_modified"
+    json_schema: ClassVar[dict[str, Any]] = ORDER_SCHEMA
 
     @classmethod
     def parse_cursor(cls, value: Any) -> datetime:
@@ -260,6 +262,7 @@ class ProductsStream(_V3ListStream):
     path: ClassVar[str] = "/v3/catalog/products"
     operation: ClassVar[str] = "getProducts"
     primary_key: ClassVar[str] = "id"
+    json_schema: ClassVar[dict[str, Any]] = PRODUCT_SCHEMA
     params: ClassVar[dict[str, Any]] = {"include": "variants"}
 
 

@@ -138,7 +138,7 @@ def configured_catalog(streams: Iterable[dict[str, Any]], sync_mode: str = "full
 def amazon_config(url: str, **over: Any) -> dict[str, Any]:
     return {"endpoint": url, "lwa_endpoint": f"{url}/auth/o2/token",
             "client_id": "amzn1.application-oa2-client.test", "client_secret": "amzn1.oa2-cs.v1.sandbox-secret",
-            "refresh_token": "Atzr|sandbox-refresh-token", "marketplace_ids": ["ATVPDKIKX0DER"],
+            "refresh_token": "Atzr|sandbox-refresh-token", "marketplace_ids": ["ATVPDKIKX0DER", "A2EUQ1WTGCTBG2"],
             "start_date": "2020-01-01T00:00:00Z", **over}
 
 

@@ -20,6 +20,7 @@ from ledgerlink import (
 from ..client import read_json
 from ..config import AmazonSPConfig
 from ..timestamps import SETTLE_DELAY, format_time, parse_time
+from .schemas import ORDER_ITEM_SCHEMA, ORDER_SCHEMA
 
 __all__ = ["OrdersStream", "OrderItemsStream", "Orders2026Stream", "INCLUDED_DATA"]
 
@@ -82,6 +83,7 @@ class OrderItemsStream(ChildStream):
     operation: ClassVar[str] = "getOrderItems"
     records_path: ClassVar[tuple[str, ...]] = ("payload", "OrderItems")
     primary_key: ClassVar[list[str]] = ["AmazonOrderId", "OrderItemId"]
+    json_schema: ClassVar[dict[str, Any]] = ORDER_ITEM_SCHEMA
 
     def next_page_token(self, response: httpx.Response, body: Any) -> str | None:
         return _next_token(body)
@@ -118,6 +120,7 @@ class OrdersStream(HttpStream):
     records_path: ClassVar[tuple[str, ...]] = ("payload", "Orders")
     primary_key: ClassVar[str] = "AmazonOrderId"
     cursor_field: ClassVar[str] = "LastUpdateDate"
+    json_schema: ClassVar[dict[str, Any]] = ORDER_SCHEMA
 
     def __init__(self, config: AmazonSPConfig, client: HttpClient, *, items: OrderItemsStream | None = None,
                  now: datetime | None = None):
@@ -195,6 +198,7 @@ class Orders2026Stream(OrdersStream):
     records_path: ClassVar[tuple[str, ...]] = ("orders",)
     primary_key: ClassVar[str] = "orderId"
     cursor_field: ClassVar[str] = "lastUpdatedTime"
+    json_schema: ClassVar[dict[str, Any]] = Stream.json_schema  # the 2026 Order's fields are not v0's
 
     def __init__(self, config: AmazonSPConfig, client: HttpClient, *, now: datetime | None = None):
         super().__init__(config, client, now=now)
