@@ -186,6 +186,14 @@ def _only_writable(connector: str, lines: Iterable[str], writable: list[str]) ->
             raise ConfigError(f"stdin line {number} is not an Airbyte protocol message: "
                               f"{str(exc).splitlines()[0][:200]}",
                               hint="pipe in the output of `ledgerlink read`") from None
+        body = _BODIES.get(message.type)
+        if body is not None and getattr(message, body) is None:  # it would be skipped: say so instead
+            raise ConfigError(f"stdin line {number} is not an Airbyte protocol message: a {message.type.value} "
+                              f"message without its `{body}`", hint="pipe in the output of `ledgerlink read`")
         if message.type == protocol.MessageType.RECORD and message.record is not None:
             _check_writable(connector, message.record.stream, writable)
         yield message
+
+
+#: the field a RECORD or STATE message carries its content in (the protocol's models leave both optional)
+_BODIES = {protocol.MessageType.RECORD: "record", protocol.MessageType.STATE: "state"}
