@@ -84,7 +84,7 @@ def _parse(stdout: str, schema: ProtocolSchema) -> tuple[list[dict[str, Any]], l
 def run_entry(schema: ProtocolSchema, command: str, *args: str, stdin: str = "") -> ConnectorRun:
     """Run `command` (an entry point's name) in this process, exactly as its console script would, capturing
     stdout and stderr; the root logger is left as it was."""
-    from ledgerlink.airbyte_cli import by_command, run_connector
+    from ledgerlink.cli.airbyte_processes import by_command, run_connector
 
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level

@@ -1,7 +1,7 @@
 """Each connector process has what a self-hosted Airbyte needs to add it as a custom connector: a console script
 (pyproject), a `connectors/<name>/metadata.yaml` in the registry's format (metadataSpecVersion 1.0), and a
 Dockerfile from the ledgerlink base image whose ENTRYPOINT is that script; all agree with the one table
-(`ledgerlink.airbyte_cli.names`)."""
+(`ledgerlink.cli.airbyte_processes.names`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 import yaml
 
 from airbyte_conn_helpers import REPO
-from ledgerlink.airbyte_cli import ENTRY_POINTS
+from ledgerlink.cli.airbyte_processes import ENTRY_POINTS
 from ledgerlink.plugins import host
 
 CONNECTORS = REPO / "connectors"
@@ -39,7 +39,7 @@ def test_the_console_scripts_are_declared_and_installed():
     declared = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]
     installed = {ep.name: ep.value for ep in entry_points(group="console_scripts")}
     for entry in ENTRY_POINTS:
-        target = f"ledgerlink.airbyte_cli.scripts:{entry.command.replace('-', '_')}"
+        target = f"ledgerlink.cli.airbyte_processes.scripts:{entry.command.replace('-', '_')}"
         assert declared[entry.command] == target
         assert installed.get(entry.command) == target, "reinstall: pip install -e ."
 

@@ -16,7 +16,7 @@ from airbyte_conn_helpers import (
     TIMEOUT_S, ProtocolSchema, amazon_config, bigcommerce_config, configured_catalog, qbo_config, run_entry,
     script_path, write_json,
 )
-from ledgerlink.airbyte_cli import ENTRY_POINTS
+from ledgerlink.cli.airbyte_processes import ENTRY_POINTS
 from sandbox_helpers import sandbox_running
 
 
@@ -137,7 +137,7 @@ def test_the_desktop_source_discovers_and_says_when_no_snapshot_was_taken(protoc
 
 
 def test_logs_are_log_messages_on_stdout_with_secrets_masked(protocol_schema: ProtocolSchema, capsys):
-    from ledgerlink.airbyte_cli.logs import log_as_messages
+    from ledgerlink.cli.airbyte_processes.logs import log_as_messages
     from ledgerlink.secrets import register_secret
 
     root = logging.getLogger()

@@ -18,11 +18,11 @@ from typing import Any, NoReturn, Sequence
 
 import click
 
-from .. import protocol
-from ..cli import connector as commands
-from ..cli.common import EXIT_FAILED, EXIT_USAGE, emit, read_json_file
-from ..errors import ConfigError, LedgerlinkError
-from ..secrets import mask
+from ... import protocol
+from .. import connector as commands
+from ..common import EXIT_FAILED, EXIT_USAGE, emit, read_json_file
+from ...errors import ConfigError, LedgerlinkError
+from ...secrets import mask
 from .logs import log_as_messages
 from .names import ConnectorProcess
 
@@ -84,7 +84,7 @@ def airbyte_commands(entry: ConnectorProcess) -> click.Group:
 def _refuse_unknown_streams(name: str, config_path: str, catalog_path: str) -> None:
     """A ConfigError naming the catalog's streams the source does not have (Airbyte refuses these too: the
     connection's schema needs a refresh), before a single record is read."""
-    from ..plugins import host
+    from ...plugins import host
 
     raw = read_json_file(catalog_path, "catalog")
     streams = raw.get("streams") if isinstance(raw, dict) else None

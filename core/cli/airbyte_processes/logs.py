@@ -6,9 +6,9 @@ from __future__ import annotations
 import logging
 import threading
 
-from .. import protocol
-from ..cli.common import emit
-from ..secrets import MaskSecrets
+from ... import protocol
+from ..common import emit
+from ...secrets import MaskSecrets
 
 __all__ = ["log_as_messages", "LogMessages", "LEVELS"]
 
