@@ -111,7 +111,9 @@ class PipelineService:
         self.running = True
         log.info("sync %s: %s", self.pipeline.name, reason)
         try:
-            report = sync(self.pipeline, plugin_host=self.plugin_host, store=self.store)
+            # stopping the service (serve got SIGTERM) ends a running sync after its batch, as `sync` does
+            report = sync(self.pipeline, plugin_host=self.plugin_host, store=self.store,
+                          should_stop=self._stop.is_set)
             self.last_report, self.last_error = report.to_dict(), None
         except Exception as exc:  # the service stays up; the error is shown on /health and in `runs`
             self.last_error = str(exc)

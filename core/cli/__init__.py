@@ -18,7 +18,7 @@ from ..errors import LedgerlinkError
 from ..logs import LOG_FORMAT_ENV, setup_logging
 from ..plugins import host
 from .common import GuardedGroup, fail
-from . import (alerts, anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
+from . import (alerts, anomalies, connect, connector, demo, dlq, health, plugin_list, reconcile, review, revisions, runs, sandbox,
                serve, settlements, specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
@@ -55,6 +55,7 @@ cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
+cli.add_command(health.health)  # issue 21: the container's HEALTHCHECK
 
 
 def main() -> None:

@@ -11,7 +11,7 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
-from ..logs import json_logs_on_stdout
+from ..logs import json_logs_on_stdout, log_context
 from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, fail, load_pipeline_file, rich_console, served
 
 log = logging.getLogger("ledgerlink.sync")
@@ -117,8 +117,9 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
         restore()
     if json_logs_on_stdout():
         # stdout holds JSON lines only: the summary is one of them
-        log.log(logging.WARNING if report.status != "succeeded" else logging.INFO, "run %s: %s",
-                report.run_id, report.status, extra={"fields": {"report": report.to_dict()}})
+        with log_context(pipeline=report.pipeline, run_id=report.run_id):
+            log.log(logging.WARNING if report.status != "succeeded" else logging.INFO, "run %s: %s",
+                    report.run_id, report.status, extra={"fields": {"report": report.to_dict()}})
         if as_json:
             click.echo(jsonutil.dumps(report.to_dict()))
         sys.exit(report.exit_code)
