@@ -16,7 +16,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from container_contract import ISOLATION, Box, Running, json_lines, run_contract  # noqa: E402
+from container_contract import ISOLATION, NOBODY, Box, Running, json_lines, run_contract  # noqa: E402
 from sandbox_helpers import amazon_env, qbo_env, sandbox_running, shipped, wait_for  # noqa: E402
 
 from ledgerlink.store import Store  # noqa: E402
@@ -109,6 +109,8 @@ def test_the_entry_point_syncs_read_only_as_another_user_from_the_environment_al
     key = box.data / "secret.key"
     assert key.exists() and key.stat().st_mode & 0o777 == 0o600
     assert box.files_outside_data() == [box.config / PIPELINE]
+    if ISOLATION.startswith("read-only"):  # and it ran as the unprivileged user, not as root
+        assert {p.stat().st_uid for p in box.data.rglob("*")} == {NOBODY}
     receipts = _receipts_by_key(qbo)
     assert receipts and max(receipts.values()) == 1
     # the HEALTHCHECK's command passes in the same box
