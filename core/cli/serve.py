@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import math
+import sys
 from typing import Any
 
 import click
 
 from ..errors import ConfigError, LedgerlinkError
 from ..logs import json_logs_on_stdout
+from ..runtime import stop
 from ..plugins import host
 from .common import PORT, check_port_free, fail, load_pipeline_file, run_server
 
@@ -72,6 +74,9 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
         say(f"vendor callback {url}{path}/ ({plugin})")
     ws.start()
     ws.write_notes(f"http://{'127.0.0.1' if shown == '127.0.0.1' else shown}:{port}")
+    # uvicorn handles SIGTERM/SIGINT while it runs, then hands the signal to this handler: the running syncs
+    # end after their batch (see runtime.stop), `ws.stop()` waits for them, and the exit code says which signal
+    restore = stop.install_signal_handlers(second_stops_now=False)
     try:
         # with JSON logs, uvicorn's own lines go through ledgerlink's handler (log_config=None) instead of its text
         logging_config = {"log_config": None} if json_logs_on_stdout() else {}
@@ -80,6 +85,10 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
                    bind, port, "serve")
     finally:
         ws.stop()
+        restore()
+    if stop.stop_requested():
+        say(f"ledgerlink serve stopped ({stop.stop_reason()}); every running sync recorded its last batch")
+        sys.exit(stop.stop_exit_code())
 
 
 def _check_connectors(pipeline: Any) -> None:

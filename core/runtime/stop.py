@@ -70,14 +70,22 @@ def stop_exit_code() -> int:
     return 128 + (_signal if _signal is not None else signal.SIGTERM)
 
 
+#: whether a second signal may end the main thread at once (not in `serve`, whose syncs run on other threads)
+_second_raises = True
+
+
 def _on_signal(signum: int, frame: Any) -> None:
     global _urgent
     if not _requested.is_set():
         request_stop(signum)
-        log.warning("%s received: stopping after the current batch (send it again to stop sooner)",
-                    signal.Signals(signum).name)
+        log.warning("%s received: stopping after the current batch%s", signal.Signals(signum).name,
+                    " (send it again to stop sooner)" if _second_raises else "")
         return
     _urgent = True
+    if not _second_raises:
+        log.warning("%s received again: still waiting for the running syncs to record their batch",
+                    signal.Signals(signum).name)
+        return
     if _shield_depth:
         log.warning("%s received again: stopping as soon as the batch being written is recorded",
                     signal.Signals(signum).name)
@@ -86,13 +94,19 @@ def _on_signal(signum: int, frame: Any) -> None:
     raise StopNow(signal.Signals(signum).name)
 
 
-def install_signal_handlers() -> Callable[[], None]:
-    """SIGTERM and SIGINT stop the sync as above (main thread only); returns what puts the old handlers back."""
+def install_signal_handlers(*, second_stops_now: bool = True) -> Callable[[], None]:
+    """SIGTERM and SIGINT stop the sync as above (main thread only); returns what puts the old handlers back.
+    `second_stops_now=False` (serve: its syncs run on other threads, out of `shielded()`'s reach): a second
+    signal is only logged, and the process still waits for every running sync to record its batch."""
+    global _second_raises
     if threading.current_thread() is not threading.main_thread():
         return lambda: None
+    _second_raises = second_stops_now
     old = {sig: signal.signal(sig, _on_signal) for sig in (signal.SIGTERM, signal.SIGINT)}
 
     def restore() -> None:
+        global _second_raises
+        _second_raises = True
         for sig, handler in old.items():
             signal.signal(sig, handler)
     return restore

@@ -219,3 +219,18 @@ def test_the_default_stop_is_the_process_signal(fake_host, tmp_path):
     stop.request_stop(signal.SIGINT)
     report = sync(_pipeline(tmp_path, orders=4), plugin_host=fake_host)
     assert report.status == "stopped" and report.counts["stopped"] == "SIGINT" and report.exit_code == 130
+
+
+def test_a_served_pipeline_stops_its_sync_when_the_process_got_sigterm(fake_host, tmp_path):
+    from ledgerlink.serve import PipelineService
+
+    service = PipelineService(_pipeline(tmp_path, orders=6), fake_host, every=None, debounce=0.01)
+    try:
+        stop.request_stop(signal.SIGTERM)  # what serve's handler does once uvicorn hands the signal on
+        service._run("test")
+        assert service.last_report["status"] == "stopped" and service.last_report["counts"]["stopped"] == "SIGTERM"
+        stop.reset()
+        service._run("test")
+        assert service.last_report["status"] == "succeeded" and len(fakes.REMOTE["Receipt"]) == 6
+    finally:
+        service.stop()
