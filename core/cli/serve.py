@@ -26,7 +26,8 @@ log = logging.getLogger("ledgerlink.serve")
 @click.option("--host", "bind", default="127.0.0.1", show_default=True, envvar="LEDGERLINK_HOST", show_envvar=True,
               help="Address to listen on (keep loopback; put a TLS reverse proxy in front to reach it from elsewhere).")
 @click.option("--port", type=PORT, default=8700, show_default=True, envvar="LEDGERLINK_PORT", show_envvar=True)
-@click.option("--every", default="15m", show_default=True, envvar="LEDGERLINK_EVERY", show_envvar=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
+@click.option("--every", default="15m", show_default=True, envvar="LEDGERLINK_EVERY", show_envvar=True,
+              help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark session cookies Secure (default: when the request came over TLS).")
 @click.option("--session-hours", default=8.0, show_default=True, help="How long a console sign-in lasts.")

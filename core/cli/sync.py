@@ -111,7 +111,8 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
         fail(exc)
         return
     except stop.StopNow:
-        log.warning("sync stopped before the end of its batch; what was committed stands, the next sync resumes")
+        log.warning("sync stopped at once on a second signal: every batch sent was recorded, what was committed "
+                    "stands, and the next sync resumes from there")
         sys.exit(stop.stop_exit_code())
     finally:
         restore()
