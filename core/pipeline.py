@@ -16,6 +16,7 @@ from typing import Any, Literal, Mapping
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from .data_dir import state_dir
 from .errors import ConfigError
 from .options import check_options, check_pipeline_options
 from .review.mode import ReviewMode
@@ -85,10 +86,12 @@ class Pipeline(BaseModel):
 
     @property
     def state_path(self) -> Path:
+        # LEDGERLINK_STATE_DIR (a container's writable volume) stands in for the working directory
+        folder = state_dir()
         if self.state:
             p = Path(self.state).expanduser()
-            return p if p.is_absolute() else Path.cwd() / p
-        return Path.cwd() / ".ledgerlink" / f"{self.name}.duckdb"
+            return p if p.is_absolute() else (folder or Path.cwd()) / p
+        return (folder or Path.cwd() / ".ledgerlink") / f"{self.name}.duckdb"
 
     @property
     def credentials_path(self) -> Path | None:
@@ -98,7 +101,7 @@ class Pipeline(BaseModel):
             found = workspace_credentials_path(self.base_dir)
             return found if found.exists() else None
         p = Path(self.credentials).expanduser()
-        return p if p.is_absolute() else Path.cwd() / p
+        return p if p.is_absolute() else (state_dir() or Path.cwd()) / p
 
     def mapping_path(self, name: str) -> Path:
         p = Path(self.destination.mappings[name])

@@ -19,6 +19,7 @@ from . import jsonutil
 from .pipeline import Pipeline
 from .plugins import PluginHost
 from .runtime import sync
+from .runtime.stop import stop_requested
 from .store import Store
 from .web_limits import BodyLimit, WebInputError, query_int
 
@@ -111,7 +112,8 @@ class PipelineService:
         self.running = True
         log.info("sync %s: %s", self.pipeline.name, reason)
         try:
-            report = sync(self.pipeline, plugin_host=self.plugin_host, store=self.store)
+            report = sync(self.pipeline, plugin_host=self.plugin_host, store=self.store,
+                          should_stop=self._should_stop)
             self.last_report, self.last_error = report.to_dict(), None
         except Exception as exc:  # the service stays up; the error is shown on /health and in `runs`
             self.last_error = str(exc)
@@ -119,6 +121,10 @@ class PipelineService:
         finally:
             self.syncs += 1
             self.running = False
+
+    def _should_stop(self) -> bool:
+        """A running sync ends after its batch when the service stops or the process got SIGTERM (as `sync`)."""
+        return self._stop.is_set() or stop_requested()
 
     def context(self) -> ServeContext:
         p = self.pipeline

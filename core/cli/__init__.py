@@ -13,21 +13,36 @@ from __future__ import annotations
 
 import click
 
-from ..logs import setup_logging
+from ..data_dir import apply_data_dir
+from ..errors import LedgerlinkError
+from ..logs import LOG_FORMAT_ENV, setup_logging
 from ..plugins import host
-from .common import GuardedGroup
-from . import (alerts, anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
+from .common import GuardedGroup, fail
+from . import (alerts, anomalies, connect, connector, demo, dlq, health, plugin_list, reconcile, review, revisions, runs, sandbox,
                serve, settlements, specs, suggest, sync, tokens, trace, users)
 
 __all__ = ["cli", "main"]
 
 
+#: commands whose stdout carries Airbyte protocol messages only (their JSON logs go to stderr)
+PROTOCOL_COMMANDS = frozenset({"spec", "check", "discover", "read", "write"})
+
+
 @click.group(cls=GuardedGroup)
 @click.option("-v", "--verbose", count=True, help="More log output (-vv for debug).")
+@click.option("--log-format", type=click.Choice(["auto", "json", "text"]), default="auto", show_default=True,
+              envvar=LOG_FORMAT_ENV, show_envvar=True,
+              help="json: one JSON object per line on stdout (containers); auto: text on a terminal.")
 @click.version_option(package_name="ledgerlink")
-def cli(verbose: int) -> None:
+@click.pass_context
+def cli(ctx: click.Context, verbose: int, log_format: str) -> None:
     """ledgerlink: keeps an online store's books right."""
-    setup_logging(verbose)
+    try:
+        apply_data_dir()  # LEDGERLINK_DATA_DIR: state, key, caches and temporary files in one writable folder
+    except LedgerlinkError as exc:
+        fail(exc)
+    setup_logging(verbose, log_format=log_format,  # type: ignore[arg-type]
+                  protocol_on_stdout=ctx.invoked_subcommand in PROTOCOL_COMMANDS)
 
 
 for _command in (connector.spec, connector.check, connector.discover, connector.read, connector.write,
@@ -40,6 +55,7 @@ cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
+cli.add_command(health.health)  # issue 21: the container's HEALTHCHECK
 
 
 def main() -> None:

@@ -3,23 +3,31 @@ webhooks and the Web Connector, and the secured console API — with a start lin
 
 from __future__ import annotations
 
+import logging
 import math
+import sys
 from typing import Any
 
 import click
 
 from ..errors import ConfigError, LedgerlinkError
+from ..logs import json_logs_on_stdout
+from ..runtime import stop
 from ..plugins import host
 from .common import PORT, check_port_free, fail, load_pipeline_file, run_server
+
+log = logging.getLogger("ledgerlink.serve")
 
 
 @click.command()
 @click.argument("pipeline_file", type=click.Path(), required=False)
-@click.option("--workspace", type=click.Path(), help="Serve every pipeline file in this folder.")
-@click.option("--host", "bind", default="127.0.0.1", show_default=True,
+@click.option("--workspace", type=click.Path(), envvar="LEDGERLINK_WORKSPACE", show_envvar=True,
+              help="Serve every pipeline file in this folder.")
+@click.option("--host", "bind", default="127.0.0.1", show_default=True, envvar="LEDGERLINK_HOST", show_envvar=True,
               help="Address to listen on (keep loopback; put a TLS reverse proxy in front to reach it from elsewhere).")
-@click.option("--port", type=PORT, default=8700, show_default=True)
-@click.option("--every", default="15m", show_default=True, help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
+@click.option("--port", type=PORT, default=8700, show_default=True, envvar="LEDGERLINK_PORT", show_envvar=True)
+@click.option("--every", default="15m", show_default=True, envvar="LEDGERLINK_EVERY", show_envvar=True,
+              help="Sync on this schedule (e.g. 30s, 15m, 1h; 0 = only when asked).")
 @click.option("--secure-cookies/--no-secure-cookies", default=None,
               help="Mark session cookies Secure (default: when the request came over TLS).")
 @click.option("--session-hours", default=8.0, show_default=True, help="How long a console sign-in lasts.")
@@ -34,7 +42,10 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
     from ..console.app import build_console_app, mount_paths
 
     def say(line: str) -> None:
-        click.echo(line, err=True)
+        if json_logs_on_stdout():  # a container's stdout holds JSON lines only
+            log.info("%s", line)
+        else:
+            click.echo(line, err=True)
 
     try:
         if bool(pipeline_file) == bool(workspace):
@@ -64,12 +75,21 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
         say(f"vendor callback {url}{path}/ ({plugin})")
     ws.start()
     ws.write_notes(f"http://{'127.0.0.1' if shown == '127.0.0.1' else shown}:{port}")
+    # uvicorn handles SIGTERM/SIGINT while it runs, then hands the signal to this handler: the running syncs
+    # end after their batch (see runtime.stop), `ws.stop()` waits for them, and the exit code says which signal
+    restore = stop.install_signal_handlers(second_stops_now=False)
     try:
+        # with JSON logs, uvicorn's own lines go through ledgerlink's handler (log_config=None) instead of its text
+        logging_config = {"log_config": None} if json_logs_on_stdout() else {}
         run_server(lambda: uvicorn.run(app, host=bind, port=port, log_level="warning", proxy_headers=behind_proxy,
-                                       forwarded_allow_ips="127.0.0.1" if behind_proxy else None),
+                                       forwarded_allow_ips="127.0.0.1" if behind_proxy else None, **logging_config),
                    bind, port, "serve")
     finally:
         ws.stop()
+        restore()
+    if stop.stop_requested():
+        say(f"ledgerlink serve stopped ({stop.stop_reason()}); every running sync recorded its last batch")
+        sys.exit(stop.stop_exit_code())
 
 
 def _check_connectors(pipeline: Any) -> None:

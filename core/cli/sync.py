@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shlex
 import sys
 from typing import Any
@@ -10,7 +11,10 @@ import click
 
 from .. import jsonutil
 from ..errors import LedgerlinkError
+from ..logs import json_logs_on_stdout, log_context
 from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, fail, load_pipeline_file, rich_console, served
+
+log = logging.getLogger("ledgerlink.sync")
 
 
 def _progress_callback(enabled: bool):
@@ -88,20 +92,38 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
 @click.option("--replan", is_flag=True, help="Plan every staged record again (done by itself when the posting "
                                               "rules change); posted documents whose plan changed are held.")
 def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
-    """Run a pipeline: read → stage → normalise → post → reconcile counts."""
+    """Run a pipeline: read → stage → normalise → post → reconcile counts.
+
+    SIGTERM or Ctrl-C finishes the batch in hand and exits 143 (130 for Ctrl-C); a second one exits sooner."""
+    from ..runtime import stop
     from ..runtime import sync as run_sync
 
     if (client := served(pipeline_file)) is not None:
         _run_now(client, pipeline_file, dry_run, replan, as_json)
         return
+    restore = stop.install_signal_handlers()
     try:
         pipeline = load_pipeline_file(pipeline_file)
-        with _progress_callback(sys.stderr.isatty() and not as_json) as progress:
+        with _progress_callback(sys.stderr.isatty() and not as_json and not json_logs_on_stdout()) as progress:
             report = run_sync(pipeline, dry_run=dry_run, replan=replan,
                               **({"progress": progress} if progress else {}))
     except LedgerlinkError as exc:
         fail(exc)
         return
+    except stop.StopNow:
+        log.warning("sync stopped at once on a second signal: every batch sent was recorded, what was committed "
+                    "stands, and the next sync resumes from there")
+        sys.exit(stop.stop_exit_code())
+    finally:
+        restore()
+    if json_logs_on_stdout():
+        # stdout holds JSON lines only: the summary is one of them
+        with log_context(pipeline=report.pipeline, run_id=report.run_id):
+            log.log(logging.WARNING if report.status != "succeeded" else logging.INFO, "run %s: %s",
+                    report.run_id, report.status, extra={"fields": {"report": report.to_dict()}})
+        if as_json:
+            click.echo(jsonutil.dumps(report.to_dict()))
+        sys.exit(report.exit_code)
     if as_json:
         click.echo(jsonutil.dumps(report.to_dict(), indent=2))
     else:

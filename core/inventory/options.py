@@ -22,6 +22,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BeforeValidator, Field, field_validator
 
+from ..data_dir import state_dir
 from ..errors import ConfigError
 from ..options.check import check_options
 from ..options.model import Options, decimal_text
@@ -74,7 +75,8 @@ class InventoryOptions(Options):
     @property
     def baseline_path(self) -> Path:
         p = Path(self.baseline)
-        return p if p.is_absolute() else Path.cwd() / p
+        # relative to LEDGERLINK_STATE_DIR where that is set (a container's volume), as a pipeline's state is
+        return p if p.is_absolute() else (state_dir() or Path.cwd()) / p
 
     def memo(self, key: str, source: str, detail: str) -> str:
         """The memo / PrivateNote: the key on the first line (found again before posting twice), then why."""

@@ -20,6 +20,7 @@ from ..store.database import StoreOutOfMemory
 from ..store.record_text import UnstageableRecord, key_text, max_record_chars, record_text, safe_text
 from ..store.record_text import INT_MAX as _INT_MAX, INT_MIN as _INT_MIN
 from .progress import NO_PROGRESS
+from .stop import NEVER, shielded
 
 __all__ = ["extract", "configured_catalog", "apply_stored_credentials", "credential_name", "staged_cursor"]
 
@@ -202,14 +203,17 @@ class _Pending:
 
 
 def extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,
-            progress: Callable[..., None] = NO_PROGRESS) -> dict[str, Any]:
+            progress: Callable[..., None] = NO_PROGRESS, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     """Read → stage. Returns counts; raises nothing for bad records (they are dead letters, and the STATE after
     them commits, so the next run does not read them again).
 
     Records are staged in bulk, a flush per FLUSH_ROWS records, `_flush_chars` of JSON or COMMIT_EVERY_S with a
     STATE waiting, whichever comes first; each flush is one transaction holding the records and the newest
     STATE of each stream read so far (a STATE follows every record it covers, so all of them are in this flush
-    or an earlier one)."""
+    or an earlier one).
+
+    When `should_stop()` turns true (checked at each STATE and every PROGRESS_EVERY records) what was read is
+    flushed and the read ends early: `stopped` in the counts; the next run reads on from that commit."""
     catalog = configured_catalog(source, streams)
     classes = {c.name: c for c in source.stream_classes()}
     join_fields = {other: ofield for n in source.normalisers() for other, (ofield, _) in n.join.items()}
@@ -221,6 +225,7 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     dead = 0
     unreported = 0  # records read since the last progress report
     error: str | None = None
+    stopped = False
     RECORD, STATE = protocol.MessageType.RECORD, protocol.MessageType.STATE
 
     def count_dead() -> None:
@@ -230,15 +235,17 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     def flush() -> None:
         nonlocal unreported
         try:
-            _flush(pending, store, run_id, count_dead)
+            with shielded():  # a second stop signal waits for the commit
+                _flush(pending, store, run_id, count_dead)
         finally:
             pending.clear()
         if unreported:
             progress("read", unreported)
             unreported = 0
 
+    messages = source.read(config, catalog, store.source_state())
     try:
-        for message in source.read(config, catalog, store.source_state()):
+        for message in messages:
             kind = message.type
             if kind is RECORD:
                 rec = message.record
@@ -260,13 +267,22 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                 unreported += 1
                 if pending.count >= FLUSH_ROWS or pending.chars >= flush_chars:
                     flush()
+                    if should_stop():
+                        stopped = True
+                        break
                 elif unreported >= PROGRESS_EVERY:
                     progress("read", unreported)
                     unreported = 0
+                    if should_stop():
+                        stopped = True
+                        break
             elif kind is STATE:
                 name = _state_stream(message)
                 if name is not None:
                     pending.states[name] = message
+                if should_stop():
+                    stopped = True
+                    break
                 if time.monotonic() - pending.since >= COMMIT_EVERY_S:
                     flush()
             elif kind == protocol.MessageType.CONTROL:
@@ -277,6 +293,11 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             elif kind == protocol.MessageType.TRACE and message.trace and message.trace.error:
                 log.error("%s: %s", source.name, safe_text(message.trace.error.message, 2000))
         flush()
+        if stopped:
+            log.warning("read stopped early, as asked: what was read is committed; the next sync reads on from there")
+            close = getattr(messages, "close", None)
+            if close is not None:
+                close()  # the source's generator ends now (its `finally` blocks run)
     except StoreOutOfMemory as exc:
         pending.clear()  # undone with its transaction; read again next run (its STATE was not saved either)
         error = str(exc.message)
@@ -295,7 +316,8 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             except StoreOutOfMemory as exc:
                 error = error or str(exc.message)
                 log.error("read stopped: %s", exc.message)
-    return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error}
+    return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error,
+            **({"stopped": True} if stopped else {})}
 
 
 #: records staged (and committed) together at most: DuckDB's bulk insert is fast, a statement per page is not

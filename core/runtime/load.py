@@ -11,6 +11,7 @@ from ..errors import LedgerlinkError, RecordError, TransientError
 from ..review.gate import hold_for_review
 from ..store import Store
 from .progress import NO_PROGRESS
+from .stop import NEVER, shielded
 
 __all__ = ["load", "MAX_ATTEMPTS"]
 
@@ -25,9 +26,11 @@ MAX_PASSES = 3
 
 
 def load(destination: Destination, config: Any, store: Store, run_id: int,
-         progress: Callable[..., None] = NO_PROGRESS, review: str = "never") -> dict[str, Any]:
+         progress: Callable[..., None] = NO_PROGRESS, review: str = "never",
+         should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     """Send what is pending; under the pipeline's `review` mode, documents awaiting approval (or rejected), and
-    the references only they need, stay in the outbox."""
+    the references only they need, stay in the outbox. When `should_stop()` turns true, the batch being written
+    is recorded and the write ends (`stopped` in the counts); the rest stays pending for the next sync."""
     counts: Counter[str] = Counter()
     created: Counter[str] = Counter()
     existing: Counter[str] = Counter()
@@ -62,39 +65,17 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
                     blocked.update(r.key for r, ds in batch if not all(statuses.get(d) == "done" for d in ds))
                     if not ready:
                         continue
-                    try:
-                        results = destination.write_batch(stream, ready)
-                    except LedgerlinkError as exc:
-                        # the whole batch failed before any record was judged (auth, company settings, outage)
-                        error = f"{destination.name} {stream}: {exc}"
-                        log.error("load stopped: %s", error)
+                    if should_stop():
+                        counts["stopped"] = True
+                        log.warning("write stopped early, as asked: every batch sent is recorded; the rest is sent "
+                                    "by the next sync")
                         return _finish(counts, created, existing, refs, error)
-                    by_key = {r.key: r for r in results}
-                    done: list[tuple[str, str | None, str | None, bool]] = []
-                    with store.db.transaction():
-                        for rec in ready:
-                            result = by_key.get(rec.key) or WriteResult(
-                                rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
-                                retry=True)
-                            if result.ok and result.awaiting:
-                                store.outbox.mark(rec.key, "awaiting", attempt=True)
-                                counts["awaiting_confirmation"] += 1
-                                continue
-                            if result.ok:
-                                done.append((rec.key, result.destination_id, result.version, result.created))
-                                (created if result.created else existing)[stream] += 1
-                                continue
-                            err = result.error or RecordError("unknown failure")
-                            if result.retry and rec.attempts + 1 < MAX_ATTEMPTS:
-                                store.outbox.mark(rec.key, "pending", attempt=True)
-                                counts["retry_later"] += 1
-                                continue
-                            store.outbox.mark(rec.key, "dead", attempt=True)
-                            store.dead_letters.add(stage="write", stream=stream, record_key=rec.key, record=rec.data,
-                                                   error=err, run_id=run_id)
-                            counts["write_dead_letters"] += 1
-                        store.outbox.mark_done(destination.name, stream, done, run_id)
-                        store.dead_letters.resolve("write", [d[0] for d in done])
+                    # a second stop signal waits until what the destination answered is recorded
+                    with shielded():
+                        error = _write_and_record(destination, stream, ready, store, run_id, counts, created,
+                                                  existing)
+                    if error is not None:
+                        return _finish(counts, created, existing, refs, error)
                     progress("write", len(ready))
             counts["blocked"] = len(blocked)
             if not blocked or sum(created.values()) + sum(existing.values()) == written_before:
@@ -103,6 +84,46 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
     finally:
         destination.close()
     return _finish(counts, created, existing, refs, error)
+
+
+def _write_and_record(destination: Destination, stream: str, ready: list[Any], store: Store, run_id: int,
+                      counts: Counter[str], created: Counter[str], existing: Counter[str]) -> str | None:
+    """Send one batch and record every answer in one transaction; the error that stopped the whole batch, if
+    one did."""
+    try:
+        results = destination.write_batch(stream, ready)
+    except LedgerlinkError as exc:
+        # the whole batch failed before any record was judged (auth, company settings, outage)
+        error = f"{destination.name} {stream}: {exc}"
+        log.error("load stopped: %s", error)
+        return error
+    by_key = {r.key: r for r in results}
+    done: list[tuple[str, str | None, str | None, bool]] = []
+    with store.db.transaction():
+        for rec in ready:
+            result = by_key.get(rec.key) or WriteResult(
+                rec.key, error=TransientError(f"{destination.name} returned no result for {rec.key}"),
+                retry=True)
+            if result.ok and result.awaiting:
+                store.outbox.mark(rec.key, "awaiting", attempt=True)
+                counts["awaiting_confirmation"] += 1
+                continue
+            if result.ok:
+                done.append((rec.key, result.destination_id, result.version, result.created))
+                (created if result.created else existing)[stream] += 1
+                continue
+            err = result.error or RecordError("unknown failure")
+            if result.retry and rec.attempts + 1 < MAX_ATTEMPTS:
+                store.outbox.mark(rec.key, "pending", attempt=True)
+                counts["retry_later"] += 1
+                continue
+            store.outbox.mark(rec.key, "dead", attempt=True)
+            store.dead_letters.add(stage="write", stream=stream, record_key=rec.key, record=rec.data,
+                                   error=err, run_id=run_id)
+            counts["write_dead_letters"] += 1
+        store.outbox.mark_done(destination.name, stream, done, run_id)
+        store.dead_letters.resolve("write", [d[0] for d in done])
+    return None
 
 
 def _finish(counts: Counter[str], created: Counter[str], existing: Counter[str], refs: Any,

@@ -21,6 +21,7 @@ from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
+from .stop import NEVER
 
 __all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers", "pipeline_key_scope",
            "stamp_normalisers", "store_context", "with_store_context"]
@@ -162,11 +163,14 @@ def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
 
 
 def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl, store: Store,
-                       run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000) -> dict[str, Any]:
+                       run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000,
+                       should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     """Normalise what each normaliser's stream staged since its cursor and plan it into the outbox, `batch`
-    records at a time, each batch in one transaction with its dead letters and the cursor."""
+    records at a time, each batch in one transaction with its dead letters and the cursor. When `should_stop()`
+    turns true, the batch in hand commits and planning ends (`stopped` in the counts; the cursor says where)."""
     with _fewer_collections():
-        return _normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress, batch=batch)
+        return _normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress, batch=batch,
+                                   should_stop=should_stop)
 
 
 @contextlib.contextmanager
@@ -183,7 +187,8 @@ def _fewer_collections() -> Iterator[None]:
 
 
 def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl,
-                        store: Store, run_id: int, *, progress: Callable[..., None], batch: int) -> dict[str, Any]:
+                        store: Store, run_id: int, *, progress: Callable[..., None], batch: int,
+                        should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
     for n in normalisers:
@@ -255,6 +260,8 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
             counts["normalise_dead_letters"] += sum(1 for d in dead if d[0] == "normalise")
             counts["plan_dead_letters"] += sum(1 for d in dead if d[0] == "plan")
             progress("normalise", len(rows))
+            if should_stop():
+                return {**counts, "objects": dict(kinds), "stopped": True}
     return {**counts, "objects": dict(kinds)}
 
 

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 from .. import jsonutil
 from ..connectors import Destination, Normaliser, Source
 from ..errors import LedgerlinkError, RemoteError
+from ..logs import log_context
 from ..mapping import MappingEngine
 from ..pipeline import Pipeline
 from ..plugins import PluginHost, host as default_host
@@ -25,6 +26,7 @@ from .normalise import (
     store_context, with_store_context,
 )
 from .progress import NO_PROGRESS
+from .stop import StopNow, stop_exit_code, stop_reason, stop_requested
 from .verify import verify_written
 
 __all__ = ["sync", "SyncReport", "SyncRun", "reconcile_counts"]
@@ -45,7 +47,10 @@ class SyncReport:
 
     @property
     def exit_code(self) -> int:
-        """0 all good; 1 the run failed; 3 it finished but left dead letters to look at."""
+        """0 all good; 1 the run failed; 3 it finished but left dead letters to look at; a run stopped by a
+        signal exits as the shell says a process ended by it (143 for SIGTERM, 130 for SIGINT)."""
+        if self.status == "stopped":
+            return stop_exit_code()
         if self.status == "failed":
             return 1
         if self.counts.get("dead_letters_open"):
@@ -72,10 +77,14 @@ def reconcile_counts(store: Store, destination: str) -> dict[str, Any]:
 
 
 def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost | None = None,
-         progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None, replan: bool = False) -> SyncReport:
+         progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None, replan: bool = False,
+         should_stop: Callable[[], bool] = stop_requested) -> SyncReport:
     """Read, stage, normalise, plan and write one pipeline. When its posting rules (destination options,
     mappings, normaliser overrides) changed since the last run — or `replan` — every staged record is planned
-    again: unchanged documents stay as they are, posted ones whose plan changed are held as revisions."""
+    again: unchanged documents stay as they are, posted ones whose plan changed are held as revisions.
+
+    `should_stop` (by default: this process got SIGTERM or SIGINT, see `runtime.stop`) is checked between
+    batches: the batch in hand commits and the run ends with status `stopped`; the next sync resumes."""
     plugins = plugin_host or default_host()
     source = plugins.connector(pipeline.source.connector, "source")()
     destination = plugins.connector(pipeline.destination.connector, "destination")()
@@ -100,13 +109,14 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
     report = SyncReport(pipeline=pipeline.name, state_path=str(store.path), run_id=0, dry_run=dry_run)
     run = SyncRun(pipeline=pipeline, source=source, destination=destination, dest_config=dest_config,
                   engine=engine, normalisers=normalisers, store=store, report=report, progress=progress,
-                  dry_run=dry_run, replan=replan)
+                  dry_run=dry_run, replan=replan, should_stop=should_stop)
     try:
-        if dry_run:
-            with store.db.rollback_only():
+        with log_context(pipeline=pipeline.name):
+            if dry_run:
+                with store.db.rollback_only():
+                    _run(run)
+            else:
                 _run(run)
-        else:
-            _run(run)
     finally:
         if own_store:
             store.close()
@@ -131,6 +141,8 @@ class SyncRun:
     progress: Callable[..., None] = NO_PROGRESS
     dry_run: bool = False
     replan: bool = False
+    #: checked between batches: true ends the run after the batch in hand (see `runtime.stop`)
+    should_stop: Callable[[], bool] = stop_requested
 
 
 @contextlib.contextmanager
@@ -152,24 +164,42 @@ def _run(run: SyncRun) -> None:
     normalisers = stamp_normalisers(run.normalisers, pipeline_key_scope(pipeline, source, store))
     run_id = store.runs.start(pipeline.name, dry_run)
     report.run_id = run_id
+    with log_context(run_id=run_id):
+        _run_steps(run, normalisers, run_id)
+
+
+def _run_steps(run: SyncRun, normalisers: list[Normaliser], run_id: int) -> None:
+    pipeline, source, destination, store, report = run.pipeline, run.source, run.destination, run.store, run.report
+    engine, dest_config, progress, dry_run = run.engine, run.dest_config, run.progress, run.dry_run
+    should_stop = run.should_stop
     ctx = PlanContextImpl(engine, pipeline.destination.options, store=store, destination=destination.name)
     try:
         t0 = time.perf_counter()
-        read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress)
+        read = extract(source, pipeline.source.config, pipeline.source.streams, store, run_id, progress,
+                       should_stop=should_stop)
         t1 = time.perf_counter()
+        report.timings = {"read_s": round(t1 - t0, 3)}
+        report.counts.update(read)
+        if read.get("stopped"):
+            _stopped(report, store, destination.name)
+            return
         fingerprint = plan_fingerprint(pipeline, engine)
         if replan_needed(store, fingerprint, force=run.replan):
             report.counts["replanned"] = True  # every staged record is normalised and planned again
         normalisers = with_store_context(normalisers, store_context(pipeline, source, store))
-        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress)
+        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress,
+                                     should_stop=should_stop)
+        # (a stopped plan too: its cursor says how far these rules got, the next run plans on from there)
         store.db.execute("INSERT OR REPLACE INTO ll_meta VALUES ('plan_fingerprint', ?)", [fingerprint])
         t2 = time.perf_counter()
-        report.timings = {"read_s": round(t1 - t0, 3), "normalise_plan_s": round(t2 - t1, 3)}
-        report.counts.update(read)
+        report.timings["normalise_plan_s"] = round(t2 - t1, 3)
         report.counts.update(planned)
         for key in ("read_error",):
             if read.get(key):
                 report.errors.append(f"source {read[key]}")
+        if planned.get("stopped") or (not dry_run and should_stop()):
+            _stopped(report, store, destination.name)
+            return
         if dry_run:
             # the review gate, as the write step would apply it (the dry run's transaction undoes it)
             gate = hold_for_review(store, destination.name, pipeline.review, run_id)
@@ -178,9 +208,13 @@ def _run(run: SyncRun) -> None:
             report.would_write = _would_write(store, destination.name, gate.held)
         else:
             with _on_side("destination", destination.name):
-                written = load(destination, dest_config, store, run_id, progress, review=pipeline.review)
+                written = load(destination, dest_config, store, run_id, progress, review=pipeline.review,
+                               should_stop=should_stop)
             report.timings["write_s"] = round(time.perf_counter() - t2, 3)
             report.counts.update(written)
+            if written.get("stopped") and not written.get("write_error"):
+                _stopped(report, store, destination.name)
+                return
             if written.get("write_error"):
                 report.errors.append(f"destination {written['write_error']}")
             else:
@@ -193,9 +227,20 @@ def _run(run: SyncRun) -> None:
         report.status = "failed"
         report.errors.append(str(exc))
         raise
+    except StopNow as exc:  # a second signal: what was committed stands, the rest is the next run's
+        report.status = "stopped"
+        report.counts["stopped"] = str(exc) or stop_reason()
+        raise
     finally:
         store.runs.finish(run_id, report.status, report.counts, report.timings,
                           "; ".join(report.errors) if report.errors else None)
+
+
+def _stopped(report: SyncReport, store: Store, destination: str) -> None:
+    """The run ends early, as asked: what it committed stands; the next sync resumes from there."""
+    report.status = "stopped"
+    report.counts["stopped"] = stop_reason() if stop_requested() else "requested"
+    report.counts["dead_letters_open"] = store.dead_letters.count_open()
 
 
 def _would_write(store: Store, destination: str, held: frozenset[str] = frozenset()) -> dict[str, Any]:

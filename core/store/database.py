@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 
 import duckdb
 
+from ..data_dir import duckdb_temp_dir
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 from ..secrets import make_private, owner_only
 
@@ -82,6 +83,8 @@ class Database:
         # timestamps are stored as UTC wall time (TIMESTAMP): no time-zone library needed to read them back
         self.con.execute("SET TimeZone = 'UTC'")
         self.con.execute("SET preserve_insertion_order = false")
+        if (spill := duckdb_temp_dir()) is not None:  # a read-only root: spill into the writable volume
+            self.con.execute(f"SET temp_directory = '{spill.replace(chr(39), chr(39) * 2)}'")
 
     def _recover(self) -> bool:
         """After a fatal error (e.g. out of memory while committing) DuckDB refuses every later statement on this

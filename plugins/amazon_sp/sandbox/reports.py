@@ -202,9 +202,8 @@ class ReportsApi:
             raise _Invalid("The request body is not valid JSON.") from None
         if not isinstance(spec, dict):
             raise _Invalid("The request body must be a CreateReportSpecification object.")
-        unknown = set(spec) - {"reportType", "marketplaceIds", "dataStartTime", "dataEndTime", "reportOptions"}
-        if unknown:
-            raise _Invalid(f"Unknown field(s) {', '.join(sorted(unknown))} in CreateReportSpecification.")
+        # Fields the model does not name are ignored, as Amazon does (CreateReportSpecification does not forbid
+        # additional properties): python-amazon-sp-api sends `MarketplaceIds` beside `marketplaceIds` on every POST.
         report_type = spec.get("reportType")
         if not isinstance(report_type, str) or not report_type:
             raise _Invalid("Missing required field reportType.")

@@ -6,6 +6,7 @@ from typing import Any
 
 from starlette.requests import Request
 
+from .replies import Invalid
 from .store import StoreState
 
 __all__ = ["CatalogEndpoints"]
@@ -15,7 +16,7 @@ class CatalogEndpoints(StoreState):
     """Customers and the catalog (v3): customers, products (with their variants on request) and variants."""
 
     async def customers(self, request: Request) -> Any:
-        return self._v3_page(request, list(self.book.customers.values()))
+        return self._v3_page(request, list(self.book.customers.values()), cursor=True)
 
     async def products(self, request: Request) -> Any:
         include = request.query_params.get("include", "")
@@ -25,7 +26,18 @@ class CatalogEndpoints(StoreState):
             if "variants" in include.split(","):
                 row["variants"] = [v for v in self.book.variants.values() if v["product_id"] == p["id"]]
             rows.append(row)
-        return self._v3_page(request, rows)
+        return self._v3_page(request, rows, cursor=True)
 
     async def variants(self, request: Request) -> Any:
-        return self._v3_page(request, list(self.book.variants.values()))
+        return self._v3_page(request, list(self.book.variants.values()), cursor=True)
+
+    async def product_variants(self, request: Request) -> Any:
+        """`/v3/catalog/products/{product_id}/variants`: one product's variants (404 for no such product)."""
+        try:
+            product_id = int(request.path_params["product_id"])
+        except ValueError:
+            product_id = None
+        if product_id not in self.book.products:
+            raise Invalid(404, "The requested product was not found.")
+        return self._v3_page(request, [v for v in self.book.variants.values() if v["product_id"] == product_id],
+                             cursor=True)

@@ -36,6 +36,7 @@ class Store(OrderEndpoints, PaymentEndpoints, CatalogEndpoints, InventoryEndpoin
             Route(f"{s}/v3/customers", v3(self.customers), methods=["GET"]),
             Route(f"{s}/v3/catalog/products", v3(self.products), methods=["GET"]),
             Route(f"{s}/v3/catalog/variants", v3(self.variants), methods=["GET"]),
+            Route(s + "/v3/catalog/products/{product_id}/variants", v3(self.product_variants), methods=["GET"]),
             Route(f"{s}/v3/inventory/locations", v3(self.locations), methods=["GET"]),
             Route(s + "/v3/inventory/locations/{location_id}/items", v3(self.location_items), methods=["GET"]),
             Route(f"{s}/v3/inventory/adjustments/absolute", v3(self.absolute), methods=["PUT"]),

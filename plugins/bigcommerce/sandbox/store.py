@@ -4,6 +4,7 @@ BigCommerce's paging. The endpoint modules (orders, payments, catalog, inventory
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
@@ -115,7 +116,12 @@ class StoreState:
             raise Invalid(400, f"The request parameters are invalid: page >= 1, 1 <= limit <= {maximum}")
         return page, limit
 
-    def _v3_page(self, request: Request, items: list[Any], default: int = 50) -> tuple[int, dict[str, Any]]:
+    def _v3_page(self, request: Request, items: list[Any], default: int = 50,
+                 cursor: bool = False) -> tuple[int, dict[str, Any]]:
+        """A page by `page` and `limit`; where the API also pages by cursor (`cursor`: customers, products,
+        variants), `after`/`before` win over `page` and `meta.cursor_pagination` comes with every page."""
+        if cursor and ("after" in request.query_params or "before" in request.query_params):
+            return self._v3_cursor_page(request, items, default)
         page, limit = self._paging(request, default, 250)
         total = len(items)
         chunk = items[(page - 1) * limit: page * limit]
@@ -125,9 +131,30 @@ class StoreState:
             links["previous"] = f"?page={page - 1}&limit={limit}"
         if page < pages:
             links["next"] = f"?page={page + 1}&limit={limit}"
-        return 200, {"data": chunk, "meta": {"pagination": {
+        meta: dict[str, Any] = {"pagination": {
             "total": total, "count": len(chunk), "per_page": limit, "current_page": page, "total_pages": pages,
-            "links": links}}}
+            "links": links}}
+        if cursor:
+            start = (page - 1) * limit
+            meta["cursor_pagination"] = _cursor_meta(items, start, start + len(chunk), limit)
+        return 200, {"data": chunk, "meta": meta}
+
+    def _v3_cursor_page(self, request: Request, items: list[Any], default: int) -> tuple[int, dict[str, Any]]:
+        """BigCommerce's cursor paging: `after=` the end_cursor of the page before (or `before=` a start_cursor);
+        both at once, or a cursor that names no entry, is refused."""
+        q = request.query_params
+        if "after" in q and "before" in q:
+            raise Invalid(422, "The request parameters are invalid: after and before cannot be used together")
+        _, limit = self._paging(request, default, 250)
+        ids = [row.get("id") for row in items]
+        mark = _cursor_id(q.get("after") or q.get("before") or "")
+        if mark not in ids:
+            raise Invalid(422, "The request parameters are invalid: the cursor does not name an entry")
+        at = ids.index(mark)
+        start, end = (at + 1, at + 1 + limit) if "after" in q else (max(0, at - limit), at)
+        chunk = items[start:end]
+        return 200, {"data": chunk, "meta": {"cursor_pagination": _cursor_meta(items, start, start + len(chunk),
+                                                                                 limit)}}
 
     def _order(self, request: Request) -> int:
         try:
@@ -147,3 +174,27 @@ class StoreState:
             pattern = hook["scope"]
             if hook["is_active"] and (pattern == scope or (pattern.endswith("/*") and scope.startswith(pattern[:-1]))):
                 self.deliverer.send(hook, payload)
+
+
+def _cursor(row: Any) -> str:
+    """A cursor as BigCommerce writes one: the entry's id as URL-safe base64 JSON (`eyJpZCI6MjA0fQ`)."""
+    return base64.urlsafe_b64encode(json.dumps({"id": row.get("id")}, separators=(",", ":")).encode()).decode().rstrip("=")
+
+
+def _cursor_id(text: str) -> Any:
+    try:
+        return json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))["id"]
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _cursor_meta(items: list[Any], start: int, end: int, limit: int) -> dict[str, Any]:
+    """`meta.cursor_pagination` for the entries [start, end) of `items`."""
+    links: dict[str, str] = {}
+    first = _cursor(items[start]) if start < end else None
+    last = _cursor(items[end - 1]) if start < end else None
+    if start > 0 and first:
+        links["previous"] = f"?before={first}&limit={limit}"
+    if end < len(items) and last:
+        links["next"] = f"?after={last}&limit={limit}"
+    return {"count": end - start, "per_page": limit, "start_cursor": first, "end_cursor": last, "links": links}

@@ -1,0 +1,41 @@
+# ledgerlink as a container job: `docker build -t ledgerlink:latest .`, then see compose.yaml and
+# docs/guides/container.md. The image runs as the non-root user `ledgerlink` with a read-only root file system:
+# everything it writes (pipeline state, the secret key, caches, temporary files, DuckDB's spill files) goes to the
+# one volume at /data. Configuration comes from the environment and mounted files only.
+
+# -- build: the wheel, without the tests, docs or the source tree in the final image -------------------------------
+FROM python:3.12-slim AS build
+WORKDIR /src
+COPY pyproject.toml README.md ./
+COPY core ./core
+COPY plugins ./plugins
+RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+
+# -- run -----------------------------------------------------------------------------------------------------------
+FROM python:3.12-slim
+# no .pyc writes into a read-only site-packages; logs leave the process at once
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    # every path ledgerlink writes defaults to a folder in here (state/, tmp/, cache/, config/, secret.key)
+    LEDGERLINK_DATA_DIR=/data \
+    # one JSON object per line on stdout: time, level, logger, message, pipeline, run_id
+    LEDGERLINK_LOG_FORMAT=json \
+    # `ledgerlink serve` (the console) serves this folder, listening on all of the container's interfaces
+    LEDGERLINK_WORKSPACE=/data/workspace \
+    LEDGERLINK_HOST=0.0.0.0 \
+    LEDGERLINK_PORT=8700
+RUN groupadd --system --gid 10001 ledgerlink \
+    && useradd --system --uid 10001 --gid ledgerlink --home-dir /data --no-create-home --shell /usr/sbin/nologin ledgerlink \
+    && install -d -o ledgerlink -g ledgerlink -m 0700 /data
+COPY --from=build /wheels /wheels
+RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+USER ledgerlink:ledgerlink
+WORKDIR /data
+VOLUME ["/data"]
+EXPOSE 8700
+# the data folder writable and the secret key readable; with LEDGERLINK_HEALTH_URL set (the console), its /healthz
+HEALTHCHECK --interval=30s --timeout=10s --start-period=20s --retries=3 CMD ["ledgerlink", "health"]
+# SIGTERM finishes the batch in hand and exits 143; give it time (`docker stop -t 60`, compose stop_grace_period)
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["ledgerlink"]
+CMD ["serve"]
