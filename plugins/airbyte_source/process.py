@@ -27,9 +27,9 @@ from typing import Any, Iterator
 from pydantic import ValidationError
 
 import ledgerlink
-from ledgerlink import LedgerlinkError, protocol
+from ledgerlink import ConfigError, LedgerlinkError, protocol
 
-__all__ = ["ConnectorProcess", "ConnectorFailed", "run_command"]
+__all__ = ["ConnectorProcess", "ConnectorFailed", "ConnectorRefusedConfig", "run_command"]
 
 log = logging.getLogger("ledgerlink.airbyte")
 
@@ -43,9 +43,15 @@ _END = object()
 
 
 class ConnectorFailed(LedgerlinkError):
-    """The Airbyte connector process failed (exit, signal, silence, or nothing but non-protocol output)."""
+    """The Airbyte connector process failed (exit, signal, silence, or nothing but non-protocol output): the run
+    fails (exit 1), what it sent before is kept."""
 
     kind = "remote"
+
+
+class ConnectorRefusedConfig(ConfigError):
+    """The connector cannot be started as configured, or said its config is wrong (a `config_error` TRACE):
+    bad config, exit 2."""
 
 
 def _clip(text: str, limit: int = LINE_CHARS) -> str:
@@ -115,8 +121,8 @@ class ConnectorProcess:
                                           preexec_fn=_die_with_parent if sys.platform == "linux" else None)
         except OSError as exc:
             self._cleanup()
-            raise ConnectorFailed(f"airbyte connector {self.name} could not be started: {exc.strerror or exc}",
-                                  hint=f"check source.config.command ({_clip(' '.join(self.argv), 200)}): the "
+            raise ConnectorRefusedConfig(f"airbyte connector {self.name} could not be started: {exc.strerror or exc}",
+                                         where="source.config.command", hint=f"check source.config.command ({_clip(' '.join(self.argv), 200)}): the "
                                        "executable must exist and be executable") from None
         self._threads = [threading.Thread(target=self._pump_stdout, daemon=True, name=f"airbyte-{self.name}-out"),
                          threading.Thread(target=self._pump_stderr, daemon=True, name=f"airbyte-{self.name}-err")]
@@ -237,17 +243,22 @@ class ConnectorProcess:
                                 hint="is source.config.command an Airbyte connector? It must print Airbyte "
                                      "protocol messages, one JSON object a line, on stdout")
 
-    def failure(self, what: str, hint: str | None = None) -> ConnectorFailed:
+    def failure(self, what: str, hint: str | None = None) -> LedgerlinkError:
         message = f"airbyte connector {self.name} ({self.command}) {what}"
+        refused = False
         if self.trace_errors:
             last = self.trace_errors[-1]
             stream = f" (stream {last.stream_descriptor.name})" if last.stream_descriptor else ""
             kind = f"{last.failure_type.value}: " if last.failure_type else ""
             message += f"; its error{stream}: {kind}{_clip(last.message or '')}"
-            if hint is None and last.failure_type == protocol.FailureType.config_error:
-                hint = "the connector refused its config: check source.config.config against its spec"
+            if last.failure_type == protocol.FailureType.config_error:
+                refused = True
         if self.stderr_tail:
             message += "\n  last lines of its stderr:\n    " + "\n    ".join(_clip(s, 300) for s in self.stderr_tail)
+        if refused:
+            return ConnectorRefusedConfig(message, where="source.config.config",
+                                          hint=hint or "the connector refused its config: check it against the "
+                                                       "connector's spec (its `spec` command)")
         return ConnectorFailed(message, hint=hint or "run the connector's command by hand to see its whole output")
 
 
