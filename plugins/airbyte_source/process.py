@@ -29,7 +29,7 @@ from pydantic import ValidationError
 import ledgerlink
 from ledgerlink import ConfigError, LedgerlinkError, protocol
 
-__all__ = ["ConnectorProcess", "ConnectorFailed", "ConnectorRefusedConfig", "run_command"]
+__all__ = ["ConnectorProcess", "ConnectorFailed", "ConnectorRefusedConfig"]
 
 log = logging.getLogger("ledgerlink.airbyte")
 
@@ -260,10 +260,3 @@ class ConnectorProcess:
                                           hint=hint or "the connector refused its config: check it against the "
                                                        "connector's spec (its `spec` command)")
         return ConnectorFailed(message, hint=hint or "run the connector's command by hand to see its whole output")
-
-
-def run_command(name: str, argv: list[str], command: str, **files: Any) -> list[protocol.Message]:
-    """Run a short command (`spec`, `check`, `discover`) to the end and return its messages."""
-    with ConnectorProcess(name, argv, command, **files) as run:
-        return list(run)
-

@@ -16,7 +16,7 @@ from ledgerlink import CheckContext, ConfigError, LedgerlinkError, Normaliser, S
 
 from .config import AirbyteSourceConfig, connector_argv
 from .normalisers import load_normalisers
-from .process import ConnectorFailed, ConnectorProcess, run_command
+from .process import ConnectorFailed, ConnectorProcess
 from .state import from_connector, to_connector
 from .streams import AirbyteStream, configured_catalog, stream_class
 
@@ -84,6 +84,11 @@ class AirbyteSource(Source):
         return ConnectorProcess(parsed.connector_name(), connector_argv(parsed), command,
                                 idle_timeout_s=parsed.idle_timeout_s, env=parsed.env or None, **files)
 
+    def _collect(self, parsed: AirbyteSourceConfig, command: str, **files: Any) -> list[protocol.Message]:
+        """Run a short command (`check`, `discover`) to its end: its messages."""
+        with self._run(parsed, command, **files) as run:
+            return list(run)
+
     def _learn_secrets(self, parsed: AirbyteSourceConfig) -> None:
         """Mask the config fields the connector's own spec marks secret, before it runs with them."""
         if self._secrets_known:
@@ -94,22 +99,13 @@ class AirbyteSource(Source):
             _register_secrets(parsed.config, _secret_names(spec.connectionSpecification, set()))
         self._secrets_known = True
 
-    def connector_spec(self, config: dict[str, Any]) -> protocol.Spec:
-        """The connector's own SPEC (what `source.config.config` takes)."""
-        parsed = self.parse_config(config)
-        with self._run(parsed, "spec") as run:
-            spec = next((m.spec for m in run if m.type == protocol.MessageType.SPEC and m.spec), None)
-        if spec is None:
-            raise ConnectorFailed(f"airbyte connector {parsed.connector_name()} printed no SPEC")
-        return spec
-
     # -- check / discover ---------------------------------------------------------------------------------------
     def check(self, config: dict[str, Any], context: CheckContext | None = None) -> protocol.ConnectionStatus:
         """The connector's own CHECK: its CONNECTION_STATUS, or FAILED with why it gave none."""
         try:
             parsed = self.parse_config(config)
             self._learn_secrets(parsed)
-            messages = run_command(parsed.connector_name(), connector_argv(parsed), "check", config=parsed.config)
+            messages = self._collect(parsed, "check", config=parsed.config)
         except LedgerlinkError as exc:
             return protocol.ConnectionStatus(status=protocol.Status.FAILED, message=ledgerlink.mask(str(exc)))
         status = next((m.connectionStatus for m in reversed(messages)
@@ -128,7 +124,7 @@ class AirbyteSource(Source):
 
     def _discover(self, parsed: AirbyteSourceConfig) -> protocol.Catalog:
         self._learn_secrets(parsed)
-        messages = run_command(parsed.connector_name(), connector_argv(parsed), "discover", config=parsed.config)
+        messages = self._collect(parsed, "discover", config=parsed.config)
         catalog = next((m.catalog for m in reversed(messages) if m.type == protocol.MessageType.CATALOG and m.catalog),
                        None)
         if catalog is None:

@@ -132,7 +132,8 @@ def read(config: dict, state_path: str | None) -> int:
     return 0
 
 
-def main(argv: list[str]) -> int:
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
     command = argv[0] if argv else ""
     args = dict(zip(argv[1::2], argv[2::2]))
     config = json.loads(open(args["--config"]).read()) if "--config" in args else {}
