@@ -35,3 +35,12 @@ def faker_executable() -> Path | None:
     named = os.environ.get("LEDGERLINK_AIRBYTE_FAKER")
     path = Path(named) if named else REPO / ".venv-airbyte" / "bin" / "source-faker"
     return path if path.is_file() and os.access(path, os.X_OK) else None
+
+
+def manifest_executable() -> Path | None:
+    """`source-declarative-manifest`, which airbyte-cdk installs beside `source-faker` (same venv):
+    $LEDGERLINK_AIRBYTE_MANIFEST, else next to the faker executable."""
+    named = os.environ.get("LEDGERLINK_AIRBYTE_MANIFEST")
+    faker = faker_executable()
+    path = Path(named) if named else (faker.parent / "source-declarative-manifest" if faker else None)
+    return path if path is not None and path.is_file() and os.access(path, os.X_OK) else None

@@ -4,12 +4,12 @@ the real `airbyte-source-faker` (never skipped in CI)."""
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import Any
 
 import pytest
-from pathlib import Path
 
-from airbyte_fakes import REFERENCE_SCHEMA, faker_executable
+from airbyte_fakes import REFERENCE_SCHEMA, faker_executable, manifest_executable
 
 
 @pytest.fixture
@@ -56,13 +56,23 @@ def protocol_validator():
     return validate
 
 
-@pytest.fixture(scope="session")
-def source_faker() -> "Path":
-    found = faker_executable()
+def _installed(found: Path | None, what: str) -> Path:
     if found is None:
-        message = ("airbyte-source-faker is not installed: python3 -m venv .venv-airbyte && "
-                   ".venv-airbyte/bin/pip install airbyte-source-faker==7.2.1 (or set LEDGERLINK_AIRBYTE_FAKER)")
+        message = (f"{what} is not installed: python3 -m venv .venv-airbyte && .venv-airbyte/bin/pip install "
+                   "airbyte-source-faker==7.2.1 (or set LEDGERLINK_AIRBYTE_FAKER)")
         if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
             pytest.fail(message)  # in CI `.ci/run` installs it: missing is a broken set-up, never a skip
         pytest.skip(message)
     return found
+
+
+@pytest.fixture(scope="session")
+def source_faker() -> Path:
+    """airbyte-source-faker's executable."""
+    return _installed(faker_executable(), "airbyte-source-faker")
+
+
+@pytest.fixture(scope="session")
+def source_declarative_manifest() -> Path:
+    """airbyte-cdk's `source-declarative-manifest` (installed with airbyte-source-faker)."""
+    return _installed(manifest_executable(), "source-declarative-manifest (airbyte-cdk)")
