@@ -25,7 +25,7 @@ __all__ = ["AirbyteSource"]
 log = logging.getLogger("ledgerlink.airbyte")
 
 #: config keys masked even when the connector's spec does not mark them airbyte_secret
-_SECRET_NAME = re.compile(r"(pass(word)?|secret|token|api_?key|private_?key|credential)", re.I)
+_SECRET_NAME = re.compile(r"(^|_)(pass(word|wd|phrase)?|secret|token|api_?key|private_?key|access_?key)$", re.I)
 #: records of streams the connector did not declare, named in a warning each (then only counted)
 _WARN_UNDECLARED = 5
 

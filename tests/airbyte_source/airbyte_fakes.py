@@ -12,14 +12,14 @@ HERE = Path(__file__).resolve().parent
 FAKE = HERE / "fake_airbyte_source.py"
 REPO = HERE.parents[1]
 REFERENCE_SCHEMA = REPO.parent / "shared" / "reference" / "airbyte-protocol" / "airbyte_protocol.v0.yaml"
-#: the secret the fake connector's config carries (its spec marks api_key airbyte_secret)
+#: the secret the fake connector's config carries (its spec marks shop_code airbyte_secret; no name rule would)
 SECRET = "k-live-4f9a2c7e1b"
 
 
 def fake_config(mode: str = "good", **inner: Any) -> dict[str, Any]:
     """The `airbyte` source's config running the fake connector in `mode`."""
     return {"command": [sys.executable, str(FAKE)], "name": "fake-shop", "idle_timeout_s": 60,
-            "config": {"api_key": SECRET, "mode": mode, "count": 10, "per_state": 3, **inner}}
+            "config": {"shop_code": SECRET, "mode": mode, "count": 10, "per_state": 3, **inner}}
 
 
 def staged_ids(store, stream: str = "orders") -> list[int]:

@@ -16,7 +16,7 @@
   config_error   a TRACE error with failure_type config_error on read, exit 1
   killed         five records and a STATE, three more, then SIGKILL to itself: killed mid-read
   global_state   good, but with GLOBAL states
-  secret_echo    logs its api_key (a careless connector) and fails, printing it on stderr
+  secret_echo    logs its shop_code (a careless connector) and fails, printing it on stderr
 It only reads its own files; nothing here touches the network.
 """
 
@@ -84,15 +84,15 @@ def read(config: dict, state_path: str | None) -> int:
     count, per_state = int(config.get("count", 10)), int(config.get("per_state", 3))
     cursor = saved_cursor(state_path)
     if mode == "config_error":
-        trace_error("api_key is not valid for this shop", "config_error")
+        trace_error("shop_code is not valid for this shop", "config_error")
         return 1
     if mode == "only_noise":
         for i in range(3):
             print(f"Hello from a script that is not an Airbyte connector, line {i}")
         return 0
     if mode == "secret_echo":
-        log("INFO", f"connecting with api_key={config.get('api_key')}")
-        print(f"Traceback: auth failed for key {config.get('api_key')}", file=sys.stderr)
+        log("INFO", f"connecting with shop_code={config.get('shop_code')}")
+        print(f"Traceback: auth failed for code {config.get('shop_code')}", file=sys.stderr)
         return 1
     log("INFO", f"reading {STREAM} after {cursor}")
     emit({"type": "TRACE", "trace": {"type": "STREAM_STATUS", "emitted_at": 1767225600000.0, "stream_status": {
@@ -139,13 +139,13 @@ def main(argv: list[str] | None = None) -> int:
     config = json.loads(open(args["--config"]).read()) if "--config" in args else {}
     if command == "spec":
         emit({"type": "SPEC", "spec": {"connectionSpecification": {
-            "type": "object", "properties": {"api_key": {"type": "string", "airbyte_secret": True},
+            "type": "object", "properties": {"shop_code": {"type": "string", "airbyte_secret": True},
                                              "count": {"type": "integer"}, "mode": {"type": "string"}}}}})
         return 0
     if command == "check":
-        ok = config.get("api_key") != "wrong"
+        ok = config.get("shop_code") != "wrong"
         emit({"type": "CONNECTION_STATUS", "connectionStatus": {
-            "status": "SUCCEEDED" if ok else "FAILED", **({} if ok else {"message": "401: api_key refused"})}})
+            "status": "SUCCEEDED" if ok else "FAILED", **({} if ok else {"message": "401: shop_code refused"})}})
         return 0
     if command == "discover":
         emit({"type": "CATALOG", "catalog": {"streams": [{

@@ -112,7 +112,7 @@ def test_a_global_state_is_kept_whole_and_given_back(store, read_into):
 
 def test_the_connector_refusing_its_config_is_a_config_error(store, read_into):
     error = read_into(fake_config("config_error"))["read_error"]
-    assert "source.config.config" in error and "config_error: api_key is not valid for this shop" in error
+    assert "source.config.config" in error and "config_error: shop_code is not valid for this shop" in error
 
 
 def test_check_passes_the_connectors_status_through():
@@ -120,15 +120,15 @@ def test_check_passes_the_connectors_status_through():
 
     source = host().connector("airbyte", "source")()
     assert source.check(fake_config()).status.value == "SUCCEEDED"
-    refused = source.check(fake_config(api_key="wrong"))
-    assert refused.status.value == "FAILED" and refused.message == "401: api_key refused"
+    refused = source.check(fake_config(shop_code="wrong"))
+    assert refused.status.value == "FAILED" and refused.message == "401: shop_code refused"
     missing = source.check({**fake_config(), "command": ["/nonexistent/source-nothing"]})
     assert missing.status.value == "FAILED" and "could not be started" in missing.message
 
 
 def test_a_secret_of_the_connectors_spec_never_reaches_an_error_or_a_log(store, read_into, caplog):
     caplog.set_level(logging.DEBUG)
-    # `token` is not a name the plugin guesses: only the connector's spec says api_key is secret
+    # `shop_code` is no name the plugin guesses as secret: only the connector's spec says it is
     counts = read_into(fake_config("secret_echo"))
     assert "fake-shop" in counts["read_error"] and "auth failed" in counts["read_error"]
     assert SECRET not in counts["read_error"]

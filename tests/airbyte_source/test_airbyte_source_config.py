@@ -118,3 +118,13 @@ def test_states_go_back_to_the_connector_as_it_sent_them():
     blob = wrapped.state.stream.stream_state.model_dump()
     assert wrapped.state.stream.stream_descriptor.name == GLOBAL_KEY and blob["type"] == "GLOBAL"
     assert to_connector({GLOBAL_KEY: blob}, ["orders"]) == [blob]
+
+
+def test_config_values_named_like_secrets_are_masked_and_others_are_not():
+    from ledgerlink import mask
+    from ledgerlink_airbyte_source.source import _register_secrets
+
+    _register_secrets({"credentials": {"refresh_token": "rt-5b1c9e", "token_url": "https://auth.example/t9"},
+                       "start_date": "2026-01-01", "shop_passphrase": "open sesame 77"}, set())
+    assert mask("rt-5b1c9e | https://auth.example/t9 | 2026-01-01 | open sesame 77") == (
+        "**** | https://auth.example/t9 | 2026-01-01 | ****")
