@@ -66,7 +66,9 @@ def test_each_plugins_connector_code_never_imports_its_emulator(repo_root):
     problems, seen = [], 0
     for plugin_dir in sorted((repo_root / "plugins").iterdir()):
         if not (plugin_dir / "sandbox" / "__init__.py").exists():
-            problems.append(f"{plugin_dir.name} has no sandbox/ subpackage")
+            # a plugin with no remote system to emulate (the `airbyte` source runs local processes) has none
+            if "register_sandboxes" in (plugin_dir / "plugin.py").read_text():
+                problems.append(f"{plugin_dir.name} has no sandbox/ subpackage")
             continue
         package = f"ledgerlink_{plugin_dir.name}"
         for path in plugin_dir.rglob("*.py"):

@@ -106,6 +106,11 @@ def _stager(cls: type[Stream] | None, stream: str, join_field: str | None) -> Ca
     plain_cursor = cls is not None and cursor_field is not None and _default_cursor(cls)
 
     def stage(data: Any) -> StagedRow:
+        if cls is None:  # e.g. an Airbyte connector's record of a stream its catalog does not declare
+            raise RecordError(f"the source sent a record of stream {stream!r}, which it does not declare",
+                              stream=stream, field="(the stream)",
+                              hint="the source is at fault (a connector bug or version mismatch): report it to "
+                                   "its authors; the record is kept here")
         if type(data) is not dict and not isinstance(data, dict):
             raise UnstageableRecord(f"the record is a {type(data).__name__}, not an object", stream=stream,
                                     field="(the record)", hint="report it to the plugin's authors")
