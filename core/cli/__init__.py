@@ -40,6 +40,8 @@ cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
+from . import fleet  # noqa: E402  issue 21: many tenants on workers sharing one Postgres
+cli.add_command(fleet.fleet)
 
 
 def main() -> None:
