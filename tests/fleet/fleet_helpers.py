@@ -123,3 +123,64 @@ def company_documents(sandbox: Any) -> list[dict[str, Any]]:
 def document_keys(rows: list[dict[str, Any]]) -> list[str]:
     """The ledgerlink key on the first line of each document's PrivateNote."""
     return [str(r.get("PrivateNote") or "").split("\n", 1)[0].removeprefix("ledgerlink ") for r in rows]
+
+
+# -- a Postgres of the test's own, to restart mid-run without disturbing other tests --------------------------------
+
+@dataclass
+class PrivatePostgres:
+    """A throw-away cluster (Debian's initdb/pg_ctl) on a free loopback port, trusting local connections."""
+
+    folder: Path
+    port: int
+    bin: Path
+
+    @property
+    def admin_url(self) -> str:
+        return f"postgresql://ledgerlink@127.0.0.1:{self.port}/postgres"
+
+    def url(self, database: str) -> str:
+        return f"postgresql://ledgerlink@127.0.0.1:{self.port}/{database}"
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bin / args[0]), *args[1:]]
+        if os.geteuid() == 0:  # Postgres refuses to run as root
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def ctl(self, action: str) -> None:
+        opts = f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=300"
+        self._run("pg_ctl", "-D", str(self.folder / "data"), "-o", opts, "-l", str(self.folder / "log"), "-w",
+                  "-m", "fast", action)
+
+
+def private_postgres_bin() -> Path | None:
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    return found[-1].parent if found else None
+
+
+def start_private_postgres() -> PrivatePostgres:
+    import shutil
+    import tempfile
+
+    from ledgerlink.sandbox import free_port
+
+    bin_dir = private_postgres_bin()
+    if bin_dir is None:
+        raise RuntimeError("Debian's postgresql is not installed (no /usr/lib/postgresql/*/bin/initdb)")
+    folder = Path(tempfile.mkdtemp(prefix="ll-fleet-pg-"))
+    if os.geteuid() == 0:
+        shutil.chown(folder, "postgres", "postgres")
+    pg = PrivatePostgres(folder, free_port(), bin_dir)
+    pg._run("initdb", "-D", str(folder / "data"), "-A", "trust", "-U", "ledgerlink", "--no-sync")
+    pg.ctl("start")
+    return pg
+
+
+def stop_private_postgres(pg: PrivatePostgres) -> None:
+    import shutil
+
+    try:
+        pg.ctl("stop")
+    finally:
+        shutil.rmtree(pg.folder, ignore_errors=True)
