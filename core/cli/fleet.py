@@ -136,14 +136,17 @@ def schedule(tenant: str | None, every: str | None, database_url: str | None) ->
 @click.option("--lease-seconds", type=click.FloatRange(1, 3600), default=30.0, show_default=True,
               help="How long a pipeline stays locked to a worker that stopped answering.")
 @click.option("--max-seconds", type=click.FloatRange(1), help="Stop after this long (for tests and batch jobs).")
+@click.option("--drain-seconds", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
+              help="On SIGTERM/SIGINT, how long syncs under way may take to finish (one cut off resumes elsewhere).")
 @_DB
 def worker(concurrency: int, worker_id: str | None, lease_seconds: float, max_seconds: float | None,
-           database_url: str | None) -> None:
+           drain_seconds: float, database_url: str | None) -> None:
     """Run syncs from the fleet's queue until stopped (SIGTERM or SIGINT finish cleanly)."""
     from ..fleet.engine import Worker
 
     try:
-        w = Worker(_db(database_url), worker_id=worker_id, concurrency=concurrency, lease_ttl_s=lease_seconds)
+        w = Worker(_db(database_url), worker_id=worker_id, concurrency=concurrency, lease_ttl_s=lease_seconds,
+                   drain_s=drain_seconds)
     except LedgerlinkError as exc:
         fail(exc)
         return

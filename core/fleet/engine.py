@@ -189,11 +189,14 @@ class Worker:
     beats the worker's heartbeat, and recovers the workflows of workers that stopped beating."""
 
     def __init__(self, db: FleetDatabase, *, worker_id: str | None = None, concurrency: int = 4,
-                 lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0):
+                 lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0,
+                 drain_s: float = 30.0):
         self.db = db
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
         self.poll_s, self.scheduler_poll_s = poll_s, scheduler_poll_s
+        #: on stop, how long syncs under way may take to finish before the process leaves them to recovery
+        self.drain_s = drain_s
         self.stop = threading.Event()
         self.synced = 0
 
@@ -295,6 +298,7 @@ class Worker:
                     log.warning("heartbeat failed: %s", exc)
                 self.stop.wait(min(self.lease_ttl_s / 3, 2.0))
         finally:
-            dbos.DBOS.destroy(workflow_completion_timeout_sec=0)
+            # syncs under way get `drain_s` to finish; one cut off is resumed by another worker after its lease
+            dbos.DBOS.destroy(workflow_completion_timeout_sec=int(self.drain_s))
             install_account_limiter(None)
             _worker = None
