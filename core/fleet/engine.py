@@ -205,6 +205,7 @@ class Worker:
         from ..runtime.sync import sync
         from .workspace import load_tenant_pipeline
 
+        step_started = time.time()
         rows = self.db.execute("SELECT t.workspace, p.file FROM pipelines p JOIN tenants t ON t.name = p.tenant "
                                "WHERE p.tenant = %s AND p.pipeline = %s", (tenant, pipeline))
         if not rows:
@@ -215,6 +216,7 @@ class Worker:
             return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3}
         run_id = start_run(self.db, tenant, pipeline, self.id, reason, workflow_id)
         status, error, report, unreachable = "failed", None, None, None
+        sync_started = sync_ended = None
         try:
             with LeaseKeeper(self.db, lease):
                 try:
@@ -225,7 +227,11 @@ class Worker:
                     self.db.execute("UPDATE pipelines SET problem = %s WHERE tenant = %s AND pipeline = %s",
                                     (str(exc), tenant, pipeline))
                     raise
-                report = sync(loaded)
+                sync_started = time.time()
+                try:
+                    report = sync(loaded)
+                finally:
+                    sync_ended = time.time()
                 status = "succeeded" if report.status == "succeeded" else "failed"
                 error = "; ".join(report.errors) or None
         except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
@@ -238,9 +244,11 @@ class Worker:
         if report is not None and unreachable is None and any("fleet database" in e for e in report.errors):
             unreachable = FleetUnavailable(error or "the fleet database went away")
         counts = report.counts if report else {}
+        sync_s = (sync_ended - sync_started) if sync_started and sync_ended else 0.0
+        timings = (step_started, sync_s, time.time() - step_started - sync_s)
         # both raise FleetUnavailable while Postgres is away: DBOS retries the step, which resumes the sync
         finish_run(self.db, run_id, "interrupted" if unreachable else status, posted=posted_count(counts),
-                   dead_letters=int(counts.get("dead_letters_open") or 0), error=error)
+                   dead_letters=int(counts.get("dead_letters_open") or 0), error=error, timings=timings)
         release_lease(self.db, lease)
         if unreachable is not None:
             raise unreachable

@@ -15,9 +15,13 @@ def start_run(db: FleetDatabase, tenant: str, pipeline: str, worker: str, reason
 
 
 def finish_run(db: FleetDatabase, run_id: int, status: str, *, posted: int | None = None,
-               dead_letters: int | None = None, error: str | None = None) -> None:
+               dead_letters: int | None = None, error: str | None = None,
+               timings: tuple[float, float, float] | None = None) -> None:
+    """`timings`: (step started, epoch seconds; the sync's own seconds; the fleet's seconds around it)."""
+    started, sync_s, overhead_s = timings or (None, None, None)
     db.execute("UPDATE runs SET finished_at = clock_timestamp(), status = %s, posted = %s, dead_letters = %s, "
-               "error = %s WHERE id = %s", (status, posted, dead_letters, error, run_id))
+               "error = %s, step_started_at = to_timestamp(%s), sync_s = %s, overhead_s = %s WHERE id = %s",
+               (status, posted, dead_letters, error, started, sync_s, overhead_s, run_id))
 
 
 def posted_count(counts: dict[str, Any]) -> int:

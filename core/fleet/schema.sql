@@ -33,6 +33,10 @@ CREATE TABLE IF NOT EXISTS runs (
     dead_letters integer,
     error       text
 );
+-- where a sync's time went: the pipeline's own work, and the fleet's around it (lease, loading, bookkeeping)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS step_started_at timestamptz;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sync_s double precision;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS overhead_s double precision;
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (tenant, pipeline, started_at DESC);
 
 -- the one writer of each pipeline's state: held while `expires_at` is ahead, renewed by its holder
