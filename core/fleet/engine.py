@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ..errors import LedgerlinkError
+from ..errors import LedgerlinkError, PipelineBusyError
 from .database import FleetDatabase, FleetUnavailable
 from .leases import DEFAULT_TTL_S, LeaseKeeper, release_lease, take_lease
 from .runs import finish_run, posted_count, start_run
@@ -194,6 +194,9 @@ class Worker:
         self.db = db
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
+        #: a worker silent this long is taken for dead and its syncs re-enqueued: well beyond a lease, so a live
+        #: worker whose heartbeat is late (a loaded machine) is not recovered under its feet
+        self.dead_after_s = max(3 * lease_ttl_s, 15.0)
         self.poll_s, self.scheduler_poll_s = poll_s, scheduler_poll_s
         #: on stop, how long syncs under way may take to finish before the process leaves them to recovery
         self.drain_s = drain_s
@@ -236,6 +239,8 @@ class Worker:
                 error = "; ".join(report.errors) or None
         except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
             error, unreachable = str(exc), exc
+        except PipelineBusyError as exc:  # the state file is still open elsewhere (a lease that lapsed under load)
+            status, error = "busy", str(exc)
         except LedgerlinkError as exc:
             error = str(exc)
         except Exception as exc:  # a bug or an outage: reported with the tenant, the worker carries on
@@ -252,6 +257,8 @@ class Worker:
         release_lease(self.db, lease)
         if unreachable is not None:
             raise unreachable
+        if status == "busy":  # waited out like a held lease (durably), never reported as the tenant's failure
+            return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3, "error": error}
         self.synced += 1
         return {"status": status, "error": error, "run_id": run_id}
 
@@ -262,10 +269,10 @@ class Worker:
                         (self.id, socket.gethostname(), os.getpid()))
 
     def _recover_dead(self) -> list[str]:
-        """Workers silent for longer than a lease: whoever deletes a dead worker's row re-enqueues its work."""
+        """Workers silent for `dead_after_s`: whoever deletes a dead worker's row re-enqueues its work."""
         dead = [r[0] for r in self.db.execute(
             "DELETE FROM workers WHERE id <> %s AND last_seen < clock_timestamp() - make_interval(secs => %s) "
-            "RETURNING id", (self.id, self.lease_ttl_s))]
+            "RETURNING id", (self.id, self.dead_after_s))]
         if dead:
             self.db.execute("UPDATE runs SET status = 'abandoned', finished_at = clock_timestamp(), "
                             "error = 'the worker stopped mid-sync (its lease ran out; the sync resumes elsewhere)' "

@@ -69,7 +69,7 @@ class WorkerPool:
 
     url: str
     log_dir: Path
-    lease_seconds: float = 3.0
+    lease_seconds: float = 5.0
     concurrency: int = 3
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
