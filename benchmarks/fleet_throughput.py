@@ -122,6 +122,9 @@ def run(workers: int, tenants: int, orders: int, concurrency: int, admin_url: st
                 p.kill()
         with psycopg.connect(admin_url, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def main() -> None:
