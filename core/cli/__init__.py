@@ -56,6 +56,8 @@ cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
 cli.add_command(health.health)  # issue 21: the container's HEALTHCHECK
+from . import fleet  # noqa: E402  issue 21: many tenants on workers sharing one Postgres
+cli.add_command(fleet.fleet)
 
 
 def main() -> None:

@@ -374,4 +374,5 @@ def api_routes() -> list[Route]:
         *_connect_api(),
         *_alerts_api_routes(),
         *__import__("ledgerlink.console.api_designer", fromlist=["_"]).designer_api_routes(),
+        *__import__("ledgerlink.console.api_fleet", fromlist=["_"]).fleet_api_routes(),  # fleet (issue 21)
     ]

@@ -559,5 +559,6 @@ def page_routes() -> list[Any]:
         *_connect_pages(),
         *_alerts_page_routes(),
         *__import__("ledgerlink.console.pages_designer", fromlist=["_"]).designer_page_routes(),
+        *__import__("ledgerlink.console.pages_fleet", fromlist=["_"]).fleet_page_routes(),  # fleet (issue 21)
         Mount("/static", app=StaticFiles(directory=HERE / "static"), name="static"),
     ]

@@ -15,6 +15,7 @@ import httpx
 from ..errors import PermanentError, RemoteError, ThrottledError, TransientError
 from ..secrets import mask
 from .ratelimit import Limit, RateLimiter
+from .shared import account_limiter
 from .retry import RetryPolicy, default_classify, parse_retry_after
 
 __all__ = ["HttpClient", "describe_error"]
@@ -97,8 +98,11 @@ class HttpClient:
         retry_after_from: Callable[[httpx.Response], float | None] | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        max_in_flight: int | None = None,
     ):
         self.rate_key = rate_key
+        #: the remote's limit of requests at once per account, kept with other processes by an AccountLimiter
+        self.max_in_flight = max_in_flight
         self.limiter = RateLimiter(limits, default_limit, clock=clock, sleep=sleep)
         self.retry = retry or RetryPolicy()
         self._classify, self._describe = classify, describe
@@ -141,8 +145,14 @@ class HttpClient:
             waited += self.limiter.acquire(key, limit_name)
             self.stats["requests"] += 1
             answered = False
+            shared, plan = account_limiter(), self.limiter.limit_for(limit_name)
+            done = shared.acquire(self.rate_key, key, plan, self.max_in_flight) if shared and plan else None
             try:
-                response = self._client.request(method, url, **kwargs)
+                try:
+                    response = self._client.request(method, url, **kwargs)
+                finally:
+                    if done is not None:
+                        done()
             except (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError) as exc:
                 where = mask(_request_url(exc, self._client.base_url, url))
                 error: RemoteError = TransientError(

@@ -88,6 +88,10 @@ class RateLimiter:
             bucket = self._buckets[key] = TokenBucket(limit, self._clock)
         return bucket
 
+    def limit_for(self, operation: str) -> Limit | None:
+        """The usage plan `operation`'s bucket follows (None: unlimited)."""
+        return self._limits.get(operation, self._default)
+
     def acquire(self, key: str, operation: str = "") -> float:
         """Block until a request under `key` may go; returns the seconds waited."""
         with self._lock:

@@ -30,6 +30,8 @@ __all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "batch_limit", 
 #: A burst of a fiftieth of the minute's allowance (10 at Intuit's rate) keeps a run from spending the minute
 #: in a second.
 REALM_LIMIT = Limit(rate=500 / 60, burst=10)
+#: Intuit's requests at once per realm: kept across processes where a fleet installs an account limiter
+MAX_IN_FLIGHT = 10
 
 
 def realm_limit(requests_per_minute: int) -> Limit:
@@ -104,7 +106,8 @@ class QboApi:
                                limits={_OPERATION: realm_limit(config.requests_per_minute),
                                        _BATCH_BUCKET: batch_limit(getattr(config, "batch_requests_per_minute", 40))},
                                retry=retry, timeout=config.timeout_s, headers={"Accept": "application/json"},
-                               auth=self.auth, transport=transport, classify=classify, describe=describe, **extra)
+                               auth=self.auth, transport=transport, classify=classify, describe=describe,
+                               max_in_flight=MAX_IN_FLIGHT, **extra)
         self.batch_calls = 0
 
     def close(self) -> None:

@@ -151,6 +151,9 @@ class _Throttle:
         self.per_window, self.window_s, self.concurrent = per_window, window_s, concurrent
         self._stamps: dict[str, collections.deque[float]] = collections.defaultdict(collections.deque)
         self._in_flight: dict[str, int] = collections.defaultdict(int)
+        #: the most requests a realm had in its window and in flight at once (a fleet test's proof of its limits)
+        self.peak_in_window: dict[str, int] = collections.defaultdict(int)
+        self.peak_in_flight: dict[str, int] = collections.defaultdict(int)
         self._lock = threading.Lock()
 
     def enter(self, realm: str) -> bool:
@@ -163,6 +166,8 @@ class _Throttle:
                 return False
             stamps.append(now)
             self._in_flight[realm] += 1
+            self.peak_in_window[realm] = max(self.peak_in_window[realm], len(stamps))
+            self.peak_in_flight[realm] = max(self.peak_in_flight[realm], self._in_flight[realm])
             return True
 
     def leave(self, realm: str) -> None:
@@ -579,4 +584,6 @@ class QuickBooksOnlineSandbox(Sandbox):
     async def _control_stats(self, request: Request) -> Response:
         return _json({"realm_id": self.company.realm_id, "objects": self.company.counts(),
                       "counters": dict(self.stats), "token_refreshes": self.tokens.refreshes,
-                      "in_flight": self.throttle.in_flight(self.company.realm_id)})
+                      "in_flight": self.throttle.in_flight(self.company.realm_id),
+                      "peak_in_window": self.throttle.peak_in_window[self.company.realm_id],
+                      "peak_in_flight": self.throttle.peak_in_flight[self.company.realm_id]})

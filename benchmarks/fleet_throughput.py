@@ -1,0 +1,153 @@
+"""Fleet throughput: tenants synced per minute and scheduling overhead per sync, for 1, 2 and 3 workers.
+
+    python benchmarks/fleet_throughput.py                        # 12 tenants, 10 orders each, 1..3 workers
+    python benchmarks/fleet_throughput.py --tenants 30 --workers 1 3 --json
+
+Needs the developers' Postgres (docs/concepts/fleet.md); `--admin-url` names a role that may create databases.
+The BigCommerce sandbox (one store per tenant) and two QuickBooks Online companies run in their own processes;
+each worker count gets a fresh database and fresh workspaces, every tenant is triggered at once, and the clock
+runs from the first trigger to the last finished run. Per sync, from DBOS's and the fleet's own records:
+
+- sync: the pipeline's own time (`runs.sync_s`: read, stage, plan, post);
+- overhead: the fleet's time around it (`runs.overhead_s`: lease, loading the file, bookkeeping) plus the time
+  from DBOS's dequeue to the step starting (DBOS's own records);
+- queue wait: from trigger to dequeue (grows when tenants outnumber the workers' slots).
+
+Figures, not assertions. On a shared 2-core machine the workers compete with the sandboxes for the cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).parent))
+from _sandbox import start_sandbox  # noqa: E402
+
+PIPELINE = "bigcommerce-two-stores-a-to-qbo.yaml"
+REALMS = ("9341455000000101", "9341455000000202")
+
+
+def _workspace(root: Path, tenant: str, store: str, bc: str, qbo: str, realm: str) -> Path:
+    from importlib import resources
+
+    folder = root / tenant
+    folder.mkdir(parents=True)
+    (folder / PIPELINE).write_text(resources.files("ledgerlink").joinpath("data", PIPELINE).read_text())
+    env = {"BIGCOMMERCE_BASE_URL": bc, "BIGCOMMERCE_STORE_HASH_A": store, "BIGCOMMERCE_REQUESTS_PER_SECOND": "1000",
+           "QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer", "QBO_REALM_ID": realm,
+           "QBO_REQUESTS_PER_MINUTE": "30000", "QBO_BATCH_REQUESTS_PER_MINUTE": "6000"}
+    (folder / "tenant.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
+    return folder
+
+
+def run(workers: int, tenants: int, orders: int, concurrency: int, admin_url: str) -> dict[str, Any]:
+    import psycopg
+
+    from ledgerlink.fleet import FleetDatabase, add_tenant
+    from ledgerlink.fleet.engine import enqueue_sync, init_fleet
+
+    name = f"ll_fleet_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    url = admin_url.rsplit("/", 1)[0] + "/" + name
+    stores = [f"b{i:03d}" for i in range(tenants)]
+    procs: list[subprocess.Popen[bytes]] = []
+    root = Path(tempfile.mkdtemp(prefix="ll-fleet-bench-"))
+    try:
+        bc_proc, bc = start_sandbox("bigcommerce", "--time-scale", "1000", "--set", f"orders={orders}",
+                                    "--set", f"store_hash={stores[0]}", "--set", f"stores={json.dumps(stores[1:])}")
+        procs.append(bc_proc)
+        companies = []
+        for realm in REALMS:
+            proc, qbo = start_sandbox("qbo", "--time-scale", "60", "--set", f'realm_id="{realm}"',
+                                      "--set", "rotate_refresh_tokens=false")
+            procs.append(proc)
+            companies.append(qbo)
+        db = FleetDatabase(url)
+        init_fleet(db)
+        for i in range(tenants):
+            add_tenant(db, f"t{i:03d}", _workspace(root, f"t{i:03d}", stores[i], bc, companies[i % 2], REALMS[i % 2]))
+        env = {**os.environ, "LEDGERLINK_LOG_LEVEL": "ERROR"}
+        for w in range(workers):
+            procs.append(subprocess.Popen(
+                [sys.executable, "-m", "ledgerlink", "fleet", "worker", "--database-url", url, "--worker-id",
+                 f"bench-{w}", "--concurrency", str(concurrency), "--max-seconds", "1800"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env))
+        deadline = time.monotonic() + 300
+        while db.execute("SELECT count(*) FROM workers")[0][0] < workers:
+            if time.monotonic() > deadline:
+                raise SystemExit("the workers did not start")
+            time.sleep(0.2)
+        start = time.monotonic()
+        for i in range(tenants):
+            enqueue_sync(db, f"t{i:03d}", PIPELINE.removesuffix(".yaml"))
+        deadline = time.monotonic() + 1800
+        while db.execute("SELECT count(*) FROM runs WHERE status IN ('succeeded', 'failed')")[0][0] < tenants:
+            if time.monotonic() > deadline:
+                raise SystemExit("the syncs did not finish within 30 minutes")
+            time.sleep(0.2)
+        elapsed = time.monotonic() - start
+        failed = db.execute("SELECT count(*) FROM runs WHERE status = 'failed'")[0][0]
+        rows = db.execute(
+            "SELECT r.sync_s, r.overhead_s + greatest(0, extract(epoch FROM r.step_started_at) "
+            "- w.started_at_epoch_ms / 1000.0), (w.started_at_epoch_ms - w.created_at) / 1000.0 "
+            "FROM runs r JOIN dbos.workflow_status w ON w.workflow_uuid = r.workflow_id WHERE r.status = 'succeeded'")
+        sync_s = [float(r[0]) for r in rows]
+        overhead = [float(r[1]) for r in rows]
+        wait = [float(r[2]) for r in rows]
+        return {"workers": workers, "tenants": tenants, "orders_per_tenant": orders, "failed": failed,
+                "elapsed_s": round(elapsed, 1), "tenants_per_minute": round(tenants / elapsed * 60, 1),
+                "sync_s_median": round(statistics.median(sync_s), 2) if sync_s else None,
+                "overhead_s_per_sync_median": round(statistics.median(overhead), 3) if overhead else None,
+                "overhead_s_per_sync_mean": round(statistics.mean(overhead), 3) if overhead else None,
+                "queue_wait_s_median": round(statistics.median(wait), 2) if wait else None}
+    finally:
+        for p in reversed(procs):
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        with psycopg.connect(admin_url, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        import shutil
+
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tenants", type=int, default=12)
+    parser.add_argument("--orders", type=int, default=10, help="orders per tenant's store")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2, 3])
+    parser.add_argument("--concurrency", type=int, default=2, help="syncs at once per worker")
+    parser.add_argument("--admin-url", default=os.environ.get(
+        "LEDGERLINK_TEST_POSTGRES_URL", "postgresql://ledgerlink:ledgerlink@127.0.0.1:5432/postgres"))
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    results = [run(w, args.tenants, args.orders, args.concurrency, args.admin_url) for w in args.workers]
+    if args.json:
+        print(json.dumps(results, indent=2))
+        return
+    print(f"{'workers':>7} {'tenants/min':>11} {'elapsed s':>9} {'sync s (median)':>15} "
+          f"{'overhead s/sync (median, mean)':>30} {'queue wait s':>12} {'failed':>6}")
+    for r in results:
+        print(f"{r['workers']:>7} {r['tenants_per_minute']:>11} {r['elapsed_s']:>9} {r['sync_s_median']:>15} "
+              f"{str(r['overhead_s_per_sync_median']) + ', ' + str(r['overhead_s_per_sync_mean']):>30} "
+              f"{r['queue_wait_s_median']:>12} {r['failed']:>6}")
+
+
+if __name__ == "__main__":
+    main()

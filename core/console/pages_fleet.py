@@ -1,0 +1,52 @@
+"""The console's Fleet page: per tenant, each pipeline's last run, next run, failures in a row, open dead letters,
+the worker holding it and what is wrong (an invalid file, revoked credentials); a bookkeeper can queue a sync.
+The nav link shows only when the console is pointed at a fleet database (LEDGERLINK_FLEET_DATABASE_URL)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from .api_fleet import fleet_database_url, fleet_view
+from .auth import Principal
+from .errors import ApiError
+from .pages import _context, _env, _render, page
+
+__all__ = ["fleet_page_routes"]
+
+# the base template's nav asks this, so the link appears only on a console that has a fleet to show
+_env.globals["fleet_console"] = lambda: fleet_database_url() is not None
+
+
+@page("viewer")
+def fleet_page(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    return _render(request, "fleet_status.html", **_context(request, principal, fleet=fleet_view()))
+
+
+@page("bookkeeper", action=True)
+def fleet_trigger(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
+    from ..fleet import FleetDatabase
+    from ..fleet.engine import enqueue_sync
+
+    tenant, pipeline = str(form.get("tenant") or ""), str(form.get("pipeline") or "")
+    if not tenant or not pipeline:
+        raise ApiError(400, "name the tenant and the pipeline", where="form.tenant")
+    url = fleet_database_url()
+    if not url:
+        raise ApiError(404, "this console is not pointed at a fleet database")
+    db = FleetDatabase(url)
+    try:
+        workflow = enqueue_sync(db, tenant, pipeline, reason=f"console:{principal.actor}")
+    finally:
+        db.close()
+    request.app.state.workspace.audit.record(principal.actor, "fleet.trigger", target=f"{tenant}/{pipeline}",
+                                             detail={"workflow_id": workflow})
+    return _render(request, "fleet_status.html", **_context(
+        request, principal, fleet=fleet_view(), queued=f"{tenant}/{pipeline}"))
+
+
+def fleet_page_routes() -> list[Route]:
+    return [Route("/fleet", fleet_page, methods=["GET"]), Route("/fleet/sync", fleet_trigger, methods=["POST"])]

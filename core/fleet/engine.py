@@ -1,0 +1,319 @@
+"""The fleet on DBOS: durable sync workflows on a queue partitioned per tenant, cron schedules per pipeline.
+
+- `SYNC_WORKFLOW` (tenant, pipeline, reason) runs on `QUEUE`, partitioned by tenant with one sync per tenant at
+  a time across all workers (`partition_concurrency=1`): a tenant's million-order back-fill occupies one worker
+  slot, every other tenant's partition is dequeued beside it. Its one step takes the pipeline's lease, runs
+  `ledgerlink.runtime.sync` in the tenant's workspace while a keeper renews the lease, and records the run.
+  A lease held by someone else is waited out with `DBOS.sleep` (durable: a restarted worker does not sleep again).
+- `SCHEDULED_WORKFLOW` is what each pipeline's DBOS schedule (`fleet schedule`) starts: it enqueues the sync.
+- A worker dead for longer than the lease time (no heartbeat) has its pending workflows re-enqueued by a live
+  worker (DBOS recovery), which resumes the pipeline from its state file.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..errors import LedgerlinkError, PipelineBusyError
+from .database import FleetDatabase, FleetUnavailable
+from .leases import DEFAULT_TTL_S, LeaseKeeper, release_lease, take_lease
+from .runs import finish_run, posted_count, start_run
+
+__all__ = ["APP", "QUEUE", "SYNC_WORKFLOW", "SCHEDULED_WORKFLOW", "Worker", "sync_cron", "fleet_client",
+           "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet"]
+
+log = logging.getLogger("ledgerlink.fleet")
+
+APP = "ledgerlink-fleet"
+QUEUE = "ledgerlink-syncs"
+SYNC_WORKFLOW = "ledgerlink.fleet.sync"
+SCHEDULED_WORKFLOW = "ledgerlink.fleet.scheduled_sync"
+_STEP = "ledgerlink.fleet.run_sync"
+#: tries to take a lease held by another worker before the sync is reported busy
+_LEASE_TRIES = 20
+
+
+def _dbos() -> Any:
+    try:
+        import dbos
+    except ImportError:  # pragma: no cover - the fleet extra is not installed
+        raise LedgerlinkError("the fleet needs DBOS: pip install 'ledgerlink[fleet]'") from None
+    return dbos
+
+
+# -- the workflows (registered with DBOS at import; run only inside a launched worker) ---------------------------
+
+_worker: "Worker | None" = None
+
+
+def _register() -> None:
+    dbos = _dbos()
+    DBOS = dbos.DBOS
+
+    # retried (with backoff) only when the fleet database was unreachable: the sync itself resumes from its state
+    @DBOS.step(name=_STEP, retries_allowed=True, max_attempts=30, interval_seconds=1.0, backoff_rate=1.5)
+    def run_sync_step(tenant: str, pipeline: str, reason: str) -> dict[str, Any]:
+        if _worker is None:
+            raise RuntimeError("a fleet sync ran outside a fleet worker")
+        return _worker.run_sync(tenant, pipeline, reason, DBOS.workflow_id)
+
+    @DBOS.workflow(name=SYNC_WORKFLOW, max_recovery_attempts=50)
+    def sync_workflow(tenant: str, pipeline: str, reason: str = "trigger") -> dict[str, Any]:
+        result: dict[str, Any] = {}
+        for _ in range(_LEASE_TRIES):
+            result = run_sync_step(tenant, pipeline, reason)
+            if result.get("status") != "busy":
+                return result
+            DBOS.sleep(result.get("retry_in_s", DEFAULT_TTL_S / 3))
+        return result
+
+    @DBOS.step(name="ledgerlink.fleet.enqueue")
+    def enqueue_step(tenant: str, pipeline: str) -> str:
+        queue = DBOS.retrieve_queue(QUEUE)
+        with dbos.SetEnqueueOptions(queue_partition_key=tenant):
+            return queue.enqueue(sync_workflow, tenant, pipeline, "schedule").get_workflow_id()
+
+    @DBOS.workflow(name=SCHEDULED_WORKFLOW)
+    def scheduled_sync(scheduled_at: datetime, context: Any) -> None:
+        enqueue_step(context["tenant"], context["pipeline"])
+
+
+_registered = False
+
+
+def _ensure_registered() -> None:
+    global _registered
+    if not _registered:
+        _register()
+        _registered = True
+
+
+def init_fleet(db: FleetDatabase) -> None:
+    """The fleet's tables and DBOS's system tables (both idempotent: safe after an upgrade)."""
+    db.create_schema()
+    try:
+        _dbos().DBOS.migrate(db.url)
+    except Exception as exc:
+        raise FleetUnavailable(f"could not create DBOS's tables at {db.where}: {str(exc).splitlines()[0]}") from None
+
+
+# -- clients: the CLI and the console enqueue and schedule without running a worker -------------------------------
+
+def fleet_client(db: FleetDatabase) -> Any:
+    """A DBOS client on the fleet database (no worker threads)."""
+    dbos = _dbos()
+    try:
+        return dbos.DBOSClient(system_database_url=db.url, application_name=APP)
+    except Exception as exc:
+        raise FleetUnavailable(f"cannot reach the fleet database at {db.where}: {str(exc).splitlines()[0]}",
+                               hint="start Postgres or check the database URL") from None
+
+
+def enqueue_sync(db: FleetDatabase, tenant: str, pipeline: str, reason: str = "trigger") -> str:
+    """Queue one sync of the tenant's pipeline (what a webhook or `fleet trigger` does); its workflow id."""
+    rows = db.execute("SELECT problem FROM pipelines WHERE tenant = %s AND pipeline = %s", (tenant, pipeline))
+    if not rows:
+        raise LedgerlinkError(f"tenant {tenant!r} has no pipeline {pipeline!r}",
+                              hint="`ledgerlink fleet status` lists them; `fleet add-tenant` again after adding a file")
+    client = fleet_client(db)
+    try:
+        handle = client.enqueue({"queue_name": QUEUE, "workflow_name": SYNC_WORKFLOW, "queue_partition_key": tenant},
+                                tenant, pipeline, reason)
+        return handle.get_workflow_id()
+    finally:
+        client.destroy()
+
+
+def sync_cron(every_s: float) -> tuple[str, float]:
+    """A DBOS cron (seconds first) that fires every `every_s`, rounded down to an interval cron can say
+    (a divisor of a minute, an hour or a day); the interval it really uses."""
+    s = max(1, int(every_s))
+    if s < 60:
+        step = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= s)
+        return f"*/{step} * * * * *", float(step)
+    if s < 3600:
+        step = max(d for d in (1, 2, 3, 4, 5, 6, 10, 12, 15, 20, 30) if d <= s // 60)
+        return f"0 */{step} * * * *", step * 60.0
+    if s < 86400:
+        step = max(d for d in (1, 2, 3, 4, 6, 8, 12) if d <= s // 3600)
+        return f"0 0 */{step} * * *", step * 3600.0
+    return "0 0 0 * * *", 86400.0
+
+
+def _schedule_name(tenant: str, pipeline: str) -> str:
+    return f"ledgerlink/{tenant}/{pipeline}"
+
+
+def apply_schedule(db: FleetDatabase, rows: list[tuple[str, str, float]]) -> list[tuple[str, str, str, float]]:
+    """A DBOS schedule for each (tenant, pipeline, every_s), replacing the pipeline's old one; what was set."""
+    client = fleet_client(db)
+    done = []
+    try:
+        for tenant, pipeline, every_s in rows:
+            cron, real = sync_cron(every_s)
+            name = _schedule_name(tenant, pipeline)
+            if client.get_schedule(name) is not None:
+                client.delete_schedule(name)
+            client.create_schedule(schedule_name=name, workflow_name=SCHEDULED_WORKFLOW, schedule=cron,
+                                   context={"tenant": tenant, "pipeline": pipeline})
+            db.execute("UPDATE pipelines SET every_s = %s WHERE tenant = %s AND pipeline = %s", (real, tenant, pipeline))
+            done.append((tenant, pipeline, cron, real))
+    finally:
+        client.destroy()
+    return done
+
+
+def drop_schedules(db: FleetDatabase, tenant: str) -> int:
+    client = fleet_client(db)
+    try:
+        names = [s["schedule_name"] for s in client.list_schedules()
+                 if str(s["schedule_name"]).startswith(_schedule_name(tenant, ""))]
+        for name in names:
+            client.delete_schedule(name)
+        return len(names)
+    finally:
+        client.destroy()
+
+
+# -- the worker ---------------------------------------------------------------------------------------------------
+
+class Worker:
+    """One fleet worker process: DBOS's queue threads run syncs; this object runs each sync under its lease,
+    beats the worker's heartbeat, and recovers the workflows of workers that stopped beating."""
+
+    def __init__(self, db: FleetDatabase, *, worker_id: str | None = None, concurrency: int = 4,
+                 lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0,
+                 drain_s: float = 30.0):
+        self.db = db
+        self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
+        self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
+        #: a worker silent this long is taken for dead and its syncs re-enqueued: well beyond a lease, so a live
+        #: worker whose heartbeat is late (a loaded machine) is not recovered under its feet
+        self.dead_after_s = max(3 * lease_ttl_s, 15.0)
+        self.poll_s, self.scheduler_poll_s = poll_s, scheduler_poll_s
+        #: on stop, how long syncs under way may take to finish before the process leaves them to recovery
+        self.drain_s = drain_s
+        self.stop = threading.Event()
+        self.synced = 0
+
+    # a sync, inside the DBOS step ---------------------------------------------------------------------------
+    def run_sync(self, tenant: str, pipeline: str, reason: str, workflow_id: str | None) -> dict[str, Any]:
+        from ..runtime.sync import sync
+        from .workspace import load_tenant_pipeline
+
+        step_started = time.time()
+        rows = self.db.execute("SELECT t.workspace, p.file FROM pipelines p JOIN tenants t ON t.name = p.tenant "
+                               "WHERE p.tenant = %s AND p.pipeline = %s", (tenant, pipeline))
+        if not rows:
+            return {"status": "gone", "error": f"tenant {tenant!r} has no pipeline {pipeline!r} any more"}
+        workspace, file = Path(rows[0][0]), Path(rows[0][1])
+        lease = take_lease(self.db, tenant, pipeline, self.id, self.lease_ttl_s)
+        if lease is None:
+            return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3}
+        run_id = start_run(self.db, tenant, pipeline, self.id, reason, workflow_id)
+        status, error, report, unreachable = "failed", None, None, None
+        sync_started = sync_ended = None
+        try:
+            with LeaseKeeper(self.db, lease):
+                try:
+                    loaded = load_tenant_pipeline(workspace, file)
+                    self.db.execute("UPDATE pipelines SET problem = NULL WHERE tenant = %s AND pipeline = %s",
+                                    (tenant, pipeline))
+                except LedgerlinkError as exc:
+                    self.db.execute("UPDATE pipelines SET problem = %s WHERE tenant = %s AND pipeline = %s",
+                                    (str(exc), tenant, pipeline))
+                    raise
+                sync_started = time.time()
+                try:
+                    report = sync(loaded)
+                finally:
+                    sync_ended = time.time()
+                status = "succeeded" if report.status == "succeeded" else "failed"
+                error = "; ".join(report.errors) or None
+        except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
+            error, unreachable = str(exc), exc
+        except PipelineBusyError as exc:  # the state file is still open elsewhere (a lease that lapsed under load)
+            status, error = "busy", str(exc)
+        except LedgerlinkError as exc:
+            error = str(exc)
+        except Exception as exc:  # a bug or an outage: reported with the tenant, the worker carries on
+            log.exception("sync %s/%s failed", tenant, pipeline)
+            error = f"{type(exc).__name__}: {exc}"
+        if report is not None and unreachable is None and any("fleet database" in e for e in report.errors):
+            unreachable = FleetUnavailable(error or "the fleet database went away")
+        counts = report.counts if report else {}
+        sync_s = (sync_ended - sync_started) if sync_started and sync_ended else 0.0
+        timings = (step_started, sync_s, time.time() - step_started - sync_s)
+        # both raise FleetUnavailable while Postgres is away: DBOS retries the step, which resumes the sync
+        finish_run(self.db, run_id, "interrupted" if unreachable else status, posted=posted_count(counts),
+                   dead_letters=int(counts.get("dead_letters_open") or 0), error=error, timings=timings)
+        release_lease(self.db, lease)
+        if unreachable is not None:
+            raise unreachable
+        if status == "busy":  # waited out like a held lease (durably), never reported as the tenant's failure
+            return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3, "error": error}
+        self.synced += 1
+        return {"status": status, "error": error, "run_id": run_id}
+
+    # the process --------------------------------------------------------------------------------------------
+    def _beat(self) -> None:
+        self.db.execute("INSERT INTO workers (id, host, pid) VALUES (%s, %s, %s) ON CONFLICT (id) DO UPDATE "
+                        "SET last_seen = clock_timestamp(), host = EXCLUDED.host, pid = EXCLUDED.pid",
+                        (self.id, socket.gethostname(), os.getpid()))
+
+    def _recover_dead(self) -> list[str]:
+        """Workers silent for `dead_after_s`: whoever deletes a dead worker's row re-enqueues its work."""
+        dead = [r[0] for r in self.db.execute(
+            "DELETE FROM workers WHERE id <> %s AND last_seen < clock_timestamp() - make_interval(secs => %s) "
+            "RETURNING id", (self.id, self.dead_after_s))]
+        if dead:
+            self.db.execute("UPDATE runs SET status = 'abandoned', finished_at = clock_timestamp(), "
+                            "error = 'the worker stopped mid-sync (its lease ran out; the sync resumes elsewhere)' "
+                            "WHERE worker = ANY(%s) AND status = 'running'", (dead,))
+            log.warning("recovering the syncs of stopped workers %s", ", ".join(dead))
+            _dbos().DBOS._recover_pending_workflows(dead)
+        return dead
+
+    def run(self, *, max_seconds: float | None = None) -> None:
+        """Work until `stop` is set (or `max_seconds` pass)."""
+        global _worker
+        from ..http.shared import install_account_limiter
+        from .limiter import PostgresAccountLimiter
+
+        dbos = _dbos()
+        _ensure_registered()
+        if not self.db.schema_ready():
+            raise LedgerlinkError(f"the fleet database at {self.db.where} has no fleet tables",
+                                  hint="run `ledgerlink fleet init --database-url …` once")
+        _worker = self
+        install_account_limiter(PostgresAccountLimiter(self.db, holder=self.id))
+        dbos.DBOS(config={"name": APP, "system_database_url": self.db.url, "executor_id": self.id,
+                          "log_level": os.environ.get("LEDGERLINK_FLEET_DBOS_LOG_LEVEL", "WARNING"),
+                          "scheduler_polling_interval_sec": self.scheduler_poll_s,
+                          "notification_listener_polling_interval_sec": 0.5})
+        dbos.DBOS.launch()
+        dbos.DBOS.register_queue(QUEUE, worker_concurrency=self.concurrency, partition_concurrency=1,
+                                 polling_interval_sec=self.poll_s, on_conflict="always_update")
+        deadline = time.monotonic() + max_seconds if max_seconds else None
+        try:
+            while not self.stop.is_set() and (deadline is None or time.monotonic() < deadline):
+                try:
+                    self._beat()
+                    self._recover_dead()
+                except FleetUnavailable as exc:  # Postgres restarting: DBOS retries too; keep beating
+                    log.warning("%s", exc.message)
+                except Exception as exc:
+                    log.warning("heartbeat failed: %s", exc)
+                self.stop.wait(min(self.lease_ttl_s / 3, 2.0))
+        finally:
+            # syncs under way get `drain_s` to finish; one cut off is resumed by another worker after its lease
+            dbos.DBOS.destroy(workflow_completion_timeout_sec=int(self.drain_s))
+            install_account_limiter(None)
+            _worker = None

@@ -1,0 +1,82 @@
+-- The fleet's own tables, beside DBOS's system tables (schema "dbos") in the same Postgres database.
+CREATE SCHEMA IF NOT EXISTS ledgerlink_fleet;
+SET search_path TO ledgerlink_fleet;
+
+CREATE TABLE IF NOT EXISTS tenants (
+    name        text PRIMARY KEY,
+    workspace   text NOT NULL,
+    added_at    timestamptz NOT NULL DEFAULT now()
+);
+
+-- one row per pipeline file of a tenant's workspace; a file that does not load keeps its reason here
+CREATE TABLE IF NOT EXISTS pipelines (
+    tenant      text NOT NULL REFERENCES tenants(name) ON DELETE CASCADE,
+    pipeline    text NOT NULL,
+    file        text NOT NULL,
+    every_s     double precision,
+    problem     text,
+    PRIMARY KEY (tenant, pipeline)
+);
+
+-- one row per sync attempt a worker made
+CREATE TABLE IF NOT EXISTS runs (
+    id          bigserial PRIMARY KEY,
+    tenant      text NOT NULL,
+    pipeline    text NOT NULL,
+    workflow_id text,
+    worker      text NOT NULL,
+    reason      text NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    finished_at timestamptz,
+    status      text NOT NULL DEFAULT 'running',
+    posted      integer,
+    dead_letters integer,
+    error       text
+);
+-- where a sync's time went: the pipeline's own work, and the fleet's around it (lease, loading, bookkeeping)
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS step_started_at timestamptz;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS sync_s double precision;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS overhead_s double precision;
+CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (tenant, pipeline, started_at DESC);
+
+-- the one writer of each pipeline's state: held while `expires_at` is ahead, renewed by its holder
+CREATE TABLE IF NOT EXISTS leases (
+    tenant      text NOT NULL,
+    pipeline    text NOT NULL,
+    holder      text NOT NULL,
+    expires_at  timestamptz NOT NULL,
+    PRIMARY KEY (tenant, pipeline)
+);
+-- every time a lease was taken: who, from when, and until when it was valid (released, or last renewal + ttl)
+CREATE TABLE IF NOT EXISTS lease_log (
+    id          bigserial PRIMARY KEY,
+    tenant      text NOT NULL,
+    pipeline    text NOT NULL,
+    holder      text NOT NULL,
+    acquired_at timestamptz NOT NULL,
+    valid_until timestamptz NOT NULL,
+    released    boolean NOT NULL DEFAULT false
+);
+
+-- workers that are up: a worker whose heartbeat is older than the lease time is gone
+CREATE TABLE IF NOT EXISTS workers (
+    id          text PRIMARY KEY,
+    host        text NOT NULL,
+    pid         integer NOT NULL,
+    started_at  timestamptz NOT NULL DEFAULT now(),
+    last_seen   timestamptz NOT NULL DEFAULT now()
+);
+
+-- requests sent per remote account bucket (sliding window), and each account's places for requests at once
+CREATE TABLE IF NOT EXISTS account_calls (
+    key         text NOT NULL,
+    at          timestamptz NOT NULL
+);
+CREATE INDEX IF NOT EXISTS account_calls_by_key ON account_calls (key, at);
+CREATE TABLE IF NOT EXISTS account_slots (
+    account     text NOT NULL,
+    slot        integer NOT NULL,
+    holder      text,
+    expires_at  timestamptz,
+    PRIMARY KEY (account, slot)
+);
