@@ -19,7 +19,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
-from .plan_workers import MIN_SHARE, PlanHelper
+from .plan_workers import MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 
@@ -314,9 +314,10 @@ def plan_normalised(n: Normaliser, normalised: list[Normalised], destination: De
 def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tuple[str, str, int]],
                  destination: Destination, ctx: PlanContextImpl, counts: Counter[str], kinds: Counter[str]
                  ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
-    """Normalise and plan one batch on two cores: the helper process takes the second half, this process the
-    first; the halves are joined in record order, as `_plan_here` would have planned them."""
-    half = len(rows) // 2
+    """Normalise and plan one batch on two cores: the helper process takes the second part, this process the
+    first; the parts are joined in record order, as `_plan_here` would have planned them. This process also
+    writes the outbox, so it takes the smaller part (`PARENT_SHARE`)."""
+    half = int(len(rows) * PARENT_SHARE)
     mine, theirs = rows[:half], rows[half:]
     sent = helper.normalise(index, theirs)
     normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data, _ in mine], {})
