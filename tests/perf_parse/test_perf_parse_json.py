@@ -133,3 +133,10 @@ def test_seeded_amazon_pages_read_alike_and_amounts_stay_exact():
     page = json_dumps({"orders": orders, "pagination": {"nextToken": "t"}, "rate": Decimal("1.10")}).encode()
     same(page)
     assert loads(page)["rate"] == Decimal("1.10") and str(loads(page)["rate"]) == "1.10"
+
+
+def test_a_document_of_megabytes_reads_alike():
+    rows = [{"line": n, "values": {"amount": f"{n}.10", "sku": "A\u00e9"}} for n in range(120_000)]
+    text = json_dumps({"rows": rows, "total": Decimal("1.10")})
+    assert len(text) > 4 << 20
+    same(text)
