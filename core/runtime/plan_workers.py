@@ -97,9 +97,12 @@ def _unpack_error(packed: tuple[type, tuple[Any, ...], dict[str, Any]]) -> Ledge
     return err
 
 
-def _serve(conn: Any, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl") -> None:
+def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: list[Normaliser],
+           ctx: "PlanContextImpl") -> None:
     """The helper's loop: ("normalise", stream index, rows) → natural keys; ("plan", posted) → results."""
     from .normalise import natural_keys, normalise_records, plan_normalised
+
+    parent_end.close()  # the fork copied the parent's end: closed, a parent that dies ends this loop (EOF)
 
     kinds_allowed = frozenset(getattr(destination, "plan_in_helper", ()) or ())
     pending: tuple[Normaliser, list[Any]] | None = None
@@ -169,7 +172,7 @@ class PlanHelper:
         if self._process is None:
             context = multiprocessing.get_context("fork")
             parent, child = context.Pipe()
-            self._process = context.Process(target=_serve, args=(child, *self._args), daemon=True,
+            self._process = context.Process(target=_serve, args=(child, parent, *self._args), daemon=True,
                                             name="ledgerlink-plan-helper")
             self._process.start()
             child.close()

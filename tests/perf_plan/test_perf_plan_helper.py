@@ -103,8 +103,22 @@ def test_any_cut_into_batches_plans_alike_with_and_without_the_helper(tmp_path_f
             == plan_runs(tmp / "b.duckdb", runs, batch=batch, workers=1, options=options))
 
 
-def _dies(conn: Any, *args: Any) -> None:
+def _dies(conn: Any, parent_end: Any, *args: Any) -> None:
     os._exit(3)
+
+
+def test_the_helper_ends_when_its_parent_is_gone(tmp_path):
+    """The helper holds no copy of the parent's end of the pipe: once that end closes, its loop ends."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+    parent, child = context.Pipe()
+    helper = context.Process(target=plan_workers._serve, args=(child, parent, None, [], None), daemon=True)
+    helper.start()
+    child.close()
+    parent.close()  # as if the parent died
+    helper.join(timeout=20)
+    assert not helper.is_alive() and helper.exitcode == 0
 
 
 def test_a_helper_that_dies_leaves_the_parent_to_plan_everything(tmp_path, monkeypatch, helped):
