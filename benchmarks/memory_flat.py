@@ -10,7 +10,9 @@ Amazon sandbox's seller book builds 10,000 distinct 2026 orders, and larger tabl
 ids (the id's first group), so every order is planned as a distinct order. The store runs at its default
 memory settings (DuckDB's limit: LEDGERLINK_DUCKDB_MEMORY or the store's own). Peak RSS is the process's
 `ru_maxrss` (DuckDB included); RSS after staging is printed beside it, so what planning adds shows.
-Figures, not assertions.
+Planning runs in two processes on two cores (`runtime.plan_workers`): the helper's peak RSS (forked from the
+parent, so it shares the parent's pages until either writes them) is `helper_peak_rss_mb`. Figures, not
+assertions.
 """
 
 from __future__ import annotations
@@ -92,6 +94,8 @@ def one(orders: int, workdir: Path) -> dict[str, Any]:
             "orders_per_s": round(orders / wall), "orders_per_cpu_s": round(orders / cpu),
             "peak_rss_after_stage_mb": round(rss_staged), "rss_after_stage_mb": round(now_staged),
             "peak_rss_mb": round(rss_mb()), "rss_end_mb": round(current_rss_mb()), "duckdb_memory_limit": limit,
+            "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            "load_average": os.getloadavg(),
             "goal_mb": GOAL_MB}
 
 

@@ -46,7 +46,8 @@ def rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KB on Linux
 
 
-def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | None = None) -> dict[str, Any]:
+def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | None = None, *,
+        read_only: bool = False) -> dict[str, Any]:
     from ledgerlink.runtime.extract import extract
     from ledgerlink.runtime.normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
     from ledgerlink.store import Store
@@ -81,8 +82,8 @@ def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | No
         ctx = PlanContextImpl(mapping_engine(destination, {}, "."), {})
         normalisers = [n for n in resolve_normalisers(source, {}) if n.stream == order_stream]
         t0 = time.perf_counter()
-        planned = normalise_and_plan(normalisers, destination, ctx, store, run_id=1)
-        norm_s = time.perf_counter() - t0
+        planned = {} if read_only else normalise_and_plan(normalisers, destination, ctx, store, run_id=1)
+        norm_s = max(time.perf_counter() - t0, 1e-9)
         outbox = sum(sum(v.values()) for v in store.outbox.counts().values())
         limit_in_force = store.db.fetchone("SELECT current_setting('memory_limit')")[0]
         dead = store.db.fetchone("SELECT count(*) FROM dead_letters")[0]
@@ -98,7 +99,22 @@ def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | No
         "normalise_seconds": round(norm_s, 2), "normalise_orders_per_s": round(staged / norm_s),
         "normalised": planned.get("normalised", 0), "outbox_rows": outbox, "dead_letters": dead,
         "rss_start_mb": round(rss_start), "rss_after_read_mb": round(rss_after_read), "peak_rss_mb": round(rss_mb()),
+        "json_reader": "standard" if STANDARD_JSON else "msgspec", "load_average": os.getloadavg(),
     }
+
+
+#: `--standard-json`: read bodies with the standard library (the reader before issue 18's msgspec), to compare
+STANDARD_JSON = False
+
+
+def use_standard_json() -> None:
+    """Make `ledgerlink.json_loads` the standard library's exact-Decimal reading (before any plugin imports it)."""
+    global STANDARD_JSON
+    import ledgerlink
+    from ledgerlink import jsonutil
+
+    STANDARD_JSON = True
+    jsonutil.loads = ledgerlink.json_loads = jsonutil.loads_standard
 
 
 def table(rows: list[dict[str, Any]]) -> str:
@@ -122,7 +138,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sweep", action="store_true", help="10k, 50k and 100k orders, each in a fresh process")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.add_argument("--duckdb-memory-limit", default=None, help="e.g. 192MB (default: the store's, LEDGERLINK_DUCKDB_MEMORY or 128MB)")
+    parser.add_argument("--read-only", action="store_true", help="read + stage only (no normalise + plan)")
+    parser.add_argument("--standard-json", action="store_true",
+                        help="read JSON with the standard library, as before msgspec (to compare)")
     args = parser.parse_args(argv)
+    if args.standard_json:
+        use_standard_json()
 
     if args.sweep:
         rows = []
@@ -137,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     else:
         orders = args.orders or (5_000 if args.v0 else 100_000)
         with tempfile.TemporaryDirectory(prefix="ledgerlink-bench-") as tmp:
-            rows = [run(orders, args.lines, args.v0, Path(tmp), args.duckdb_memory_limit)]
+            rows = [run(orders, args.lines, args.v0, Path(tmp), args.duckdb_memory_limit, read_only=args.read_only)]
     print(json.dumps(rows, indent=1) if args.json else table(rows))
     return 0
 

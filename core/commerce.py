@@ -37,16 +37,18 @@ class _Constructible(BaseModel):
             plan = _PLANS[cls] = _construct_plan(cls)
         if plan is False or _fields_set is not None:
             return super().model_construct(_fields_set, **values)
-        fields: dict[str, Any] = {}
-        given = set()
-        for name, required, factory, default in plan:
-            if name in values:
-                fields[name] = values[name]
-                given.add(name)
-            elif factory is not None:
+        template, names, required, factories = plan
+        if not values.keys() <= names:
+            values = {k: v for k, v in values.items() if k in names}
+        given = set(values)
+        fields = template.copy()  # every field in declared order: the given values take their places
+        fields.update(values)
+        for name, factory in factories:
+            if name not in given:
                 fields[name] = factory()
-            elif not required:
-                fields[name] = default
+        if not required <= given:
+            for name in required - given:
+                del fields[name]
         obj = object.__new__(cls)
         object.__setattr__(obj, "__dict__", fields)
         object.__setattr__(obj, "__pydantic_fields_set__", given)
@@ -59,8 +61,9 @@ _PLANS: dict[type, Any] = {}
 
 
 def _construct_plan(cls: type[BaseModel]) -> Any:
-    """(name, required, default factory, default) per field, or False when a field needs pydantic's own
-    construction (an alias, a default that is not immutable, private attributes, post-init, extra allowed)."""
+    """(every field in order with its default, the field names, the required ones, (name, default factory)
+    pairs), or False when a field needs pydantic's own construction (an alias, a default that is not immutable,
+    private attributes, post-init, extra allowed)."""
     if cls.__pydantic_post_init__ or cls.__private_attributes__ or cls.model_config.get("extra") == "allow":
         return False
     plan = []
@@ -71,7 +74,9 @@ def _construct_plan(cls: type[BaseModel]) -> Any:
         if not required and field.default_factory is None and not isinstance(field.default, _SIMPLE_DEFAULTS):
             return False
         plan.append((name, required, field.default_factory, None if required else field.default))
-    return plan
+    template = {name: default for name, _, _, default in plan}
+    return (template, frozenset(template), frozenset(name for name, required, _, _ in plan if required),
+            tuple((name, factory) for name, _, factory, _ in plan if factory is not None))
 
 
 class SourceRef(_Constructible):

@@ -19,6 +19,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
+from .plan_workers import MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 from .stop import NEVER
@@ -56,6 +57,10 @@ class PlanContextImpl:
     def end_batch(self) -> None:
         """The batch is committed to the outbox: forget its rows."""
         self._posted.end_batch()
+
+    def posted_snapshot(self, natural_keys: list[str]) -> dict[str, list[PostedDocument]]:
+        """What `posted` answers for each of these keys now (read in `begin_batch`), to hand to a helper."""
+        return {key: self._posted.get(key) for key in natural_keys}
 
     def remember(self, writes: list[PlannedWrite]) -> None:
         """Writes just planned become visible to `posted` until their batch is committed (as pending)."""
@@ -164,13 +169,17 @@ def _error_for(exc: Exception, stream: str, key: str) -> LedgerlinkError:
 
 def normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl, store: Store,
                        run_id: int, *, progress: Callable[..., None] = NO_PROGRESS, batch: int = 2000,
-                       should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
+                       workers: int | None = None, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     """Normalise what each normaliser's stream staged since its cursor and plan it into the outbox, `batch`
     records at a time, each batch in one transaction with its dead letters and the cursor. When `should_stop()`
-    turns true, the batch in hand commits and planning ends (`stopped` in the counts; the cursor says where)."""
+    turns true, the batch in hand commits and planning ends (`stopped` in the counts; the cursor says where).
+
+    `workers`: 2 plans half of each batch in a helper process (for destinations that allow it, see
+    `plan_workers`), 1 plans in this process only; None decides from the cores this process may use and
+    `LEDGERLINK_PLAN_WORKERS`. Either way the outbox, audit rows and dead letters are the same."""
     with _fewer_collections():
         return _normalise_and_plan(normalisers, destination, ctx, store, run_id, progress=progress, batch=batch,
-                                   should_stop=should_stop)
+                                   workers=workers, should_stop=should_stop)
 
 
 @contextlib.contextmanager
@@ -188,81 +197,152 @@ def _fewer_collections() -> Iterator[None]:
 
 def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination, ctx: PlanContextImpl,
                         store: Store, run_id: int, *, progress: Callable[..., None], batch: int,
-                        should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
+                        workers: int | None, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    for n in normalisers:
-        cursor = store.normalise_cursor(n.stream)
-        for rows in store.raw.changed(n.stream, cursor, batch):
-            records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
-            related: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
-            for other, (_, this_field) in n.join.items():
-                keys = sorted({str(r.get(this_field)) for _, r in records if r.get(this_field) is not None})
-                related[other] = store.raw.related(other, keys)
-            writes: list[PlannedWrite] = []
-            dead: list[tuple[str, str, Any, LedgerlinkError]] = []
-            resolved: list[tuple[str, str]] = []
-            # normalise the whole batch first, so what the outbox holds for its objects is read in one query
-            normalised: list[tuple[str, Any, Any, list[SourceRef]]] = []
-            for pk, rec in records:
-                rel_rows = {other: related[other].get(str(rec.get(this_field)), [])
-                            for other, (_, this_field) in n.join.items()}
-                try:
-                    objects = n.run(rec, {o: [d for _, d in rows_] for o, rows_ in rel_rows.items()})
-                except Exception as exc:  # a normaliser is plugin or user code: one bad record never stops the run
-                    normalised.append((pk, rec, _error_for(exc, n.stream, pk), []))
-                    continue
-                refs = [SourceRef(stream=n.stream, key=pk)] + [SourceRef(stream=o, key=k)
-                                                               for o, rows_ in rel_rows.items() for k, _ in rows_]
-                normalised.append((pk, rec, objects, refs))
-            if ctx is not None:
-                ctx.begin_batch([obj.natural_key for _, _, objects, _ in normalised
-                                 if not isinstance(objects, LedgerlinkError) for obj in objects])
-            for pk, rec, objects, refs in normalised:
-                if isinstance(objects, LedgerlinkError):
-                    dead.append(("normalise", pk, rec, objects))
-                    continue
-                resolved.append(("normalise", pk))
-                for obj in objects:
-                    counts["normalised"] += 1
-                    kinds[obj.kind] += 1
-                    if not obj.source_refs:
-                        obj.source_refs = refs
-                    try:
-                        planned = list(destination.plan(obj, ctx))
-                        for w in planned:
-                            _check_payload(w, obj.kind, obj.natural_key)
-                    except Exception as exc:
-                        dead.append(("plan", obj.natural_key, _dumpable(obj), _error_for(exc, obj.kind, obj.natural_key)))
-                        continue
-                    if not planned:
-                        counts["not_posted"] += 1
-                    for w in planned:
-                        w.natural_key = w.natural_key or obj.natural_key
-                    if ctx is not None:
-                        ctx.remember(planned)
-                    writes.extend(planned)
-                    resolved.append(("plan", obj.natural_key))
-            with store.db.transaction():
-                outcome = store.outbox.add(destination.name, writes, run_id)
-                for stage, key, rec, err in dead:
-                    store.dead_letters.add(stage=stage, stream=n.stream, record_key=key, record=rec, error=err,
-                                           run_id=run_id)
-                for stage in ("normalise", "plan"):
-                    store.dead_letters.resolve(stage, [k for st, k in resolved if st == stage])
-                store.save_normalise_cursor(n.stream, rows[-1][2])
-            if ctx is not None:
-                ctx.end_batch()
-            counts["planned_new"] += outcome.new
-            counts["planned_unchanged"] += outcome.unchanged
-            counts["planned_replaced"] += outcome.replaced
-            counts["changed_after_posting"] += outcome.revised
-            counts["normalise_dead_letters"] += sum(1 for d in dead if d[0] == "normalise")
-            counts["plan_dead_letters"] += sum(1 for d in dead if d[0] == "plan")
-            progress("normalise", len(rows))
-            if should_stop():
-                return {**counts, "objects": dict(kinds), "stopped": True}
+    helper = PlanHelper.start(destination, normalisers, ctx, workers) if ctx is not None else None
+    try:
+        for index, n in enumerate(normalisers):
+            cursor = store.normalise_cursor(n.stream)
+            for rows in store.raw.changed(n.stream, cursor, batch):
+                if helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
+                    writes, dead, resolved = _plan_shared(helper, index, n, rows, destination, ctx, counts, kinds)
+                else:
+                    writes, dead, resolved = _plan_here(n, rows, destination, ctx, store, counts, kinds)
+                with store.db.transaction():
+                    outcome = store.outbox.add(destination.name, writes, run_id)
+                    for stage, key, rec, err in dead:
+                        store.dead_letters.add(stage=stage, stream=n.stream, record_key=key, record=rec, error=err,
+                                               run_id=run_id)
+                    for stage in ("normalise", "plan"):
+                        store.dead_letters.resolve(stage, [k for st, k in resolved if st == stage])
+                    store.save_normalise_cursor(n.stream, rows[-1][2])
+                if ctx is not None:
+                    ctx.end_batch()
+                counts["planned_new"] += outcome.new
+                counts["planned_unchanged"] += outcome.unchanged
+                counts["planned_replaced"] += outcome.replaced
+                counts["changed_after_posting"] += outcome.revised
+                counts["normalise_dead_letters"] += sum(1 for d in dead if d[0] == "normalise")
+                counts["plan_dead_letters"] += sum(1 for d in dead if d[0] == "plan")
+                progress("normalise", len(rows))
+                if should_stop():
+                    return {**counts, "objects": dict(kinds), "stopped": True}
+    finally:
+        if helper is not None:
+            helper.stop()
     return {**counts, "objects": dict(kinds)}
+
+
+Dead = tuple[str, str, Any, LedgerlinkError]
+Normalised = tuple[str, Any, Any, list[SourceRef]]
+
+
+def _plan_here(n: Normaliser, rows: list[tuple[str, str, int]], destination: Destination, ctx: PlanContextImpl | None,
+               store: Store | None, counts: Counter[str], kinds: Counter[str]
+               ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+    """Normalise and plan one batch in this process (the reference path)."""
+    records = [(pk, jsonutil.loads(data)) for pk, data, _ in rows]
+    related: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]] = {}
+    for other, (_, this_field) in n.join.items():
+        keys = sorted({str(r.get(this_field)) for _, r in records if r.get(this_field) is not None})
+        related[other] = store.raw.related(other, keys) if store is not None else {}
+    normalised = normalise_records(n, records, related)
+    if ctx is not None:
+        ctx.begin_batch(natural_keys(normalised))
+    return plan_normalised(n, normalised, destination, ctx, counts, kinds)
+
+
+def normalise_records(n: Normaliser, records: list[tuple[str, dict[str, Any]]],
+                      related: dict[str, dict[str, list[tuple[str, dict[str, Any]]]]]) -> list[Normalised]:
+    """Each record's canonical objects and source refs, or the error that makes it a dead letter."""
+    normalised: list[Normalised] = []
+    for pk, rec in records:
+        rel_rows = {other: related[other].get(str(rec.get(this_field)), [])
+                    for other, (_, this_field) in n.join.items()}
+        try:
+            objects = n.run(rec, {o: [d for _, d in rows_] for o, rows_ in rel_rows.items()})
+        except Exception as exc:  # a normaliser is plugin or user code: one bad record never stops the run
+            normalised.append((pk, rec, _error_for(exc, n.stream, pk), []))
+            continue
+        refs = [SourceRef(stream=n.stream, key=pk)] + [SourceRef(stream=o, key=k)
+                                                       for o, rows_ in rel_rows.items() for k, _ in rows_]
+        normalised.append((pk, rec, objects, refs))
+    return normalised
+
+
+def natural_keys(normalised: list[Normalised]) -> list[str]:
+    """The natural keys of the objects normalised (what the outbox is asked about before planning)."""
+    return [obj.natural_key for _, _, objects, _ in normalised if not isinstance(objects, LedgerlinkError)
+            for obj in objects]
+
+
+def plan_normalised(n: Normaliser, normalised: list[Normalised], destination: Destination,
+                    ctx: PlanContextImpl | None, counts: Counter[str], kinds: Counter[str]
+                    ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+    """Plan the normalised objects in order: their writes, dead letters and the keys they resolve."""
+    writes: list[PlannedWrite] = []
+    dead: list[Dead] = []
+    resolved: list[tuple[str, str]] = []
+    checked: dict[int, Any] = {}  # payloads already found storable (a memoised Customer is one dict, many writes)
+    for pk, rec, objects, refs in normalised:
+        if isinstance(objects, LedgerlinkError):
+            dead.append(("normalise", pk, rec, objects))
+            continue
+        resolved.append(("normalise", pk))
+        for obj in objects:
+            counts["normalised"] += 1
+            kinds[obj.kind] += 1
+            if not obj.source_refs:
+                obj.source_refs = refs
+            try:
+                planned = list(destination.plan(obj, ctx))
+                for w in planned:
+                    if checked.get(id(w.data)) is not w.data:
+                        _check_payload(w, obj.kind, obj.natural_key)
+                        checked[id(w.data)] = w.data
+            except Exception as exc:
+                dead.append(("plan", obj.natural_key, _dumpable(obj), _error_for(exc, obj.kind, obj.natural_key)))
+                continue
+            if not planned:
+                counts["not_posted"] += 1
+            for w in planned:
+                w.natural_key = w.natural_key or obj.natural_key
+            if ctx is not None:
+                ctx.remember(planned)
+            writes.extend(planned)
+            resolved.append(("plan", obj.natural_key))
+    return writes, dead, resolved
+
+
+def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tuple[str, str, int]],
+                 destination: Destination, ctx: PlanContextImpl, counts: Counter[str], kinds: Counter[str]
+                 ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+    """Normalise and plan one batch on two cores: the helper process takes the second part, this process the
+    first; the parts are joined in record order, as `_plan_here` would have planned them. This process also
+    writes the outbox, so it takes the smaller part (`PARENT_SHARE`)."""
+    half = int(len(rows) * PARENT_SHARE)
+    mine, theirs = rows[:half], rows[half:]
+    sent = helper.normalise(index, theirs)
+    normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data, _ in mine], {})
+    my_keys = natural_keys(normalised)
+    their_keys = helper.natural_keys() if sent else None
+    ctx.begin_batch(my_keys + (their_keys or []))
+    planning = False
+    if their_keys is not None and not set(their_keys) & set(my_keys):
+        planning = helper.plan(ctx.posted_snapshot(their_keys))
+    elif their_keys is not None:
+        helper.discard()
+    first = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+    second = helper.planned(counts, kinds) if planning else None
+    if second is None:  # the helper could not plan these (see PlanHelper): plan them here, as before
+        records = [(pk, jsonutil.loads(data)) for pk, data, _ in theirs]
+        normalised = normalise_records(n, records, {})
+        ctx.begin_batch(natural_keys(normalised))
+        second = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+    else:
+        helper.adopt(second[0], ctx)
+    return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 
 
 def _check_payload(write: PlannedWrite, kind: str, natural_key: str) -> None:

@@ -50,7 +50,8 @@ class Outbox:
         hashes: dict[str, str] = {}
         for w in writes:  # the last plan of a key in a batch wins
             by_key[w.key] = w
-            hashes[w.key] = w.payload_hash
+        for key, w in by_key.items():  # hashed once per key (a batch repeats its shared Customer and Items)
+            hashes[key] = w.payload_hash
         keys = list(by_key)
         existing = {k: (h, s) for k, h, s in self.db.fetchall(
             "SELECT key, payload_hash, status FROM outbox WHERE key IN (SELECT unnest(?))", [keys])}

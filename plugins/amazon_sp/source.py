@@ -202,16 +202,14 @@ class AmazonSellingPartnerSource(Source):
 
 
 class _RecordFactory:
-    """RECORD messages for one stream, copied from a prototype built by `protocol.record`: the same objects,
-    without pydantic resolving every field's default again for each of 100,000 orders (~3x cheaper)."""
+    """RECORD messages for one stream: `protocol.record`, which now assembles the message directly (the same
+    objects; copying a prototype with pydantic's `model_copy` costs nearly twice as much)."""
 
     def __init__(self, stream: str):
-        self._message = protocol.record(stream, {})
-        self._record = self._message.record
+        self._stream = stream
 
     def __call__(self, stream: str, data: dict[str, Any]) -> protocol.Message:
-        rec = self._record.model_copy(update={"data": data, "emitted_at": protocol.now_ms()})  # type: ignore[union-attr]
-        return self._message.model_copy(update={"record": rec})
+        return protocol.record(stream, data)
 
 
 def _earliest(states: dict[str, dict[str, Any]], names: list[str]) -> dict[str, Any]:

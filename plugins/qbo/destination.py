@@ -125,6 +125,9 @@ class QuickBooksOnlineDestination(Destination):
     config_model = QboConfig
     #: `destination.options`, checked when the pipeline is loaded
     options_model = PostingOptions
+    #: orders plan in a helper process too; Customers and Items are rendered once per run and key (issue 18)
+    plan_in_helper: ClassVar[frozenset[str]] = frozenset({"order"})
+    run_memoised_streams: ClassVar[frozenset[str]] = frozenset({"Customer", "Item"})
     documentation_url = "https://developer.intuit.com/app/developer/qbo/docs/api/accounting/all-entities/salesreceipt"
     objects: ClassVar[list[ObjectType]] = [
         ObjectType("Account", matching_keys=[["Name"]]),

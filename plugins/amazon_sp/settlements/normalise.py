@@ -196,7 +196,9 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
             f" rows, {rows_total} {currency} (by {quantize(total - rows_total, currency)}): the file is incomplete "
             "or altered"))
 
-    fees = [Fee(fee_type=line.amount_description or line.transaction_type, amount=line.amount,
+    # built from the lines' already typed values (texts, a Money, the row number): validating them again per
+    # fee was a tenth of normalising a 100,000-row settlement
+    fees = [Fee.model_construct(fee_type=line.amount_description or line.transaction_type, amount=line.amount,
                                 order_id=line.order_id, sku=line.sku, description=line.transaction_type, row=line.row)
             for line in lines if _is_fee(line)]
     return [Settlement(

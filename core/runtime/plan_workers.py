@@ -1,0 +1,263 @@
+"""A helper process that normalises and plans half of each batch, so planning uses a second core.
+
+Normalise + plan is Python bound by one core; on a machine with two, `normalise_and_plan` hands the second part
+of each batch (three fifths: the parent also writes the outbox) to this helper while it plans the first part
+itself, then joins the parts in record order. The
+result must be the one planning in one process gives (the outbox, its audit rows, dead letters, counts), so the
+helper only plans what it can plan the same way, and hands everything else back to be planned in the parent:
+
+- only for a destination that says which canonical kinds it can plan this way (`Destination.plan_in_helper`,
+  e.g. QuickBooks Online's orders) and which of its writes are rendered once per run and key
+  (`Destination.run_memoised_streams`: its Customers and Items, held in `PlanContext.cache` under the write's
+  key). Payloads of those writes are replaced by the first one of the run, in record order, when the halves
+  are joined, exactly as one process's memo would have made them;
+- the helper's `PlanContext.posted` knows the keys of its own objects (read by the parent in the batch's one
+  query); a plan asking about any other key, a plan that fails, or an object of another kind makes the helper
+  give the half back, and the parent plans it as it always did;
+- a key planned in both halves of a batch is planned in the parent (the second half must see the first's).
+
+The helper is forked from the parent once per run, inherits its normalisers, destination and mapping engine
+(nothing user-written needs to pickle), never touches the state file, and ends with the run.
+"""
+
+from __future__ import annotations
+
+import logging
+import multiprocessing
+import os
+import threading
+from collections import Counter
+from typing import TYPE_CHECKING, Any
+
+from .. import jsonutil
+from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument
+from ..errors import LedgerlinkError
+from .posted import PostedLookup
+
+if TYPE_CHECKING:
+    from .normalise import PlanContextImpl
+
+__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "plan_workers"]
+
+log = logging.getLogger("ledgerlink.normalise")
+
+#: records a helper takes at the least (a batch of fewer than twice this is planned in one process)
+MIN_SHARE = 100
+#: the part of a batch the parent plans itself: it also writes the outbox and joins the parts, so with an even
+#: split it took 2.3 CPU-s where its helper took 1.7 (6,000 orders)
+PARENT_SHARE = 0.4
+#: seconds between checks that the helper is still alive while waiting for it
+_POLL_S = 1.0
+
+
+def plan_workers(requested: int | None = None) -> int:
+    """How many processes plan: `requested`, else `LEDGERLINK_PLAN_WORKERS`, else 2 when this process may use
+    two cores or more, can fork and runs no other thread, else 1."""
+    if requested is None:
+        env = os.environ.get("LEDGERLINK_PLAN_WORKERS", "").strip()
+        if env.isdigit():
+            requested = int(env)
+    if requested is None:
+        try:
+            cores = len(os.sched_getaffinity(0))
+        except AttributeError:  # not Linux
+            cores = os.cpu_count() or 1
+        # forking a process whose other threads may hold a lock (serve's syncs, a fleet worker, a web server)
+        # can leave the copy waiting on it for ever: the helper is only chosen for a single-threaded run
+        requested = 2 if cores >= 2 and threading.active_count() == 1 else 1
+    if requested > 1 and "fork" not in multiprocessing.get_all_start_methods():
+        return 1
+    return min(max(requested, 1), 2)
+
+
+class _Unknown(Exception):
+    """A plan asked the helper about a key it was not given."""
+
+
+class _Snapshot(PostedLookup):
+    """What the parent read from the outbox for the helper's objects; any other key is unknown here."""
+
+    def __init__(self, docs: dict[str, list[PostedDocument]]):
+        super().__init__(None, None)
+        self._docs = {k: list(v) for k, v in docs.items()}
+
+    def get(self, natural_key: str) -> list[PostedDocument]:
+        if natural_key not in self._docs:
+            raise _Unknown(natural_key)
+        return list(self._docs[natural_key])
+
+
+def _pack_error(err: LedgerlinkError) -> tuple[type, tuple[Any, ...], dict[str, Any]]:
+    """An error as (class, args, attributes): a RecordError's keyword-only arguments do not survive pickling."""
+    return type(err), err.args, dict(err.__dict__)
+
+
+def _unpack_error(packed: tuple[type, tuple[Any, ...], dict[str, Any]]) -> LedgerlinkError:
+    cls, args, attrs = packed
+    err = cls.__new__(cls)
+    Exception.__init__(err, *args)
+    err.__dict__.update(attrs)
+    return err
+
+
+def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: list[Normaliser],
+           ctx: "PlanContextImpl") -> None:
+    """The helper's loop: ("normalise", stream index, rows) → natural keys; ("plan", posted) → results."""
+    from .normalise import natural_keys, normalise_records, plan_normalised
+
+    parent_end.close()  # the fork copied the parent's end: closed, a parent that dies ends this loop (EOF)
+
+    kinds_allowed = frozenset(getattr(destination, "plan_in_helper", ()) or ())
+    pending: tuple[Normaliser, list[Any]] | None = None
+    while True:
+        try:
+            message = conn.recv()
+        except EOFError:
+            return
+        if message is None:
+            return
+        try:
+            if message[0] == "normalise":
+                n = normalisers[message[1]]
+                normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data in message[2]], {})
+                pending = (n, normalised)
+                objects = [obj for _, _, objs, _ in normalised if not isinstance(objs, LedgerlinkError) for obj in objs]
+                ok = all(obj.kind in kinds_allowed for obj in objects)
+                conn.send(natural_keys(normalised) if ok else None)
+            elif message[0] == "discard":
+                pending = None
+            elif message[0] == "plan":
+                assert pending is not None
+                n, normalised = pending
+                pending = None
+                ctx._posted = _Snapshot(message[1])
+                counts: Counter[str] = Counter()
+                kinds: Counter[str] = Counter()
+                try:
+                    writes, dead, resolved = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+                except _Unknown:
+                    conn.send(None)
+                    continue
+                if any(stage != "normalise" for stage, *_ in dead):  # a failing plan: the parent plans it
+                    conn.send(None)
+                    continue
+                conn.send((writes, [(s, k, r, _pack_error(e)) for s, k, r, e in dead], resolved, counts, kinds))
+        except Exception:  # noqa: BLE001 - anything unexpected: the parent plans the half itself
+            log.debug("plan helper gave a half back", exc_info=True)
+            pending = None
+            try:
+                conn.send(None)
+            except Exception:  # noqa: BLE001 - the parent is gone
+                return
+
+
+class PlanHelper:
+    """The parent's side of the helper process (started on first use, stopped with the run)."""
+
+    def __init__(self, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl"):
+        self._args = (destination, normalisers, ctx)
+        self._memoised = frozenset(getattr(destination, "run_memoised_streams", ()) or ())
+        self._process: Any = None
+        self._conn: Any = None
+        self._broken = False
+
+    @classmethod
+    def start(cls, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl",
+              workers: int | None) -> "PlanHelper | None":
+        """A helper when planning may use two processes and the destination allows it, else None."""
+        if not getattr(destination, "plan_in_helper", None) or plan_workers(workers) < 2:
+            return None
+        return cls(destination, normalisers, ctx)
+
+    def _ensure(self) -> bool:
+        if self._broken:
+            return False
+        if self._process is None:
+            context = multiprocessing.get_context("fork")
+            parent, child = context.Pipe()
+            self._process = context.Process(target=_serve, args=(child, parent, *self._args), daemon=True,
+                                            name="ledgerlink-plan-helper")
+            self._process.start()
+            child.close()
+            self._conn = parent
+        return True
+
+    def _receive(self) -> Any:
+        """The helper's answer; None (plan it here) if the helper died."""
+        try:
+            while not self._conn.poll(_POLL_S):
+                if not self._process.is_alive():
+                    raise EOFError
+            return self._conn.recv()
+        except (EOFError, OSError):
+            log.warning("the plan helper process stopped; planning in one process")
+            self._broken = True
+            return None
+
+    def normalise(self, index: int, rows: list[tuple[str, str, int]]) -> bool:
+        """Send the helper its half of a batch (True if it took it)."""
+        if not self._ensure():
+            return False
+        try:
+            self._conn.send(("normalise", index, [(pk, data) for pk, data, _ in rows]))
+        except (OSError, ValueError):
+            self._broken = True
+            return False
+        return True
+
+    def natural_keys(self) -> list[str] | None:
+        """The natural keys of the helper's objects; None if it cannot plan them (another kind)."""
+        return self._receive()
+
+    def plan(self, posted: dict[str, list[PostedDocument]]) -> bool:
+        try:
+            self._conn.send(("plan", posted))
+        except (OSError, ValueError):
+            self._broken = True
+            return False
+        return True
+
+    def discard(self) -> None:
+        """Forget the half the helper normalised (this process plans it)."""
+        try:
+            self._conn.send(("discard",))
+        except (OSError, ValueError):
+            self._broken = True
+
+    def planned(self, counts: Counter[str], kinds: Counter[str]) -> tuple[list[PlannedWrite], list[Any],
+                                                                         list[tuple[str, str]]] | None:
+        """The helper's writes, dead letters and resolved keys (its counts added to `counts`, `kinds`), or
+        None: plan the half here."""
+        answer = self._receive()
+        if answer is None:
+            return None
+        writes, dead, resolved, their_counts, their_kinds = answer
+        counts.update(their_counts)
+        kinds.update(their_kinds)
+        return writes, [(s, k, r, _unpack_error(e)) for s, k, r, e in dead], resolved
+
+    def adopt(self, writes: list[PlannedWrite], ctx: "PlanContextImpl") -> None:
+        """Give the helper's run-memoised writes the payload one process would have: the run's first for the
+        key (this process's memo, in record order), remembering theirs where it is the first."""
+        memo = ctx.cache
+        for w in writes:
+            if w.stream in self._memoised:
+                first = memo.get(w.key)
+                if first is None:
+                    memo[w.key] = w.data
+                else:
+                    w.data = first
+
+    def stop(self) -> None:
+        if self._process is None:
+            return
+        try:
+            self._conn.send(None)
+        except (OSError, ValueError):
+            pass
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+            self._process.join(timeout=5)
+        self._conn.close()
+        self._process = None
