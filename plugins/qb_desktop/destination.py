@@ -24,12 +24,12 @@ __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
 
 #: references first, then the documents that use them
 WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "ReceivePayment", "JournalEntry",
-               "InventoryAdjustment", "Void"]
+               "Deposit", "InventoryAdjustment", "Void"]
 _REQUESTS = {
     "Customer": ("CustomerAdd", "CustomerMod"),
     "Item": ("ItemNonInventoryAdd", "ItemServiceAdd", "ItemInventoryAdd"),
     "SalesReceipt": ("SalesReceiptAdd",), "Invoice": ("InvoiceAdd",), "CreditMemo": ("CreditMemoAdd",),
-    "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",),
+    "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",), "Deposit": ("DepositAdd",),
     "InventoryAdjustment": ("InventoryAdjustmentAdd",),
     # a cancelled order's posted receipt or invoice (last: after anything queued for it in the same run)
     "Void": ("TxnVoid",),
