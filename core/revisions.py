@@ -5,20 +5,26 @@ bookkeeper decides per document: `apply` asks the destination for the writes tha
 reversal of the posted document and the new version, each a document of its own whose notes link the two — and
 queues them like any other write; `discard` keeps what was posted. Either way the decision is recorded and the
 same new version is never held again, and the posted document's own row keeps what was posted (reconcile
-compares the ledger against it).
+compares the ledger against it). A re-plan that comes back to what was posted (an option set back to its old
+value) releases the hold (status `released`): nothing changed after all.
+
+Many at once: `select_held` filters what is held by document type and document date, for `apply --all` and
+`discard --all`; `revision_diff` lists what changed, field by field, for `revisions show`.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from datetime import date
+from typing import Any, Iterable
 
 from . import jsonutil
 from .connectors import Destination, PlannedWrite, PostedDocument
 from .errors import ConfigError, LedgerlinkError
 from .store import Store
 
-__all__ = ["HeldRevision", "held_revisions", "apply_revision", "discard_revision"]
+__all__ = ["HeldRevision", "held_revisions", "apply_revision", "discard_revision", "select_held", "revision_diff",
+           "document_date", "revision_matches"]
 
 
 @dataclass
@@ -89,3 +95,50 @@ def discard_revision(store: Store, key: str) -> None:
         store.db.execute("UPDATE revisions SET status = 'discarded' WHERE key = ? AND status = 'held'", [key])
         store.db.execute("UPDATE outbox SET payload_hash = ?, updated_at = now() WHERE key = ?",
                          [held.payload_hash, key])
+
+
+def document_date(data: dict[str, Any]) -> str | None:
+    """The document's own date (`TxnDate`, at the top of a QBO payload or inside a qbXML `…Add`), as text."""
+    if isinstance(data.get("TxnDate"), str):
+        return data["TxnDate"]
+    for key, body in data.items():
+        if not key.startswith("_") and isinstance(body, dict) and isinstance(body.get("TxnDate"), str):
+            return body["TxnDate"]
+    return None
+
+
+def select_held(store: Store, *, streams: Iterable[str] = (), since: date | None = None,
+                until: date | None = None) -> list[HeldRevision]:
+    """What is held, filtered: by document type (`streams`, e.g. SalesReceipt; any when empty, compared without
+    case) and by the new version's document date, from `since` to `until` inclusive (a document without a date
+    is kept only when no date bound is given)."""
+    return [h for h in held_revisions(store) if revision_matches(h, streams=streams, since=since, until=until)]
+
+
+def revision_matches(held: Any, *, streams: Iterable[str] = (), since: date | None = None,
+                     until: date | None = None) -> bool:
+    """`select_held`'s filter for one held revision (any object with `stream`, `old` and `new`)."""
+    wanted = {s.casefold() for s in streams}
+    if wanted and str(held.stream).casefold() not in wanted:
+        return False
+    if since is None and until is None:
+        return True
+    when = document_date(held.new or {}) or document_date(held.old or {})
+    if when is None:
+        return False
+    try:
+        day = date.fromisoformat(when[:10])
+    except ValueError:
+        return False
+    return (since is None or day >= since) and (until is None or day <= until)
+
+
+def revision_diff(held: HeldRevision) -> list[dict[str, Any]]:
+    """Every field that differs between the posted payload and the held one (`path`, `old`, `new`, `change`),
+    leaves only, in document order; the private `_…` write instructions are left out (they never make one)."""
+    from .console.diff import payload_diff
+
+    def document(data: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if not k.startswith("_")}
+
+    return payload_diff(document(held.old), document(held.new))
