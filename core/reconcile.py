@@ -286,15 +286,19 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
     finally:
         ctx.destination.close()
     by_key = {doc.key: doc for doc in found if doc.key}
+    from .revisions import reposted_keys
+
+    reposted = reposted_keys(ctx.store)  # deleted by hand and posted again on purpose: the repost is checked
     # orders ledgerlink itself voided when they were cancelled: their documents are meant to read 0
     voided = {doc.natural_key for doc in posted if doc.stream == "Void"}
     for doc in posted:
         back = by_key.get(doc.key)
         subject = f"{doc.stream} {doc.natural_key or doc.key}"
         if back is None:
-            if doc.stream in ctx.destination.read_back_streams:
+            if doc.stream in ctx.destination.read_back_streams and doc.key not in reposted:
                 yield Finding("ledger", subject, f"posted as {doc.destination_id}, not found in the ledger",
-                              hint="it was deleted or voided there; `ledgerlink dlq`/re-post if it should exist")
+                              hint=f"it was deleted there; if it should exist, `ledgerlink revisions repost "
+                                   f"PIPELINE.yaml {doc.key}` posts it again (once), linked to this key")
             continue
         if back.total == 0 and doc.natural_key in voided:
             continue

@@ -174,3 +174,34 @@ def revisions_discard(pipeline_or_state: str, keys: tuple[str, ...], every: bool
             store.close()
     except LedgerlinkError as exc:
         fail(exc)
+
+
+@revisions.command("repost")
+@click.argument("pipeline_file", type=click.Path())
+@click.argument("key")
+@click.option("--deleted", is_flag=True, help="the ledger cannot be read back: you checked it was deleted there")
+def revisions_repost(pipeline_file: str, key: str, deleted: bool) -> None:
+    """Post again a document deleted by hand in the ledger (`reconcile` lists them): the same payload under a new
+    key whose note names the deleted one; the next sync posts it. Once: a second repost is refused."""
+    from ..connectors import WriteContext
+    from ..revisions import repost_deleted
+
+    try:
+        if served(pipeline_file) is not None:
+            raise LedgerlinkError("`ledgerlink serve` holds this pipeline: stop it to repost, then start it again",
+                                  hint="serve's next sync posts what was queued")
+        pipeline, destination = _pipeline_destination(pipeline_file)
+        store = open_store(pipeline_file)
+        try:
+            from ..store.shared_credentials import share_credentials
+
+            share_credentials(store, pipeline.credentials_path)  # the company's latest token, as a sync reads it
+            config = destination.parse_config(pipeline.destination.config, where="destination.config")
+            context = WriteContext(references=store.references(destination.name),
+                                   save_credential=store.credentials.save, load_credential=store.credentials.load)
+            new_key = repost_deleted(store, destination, key, config=config, context=context, confirmed=deleted)
+            click.echo(f"{key}: queued {new_key} (posted by the next `ledgerlink sync`)")
+        finally:
+            store.close()
+    except LedgerlinkError as exc:
+        fail(exc)
