@@ -25,12 +25,14 @@ from .qbxml import add_request, check_limits
 __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
 
 #: references first, then the documents that use them
-WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "ReceivePayment", "JournalEntry",
+WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "Check", "ReceivePayment", "JournalEntry",
                "Deposit", "InventoryAdjustment", "Void"]
 _REQUESTS = {
     "Customer": ("CustomerAdd", "CustomerMod"),
     "Item": ("ItemNonInventoryAdd", "ItemServiceAdd", "ItemInventoryAdd"),
     "SalesReceipt": ("SalesReceiptAdd",), "Invoice": ("InvoiceAdd",), "CreditMemo": ("CreditMemoAdd",),
+    # a refund paid back by cheque (returns.refund_document: refund_receipt), applied to its credit memo
+    "Check": ("CheckAdd",),
     "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",), "Deposit": ("DepositAdd",),
     "InventoryAdjustment": ("InventoryAdjustmentAdd",),
     # a cancelled order's posted receipt or invoice (last: after anything queued for it in the same run)

@@ -20,7 +20,7 @@ TXN_LINES = {"SalesReceiptAdd": "SalesReceiptLineAdd", "InvoiceAdd": "InvoiceLin
               "CreditMemoAdd": "CreditMemoLineAdd"}
 DOC_LABEL = {"SalesReceipt": "Sales Receipt", "Invoice": "Invoice", "CreditMemo": "Credit Memo",
               "ReceivePayment": "Receive Payment", "JournalEntry": "Journal Entry",
-              "InventoryAdjustment": "Inventory Adjustment", "Deposit": "Deposit"}
+              "InventoryAdjustment": "Inventory Adjustment", "Deposit": "Deposit", "Check": "Check"}
 
 
 class TransactionRequests(CompanyRecords):
@@ -37,6 +37,15 @@ class TransactionRequests(CompanyRecords):
             if t.get("Memo"):
                 sub(ret, "Memo", t["Memo"])
             sub(ret, "DepositTotal", t["TotalAmount"])
+            return
+        if kind == "Check":
+            add_ref(ret, "AccountRef", None, t.get("AccountRef"))
+            for f in ("RefNumber", "TxnDate"):
+                if t.get(f):
+                    sub(ret, f, t[f])
+            sub(ret, "Amount", t["TotalAmount"])
+            if t.get("Memo"):
+                sub(ret, "Memo", t["Memo"])
             return
         if kind == "JournalEntry":
             for f in ("TxnDate", "RefNumber"):
@@ -151,6 +160,11 @@ class TransactionRequests(CompanyRecords):
             total = debits
         if kind == "DepositAdd":
             total = sum((Decimal(find(x, "Amount") or "0") for x in add.findall("DepositLineAdd")), Decimal(0))
+        if kind == "CheckAdd":  # a cheque: its expense lines; one applied to a credit memo uses up its credit
+            total = sum((Decimal(find(x, "Amount") or "0") for x in add.findall("ExpenseLineAdd")), Decimal(0))
+            refused = self._apply_check(add, rs)
+            if refused is not None:
+                return refused
         now = timestamp()
         t = {"Kind": doc, "TxnID": f"{next(self._ids):X}-{int(time.time())}", "TimeCreated": now, "TimeModified": now,
              "EditSequence": str(int(time.time())), "TxnNumber": next(self._txn_numbers), "CustomerRef": customer,
@@ -188,11 +202,29 @@ class TransactionRequests(CompanyRecords):
             for side, sign in (("JournalDebitLine", Decimal(1)), ("JournalCreditLine", Decimal(-1))):
                 out.extend((find(x, "AccountRef/FullName") or "", sign * Decimal(find(x, "Amount") or "0"))
                            for x in add.findall(side))
+        elif kind == "CheckAdd":
+            out.append((find(add, "AccountRef/FullName") or "", -total))
+            out.extend((find(x, "AccountRef/FullName") or "", Decimal(find(x, "Amount") or "0"))
+                       for x in add.findall("ExpenseLineAdd"))
         elif kind == "DepositAdd":
             out.append((find(add, "DepositToAccountRef/FullName") or "", total))
             out.extend((find(x, "AccountRef/FullName") or "", -Decimal(find(x, "Amount") or "0"))
                        for x in add.findall("DepositLineAdd"))
         return out
+
+    def _apply_check(self, add: ET.Element, rs: ET.Element) -> ET.Element | None:
+        """ApplyCheckToTxnAdd: the credit memo a refund cheque pays out must exist, with that much credit left."""
+        for applied in add.findall("ApplyCheckToTxnAdd"):
+            txn_id, amount = find(applied, "TxnID") or "", Decimal(find(applied, "Amount") or "0")
+            memo = next((t for t in self.txns.get("CreditMemo", []) if t["TxnID"] == txn_id), None)
+            if memo is None:
+                return self._status(rs, 3120, "Error", f'Object "{txn_id}" specified in the request cannot be found.')
+            left = Decimal(memo.get("CreditRemaining", memo["TotalAmount"]))
+            if amount > left:
+                return self._status(rs, 3250, "Error", f"The amount {amount} is more than the credit remaining "
+                                    f"({left}) on the credit memo {memo.get('RefNumber') or txn_id}.")
+            memo["CreditRemaining"] = f"{left - amount:.2f}"
+        return None
 
     def account_balance(self, name: str) -> Decimal:
         """An account's balance, debits positive, from every transaction that is not voided."""

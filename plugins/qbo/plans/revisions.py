@@ -26,7 +26,7 @@ _MIRROR = {"CreditMemo": "Invoice", "RefundReceipt": "SalesReceipt"}
 REVISABLE = ("JournalEntry", *_VOIDED, *_MIRROR)
 #: a mirror copies what the two documents share (not the refund's own fields, e.g. PaymentRefNum)
 _MIRRORED = ("CustomerRef", "CurrencyRef", "ExchangeRate", "ClassRef", "DepartmentRef", "ApplyTaxAfterDiscount",
-             "TxnDate", "Line", "TxnTaxDetail", "GlobalTaxCalculation", "BillEmail", "_references")
+             "TxnDate", "Line", "TxnTaxDetail", "GlobalTaxCalculation", "BillEmail")
 
 
 def suffixed(number: str, suffix: str, limit: int = DOC_NUMBER_MAX) -> str:
