@@ -67,7 +67,9 @@ def payout_deposit(journals: list[Journal], accounts: AccountMap) -> PayoutDepos
     deposit = PayoutDeposit(
         key=key, settlement_id=last.settlement_id, natural_key=last.natural_key, txn_date=last.txn_date,
         currency=last.currency, amount=line.amount, from_account=clearing, to_account=line.account,
-        journal_key=last.key, exchange_rate=last.exchange_rate,
+        journal_key=last.key,
+        # a rate for the ledger to convert with, unless the journal is already converted into the home currency
+        exchange_rate=last.exchange_rate if last.lines and last.lines[0].source_amount is None else None,
         memo=f"Payout of Amazon settlement {last.settlement_id}: {line.amount} {last.currency} from "
              f"{clearing.name} to {line.account.name}; journal {last.key}")
     line.account = clearing

@@ -72,3 +72,23 @@ def test_a_payout_without_its_orders_leaves_their_sales_in_clearing(world):
         finally:
             ctx.store.close()
         assert finding.expected == "0" and Decimal(finding.actual) < 0
+
+
+def test_a_foreign_payout_deposits_converted_or_at_its_rate():
+    """Converted into the books' currency, the deposit is in that currency with no rate of its own; kept in the
+    settlement's currency (multicurrency books), it carries the rate, as its journal does."""
+    from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
+    from ledgerlink_qbo.destination import QuickBooksOnlineDestination
+    from settlement_helpers import PlanCtx, order_rows, settlement
+
+    s = settlement(order_rows(1, "111-1", "100.00", currency="CAD"), currency="CAD")
+    options = {"mode": "per_order", "home_currency": "USD", "exchange_rates": {"CAD": "0.73"}}
+    converted = QuickBooksOnlineDestination().plan(s, PlanCtx({"settlements": {**options, "convert": True}}))
+    [deposit] = [w.data for w in converted if w.stream == "Deposit"]
+    assert deposit["CurrencyRef"] == {"value": "USD"} and "ExchangeRate" not in deposit
+    assert deposit["Line"][0]["Amount"] == (s.total.amount * Decimal("0.73")).quantize(Decimal("0.01"))
+    kept = QuickBooksDesktopDestination().plan(s, PlanCtx({"settlements": {**options, "convert": False}}))
+    [add] = [w.data["DepositAdd"] for w in kept if w.stream == "Deposit"]
+    assert add["ExchangeRate"] == Decimal("0.73") and add["DepositLineAdd"][0]["Amount"] == s.total.amount
+    summary = QuickBooksOnlineDestination().plan(s, PlanCtx({"settlements": {**options, "mode": "summary"}}))
+    assert "Deposit" not in {w.stream for w in summary}
