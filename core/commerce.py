@@ -204,6 +204,9 @@ class Order(CanonicalObject):
     fulfilment: Literal["channel", "merchant"] = Field(description="channel = FBA; merchant = FBM / own")
     status: str = Field(description="the channel's order status, as it says it")
     paid: bool
+    #: how much the buyer has paid so far, when the channel says (an invoice paid in instalments); None: `paid`
+    #: says all or nothing
+    amount_paid: Money | None = None
     placed_at: datetime
     updated_at: datetime
     currency: str

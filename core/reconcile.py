@@ -286,15 +286,19 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
     finally:
         ctx.destination.close()
     by_key = {doc.key: doc for doc in found if doc.key}
+    from .revisions import reposted_keys
+
+    reposted = reposted_keys(ctx.store)  # deleted by hand and posted again on purpose: the repost is checked
     # orders ledgerlink itself voided when they were cancelled: their documents are meant to read 0
     voided = {doc.natural_key for doc in posted if doc.stream == "Void"}
     for doc in posted:
         back = by_key.get(doc.key)
         subject = f"{doc.stream} {doc.natural_key or doc.key}"
         if back is None:
-            if doc.stream in ctx.destination.read_back_streams:
+            if doc.stream in ctx.destination.read_back_streams and doc.key not in reposted:
                 yield Finding("ledger", subject, f"posted as {doc.destination_id}, not found in the ledger",
-                              hint="it was deleted or voided there; `ledgerlink dlq`/re-post if it should exist")
+                              hint=f"it was deleted there; if it should exist, `ledgerlink revisions repost "
+                                   f"PIPELINE.yaml {doc.key}` posts it again (once), linked to this key")
             continue
         if back.total == 0 and doc.natural_key in voided:
             continue
@@ -304,12 +308,24 @@ def ledger(ctx: ReconcileContext) -> Iterator[Finding]:
                           hint="someone edited the document, or the mapping changed since it was posted")
     known = {doc.key for doc in posted} | {k for (k,) in ctx.store.db.fetchall(
         "SELECT key FROM outbox WHERE destination = ?", [ctx.destination.name])}
+    ours = {s.natural_key for s in ctx.canonical(Settlement)} if ctx.settlement_streams else set()
     for doc in found:
         if doc.key and doc.key not in known:
+            settlement = _settlement_of(doc.key)
+            if settlement is not None and settlement not in ours:
+                continue  # another pipeline's payout posted into the same company (a second seller or region)
             yield Finding("ledger", f"{doc.stream} {doc.destination_id}",
                           f"document carries ledgerlink key {doc.key} but no source object planned it",
                           actual=None if doc.total is None else str(doc.total),
                           hint="posted by another pipeline or a copy of this state file; void it if it is a duplicate")
+
+
+def _settlement_of(key: str) -> str | None:
+    """The settlement natural key a document key was planned for (`JournalEntry:SOURCE/settlement/ID/2026-03`,
+    `Deposit:SOURCE/settlement/ID~v2` → `SOURCE/settlement/ID`), or None for any other document."""
+    natural = key.split(":", 1)[-1].split("~", 1)[0]
+    head, mark, tail = natural.partition("/settlement/")
+    return f"{head}{mark}{tail.split('/', 1)[0]}" if mark and tail else None
 
 
 def as_decimal(value: Any) -> Decimal | None:

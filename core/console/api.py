@@ -88,6 +88,15 @@ def _keys(call: Call) -> tuple[list[str], bool]:
     return keys, every
 
 
+def _revision_filters(call: Call) -> dict[str, Any]:
+    """With {"all": true}: "types" (document types), "from" and "to" (document dates) narrow what is taken."""
+    types = field(call.body, "types", list, required=False, default=[])
+    if not all(isinstance(t, str) for t in types):
+        raise ApiError(400, "must be a list of document types, e.g. [\"SalesReceipt\"]", where="body.types")
+    return ops.revision_filters(types, field(call.body, "from", str, required=False),
+                                field(call.body, "to", str, required=False), "body")
+
+
 # -- pipelines, runs ---------------------------------------------------------------------------------------------
 
 @endpoint("viewer")
@@ -163,7 +172,7 @@ def list_revisions(call: Call) -> Any:
 @endpoint("bookkeeper")
 def apply_revisions(call: Call) -> Any:
     keys, every = _keys(call)
-    done = ops.apply_revisions(call.service(), keys, every)
+    done = ops.apply_revisions(call.service(), keys, every, _revision_filters(call))
     call.audit("revisions applied", target=",".join(d["key"] for d in done), detail=done)
     return done
 
@@ -171,7 +180,7 @@ def apply_revisions(call: Call) -> Any:
 @endpoint("bookkeeper")
 def discard_revisions(call: Call) -> Any:
     keys, every = _keys(call)
-    done = ops.discard_revisions(call.service(), keys, every)
+    done = ops.discard_revisions(call.service(), keys, every, _revision_filters(call))
     call.audit("revisions discarded", target=",".join(d["key"] for d in done), detail=done)
     return done
 

@@ -12,7 +12,7 @@ from .. import jsonutil
 from ..errors import ConfigError
 from ..reconcile import CHECKS, open_context
 from ..reconcile import reconcile as run_checks
-from ..revisions import apply_revision, discard_revision, held_revisions
+from ..revisions import apply_revision, discard_revision, held_revisions, select_held  # noqa: F401 - pages
 from ..runtime import status_lines
 from ..settlements.trail import settlement_trail
 from .diff import payload_diff
@@ -144,15 +144,34 @@ def _held_keys(service: Any, keys: list[str]) -> None:
                        hint="`ledgerlink revisions list` shows what is held; nothing was changed")
 
 
-def apply_revisions(service: Any, keys: list[str], every: bool) -> list[dict[str, Any]]:
-    keys = [h.key for h in held_revisions(service.store)] if every else keys
+def revision_filters(types: Any, since: Any, until: Any, where: str) -> dict[str, Any]:
+    """`--all`'s filters from a request (document types, ISO dates), checked: an ApiError names the field."""
+    from datetime import date
+
+    out: dict[str, Any] = {"streams": [t for t in ([types] if isinstance(types, str) else types or []) if t]}
+    for name, label, value in (("since", "from", since), ("until", "to", until)):
+        if value in (None, ""):
+            out[name] = None
+            continue
+        try:
+            out[name] = date.fromisoformat(str(value))
+        except ValueError:
+            raise ApiError(400, f"must be a date (YYYY-MM-DD), not {str(value)[:40]!r}", where=f"{where}.{label}") \
+                from None
+    return out
+
+
+def apply_revisions(service: Any, keys: list[str], every: bool,
+                    filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    keys = [h.key for h in select_held(service.store, **(filters or {}))] if every else keys
     _held_keys(service, keys)
     destination = service.plugin_host.connector(service.pipeline.destination.connector, "destination")()
     return [{"key": key, "queued": apply_revision(service.store, destination, key)} for key in keys]
 
 
-def discard_revisions(service: Any, keys: list[str], every: bool) -> list[dict[str, Any]]:
-    keys = [h.key for h in held_revisions(service.store)] if every else keys
+def discard_revisions(service: Any, keys: list[str], every: bool,
+                      filters: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    keys = [h.key for h in select_held(service.store, **(filters or {}))] if every else keys
     _held_keys(service, keys)
     for key in keys:
         discard_revision(service.store, key)

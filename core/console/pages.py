@@ -348,15 +348,19 @@ def discard_letters(request: Request, principal: Principal, form: dict[str, Any]
 @page()
 def revisions_page(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
     sections = []
+    q = request.query_params
+    filters = ops.revision_filters(q.getlist("type"), q.get("from"), q.get("to"), "query")
     for service in _services(request):
-        held = ops.revisions(service)
+        chosen = {h.key for h in ops.select_held(service.store, **filters)}
+        held = [h for h in ops.revisions(service) if h["key"] in chosen]
         for h in held:
             changed = {d["path"] for d in h["diff"]}
             h["changed_paths"] = changed
             h["old_lines"] = _flatten(h.get("old"))
             h["new_lines"] = _flatten(h.get("new"))
         sections.append({"name": service.pipeline.name, "held": held})
-    return _render(request, "revisions.html", **_context(request, principal, sections=sections))
+    return _render(request, "revisions.html", **_context(request, principal, sections=sections, filters={
+        "type": ", ".join(filters["streams"]), "from": q.get("from") or "", "to": q.get("to") or ""}))
 
 
 def _flatten(value: Any, path: str = "") -> list[tuple[str, Any]]:
@@ -380,12 +384,14 @@ def _revisions_action(request: Request, principal: Principal, form: dict[str, An
     service = _service(request, form)
     every = form.get("all") == "1"
     keys = [] if every else _keys(form)
+    types = [t.strip() for t in str(form.get("type") or "").split(",") if t.strip()]
+    filters = ops.revision_filters(types, form.get("from"), form.get("to"), "form")  # "all": the ones shown
     if verb == "apply":
-        results = ops.apply_revisions(service, keys, every)
+        results = ops.apply_revisions(service, keys, every, filters)
         lines = [f"{r['key']}: {'queued to post on the next sync' if r['queued'] else 'nothing to post'}"
                  for r in results]
     else:
-        results = ops.discard_revisions(service, keys, every)
+        results = ops.discard_revisions(service, keys, every, filters)
         lines = [f"{r['key']}: {r['result']}" for r in results]
     request.app.state.workspace.audit.record(principal.actor, f"revisions {verb}", pipeline=service.pipeline.name,
                                              target=",".join(r["key"] for r in results)[:500])

@@ -13,6 +13,7 @@ from .options import (
     DEFAULT_CANCELLED_STATUSES, DEFAULT_POST_STATUSES, ChannelOptions, CreateRule, DocumentRule, DocumentType,
     DocumentWhen, ItemRules, OrderPostingOptions, StoreDimensions, TaxOptions, normalise_status,
 )
+from .instalments import PAID_MARK, Instalment, instalment_due
 from .payments import deposit_account_for, payment_method_for
 from .returns import *  # noqa: F403  refunds and returns (helper "returns" owns returns.py)
 from .returns import __all__ as _returns_all
@@ -27,5 +28,6 @@ __all__ = [
     "LineAmount", "OrderAmounts", "order_amounts", "unit_price", "rounding_line", "UNIT_PRICE_PLACES",
     "Dimensions", "dimensions_for", "number_for",
     "payment_method_for", "deposit_account_for",
+    "Instalment", "instalment_due", "PAID_MARK",  # invoices paid in instalments (books-rev)
     *_returns_all,
 ]

@@ -27,7 +27,7 @@ from ..options.check import check_options
 from ..options.model import Options
 
 __all__ = ["ReturnsOptions", "parse_returns_options", "RefundLineAmount", "RefundAmounts", "refund_amounts",
-           "check_within_order", "order_key_of", "is_sellable", "refund_customer_name", "tax_is_marketplace_collected",
+           "check_within_order", "earlier_refunds", "order_key_of", "is_sellable", "refund_customer_name", "tax_is_marketplace_collected",
            "restock_quantity", "DEFAULT_SELLABLE"]
 
 #: Amazon's detailed-disposition for a unit that went back into sellable stock
@@ -40,7 +40,7 @@ class ReturnsOptions(Options):
     refund_document: Literal["credit_memo", "refund_receipt"] = Field(
         "credit_memo", description="what a refund posts as: a credit memo (the buyer's credit, applied or paid "
                                    "out by the channel) or a refund receipt (money paid back from `refund_account`; "
-                                   "QuickBooks Online only, QuickBooks Desktop posts credit memos)")
+                                   "QuickBooks Desktop: the credit memo and a refund cheque applied to it)")
     refund_account: str = Field(
         "Undeposited Funds", description="account a refund receipt pays the refund from (the account the sale was "
                                          "deposited to, so the channel's payout nets both)")
@@ -169,6 +169,18 @@ def check_within_order(refund: Refund, refunded: Decimal, order_total: Decimal, 
             f"total of {order_total} {refund.currency}", stream=stream, key=refund.natural_key, field=field,
             hint="check the refund in the channel (a duplicate, or a refund booked on the wrong order); once it is "
                  "corrected there, `ledgerlink dlq retry` posts it, or `ledgerlink dlq discard` drops it")
+
+
+def earlier_refunds(ctx: Any, refund: Refund, total_of: Any) -> Decimal:
+    """What the order's other refunds already took back, by the documents planned or posted for them
+    (`ctx.refunds_of`, when the runtime offers it; `total_of` reads a document's total): the over-refund check
+    counts them. Refunds refused in review or dead-lettered never posted, so they do not count."""
+    refunds_of = getattr(ctx, "refunds_of", None)
+    if refunds_of is None:
+        return Decimal(0)
+    return sum((Decimal(total_of(d.data)) for d in refunds_of(order_key_of(refund))
+                if d.natural_key != refund.natural_key and getattr(d, "status", None) not in ("rejected", "dead")),
+               Decimal(0))
 
 
 def order_key_of(refund_or_return: Refund | Return) -> str:

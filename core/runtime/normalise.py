@@ -49,6 +49,10 @@ class PlanContextImpl:
         Read per batch (`begin_batch`), not held for the run: memory stays flat however many orders run."""
         return self._posted.get(natural_key)
 
+    def refunds_of(self, order_key: str) -> list[PostedDocument]:
+        """What this destination planned or posted as refunds of an order (the over-refund check counts them)."""
+        return self._posted.refunds_of(order_key)
+
     def begin_batch(self, natural_keys: list[str]) -> None:
         """Read what the outbox holds for a batch's objects in one query (a query per object would cost a
         round trip per order)."""

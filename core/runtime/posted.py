@@ -64,5 +64,22 @@ class PostedLookup:
         if self._db is not None:
             self._docs.clear()
 
+    def refunds_of(self, order_key: str) -> list[PostedDocument]:
+        """Documents planned or posted as refunds of an order (their payload's `_ledgerlink.refund_of` names
+        its natural key), the batch's own plans on top: a later refund counts the earlier ones."""
+        found: dict[str, PostedDocument] = {}
+        if self._db is not None:
+            for key, stream, nk, data, status, dest_id in self._db.fetchall(
+                    "SELECT o.key, o.stream, o.natural_key, o.data, o.status, r.destination_id FROM outbox o "
+                    "LEFT JOIN results r ON r.key = o.key WHERE o.destination = ? AND o.natural_key LIKE '%/refund/%' "
+                    "AND json_extract_string(o.data, '$._ledgerlink.refund_of') = ?", [self._destination, order_key]):
+                found[key] = PostedDocument(key=key, stream=stream, data=jsonutil.loads(data), destination_id=dest_id,
+                                            natural_key=nk, status=status)
+        for docs in self._docs.values():
+            for d in docs:
+                if ((d.data.get("_ledgerlink") or {}) if isinstance(d.data, dict) else {}).get("refund_of") == order_key:
+                    found[d.key] = d
+        return list(found.values())
+
     def __len__(self) -> int:
         return len(self._docs)

@@ -2,10 +2,11 @@
 the gates, and the channel-neutral journals destinations render (DESIGN §4)."""
 
 from .accounts import AccountMap, AccountRef, EntityRef, default_account_map, load_account_map, parse_account_map
+from .deposit import PayoutDeposit, payout_deposit
 from .hold import SettlementOnHold
 from .journal import Journal, JournalLine, NettedRole, row_ranges
 from .options import SettlementOptions, parse_settlement_options
-from .posting import build_journals, check_ties, classify, journals_for, plan_journals
+from .posting import build_journals, check_ties, classify, journals_for, plan_journals, plan_payout
 from .role_table import RoleRule, RoleTable, default_role_table, load_rules
 from .roles import BALANCE_SHEET_ROLES, ORDER_FLOW_ROLES, ROLE_LABELS, Role
 from . import reconcile_checks  # noqa: F401 - registers clearing_residual and reserve_balance
@@ -17,4 +18,5 @@ __all__ = [
     "Journal", "JournalLine", "NettedRole", "row_ranges",
     "SettlementOnHold", "SettlementOptions", "parse_settlement_options",
     "build_journals", "check_ties", "classify", "journals_for", "plan_journals",
+    "PayoutDeposit", "payout_deposit", "plan_payout",
 ]

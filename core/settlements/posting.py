@@ -22,6 +22,7 @@ from ..connectors import idempotency_key
 from ..errors import ConfigError
 from ..money import quantize
 from .accounts import AccountMap
+from .deposit import PayoutDeposit, payout_deposit
 from ..suggest.hints import role_hint
 from .hold import SettlementOnHold
 from .journal import Journal, JournalLine, NettedRole, row_ranges
@@ -29,7 +30,8 @@ from .options import SettlementOptions
 from .role_table import RoleTable
 from .roles import ORDER_FLOW_ROLES, ROLE_LABELS, Role
 
-__all__ = ["classify", "check_ties", "build_journals", "journals_for", "plan_journals", "Classified", "DESCRIPTION_MAX"]
+__all__ = ["classify", "check_ties", "build_journals", "journals_for", "plan_journals", "plan_payout", "Classified",
+           "DESCRIPTION_MAX"]
 
 DESCRIPTION_MAX = 4000
 _ROLE_ORDER = {role: n for n, role in enumerate(Role)}
@@ -368,16 +370,7 @@ def plan_journals(settlement: Settlement, ctx: object, *, order_deposit_account:
 
     `order_deposit_account` is the account the destination's order flow deposits receipts into: in per-order
     mode it must be the clearing role's account, or clearing could never net to zero; a mismatch is refused."""
-    from .options import parse_settlement_options
-
-    memo = getattr(ctx, "cache", None)
-    if memo is None:
-        memo = {}
-    found = memo.get("settlements:options")
-    if found is None:
-        options = parse_settlement_options(getattr(ctx, "options", None))
-        found = memo["settlements:options"] = (options, options.role_table(), options.account_map())
-    options, table, accounts = found
+    options, table, accounts = _options_of(ctx)
     if options.mode == "per_order" and order_deposit_account is not None:
         clearing = accounts.account(Role.CLEARING).name
         if clearing.casefold() != order_deposit_account.casefold():
@@ -387,3 +380,25 @@ def plan_journals(settlement: Settlement, ctx: object, *, order_deposit_account:
                 hint=f"set `clearing: {order_deposit_account}` in {accounts.where}, or the destination option "
                      f"deposit_account to {clearing!r}, so the clearing account nets to zero")
     return journals_for(settlement, options, table=table, accounts=accounts)
+
+
+def _options_of(ctx: object) -> tuple[SettlementOptions, RoleTable, AccountMap]:
+    """The settlement options, role table and account map of a PlanContext, read once per run (`ctx.cache`)."""
+    from .options import parse_settlement_options
+
+    memo = getattr(ctx, "cache", None)
+    if memo is None:
+        memo = {}
+    found = memo.get("settlements:options")
+    if found is None:
+        options = parse_settlement_options(getattr(ctx, "options", None))
+        found = memo["settlements:options"] = (options, options.role_table(), options.account_map())
+    return found
+
+
+def plan_payout(settlement: Settlement, ctx: object, *, order_deposit_account: str | None = None
+                ) -> tuple[list[Journal], PayoutDeposit | None]:
+    """`plan_journals`, and in per-order mode the deposit that moves the payout from clearing to the bank (the
+    last journal's payout line then goes to clearing; see deposit.py). Summary mode: no deposit."""
+    journals = plan_journals(settlement, ctx, order_deposit_account=order_deposit_account)
+    return journals, payout_deposit(journals, _options_of(ctx)[2])

@@ -1,7 +1,9 @@
 """`ledgerlink reconcile` checks for settlements: the clearing account nets to zero (per-order mode) and the
 reserve account holds what Amazon says it holds.
 
-Both want a ledger balance. A destination that can report one offers the optional method
+In per-order mode the clearing account rightly holds the orders no payout has paid yet: when the pipeline reads
+orders as well as settlements, those are expected there (at the totals they posted), and only the rest is a
+finding. Both want a ledger balance. A destination that can report one offers the optional method
 `account_balance(config, name) -> Decimal | None` (opened as for `read_back`); the clearing check needs it and
 is skipped without it. The reserve check falls back on what the pipeline posted: the reserve rows of every
 posted settlement of a chain (marketplace, currency) must add up to the reserve the latest one reports, which
@@ -15,12 +17,13 @@ from typing import Iterator
 
 from ..commerce import Settlement
 from ..connectors import WriteContext
+from ..errors import LedgerlinkError
 from ..money import quantize
 from ..reconcile import Finding, ReconcileContext, Skip, register_check
 from .hold import SettlementOnHold
 from .options import SettlementOptions, parse_settlement_options
 from .posting import classify
-from .roles import Role
+from .roles import ORDER_FLOW_ROLES, Role
 
 __all__ = ["clearing_residual", "reserve_balance", "ledger_balance"]
 
@@ -91,13 +94,47 @@ def clearing_residual(ctx: ReconcileContext) -> Iterator[Finding]:
     balance = ledger_balance(ctx, account)
     if balance is None:
         raise Skip(f"{ctx.destination.name} reported no balance for {account!r}")
-    if balance != 0:
+    awaiting, orders = _awaiting_payout(ctx, options)
+    if balance != awaiting:
+        what = f" and the {len(orders)} order(s) this pipeline posted that no payout has paid yet" if orders else ""
         yield Finding("clearing_residual", f"account {account}",
-                      "the clearing account does not net to zero after the settlements' deposits",
-                      expected="0", actual=str(balance),
+                      f"the clearing account does not net to zero after the settlements' deposits{what}",
+                      expected=str(awaiting) if awaiting else "0", actual=str(balance),
                       hint="an order posted without a settlement yet (wait for the next payout), an order in "
                            "two settlements, or a receipt deposited elsewhere; compare the account's register with "
                            "`ledgerlink settlements show`")
+
+
+def _awaiting_payout(ctx: ReconcileContext, options: SettlementOptions) -> tuple[Decimal, list[str]]:
+    """What the clearing account rightly holds once every payout is deposited: the orders this pipeline posted
+    (when it reads orders as well as settlements) that no posted settlement has paid yet, at their posted totals.
+    Orders posted by another pipeline are not known here: for them the account must be zero."""
+    from ..commerce import Order
+    from ..posting.amounts import order_amounts
+
+    orders = [o for o in ctx.canonical(Order) if isinstance(o, Order)]
+    if not orders:
+        return Decimal(0), []
+    posted = _posted_keys(ctx)
+    table = options.role_table()
+    paid: set[str] = set()
+    for s in ctx.canonical(Settlement):
+        if not isinstance(s, Settlement) or s.natural_key not in posted:
+            continue
+        try:
+            roles = classify(s, table).roles
+        except SettlementOnHold:
+            continue
+        paid.update(l.order_id for l, r in zip(s.lines, roles) if r in ORDER_FLOW_ROLES and l.order_id)
+    total, waiting = Decimal(0), []
+    for o in orders:
+        if o.natural_key in posted and o.order_id not in paid:
+            try:
+                total += order_amounts(o).total
+            except LedgerlinkError:
+                continue  # an order that cannot post is a dead letter, not money in clearing
+            waiting.append(o.order_id)
+    return total, waiting
 
 
 # ---------------------------------------------------------------------------------------------- reserve

@@ -55,12 +55,13 @@ class Outbox:
         keys = list(by_key)
         existing = {k: (h, s) for k, h, s in self.db.fetchall(
             "SELECT key, payload_hash, status FROM outbox WHERE key IN (SELECT unnest(?))", [keys])}
-        fresh, replace, revise = [], [], []
+        fresh, replace, revise, back = [], [], [], []
         for key, w in by_key.items():
             if key not in existing:
                 fresh.append(w)
             elif existing[key][0] == hashes[key]:
                 outcome.unchanged += 1
+                back.append(key)
             elif existing[key][1] == "done":
                 revise.append(w)
             else:
@@ -70,7 +71,11 @@ class Outbox:
                                            [[w.key for w in revise]]))
             same = {w.key for w in revise if _document(jsonutil.loads(posted[w.key])) == _document(w.data)}
             outcome.unchanged += len(same)
+            back.extend(same)
             revise = [w for w in revise if w.key not in same]
+        if back:  # planned as posted again (an option set back): a revision held for it is released
+            self.db.execute("UPDATE revisions SET status = 'released' WHERE status = 'held' AND key IN "
+                            "(SELECT unnest(?))", [back])
         if fresh:
             table = pa.table({
                 "key": [w.key for w in fresh],
@@ -102,6 +107,8 @@ class Outbox:
         for w in revise:
             self.db.execute("INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, 'held', now())",
                             [w.key, hashes[w.key], jsonutil.dumps(w.data), run_id])
+            self.db.execute("UPDATE revisions SET status = 'held', created_at = now() WHERE key = ? AND "
+                            "payload_hash = ? AND status = 'released'", [w.key, hashes[w.key]])  # changed again
             outcome.revised += 1
         return outcome
 

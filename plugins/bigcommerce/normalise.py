@@ -51,6 +51,18 @@ def _address(a: dict[str, Any] | None) -> Address | None:
                    country=a.get("country_iso2") or a.get("country_code") or None, phone=a.get("phone") or None)
 
 
+def amount_paid(transactions: list[dict[str, Any]], currency: str) -> Money | None:
+    """What an unpaid order's buyer paid so far (captured or purchased, successfully, less what was refunded):
+    part of an invoice, posted as a payment of it; None when nothing was paid."""
+    paid = Decimal(0)
+    for t in transactions:
+        if t.get("status") != "ok" or t.get("event") not in ("purchase", "capture", "refund"):
+            continue
+        amount = Decimal(str(t.get("amount") or 0))
+        paid += -amount if t.get("event") == "refund" else amount
+    return Money.of(paid, currency) if paid > 0 else None
+
+
 def payment_method(transactions: list[dict[str, Any]], order: dict[str, Any]) -> str | None:
     """The method of the first successful payment transaction ("Credit Card (braintree)", an offline method's
     display name), else the order's own `payment_method` label."""
@@ -147,7 +159,8 @@ def normalise_order(order: dict[str, Any], related: dict[str, list[dict[str, Any
         updated_at=rfc2822(order.get("date_modified"), stream="orders", key=key, field="date_modified"),
         currency=currency, customer=customer, shipping_address=_address(addresses[0]) if addresses else None,
         lines=lines, tax_collected_by="seller",
-        payment_method=payment_method(related.get("order_transactions") or [], order))
+        payment_method=payment_method(related.get("order_transactions") or [], order),
+        amount_paid=None if sid in PAID_STATUS_IDS else amount_paid(related.get("order_transactions") or [], currency))
     expected = m(order, "total_inc_tax")
     if canonical.grand_total.amount != expected.amount:
         raise RecordError(f"the order's parts add up to {canonical.grand_total.amount} {currency} but total_inc_tax "

@@ -29,6 +29,8 @@ else is a dead letter with QuickBooks' statusMessage.
 
 Stock: a company with a `stock_snapshot` file ends each session, once its writes are sent, with an
 ItemInventoryQuery (paged by iterator) whose answers are written to that file for the `qb_desktop` source.
+Balances: a session that posted a journal or a deposit ends with an AccountQuery whose balances are kept for
+`ledgerlink reconcile` (see balances.py).
 """
 
 from __future__ import annotations
@@ -48,8 +50,9 @@ from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientErr
 from .destination import split_payload
 from .logins import LoginThrottle, ThrottlePolicy
 from .passwords import verify_password
-from .qbxml import QbxmlError, Request, Response, add_request, build_message, customer_query, item_inventory_query, \
-    item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
+from .balances import BALANCE_STREAMS, save_balances
+from .qbxml import QbxmlError, Request, Response, account_query, add_request, build_message, customer_query, \
+    item_inventory_query, item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
 from .plans.orders import MEMO_PREFIX
 from .stock import snapshot_row, write_snapshot
 
@@ -146,6 +149,8 @@ class _Session:
     #: the next stock query page to ask for: ("Start", None), ("Continue", iteratorID), or None (asked, or off)
     stock_next: tuple[str, str | None] | None = None
     stock_rows: list[dict[str, Any]] = field(default_factory=list)
+    #: a journal or deposit was posted: the session ends by reading the account balances (balances.py)
+    balances_due: bool = False
 
 
 @dataclass
@@ -385,6 +390,9 @@ class WebConnectorBridge:
                 self._fail(company, session, record.key, PermanentError(
                     f"cannot build its qbXML request: {getattr(exc, 'message', exc)}",
                     hint=getattr(exc, "hint", None)))
+        if not out and not queue and session.balances_due and not session.stock_next:
+            session.balances_due = False  # the writes moved accounts reconcile reads: read the balances
+            out.append((_Sent("balances", "AccountQuery"), account_query(self._request_id())))
         if not out and not queue and session.stock_next:  # the session's writes are done: read the stock
             iterator, iterator_id = session.stock_next
             session.stock_next = None
@@ -464,7 +472,7 @@ class WebConnectorBridge:
                     log.exception("qbwc: settling %s failed: %s", sent.key, exc)
             self._unanswered(company, session)
             remaining = (sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
-                         + (1 if session.stock_next else 0))
+                         + (1 if session.stock_next else 0) + (1 if session.balances_due else 0))
             if not remaining:
                 return 100
             done = session.settled + session.failed
@@ -498,6 +506,7 @@ class WebConnectorBridge:
         company.awaiting.confirm(key, dest_id, ret.get("EditSequence"), created=created)
         self._busy[company.username].discard(key)
         session.settled += 1
+        session.balances_due = session.balances_due or stream in BALANCE_STREAMS
 
     def _fail(self, company: Company, session: _Session, key: str, error: Exception, *, retry: bool = False) -> None:
         company.references.put(SENT, key, "")
@@ -593,6 +602,16 @@ class WebConnectorBridge:
             return
         log.info("qbwc: stock of %d inventory item(s) of %s written to %s", len(session.stock_rows), company.label,
                  company.stock_snapshot)
+
+    def _on_balances(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int,
+                     key: str | None) -> None:
+        """The chart of accounts with balances: kept for reconcile (a refusal leaves the last ones, logged)."""
+        if code != 0:
+            session.last_error = f"the account balances could not be read: {code} {rs.message}"
+            log.error("qbwc: %s (%s)", session.last_error, company.label)
+            return
+        log.info("qbwc: balances of %d account(s) of %s read", save_balances(company.references, rs.rets),
+                 company.label)
 
     def _resend_later(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
         key = sent.key or ""

@@ -6,12 +6,14 @@ when the Web Connector next polls, and settles each one through `AwaitingWrites`
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any, Callable, ClassVar
 
 from ledgerlink import CanonicalObject, Destination, ObjectType, Order, OutboundRecord, PlanContext, PlannedWrite, \
     RecordError, WriteContext, WriteResult
 
 from .auth import WebConnectorConnect
+from .balances import read_balance
 from .config import PostingOptions, QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
@@ -23,13 +25,15 @@ from .qbxml import add_request, check_limits
 __all__ = ["QuickBooksDesktopDestination", "WRITE_ORDER", "split_payload"]
 
 #: references first, then the documents that use them
-WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "ReceivePayment", "JournalEntry",
-               "InventoryAdjustment", "Void"]
+WRITE_ORDER = ["Customer", "Item", "SalesReceipt", "Invoice", "CreditMemo", "Check", "ReceivePayment", "JournalEntry",
+               "Deposit", "InventoryAdjustment", "Void"]
 _REQUESTS = {
     "Customer": ("CustomerAdd", "CustomerMod"),
     "Item": ("ItemNonInventoryAdd", "ItemServiceAdd", "ItemInventoryAdd"),
     "SalesReceipt": ("SalesReceiptAdd",), "Invoice": ("InvoiceAdd",), "CreditMemo": ("CreditMemoAdd",),
-    "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",),
+    # a refund paid back by cheque (returns.refund_document: refund_receipt), applied to its credit memo
+    "Check": ("CheckAdd",),
+    "ReceivePayment": ("ReceivePaymentAdd",), "JournalEntry": ("JournalEntryAdd",), "Deposit": ("DepositAdd",),
     "InventoryAdjustment": ("InventoryAdjustmentAdd",),
     # a cancelled order's posted receipt or invoice (last: after anything queued for it in the same run)
     "Void": ("TxnVoid",),
@@ -87,12 +91,17 @@ class QuickBooksDesktopDestination(Destination):
         return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
-        """A posted journal entry whose plan changed: its reversal and the new version (see plans/revisions.py)."""
+        """A posted document whose plan changed: its reversal or void, and the new version (plans/revisions.py)."""
         return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:
         self.context = context
         self.config = config if isinstance(config, QbdConfig) else self.parse_config(config)
+
+    def account_balance(self, config: Any, name: str) -> Decimal | None:
+        """An account's balance, debits positive, as the Web Connector's last session that posted a journal or a
+        deposit read it (balances.py), for `reconcile`'s clearing_residual and reserve_balance; None: never read."""
+        return read_balance(getattr(self, "context", None) and self.context.references, name)
 
     def write_batch(self, stream: str, records: list[OutboundRecord]) -> list[WriteResult]:
         return [self._queue(stream, r) for r in records]

@@ -89,6 +89,11 @@ ADD_ORDERS: dict[str, list[str]] = {
     "JournalEntryAdd": ["TxnDate", "RefNumber", "Memo", "IsAdjustment", "IsHomeCurrencyAdjustment",
                         "IsAmountsEnteredInHomeCurrency", "CurrencyRef", "ExchangeRate", "ExternalGUID",
                         "JournalDebitLine", "JournalCreditLine"],
+    "CheckAdd": ["AccountRef", "PayeeEntityRef", "RefNumber", "TxnDate", "Memo", "Address", "IsToBePrinted",
+                 "IsTaxIncluded", "SalesTaxCodeRef", "ExchangeRate", "ExternalGUID", "ApplyCheckToTxnAdd",
+                 "ExpenseLineAdd", "ItemLineAdd"],
+    "DepositAdd": ["TxnDate", "DepositToAccountRef", "Memo", "CashBackInfoAdd", "CurrencyRef", "ExchangeRate",
+                   "ExternalGUID", "DepositLineAdd"],
     "InventoryAdjustmentAdd": ["AccountRef", "TxnDate", "RefNumber", "InventorySiteRef", "CustomerRef", "ClassRef",
                                "Memo", "ExternalGUID", "InventoryAdjustmentLineAdd"],
     "ClassAdd": ["Name", "IsActive", "ParentRef"],
@@ -99,6 +104,12 @@ ADD_ORDERS: dict[str, list[str]] = {
     "SalesReceiptLineAdd": [*_LINE, "OptionForPriceRuleConflict", *_LINE_TAIL, "DataExt"],
     "InvoiceLineAdd": [*_LINE, "OptionForPriceRuleConflict", *_LINE_TAIL, "DataExt"],
     "CreditMemoLineAdd": [*_LINE, *_LINE_TAIL, "DataExt"],
+    # a line depositing a payment (PaymentTxnID…) or money from an account (EntityRef, AccountRef…)
+    "DepositLineAdd": ["PaymentTxnID", "PaymentTxnLineID", "OverrideMemo", "OverrideCheckNumber", "OverrideClassRef",
+                       "EntityRef", "AccountRef", "Memo", "CheckNumber", "PaymentMethodRef", "ClassRef", "Amount"],
+    "ApplyCheckToTxnAdd": ["TxnID", "Amount"],
+    "ExpenseLineAdd": ["AccountRef", "Amount", "TaxAmount", "Memo", "CustomerRef", "VendorRef", "ClassRef",
+                       "SalesTaxCodeRef", "BillableStatus", "SalesRepRef", "DataExt"],
     "JournalDebitLine": _JOURNAL_LINE,
     "JournalCreditLine": _JOURNAL_LINE,
     "InventoryAdjustmentLineAdd": ["ItemRef", "QuantityAdjustment", "ValueAdjustment"],
@@ -121,7 +132,7 @@ LIMITS: dict[str, int] = {
 }
 
 _ITEM_ADDS = ("ItemNonInventoryAdd", "ItemServiceAdd", "ItemInventoryAdd")
-_TXN_ADDS = ("SalesReceiptAdd", "InvoiceAdd", "CreditMemoAdd", "ReceivePaymentAdd", "JournalEntryAdd",
+_TXN_ADDS = ("SalesReceiptAdd", "InvoiceAdd", "CreditMemoAdd", "ReceivePaymentAdd", "JournalEntryAdd", "DepositAdd", "CheckAdd",
              "InventoryAdjustmentAdd")
 
 

@@ -168,7 +168,7 @@ class QuickBooksOnlineDestination(Destination):
         return planner(obj, ctx) if planner is not None else []
 
     def revise(self, posted: Any, new_data: dict[str, Any], number: int) -> list[PlannedWrite]:
-        """A posted journal entry whose plan changed: its reversal and the new version (see plans/revisions.py)."""
+        """A posted document whose plan changed: its reversal or void, and the new version (plans/revisions.py)."""
         return revise_journal(posted, new_data, number)
 
     def open(self, config: Any, context: WriteContext) -> None:

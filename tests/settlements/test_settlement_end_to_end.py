@@ -59,7 +59,8 @@ def _outbox(writes: list[PlannedWrite]) -> list[OutboundRecord]:
 def _accounts_for(writes: list[PlannedWrite]) -> list[OutboundRecord]:
     """Account writes for every account the journals name (the bookkeeper's chart of accounts)."""
     by_name = {acc.name: role for role, acc in reversed(list(default_account_map().accounts.items()))}
-    names = sorted({l["JournalEntryLineDetail"]["AccountRef"]["name"] for w in writes for l in w.data["Line"]})
+    names = sorted({(l.get("JournalEntryLineDetail") or l.get("DepositLineDetail"))["AccountRef"]["name"]
+                    for w in writes for l in w.data["Line"]})
     return [OutboundRecord(key=f"Account:{n}", stream="Account",
                            data={"Name": n, "AccountType": _account_type(by_name[n])[0]}) for n in names]
 
@@ -121,6 +122,11 @@ def test_a_settlement_posts_into_qbo_and_reads_back_tied_to_the_bank(qbo, mode):
     assert all(r.ok for r in results.values()), results
     deposits = Decimal(0)
     for w in writes:
+        if w.stream == "Deposit":  # per-order mode: the payout goes from clearing to the bank by a deposit
+            doc = get(f"deposit/{results[w.key].destination_id}")["Deposit"]
+            assert mode == "per_order" and doc["PrivateNote"].split("\n")[0] == f"ledgerlink {w.key}"
+            deposits += Decimal(str(doc["TotalAmt"]))
+            continue
         doc = get(f"journalentry/{results[w.key].destination_id}")["JournalEntry"]
         assert doc["PrivateNote"].split("\n")[0] == f"ledgerlink {w.key}"
         assert doc["DocNumber"] == w.data["DocNumber"] and doc["TxnDate"] == w.data["TxnDate"]
@@ -149,7 +155,8 @@ def _post_to_qbo(world, s, options):
     writes = QuickBooksOnlineDestination().plan(s, PlanCtx({"settlements": options}))
     results = _write(open_destination(), [*_accounts_for(writes), *_outbox(writes)])
     assert all(r.ok for r in results.values()), results
-    return writes, [get(f"journalentry/{results[w.key].destination_id}")["JournalEntry"] for w in writes]
+    return writes, [get(f"journalentry/{results[w.key].destination_id}")["JournalEntry"] for w in writes
+                    if w.stream == "JournalEntry"]
 
 
 @pytest.mark.parametrize("mode", ["summary", "per_order"])
@@ -170,6 +177,9 @@ def test_the_real_amazon_ca_files_post_into_a_cad_qbo_company_and_tie_out(refere
         deposit = [(l["JournalEntryLineDetail"]["PostingType"], Decimal(str(l["Amount"]))) for doc in docs
                    for l in doc["Line"] if _name(get, l) in ("Checking", "Payable to Amazon")
                    and l["Description"].startswith(("Deposit", "Negative balance payable"))]
+        if mode == "per_order" and total > 0:  # the payout is a Deposit from clearing, not a journal line
+            (payout,) = [w for w in writes if w.stream == "Deposit"]
+            deposit = [("Debit", Decimal(str(payout.data["Line"][0]["Amount"])))]
         assert deposit == [("Debit" if total > 0 else "Credit", abs(total))]
 
 
@@ -195,10 +205,12 @@ def test_a_settlement_posts_into_quickbooks_desktop_through_the_web_connector(qb
     dest = QuickBooksDesktopDestination()
     writes = dest.plan(s, PlanCtx({"settlements": {"mode": mode}}))
     records = [OutboundRecord(key=w.key, stream=w.stream, data=json_loads(json_dumps(w.data))) for w in writes]
-    assert all(r.awaiting for r in dest.write_batch("JournalEntry", records))
+    assert all(r.awaiting for stream in ("JournalEntry", "Deposit")
+               for r in dest.write_batch(stream, [r for r in records if r.stream == stream]))
     names = {acc.name: role for role, acc in reversed(list(default_account_map().accounts.items()))}
-    used = {l["AccountRef"]["FullName"] for w in writes for side in ("JournalDebitLine", "JournalCreditLine")
-            for l in w.data["JournalEntryAdd"][side]}
+    used = {l["AccountRef"]["FullName"] for w in writes if w.stream == "JournalEntry"
+            for side in ("JournalDebitLine", "JournalCreditLine") for l in w.data["JournalEntryAdd"][side]}
+    used |= {w.data["DepositAdd"]["DepositToAccountRef"]["FullName"] for w in writes if w.stream == "Deposit"}
     company_file = CompanyFile(accounts={n: _account_type(names[n])[1] for n in used}, xsd=str(qbxml_xsd))
     queue = _Queue(records)
     bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
@@ -215,10 +227,12 @@ def test_a_settlement_posts_into_quickbooks_desktop_through_the_web_connector(qb
     assert not queue.failed, queue.failed
     assert set(queue.confirmed) == {w.key for w in writes}
     posted = company_file.txns["JournalEntry"]
-    assert len(posted) == len(writes)
+    journals = [w for w in writes if w.stream == "JournalEntry"]
+    assert len(posted) == len(journals)
     by_key = {t["Memo"].split("\n")[0].removeprefix("ledgerlink "): t for t in posted}
-    bank = Decimal(0)
-    for w in writes:
+    bank = sum((Decimal(t["TotalAmount"]) for t in company_file.txns.get("Deposit", [])), Decimal(0))
+    assert bool(bank) == (mode == "per_order")  # per-order: the payout is a DepositAdd from clearing
+    for w in journals:
         t = by_key[w.key]
         body = w.data["JournalEntryAdd"]
         assert t["TxnID"] == queue.confirmed[w.key] and t["RefNumber"] == body["RefNumber"]

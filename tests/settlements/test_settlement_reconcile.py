@@ -179,7 +179,8 @@ def test_without_the_pipeline_options_the_mode_is_read_from_the_posted_journals(
 def test_per_order_settlements_in_the_qbo_sandbox_reconcile_reserve_and_read_the_clearing_balance(world):
     """The shipped pipeline switched to per-order mode: the journals' memo tells reconcile the mode, QuickBooks
     Online reports the clearing account's balance (the sandbox keeps Account.CurrentBalance), and the reserve ties.
-    (The clearing account reaching zero needs the per-order payout posted as a deposit from clearing: not yet.)"""
+    (This pipeline posts no orders, so clearing holds minus their sales: see test_books_rev_clearing.py for the
+    whole per-order flow, where it holds only the orders no payout has paid yet.)"""
     from ledgerlink.reconcile import open_context
     from ledgerlink.runtime import sync
 

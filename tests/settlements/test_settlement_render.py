@@ -151,9 +151,13 @@ def test_per_order_mode_refuses_a_clearing_account_other_than_where_orders_are_d
     ok = PlanCtx({"deposit_account": "Amazon Clearing",
                   "settlements": {"mode": "per_order", "accounts": {"clearing": "Amazon Clearing", "commission": "Fees",
                                                                       "fba_fees": "Fees", "bank": "Checking"}}})
-    (write,) = QuickBooksOnlineDestination().plan(s, ok)
+    write, deposit = QuickBooksOnlineDestination().plan(s, ok)
     clearing = [l for l in write.data["Line"] if l["JournalEntryLineDetail"]["AccountRef"]["name"] == "Amazon Clearing"]
-    assert [(l["JournalEntryLineDetail"]["PostingType"], l["Amount"]) for l in clearing] == [("Credit", Decimal("20.00"))]
+    # the orders closed (credit) and the payout put back (debit), which the deposit then takes to the bank
+    assert [(l["JournalEntryLineDetail"]["PostingType"], l["Amount"]) for l in clearing] == [
+        ("Credit", Decimal("20.00")), ("Debit", s.total.amount)]
+    assert deposit.stream == "Deposit" and deposit.data["Line"][0]["DepositLineDetail"]["AccountRef"]["name"] == \
+        "Amazon Clearing" and deposit.data["DepositToAccountRef"]["name"] == "Checking"
     # summary mode does not touch clearing, so it does not care
     assert QuickBooksOnlineDestination().plan(s, PlanCtx({"deposit_account": "Amazon Clearing"}))
 

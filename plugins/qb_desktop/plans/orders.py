@@ -245,14 +245,18 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
                           hint="a mapping override must keep every amount of the order; a difference of more than "
                                f"{ROUNDING_LIMIT} is not rounding: check the order's lines in the channel")
     depends = [customer_key, *(w.key for w in item_writes)]
-    payment = None
-    if stream == "Invoice" and order.paid:
+    payment, due = None, None
+    if stream == "Invoice":
         # what the invoice asks for: the posted one's total when it was invoiced earlier
         owed = quantize(document_total(posted[key].data), amounts.currency) if invoiced_earlier else amounts.total
+        # paid in full, or in part so far (an instalment): a payment for what was paid since the last one
+        due = posting.instalment_due(order, owed, [k for k, d in posted.items() if d.stream == "ReceivePayment"],
+                                     stream="ReceivePayment")
+    if due is not None:
         # always the placeholder, never the TxnID even when known: the plan stays the same whether or not the
         # invoice was in QuickBooks yet when it was made, so a re-plan never looks like a change
-        payment = _payment(order, options, ctx, name, deposit, method, rate, owed, TXN_PLACEHOLDER + key,
-                           idempotency_key("ReceivePayment", order.natural_key), creates)
+        payment = _payment(order, options, ctx, name, deposit, method, rate, due.amount, TXN_PLACEHOLDER + key,
+                           due.key, creates)
     # how to create each reference the document uses, should QuickBooks answer 3140 (missing or deleted)
     payload["_references"] = creates
     line_refs = [(i, line.source_ref) for i, line in enumerate(lines) if line.source_ref is not None]
@@ -264,8 +268,7 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
                                    natural_key=order.natural_key))
     if payment is not None:
         payment["_references"] = creates
-        writes.append(PlannedWrite(stream="ReceivePayment", key=idempotency_key("ReceivePayment", order.natural_key),
-                                   data=payment, depends_on=[key], source_refs=list(order.source_refs),
+        writes.append(PlannedWrite(stream="ReceivePayment", key=due.key if due else "", data=payment, depends_on=[key], source_refs=list(order.source_refs),
                                    natural_key=order.natural_key))
     return writes
 

@@ -2,7 +2,9 @@
 
 `plan_refund`: a Refund → a CreditMemoAdd for what the buyer got back, to the sale's customer (qbXML has no
 refund receipt: paying the credit out is a cheque or an ARRefundCreditCard against it, which the channel's payout
-already did, so the credit memo is what the books need). As for sales, marketplace-collected tax is left out and
+already did, so the credit memo is what the books need). With `returns.refund_document: refund_receipt` the refund
+is paid back by a cheque as well: a CheckAdd from `refund_account` to the customer, its line on accounts
+receivable, applied to the credit memo (whose TxnID the bridge fills in once QuickBooks has it). As for sales, marketplace-collected tax is left out and
 seller-collected tax is a line on the tax item. Product lines go to a non-stock returns item: a credit memo line on
 an inventory item would put the unit back in stock whether it came back sellable or not.
 
@@ -20,6 +22,7 @@ from typing import Any
 
 from ledgerlink import PlanContext, PlannedWrite, RecordError, Refund, Return, idempotency_key, posting, quantize
 
+from ..qbxml import TXN_PLACEHOLDER
 from .orders import CUSTOMER_NAME_MAX, ITEM_NAME_MAX, MEMO_PREFIX, fit, parse_options, ref_number
 
 __all__ = ["plan_refund", "plan_return", "CreditLine", "document_total", "sale_of"]
@@ -90,8 +93,9 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
         refund, returns, ("marketplace-collected tax" in str(body.get("Memo") or "")) if sale else None)
     seller_tax = Decimal(0) if marketplace_tax else amounts.tax
     total = amounts.total_without_tax() + seller_tax
-    if sale is not None:
-        posting.check_within_order(refund, total, quantize(document_total(sale.data), cur), stream="CreditMemo")
+    if sale is not None:  # with what the order's earlier refunds took back
+        posting.check_within_order(refund, total, quantize(document_total(sale.data), cur), stream="CreditMemo",
+                                   earlier=quantize(posting.earlier_refunds(ctx, refund, document_total), cur))
     if total == 0:
         return []
 
@@ -153,8 +157,11 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
                           stream="CreditMemo", key=refund.natural_key, field="CreditMemoLineAdd",
                           hint="a credit_memo mapping override must keep every amount of the refund")
     payload["_references"] = references
+    payload["_ledgerlink"] = {"refund_of": posting.order_key_of(refund)}  # private: the over-refund check's link
     writes.append(PlannedWrite(stream="CreditMemo", key=key, data=payload, depends_on=depends,
                                source_refs=list(refund.source_refs)))
+    if returns.refund_document == "refund_receipt":  # paid back by cheque, applied to the credit memo
+        writes.append(_refund_cheque(refund, options, returns, customer, total, key, payload))
     if returns.restock and returns.restock_unreturned_refunds:
         for n, line in enumerate(amounts.lines):
             if line.sku and line.quantity > 0 and not line.restock:
@@ -162,6 +169,28 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
                                        f"refund {refund.refund_id} of order {refund.order_id}: restocked without a "
                                        "return", refund, options, returns, ctx))
     return writes
+
+
+def _refund_cheque(refund: Refund, options: Any, returns: Any, customer: str, total: Decimal, memo_key: str,
+                   memo_payload: dict[str, Any]) -> PlannedWrite:
+    """The cheque that pays a refund's credit memo out: from `refund_account`, its one line on accounts
+    receivable for the customer (so A/R nets to zero with the credit memo), applied to the credit memo."""
+    key = idempotency_key("Check", refund.natural_key)
+    body = memo_payload["CreditMemoAdd"]
+    ar = options.ar_account or "Accounts Receivable"
+    check = {
+        "AccountRef": {"FullName": returns.refund_account},
+        "PayeeEntityRef": {"FullName": customer},
+        "RefNumber": body.get("RefNumber"),
+        "TxnDate": body.get("TxnDate"),
+        "Memo": "\n".join([MEMO_PREFIX + key, f"refund cheque of {memo_key} (refund {refund.refund_id} of order "
+                                              f"{refund.order_id})"]),
+        "ApplyCheckToTxnAdd": [{"TxnID": TXN_PLACEHOLDER + memo_key, "Amount": total}],
+        "ExpenseLineAdd": [{"AccountRef": {"FullName": ar}, "Amount": total, "CustomerRef": {"FullName": customer}}],
+    }
+    return PlannedWrite(stream="Check", key=key, data={"CheckAdd": {k: v for k, v in check.items() if v is not None},
+                                                       "_references": memo_payload.get("_references") or {}},
+                        depends_on=[memo_key], source_refs=list(refund.source_refs))
 
 
 def _restock(natural: str, sku: str, quantity: Decimal, when: Any, what: str, obj: Any, options: Any, returns: Any,

@@ -2,7 +2,8 @@
 
 `ledgerlink.settlements` decides the numbers; here each journal line becomes a `JournalDebitLine` or
 `JournalCreditLine` (accounts by FullName), RefNumber fits 11 characters, and the first line of Memo is the
-idempotency key, where a lost response can be found again by a query.
+idempotency key, where a lost response can be found again by a query. In per-order mode the payout is a
+`DepositAdd` of its own, from the clearing account to the bank (see ledgerlink.settlements.deposit).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from ledgerlink import PlanContext, PlannedWrite, Settlement, SourceRef, settlem
 from ..config import PostingOptions
 from .orders import MEMO_PREFIX, REF_NUMBER_MAX, ref_number
 
-__all__ = ["plan_settlement", "journal_entry_add", "settlement_ref_number", "CURRENCY_NAMES"]
+__all__ = ["plan_settlement", "journal_entry_add", "deposit_add", "settlement_ref_number", "CURRENCY_NAMES"]
 
 MEMO_MAX = 4095
 #: QuickBooks Desktop names currencies by their full name, not the ISO code
@@ -55,6 +56,22 @@ def journal_entry_add(journal: settlements.Journal) -> tuple[dict[str, Any], lis
     return {"JournalEntryAdd": body}, debits + credits
 
 
+def deposit_add(deposit: settlements.PayoutDeposit) -> dict[str, Any]:
+    """Per-order mode's payout as `{"DepositAdd": {...}}`: one line from the clearing account to the bank (a
+    deposit has no RefNumber: the key on Memo's first line finds it again)."""
+    body: dict[str, Any] = {
+        "TxnDate": deposit.txn_date.isoformat(),
+        "DepositToAccountRef": {"FullName": deposit.to_account.name},
+        "Memo": f"{MEMO_PREFIX}{deposit.key}\n{deposit.memo}"[:MEMO_MAX],
+    }
+    if deposit.exchange_rate is not None:
+        body["CurrencyRef"] = {"FullName": CURRENCY_NAMES.get(deposit.currency, deposit.currency)}
+        body["ExchangeRate"] = deposit.exchange_rate
+    body["DepositLineAdd"] = [{"AccountRef": {"FullName": deposit.from_account.name},
+                               "Memo": deposit.description[:MEMO_MAX], "Amount": deposit.amount}]
+    return {"DepositAdd": body}
+
+
 def _order_deposit_account(ctx: PlanContext) -> str:
     """Where the order flow deposits sales receipts (per-order settlements must close that same account)."""
     return str((ctx.options or {}).get("deposit_account") or PostingOptions.model_fields["deposit_account"].default)
@@ -64,11 +81,15 @@ def plan_settlement(settlement: Settlement, ctx: PlanContext) -> list[PlannedWri
     """The JournalEntryAdd writes of one settlement; SettlementOnHold if it cannot be posted exactly."""
     stream = settlement.source_refs[0].stream if settlement.source_refs else "settlements"
     writes = []
-    for journal in settlements.plan_journals(settlement, ctx, order_deposit_account=_order_deposit_account(ctx)):
+    journals, deposit = settlements.plan_payout(settlement, ctx, order_deposit_account=_order_deposit_account(ctx))
+    for journal in journals:
         payload, ordered = journal_entry_add(journal)
         line_refs = [(i, SourceRef.model_construct(stream=stream, key=f"{settlement.settlement_id}/row/{row}"))
                      for i, line in enumerate(ordered) for row in line.rows]
         writes.append(PlannedWrite(stream="JournalEntry", key=journal.key, data=payload,
                                    source_refs=list(settlement.source_refs), line_refs=line_refs,
                                    natural_key=settlement.natural_key))
+    if deposit is not None:  # per-order mode: the payout moves from clearing to the bank (queued after its journal)
+        writes.append(PlannedWrite(stream="Deposit", key=deposit.key, data=deposit_add(deposit),
+                                   source_refs=list(settlement.source_refs), natural_key=settlement.natural_key))
     return writes

@@ -72,9 +72,10 @@ class CompanyFile(CustomerRequests, ItemRequests, TransactionRequests, PaymentRe
             rs.set("requestID", rq.get("requestID"))
         handler = getattr(self, f"_rq_{kind}", None)
         if handler is None and kind in ("InvoiceAdd", "CreditMemoAdd", "ReceivePaymentAdd", "JournalEntryAdd",
-                                        "InventoryAdjustmentAdd", "SalesReceiptAdd"):
+                                        "InventoryAdjustmentAdd", "SalesReceiptAdd", "DepositAdd", "CheckAdd"):
             handler = self._txn_add
-        if handler is None and kind in ("InvoiceQuery", "CreditMemoQuery", "SalesReceiptQuery", "ReceivePaymentQuery"):
+        if handler is None and kind in ("InvoiceQuery", "CreditMemoQuery", "SalesReceiptQuery", "ReceivePaymentQuery",
+                                        "JournalEntryQuery", "DepositQuery", "CheckQuery"):
             handler = self._txn_query
         if handler is None and kind in ITEM_RET:
             handler = self._item_add

@@ -1,5 +1,5 @@
-"""Accounts and items: AccountQuery, Item…Add (non-inventory, service, inventory), ItemQuery and
-ItemInventoryQuery."""
+"""Accounts and items: AccountQuery (with each account's Balance), Item…Add (non-inventory, service, inventory),
+ItemQuery and ItemInventoryQuery."""
 
 from __future__ import annotations
 
@@ -14,6 +14,9 @@ __all__ = ["ItemRequests", "ITEM_RET"]
 
 ITEM_RET = {"ItemNonInventoryAdd": "ItemNonInventoryRet", "ItemServiceAdd": "ItemServiceRet",
              "ItemInventoryAdd": "ItemInventoryRet"}
+#: account types whose balance QuickBooks shows debit-positive (the others are credit-positive)
+DEBIT_NATURAL = frozenset({"Bank", "AccountsReceivable", "OtherCurrentAsset", "FixedAsset", "OtherAsset", "Expense",
+                           "OtherExpense", "CostOfGoodsSold"})
 
 
 class ItemRequests(CompanyRecords):
@@ -27,6 +30,11 @@ class ItemRequests(CompanyRecords):
         sub(ret, "IsActive", "true")
         sub(ret, "Sublevel", 0)
         sub(ret, "AccountType", a["AccountType"])
+        # as the chart of accounts shows it: an asset or expense debit-positive, the rest credit-positive
+        balance = self.account_balance(a["Name"])  # type: ignore[attr-defined]
+        balance = balance if a["AccountType"] in DEBIT_NATURAL else -balance
+        sub(ret, "Balance", f"{balance:.2f}")
+        sub(ret, "TotalBalance", f"{balance:.2f}")
 
     def _rq_AccountQuery(self, rq: ET.Element, rs: ET.Element, kind: str, fault: dict | None) -> ET.Element:
         types = {e.text for e in rq.findall("AccountType")}

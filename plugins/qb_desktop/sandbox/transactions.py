@@ -1,5 +1,6 @@
-"""Transactions: sales receipts, invoices, credit memos, payments, journal entries and inventory adjustments
-added and queried, with the stock they move."""
+"""Transactions: sales receipts, invoices, credit memos, payments, journal entries, deposits and inventory
+adjustments added and queried, with the stock they move and the account balances they change (each transaction
+keeps its postings, (account, debit) pairs; a voided one no longer counts)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ TXN_LINES = {"SalesReceiptAdd": "SalesReceiptLineAdd", "InvoiceAdd": "InvoiceLin
               "CreditMemoAdd": "CreditMemoLineAdd"}
 DOC_LABEL = {"SalesReceipt": "Sales Receipt", "Invoice": "Invoice", "CreditMemo": "Credit Memo",
               "ReceivePayment": "Receive Payment", "JournalEntry": "Journal Entry",
-              "InventoryAdjustment": "Inventory Adjustment"}
+              "InventoryAdjustment": "Inventory Adjustment", "Deposit": "Deposit", "Check": "Check"}
 
 
 class TransactionRequests(CompanyRecords):
@@ -30,6 +31,22 @@ class TransactionRequests(CompanyRecords):
         ret = ET.SubElement(parent, f"{kind}Ret")
         for f in ("TxnID", "TimeCreated", "TimeModified", "EditSequence", "TxnNumber"):
             sub(ret, f, t[f])
+        if kind == "Deposit":
+            sub(ret, "TxnDate", t["TxnDate"])
+            add_ref(ret, "DepositToAccountRef", None, t.get("DepositToAccountRef"))
+            if t.get("Memo"):
+                sub(ret, "Memo", t["Memo"])
+            sub(ret, "DepositTotal", t["TotalAmount"])
+            return
+        if kind == "Check":
+            add_ref(ret, "AccountRef", None, t.get("AccountRef"))
+            for f in ("RefNumber", "TxnDate"):
+                if t.get(f):
+                    sub(ret, f, t[f])
+            sub(ret, "Amount", t["TotalAmount"])
+            if t.get("Memo"):
+                sub(ret, "Memo", t["Memo"])
+            return
         if kind == "JournalEntry":
             for f in ("TxnDate", "RefNumber"):
                 if t.get(f):
@@ -141,6 +158,13 @@ class TransactionRequests(CompanyRecords):
                 return self._status(rs, 3040, "Error", "There was an error when converting the amount: "
                                     "the transaction is not in balance.")
             total = debits
+        if kind == "DepositAdd":
+            total = sum((Decimal(find(x, "Amount") or "0") for x in add.findall("DepositLineAdd")), Decimal(0))
+        if kind == "CheckAdd":  # a cheque: its expense lines; one applied to a credit memo uses up its credit
+            total = sum((Decimal(find(x, "Amount") or "0") for x in add.findall("ExpenseLineAdd")), Decimal(0))
+            refused = self._apply_check(add, rs)
+            if refused is not None:
+                return refused
         now = timestamp()
         t = {"Kind": doc, "TxnID": f"{next(self._ids):X}-{int(time.time())}", "TimeCreated": now, "TimeModified": now,
              "EditSequence": str(int(time.time())), "TxnNumber": next(self._txn_numbers), "CustomerRef": customer,
@@ -149,6 +173,7 @@ class TransactionRequests(CompanyRecords):
              "AccountRef": find(add, "AccountRef/FullName"), "Lines": lines, "TotalAmount": f"{total:.2f}",
              "ClassRef": class_name, "ExchangeRate": find(add, "ExchangeRate"),
              "Currency": (self.customers.get((customer or "").lower()) or {}).get("Currency")}
+        t["Postings"] = self._postings(kind, add, lines, total)
         if doc == "Invoice":
             t["BalanceRemaining"], t["AppliedAmount"] = f"{total:.2f}", "0.00"
         if applied:
@@ -156,6 +181,57 @@ class TransactionRequests(CompanyRecords):
         self.txns.setdefault(doc, []).append(t)
         self._txn_ret(rs, t)
         return self._ok(rs)
+
+    def _postings(self, kind: str, add: ET.Element, lines: list[dict[str, Any]], total: Decimal
+                  ) -> list[tuple[str, Decimal]]:
+        """(account, debit) pairs the transaction posts, as QuickBooks' registers show them: the money side (the
+        deposit account, A/R, the bank) against each line's item or account."""
+        def item_account(name: str | None) -> str:
+            return str((self.items.get((name or "").lower()) or {}).get("Account") or "Sales")
+
+        ar = find(add, "ARAccountRef/FullName") or "Accounts Receivable"
+        money = find(add, "DepositToAccountRef/FullName") or "Undeposited Funds"
+        out: list[tuple[str, Decimal]] = []
+        if kind in ("SalesReceiptAdd", "InvoiceAdd", "CreditMemoAdd"):
+            sign = Decimal(-1) if kind == "CreditMemoAdd" else Decimal(1)
+            out.append((money if kind == "SalesReceiptAdd" else ar, sign * total))
+            out.extend((item_account(line["ItemRef"]), -sign * Decimal(line["Amount"])) for line in lines)
+        elif kind == "ReceivePaymentAdd":
+            out += [(money, total), (ar, -total)]
+        elif kind == "JournalEntryAdd":
+            for side, sign in (("JournalDebitLine", Decimal(1)), ("JournalCreditLine", Decimal(-1))):
+                out.extend((find(x, "AccountRef/FullName") or "", sign * Decimal(find(x, "Amount") or "0"))
+                           for x in add.findall(side))
+        elif kind == "CheckAdd":
+            out.append((find(add, "AccountRef/FullName") or "", -total))
+            out.extend((find(x, "AccountRef/FullName") or "", Decimal(find(x, "Amount") or "0"))
+                       for x in add.findall("ExpenseLineAdd"))
+        elif kind == "DepositAdd":
+            out.append((find(add, "DepositToAccountRef/FullName") or "", total))
+            out.extend((find(x, "AccountRef/FullName") or "", -Decimal(find(x, "Amount") or "0"))
+                       for x in add.findall("DepositLineAdd"))
+        return out
+
+    def _apply_check(self, add: ET.Element, rs: ET.Element) -> ET.Element | None:
+        """ApplyCheckToTxnAdd: the credit memo a refund cheque pays out must exist, with that much credit left."""
+        for applied in add.findall("ApplyCheckToTxnAdd"):
+            txn_id, amount = find(applied, "TxnID") or "", Decimal(find(applied, "Amount") or "0")
+            memo = next((t for t in self.txns.get("CreditMemo", []) if t["TxnID"] == txn_id), None)
+            if memo is None:
+                return self._status(rs, 3120, "Error", f'Object "{txn_id}" specified in the request cannot be found.')
+            left = Decimal(memo.get("CreditRemaining", memo["TotalAmount"]))
+            if amount > left:
+                return self._status(rs, 3250, "Error", f"The amount {amount} is more than the credit remaining "
+                                    f"({left}) on the credit memo {memo.get('RefNumber') or txn_id}.")
+            memo["CreditRemaining"] = f"{left - amount:.2f}"
+        return None
+
+    def account_balance(self, name: str) -> Decimal:
+        """An account's balance, debits positive, from every transaction that is not voided."""
+        wanted = name.lower()
+        with self.lock:
+            return sum((amount for txns in self.txns.values() for t in txns if not t.get("Voided")
+                        for account, amount in t.get("Postings", []) if account.lower() == wanted), Decimal(0))
 
     def _adjust_stock(self, add: ET.Element, rs: ET.Element, label: str) -> ET.Element | None:
         """An inventory adjustment's lines set (`NewQuantity`) or move (`QuantityDifference`) each inventory item's

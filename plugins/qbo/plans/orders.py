@@ -261,9 +261,20 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
     writes = [customer_write, *item_writes,
               PlannedWrite(stream=stream, key=key, data=payload, depends_on=references,
                            source_refs=list(order.source_refs), line_refs=line_refs)]
-    if (stream == "SalesReceipt" and decision.earlier == "invoice") or (stream == "Invoice" and order.paid):
-        writes.append(_payment(order, options, ctx, customer.display_name, amounts.total, [customer_write.key, key]))
+    if (stream == "SalesReceipt" and decision.earlier == "invoice") or stream == "Invoice":
+        # paid in full, or in part so far (an instalment): a payment for what was paid since the last one
+        due = posting.instalment_due(order, amounts.total, _planned_payments(order, ctx))
+        if due is not None:
+            writes.append(_payment(order, options, ctx, customer.display_name, due.amount,
+                                   [customer_write.key, key], key=due.key))
     return writes
+
+
+def _planned_payments(order: Order, ctx: PlanContext) -> list[str]:
+    """Keys of the payments this pipeline planned for the order (not dead-lettered)."""
+    posted = getattr(ctx, "posted", None)
+    return [] if posted is None else [d.key for d in posted(order.natural_key)
+                                      if d.stream == "Payment" and d.status != "dead"]
 
 
 def _planned_streams(order: Order, ctx: PlanContext) -> set[str] | None:
@@ -286,10 +297,10 @@ def _rounding_item(order: Order, options: PostingOptions, ctx: PlanContext, memo
 
 
 def _payment(order: Order, options: PostingOptions, ctx: PlanContext, customer: str, total: Decimal,
-             depends_on: list[str]) -> PlannedWrite:
+             depends_on: list[str], key: str | None = None) -> PlannedWrite:
     """The payment of the order's invoice, posted only if the order was invoiced before it was paid (otherwise
     its receipt says it all). Its TxnDate is left to the day it is posted: the day the payment was seen."""
-    key = idempotency_key("Payment", order.natural_key)
+    key = key or idempotency_key("Payment", order.natural_key)
     invoice = target("Invoice", order, options)
     note = [NOTE_PREFIX + key, f"payment of order {order.order_id} on {order.sales_channel or order.channel}"]
     payload = ctx.render("payment.json.j2", record_key=order.natural_key, order=order, posting=options,

@@ -21,7 +21,7 @@ from ledgerlink import (
     PlanContext, PlannedWrite, RecordError, Refund, Return, idempotency_key, posting, quantize,
 )
 
-from .orders import NOTE_PREFIX, doc_number, parse_options, receipt_total
+from .orders import CONTROL, NOTE_PREFIX, doc_number, parse_options, receipt_total
 
 __all__ = ["plan_refund", "plan_return", "RefundDocLine", "DOCUMENTS", "sale_of"]
 
@@ -105,8 +105,9 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
     seller_tax = Decimal(0) if marketplace_tax else amounts.tax
     total = amounts.total_without_tax() + seller_tax
     stream = _already_as(ctx, refund) or DOCUMENTS[returns.refund_document]
-    if sale is not None:
-        posting.check_within_order(refund, total, quantize(receipt_total(sale.data), cur), stream=stream)
+    if sale is not None:  # with what the order's earlier refunds took back
+        posting.check_within_order(refund, total, quantize(receipt_total(sale.data), cur), stream=stream,
+                                   earlier=quantize(posting.earlier_refunds(ctx, refund, receipt_total), cur))
     if total == 0:
         return []
 
@@ -161,6 +162,7 @@ def plan_refund(refund: Refund, ctx: PlanContext) -> list[PlannedWrite]:
         raise RecordError(f"the {stream} adds up to {receipt_total(payload)} {cur} but the refund is {total} {cur}",
                           stream=stream, key=refund.natural_key, field="Line",
                           hint="a credit_memo / refund_receipt mapping override must keep every amount of the refund")
+    payload[CONTROL] = {**(payload.get(CONTROL) or {}), "refund_of": posting.order_key_of(refund)}  # not sent
     writes.append(PlannedWrite(stream=stream, key=key, data=payload, depends_on=depends,
                                source_refs=list(refund.source_refs)))
     if returns.restock and returns.restock_unreturned_refunds:

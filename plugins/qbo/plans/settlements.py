@@ -15,7 +15,7 @@ from ledgerlink import Settlement, PlanContext, PlannedWrite, SourceRef, settlem
 from ..config import PostingOptions
 from .orders import NOTE_PREFIX, doc_number
 
-__all__ = ["plan_settlement", "journal_entry", "settlement_doc_number", "DESCRIPTION_MAX"]
+__all__ = ["plan_settlement", "journal_entry", "payout_deposit", "settlement_doc_number", "DESCRIPTION_MAX"]
 
 DESCRIPTION_MAX = 4000
 PRIVATE_NOTE_MAX = 4000
@@ -52,6 +52,23 @@ def journal_entry(journal: settlements.Journal) -> dict[str, Any]:
     return payload
 
 
+def payout_deposit(deposit: settlements.PayoutDeposit) -> dict[str, Any]:
+    """Per-order mode's payout as a QBO Deposit: from the clearing account to the bank, one line."""
+    def ref(account: settlements.AccountRef) -> dict[str, Any]:
+        return {"name": account.name, **({"value": account.id} if account.id else {})}
+    payload: dict[str, Any] = {
+        "TxnDate": deposit.txn_date.isoformat(),
+        "PrivateNote": f"{NOTE_PREFIX}{deposit.key}\n{deposit.memo}"[:PRIVATE_NOTE_MAX],
+        "DepositToAccountRef": ref(deposit.to_account),
+        "CurrencyRef": {"value": deposit.currency},
+        "Line": [{"Amount": deposit.amount, "Description": deposit.description[:DESCRIPTION_MAX],
+                  "DetailType": "DepositLineDetail", "DepositLineDetail": {"AccountRef": ref(deposit.from_account)}}],
+    }
+    if deposit.exchange_rate is not None:
+        payload["ExchangeRate"] = deposit.exchange_rate
+    return payload
+
+
 def row_refs(settlement: Settlement, rows: list[int]) -> list[SourceRef]:
     stream = settlement.source_refs[0].stream if settlement.source_refs else "settlements"
     return [SourceRef.model_construct(stream=stream, key=f"{settlement.settlement_id}/row/{row}") for row in rows]
@@ -66,9 +83,14 @@ def plan_settlement(settlement: Settlement, ctx: PlanContext) -> list[PlannedWri
     """The JournalEntry writes of one settlement (one, or one per month it spans); SettlementOnHold if it cannot
     be posted exactly."""
     writes = []
-    for journal in settlements.plan_journals(settlement, ctx, order_deposit_account=_order_deposit_account(ctx)):
+    journals, deposit = settlements.plan_payout(settlement, ctx, order_deposit_account=_order_deposit_account(ctx))
+    for journal in journals:
         line_refs = [(i, ref) for i, line in enumerate(journal.lines) for ref in row_refs(settlement, line.rows)]
         writes.append(PlannedWrite(stream="JournalEntry", key=journal.key, data=journal_entry(journal),
                                    source_refs=list(settlement.source_refs), line_refs=line_refs,
                                    natural_key=settlement.natural_key))
+    if deposit is not None:  # per-order mode: the payout moves from clearing to the bank, after its journal
+        writes.append(PlannedWrite(stream="Deposit", key=deposit.key, data=payout_deposit(deposit),
+                                   source_refs=list(settlement.source_refs), natural_key=settlement.natural_key,
+                                   depends_on=[deposit.journal_key]))
     return writes
