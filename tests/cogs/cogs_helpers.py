@@ -90,3 +90,62 @@ def reference_value(lots: list[tuple[date, Decimal, Decimal]], moves: list[tuple
                 cost += unit
         out.append(cost)
     return out
+
+
+def post_to_quickbooks_desktop(writes: list[Any], accounts: dict[str, str], xsd: str) -> tuple[Any, dict[str, str]]:
+    """Send planned JournalEntry writes through the Web Connector bridge to a simulated company file (every
+    request validated against Intuit's qbXML schema); returns the company file and key → TxnID."""
+    from ledgerlink import OutboundRecord, json_dumps, json_loads
+    from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
+    from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
+    from ledgerlink_qb_desktop.passwords import hash_password
+    from ledgerlink_qb_desktop.sandbox import CompanyFile
+    from sandbox_helpers import AwaitingQueue, ReferenceBook
+
+    records = [OutboundRecord(key=w.key, stream=w.stream, data=json_loads(json_dumps(w.data))) for w in writes]
+    assert all(r.awaiting for r in QuickBooksDesktopDestination().write_batch("JournalEntry", records))
+    company_file = CompanyFile(accounts=accounts, xsd=xsd)
+    queue = AwaitingQueue(records)
+    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
+                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
+                                         company_file=r"C:\books.qbw")])
+    ticket, _ = bridge.authenticate("qb", "pw-123456")
+    for _ in range(20):
+        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
+        if not request:
+            break
+        bridge.receive_response(ticket, company_file.handle(request), "", "")
+    assert not queue.failed, queue.failed
+    return company_file, {k: v[0] for k, v in queue.confirmed.items()}
+
+
+def qbd_account_types(writes: list[Any]) -> dict[str, str]:
+    """qbXML AccountType for every account the journals name, as a bookkeeper would set them up."""
+    from ledgerlink.settlements import BALANCE_SHEET_ROLES, Role, default_account_map
+
+    income = {Role.SALES, Role.SHIPPING_INCOME, Role.GIFT_WRAP, Role.PROMOTIONS, Role.REFUNDS, Role.REIMBURSEMENTS}
+    by_name = {acc.name: role for role, acc in reversed(list(default_account_map().accounts.items()))}
+    out = {}
+    for w in writes:
+        body = w.data["JournalEntryAdd"]
+        for side in ("JournalDebitLine", "JournalCreditLine"):
+            for line in body[side]:
+                name = line["AccountRef"]["FullName"]
+                role = by_name[name]
+                out[name] = ("Bank" if role == Role.BANK else "CostOfGoodsSold" if role in (
+                    Role.COST_OF_GOODS, Role.INVENTORY_LOSS) else "OtherCurrentAsset" if role in (
+                    Role.INVENTORY_ASSET, Role.DEFERRED_RECEIVABLE) else "OtherCurrentLiability"
+                    if role in BALANCE_SHEET_ROLES else "Income" if role in income else "Expense")
+    return out
+
+
+def qbd_balances(writes: list[Any]) -> dict[str, Decimal]:
+    """Account → balance (debits positive) of the journals as planned."""
+    out: dict[str, Decimal] = {}
+    for w in writes:
+        body = w.data["JournalEntryAdd"]
+        for side, sign in (("JournalDebitLine", 1), ("JournalCreditLine", -1)):
+            for line in body[side]:
+                name = line["AccountRef"]["FullName"]
+                out[name] = out.get(name, Decimal(0)) + sign * Decimal(str(line["Amount"]))
+    return out
