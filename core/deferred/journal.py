@@ -119,23 +119,24 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
         names[role].append(part.name)
     what = f"{txn.transaction_type} {txn.order_id or txn.transaction_id}"
     sold_on = txn.posted_at.date()
+    # the recognition says nothing of the release: its payload stays the same when Amazon releases the money
     lines: list[JournalLine] = []
     for role in sorted(sums, key=_ORDER.__getitem__):
         amount = quantize(-sums[role], currency)  # money to the seller is a credit to its role's account
         if amount:
             lines.append(JournalLine(role=role, account=accounts.account(role), amount=amount,
-                                     settlement_id=txn.settlement_id or "", description=(
+                                     settlement_id="", description=(
                                          f"{ROLE_LABELS[role]} ({', '.join(sorted(set(names[role])))}) - deferred "
                                          f"{what}, sold {sold_on}")[:4000]))
     total = quantize(txn.total.amount, currency)
     if total:
         lines.append(JournalLine(role=Role.DEFERRED_RECEIVABLE, account=accounts.account(Role.DEFERRED_RECEIVABLE),
-                                 amount=total, settlement_id=txn.settlement_id or "",
+                                 amount=total, settlement_id="",
                                  description=f"Deferred by Amazon ({txn.reason or 'deferred'}) - {what}"))
     residual = -sum((l.amount for l in lines), Decimal(0))
     if residual:  # parts rounded to cents one by one
         lines.append(JournalLine(role=Role.ROUNDING, account=accounts.account(Role.ROUNDING), amount=residual,
-                                 settlement_id=txn.settlement_id or "", description=f"Rounding - deferred {what}"))
+                                 settlement_id="", description=f"Rounding - deferred {what}"))
     if not lines:
         return []
     end = _month_end(sold_on)
@@ -150,8 +151,8 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
                               f"{sold_on}, not released by {end}: recognised in its month"), lines=lines)]
     if released:
         on = (txn.released_at or txn.maturity_at or txn.posted_at).date()
-        reversed_lines = [l.model_copy(update={"amount": -l.amount, "description": "Reversal: " + l.description})
-                          for l in lines]
+        reversed_lines = [l.model_copy(update={"amount": -l.amount, "description": "Reversal: " + l.description,
+                                               "settlement_id": txn.settlement_id or ""}) for l in lines]
         journals.append(Journal(key=release_key, settlement_id=ref, natural_key=key, mode=mode,  # type: ignore[arg-type]
                                 txn_date=on, currency=currency, part=2, parts=2,
                                 period=f"{on.year:04d}-{on.month:02d}", links=[recognise_key],
