@@ -16,6 +16,7 @@ import click
 from ..logs import setup_logging
 from ..plugins import host
 from .common import GuardedGroup
+from . import cogs  # issue 19: cost of goods
 from . import (alerts, anomalies, connect, connector, demo, dlq, plugin_list, reconcile, review, revisions, runs, sandbox,
                serve, settlements, specs, suggest, sync, tokens, trace, users)
 
@@ -40,6 +41,7 @@ cli.add_command(suggest.suggest)
 cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
+cli.add_command(cogs.cogs)  # issue 19: cost of goods (the ledger's item costs into the costs file)
 
 
 def main() -> None:

@@ -42,7 +42,8 @@ class CogsOptions(Options):
         "one COGS journal per settlement (dated like its journal), or one per calendar month its rows span"))
     costs: str | None = Field(None, description=(
         "a CSV file of unit costs: sku, cost, and optionally effective_date (a landed-cost history), quantity "
-        "(received lots, for fifo or moving_average) and currency; relative to the pipeline file's folder"))
+        "(received lots, for fifo or moving_average) and currency; a relative path is read from the working "
+        "directory (or base_dir); `ledgerlink cogs costs PIPELINE` adds the ledger's item costs to it"))
     unit_costs: dict[str, Amount] = Field(default_factory=dict, description=(
         "inline unit costs by SKU, e.g. {SKU-1: '4.20'} (the costs file wins for a SKU it names)"))
     restock_refunds: bool = Field(True, description=(

@@ -171,3 +171,17 @@ def test_cogs_posts_per_settlement_after_a_held_sku_gets_its_cost(world):
 
         third = sync(w["pipeline"])
         assert third.status == "succeeded" and third.counts["created"] == {}
+
+        # traceable: the settlement's trail shows the COGS journal's lines with their rows, and a sold row leads
+        # forward to both the payout's journal and the COGS journal
+        key, _ = cogs[0]
+        sid = key.split("/settlement/")[1].removesuffix("/cogs")
+        shown = CliRunner().invoke(cli, ["settlements", "show", str(w["file"]), sid, "--json"])
+        assert shown.exit_code == 0, shown.output
+        trail = json_loads(shown.stdout)
+        [doc] = [d for d in trail["documents"] if d["key"] == key]
+        assert doc["number"] == f"{sid}-COGS" and all(line.get("rows") for line in doc["lines"])
+        row = doc["lines"][0]["rows"][0]
+        traced = CliRunner().invoke(cli, ["trace", str(w["file"]), "settlements", f"{sid}/row/{row}", "--json"])
+        assert traced.exit_code == 0, traced.output
+        assert key in traced.stdout and f"JournalEntry:amazon_sp/settlement/{sid}" in traced.stdout
