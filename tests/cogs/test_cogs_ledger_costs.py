@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from click.testing import CliRunner
 
 from ledgerlink.cli import cli
@@ -17,6 +18,7 @@ from ledgerlink_qb_desktop.stock import snapshot_row
 from sandbox_helpers import amazon_env, qbo_env, sandbox_running, write_shipped
 
 
+@pytest.mark.slow
 def test_the_qbo_item_costs_go_into_the_costs_file_without_overwriting_a_line(tmp_path, monkeypatch):
     costs = tmp_path / "costs.csv"
     costs.write_text("sku,cost\nLL-MUG-11OZ,5.99\n")

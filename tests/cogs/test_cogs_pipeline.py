@@ -116,6 +116,7 @@ def _amount(line) -> Decimal:
     return sign * Decimal(str(line["Amount"]))
 
 
+@pytest.mark.slow
 def test_cogs_posts_per_settlement_after_a_held_sku_gets_its_cost(world):
     with world(orders=40) as w:
         _write_costs(w["costs"], skip=HELD_SKU)
@@ -185,3 +186,40 @@ def test_cogs_posts_per_settlement_after_a_held_sku_gets_its_cost(world):
         traced = CliRunner().invoke(cli, ["trace", str(w["file"]), "settlements", f"{sid}/row/{row}", "--json"])
         assert traced.exit_code == 0, traced.output
         assert key in traced.stdout and f"JournalEntry:amazon_sp/settlement/{sid}" in traced.stdout
+
+
+@pytest.mark.slow
+def test_a_cost_corrected_after_posting_is_a_revision_reversed_and_reposted(world):
+    with world(orders=40) as w:
+        _write_costs(w["costs"])
+        first = sync(w["pipeline"])
+        assert first.status == "succeeded" and first.counts["dead_letters_open"] == 0, first.errors
+        before = {key: dest for key, _, dest in _journals(w)}
+        units = _settlement_units(w)
+        sku = next(s for s in COSTS if any(u.get(s) for u in units.values()))
+        touched = {sid for sid, u in units.items() if u.get(sku)}
+        COSTS_NEW = {**COSTS, sku: COSTS[sku] + Decimal("1.00")}
+        w["costs"].write_text("sku,cost\n" + "".join(f"{k},{v}\n" for k, v in COSTS_NEW.items()))
+        replanned = sync(w["pipeline"], replan=True)
+        assert replanned.status == "succeeded", replanned.errors
+        assert replanned.counts["changed_after_posting"] == len(touched)  # only the COGS journals of those
+        assert replanned.counts["created"] == {}  # held until a person applies them: nothing rewritten silently
+        listed = CliRunner().invoke(cli, ["revisions", "list", str(w["file"]), "--json"])
+        assert listed.exit_code == 0, listed.output
+        keys = sorted(f"JournalEntry:amazon_sp/settlement/{sid}/cogs" for sid in touched)
+        assert all(k in listed.stdout for k in keys)
+        applied = CliRunner().invoke(cli, ["revisions", "apply", str(w["file"]), *keys])
+        assert applied.exit_code == 0, applied.output
+        posted = sync(w["pipeline"])
+        assert posted.status == "succeeded", posted.errors
+        assert posted.counts["created"]["JournalEntry"] == 2 * len(touched)  # a reversal and the new version each
+        after = _journals(w)
+        assert {k for k, _, _ in after} > set(before)
+        balances: dict[str, Decimal] = defaultdict(Decimal)
+        for key, nk, dest in after:
+            doc = _qbo_get(w, f"journalentry/{dest}")["JournalEntry"]
+            for l in doc["Line"]:
+                balances[l["JournalEntryLineDetail"]["AccountRef"]["name"]] += _amount(l)
+        total_units = {s: sum((u.get(s, Decimal(0)) for u in units.values()), Decimal(0)) for s in COSTS}
+        assert -balances["Inventory Asset"] == sum((n * COSTS_NEW[s] for s, n in total_units.items()), Decimal(0))
+        assert sum(balances.values(), Decimal(0)) == 0

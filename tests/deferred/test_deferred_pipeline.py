@@ -110,6 +110,7 @@ def _balances(w) -> dict[str, Decimal]:
     return out
 
 
+@pytest.mark.slow
 def test_deferred_sales_are_recognised_at_month_end_and_reversed_when_released(world):
     with world() as w:
         first = sync(w["pipeline"])
