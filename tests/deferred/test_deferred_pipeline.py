@@ -65,7 +65,7 @@ def _posted(w) -> dict[str, str]:
         store.close()
 
 
-def _get(w, tail: str) -> dict:
+def _get(w, tail: str, **params: str) -> dict:
     store = Store(w["state"])
     try:
         refresh = store.credentials.load(f"qbo:{REALM}:refresh_token") or "sandbox-qbo-refresh-token"
@@ -75,7 +75,7 @@ def _get(w, tail: str) -> dict:
         store.credentials.save(f"qbo:{REALM}:refresh_token", token["refresh_token"])
     finally:
         store.close()
-    r = httpx.get(f"{w['qbo']}/v3/company/{REALM}/{tail}", params={"minorversion": "75"},
+    r = httpx.get(f"{w['qbo']}/v3/company/{REALM}/{tail}", params={"minorversion": "75", **params},
                   headers={"Authorization": f"Bearer {token['access_token']}", "Accept": "application/json"})
     r.raise_for_status()
     return json_loads(r.content)
@@ -157,3 +157,57 @@ def test_deferred_sales_are_recognised_at_month_end_and_reversed_when_released(w
             str(held[0]["totalAmount"]["currencyAmount"]))
         third = sync(w["pipeline"])
         assert third.status == "succeeded" and third.counts["created"] == {}
+
+
+def _edit_books(costs: str):
+    def edit(text: str) -> str:
+        text = _edit(text).replace(
+            "      Payable to Amazon: {AccountType: Other Current Liability",
+            "      Inventory Asset: {AccountType: Other Current Asset, AccountSubType: Inventory}\n"
+            "      Cost of Goods Sold: {AccountType: Cost of Goods Sold, AccountSubType: SuppliesMaterialsCogs}\n"
+            "      Inventory Shrinkage: {AccountType: Cost of Goods Sold, AccountSubType: OtherCostsOfServiceCos}\n"
+            "      Payable to Amazon: {AccountType: Other Current Liability", 1)
+        return text.replace("    deferred:\n", f"    cogs:\n      enabled: true\n      costs: {costs}\n    deferred:\n", 1)
+    return edit
+
+
+@pytest.mark.slow
+def test_a_month_of_books_balances_in_the_quickbooks_online_ledger(tmp_path):
+    """Sales, refunds, a damaged unit with its reimbursement, deferred payouts and cost of goods, read back as
+    QuickBooks Online keeps its accounts' balances: the trial balance is zero, the bank holds the payouts, the
+    inventory asset is down by units × cost, the deferred account holds what Amazon holds."""
+    from ledgerlink_amazon_sp.sandbox.seed import SKUS
+
+    costs = {s.sku: (Decimal(s.usd) * Decimal("0.35")).quantize(Decimal("0.01")) for s in SKUS}
+    (tmp_path / "costs.csv").write_text("sku,cost\n" + "".join(f"{k},{v}\n" for k, v in costs.items()))
+    with sandbox_running("amazon_sp", orders=60, deferred_settlements=True) as (amazon, _), \
+            sandbox_running("qbo") as (qbo, _):
+        env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), **amazon_env(amazon),
+               **qbo_env(qbo, batch_per_minute="40000")}
+        w = {"amazon": amazon, "qbo": qbo, "state": tmp_path / "state.duckdb"}
+        pipeline = load_pipeline(write_shipped(tmp_path, SHIPPED, _edit_books(str(tmp_path / "costs.csv"))), env=env)
+        report = sync(pipeline)
+        assert report.status == "succeeded" and report.counts["dead_letters_open"] == 0, report.errors
+        accounts = _get(w, "query", query="select * from Account maxresults 1000")["QueryResponse"]["Account"]
+        debit_normal = {"Asset", "Expense"}
+        signed = {a["Name"]: Decimal(str(a["CurrentBalance"])) * (1 if a["Classification"] in debit_normal else -1)
+                  for a in accounts}
+        assert sum(signed.values(), Decimal(0)) == 0  # the trial balance of the company balances
+        settlements = _staged(w, "settlements")
+        assert signed["Checking"] == sum((Decimal(s["summary"]["total-amount"]) for s in settlements), Decimal(0))
+        moved = Decimal(0)
+        damaged = 0
+        for s in settlements:
+            for r in s["rows"]:
+                v = r["values"]
+                if v.get("amount-type") == "ItemPrice" and v.get("amount-description") == "Principal":
+                    sign = {"Order": 1, "Refund": -1}.get(v["transaction-type"], 0)
+                    moved += sign * Decimal(v["quantity-purchased"]) * costs[v["sku"]]
+                elif v.get("amount-description") == "WAREHOUSE_DAMAGE":
+                    damaged += 1
+                    moved += Decimal(v["quantity-purchased"]) * costs[v["sku"]]
+        assert damaged >= 1 and signed["Inventory Asset"] == -moved  # COGS = units × cost
+        assert signed["Cost of Goods Sold"] + signed["Inventory Shrinkage"] == moved
+        held = [t for t in _deferred(w) if _crosses(t) and t["transactionStatus"] == "DEFERRED"]
+        assert signed["Amazon Deferred Transactions"] == sum(
+            (Decimal(str(t["totalAmount"]["currencyAmount"])) for t in held), Decimal(0))
