@@ -89,9 +89,13 @@ def crosses_month_end(txn: DeferredTransaction, now: datetime | None = None) -> 
 
 
 def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, mode: str = "summary",
-                            now: datetime | None = None) -> list[Journal]:
+                            now: datetime | None = None, home_currency: str | None = None,
+                            rate: Decimal | None = None) -> list[Journal]:
     """The recognition journal (and, once released, its reversal) of one deferred transaction; none when it is
-    released within the month it was sold in. SettlementOnHold when its parts do not add up to its total."""
+    released within the month it was sold in. SettlementOnHold when its parts do not add up to its total.
+
+    `home_currency` and `rate` (home units per transaction unit): the books convert settlements (the settlement
+    option `convert`), so the journals post in the home currency at that rate, as the settlement's do."""
     if not crosses_month_end(txn, now):
         return []
     currency = txn.total.currency
@@ -105,6 +109,14 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
                                      f"deferred transaction {txn.transaction_id} mixes {', '.join(others)} with "
                                      f"{currency}"], field="parts",
                                hint="the finances record is incomplete; read it again, then `ledgerlink dlq retry`")
+    if home_currency and home_currency.upper() != currency:
+        if rate is None:
+            raise SettlementOnHold(key, [f"deferred transaction {txn.transaction_id} is in {currency}, the books in "
+                                         f"{home_currency.upper()}, and no exchange rate is given"], field="currency",
+                                   hint=f"set destination.options.settlements.exchange_rates.{currency} to "
+                                        f"{home_currency.upper()} per {currency}")
+        currency = home_currency.upper()
+    factor = rate if rate is not None and currency != txn.total.currency else Decimal(1)
     sums: dict[Role, Decimal] = defaultdict(Decimal)
     names: dict[Role, list[str]] = defaultdict(list)
     roles = [part_role(p.name, txn.transaction_type) for p in txn.parts]
@@ -115,7 +127,7 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
     for part, role in zip(txn.parts, roles):
         if facilitator and role in (Role.TAX_COLLECTED, Role.MARKETPLACE_TAX_WITHHELD):
             role = Role.MARKETPLACE_TAX
-        sums[role] += part.amount.amount
+        sums[role] += part.amount.amount * factor
         names[role].append(part.name)
     what = f"{txn.transaction_type} {txn.order_id or txn.transaction_id}"
     sold_on = txn.posted_at.date()
@@ -128,7 +140,7 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
                                      settlement_id="", description=(
                                          f"{ROLE_LABELS[role]} ({', '.join(sorted(set(names[role])))}) - deferred "
                                          f"{what}, sold {sold_on}")[:4000]))
-    total = quantize(txn.total.amount, currency)
+    total = quantize(txn.total.amount * factor, currency)
     if total:
         lines.append(JournalLine(role=Role.DEFERRED_RECEIVABLE, account=accounts.account(Role.DEFERRED_RECEIVABLE),
                                  amount=total, settlement_id="",
@@ -175,8 +187,12 @@ def plan_deferred(txn: DeferredTransaction, ctx: object, *, now: datetime | None
         raw = getattr(ctx, "options", None)
         settlement_options = parse_settlement_options(raw)
         found = cache["deferred:options"] = (parse_deferred_options(raw), settlement_options.account_map(),
-                                             settlement_options.mode)
-    options, accounts, mode = found
+                                             settlement_options)
+    options, accounts, settlement_options = found
     if not options.enabled:
         return []
-    return build_deferral_journals(txn, accounts=accounts, mode=mode, now=now or datetime.now(timezone.utc))
+    convert = settlement_options.convert and settlement_options.home_currency
+    return build_deferral_journals(
+        txn, accounts=accounts, mode=settlement_options.mode, now=now or datetime.now(timezone.utc),
+        home_currency=settlement_options.home_currency if convert else None,
+        rate=settlement_options.rate_for(txn.settlement_id or "", txn.total.currency) if convert else None)

@@ -104,3 +104,16 @@ def test_the_planners_render_them_for_both_quickbooks_and_only_when_enabled():
 def test_the_options_refuse_a_misspelt_key():
     with pytest.raises(OptionsError, match=r"deferred\.enable: unknown key 'enable' \(did you mean 'enabled'\?\)"):
         check_options(LedgerOptions, {"deferred": {"enable": True}})
+
+
+def test_a_foreign_deferral_posts_in_the_home_currency_when_the_books_convert_settlements():
+    txn = _txn(posted="2025-08-28", maturity="2025-09-04")
+    txn = txn.model_copy(update={"total": txn.total.model_copy(update={"currency": "CAD"}), "parts": [
+        p.model_copy(update={"amount": p.amount.model_copy(update={"currency": "CAD"})}) for p in txn.parts]})
+    options = {"deferred": {"enabled": True},
+               "settlements": {"home_currency": "USD", "convert": True, "exchange_rates": {"CAD": "0.73"}}}
+    [j] = plan_deferred(txn, PlanCtx(options))
+    assert j.currency == "USD" and j.balanced
+    assert {l.role: l.amount for l in j.lines}[Role.SALES] == Decimal("-73.00")
+    with pytest.raises(SettlementOnHold, match="no exchange rate is given"):
+        plan_deferred(txn, PlanCtx({**options, "settlements": {"home_currency": "USD", "convert": True}}))
