@@ -15,7 +15,6 @@ from .auth import WebConnectorConnect
 from .config import PostingOptions, QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
-from .plans.settlements import plan_settlement  # noqa: F401 - the payout alone
 from .plans.books import plan_deferred_transaction, plan_settlement_books
 from .plans.refunds import plan_refund, plan_return
 from .plans.inventory import plan_inventory

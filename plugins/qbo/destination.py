@@ -33,7 +33,6 @@ from .config import PostingOptions, QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plans.orders import NOTE_PREFIX, plan_order
 from .plans.revisions import revise as revise_journal
-from .plans.settlements import plan_settlement  # noqa: F401 - the payout alone
 from .plans.books import plan_deferred_transaction, plan_settlement_books
 from .plans.refunds import plan_refund, plan_return
 from .plans.inventory import plan_inventory
