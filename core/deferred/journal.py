@@ -6,6 +6,8 @@ release. A sale in January released in February would land in February's income;
 account (`deferred_receivable`, a balance-sheet account); the reversal (dated the release) undoes it, when the
 settlement that carries the money books it. The two net to zero, the bank is untouched (the settlements still
 tie) and each month's income is right. A transaction released in the month it was sold needs neither.
+In per-order mode the order flow already booked the sale into clearing when it was made: the recognition holds
+only the rest (fees, reimbursements), and the deferred account their balance.
 
 Keys: `JournalEntry:<transaction>` and `JournalEntry:<transaction>/released`, linked both ways: each posts
 exactly once, and a change (a corrected amount) is a revision like any journal's.
@@ -24,7 +26,7 @@ from ..money import quantize
 from ..settlements.accounts import AccountMap
 from ..settlements.hold import SettlementOnHold
 from ..settlements.journal import Journal, JournalLine
-from ..settlements.roles import ROLE_LABELS, Role
+from ..settlements.roles import ORDER_FLOW_ROLES, ROLE_LABELS, Role
 from .model import DeferredTransaction
 from .options import DeferredOptions, parse_deferred_options
 
@@ -134,6 +136,8 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
     # the recognition says nothing of the release: its payload stays the same when Amazon releases the money
     lines: list[JournalLine] = []
     for role in sorted(sums, key=_ORDER.__getitem__):
+        if mode == "per_order" and role in ORDER_FLOW_ROLES:
+            continue
         amount = quantize(-sums[role], currency)  # money to the seller is a credit to its role's account
         if amount:
             lines.append(JournalLine(role=role, account=accounts.account(role), amount=amount,
@@ -141,6 +145,8 @@ def build_deferral_journals(txn: DeferredTransaction, *, accounts: AccountMap, m
                                          f"{ROLE_LABELS[role]} ({', '.join(sorted(set(names[role])))}) - deferred "
                                          f"{what}, sold {sold_on}")[:4000]))
     total = quantize(txn.total.amount * factor, currency)
+    if mode == "per_order":  # the order flow already booked the sale (into clearing): only the rest is deferred
+        total -= sum((quantize(sums[r], currency) for r in ORDER_FLOW_ROLES if r in sums), Decimal(0))
     if total:
         lines.append(JournalLine(role=Role.DEFERRED_RECEIVABLE, account=accounts.account(Role.DEFERRED_RECEIVABLE),
                                  amount=total, settlement_id="",

@@ -117,3 +117,10 @@ def test_a_foreign_deferral_posts_in_the_home_currency_when_the_books_convert_se
     assert {l.role: l.amount for l in j.lines}[Role.SALES] == Decimal("-73.00")
     with pytest.raises(SettlementOnHold, match="no exchange rate is given"):
         plan_deferred(txn, PlanCtx({**options, "settlements": {"home_currency": "USD", "convert": True}}))
+
+
+def test_in_per_order_mode_the_sale_is_already_booked_and_only_the_fees_are_recognised():
+    txn = _txn(posted="2025-08-28", maturity="2025-09-04")
+    [j] = build_deferral_journals(txn, accounts=default_account_map(), mode="per_order")
+    assert j.balanced and {l.role: l.amount for l in j.lines} == {
+        Role.COMMISSION: Decimal("15.00"), Role.FBA_FEES: Decimal("3.22"), Role.DEFERRED_RECEIVABLE: Decimal("-18.22")}
