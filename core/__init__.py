@@ -45,6 +45,8 @@ from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, F
 from . import options
 from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
 from .options.ledger import LedgerOptions, ReconcileOptions
+# books an accountant signs (issue 19): cost of goods and Amazon's deferred transactions
+from . import cogs, deferred
 
 __version__ = "0.1.0"
 
@@ -76,4 +78,6 @@ __all__ = [
     # options checked before anything runs: `Destination.options_model`, its base and number types, the checker
     "options", "Options", "OptionProblem", "OptionsError", "Rate", "Percent", "check_options", "LedgerOptions",
     "ReconcileOptions",
+    # books an accountant signs (issue 19): cost of goods and Amazon's deferred transactions
+    "cogs", "deferred",
 ]

@@ -82,4 +82,4 @@ def test_a_fresh_interpreter_loads_every_group_and_the_console_script_entry(cli_
             "assert not missing, missing; assert callable(main); print(len(cli.commands))")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert int(done.stdout) == 26  # the built-in commands (plugins add theirs in main); issue 21 added health and fleet
+    assert int(done.stdout) == 27  # the built-in commands (plugins add theirs in main); issue 21 added health and fleet, issue 19 cogs

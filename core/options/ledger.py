@@ -14,6 +14,8 @@ from typing import Annotated
 from pydantic import Field
 
 from ..anomalies.options import AnomalyOptions
+from ..cogs.options import CogsOptions
+from ..deferred.options import DeferredOptions
 from ..inventory.options import InventoryOptions
 from ..posting.options import OrderPostingOptions
 from ..posting.returns import ReturnsOptions
@@ -50,3 +52,9 @@ class LedgerOptions(OrderPostingOptions):
     inventory: InventoryOptions = Field(default_factory=InventoryOptions, description=(
         "how stock levels move: which system masters each SKU, the adjustment account, the drift threshold; see "
         "the inventory page of the docs (docs/concepts/inventory.md)"))
+    cogs: CogsOptions = Field(default_factory=CogsOptions, description=(
+        "cost of goods: unit costs (a costs file, a landed-cost history), fifo or moving_average, a journal per "
+        "settlement or month; see the cost-of-goods page of the docs (docs/concepts/cost-of-goods.md)"))
+    deferred: DeferredOptions = Field(default_factory=DeferredOptions, description=(
+        "Amazon's deferred transactions: recognised at the month end they were sold in, reversed when released; "
+        "see the deferred page of the docs (docs/concepts/deferred.md)"))

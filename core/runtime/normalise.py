@@ -41,6 +41,11 @@ class PlanContextImpl:
         self._store, self._destination = store, destination
         self._posted = PostedLookup(store.db if store is not None else None, destination)
 
+    @property
+    def store(self) -> Store | None:
+        """The pipeline's state file: a plan that keeps a running ledger (cost-of-goods lots) reads it."""
+        return self._store
+
     def render(self, template: str, record_key: str | None = None, **variables: Any) -> Any:
         return self.engine.render(template, record_key, options=self.options, **variables)
 

@@ -53,6 +53,11 @@ class Role(str, Enum):
     CARRIED_FORWARD = "carried_forward"
     ROUNDING = "rounding"
     FX = "fx"
+    # cost of goods and deferred transactions (ledgerlink.cogs, ledgerlink.deferred)
+    INVENTORY_ASSET = "inventory_asset"
+    COST_OF_GOODS = "cost_of_goods"
+    INVENTORY_LOSS = "inventory_loss"
+    DEFERRED_RECEIVABLE = "deferred_receivable"
 
 
 ROLE_LABELS: dict[Role, str] = {
@@ -87,13 +92,17 @@ ROLE_LABELS: dict[Role, str] = {
     Role.CARRIED_FORWARD: "Settlement balance carried into the next month",
     Role.ROUNDING: "Rounding",
     Role.FX: "Foreign exchange gain/loss",
+    Role.INVENTORY_ASSET: "Inventory asset (units on hand at cost)",
+    Role.COST_OF_GOODS: "Cost of goods sold",
+    Role.INVENTORY_LOSS: "Inventory lost, damaged or disposed (shrinkage)",
+    Role.DEFERRED_RECEIVABLE: "Amazon deferred transactions (sold, not yet released)",
 }
 
 #: roles whose account must be on the balance sheet (DESIGN §4: reserves never touch profit and loss)
 BALANCE_SHEET_ROLES = frozenset({
     Role.RESERVE_CURRENT, Role.RESERVE_PREVIOUS, Role.NEGATIVE_BALANCE_CHARGE, Role.PAYABLE_TO_AMAZON,
     Role.MICRO_DEPOSIT, Role.CLEARING, Role.BANK, Role.CARRIED_FORWARD, Role.MARKETPLACE_TAX,
-    Role.MARKETPLACE_TAX_WITHHELD, Role.TAX_COLLECTED,
+    Role.MARKETPLACE_TAX_WITHHELD, Role.TAX_COLLECTED, Role.INVENTORY_ASSET, Role.DEFERRED_RECEIVABLE,
 })
 
 #: roles the order flow already posted (as sales receipts and refunds into clearing) in per-order mode

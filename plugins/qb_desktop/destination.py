@@ -17,7 +17,7 @@ from .balances import read_balance
 from .config import PostingOptions, QbdConfig
 from .plans.orders import plan_order
 from .plans.revisions import revise as revise_journal
-from .plans.settlements import plan_settlement
+from .plans.books import plan_deferred_transaction, plan_settlement_books
 from .plans.refunds import plan_refund, plan_return
 from .plans.inventory import plan_inventory
 from .qbxml import add_request, check_limits
@@ -55,8 +55,8 @@ def split_payload(stream: str, data: dict[str, Any]) -> tuple[str, dict[str, Any
 
 #: canonical kind → the posting rules that plan it (a kind not listed plans nothing)
 PLANNERS: dict[str, Callable[[Any, PlanContext], list[PlannedWrite]]] = {
-    "order": plan_order, "settlement": plan_settlement, "refund": plan_refund, "return": plan_return,
-    "inventory_level": plan_inventory,
+    "order": plan_order, "settlement": plan_settlement_books, "refund": plan_refund, "return": plan_return,
+    "inventory_level": plan_inventory, "deferred_transaction": plan_deferred_transaction,
 }
 
 

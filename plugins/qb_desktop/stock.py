@@ -27,7 +27,8 @@ __all__ = ["snapshot_row", "write_snapshot", "read_snapshot", "taken_at_text", "
 
 #: the field every record of the items stream carries: when its snapshot was taken (the stream's cursor)
 SNAPSHOT_AT = "snapshot_at"
-_FIELDS = ("ListID", "Name", "FullName", "QuantityOnHand", "TimeModified")
+#: PurchaseCost and AverageCost: the item's cost, for `ledgerlink cogs costs` (cost of goods)
+_FIELDS = ("ListID", "Name", "FullName", "QuantityOnHand", "TimeModified", "PurchaseCost", "AverageCost")
 
 
 def taken_at_text(when: datetime | None = None) -> str:

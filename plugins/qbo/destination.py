@@ -33,7 +33,7 @@ from .config import PostingOptions, QboConfig
 from .faults import DUPLICATE_NAME_CODE, STALE_OBJECT_CODE, fault_from_json, fault_kind
 from .plans.orders import NOTE_PREFIX, plan_order
 from .plans.revisions import revise as revise_journal
-from .plans.settlements import plan_settlement
+from .plans.books import plan_deferred_transaction, plan_settlement_books
 from .plans.refunds import plan_refund, plan_return
 from .plans.inventory import plan_inventory
 from .inventory_write import quantities as inventory_quantities_of, write_inventory_adjustments
@@ -110,8 +110,8 @@ class _Generations:
 
 #: canonical kind → the posting rules that plan it (a kind not listed plans nothing)
 PLANNERS: dict[str, Callable[[Any, PlanContext], list[PlannedWrite]]] = {
-    "order": plan_order, "settlement": plan_settlement, "refund": plan_refund, "return": plan_return,
-    "inventory_level": plan_inventory,
+    "order": plan_order, "settlement": plan_settlement_books, "refund": plan_refund, "return": plan_return,
+    "inventory_level": plan_inventory, "deferred_transaction": plan_deferred_transaction,
 }
 
 

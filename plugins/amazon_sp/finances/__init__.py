@@ -9,6 +9,7 @@ from typing import Any
 
 from ledgerlink import HttpClient, Normaliser, Stream
 
+from .deferred import normalise_finances
 from .normalise import normalise_financial_event, normalise_transaction
 from .streams import FinancesStream, FinancialEventsStream
 
@@ -17,7 +18,7 @@ __all__ = ["STREAM_CLASSES", "NORMALISERS", "streams"]
 #: stream classes this family adds to the source (for discover)
 STREAM_CLASSES: list[type[Stream]] = [FinancesStream, FinancialEventsStream]
 #: normalisers of those streams
-NORMALISERS: list[Normaliser] = [Normaliser(stream=FinancesStream.name, function=normalise_transaction),
+NORMALISERS: list[Normaliser] = [Normaliser(stream=FinancesStream.name, function=normalise_finances),
                                  Normaliser(stream=FinancialEventsStream.name, function=normalise_financial_event)]
 
 

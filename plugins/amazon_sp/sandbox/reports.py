@@ -164,7 +164,10 @@ class ReportsApi:
             found: list[_Report] = []
             try:
                 from . import seed_settlements  # type: ignore[attr-defined]
-                documents = list(seed_settlements.settlement_documents(self.api.book))
+                finances = getattr(self.api, "finances", None)  # the finance book, as releases change it
+                deferred = ({"finances": finances.book} if finances is not None
+                            and getattr(self.options, "deferred_settlements", False) else {})
+                documents = list(seed_settlements.settlement_documents(self.api.book, **deferred))
             except (ImportError, AttributeError):
                 documents = []
             for doc in documents:  # each document is built when first downloaded (a settlement is big)

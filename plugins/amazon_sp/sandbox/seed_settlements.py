@@ -68,8 +68,10 @@ def render_v2(summary: dict[str, str], rows: list[dict[str, str]], columns: tupl
     return "\n".join(lines) + "\n"
 
 
-def settlement_documents(book: SellerBook) -> list[SeededSettlement]:
-    """Every settlement report of the book's seller, oldest first (per marketplace, `_PERIODS` fortnights)."""
+def settlement_documents(book: SellerBook, finances: Any = None) -> list[SeededSettlement]:
+    """Every settlement report of the book's seller, oldest first (per marketplace, `_PERIODS` fortnights).
+    With the seller's `FinanceBook` (`finances`), a sale Amazon deferred is settled as Amazon does: in no report
+    while it is DEFERRED, then in the one covering its release, its rows posted on the release date."""
     anchor = datetime.fromtimestamp(book.anchor, timezone.utc)
     last_end = anchor.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(days=1)
     out: list[SeededSettlement] = []
@@ -82,15 +84,15 @@ def settlement_documents(book: SellerBook) -> list[SeededSettlement]:
             out.append(SeededSettlement(
                 report_id=f"5{book.seed % 1000:03d}{m}{k:02d}019{m * 7 + k:04d}", settlement_id=settlement_id,
                 created_at=created, marketplace_id=market, currency=currency, starts_at=start, ends_at=end,
-                _build=_builder(book, market, k, start, end, settlement_id)))
+                _build=_builder(book, market, k, start, end, settlement_id, finances)))
     out.sort(key=lambda s: (s.created_at, s.report_id))
     return out
 
 
 def _builder(book: SellerBook, market: str, k: int, start: datetime, end: datetime,
-             settlement_id: str) -> Callable[[], str]:
+             settlement_id: str, finances: Any = None) -> Callable[[], str]:
     def build() -> str:
-        summary, rows = _settlement(book, market, k, start, end, settlement_id)
+        summary, rows = _settlement(book, market, k, start, end, settlement_id, finances)
         return render_v2(summary, rows)
     return build
 
@@ -98,8 +100,19 @@ def _builder(book: SellerBook, market: str, k: int, start: datetime, end: dateti
 # ------------------------------------------------------------------------------------------------ contents
 
 
+def _paid_when(finances: Any, order_id: str, shipped: int) -> int | None:
+    """When a shipped order's money is settled: when shipped, or, if Amazon deferred it, when released (None while
+    it is still deferred)."""
+    if finances is None:
+        return shipped
+    event = finances.by_id.get(finances._id("shipment", order_id))
+    if event is None or event.deferral is None:
+        return shipped
+    return event.released_at
+
+
 def _settlement(book: SellerBook, market: str, k: int, start: datetime, end: datetime,
-                settlement_id: str) -> tuple[dict[str, str], list[dict[str, str]]]:
+                settlement_id: str, finances: Any = None) -> tuple[dict[str, str], list[dict[str, str]]]:
     """(summary, rows) of the settlement `k` (0 = oldest) of one marketplace; deterministic from the book."""
     currency, channel, _country, _prefixes, factor, _rate, facilitator = MARKETPLACES[market]
     rng = random.Random(f"{book.seed}/{market}/{k}")
@@ -115,14 +128,15 @@ def _settlement(book: SellerBook, market: str, k: int, start: datetime, end: dat
                      "posted-date-time": posted.strftime("%Y-%m-%d %H:%M:%S UTC"), **extra})
 
     # orders are settled when shipped (a day after purchase); refunds a week after that
-    for i in book.select([market], lo - 9 * _DAY, hi, created=True):
+    for i in book.select([market], lo - (40 if finances is not None else 9) * _DAY, hi, created=True):
         order, items = book.order_and_items(i)
         if order["OrderStatus"] != "Shipped":
             continue
         shipped = book.purchased[i] + _DAY
         refunded = random.Random(book.seed * 7_000_003 + i).random() < 0.06  # the same in every settlement
-        if lo <= shipped < hi:
-            _order_rows(row, order, items, shipped, channel, facilitator, currency, rng)
+        paid = _paid_when(finances, order["AmazonOrderId"], shipped)
+        if paid is not None and lo <= paid < hi:
+            _order_rows(row, order, items, paid, channel, facilitator, currency, rng)
         if refunded and lo <= shipped + 7 * _DAY < hi:
             _refund_rows(row, order, items, shipped + 7 * _DAY, channel, facilitator, rng)
 

@@ -96,6 +96,9 @@ class AmazonSandboxOptions(SandboxOptions):
     next_token_life_s: float = Field(30, gt=0, description="getInventorySummaries nextToken life in Amazon seconds "
                                                            "(scaled by time_scale, like the usage plans)")
     transactions_page_size: int = Field(100, ge=1, le=500, description="transactions per listTransactions page")
+    deferred_settlements: bool = Field(False, description=(
+        "settle deferred transactions as Amazon does: a sale Amazon holds (DD7, B2B) is in no settlement report "
+        "while DEFERRED, then in the one covering its release, posted on the release date"))
     report_queue_s: float = Field(5, ge=0, description="reports wait IN_QUEUE this many Amazon seconds (scaled)")
     report_processing_s: float = Field(20, ge=0, description="then IN_PROGRESS this many Amazon seconds (scaled)")
     report_url_life_s: float = Field(300, gt=0, description="a report document URL works this many Amazon seconds "
