@@ -19,7 +19,7 @@ from .actions import file_version
 from .forms import FormField
 from .grids import ROLE_CHOICES, AmountRow, RoleRow, SkuRow, amount_rows, role_grid, sku_rows
 from .ledger import LIST_KINDS, LedgerLists, read_ledger_lists
-from .options import options_fields, options_schema
+from .options import name_maps, options_fields, options_schema
 from .preview import staged_records, template_names
 from .suggestions import inline_suggestions, staged_from_store
 
@@ -71,6 +71,8 @@ class DesignerView:
     records: list[tuple[str, str]] = field(default_factory=list)
     #: the version of the pipeline file shown (a save over a newer one is refused)
     base: str = ""
+    #: (option, ledger list) of the name maps the form can add an entry to (payment methods)
+    name_maps: list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
         def suggestion(s: Any) -> dict[str, Any]:
@@ -90,6 +92,7 @@ class DesignerView:
                           "suggestions": [suggestion(s) for s in r.suggestions]} for r in self.sku_rows],
             "suggestion_notes": self.suggestion_notes, "templates": self.templates,
             "records": [{"stream": s, "key": k} for s, k in self.records], "base": self.base,
+            "name_maps": [{"option": o, "ledger_list": k} for o, k in self.name_maps],
         }
 
 
@@ -113,4 +116,5 @@ def designer_view(workspace: Any, service: Any, *, refresh: bool = False) -> Des
         amount_rows=amount_rows(staged, options, pipeline.base_dir, report.suggestions, accepted, pipeline.name),
         sku_rows=sku_rows(staged, options, report.suggestions, accepted, pipeline.name),
         suggestion_notes=list(report.notes), templates=template_names(service),
-        records=staged_records(service), base=file_version(Path(service.source_file).read_text(encoding="utf-8")))
+        records=staged_records(service), base=file_version(Path(service.source_file).read_text(encoding="utf-8")),
+        name_maps=name_maps(options))
