@@ -45,6 +45,9 @@ from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, F
 from . import options
 from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
 from .options.ledger import LedgerOptions, ReconcileOptions
+# the designer's pick-lists (issue 16): lists a destination reads when it can (QuickBooks Desktop) and keeps
+from .ledger_lists import (LEDGER_LISTS, LEDGER_LISTS_WANTED, keep_ledger_list, kept_ledger_list, ledger_lists_wanted,
+                           want_ledger_lists)
 
 __version__ = "0.1.0"
 
@@ -76,4 +79,7 @@ __all__ = [
     # options checked before anything runs: `Destination.options_model`, its base and number types, the checker
     "options", "Options", "OptionProblem", "OptionsError", "Rate", "Percent", "check_options", "LedgerOptions",
     "ReconcileOptions",
+    # the designer's pick-lists (issue 16): the ledger's lists a destination keeps in its reference cache
+    "LEDGER_LISTS", "LEDGER_LISTS_WANTED", "want_ledger_lists", "ledger_lists_wanted", "keep_ledger_list",
+    "kept_ledger_list",
 ]
