@@ -41,6 +41,7 @@ from .store import AwaitingWrites, PipelineState
 # connecting accounts from the console (issue 16): the contract a connector's `connect_flow` follows
 from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, FormField,
                       OAuthConnect)
+from .connect.expiry import authorised_name, expiry_name  # when connected secrets stop working (issue 16)
 # options checked before anything runs: the contract a connector declares its options with, and the checker
 from . import options
 from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
@@ -80,6 +81,7 @@ __all__ = [
     "options", "Options", "OptionProblem", "OptionsError", "Rate", "Percent", "check_options", "LedgerOptions",
     "ReconcileOptions",
     # the designer's pick-lists (issue 16): the ledger's lists a destination keeps in its reference cache
+    "expiry_name", "authorised_name",
     "LEDGER_LISTS", "LEDGER_LISTS_WANTED", "want_ledger_lists", "ledger_lists_wanted", "keep_ledger_list",
     "kept_ledger_list",
 ]
