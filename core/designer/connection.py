@@ -71,9 +71,10 @@ def connection_changes(host: Any, pipeline_name: str, text: str, form: dict[str,
         # a ${VARIABLE} the file writes, sent back as shown, stays as written (it need not parse as a number)
         unchanged = {k: v for k, v in current.items() if isinstance(v, str) and "${" in v
                      and str(_last(submitted.get(f"{role}.{k}"))).strip() == v}
+        unchanged_free = {**schema, "required": [k for k in schema.get("required") or [] if k not in unchanged]}
         try:
-            config = read_form(schema, {k: v for k, v in submitted.items()
-                                        if k[len(role) + 1:] not in unchanged}, role, existing=current)
+            config = read_form(unchanged_free, {k: v for k, v in submitted.items()
+                                                if k[len(role) + 1:] not in unchanged}, role, existing=current)
             config.update(unchanged)
         except FormProblem as exc:
             raise ConfigError(exc.message, where=f"form.{exc.input_name}", hint="nothing was saved") from None

@@ -77,3 +77,17 @@ def test_bad_input_names_the_field_and_saves_nothing(designer_console):
                                json={"section": "connection", "save": True, "fields": fields})
         assert response.status_code == 400 and response.json()["error"]["where"] == where, response.text
     assert path.read_text() == before
+
+
+def test_a_variable_sent_back_as_shown_stays_as_written(designer_console, monkeypatch):
+    from ledgerlink.designer.connection import connection_changes
+
+    monkeypatch.setenv("TINY_TOKEN", "good-token")
+    text = ("name: tiny\nsource: {connector: fake_source, config: {orders: '${ORDERS:-2}'}}\n"
+            "destination: {connector: tiny_ledger, config: {token: '${TINY_TOKEN}', mode: test}}\n")
+    host = designer_console.workspace.plugin_host
+    shown = {"source.orders": "${ORDERS:-2}", "destination.token": "", "destination.mode": "live",
+             "destination.api_url": "http://127.0.0.1:9", "destination.strict:present": "1"}
+    change = connection_changes(host, "tiny", text, shown, designer_console.workspace.root)
+    assert change.changes == {("destination", "config", "mode"): "live"}  # the variables untouched
+    assert [(c.role, c.ok) for c in change.checks] == [("destination", True)]  # checked with ${TINY_TOKEN}'s value
