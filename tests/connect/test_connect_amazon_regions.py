@@ -64,7 +64,7 @@ def test_one_seller_connected_in_two_regions_keeps_two_tokens(two_regions):
     store = SharedCredentials(workspace_credentials_path(ws.root))
     na, eu = (store.load(f"amazon_sp:{SELLER}:{r}:refresh_token") for r in ("na", "eu"))
     assert na and eu and na != eu
-    assert sorted(n for n in _names(served) if n.startswith("amazon_sp:")) == [
+    assert sorted(n for n in _names(served) if n.startswith("amazon_sp:") and n.endswith(":refresh_token")) == [
         f"amazon_sp:{SELLER}:eu:refresh_token", f"amazon_sp:{SELLER}:na:refresh_token"]
     shown = {s: describe(ws, slot(ws, s, "source")) for s in ("sales_na", "sales_eu")}
     assert shown["sales_na"]["account"] == f"{SELLER}:na" and shown["sales_eu"]["account"] == f"{SELLER}:eu"
