@@ -47,6 +47,10 @@ def ledger_lists_for(service: Any, *, refresh: bool = False) -> LedgerLists:
     if kept and not refresh and time.monotonic() - kept[0] < LISTS_SECONDS:
         return kept[1]
     pipeline = service.pipeline
+    if service.store is not None:  # the workspace's store (connected accounts, tokens a check rotated), as a sync
+        from ..store.shared_credentials import share_credentials
+
+        share_credentials(service.store, pipeline.credentials_path)
     lists = read_ledger_lists(service.plugin_host, pipeline.destination.connector, dict(pipeline.destination.config),
                               service.store)
     with _lists_lock:
