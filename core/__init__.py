@@ -41,12 +41,16 @@ from .store import AwaitingWrites, PipelineState
 # connecting accounts from the console (issue 16): the contract a connector's `connect_flow` follows
 from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, FormField,
                       OAuthConnect)
+from .connect.expiry import authorised_name, expiry_name  # when connected secrets stop working (issue 16)
 # options checked before anything runs: the contract a connector declares its options with, and the checker
 from . import options
 from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_options
 from .options.ledger import LedgerOptions, ReconcileOptions
 # books an accountant signs (issue 19): cost of goods and Amazon's deferred transactions
 from . import cogs, deferred
+# the designer's pick-lists (issue 16): lists a destination reads when it can (QuickBooks Desktop) and keeps
+from .ledger_lists import (LEDGER_LISTS, LEDGER_LISTS_WANTED, keep_ledger_list, kept_ledger_list, ledger_lists_wanted,
+                           want_ledger_lists)
 
 __version__ = "0.1.0"
 
@@ -80,4 +84,8 @@ __all__ = [
     "ReconcileOptions",
     # books an accountant signs (issue 19): cost of goods and Amazon's deferred transactions
     "cogs", "deferred",
+    # the designer's pick-lists (issue 16): the ledger's lists a destination keeps in its reference cache
+    "expiry_name", "authorised_name",
+    "LEDGER_LISTS", "LEDGER_LISTS_WANTED", "want_ledger_lists", "ledger_lists_wanted", "keep_ledger_list",
+    "kept_ledger_list",
 ]

@@ -364,6 +364,12 @@ class Source(Connector):
         source's ids are unique on their own."""
         return None
 
+    def credential_account(self, config: Any) -> str | None:
+        """Which account this parsed config's stored secrets belong to (`{name}:{account}:{secret}`): the store
+        id by default. A connector whose one store authorises separately per region overrides it (Amazon:
+        `{seller}:{region}`), so each region's token is its own."""
+        return self.store_id(config)
+
     def store_context(self, config: Any, staged: Callable[[str, str], dict[str, Any] | None]) -> dict[str, Any]:
         """What normalisers should know about the store this parsed config reads (see `StoreContext`):
         `currency`, `marketplace`, and any other name. Called once per run after reading; `staged(stream, key)`

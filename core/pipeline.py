@@ -158,6 +158,9 @@ def load_pipeline(path: str | Path, env: Mapping[str, str] | None = None) -> Pip
     raw = load_yaml(p)
     if not isinstance(raw, dict):
         raise ConfigError("a pipeline file is a mapping with name, source and destination", where=str(p))
+    from .connect.references import resolve_secret_references  # secrets the designer stored (`${secret:NAME}`)
+
+    raw = resolve_secret_references(raw, p.resolve().parent, p)
     try:
         raw = interpolate(raw, os.environ if env is None else env)
     except ConfigError as exc:

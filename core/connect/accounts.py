@@ -19,6 +19,7 @@ from ..errors import ConfigError, LedgerlinkError
 from ..secrets import mask
 from ..store.shared_credentials import SharedCredentials
 from .flows import ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, OAuthConnect, connect_flow_of
+from .expiry import slot_expiries
 from .states import ConnectStates
 
 __all__ = ["WORKSPACE_CREDENTIALS", "workspace_credentials_path", "AccountSlot", "slots", "slot", "describe",
@@ -128,7 +129,10 @@ def describe(workspace: Any, s: AccountSlot) -> dict[str, Any]:
     path = store_path(workspace, s.pipeline)
     record = None
     if s.account is not None and path.exists():
-        record = SharedCredentials(path).connection(s.flow.family, s.account)
+        store = SharedCredentials(path)
+        record = store.connection(s.flow.family, s.account)
+        for legacy in s.flow.legacy_accounts(s.config) if record is None else []:
+            record = record or store.connection(s.flow.family, legacy)
     service = workspace.services[s.pipeline]
     with _checks_lock:
         last_check = dict(_checks.get(workspace, {}).get((s.pipeline, s.role)) or {}) or None
@@ -149,6 +153,7 @@ def describe(workspace: Any, s: AccountSlot) -> dict[str, Any]:
             "fields": [{"name": f.name, "label": f.label, "secret": f.secret, "default": f.default,
                         "required": f.required, "help": f.help} for f in s.flow.form_fields(s.config)],
             "files": list(s.flow.files),
+            "expires": slot_expiries(workspace, s),
             "store": str(path), "shared_with": [f"{p.pipeline} ({p.role})" for p in peers(workspace, s)
                                                 if (p.pipeline, p.role) != (s.pipeline, s.role)],
             "last_check": last_check}

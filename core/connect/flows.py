@@ -79,6 +79,10 @@ class ConnectFlow:
         """The fields for this pipeline (defaults filled from its config)."""
         return list(self.fields)
 
+    #: how long an authorisation lasts from the day a person gave it, when the vendor limits it (Amazon: 365), so
+    #: the console and the `token_expiring` alert can say when to authorise again (None: no fixed limit)
+    authorisation_valid_days: ClassVar[float | None] = None
+
     #: the files the console offers for this account, by name (e.g. `qwc`)
     files: ClassVar[tuple[str, ...]] = ()
 
@@ -86,6 +90,11 @@ class ConnectFlow:
         """The file `name` (one of `files`); `plugin_url(mount)` is where this console serves the pipeline's
         plugin app registered at `mount` (e.g. the Web Connector endpoint at /qbwc)."""
         raise ConfigError(f"no file {name!r}", where="file")
+
+    def legacy_accounts(self, config: Mapping[str, Any]) -> list[str]:
+        """Ids the same account was recorded under by an earlier version (shown as connected until it is connected
+        again under `account`)."""
+        return []
 
     def revoke(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> str | None:
         """Tell the vendor the stored tokens are no longer wanted (best effort); what happened, or None."""

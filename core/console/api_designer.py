@@ -50,7 +50,8 @@ def connector_form(call: Call) -> Any:
 @endpoint("bookkeeper")
 def create(call: Call) -> Any:
     outcome = designer.create_pipeline(call.workspace, _fields(call),
-                                       save=field(call.body, "save", bool, required=False, default=False))
+                                       save=field(call.body, "save", bool, required=False, default=False),
+                                       actor=call.principal.actor)
     if outcome.saved:
         call.audit("pipeline created", target=outcome.path)
     return outcome.to_dict()
@@ -68,7 +69,8 @@ def change(call: Call) -> Any:
         raise ApiError(400, f"no section {section[:40]!r}", where="body.section",
                        hint=f"sections: {', '.join(designer.SECTIONS)}")
     outcome = designer.change_pipeline(call.workspace, call.service(), section, _fields(call),
-                                       save=field(call.body, "save", bool, required=False, default=False))
+                                       save=field(call.body, "save", bool, required=False, default=False),
+                                       actor=call.principal.actor)
     if outcome.saved:
         call.audit(f"pipeline {section} saved", target=outcome.path)
     return outcome.to_dict()

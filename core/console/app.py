@@ -15,7 +15,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 
-from ..serve import _SlashOptional
+from .plugin_mounts import PluginApps
 from . import operations as ops
 from .api import Call, api_routes, endpoint
 from .auth import authenticate, require
@@ -122,13 +122,9 @@ def build_console_app(workspace: Any, *, cookie_secure: bool | None = None) -> A
     TLS (behind a reverse proxy, let uvicorn trust its X-Forwarded-Proto)."""
     routes: list[Any] = [Route("/healthz", healthz), Route("/health", health), Route("/runs", runs, methods=["GET"]),
                          Route("/sync", legacy_sync, methods=["POST"]), Mount("/api/v1", routes=api_routes())]
-    prefixes: set[str] = set()
-    for path, app, plugin in mount_paths(workspace):
-        log.info("mounting %s from plugin %s", path, plugin)
-        routes.append(Mount(path, app=_GuardPluginStatus(app, workspace)))
-        prefixes.add(path)
-    routes += page_routes()  # the web console's pages at `/` (after the API and plugin mounts it must not shadow)
+    routes += page_routes()  # the web console's pages at `/` (plugin apps go first, see PluginApps)
     app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
     app.state.workspace = workspace
     app.state.cookie_secure = cookie_secure
-    return _SlashOptional(app, prefixes)
+    # every pipeline's plugin apps, found again per request: a pipeline created in the designer answers at once
+    return PluginApps(app, workspace, _GuardPluginStatus)

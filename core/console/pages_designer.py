@@ -94,7 +94,7 @@ def designer_new(request: Request, principal: Principal, form: dict[str, Any]) -
 @designer_page("bookkeeper", action=True)
 def designer_create(request: Request, principal: Principal, form: dict[str, Any]) -> Response:
     save = _save_asked(form)
-    outcome = designer.create_pipeline(_workspace(request), form, save=save)
+    outcome = designer.create_pipeline(_workspace(request), form, save=save, actor=principal.actor)
     if outcome.saved:
         _workspace(request).audit.record(principal.actor, "pipeline created", pipeline=str(form.get("name")),
                                          target=outcome.path)
@@ -117,12 +117,13 @@ def _change(section: str) -> Callable[..., Any]:
         service = _served(request)
         fields = {k: v for k, v in form.items() if k not in ("csrf_token", "action")}
         save = _save_asked(form)
-        outcome = designer.change_pipeline(_workspace(request), service, section, fields, save=save)
+        outcome = designer.change_pipeline(_workspace(request), service, section, fields, save=save,
+                                           actor=principal.actor)
         if outcome.saved:
             _workspace(request).audit.record(principal.actor, f"pipeline {section} saved",
                                              pipeline=service.pipeline.name, target=outcome.path)
-        return _render(request, "designer_outcome.html", **_context(request, principal, outcome=outcome,
-                                                                    pipeline=service.pipeline.name))
+        return _render(request, "designer_outcome.html", code=200 if outcome.ok else 422,
+                       **_context(request, principal, outcome=outcome, pipeline=service.pipeline.name))
 
     change.__name__ = f"designer_{section}"
     return change
@@ -202,6 +203,7 @@ def designer_page_routes() -> list[Route]:
         Route(f"{p}/options", _change("options"), methods=["POST"]),
         Route(f"{p}/roles", _change("roles"), methods=["POST"]),
         Route(f"{p}/items", _change("items"), methods=["POST"]),
+        Route(f"{p}/connection", _change("connection"), methods=["POST"]),
         Route(f"{p}/suggestions/{{suggestion}}/accept", _suggestion("accept"), methods=["POST"]),
         Route(f"{p}/suggestions/{{suggestion}}/reject", _suggestion("reject"), methods=["POST"]),
         Route(f"{p}/templates/{{template}}", designer_template, methods=["GET"]),

@@ -13,6 +13,7 @@ from typing import Any, Callable
 
 import yaml
 
+from ..connect.expiry import ConnectExpiryFeed
 from ..alerts import WorkspaceAlerts
 from ..alerts.anomaly_feed import AnomalyFeed
 from ..errors import ConfigError
@@ -99,7 +100,8 @@ class Workspace:
         self.announce = announce
         self.services: dict[str, ServedPipeline] = {}
         # a malformed alerts.yaml stops here, naming the key; anomaly findings feed the `anomaly` rules
-        self.alerts = WorkspaceAlerts(self.root, clock=clock, anomaly_source=AnomalyFeed(clock=clock))
+        self.alerts = WorkspaceAlerts(self.root, clock=clock, anomaly_source=AnomalyFeed(clock=clock),
+                                      token_source=ConnectExpiryFeed(self))  # connected secrets' expiry (issue 16)
         for path in files:
             pipeline = load_pipeline(path)
             if pipeline.name in self.services:

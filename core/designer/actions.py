@@ -10,11 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from ..connect.references import forget_pipeline_secrets, pipeline_secret_name, secret_reference, \
+    store_pipeline_secrets
 from ..errors import ConfigError, MappingError
 from ..secrets import secret_paths
 from .create import (CheckOutcome, check_config, connector_schema, new_pipeline_path, serve_new_pipeline,
                      shipped_examples, store_rotated)
-from .forms import FormProblem, read_form
+from .connection import connection_changes
+from .forms import SECRET_KEPT, FormProblem, read_form
 from .grids import FileChanges, role_grid_changes, sku_grid_changes
 from .options import options_changes, options_schema
 from .pipeline_file import edit_pipeline_text, new_pipeline_text, pipeline_diff, save_pipeline
@@ -23,7 +26,7 @@ from .suggestions import accept, inline_suggestions, reject, staged_from_store
 
 __all__ = ["file_version", "Outcome", "create_pipeline", "change_pipeline", "SECTIONS", "decide_suggestion", "form_error"]
 
-SECTIONS = ("options", "roles", "items", "template")
+SECTIONS = ("options", "roles", "items", "template", "connection")
 #: where a pipeline's own template files go, relative to its file
 TEMPLATE_FOLDER = "mappings"
 
@@ -63,10 +66,11 @@ def _text(form: dict[str, Any], name: str) -> str:
 
 
 def _secret_values(schema: dict[str, Any], config: dict[str, Any]) -> list[str]:
-    return [str(config[p[0]]) for p in secret_paths(schema) if len(p) == 1 and config.get(p[0])]
+    return [str(config[p[0]]) for p in secret_paths(schema) if len(p) == 1 and config.get(p[0])
+            and "${" not in str(config[p[0]])]  # a ${VARIABLE} is no secret: the diff shows it
 
 
-def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool) -> Outcome:
+def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool, actor: str = "designer") -> Outcome:
     """A new pipeline from the designer's form: `name`, `source`, `destination`, `source.<key>` and
     `destination.<key>` config fields. Both connectors are checked; only when both pass and `save` is asked is the
     file written (and served). A field missing or of the wrong type is a ConfigError naming it."""
@@ -93,7 +97,12 @@ def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool) -> Outc
     if example and example not in examples:
         raise ConfigError(f"{example!r} is not a shipped example from {source} to {destination}", where="form.example",
                           hint=f"examples: {', '.join(examples) or 'none'}; or leave it empty")
-    text = new_pipeline_text(name, source, configs["source"], destination, configs["destination"], streams=streams,
+    # every secret typed goes to the encrypted store; the file names it (`${secret:…}`) and never holds it
+    typed = {role: typed_secrets(schemas[role], configs[role]) for role in ("source", "destination")}
+    stored = {pipeline_secret_name(name, role, key): value for role in typed for key, value in typed[role].items()}
+    in_file = {role: {**configs[role], **{key: secret_reference(pipeline_secret_name(name, role, key))
+                                          for key in typed[role]}} for role in typed}
+    text = new_pipeline_text(name, source, in_file["source"], destination, in_file["destination"], streams=streams,
                              example=examples.get(example))
     secrets = _secret_values(schemas["source"], configs["source"]) + _secret_values(schemas["destination"],
                                                                                    configs["destination"])
@@ -101,11 +110,22 @@ def create_pipeline(workspace: Any, form: dict[str, Any], *, save: bool) -> Outc
     outcome.checks = [check_config(host, "source", source, configs["source"]),
                       check_config(host, "destination", destination, configs["destination"])]
     if save and outcome.ok:
-        pipeline = save_pipeline(path, text)
+        store_pipeline_secrets(path.parent, name, stored, actor)
+        try:
+            pipeline = save_pipeline(path, text)
+        except BaseException:
+            forget_pipeline_secrets(path.parent, name, list(stored))  # nothing saved half-way
+            raise
         store_rotated(pipeline.state_path, pipeline.credentials_path, outcome.checks)
         serve_new_pipeline(workspace, path)
         outcome.saved = True
     return outcome
+
+
+def typed_secrets(schema: dict[str, Any], config: dict[str, Any]) -> dict[str, str]:
+    """The secrets of a config typed as values (not `${VARIABLE}` or `${secret:…}` references), by key."""
+    return {p[0]: str(config[p[0]]) for p in secret_paths(schema)
+            if len(p) == 1 and isinstance(config.get(p[0]), str) and config[p[0]] and "${" not in config[p[0]]}
 
 
 def _section_changes(service: Any, section: str, form: dict[str, Any]) -> tuple[FileChanges, dict[Path, str]]:
@@ -148,7 +168,8 @@ def file_version(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
 
 
-def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, Any], *, save: bool) -> Outcome:
+def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, Any], *, save: bool,
+                    actor: str = "designer") -> Outcome:
     """One section's change to a served pipeline: the diff of every file it touches, saved when asked."""
     path = Path(service.source_file)
     old = path.read_text(encoding="utf-8")
@@ -157,9 +178,19 @@ def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, 
     if base and base != file_version(old):
         raise ConfigError(f"{path.name} changed since this page was opened (someone saved, or it was edited)",
                           where="form.base", hint="reload the page to see the file as it is now; nothing was saved")
-    changes, templates = _section_changes(service, section, form)
+    connection = None
+    if section == "connection":  # connection settings: new secrets to the store, each changed side checked
+        connection = connection_changes(service.plugin_host, service.pipeline.name, old, form, path.parent)
+        changes, templates = FileChanges(pipeline=connection.changes), {}
+    else:
+        changes, templates = _section_changes(service, section, form)
     new = edit_pipeline_text(old, changes.pipeline) if changes.pipeline else old
-    outcome = Outcome(pipeline_diff(old, new, path.name), path=str(path))
+    outcome = Outcome(pipeline_diff(old, new, path.name, connection.hidden if connection else ()), path=str(path))
+    if connection is not None:
+        outcome.checks = connection.checks
+        if connection.secrets:  # what saving stores beside the file (never the values)
+            outcome.files["encrypted credential store"] = "".join(
+                f"+{name}: {SECRET_KEPT}\n" for name in sorted(connection.secrets))
     extra = {**changes.files, **templates}
     for target, text in extra.items():
         before = target.read_text(encoding="utf-8") if target.exists() else ""
@@ -170,9 +201,21 @@ def change_pipeline(workspace: Any, service: Any, section: str, form: dict[str, 
     if save:
         if not outcome.diff and not any(outcome.files.values()):
             raise ConfigError("nothing to save: the form says what the files already say", where=f"form.{section}")
+        if not outcome.ok:
+            return outcome  # a failing check is shown; nothing is saved
         for target in templates:
             target.parent.mkdir(parents=True, exist_ok=True)
-        pipeline = save_pipeline(path, new, extra)
+        secrets = connection.secrets if connection else {}
+        store_pipeline_secrets(path.parent, service.pipeline.name, secrets, actor)
+        try:
+            pipeline = save_pipeline(path, new, extra)
+        except BaseException:
+            forget_pipeline_secrets(path.parent, service.pipeline.name, list(secrets))
+            raise
+        if connection is not None:  # what a check rotated goes where the served pipeline reads it (its open state)
+            for check in connection.checks:
+                for secret, value in check.rotated.items():
+                    service.store.credentials.save(secret, value)
         service.pipeline = pipeline  # the next sync uses the saved settings (and replans what they change)
         outcome.saved = True
         outcome.base = file_version(new)

@@ -14,6 +14,7 @@ from typing import Any
 from .. import protocol
 from ..connectors import Source
 from ..errors import LedgerlinkError
+from ..ledger_lists import LEDGER_LISTS, kept_ledger_list, want_ledger_lists
 from ..plugins import PluginHost
 from ..runtime.extract import apply_stored_credentials, configured_catalog, credential_name
 from ..secrets import secret_paths
@@ -54,11 +55,12 @@ def _source_config(source: Source, config: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in config.items() if k in known}
 
 
-def _read_lists(source: Source, config: dict[str, Any], store: Any, lists: LedgerLists, limit: int) -> None:
+def _read_lists(source: Source, config: dict[str, Any], store: Any, lists: LedgerLists, limit: int) -> bool:
+    """Read the lists through the source side; False when it reads none of them."""
     streams = [s.name for s in source.stream_classes() if s.name in LIST_STREAMS]
     if not streams:
         lists.notes.append(f"{source.name} reads none of the ledger's lists")
-        return
+        return False
     raw = _source_config(source, config)
     live = apply_stored_credentials(source, raw, store) if store is not None else raw
     catalog = configured_catalog(source, streams)
@@ -80,27 +82,47 @@ def _read_lists(source: Source, config: dict[str, Any], store: Any, lists: Ledge
                     store.credentials.save(credential_name(source, raw, path[0]), new[path[0]])
                     live[path[0]] = new[path[0]]
     lists.notes.append(f"read from {source.name}: {', '.join(streams)}")
+    return True
 
 
 def read_ledger_lists(plugin_host: PluginHost, destination: str, config: dict[str, Any], store: Any = None,
                       *, limit: int = 20_000) -> LedgerLists:
     """The destination ledger's lists: read live through its source side when it has one, plus the names its
-    reference cache holds. A remote that cannot be reached is a note, not an error: the form still works with
-    names typed by hand."""
+    reference cache holds, and the whole lists a destination that cannot be asked on demand keeps there
+    (`ledgerlink.keep_ledger_list`: QuickBooks Desktop, read at a Web Connector poll). Such a destination is asked
+    for fresh ones each time (`want_ledger_lists`). A remote that cannot be reached is a note, not an error: the
+    form still works with names typed by hand."""
     lists = LedgerLists()
     roles = plugin_host.connector_roles().get(destination, {})
     source_cls = roles.get("source")
+    live = False
     if source_cls is not None:
         try:
-            _read_lists(source_cls(), config, store, lists, limit)
+            live = _read_lists(source_cls(), config, store, lists, limit)
         except LedgerlinkError as exc:
             lists.notes.append(f"could not read the lists from {destination}: {exc.message}")
     else:
         lists.notes.append(f"{destination} has no source side to read its lists from")
     if store is not None:
+        kept = 0
         try:
-            for kind, name in store.db.fetchall("SELECT kind, name FROM refs WHERE destination = ?", [destination]):
-                lists.add(kind, name)
+            rows = store.db.fetchall("SELECT kind, name, ref_id FROM refs WHERE destination = ?", [destination])
         except Exception:  # an older state file without the table: nothing cached yet
-            pass
+            rows = []
+        for kind, name, value in rows:
+            if kind == LEDGER_LISTS:
+                kept += 1
+                for kept_name in kept_ledger_list(value):
+                    lists.add(name, kept_name)
+            else:
+                lists.add(kind, name)
+        if kept:
+            lists.notes.append(f"{kept} list(s) {destination} kept from its last read")
+        if not live:
+            try:
+                want_ledger_lists(store.references(destination))
+                lists.notes.append(f"asked {destination} for its lists at its next chance (QuickBooks Desktop: the "
+                                   "next Web Connector poll); read again after it")
+            except Exception:  # a read-only state: the lists come as they come
+                pass
     return lists

@@ -19,7 +19,8 @@ from .actions import file_version
 from .forms import FormField
 from .grids import ROLE_CHOICES, AmountRow, RoleRow, SkuRow, amount_rows, role_grid, sku_rows
 from .ledger import LIST_KINDS, LedgerLists, read_ledger_lists
-from .options import options_fields, options_schema
+from .connection import connection_fields
+from .options import name_maps, options_fields, options_schema
 from .preview import staged_records, template_names
 from .suggestions import inline_suggestions, staged_from_store
 
@@ -46,6 +47,10 @@ def ledger_lists_for(service: Any, *, refresh: bool = False) -> LedgerLists:
     if kept and not refresh and time.monotonic() - kept[0] < LISTS_SECONDS:
         return kept[1]
     pipeline = service.pipeline
+    if service.store is not None:  # the workspace's store (connected accounts, tokens a check rotated), as a sync
+        from ..store.shared_credentials import share_credentials
+
+        share_credentials(service.store, pipeline.credentials_path)
     lists = read_ledger_lists(service.plugin_host, pipeline.destination.connector, dict(pipeline.destination.config),
                               service.store)
     with _lists_lock:
@@ -71,6 +76,10 @@ class DesignerView:
     records: list[tuple[str, str]] = field(default_factory=list)
     #: the version of the pipeline file shown (a save over a newer one is refused)
     base: str = ""
+    #: (option, ledger list) of the name maps the form can add an entry to (payment methods)
+    name_maps: list[tuple[str, str]] = field(default_factory=list)
+    #: the connection settings forms, by role (source, destination), filled from the file; secrets never shown
+    connection: dict[str, list[FormField]] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         def suggestion(s: Any) -> dict[str, Any]:
@@ -90,6 +99,10 @@ class DesignerView:
                           "suggestions": [suggestion(s) for s in r.suggestions]} for r in self.sku_rows],
             "suggestion_notes": self.suggestion_notes, "templates": self.templates,
             "records": [{"stream": s, "key": k} for s, k in self.records], "base": self.base,
+            "name_maps": [{"option": o, "ledger_list": k} for o, k in self.name_maps],
+            "connection": {role: [{"name": f.name, "input": f.input_name, "kind": f.kind, "value": f.value,
+                                   "required": f.required, "secret_set": f.has_secret, "choices": f.choices}
+                                  for f in fields] for role, fields in self.connection.items()},
         }
 
 
@@ -105,6 +118,7 @@ def designer_view(workspace: Any, service: Any, *, refresh: bool = False) -> Des
     report = inline_suggestions(staged, options, pipeline=pipeline.name, workspace=workspace.root,
                                 base_dir=pipeline.base_dir)
     accepted = AcceptedMappings.load(accepted_path(workspace.root))
+    text = Path(service.source_file).read_text(encoding="utf-8")
     return DesignerView(
         pipeline=pipeline.name, source=pipeline.source.connector, destination=pipeline.destination.connector,
         file=str(service.source_file), options=options_fields(options_schema(dest_cls), options),
@@ -113,4 +127,5 @@ def designer_view(workspace: Any, service: Any, *, refresh: bool = False) -> Des
         amount_rows=amount_rows(staged, options, pipeline.base_dir, report.suggestions, accepted, pipeline.name),
         sku_rows=sku_rows(staged, options, report.suggestions, accepted, pipeline.name),
         suggestion_notes=list(report.notes), templates=template_names(service),
-        records=staged_records(service), base=file_version(Path(service.source_file).read_text(encoding="utf-8")))
+        records=staged_records(service), base=file_version(text),
+        name_maps=name_maps(options), connection=connection_fields(service.plugin_host, text))

@@ -27,7 +27,8 @@ class OAuth2RefreshAuth(httpx.Auth):
                  header: str = "Authorization", prefix: str = "Bearer ", basic_auth: bool = False,
                  on_rotate: Callable[[str], None] | None = None, transport: httpx.BaseTransport | None = None,
                  clock: Callable[[], float] = time.time, leeway: float = 60.0,
-                 refresh_on: tuple[int, ...] = (401,)):
+                 refresh_on: tuple[int, ...] = (401,),
+                 on_refresh_expiry: Callable[[float], None] | None = None):
         self.token_url, self.client_id, self.client_secret = token_url, client_id, client_secret
         self.refresh_token = refresh_token
         self.header, self.prefix, self.basic_auth = header, prefix, basic_auth
@@ -39,6 +40,10 @@ class OAuth2RefreshAuth(httpx.Auth):
         self._expires = 0.0
         self._lock = threading.Lock()
         self.refreshes = 0
+        #: when the refresh token expires (Unix time), when the vendor says (Intuit's x_refresh_token_expires_in,
+        #: sent with every refresh); handed to `on_refresh_expiry` each time, so a store can keep it current
+        self.refresh_token_expires_at: float | None = None
+        self.on_refresh_expiry = on_refresh_expiry
         for s in (client_secret, refresh_token):
             register_secret(s)
 
@@ -76,6 +81,11 @@ class OAuth2RefreshAuth(httpx.Auth):
             self.refresh_token = new_refresh
             if self.on_rotate is not None:
                 self.on_rotate(new_refresh)
+        lifetime = body.get("x_refresh_token_expires_in")
+        if isinstance(lifetime, (int, float, str)) and str(lifetime).strip().isdigit():
+            self.refresh_token_expires_at = time.time() + float(lifetime)
+            if self.on_refresh_expiry is not None:
+                self.on_refresh_expiry(self.refresh_token_expires_at)
 
     def access_token(self, force: bool = False) -> str:
         with self._lock:

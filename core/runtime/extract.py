@@ -55,10 +55,23 @@ def credential_name(connector: Any, config: dict[str, Any], secret: str) -> str:
     account = None
     if isinstance(connector, Source):
         try:
-            account = connector.store_id(connector.parse_config(config))
+            account = connector.credential_account(connector.parse_config(config))
         except LedgerlinkError:
             account = None
     return f"{connector.name}:{account}:{secret}" if account else f"{connector.name}:{secret}"
+
+
+def _store_named(connector: Any, config: dict[str, Any], secret: str) -> str | None:
+    """The name by the store id alone, where it differs from `credential_name` (Amazon's per-seller name from
+    before tokens were kept per seller and region)."""
+    if not isinstance(connector, Source):
+        return None
+    try:
+        parsed = connector.parse_config(config)
+        store, account = connector.store_id(parsed), connector.credential_account(parsed)
+    except LedgerlinkError:
+        return None
+    return f"{connector.name}:{store}:{secret}" if store and store != account else None
 
 
 def apply_stored_credentials(connector: Any, config: dict[str, Any], store: Store) -> dict[str, Any]:
@@ -70,6 +83,11 @@ def apply_stored_credentials(connector: Any, config: dict[str, Any], store: Stor
             continue
         name = credential_name(connector, config, path[0])
         stored = store.credentials.load(name)
+        legacy = _store_named(connector, config, path[0])
+        if stored is None and legacy is not None:
+            stored = store.credentials.load(legacy)
+            if stored:  # migrated: from now on this account's own name, which no other account's rotation touches
+                store.credentials.save(name, stored)
         if stored is None and name != f"{connector.name}:{path[0]}":
             stored = store.credentials.load(f"{connector.name}:{path[0]}")
         if stored:

@@ -3,12 +3,13 @@ seller from the console through Seller Central's consent page (the SP-API websit
 
 from __future__ import annotations
 
+import time
 from typing import Any, Callable, Generator, Mapping
 from urllib.parse import urlencode, urlsplit
 
 import httpx
 
-from ledgerlink import (ConnectedAccount, ConnectRefused, FormField, OAuth2RefreshAuth, OAuthConnect, mask,
+from ledgerlink import (authorised_name, ConnectedAccount, ConnectRefused, FormField, OAuth2RefreshAuth, OAuthConnect, mask,
                         register_secret)
 
 from .config import AmazonSPConfig
@@ -52,6 +53,11 @@ def _parsed(config: Mapping[str, Any]) -> AmazonSPConfig:
                              where="source.config", hint="run `ledgerlink check` on the pipeline file") from None
 
 
+def _region(config: Mapping[str, Any]) -> str:
+    region = str(config.get("region") or "na").lower()
+    return region if region in SELLER_CENTRAL else "na"
+
+
 def _local(config: AmazonSPConfig) -> bool:
     return config.environment == "local" or (urlsplit(str(config.endpoint)).hostname or "") in (
         "127.0.0.1", "localhost", "::1")
@@ -61,17 +67,26 @@ class AmazonConnect(OAuthConnect):
     """A seller authorises the SP-API application on Seller Central's consent page (`/apps/authorize/consent` with
     `application_id`, `state`, `redirect_uri` and, for a draft application, `version=beta`); Amazon sends them
     back with `spapi_oauth_code` and `selling_partner_id`, and the code (valid five minutes) is exchanged at Login
-    with Amazon for the seller's refresh token, stored per seller as `amazon_sp:{seller_id}:refresh_token`."""
+    with Amazon for the seller's refresh token, stored per seller and region (a seller authorises an application
+    per region) as `amazon_sp:{seller_id}:{region}:refresh_token`: the account is `{seller_id}:{region}`."""
 
     family = "amazon_sp"
     title = "Amazon Seller Central"
+    #: Login with Amazon refresh tokens do not expire, but a seller's authorisation of an application lasts 365 days
+    authorisation_valid_days = 365
 
     def account(self, config: Mapping[str, Any]) -> str | None:
-        return str(config.get("seller_id") or "") or None
+        seller = str(config.get("seller_id") or "")
+        return f"{seller}:{_region(config)}" if seller else None
+
+    def legacy_accounts(self, config: Mapping[str, Any]) -> list[str]:
+        """The account as it was recorded before tokens were kept per region (the seller alone)."""
+        seller = str(config.get("seller_id") or "")
+        return [seller] if seller else []
 
     def credential_names(self, config: Mapping[str, Any]) -> list[str]:
-        seller = self.account(config)
-        return [f"amazon_sp:{seller}:refresh_token"] if seller else []
+        account = self.account(config)
+        return [f"amazon_sp:{account}:refresh_token"] if account else []
 
     def form_fields(self, config: Mapping[str, Any]) -> list[FormField]:
         local = _local(_parsed(config))
@@ -130,8 +145,11 @@ class AmazonConnect(OAuthConnect):
                                       "client id and secret in the pipeline file; nothing was stored")
         refresh = str(body["refresh_token"])
         register_secret(refresh)
-        return ConnectedAccount(account=seller, label=f"Amazon seller {seller} ({parsed.region.upper()})",
-                                secrets={f"amazon_sp:{seller}:refresh_token": refresh},
+        return ConnectedAccount(account=f"{seller}:{parsed.region}",
+                                label=f"Amazon seller {seller} ({parsed.region.upper()})",
+                                secrets={f"amazon_sp:{seller}:{parsed.region}:refresh_token": refresh,
+                                         authorised_name(f"amazon_sp:{seller}:{parsed.region}:refresh_token"):
+                                             f"{time.time():.0f}"},
                                 details={"region": parsed.region})
 
     def revoke(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> str | None:

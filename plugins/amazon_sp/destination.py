@@ -241,18 +241,25 @@ class AmazonSellingPartnerDestination(Destination):
     def open(self, config: Any, context: WriteContext) -> None:
         super().open(config, context)
         self.config = config if isinstance(config, AmazonSPWriteConfig) else self.parse_config(config)
-        stored = context.load_credential(self._credential_name()) or context.load_credential(
-            f"{self.name}:refresh_token")  # the name earlier versions used for every seller
+        stored = context.load_credential(self._credential_name())
+        seller = getattr(self.config, "seller_id", None)
+        if not stored and seller:  # kept per seller before it was per seller and region: migrated on first use
+            stored = context.load_credential(f"{self.name}:{seller}:refresh_token")
+            if stored:
+                context.save_credential(self._credential_name(), stored)
+        stored = stored or context.load_credential(f"{self.name}:refresh_token")  # earlier versions' one name
         if stored:
             self.config = self.config.model_copy(update={"refresh_token": stored})
         auth = lwa_auth(self.config, on_rotate=self._save_rotated, transport=self._transport)
         self.http = sp_client(self.config, auth, retry=self._retry, transport=self._transport)
 
     def _credential_name(self) -> str:
-        """The name the runtime stores a source's rotated refresh token under (per seller, as the runtime names
-        a source's: `amazon_sp:{seller_id}:refresh_token`), so both roles of one seller share it."""
+        """The name the runtime stores a source's rotated refresh token under (per seller and region, as the
+        runtime names a source's: `amazon_sp:{seller_id}:{region}:refresh_token`), so both roles of one seller in
+        one region share it, and another region's is its own."""
         seller = getattr(self.config, "seller_id", None)
-        return f"{self.name}:{seller}:refresh_token" if seller else f"{self.name}:refresh_token"
+        region = getattr(self.config, "region", "na")
+        return f"{self.name}:{seller}:{region}:refresh_token" if seller else f"{self.name}:refresh_token"
 
     def _save_rotated(self, token: str) -> None:
         """LWA normally keeps the refresh token; if it ever rotates, it is saved the moment it arrives."""

@@ -96,6 +96,11 @@ class AmazonSellingPartnerSource(Source):
         which names the developer's application (several sellers may share it, and it can be replaced)."""
         return config.seller_id
 
+    def credential_account(self, config: AmazonSPConfig) -> str | None:
+        """Seller and region (`A1B2C3:eu`): a seller authorises the application per region, so each region's
+        refresh token is stored, rotated and disconnected on its own."""
+        return f"{config.seller_id}:{config.region}" if config.seller_id else None
+
     def check_connection(self, config: AmazonSPConfig) -> None:
         """An LWA exchange and a one-order getOrders (or searchOrders) prove credentials, endpoint, role and
         marketplaces."""

@@ -31,6 +31,10 @@ Stock: a company with a `stock_snapshot` file ends each session, once its writes
 ItemInventoryQuery (paged by iterator) whose answers are written to that file for the `qb_desktop` source.
 Balances: a session that posted a journal or a deposit ends with an AccountQuery whose balances are kept for
 `ledgerlink reconcile` (see balances.py).
+
+Name lists: when the designer has asked for the ledger's lists (`ledgerlink.want_ledger_lists`), the next session
+ends with one message of AccountQuery, ItemQuery, SalesTaxCodeQuery, PaymentMethodQuery and ClassQuery (active
+names only), each list kept whole in the reference cache for the designer's pick-lists (`keep_ledger_list`).
 """
 
 from __future__ import annotations
@@ -45,14 +49,16 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 
-from ledgerlink import OutboundRecord, PermanentError, RecordError, TransientError, json_dumps, json_loads
+from ledgerlink import (LEDGER_LISTS_WANTED, OutboundRecord, PermanentError, RecordError, TransientError, json_dumps,
+                        json_loads, keep_ledger_list, ledger_lists_wanted)
 
 from .destination import split_payload
 from .logins import LoginThrottle, ThrottlePolicy
 from .passwords import verify_password
 from .balances import BALANCE_STREAMS, save_balances
 from .qbxml import QbxmlError, Request, Response, account_query, add_request, build_message, customer_query, \
-    item_inventory_query, item_query, negotiate_version, parse_response, resolve_placeholders, txn_query
+    item_inventory_query, item_query, NAME_LISTS, name_list_query, negotiate_version, parse_response, \
+    resolve_placeholders, txn_query
 from .plans.orders import MEMO_PREFIX
 from .stock import snapshot_row, write_snapshot
 
@@ -151,6 +157,11 @@ class _Session:
     stock_rows: list[dict[str, Any]] = field(default_factory=list)
     #: a journal or deposit was posted: the session ends by reading the account balances (balances.py)
     balances_due: bool = False
+    #: the designer asked for the ledger's name lists: they go once this session's writes and stock are done
+    lists_wanted: bool = False
+    #: list → names read so far this session, and how many list answers are still to come
+    lists_read: dict[str, list[str]] = field(default_factory=dict)
+    lists_pending: int = 0
 
 
 @dataclass
@@ -233,7 +244,8 @@ class WebConnectorBridge:
             self._expire()
             ticket = str(uuid.uuid4())
             self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s,
-                                              stock_next=("Start", None) if company.stock_snapshot else None)
+                                              stock_next=("Start", None) if company.stock_snapshot else None,
+                                              lists_wanted=self._lists_wanted(company))
             self._deferred[company.username].clear()  # what could not be saved last session may go again
             self._contact(company, "authenticate")
             self._save_logins(company, only_if_recorded=True)
@@ -326,8 +338,16 @@ class WebConnectorBridge:
         self._seq += 1
         return f"{self._seq}"
 
+    @staticmethod
+    def _lists_wanted(company: Company) -> bool:
+        try:
+            return ledger_lists_wanted(company.references)
+        except Exception as exc:  # a wish that cannot be read must never break a login
+            log.warning("qbwc: could not read whether %s's lists are wanted: %s", company.label, exc)
+            return False
+
     def _has_work(self, company: Company, session: _Session) -> bool:
-        if self._followups[company.username] or session.stock_next:
+        if self._followups[company.username] or session.stock_next or session.lists_wanted:
             return True
         return any(True for _ in self._candidates(company, session, 1))
 
@@ -398,6 +418,10 @@ class WebConnectorBridge:
             session.stock_next = None
             out.append((_Sent("stock", "ItemInventoryQuery"),
                         item_inventory_query(self._request_id(), iterator=iterator, iterator_id=iterator_id)))
+        if not out and not queue and session.lists_wanted:  # writes and stock done: the designer's name lists
+            session.lists_wanted = False
+            session.lists_pending = len(NAME_LISTS)
+            out.extend((_Sent("lists", kind), name_list_query(kind, self._request_id())) for kind in NAME_LISTS)
         return out, "continueOnError"
 
     # ------------------------------------------------------------------ documents that refer to documents
@@ -472,7 +496,8 @@ class WebConnectorBridge:
                     log.exception("qbwc: settling %s failed: %s", sent.key, exc)
             self._unanswered(company, session)
             remaining = (sum(1 for _ in self._candidates(company, session, 1)) + len(self._followups[company.username])
-                         + (1 if session.stock_next else 0) + (1 if session.balances_due else 0))
+                         + (1 if session.stock_next else 0) + (1 if session.balances_due else 0)
+                         + (1 if session.lists_wanted else 0))
             if not remaining:
                 return 100
             done = session.settled + session.failed
@@ -612,6 +637,25 @@ class WebConnectorBridge:
             return
         log.info("qbwc: balances of %d account(s) of %s read", save_balances(company.references, rs.rets),
                  company.label)
+    def _on_lists(self, company: Company, session: _Session, sent: _Sent, rs: Response, code: int, key: str | None):
+        """One name list's answer; once all are in, each list read is kept whole and the wish is forgotten (a
+        refused query is said in the session's last error; the other lists are kept all the same)."""
+        session.lists_pending -= 1
+        if code in (0, *_NOT_FOUND):
+            names = [str(r.get("FullName") or r.get("Name") or "") for r in rs.rets
+                     if str(r.get("IsActive", "true")).lower() != "false"]
+            session.lists_read[NAME_LISTS[sent.kind]] = [n for n in names if n]
+        else:
+            session.last_error = f"the {sent.kind} for the designer's lists was refused: {code} {rs.message}"
+            log.error("qbwc: %s", session.last_error)
+        if session.lists_pending > 0:
+            return
+        for kind, names in session.lists_read.items():
+            keep_ledger_list(company.references, kind, names)
+        company.references.delete(LEDGER_LISTS_WANTED, "*")
+        log.info("qbwc: the name lists of %s kept for the designer: %s", company.label,
+                 ", ".join(f"{k} {len(v)}" for k, v in session.lists_read.items()))
+        session.lists_read = {}
 
     def _resend_later(self, company: Company, session: _Session, sent: _Sent, rs: Response) -> None:
         key = sent.key or ""

@@ -25,7 +25,7 @@ __all__ = [
     "ADD_ORDERS", "MAX_VERSION", "MIN_VERSION", "Request", "Response", "QbxmlError", "negotiate_version",
     "build_message", "add_request", "mod_request", "customer_query", "item_query", "account_query",
     "sales_receipt_query", "item_inventory_query", "txn_query", "parse_response", "LIMITS", "check_limits",
-    "TXN_PLACEHOLDER", "placeholders", "resolve_placeholders",
+    "TXN_PLACEHOLDER", "placeholders", "resolve_placeholders", "NAME_LISTS", "name_list_query",
 ]
 
 #: the newest qbXML this bridge writes (every request it builds is valid qbXML 16.0)
@@ -296,6 +296,21 @@ def item_query(request_id: str, *, full_names: Iterable[str] = (), list_ids: Ite
 def account_query(request_id: str, *, full_names: Iterable[str] = (), account_types: Iterable[str] = ()) -> Request:
     return _query("AccountQuery", request_id, full_names=full_names,
                   extra=[("AccountType", t) for t in account_types])
+
+
+#: the list queries the designer's pick-lists come from: qbXML query → the list, in the designer's words (QuickBooks
+#: Desktop has no departments; a location is a class there, or a site in Enterprise's Advanced Inventory)
+NAME_LISTS = {"AccountQuery": "Account", "ItemQuery": "Item", "SalesTaxCodeQuery": "TaxCode",
+              "PaymentMethodQuery": "PaymentMethod", "ClassQuery": "Class"}
+
+
+def name_list_query(kind: str, request_id: str) -> Request:
+    """`<KindQueryRq><ActiveStatus>ActiveOnly</ActiveStatus><IncludeRetElement>FullName…`: a whole name list, only
+    the fields a pick-list needs (QuickBooks answers every active object; these lists take no iterator)."""
+    if kind not in NAME_LISTS:
+        raise ValueError(f"{kind} is not one of the name list queries: {', '.join(NAME_LISTS)}")
+    return _query(kind, request_id, active="ActiveOnly",
+                  tail=[("IncludeRetElement", ["ListID", "Name", "FullName", "IsActive"])])
 
 
 def item_inventory_query(request_id: str, *, iterator: str = "Start", iterator_id: str | None = None,

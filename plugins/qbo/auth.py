@@ -12,9 +12,11 @@ from __future__ import annotations
 from typing import Any, Mapping
 from urllib.parse import urlencode, urlsplit
 
+import time
+
 import httpx
 
-from ledgerlink import ConnectedAccount, ConnectRefused, OAuthConnect, mask, register_secret
+from ledgerlink import ConnectedAccount, ConnectRefused, OAuthConnect, expiry_name, mask, register_secret
 
 from .config import INTUIT_TOKEN_URL, SANDBOX_URL
 
@@ -102,8 +104,12 @@ class QboConnect(OAuthConnect):
         refresh = str(body["refresh_token"])
         register_secret(refresh)
         register_secret(str(body.get("access_token") or ""))
+        secrets = {credential_name(realm): refresh}
+        lifetime = str(body.get("x_refresh_token_expires_in") or "")
+        if lifetime.isdigit():  # Intuit's rolling 100 days, renewed at every refresh (the destination keeps it)
+            secrets[expiry_name(credential_name(realm))] = f"{time.time() + int(lifetime):.0f}"
         return ConnectedAccount(account=realm, label=f"QuickBooks company {realm}",
-                                secrets={credential_name(realm): refresh},
+                                secrets=secrets,
                                 details={"refresh_token_expires_in_s": str(body.get("x_refresh_token_expires_in", ""))})
 
     def revoke(self, config: Mapping[str, Any], secrets: Mapping[str, str]) -> str | None:

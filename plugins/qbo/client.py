@@ -97,10 +97,12 @@ class QboApi:
 
     def __init__(self, config: QboConnection, refresh_token: str, *, on_rotate: Callable[[str], None] | None = None,
                  transport: httpx.BaseTransport | None = None, retry: RetryPolicy | None = None,
-                 sleep: Callable[[float], None] | None = None):
+                 sleep: Callable[[float], None] | None = None,
+                 on_refresh_expiry: Callable[[float], None] | None = None):
         self.config = config
         self.auth = OAuth2RefreshAuth(config.token_url, config.client_id, config.client_secret, refresh_token,
-                                      basic_auth=True, on_rotate=on_rotate, transport=transport)
+                                      basic_auth=True, on_rotate=on_rotate, transport=transport,
+                                      on_refresh_expiry=on_refresh_expiry)
         extra: dict[str, Any] = {"sleep": sleep} if sleep is not None else {}
         self.http = HttpClient(config.base_url, rate_key=config.realm_id,
                                limits={_OPERATION: realm_limit(config.requests_per_minute),

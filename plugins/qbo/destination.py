@@ -22,6 +22,7 @@ from typing import Any, Callable, ClassVar, Iterator
 import httpx
 
 from ledgerlink import (
+    expiry_name,
     CanonicalObject, Destination, LedgerDocument, ObjectType, Order, OutboundRecord, PermanentError, PlanContext,
     PlannedWrite, PostedDocument, RecordError, ReferenceCache, RemoteError, RetryPolicy, ThrottledError, TransientError, WriteContext,
     WriteResult, request_id,
@@ -157,6 +158,7 @@ class QuickBooksOnlineDestination(Destination):
         credential, context = credential_name(config.realm_id), self.check_context
         token = context.load_credential(credential) or config.refresh_token
         api = QboApi(config, token, on_rotate=lambda new: context.save_credential(credential, new),
+                     on_refresh_expiry=lambda at: context.save_credential(expiry_name(credential), f"{at:.0f}"),
                      **self._http_options)
         try:
             api.company_info()
@@ -180,6 +182,7 @@ class QuickBooksOnlineDestination(Destination):
         credential = credential_name(self.config.realm_id)
         token = context.load_credential(credential) or self.config.refresh_token
         self.api = QboApi(self.config, token, on_rotate=lambda new: context.save_credential(credential, new),
+                          on_refresh_expiry=lambda at: context.save_credential(expiry_name(credential), f"{at:.0f}"),
                           **self._http_options)
         self.company: CompanySettings = self.api.company_settings()
         self.refs = _Generations(context.references, self.config.realm_id)

@@ -1,6 +1,7 @@
-"""`qbo` as a source: a QuickBooks Online company's customers, items, accounts and sales documents.
+"""`qbo` as a source: a QuickBooks Online company's customers, items, accounts, its other name lists (tax codes,
+payment methods, classes, departments — the designer's pick-lists) and sales documents.
 
-Ten streams (see `streams.py`), each read incrementally by `Metadata.LastUpdatedTime`, by query on the first
+Fourteen streams (see `streams.py`), each read incrementally by `Metadata.LastUpdatedTime`, by query on the first
 run and by change data capture after it, deleted transactions flagged. Calls go through the destination's
 `QboApi`: one company's calls share one rate limit (500 a minute) and are made one at a time, so Intuit's 10
 concurrent requests per company are never approached. A rotated refresh token is handed to the runtime as a

@@ -249,8 +249,33 @@ class DepositsStream(QboStream):
     entity: ClassVar[str] = "Deposit"
 
 
+class TaxCodesStream(QboStream):
+    """Sales tax codes (a US company on automated sales tax has the pseudo codes TAX and NON only)."""
+
+    name: ClassVar[str] = "tax_codes"
+    entity: ClassVar[str] = "TaxCode"
+
+
+class PaymentMethodsStream(QboStream):
+    name: ClassVar[str] = "payment_methods"
+    entity: ClassVar[str] = "PaymentMethod"
+
+
+class ClassesStream(QboStream):
+    name: ClassVar[str] = "classes"
+    entity: ClassVar[str] = "Class"
+
+
+class DepartmentsStream(QboStream):
+    """Departments: what QuickBooks Online's screens call locations."""
+
+    name: ClassVar[str] = "departments"
+    entity: ClassVar[str] = "Department"
+
+
 #: in reading order, names before documents (stream names as Airbyte's source-quickbooks has them)
 STREAMS: list[type[QboStream]] = [
-    CustomersStream, ItemsStream, AccountsStream, SalesReceiptsStream, InvoicesStream, PaymentsStream,
-    CreditMemosStream, RefundReceiptsStream, JournalEntriesStream, DepositsStream,
+    CustomersStream, ItemsStream, AccountsStream, TaxCodesStream, PaymentMethodsStream, ClassesStream,
+    DepartmentsStream, SalesReceiptsStream, InvoicesStream, PaymentsStream, CreditMemosStream,
+    RefundReceiptsStream, JournalEntriesStream, DepositsStream,
 ]

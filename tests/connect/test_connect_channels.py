@@ -80,7 +80,8 @@ def test_an_amazon_seller_connects_through_seller_central(amazon: tuple[Served, 
     assert params.keys() == {"state", "selling_partner_id", "spapi_oauth_code"} and params["selling_partner_id"] == SELLER
     done = callback(served, params)
     assert done.status_code == 200 and f"Amazon seller {SELLER} (NA) is connected" in text(done)
-    assert stored_names(served) == [f"amazon_sp:{SELLER}:refresh_token"]
+    assert stored_names(served) == [f"amazon_sp:{SELLER}:na:refresh_token",
+                                    f"amazon_sp:{SELLER}:na:refresh_token:authorised_at"]
 
     checked = served.form(served.client, "/connections/check", pipeline="sales", role="source")
     assert checked.status_code == 303

@@ -87,7 +87,7 @@ def test_connect_once_and_both_pipelines_of_the_company_post_through_rotations(s
     path = workspace_credentials_path(served.workspace.root)
     assert os.stat(path).st_mode & 0o777 == 0o600
     rows = stored(served)
-    assert list(rows["credentials"]) == [f"qbo:{REALM}:refresh_token"]
+    assert list(rows["credentials"]) == [f"qbo:{REALM}:refresh_token", f"qbo:{REALM}:refresh_token:expires_at"]
     assert rows["connections"] == [("qbo", REALM)]
     assert b"RT1-" not in path.read_bytes()  # encrypted at rest
 

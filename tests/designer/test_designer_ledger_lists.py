@@ -20,7 +20,12 @@ def test_lists_come_from_quickbooks_and_a_rotated_token_is_kept(tmp_path):
         try:
             lists = read_ledger_lists(host, "qbo", config, store)
             assert {"Checking", "Undeposited Funds", "Sales of Product Income"} <= lists.names["Account"]
-            assert lists.sorted("Item") and "read from qbo: items, accounts" in lists.notes
+            assert lists.sorted("Item") and ("read from qbo: items, accounts, tax_codes, payment_methods, classes, "
+                                             "departments") in lists.notes
+            # the sandbox company's own lists, as QuickBooks answers them (a US company: the pseudo tax codes)
+            assert lists.sorted("TaxCode") == ["NON", "TAX"]
+            assert lists.sorted("PaymentMethod") == ["Cash", "Check", "MasterCard", "Visa"]
+            assert lists.sorted("Class") == ["Online", "Retail"] and lists.sorted("Department") == ["East", "West"]
             stored = store.credentials.load(f"qbo:{o.realm_id}:refresh_token")
             assert stored and stored != o.refresh_token  # the sandbox rotated it: the new one is kept
             again = read_ledger_lists(host, "qbo", config, store)  # reads with the stored token

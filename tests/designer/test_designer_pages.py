@@ -133,7 +133,8 @@ def test_save_writes_the_pipeline_and_serves_it(designer_console):
     path = designer_console.workspace.root / "tiny.yaml"
     text = path.read_text()
     assert text.startswith("# fake_source → tiny_ledger, made with the console's pipeline designer.")
-    assert "token: good-token" in text and "orders: 20" in text and "strict: false" in text
+    assert "token: ${secret:pipeline:tiny:destination.token}" in text and "good-token" not in text
+    assert "orders: 20" in text and "strict: false" in text
     assert "tiny" in designer_console.workspace.services  # served at once: it can run now
     assert client.get("/designer/tiny").status_code == 200
     again = client.post("/designer/new", data=_new_form(csrf, action="save"))

@@ -20,7 +20,8 @@ from ledgerlink_qbo import streams as qbo_streams
 from ledgerlink_qbo.sandbox.faults import TZ
 from qbo_helpers import Live
 
-STREAM_NAMES = ["customers", "items", "accounts", "sales_receipts", "invoices", "payments", "credit_memos",
+STREAM_NAMES = ["customers", "items", "accounts", "tax_codes", "payment_methods", "classes", "departments",
+                "sales_receipts", "invoices", "payments", "credit_memos",
                 "refund_receipts", "journal_entries", "deposits"]
 
 
@@ -93,7 +94,7 @@ def delete(live: Live, entity: str, obj: dict[str, Any]) -> None:
     live.sandbox.company.delete(entity, {"Id": obj["Id"], "SyncToken": obj["SyncToken"]})
 
 
-def test_discover_lists_the_ten_streams_keyed_by_id_with_a_cursor():
+def test_discover_lists_the_fourteen_streams_keyed_by_id_with_a_cursor():
     catalog = QuickBooksOnlineSource().discover({})
     assert [s.name for s in catalog.streams] == STREAM_NAMES
     for stream in catalog.streams:
@@ -101,8 +102,8 @@ def test_discover_lists_the_ten_streams_keyed_by_id_with_a_cursor():
         assert stream.default_cursor_field == ["ledgerlink_updated_at"] and stream.source_defined_cursor
         assert [m.value for m in stream.supported_sync_modes] == ["full_refresh", "incremental"]
     assert {c.entity for c in QuickBooksOnlineSource().stream_classes()} == {  # type: ignore[attr-defined]
-        "Customer", "Item", "Account", "SalesReceipt", "Invoice", "Payment", "CreditMemo", "RefundReceipt",
-        "JournalEntry", "Deposit"}
+        "Customer", "Item", "Account", "TaxCode", "PaymentMethod", "Class", "Department", "SalesReceipt", "Invoice",
+        "Payment", "CreditMemo", "RefundReceipt", "JournalEntry", "Deposit"}
 
 
 def test_the_first_read_queries_every_object_with_its_money_exact(live: Live):
@@ -187,7 +188,7 @@ def test_later_reads_use_change_data_capture_and_flag_deletions(live: Live):
                                                         "ledgerlink_updated_at", "ledgerlink_deleted"}
     assert [(r["DisplayName"], r["Active"]) for r in records["customers"]] == [("Cool Cars", False)]
     assert "accounts" not in records and "invoices" not in records  # nothing changed there
-    assert len(recording.calls("cdc")) == 10 and not recording.calls("query")[:-1]  # the last: inventory items
+    assert len(recording.calls("cdc")) == len(STREAM_NAMES) and not recording.calls("query")[:-1]  # the last: inventory items
     assert [p["entities"] for p in recording.calls("cdc")][:3] == ["Customer", "Item", "Account"]
 
 

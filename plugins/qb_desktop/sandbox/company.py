@@ -20,6 +20,7 @@ from defusedxml import ElementTree as SafeET
 from .classes import ClassRequests
 from .customers import CustomerRequests
 from .items import ITEM_RET, ItemRequests
+from .name_lists import NameListRequests
 from .payments import PaymentRequests
 from .records import DEFAULT_ACCOUNTS, DEFAULT_PAYMENT_METHODS
 from .transactions import TransactionRequests
@@ -30,7 +31,8 @@ __all__ = ["CompanyFile", "QbxmlRejected", "DEFAULT_ACCOUNTS", "DEFAULT_PAYMENT_
 class QbxmlRejected(Exception):
     """The request is not valid qbXML: the Web Connector reports an hresult instead of a response."""
 
-class CompanyFile(CustomerRequests, ItemRequests, TransactionRequests, PaymentRequests, ClassRequests):
+class CompanyFile(CustomerRequests, ItemRequests, TransactionRequests, PaymentRequests, ClassRequests,
+                  NameListRequests):
     """One simulated QuickBooks company file."""
 
     # --------------------------------------------------------------------------------------- messages
