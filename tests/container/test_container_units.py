@@ -31,11 +31,16 @@ PATH_VARIABLES = (data_dir.DATA_DIR_ENV, data_dir.STATE_DIR_ENV, data_dir.TEMP_D
 
 @pytest.fixture
 def clean_paths(monkeypatch):
+    # apply_data_dir writes os.environ itself (TMPDIR, XDG_*, the path variables): the whole environment is put
+    # back afterwards, or a later test on this worker (chromium, initdb) would inherit a deleted TMPDIR
+    environ = dict(os.environ)
     for name in PATH_VARIABLES:
         monkeypatch.delenv(name, raising=False)
     before = tempfile.tempdir
     yield monkeypatch
     tempfile.tempdir = before
+    os.environ.clear()
+    os.environ.update(environ)
 
 
 @pytest.fixture(autouse=True)

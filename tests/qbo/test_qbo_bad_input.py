@@ -70,7 +70,7 @@ def test_an_expired_access_token_is_refreshed_and_the_batch_posts(live: Live):
     live.http.post("/_sandbox/tokens/expire")
     results = write(dest, [receipt(1), receipt(2)])
     assert all(r.ok for r in results.values())
-    assert len(creds.saves) == 2  # the rotated token of the second refresh was stored at once
+    assert len([n for n, _ in creds.saves if not n.endswith(":expires_at")]) == 2  # the rotated token of the second refresh was stored at once
 
 
 def test_a_401_that_outlives_the_refresh_says_to_reauthorise_and_loses_nothing(live: Live):

@@ -336,7 +336,7 @@ def test_an_expired_token_is_refreshed_and_the_batch_posts(live: Live):
     live.inject("/batch", 401, count=1)
     results = write(dest, [receipt(1)])
     assert results[receipt(1).key].ok
-    assert len(creds.saves) == 2  # the 401 led to a refresh, whose rotated token was saved at once
+    assert len([n for n, _ in creds.saves if not n.endswith(":expires_at")]) == 2  # the 401 led to a refresh, whose rotated token was saved at once
 
 
 def test_a_batch_throttled_beyond_the_retries_leaves_every_record_pending(live: Live):
