@@ -18,7 +18,7 @@ from ..errors import LedgerlinkError
 from ..logs import LOG_FORMAT_ENV, setup_logging
 from ..plugins import host
 from .common import GuardedGroup, fail
-from . import cogs  # issue 19: cost of goods
+from . import cogs, fleet  # issue 19: cost of goods; issue 21: the fleet
 from . import (alerts, anomalies, connect, connector, demo, dlq, health, plugin_list, reconcile, review, revisions, runs, sandbox,
                serve, settlements, specs, suggest, sync, tokens, trace, users)
 
@@ -57,8 +57,7 @@ cli.add_command(anomalies.anomalies)
 cli.add_command(connect.connect)  # issue 16: connect accounts through serve
 cli.add_command(alerts.alerts)
 cli.add_command(health.health)  # issue 21: the container's HEALTHCHECK
-from . import fleet  # noqa: E402  issue 21: many tenants on workers sharing one Postgres
-cli.add_command(fleet.fleet)
+cli.add_command(fleet.fleet)  # issue 21: many tenants on workers sharing one Postgres
 cli.add_command(cogs.cogs)  # issue 19: cost of goods (the ledger's item costs into the costs file)
 
 
