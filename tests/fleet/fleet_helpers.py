@@ -84,6 +84,13 @@ class WorkerPool:
         self.procs[worker_id] = proc
         return proc
 
+    def pause(self, worker_id: str) -> None:
+        """Freeze a worker (SIGSTOP) so what the database says it is doing cannot change while the test looks."""
+        self.procs[worker_id].send_signal(signal.SIGSTOP)
+
+    def resume(self, worker_id: str) -> None:
+        self.procs[worker_id].send_signal(signal.SIGCONT)
+
     def kill(self, worker_id: str) -> None:
         proc = self.procs[worker_id]
         proc.send_signal(signal.SIGKILL)

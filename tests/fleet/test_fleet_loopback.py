@@ -58,6 +58,25 @@ def wait_until(predicate: Any, seconds: float, what: str, pool: WorkerPool | Non
     raise AssertionError(f"timed out waiting for {what}\n{logs}")
 
 
+def freeze_a_worker_mid_sync(db: FleetDatabase, pool: WorkerPool) -> tuple[str, list[tuple[str, str]]]:
+    """A worker frozen (SIGSTOP) while a sync of its is still running, with those syncs: frozen first and asked
+    second, so a sync that finishes between the question and the kill cannot be taken for one that was killed."""
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        rows = db.execute("SELECT worker FROM runs WHERE status = 'running' AND tenant LIKE 'tenant-%%' "
+                          "ORDER BY started_at LIMIT 1")
+        if rows:
+            victim = rows[0][0]
+            pool.pause(victim)
+            killed = db.execute("SELECT tenant, pipeline FROM runs WHERE worker = %s AND status = 'running' "
+                                "AND tenant LIKE 'tenant-%%'", (victim,))
+            if killed:
+                return victim, [(t, p) for t, p in killed]
+            pool.resume(victim)  # its sync ended before it froze: pick again
+        time.sleep(0.05)
+    raise AssertionError("no worker was caught in the middle of a sync")
+
+
 def run_fleet(tmp_path: Path, url: str, *, good: int, orders: int, restart_postgres: Any = None,
               finish_s: float = 600) -> None:
     db = FleetDatabase(url)
@@ -91,9 +110,7 @@ def run_fleet(tmp_path: Path, url: str, *, good: int, orders: int, restart_postg
             # kill -9 a worker while it is in the middle of a sync, then start another in its place
             wait_until(lambda: db.execute("SELECT 1 FROM runs WHERE status = 'running' AND tenant LIKE 'tenant-%%'"),
                        300, "a sync to start", pool)
-            victim = db.execute("SELECT worker FROM runs WHERE status = 'running' AND tenant LIKE 'tenant-%%' "
-                                "ORDER BY started_at LIMIT 1")[0][0]
-            killed = db.execute("SELECT tenant, pipeline FROM runs WHERE worker = %s AND status = 'running'", (victim,))
+            victim, killed = freeze_a_worker_mid_sync(db, pool)
             pool.kill(victim)
             pool.start("w4")
             if restart_postgres is not None:
