@@ -6,8 +6,6 @@ orders with the stored token. The launch helpers are the console browser test's.
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 from pathlib import Path
 
@@ -17,8 +15,7 @@ from click.testing import CliRunner
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "console"))
 
-from console_browser import CHROMIUM, PASSWORD, _answers  # noqa: E402
-from console_browser import free_port as _free_port  # noqa: E402
+from console_browser import CHROMIUM, PASSWORD, serving  # noqa: E402
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="needs `playwright` (the test extra)")
 
@@ -38,21 +35,8 @@ def served(tmp_path: Path):
         added = CliRunner().invoke(cli, ["users", "add", "ada", "--role", "admin", "--workspace", str(ws)],
                                    input=f"{PASSWORD}\n")
         assert added.exit_code == 0, added.output
-        port = _free_port()
-        serve = subprocess.Popen([str(Path(sys.executable).parent / "ledgerlink"), "serve", "--workspace", ".",
-                                  "--port", str(port), "--every", "0"], cwd=ws, env=dict(os.environ),
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert wait_for(lambda: serve.poll() is None and _answers(f"http://127.0.0.1:{port}/healthz"), 60), \
-                serve.stderr.read() if serve.poll() is not None else "serve did not answer"
-            yield f"http://127.0.0.1:{port}", qbo_url, qbo, ws
-        finally:
-            serve.send_signal(signal.SIGINT)
-            try:
-                serve.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.communicate(timeout=10)
+        with serving(ws, {}) as base:
+            yield base, qbo_url, qbo, ws
 
 
 def test_connect_quickbooks_online_in_a_browser(served, tmp_path: Path) -> None:

@@ -7,11 +7,6 @@ with an undefined variable (the line is named)."""
 
 from __future__ import annotations
 
-import os
-import signal
-import subprocess
-import sys
-from pathlib import Path
 
 import httpx
 import pytest
@@ -19,8 +14,7 @@ from click.testing import CliRunner
 
 from ledgerlink.cli import cli
 from sandbox_helpers import amazon_env, qbo_env, sandbox_running, wait_for, write_shipped
-from console_browser import CHROMIUM, PASSWORD, _answers  # noqa: E402
-from console_browser import free_port as _free_port  # noqa: E402
+from console_browser import CHROMIUM, PASSWORD, serving  # noqa: E402
 
 pytestmark = [
     pytest.mark.slow,
@@ -42,22 +36,8 @@ def served(tmp_path):
         added = CliRunner().invoke(cli, ["users", "add", "betty", "--role", "bookkeeper", "--workspace", str(ws)],
                                    input=f"{PASSWORD}\n")
         assert added.exit_code == 0, added.output
-        env = {**os.environ, **amazon_env(amazon_url), **qbo_env(qbo_url)}
-        port = _free_port()
-        serve = subprocess.Popen([str(Path(sys.executable).parent / "ledgerlink"), "serve", "--workspace", ".",
-                                  "--port", str(port), "--every", "0"], cwd=ws, env=env,
-                                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-        try:
-            assert wait_for(lambda: serve.poll() is None and _answers(f"http://127.0.0.1:{port}/healthz"), 60), \
-                serve.stderr.read() if serve.poll() is not None else "serve did not answer"
-            yield f"http://127.0.0.1:{port}", amazon_url, qbo_url, qbo, ws
-        finally:
-            serve.send_signal(signal.SIGINT)
-            try:
-                serve.communicate(timeout=60)
-            except subprocess.TimeoutExpired:
-                serve.kill()
-                serve.communicate(timeout=10)
+        with serving(ws, {**amazon_env(amazon_url), **qbo_env(qbo_url)}) as base:
+            yield base, amazon_url, qbo_url, qbo, ws
 
 
 def _fill(page, values: dict[str, str]) -> None:
