@@ -12,6 +12,7 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
+from ..posting.run_cache import once_per_run
 from .valuation import Movement
 
 __all__ = ["MovementHistory", "history_for"]
@@ -54,11 +55,5 @@ class MovementHistory:
 
 def history_for(ctx: object) -> MovementHistory:
     """The history of this pipeline's state file (the plan context's `store`), once per run."""
-    cache = getattr(ctx, "cache", None)
-    if cache is None:
-        cache = {}
-    found = cache.get("cogs:history")
-    if found is None:
-        store = getattr(ctx, "store", None)
-        found = cache["cogs:history"] = MovementHistory(store.db if store is not None else None)
-    return found
+    store = getattr(ctx, "store", None)
+    return once_per_run(ctx, "cogs:history", lambda: MovementHistory(store.db if store is not None else None))

@@ -19,10 +19,12 @@ import calendar
 from collections import defaultdict
 from datetime import date
 from decimal import Decimal
+from typing import Any
 
 from ..commerce import Settlement
 from ..connectors import idempotency_key
 from ..money import quantize
+from ..posting.run_cache import once_per_run
 from ..settlements.accounts import AccountMap
 from ..settlements.journal import Journal, JournalLine, row_ranges
 from ..settlements.roles import Role
@@ -147,17 +149,14 @@ def plan_cogs(settlement: Settlement, ctx: object) -> list[Journal]:
     once per run (in `ctx.cache`); nothing when `destination.options.cogs.enabled` is false."""
     from ..settlements.options import parse_settlement_options
 
-    cache = getattr(ctx, "cache", None)
-    if cache is None:
-        cache = {}
-    found = cache.get("cogs:options")
-    if found is None:
+    def read() -> tuple[Any, Any, CostBook, AccountMap]:
         raw = getattr(ctx, "options", None)
         options = parse_cogs_options(raw)
         settlement_options = parse_settlement_options(raw)
         book = cost_book(options) if options.enabled else CostBook()
-        found = cache["cogs:options"] = (options, settlement_options, book, settlement_options.account_map())
-    options, settlement_options, book, accounts = found
+        return options, settlement_options, book, settlement_options.account_map()
+
+    options, settlement_options, book, accounts = once_per_run(ctx, "cogs:options", read)
     if not options.enabled or not settlement.lines:
         return []
     when = settlement.deposit_at if settlement_options.date == "deposit" and settlement.deposit_at \

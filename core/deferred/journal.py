@@ -20,9 +20,11 @@ import re
 from collections import defaultdict
 from datetime import date, datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 from ..connectors import idempotency_key
 from ..money import quantize
+from ..posting.run_cache import once_per_run
 from ..settlements.accounts import AccountMap
 from ..settlements.hold import SettlementOnHold
 from ..settlements.journal import Journal, JournalLine
@@ -185,16 +187,12 @@ def plan_deferred(txn: DeferredTransaction, ctx: object, *, now: datetime | None
     """`build_deferral_journals` with a destination's PlanContext; nothing unless `deferred.enabled`."""
     from ..settlements.options import parse_settlement_options
 
-    cache = getattr(ctx, "cache", None)
-    if cache is None:
-        cache = {}
-    found = cache.get("deferred:options")
-    if found is None:
+    def read() -> tuple[DeferredOptions, AccountMap, Any]:
         raw = getattr(ctx, "options", None)
         settlement_options = parse_settlement_options(raw)
-        found = cache["deferred:options"] = (parse_deferred_options(raw), settlement_options.account_map(),
-                                             settlement_options)
-    options, accounts, settlement_options = found
+        return parse_deferred_options(raw), settlement_options.account_map(), settlement_options
+
+    options, accounts, settlement_options = once_per_run(ctx, "deferred:options", read)
     if not options.enabled:
         return []
     convert = settlement_options.convert and settlement_options.home_currency
