@@ -37,7 +37,8 @@ class OptionsError(ConfigError):
         first = self.problems[0] if self.problems else None
         hints = [hint] if hint else []
         if len(self.problems) == 1 and first is not None and first.message.startswith("unknown key") and first.allowed:
-            hints.insert(0, f"allowed keys there: {', '.join(first.allowed)}")
+            hints.insert(0, f"allowed keys there: {', '.join(first.allowed)} (a key of your own, for your own "
+                            "templates, starts with `x_`)")
         super().__init__(message, hint="; ".join(hints) or None)
         self.where = first.path if first else None
         self.file = str(file) if file else None

@@ -2,7 +2,8 @@
 
 A destination declares the model of its pipeline `destination.options` as `options_model`. Deriving it from
 `Options` refuses unknown keys (a typo is named, never ignored) and NaN/infinity; choices are `Literal`s, numbers
-carry bounds, and amounts are Decimals, never floats.
+carry bounds, and amounts are Decimals, never floats. Keys that start with `x_` are the user's own (for their own
+mapping templates): kept as written, readable as `posting.x_name`, never taken for a typo.
 """
 
 from __future__ import annotations
@@ -10,24 +11,56 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, model_validator
+from pydantic import (BaseModel, BeforeValidator, ConfigDict, Field, PrivateAttr, ValidatorFunctionWrapHandler,
+                      WithJsonSchema, model_validator)
 
 from ..money import to_decimal
 
-__all__ = ["Options", "Rate", "Percent", "decimal_text"]
+__all__ = ["Options", "Rate", "Percent", "decimal_text", "CUSTOM_PREFIX"]
+
+#: the prefix of a key the user adds for their own templates (`x_memo_prefix: "AMZ "`)
+CUSTOM_PREFIX = "x_"
 
 
 class Options(BaseModel):
     """Base of an options model: unknown keys are refused (a misspelt key is named, with the closest allowed
     one), and so are NaN and infinity; a section left empty takes its defaults."""
 
-    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False,
+                              json_schema_extra={"patternProperties": {f"^{CUSTOM_PREFIX}": {}}})
 
-    @model_validator(mode="before")
+    _custom: dict[str, Any] = PrivateAttr(default_factory=dict)
+
+    @model_validator(mode="wrap")
     @classmethod
-    def _empty_section(cls, value: Any) -> Any:
-        """`inventory:` with nothing after it (YAML's null) is the section with its defaults."""
-        return {} if value is None else value
+    def _sections_and_custom_keys(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        """`inventory:` with nothing after it (YAML's null) is the section with its defaults; `x_` keys are set
+        aside before the model's own keys are checked, and kept on the model."""
+        if value is None:
+            value = {}
+        custom: dict[str, Any] = {}
+        if isinstance(value, dict):
+            custom = {k: v for k, v in value.items() if isinstance(k, str) and k.startswith(CUSTOM_PREFIX)}
+            if custom:
+                value = {k: v for k, v in value.items() if k not in custom}
+        model = handler(value)
+        if custom:
+            model._custom = custom
+        return model
+
+    @property
+    def custom(self) -> dict[str, Any]:
+        """The user's own `x_` keys of this section, as written."""
+        return dict(self._custom)
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith(CUSTOM_PREFIX):
+            private = object.__getattribute__(self, "__pydantic_private__") or {}
+            custom = private.get("_custom") or {}
+            if name in custom:
+                return custom[name]
+            raise AttributeError(f"no option {name!r}: add `{name}:` to the pipeline's destination.options")
+        return super().__getattr__(name)  # type: ignore[misc]
 
 
 def decimal_text(value: Any) -> Any:
