@@ -6,8 +6,9 @@
   `ledgerlink.runtime.sync` in the tenant's workspace while a keeper renews the lease, and records the run.
   A lease held by someone else is waited out with `DBOS.sleep` (durable: a restarted worker does not sleep again).
 - `SCHEDULED_WORKFLOW` is what each pipeline's DBOS schedule (`fleet schedule`) starts: it enqueues the sync.
-- A worker dead for longer than the lease time (no heartbeat) has its pending workflows re-enqueued by a live
-  worker (DBOS recovery), which resumes the pipeline from its state file.
+- A worker silent for three lease times (no heartbeat) has its PENDING workflows resumed by a live worker through
+  DBOS's public API (`list_workflows` + `resume_workflows`, see `resume_pending_workflows`); the resumed sync
+  takes the expired lease and carries on from the pipeline's state file.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from .leases import DEFAULT_TTL_S, LeaseKeeper, release_lease, take_lease
 from .runs import finish_run, posted_count, start_run
 
 __all__ = ["APP", "QUEUE", "SYNC_WORKFLOW", "SCHEDULED_WORKFLOW", "Worker", "sync_cron", "fleet_client",
-           "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet"]
+           "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet", "resume_pending_workflows"]
 
 log = logging.getLogger("ledgerlink.fleet")
 
@@ -116,19 +117,28 @@ def fleet_client(db: FleetDatabase) -> Any:
                                hint="start Postgres or check the database URL") from None
 
 
-def enqueue_sync(db: FleetDatabase, tenant: str, pipeline: str, reason: str = "trigger") -> str:
-    """Queue one sync of the tenant's pipeline (what a webhook or `fleet trigger` does); its workflow id."""
+def enqueue_sync(db: FleetDatabase, tenant: str, pipeline: str, reason: str = "trigger", *,
+                 client: Any = None) -> str:
+    """Queue one sync of the tenant's pipeline (what a webhook or `fleet trigger` does); its workflow id.
+    `client`: a `fleet_client` to reuse (a webhook router keeps one); otherwise one is made for this call."""
     rows = db.execute("SELECT problem FROM pipelines WHERE tenant = %s AND pipeline = %s", (tenant, pipeline))
     if not rows:
         raise LedgerlinkError(f"tenant {tenant!r} has no pipeline {pipeline!r}",
                               hint="`ledgerlink fleet status` lists them; `fleet add-tenant` again after adding a file")
-    client = fleet_client(db)
+    own = client is None
+    client = client or fleet_client(db)
     try:
         handle = client.enqueue({"queue_name": QUEUE, "workflow_name": SYNC_WORKFLOW, "queue_partition_key": tenant},
                                 tenant, pipeline, reason)
         return handle.get_workflow_id()
+    except Exception as exc:
+        if isinstance(exc, LedgerlinkError):
+            raise
+        raise FleetUnavailable(f"could not queue the sync of {tenant}/{pipeline} at {db.where}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     finally:
-        client.destroy()
+        if own:
+            client.destroy()
 
 
 def sync_cron(every_s: float) -> tuple[str, float]:
@@ -180,6 +190,39 @@ def drop_schedules(db: FleetDatabase, tenant: str) -> int:
         return len(names)
     finally:
         client.destroy()
+
+
+# -- recovery of a stopped worker's work (DBOS's public API only) -------------------------------------------------
+
+def resume_pending_workflows(executors: list[str]) -> list[str]:
+    """Put every workflow the stopped `executors` left PENDING back on the queue it came from; their ids.
+
+    DBOS's public `list_workflows(status="PENDING", executor_id=…)` finds them and `resume_workflows(ids,
+    queue_name=…)` sets them ENQUEUED again (only if they are not finished: a no-op on one that completed
+    meanwhile), keeping their partition key, so a tenant's resumed sync still runs one at a time across the
+    fleet. The workflow then starts through the queue's atomic dequeue and replays its recorded steps: the sync
+    step that was cut off runs again, takes the expired lease and resumes the pipeline from its state file.
+    (DBOS's own private `_recover_pending_workflows` does the same, onto its internal queue, which would skip the
+    per-tenant partition limit.)"""
+    if not executors:
+        return []
+    DBOS = _dbos().DBOS
+    pending = DBOS.list_workflows(status="PENDING", executor_id=list(executors), load_input=False,
+                                  load_output=False)
+    by_queue: dict[str | None, list[str]] = {}
+    for wf in pending:
+        by_queue.setdefault(wf.queue_name, []).append(wf.workflow_id)
+    resumed: list[str] = []
+    for queue, ids in by_queue.items():
+        try:
+            # a workflow that was on no queue goes to DBOS's internal one (queue_name=None), as DBOS's recovery does
+            DBOS.resume_workflows(ids, queue_name=queue)
+            resumed.extend(ids)
+        except Exception as exc:  # one queue's failure must not keep the others' work from resuming
+            log.error("could not resume %d workflow(s) of stopped workers on queue %s: %s", len(ids), queue, exc)
+    if resumed:
+        log.warning("resumed %d sync workflow(s) of stopped workers %s", len(resumed), ", ".join(executors))
+    return resumed
 
 
 # -- the worker ---------------------------------------------------------------------------------------------------
@@ -278,7 +321,7 @@ class Worker:
                             "error = 'the worker stopped mid-sync (its lease ran out; the sync resumes elsewhere)' "
                             "WHERE worker = ANY(%s) AND status = 'running'", (dead,))
             log.warning("recovering the syncs of stopped workers %s", ", ".join(dead))
-            _dbos().DBOS._recover_pending_workflows(dead)
+            resume_pending_workflows(dead)
         return dead
 
     def run(self, *, max_seconds: float | None = None) -> None:
