@@ -20,7 +20,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import LedgerlinkError, PipelineBusyError
 from .database import FleetDatabase, FleetUnavailable
@@ -39,6 +39,9 @@ SCHEDULED_WORKFLOW = "ledgerlink.fleet.scheduled_sync"
 _STEP = "ledgerlink.fleet.run_sync"
 #: tries to take a lease held by another worker before the sync is reported busy
 _LEASE_TRIES = 20
+#: a sync stops after its batch once it has run this long and queues its rest behind the others (fairness)
+DEFAULT_SLICE_S = 900.0
+CONTINUE_REASON = "continue"
 
 
 def _dbos() -> Any:
@@ -70,16 +73,21 @@ def _register() -> None:
         result: dict[str, Any] = {}
         for _ in range(_LEASE_TRIES):
             result = run_sync_step(tenant, pipeline, reason)
+            if result.get("status") == "continue":
+                # the sync used its time slice (a long back-fill): the rest goes to the back of the queue, so
+                # the tenants queued meanwhile get this slot first; it resumes from the state file
+                result["continued_by"] = enqueue_step(tenant, pipeline, CONTINUE_REASON)
+                return result
             if result.get("status") != "busy":
                 return result
             DBOS.sleep(result.get("retry_in_s", DEFAULT_TTL_S / 3))
         return result
 
     @DBOS.step(name="ledgerlink.fleet.enqueue")
-    def enqueue_step(tenant: str, pipeline: str) -> str:
+    def enqueue_step(tenant: str, pipeline: str, reason: str = "schedule") -> str:
         queue = DBOS.retrieve_queue(QUEUE)
         with dbos.SetEnqueueOptions(queue_partition_key=tenant):
-            return queue.enqueue(sync_workflow, tenant, pipeline, "schedule").get_workflow_id()
+            return queue.enqueue(sync_workflow, tenant, pipeline, reason).get_workflow_id()
 
     @DBOS.workflow(name=SCHEDULED_WORKFLOW)
     def scheduled_sync(scheduled_at: datetime, context: Any) -> None:
@@ -233,7 +241,7 @@ class Worker:
 
     def __init__(self, db: FleetDatabase, *, worker_id: str | None = None, concurrency: int = 4,
                  lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0,
-                 drain_s: float = 30.0):
+                 drain_s: float = 30.0, slice_s: float | None = DEFAULT_SLICE_S):
         self.db = db
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
@@ -243,6 +251,8 @@ class Worker:
         self.poll_s, self.scheduler_poll_s = poll_s, scheduler_poll_s
         #: on stop, how long syncs under way may take to finish before the process leaves them to recovery
         self.drain_s = drain_s
+        #: a sync that has run this long stops after its batch and is queued again (None: never)
+        self.slice_s = slice_s
         self.stop = threading.Event()
         self.synced = 0
 
@@ -275,10 +285,11 @@ class Worker:
                     raise
                 sync_started = time.time()
                 try:
-                    report = sync(loaded)
+                    report = sync(loaded, should_stop=self._stop_check(time.monotonic()))
                 finally:
                     sync_ended = time.time()
-                status = "succeeded" if report.status == "succeeded" else "failed"
+                status = ("succeeded" if report.status == "succeeded" else
+                          "paused" if report.status == "stopped" and not report.errors else "failed")
                 error = "; ".join(report.errors) or None
         except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
             error, unreachable = str(exc), exc
@@ -302,8 +313,19 @@ class Worker:
             raise unreachable
         if status == "busy":  # waited out like a held lease (durably), never reported as the tenant's failure
             return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3, "error": error}
+        if status == "paused":  # its batch committed; the workflow queues the rest behind the other tenants
+            return {"status": "continue", "run_id": run_id}
         self.synced += 1
         return {"status": status, "error": error, "run_id": run_id}
+
+    def _stop_check(self, started: float) -> Callable[[], bool]:
+        """What the sync asks between batches: stop when this worker is stopping (SIGTERM: the batch in hand
+        commits, the rest is queued for any worker) or when the sync has had its time slice."""
+        def should_stop() -> bool:
+            if self.stop.is_set():
+                return True
+            return self.slice_s is not None and time.monotonic() - started >= self.slice_s
+        return should_stop
 
     # the process --------------------------------------------------------------------------------------------
     def _beat(self) -> None:
