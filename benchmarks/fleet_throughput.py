@@ -90,8 +90,12 @@ def run(workers: int, tenants: int, orders: int, concurrency: int, admin_url: st
         launches += [("qbo", ("--time-scale", "60", "--set", f'realm_id="{realm}"', "--set",
                               "rotate_refresh_tokens=false")) for realm in REALMS]
         with ThreadPoolExecutor(len(launches)) as pool:
-            started = list(pool.map(lambda a: start_sandbox(a[0], *a[1]), launches))
-        procs.extend(p for p, _ in started)
+            futures = [pool.submit(start_sandbox, name, *args, wait_s=600) for name, args in launches]
+        problems = [f.exception() for f in futures if f.exception() is not None]
+        started = [f.result() for f in futures if f.exception() is None]
+        procs.extend(p for p, _ in started)  # stopped in `finally` even when another did not start
+        if problems:
+            raise problems[0]
         bc, companies = started[0][1], [u for _, u in started[1:]]
         for i in range(tenants):
             add_tenant(db, f"t{i:03d}", _workspace(root, f"t{i:03d}", stores[i], bc, companies[i % 2], REALMS[i % 2]))

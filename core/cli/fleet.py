@@ -4,7 +4,8 @@
     ledgerlink fleet add-tenant acme --workspace /data/acme   register a tenant and its pipeline files
     ledgerlink fleet schedule [TENANT] [--every 5m]           a DBOS schedule per pipeline
     ledgerlink fleet worker                                   run syncs; start as many as you like, anywhere
-    ledgerlink fleet trigger acme bigcommerce-to-qbo          queue one sync now (what a webhook calls)
+    ledgerlink fleet trigger acme bigcommerce-to-qbo          queue one sync now (vendor webhooks: the console's
+                                                              /fleet/webhooks/<receiver>, see docs/concepts/fleet.md)
     ledgerlink fleet status [--json]                          last run, next run, failures, dead letters
 
 Every command takes `--database-url` or LEDGERLINK_FLEET_DATABASE_URL.

@@ -5,6 +5,8 @@
   slot, every other tenant's partition is dequeued beside it. Its one step takes the pipeline's lease, runs
   `ledgerlink.runtime.sync` in the tenant's workspace while a keeper renews the lease, and records the run.
   A lease held by someone else is waited out with `DBOS.sleep` (durable: a restarted worker does not sleep again).
+  A sync that has had its time slice (or whose worker is stopping) commits its batch, ends `paused`, and the
+  workflow queues the rest as a new sync at the back of the queue, so a back-fill gives its slot up in turn.
 - `SCHEDULED_WORKFLOW` is what each pipeline's DBOS schedule (`fleet schedule`) starts: it enqueues the sync.
 - A worker silent for three lease times (no heartbeat) has its PENDING workflows resumed by a live worker through
   DBOS's public API (`list_workflows` + `resume_workflows`, see `resume_pending_workflows`); the resumed sync
