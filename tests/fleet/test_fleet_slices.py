@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from ledgerlink.fleet import add_tenant
+from ledgerlink.fleet import add_tenant, fleet_status
 from ledgerlink.fleet.engine import Worker
 
 from fleet_helpers import company_documents, document_keys, write_workspace
@@ -28,6 +28,9 @@ def test_a_sync_out_of_time_pauses_after_its_batch_and_the_next_one_finishes_it_
         assert fleet_db.execute("SELECT status, error FROM runs WHERE id = %s", (first["run_id"],)) == [("paused", None)]
         assert fleet_db.execute("SELECT count(*) FROM leases")[0][0] == 0  # the lease is free for whoever is next
         paused_with = len(document_keys(company_documents(qbo_sb)))
+        [shown] = fleet_status(fleet_db, "backfill")[0].pipelines
+        assert (shown.last_status, shown.failures, shown.problem) == ("paused", 0, None)
+        assert shown.next_run_at is not None  # its rest is queued: next is now, not an interval away
 
         worker.slice_s = None
         second = worker.run_sync("backfill", PIPELINE, "continue", None)
