@@ -13,7 +13,8 @@ WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY core ./core
 COPY plugins ./plugins
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# with the fleet extra (DBOS, psycopg): compose.yaml runs `fleet worker` from this same image
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[fleet]"
 
 # -- run -----------------------------------------------------------------------------------------------------------
 FROM ${PYTHON_IMAGE}

@@ -69,6 +69,10 @@ def test_the_image_builds_runs_read_only_as_ledgerlink_and_reports_healthy(repo_
         assert json.loads(health.stdout.splitlines()[-1])["ok"] is True
         plugins = subprocess.run([*run, "plugins"], capture_output=True, text=True, timeout=300)
         assert plugins.returncode == 0 and "amazon_sp" in plugins.stdout
+        # compose's workers run `fleet worker` from this image: the fleet extra is in it
+        fleet = subprocess.run([*run[:-1], "--entrypoint", "python3", tag, "-c", "import dbos, psycopg"],
+                               capture_output=True, text=True, timeout=300)
+        assert fleet.returncode == 0, fleet.stderr
     finally:
         subprocess.run([*docker, "rmi", "-f", tag], capture_output=True, timeout=300)
         subprocess.run([*docker, "volume", "rm", "-f", volume], capture_output=True, timeout=300)
