@@ -208,13 +208,14 @@ class FleetWebhooks:
             body = await read_body(request, self.max_body_bytes, what="the callback body")
         except WebInputError as exc:
             return self._refuse(exc.status, exc.message)
-        try:
-            index = await run_in_threadpool(self.index)
-        except FleetUnavailable as exc:
-            return self._refuse(503, exc.message, hint="the vendor sends the callback again later")
+        index = await self._table()
+        if isinstance(index, JSONResponse):
+            return index
         reader = index.readers.get(name)
         if reader is None:
-            index = await run_in_threadpool(self.index, missed=True)
+            index = await self._table(missed=True)
+            if isinstance(index, JSONResponse):
+                return index
             reader = index.readers.get(name)
         if reader is None:
             known = ", ".join(sorted(index.readers)) or "none: no registered pipeline has a webhook receiver"
@@ -228,12 +229,25 @@ class FleetWebhooks:
             return self._refuse(400, f"the callback names no account a {_short(name)} pipeline could answer for")
         targets = [t for k in dict.fromkeys(keys) for t in index.targets[name].get(k, [])]
         if not targets:
-            index = await run_in_threadpool(self.index, missed=True)
+            index = await self._table(missed=True)
+            if isinstance(index, JSONResponse):
+                return index
             targets = [t for k in dict.fromkeys(keys) for t in index.targets[name].get(k, [])]
         if not targets:
             return self._refuse(404, f"no registered tenant's pipeline answers for {_short(', '.join(keys))}",
                                 where=f"{name} callback", hint="`ledgerlink fleet add-tenant` registers its workspace")
         return await self._dispatch(request, name, body, targets)
+
+    async def _table(self, *, missed: bool = False) -> "_Index | JSONResponse":
+        """The routing table, or the answer to give when it cannot be had (never a traceback to the vendor)."""
+        try:
+            return await run_in_threadpool(self.index, missed=missed)
+        except FleetUnavailable as exc:
+            return self._refuse(503, exc.message, hint="the vendor sends the callback again later")
+        except Exception:
+            log.exception("the fleet's webhook routing table could not be built")
+            return self._refuse(503, "the fleet's routing table could not be built (see the console's log)",
+                                hint="the vendor sends the callback again later")
 
     async def _dispatch(self, request: Request, name: str, body: bytes, targets: list[WebhookTarget]
                         ) -> JSONResponse:
