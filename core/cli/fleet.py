@@ -170,7 +170,8 @@ def worker(concurrency: int, worker_id: str | None, lease_seconds: float, max_se
 @click.argument("pipeline")
 @_DB
 def trigger(tenant: str, pipeline: str, database_url: str | None) -> None:
-    """Queue one sync of a tenant's pipeline now (by hand or from a script; vendor webhooks go to the console's /fleet/webhooks/…); prints its workflow id."""
+    """Queue one sync of a tenant's pipeline now (by hand or from a script; vendor webhooks go to the console's
+    /fleet/webhooks/…); prints its workflow id."""
     from ..fleet.engine import enqueue_sync
 
     try:
