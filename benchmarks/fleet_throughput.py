@@ -177,7 +177,8 @@ def main() -> None:
     print(f"{'workers':>7} {'set-up s':>8} {'tenants/min':>11} {'elapsed s':>9} {'sync s (median)':>15} "
           f"{'overhead s/sync (median, mean)':>30} {'queue wait s':>12} {'worker CPU s/sync':>17} {'failed':>6}")
     for r in results:
-        print(f"{r['workers']:>7} {r['setup_s']:>8} {r['tenants_per_minute']:>11} {r['elapsed_s']:>9} {r['sync_s_median']:>15} "
+        print(f"{r['workers']:>7} {r['setup_s']:>8} {r['tenants_per_minute']:>11} {r['elapsed_s']:>9} "
+              f"{r['sync_s_median']:>15} "
               f"{str(r['overhead_s_per_sync_median']) + ', ' + str(r['overhead_s_per_sync_mean']):>30} "
               f"{r['queue_wait_s_median']:>12} {r.get('worker_cpu_s_per_sync', '?'):>17} {r['failed']:>6}")
     print(f"whole run: {total['wall_s']} s wall, {total['cpu_s_all_processes']} CPU s (this process, sandboxes, "

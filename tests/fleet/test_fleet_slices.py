@@ -25,7 +25,8 @@ def test_a_sync_out_of_time_pauses_after_its_batch_and_the_next_one_finishes_it_
         worker = Worker(fleet_db, worker_id="w-test", slice_s=0.0)  # every check after a batch says: time is up
         first = worker.run_sync("backfill", PIPELINE, "schedule", None)
         assert first["status"] == "continue"
-        assert fleet_db.execute("SELECT status, error FROM runs WHERE id = %s", (first["run_id"],)) == [("paused", None)]
+        paused = fleet_db.execute("SELECT status, error FROM runs WHERE id = %s", (first["run_id"],))
+        assert paused == [("paused", None)]
         assert fleet_db.execute("SELECT count(*) FROM leases")[0][0] == 0  # the lease is free for whoever is next
         paused_with = len(document_keys(company_documents(qbo_sb)))
         [shown] = fleet_status(fleet_db, "backfill")[0].pipelines

@@ -66,7 +66,8 @@ def qbo_source_workspace(root: Path, tenant: str, realm: str, token: str) -> Pat
 
 
 @pytest.fixture
-def fleet_console(tmp_path, fleet_db, fleet_url, monkeypatch) -> Iterator[tuple[str, Any]]:  # type: ignore[no-untyped-def]
+def fleet_console(tmp_path: Path, fleet_db: Any, fleet_url: str,
+                  monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, Any]]:
     """Tenants acme (store s1) and globex (store s2), each with its own webhook secret, and initech whose QBO
     company (REALM) is its source; a console on the fleet database, served over HTTP."""
     tenants = tmp_path / "tenants"
