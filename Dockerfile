@@ -4,15 +4,20 @@
 # one volume at /data. Configuration comes from the environment and mounted files only.
 
 # -- build: the wheel, without the tests, docs or the source tree in the final image -------------------------------
-FROM python:3.12-slim AS build
+# the Python base: Docker Hub's slim image by default; where no registry can be reached, any local image with
+# Python >= 3.11, pip and useradd (see docs/guides/container.md: a Debian rootfs made with mmdebstrap)
+ARG PYTHON_IMAGE=python:3.12-slim
+
+FROM ${PYTHON_IMAGE} AS build
 WORKDIR /src
 COPY pyproject.toml README.md ./
 COPY core ./core
 COPY plugins ./plugins
-RUN pip wheel --no-cache-dir --wheel-dir /wheels .
+# with the fleet extra (DBOS, psycopg): compose.yaml runs `fleet worker` from this same image
+RUN pip wheel --no-cache-dir --wheel-dir /wheels ".[fleet]"
 
 # -- run -----------------------------------------------------------------------------------------------------------
-FROM python:3.12-slim
+FROM ${PYTHON_IMAGE}
 # no .pyc writes into a read-only site-packages; logs leave the process at once
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
@@ -28,7 +33,8 @@ RUN groupadd --system --gid 10001 ledgerlink \
     && useradd --system --uid 10001 --gid ledgerlink --home-dir /data --no-create-home --shell /usr/sbin/nologin ledgerlink \
     && install -d -o ledgerlink -g ledgerlink -m 0700 /data
 COPY --from=build /wheels /wheels
-RUN pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
+# (a Debian-based PYTHON_IMAGE marks its Python externally managed: this image is that Python's only user)
+RUN PIP_BREAK_SYSTEM_PACKAGES=1 pip install --no-cache-dir /wheels/*.whl && rm -rf /wheels
 USER ledgerlink:ledgerlink
 WORKDIR /data
 VOLUME ["/data"]

@@ -4,7 +4,8 @@
     ledgerlink fleet add-tenant acme --workspace /data/acme   register a tenant and its pipeline files
     ledgerlink fleet schedule [TENANT] [--every 5m]           a DBOS schedule per pipeline
     ledgerlink fleet worker                                   run syncs; start as many as you like, anywhere
-    ledgerlink fleet trigger acme bigcommerce-to-qbo          queue one sync now (what a webhook calls)
+    ledgerlink fleet trigger acme bigcommerce-to-qbo          queue one sync now (vendor webhooks: the console's
+                                                              /fleet/webhooks/<receiver>, see docs/concepts/fleet.md)
     ledgerlink fleet status [--json]                          last run, next run, failures, dead letters
 
 Every command takes `--database-url` or LEDGERLINK_FLEET_DATABASE_URL.
@@ -138,15 +139,19 @@ def schedule(tenant: str | None, every: str | None, database_url: str | None) ->
 @click.option("--max-seconds", type=click.FloatRange(1), help="Stop after this long (for tests and batch jobs).")
 @click.option("--drain-seconds", type=click.FloatRange(0, 3600), default=30.0, show_default=True,
               help="On SIGTERM/SIGINT, how long syncs under way may take to finish (one cut off resumes elsewhere).")
+@click.option("--slice-seconds", type=click.FloatRange(60), default=900.0, show_default=True,
+              help="A sync running this long (a big back-fill) stops after its batch and queues its rest behind "
+                   "the other tenants' syncs.")
 @_DB
 def worker(concurrency: int, worker_id: str | None, lease_seconds: float, max_seconds: float | None,
-           drain_seconds: float, database_url: str | None) -> None:
-    """Run syncs from the fleet's queue until stopped (SIGTERM or SIGINT finish cleanly)."""
+           drain_seconds: float, slice_seconds: float, database_url: str | None) -> None:
+    """Run syncs from the fleet's queue until stopped (SIGTERM or SIGINT: each sync under way commits its
+    batch and queues its rest for any worker)."""
     from ..fleet.engine import Worker
 
     try:
         w = Worker(_db(database_url), worker_id=worker_id, concurrency=concurrency, lease_ttl_s=lease_seconds,
-                   drain_s=drain_seconds)
+                   drain_s=drain_seconds, slice_s=slice_seconds)
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -165,7 +170,8 @@ def worker(concurrency: int, worker_id: str | None, lease_seconds: float, max_se
 @click.argument("pipeline")
 @_DB
 def trigger(tenant: str, pipeline: str, database_url: str | None) -> None:
-    """Queue one sync of a tenant's pipeline now (what a webhook calls); prints its workflow id."""
+    """Queue one sync of a tenant's pipeline now (by hand or from a script; vendor webhooks go to the console's
+    /fleet/webhooks/…); prints its workflow id."""
     from ..fleet.engine import enqueue_sync
 
     try:

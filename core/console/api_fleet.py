@@ -1,7 +1,7 @@
 """The fleet API, when the console is pointed at a fleet database (LEDGERLINK_FLEET_DATABASE_URL): every
 tenant's status (`GET /api/v1/fleet`), and one sync of a tenant's pipeline queued now (`POST
 /api/v1/fleet/tenants/{tenant}/pipelines/{pipeline}/sync`), which needs a signed-in bookkeeper or an API token
-and is audited: what a webhook relay or a script calls."""
+and is audited: what a script calls (vendor webhooks reach `/fleet/webhooks/<receiver>` directly)."""
 
 from __future__ import annotations
 

@@ -48,5 +48,35 @@ def fleet_trigger(request: Request, principal: Principal, form: dict[str, Any]) 
         request, principal, fleet=fleet_view(), queued=f"{tenant}/{pipeline}"))
 
 
+_routers: dict[tuple[str, int], Any] = {}
+
+
+class _FleetWebhooks:
+    """`POST /fleet/webhooks/<receiver>`: a vendor callback routed to the tenant's pipeline and queued in the fleet
+    (see ledgerlink.fleet.webhooks). No console sign-in: each tenant's receiver verifies the vendor's signature."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from ..fleet import FleetDatabase
+        from ..fleet.webhooks import FleetWebhooks
+
+        url = fleet_database_url()
+        if not url:
+            from .errors import error_response
+
+            await error_response(ApiError(404, "this console is not pointed at a fleet database",
+                                          hint="start `ledgerlink serve` with LEDGERLINK_FLEET_DATABASE_URL set"))(
+                scope, receive, send)
+            return
+        from ..plugins import host as plugin_host
+
+        # the installed plugins, as the fleet's workers load them (not this console's own workspace's host)
+        host = plugin_host()
+        router = _routers.get((url, id(host)))
+        if router is None:
+            router = _routers[(url, id(host))] = FleetWebhooks(FleetDatabase(url), host)
+        await router(scope, receive, send)
+
+
 def fleet_page_routes() -> list[Route]:
-    return [Route("/fleet", fleet_page, methods=["GET"]), Route("/fleet/sync", fleet_trigger, methods=["POST"])]
+    return [Route("/fleet", fleet_page, methods=["GET"]), Route("/fleet/sync", fleet_trigger, methods=["POST"]),
+            Route("/fleet/webhooks/{receiver}", _FleetWebhooks(), methods=["POST", "GET"])]

@@ -3,7 +3,7 @@ keeps its state to one writer, and remote accounts' rate limits are counted for 
 
 Modules: `database` (the Postgres), `workspace` (a tenant's folder), `tenants` (the register), `leases` (one
 writer), `limiter` (shared account limits), `engine` (DBOS workflows, schedules and the worker), `runs` and
-`status` (what happened)."""
+`status` (what happened), `webhooks` (vendor callbacks routed to a tenant's pipeline and queued)."""
 
 from .database import FleetDatabase, FleetUnavailable, fleet_database
 from .leases import Lease, LeaseKeeper, release_lease, renew_lease, take_lease

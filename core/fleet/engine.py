@@ -5,9 +5,12 @@
   slot, every other tenant's partition is dequeued beside it. Its one step takes the pipeline's lease, runs
   `ledgerlink.runtime.sync` in the tenant's workspace while a keeper renews the lease, and records the run.
   A lease held by someone else is waited out with `DBOS.sleep` (durable: a restarted worker does not sleep again).
+  A sync that has had its time slice (or whose worker is stopping) commits its batch, ends `paused`, and the
+  workflow queues the rest as a new sync at the back of the queue, so a back-fill gives its slot up in turn.
 - `SCHEDULED_WORKFLOW` is what each pipeline's DBOS schedule (`fleet schedule`) starts: it enqueues the sync.
-- A worker dead for longer than the lease time (no heartbeat) has its pending workflows re-enqueued by a live
-  worker (DBOS recovery), which resumes the pipeline from its state file.
+- A worker silent for three lease times (no heartbeat) has its PENDING workflows resumed by a live worker through
+  DBOS's public API (`list_workflows` + `resume_workflows`, see `resume_pending_workflows`); the resumed sync
+  takes the expired lease and carries on from the pipeline's state file.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ import threading
 import time
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from ..errors import LedgerlinkError, PipelineBusyError
 from .database import FleetDatabase, FleetUnavailable
@@ -27,7 +30,7 @@ from .leases import DEFAULT_TTL_S, LeaseKeeper, release_lease, take_lease
 from .runs import finish_run, posted_count, start_run
 
 __all__ = ["APP", "QUEUE", "SYNC_WORKFLOW", "SCHEDULED_WORKFLOW", "Worker", "sync_cron", "fleet_client",
-           "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet"]
+           "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet", "resume_pending_workflows"]
 
 log = logging.getLogger("ledgerlink.fleet")
 
@@ -38,6 +41,9 @@ SCHEDULED_WORKFLOW = "ledgerlink.fleet.scheduled_sync"
 _STEP = "ledgerlink.fleet.run_sync"
 #: tries to take a lease held by another worker before the sync is reported busy
 _LEASE_TRIES = 20
+#: a sync stops after its batch once it has run this long and queues its rest behind the others (fairness)
+DEFAULT_SLICE_S = 900.0
+CONTINUE_REASON = "continue"
 
 
 def _dbos() -> Any:
@@ -69,16 +75,21 @@ def _register() -> None:
         result: dict[str, Any] = {}
         for _ in range(_LEASE_TRIES):
             result = run_sync_step(tenant, pipeline, reason)
+            if result.get("status") == "continue":
+                # the sync used its time slice (a long back-fill): the rest goes to the back of the queue, so
+                # the tenants queued meanwhile get this slot first; it resumes from the state file
+                result["continued_by"] = enqueue_step(tenant, pipeline, CONTINUE_REASON)
+                return result
             if result.get("status") != "busy":
                 return result
             DBOS.sleep(result.get("retry_in_s", DEFAULT_TTL_S / 3))
         return result
 
     @DBOS.step(name="ledgerlink.fleet.enqueue")
-    def enqueue_step(tenant: str, pipeline: str) -> str:
+    def enqueue_step(tenant: str, pipeline: str, reason: str = "schedule") -> str:
         queue = DBOS.retrieve_queue(QUEUE)
         with dbos.SetEnqueueOptions(queue_partition_key=tenant):
-            return queue.enqueue(sync_workflow, tenant, pipeline, "schedule").get_workflow_id()
+            return queue.enqueue(sync_workflow, tenant, pipeline, reason).get_workflow_id()
 
     @DBOS.workflow(name=SCHEDULED_WORKFLOW)
     def scheduled_sync(scheduled_at: datetime, context: Any) -> None:
@@ -116,19 +127,28 @@ def fleet_client(db: FleetDatabase) -> Any:
                                hint="start Postgres or check the database URL") from None
 
 
-def enqueue_sync(db: FleetDatabase, tenant: str, pipeline: str, reason: str = "trigger") -> str:
-    """Queue one sync of the tenant's pipeline (what a webhook or `fleet trigger` does); its workflow id."""
+def enqueue_sync(db: FleetDatabase, tenant: str, pipeline: str, reason: str = "trigger", *,
+                 client: Any = None) -> str:
+    """Queue one sync of the tenant's pipeline (what a webhook or `fleet trigger` does); its workflow id.
+    `client`: a `fleet_client` to reuse (a webhook router keeps one); otherwise one is made for this call."""
     rows = db.execute("SELECT problem FROM pipelines WHERE tenant = %s AND pipeline = %s", (tenant, pipeline))
     if not rows:
         raise LedgerlinkError(f"tenant {tenant!r} has no pipeline {pipeline!r}",
                               hint="`ledgerlink fleet status` lists them; `fleet add-tenant` again after adding a file")
-    client = fleet_client(db)
+    own = client is None
+    client = client or fleet_client(db)
     try:
         handle = client.enqueue({"queue_name": QUEUE, "workflow_name": SYNC_WORKFLOW, "queue_partition_key": tenant},
                                 tenant, pipeline, reason)
         return handle.get_workflow_id()
+    except Exception as exc:
+        if isinstance(exc, LedgerlinkError):
+            raise
+        raise FleetUnavailable(f"could not queue the sync of {tenant}/{pipeline} at {db.where}: "
+                               f"{str(exc).splitlines()[0] if str(exc) else type(exc).__name__}") from None
     finally:
-        client.destroy()
+        if own:
+            client.destroy()
 
 
 def sync_cron(every_s: float) -> tuple[str, float]:
@@ -182,6 +202,39 @@ def drop_schedules(db: FleetDatabase, tenant: str) -> int:
         client.destroy()
 
 
+# -- recovery of a stopped worker's work (DBOS's public API only) -------------------------------------------------
+
+def resume_pending_workflows(executors: list[str]) -> list[str]:
+    """Put every workflow the stopped `executors` left PENDING back on the queue it came from; their ids.
+
+    DBOS's public `list_workflows(status="PENDING", executor_id=…)` finds them and `resume_workflows(ids,
+    queue_name=…)` sets them ENQUEUED again (only if they are not finished: a no-op on one that completed
+    meanwhile), keeping their partition key, so a tenant's resumed sync still runs one at a time across the
+    fleet. The workflow then starts through the queue's atomic dequeue and replays its recorded steps: the sync
+    step that was cut off runs again, takes the expired lease and resumes the pipeline from its state file.
+    (DBOS's own private `_recover_pending_workflows` does the same, onto its internal queue, which would skip the
+    per-tenant partition limit.)"""
+    if not executors:
+        return []
+    DBOS = _dbos().DBOS
+    pending = DBOS.list_workflows(status="PENDING", executor_id=list(executors), load_input=False,
+                                  load_output=False)
+    by_queue: dict[str | None, list[str]] = {}
+    for wf in pending:
+        by_queue.setdefault(wf.queue_name, []).append(wf.workflow_id)
+    resumed: list[str] = []
+    for queue, ids in by_queue.items():
+        try:
+            # a workflow that was on no queue goes to DBOS's internal one (queue_name=None), as DBOS's recovery does
+            DBOS.resume_workflows(ids, queue_name=queue)
+            resumed.extend(ids)
+        except Exception as exc:  # one queue's failure must not keep the others' work from resuming
+            log.error("could not resume %d workflow(s) of stopped workers on queue %s: %s", len(ids), queue, exc)
+    if resumed:
+        log.warning("resumed %d sync workflow(s) of stopped workers %s", len(resumed), ", ".join(executors))
+    return resumed
+
+
 # -- the worker ---------------------------------------------------------------------------------------------------
 
 class Worker:
@@ -190,7 +243,7 @@ class Worker:
 
     def __init__(self, db: FleetDatabase, *, worker_id: str | None = None, concurrency: int = 4,
                  lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0,
-                 drain_s: float = 30.0):
+                 drain_s: float = 30.0, slice_s: float | None = DEFAULT_SLICE_S):
         self.db = db
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
@@ -200,6 +253,8 @@ class Worker:
         self.poll_s, self.scheduler_poll_s = poll_s, scheduler_poll_s
         #: on stop, how long syncs under way may take to finish before the process leaves them to recovery
         self.drain_s = drain_s
+        #: a sync that has run this long stops after its batch and is queued again (None: never)
+        self.slice_s = slice_s
         self.stop = threading.Event()
         self.synced = 0
 
@@ -232,10 +287,11 @@ class Worker:
                     raise
                 sync_started = time.time()
                 try:
-                    report = sync(loaded)
+                    report = sync(loaded, should_stop=self._stop_check(time.monotonic()))
                 finally:
                     sync_ended = time.time()
-                status = "succeeded" if report.status == "succeeded" else "failed"
+                status = ("succeeded" if report.status == "succeeded" else
+                          "paused" if report.status == "stopped" and not report.errors else "failed")
                 error = "; ".join(report.errors) or None
         except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
             error, unreachable = str(exc), exc
@@ -259,8 +315,19 @@ class Worker:
             raise unreachable
         if status == "busy":  # waited out like a held lease (durably), never reported as the tenant's failure
             return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3, "error": error}
+        if status == "paused":  # its batch committed; the workflow queues the rest behind the other tenants
+            return {"status": "continue", "run_id": run_id}
         self.synced += 1
         return {"status": status, "error": error, "run_id": run_id}
+
+    def _stop_check(self, started: float) -> Callable[[], bool]:
+        """What the sync asks between batches: stop when this worker is stopping (SIGTERM: the batch in hand
+        commits, the rest is queued for any worker) or when the sync has had its time slice."""
+        def should_stop() -> bool:
+            if self.stop.is_set():
+                return True
+            return self.slice_s is not None and time.monotonic() - started >= self.slice_s
+        return should_stop
 
     # the process --------------------------------------------------------------------------------------------
     def _beat(self) -> None:
@@ -278,7 +345,7 @@ class Worker:
                             "error = 'the worker stopped mid-sync (its lease ran out; the sync resumes elsewhere)' "
                             "WHERE worker = ANY(%s) AND status = 'running'", (dead,))
             log.warning("recovering the syncs of stopped workers %s", ", ".join(dead))
-            _dbos().DBOS._recover_pending_workflows(dead)
+            resume_pending_workflows(dead)
         return dead
 
     def run(self, *, max_seconds: float | None = None) -> None:

@@ -71,7 +71,9 @@ def fleet_status(db: FleetDatabase, tenant: str | None = None) -> list[TenantSta
         if pipeline is None:
             continue
         next_at = None
-        if problem is None and every_s:
+        if problem is None and status == "paused":  # its rest is queued already (a time slice, a stopping worker)
+            next_at = now
+        elif problem is None and every_s:
             next_at = max(now, (started or now) + timedelta(seconds=every_s)) if started else now
         entry.pipelines.append(PipelineStatus(
             pipeline=pipeline, every_s=every_s, last_run_at=_iso(finished or started), last_status=status,

@@ -125,4 +125,17 @@ def webhook_app(context: WebhookContext, *, dedupe_size: int = 10_000,
 
     app = Starlette(routes=[Route("/", receive, methods=["POST"]), Route("/", status, methods=["GET"])])
     app.state.stats = stats
+    # fleet routing (issue 21): the store this receiver answers for, and the store a callback names (unverified)
+    app.state.route_key = str(config.get("store_hash") or "") or None
+    app.state.route_keys_of = route_keys_of
     return app
+
+
+def route_keys_of(body: bytes) -> list[str]:
+    """The store hash a callback's `producer` (`stores/{hash}`) names, not yet verified: it only picks which
+    tenant's receiver checks the callback (fleet routing, issue 21)."""
+    payload = parse_untrusted_json(body, what="the callback body")
+    producer = payload.get("producer") if isinstance(payload, dict) else None
+    if isinstance(producer, str) and producer.startswith("stores/") and len(producer) > len("stores/"):
+        return [producer[len("stores/"):]]
+    return []

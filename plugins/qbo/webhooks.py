@@ -215,4 +215,13 @@ def webhook_app(context: WebhookContext, *, max_body_bytes: int = WEBHOOK_MAX_BY
 
     app = Starlette(routes=[Route("/", receive, methods=["POST"]), Route("/", status, methods=["GET"])])
     app.state.stats = stats
+    # fleet routing (issue 21): the company this receiver answers for, and the companies a notification names
+    app.state.route_key = realm or None
+    app.state.route_keys_of = route_keys_of
     return app
+
+
+def route_keys_of(body: bytes) -> list[str]:
+    """The realm ids a notification names, not yet verified: they only pick which tenants' receivers check its
+    signature (fleet routing, issue 21). Intuit may batch several companies of one app in a notification."""
+    return list(dict.fromkeys(e.realm_id for e in parse_events(body)))

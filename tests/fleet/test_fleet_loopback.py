@@ -97,9 +97,11 @@ def run_fleet(tmp_path: Path, url: str, *, good: int, orders: int, restart_postg
         assert entries[0].problem and "optionz" in entries[0].problem
 
         pool = WorkerPool(url, tmp_path)
+        # the workers outlive the test's own bound (their default 300 s ran out under load before 50 tenants synced)
+        lifetime = finish_s + 900
         try:
             for w in ("w1", "w2", "w3"):
-                pool.start(w)
+                pool.start(w, max_seconds=lifetime)
             # a worker that cannot reach Postgres says so and stops (checked below); the others are not disturbed
             lost = pool.start("w-unreachable", url=url.replace(url.split("@")[1].split("/")[0], "127.0.0.1:1"))
             wait_until(lambda: db.execute("SELECT count(*) FROM workers")[0][0] == 3, 300, "three workers", pool)
@@ -112,7 +114,7 @@ def run_fleet(tmp_path: Path, url: str, *, good: int, orders: int, restart_postg
                        300, "a sync to start", pool)
             victim, killed = freeze_a_worker_mid_sync(db, pool)
             pool.kill(victim)
-            pool.start("w4")
+            pool.start("w4", max_seconds=lifetime)
             if restart_postgres is not None:
                 wait_until(lambda: db.execute("SELECT count(*) FROM runs WHERE status = 'succeeded'")[0][0] >= good // 3,
                            400, "a third of the tenants to sync", pool)
