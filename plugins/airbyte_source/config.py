@@ -13,6 +13,7 @@ source:
 from __future__ import annotations
 
 import importlib.metadata
+import json
 import shlex
 import shutil
 import sys
@@ -60,6 +61,24 @@ class AirbyteSourceConfig(BaseModel):
     idle_timeout_s: float = Field(1800, gt=0, le=86400,
                                   description="stop the connector when it prints nothing for this long")
     env: dict[str, str] = Field(default_factory=dict, description="extra environment variables for the connector")
+    rotated_config: str | None = Field(
+        None, json_schema_extra={"airbyte_secret": True},
+        description="written by ledgerlink, not by hand: the fields of `config` the connector replaced with a "
+                    "CONTROL message (a rotated refresh token), as a JSON object; the runtime keeps it in the "
+                    "encrypted credential store and every later run uses it over `config`")
+
+    @field_validator("rotated_config")
+    @classmethod
+    def _rotated_object(cls, v: str | None) -> str | None:
+        if v is None:
+            return v
+        try:
+            value = json.loads(v)
+        except ValueError:
+            value = None
+        if not isinstance(value, dict):
+            raise ValueError("must be a JSON object of the connector's config fields (ledgerlink writes it)")
+        return v
 
     @field_validator("command")
     @classmethod
@@ -76,6 +95,12 @@ class AirbyteSourceConfig(BaseModel):
             raise ValueError("give exactly one of command (an executable) or package (an installed "
                              "airbyte-source-* distribution)")
         return self
+
+    def connector_config(self) -> dict[str, Any]:
+        """The config the connector runs with: `config`, with the fields it rotated since (`rotated_config`)."""
+        if not self.rotated_config:
+            return dict(self.config)
+        return {**self.config, **json.loads(self.rotated_config)}
 
     def connector_name(self) -> str:
         """How errors name the connector: `name`, else the executable's or package's name."""

@@ -68,6 +68,7 @@ class AirbyteSource(Source):
         self._classes: dict[str, type[AirbyteStream]] | None = None
         self._normalisers: list[Normaliser] | None = None
         self._secrets_known = False
+        self._secret_names: set[str] = set()
 
     # -- config -------------------------------------------------------------------------------------------------
     def parse_config(self, config: dict[str, Any], where: str = "config") -> AirbyteSourceConfig:
@@ -77,7 +78,7 @@ class AirbyteSource(Source):
         assert isinstance(parsed, AirbyteSourceConfig)
         if self._parsed is None or parsed.model_dump() != self._parsed.model_dump():
             self._parsed, self._classes, self._normalisers, self._secrets_known = parsed, None, None, False
-        _register_secrets(parsed.config, set())
+        _register_secrets(parsed.connector_config(), set())
         return parsed
 
     def _run(self, parsed: AirbyteSourceConfig, command: str, **files: Any) -> ConnectorProcess:
@@ -96,7 +97,8 @@ class AirbyteSource(Source):
         with self._run(parsed, "spec") as run:
             spec = next((m.spec for m in run if m.type == protocol.MessageType.SPEC and m.spec), None)
         if spec is not None:
-            _register_secrets(parsed.config, _secret_names(spec.connectionSpecification, set()))
+            self._secret_names = _secret_names(spec.connectionSpecification, set())
+            _register_secrets(parsed.connector_config(), self._secret_names)
         self._secrets_known = True
 
     # -- check / discover ---------------------------------------------------------------------------------------
@@ -105,9 +107,14 @@ class AirbyteSource(Source):
         try:
             parsed = self.parse_config(config)
             self._learn_secrets(parsed)
-            messages = self._collect(parsed, "check", config=parsed.config)
+            messages = self._collect(parsed, "check", config=parsed.connector_config())
         except LedgerlinkError as exc:
             return protocol.ConnectionStatus(status=protocol.Status.FAILED, message=ledgerlink.mask(str(exc)))
+        for message in messages:
+            if message.type == protocol.MessageType.CONTROL:
+                rotated = self._rotated(parsed, message, parsed.connector_name())
+                if rotated is not None and context is not None:
+                    context.rotated("rotated_config", rotated)
         status = next((m.connectionStatus for m in reversed(messages)
                        if m.type == protocol.MessageType.CONNECTION_STATUS and m.connectionStatus), None)
         if status is None:
@@ -124,7 +131,7 @@ class AirbyteSource(Source):
 
     def _discover(self, parsed: AirbyteSourceConfig) -> protocol.Catalog:
         self._learn_secrets(parsed)
-        messages = self._collect(parsed, "discover", config=parsed.config)
+        messages = self._collect(parsed, "discover", config=parsed.connector_config())
         catalog = next((m.catalog for m in reversed(messages) if m.type == protocol.MessageType.CATALOG and m.catalog),
                        None)
         if catalog is None:
@@ -157,6 +164,28 @@ class AirbyteSource(Source):
     def store_id(self, config: Any) -> str | None:
         return None
 
+    def credential_account(self, config: Any) -> str | None:
+        """Stored secrets (the connector's rotated config) are named by the connector: `airbyte:source-x:…`."""
+        return config.connector_name() if isinstance(config, AirbyteSourceConfig) else None
+
+    def _rotated(self, parsed: AirbyteSourceConfig, message: protocol.Message, name: str) -> str | None:
+        """A connector's CONTROL message (its updated config) as `rotated_config`: the fields that differ from
+        the pipeline's `config`, JSON; None when it changes nothing or is not a config."""
+        control = message.control
+        new = control.connectorConfig.config if control and control.connectorConfig else None
+        if not isinstance(new, dict):
+            log.warning("airbyte connector %s sent a CONTROL message without a config object: ignored", name)
+            return None
+        new = ledgerlink.json_loads(ledgerlink.json_dumps(new))  # plain JSON values (exact amounts kept)
+        _register_secrets(new, self._secret_names)
+        changed = {k: v for k, v in new.items() if parsed.config.get(k) != v}
+        text = ledgerlink.json_dumps(dict(sorted(changed.items())))
+        if not changed or text == parsed.rotated_config:
+            return None
+        log.info("airbyte connector %s rotated its config (%s): stored for the next run", name,
+                 ", ".join(sorted(changed)))
+        return text
+
     # -- read ---------------------------------------------------------------------------------------------------
     def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
              state: Any = None) -> Iterator[protocol.Message]:
@@ -177,7 +206,7 @@ class AirbyteSource(Source):
         stated: set[str] = set()
         read_from: set[str] = set()
         undeclared = 0
-        with self._run(parsed, "read", config=parsed.config, catalog=wire_catalog, state=connector_state) as run:
+        with self._run(parsed, "read", config=parsed.connector_config(), catalog=wire_catalog, state=connector_state) as run:
             for message in run:
                 kind = message.type
                 if kind == protocol.MessageType.RECORD and message.record is not None:
@@ -202,8 +231,9 @@ class AirbyteSource(Source):
                 elif kind == protocol.MessageType.TRACE:
                     yield message
                 elif kind == protocol.MessageType.CONTROL:
-                    log.warning("airbyte connector %s sent a new config (CONTROL): ledgerlink does not store a "
-                                "connector's rotated config; update source.config.config", run.name)
+                    rotated = self._rotated(parsed, message, run.name)
+                    if rotated is not None:  # the runtime stores it (encrypted) the moment it arrives
+                        yield protocol.control_config({**config, "rotated_config": rotated})
             if run.trace_errors:
                 # exited 0 after reporting an error: the sync is not complete (what came before is staged)
                 raise run.failure("reported an error but exited 0")

@@ -22,6 +22,7 @@ from ledgerlink import CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStre
 from .client import read_json, rfc2822
 from .config import BigCommerceConfig
 from .schemas import ORDER_SCHEMA, PRODUCT_SCHEMA
+from .stream_schemas import stream_schema
 
 __all__ = ["OrdersStream", "OrderProductsStream", "OrderShippingAddressesStream", "OrderCouponsStream",
            "OrderTransactionsStream", "OrderShipmentsStream", "RefundsStream", "CustomersStream", "ProductsStream",
@@ -80,24 +81,28 @@ class _ChildStream(ChildStream):
 
 class OrderProductsStream(_ChildStream):
     name: ClassVar[str] = "order_products"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("order_products")
     path: ClassVar[str] = "/v2/orders/{order_id}/products"
     operation: ClassVar[str] = "getOrderProducts"
 
 
 class OrderShippingAddressesStream(_ChildStream):
     name: ClassVar[str] = "order_shipping_addresses"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("order_shipping_addresses")
     path: ClassVar[str] = "/v2/orders/{order_id}/shipping_addresses"
     operation: ClassVar[str] = "getOrderShippingAddresses"
 
 
 class OrderCouponsStream(_ChildStream):
     name: ClassVar[str] = "order_coupons"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("order_coupons")
     path: ClassVar[str] = "/v2/orders/{order_id}/coupons"
     operation: ClassVar[str] = "getOrderCoupons"
 
 
 class OrderShipmentsStream(_ChildStream):
     name: ClassVar[str] = "order_shipments"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("order_shipments")
     path: ClassVar[str] = "/v2/orders/{order_id}/shipments"
     operation: ClassVar[str] = "getOrderShipments"
 
@@ -106,6 +111,7 @@ class OrderTransactionsStream(_ChildStream):
     """v3 transactions: payment method (`method`, `offline.display_name`) and `gateway`."""
 
     name: ClassVar[str] = "order_transactions"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("order_transactions")
     path: ClassVar[str] = "/v3/orders/{order_id}/transactions"
     operation: ClassVar[str] = "getOrderTransactions"
     v3: ClassVar[bool] = True
@@ -239,6 +245,7 @@ class RefundsStream(_V3ListStream):
     """GET /v3/orders/payment_actions/refunds (every order's refunds), from `created:min`."""
 
     name: ClassVar[str] = "refunds"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("refunds")
     path: ClassVar[str] = "/v3/orders/payment_actions/refunds"
     operation: ClassVar[str] = "getRefunds"
     primary_key: ClassVar[str] = "id"
@@ -249,6 +256,7 @@ class RefundsStream(_V3ListStream):
 
 class CustomersStream(_V3ListStream):
     name: ClassVar[str] = "customers"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("customers")
     path: ClassVar[str] = "/v3/customers"
     operation: ClassVar[str] = "getCustomers"
     primary_key: ClassVar[str] = "id"
@@ -271,6 +279,7 @@ class VariantsStream(_V3ListStream):
     for a catalog read without each product's own fields."""
 
     name: ClassVar[str] = "variants"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("variants")
     path: ClassVar[str] = "/v3/catalog/variants"
     operation: ClassVar[str] = "getVariants"
     primary_key: ClassVar[str] = "id"
@@ -278,6 +287,7 @@ class VariantsStream(_V3ListStream):
 
 class LocationsStream(_V3ListStream):
     name: ClassVar[str] = "locations"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("locations")
     path: ClassVar[str] = "/v3/inventory/locations"
     operation: ClassVar[str] = "getLocations"
     primary_key: ClassVar[str] = "id"
@@ -288,6 +298,7 @@ class InventoryItemsStream(_V3ListStream):
     `location_id` and `variant_id` added so it can be keyed."""
 
     name: ClassVar[str] = "inventory_items"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("inventory_items")
     path: ClassVar[str] = "/v3/inventory/locations/{location_id}/items"
     operation: ClassVar[str] = "getLocationItems"
     primary_key: ClassVar[list[str]] = ["location_id", "variant_id"]
@@ -312,6 +323,7 @@ class StoreStream(HttpStream):
     """GET /v2/store: one record (currency, time zone, weight units)."""
 
     name: ClassVar[str] = "store"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("store")
     path: ClassVar[str] = "/v2/store"
     operation: ClassVar[str] = "getStore"
     primary_key: ClassVar[str] = "id"

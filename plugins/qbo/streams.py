@@ -33,6 +33,7 @@ from ledgerlink import CHECKPOINT, Checkpoint, Stream, protocol
 
 from .client import NAME_LIST_ENTITIES, QboApi, escape
 from .config import QboSourceConfig
+from .stream_schemas import stream_schema
 
 __all__ = ["QboStream", "ItemsStream", "STREAMS", "CURSOR", "DELETED", "CDC_MAX_OBJECTS", "CDC_WINDOW", "SETTLE",
            "utc_text"]
@@ -189,6 +190,7 @@ class ItemsStream(QboStream):
     """Items, and every inventory item in full each run (QtyOnHand moves without a new LastUpdatedTime)."""
 
     name: ClassVar[str] = "items"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("items", QboStream.json_schema)
     entity: ClassVar[str] = "Item"
 
     def _read_extra(self) -> Iterator[dict[str, Any] | Checkpoint]:
@@ -206,46 +208,55 @@ class ItemsStream(QboStream):
 
 class CustomersStream(QboStream):
     name: ClassVar[str] = "customers"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("customers", QboStream.json_schema)
     entity: ClassVar[str] = "Customer"
 
 
 class AccountsStream(QboStream):
     name: ClassVar[str] = "accounts"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("accounts", QboStream.json_schema)
     entity: ClassVar[str] = "Account"
 
 
 class SalesReceiptsStream(QboStream):
     name: ClassVar[str] = "sales_receipts"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("sales_receipts", QboStream.json_schema)
     entity: ClassVar[str] = "SalesReceipt"
 
 
 class InvoicesStream(QboStream):
     name: ClassVar[str] = "invoices"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("invoices", QboStream.json_schema)
     entity: ClassVar[str] = "Invoice"
 
 
 class PaymentsStream(QboStream):
     name: ClassVar[str] = "payments"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("payments", QboStream.json_schema)
     entity: ClassVar[str] = "Payment"
 
 
 class CreditMemosStream(QboStream):
     name: ClassVar[str] = "credit_memos"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("credit_memos", QboStream.json_schema)
     entity: ClassVar[str] = "CreditMemo"
 
 
 class RefundReceiptsStream(QboStream):
     name: ClassVar[str] = "refund_receipts"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("refund_receipts", QboStream.json_schema)
     entity: ClassVar[str] = "RefundReceipt"
 
 
 class JournalEntriesStream(QboStream):
     name: ClassVar[str] = "journal_entries"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("journal_entries", QboStream.json_schema)
     entity: ClassVar[str] = "JournalEntry"
 
 
 class DepositsStream(QboStream):
     name: ClassVar[str] = "deposits"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("deposits", QboStream.json_schema)
     entity: ClassVar[str] = "Deposit"
 
 
@@ -253,16 +264,19 @@ class TaxCodesStream(QboStream):
     """Sales tax codes (a US company on automated sales tax has the pseudo codes TAX and NON only)."""
 
     name: ClassVar[str] = "tax_codes"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("tax_codes", QboStream.json_schema)
     entity: ClassVar[str] = "TaxCode"
 
 
 class PaymentMethodsStream(QboStream):
     name: ClassVar[str] = "payment_methods"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("payment_methods", QboStream.json_schema)
     entity: ClassVar[str] = "PaymentMethod"
 
 
 class ClassesStream(QboStream):
     name: ClassVar[str] = "classes"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("classes", QboStream.json_schema)
     entity: ClassVar[str] = "Class"
 
 
@@ -270,6 +284,7 @@ class DepartmentsStream(QboStream):
     """Departments: what QuickBooks Online's screens call locations."""
 
     name: ClassVar[str] = "departments"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("departments", QboStream.json_schema)
     entity: ClassVar[str] = "Department"
 
 

@@ -17,6 +17,9 @@
   killed         five records and a STATE, three more, then SIGKILL to itself: killed mid-read
   global_state   good, but with GLOBAL states
   secret_echo    logs its shop_code (a careless connector) and fails, printing it on stderr
+  rotates        good, but after the first record it rotates its shop_code (a CONTROL message with its config
+                 and the new code, as a connector whose refresh token rotated does; `check` does it too) unless
+                 it already runs with a rotated one; the code it ran with is written to the file `report_to`, when given
 It only reads its own files; nothing here touches the network.
 """
 
@@ -79,6 +82,12 @@ def saved_cursor(path: str | None) -> str | None:
     return None
 
 
+def control(config: dict) -> dict:
+    """The CONTROL message of a connector whose shop_code was rotated: its whole config, with the new code."""
+    return {"type": "CONTROL", "control": {"type": "CONNECTOR_CONFIG", "emitted_at": 1767225600000.0,
+                                           "connectorConfig": {"config": {**config, "shop_code": "k-rotated-7d3e9"}}}}
+
+
 def read(config: dict, state_path: str | None) -> int:
     mode = config.get("mode", "good")
     count, per_state = int(config.get("count", 10)), int(config.get("per_state", 3))
@@ -99,7 +108,12 @@ def read(config: dict, state_path: str | None) -> int:
         "stream_descriptor": {"name": STREAM}, "status": "STARTED"}}})
     sent = 0
     last = cursor
+    if config.get("report_to"):
+        with open(config["report_to"], "a") as fh:
+            fh.write(str(config.get("shop_code")) + "\n")
     for i in range(1, count + 1):
+        if mode == "rotates" and i == 2 and not str(config.get("shop_code")).startswith("k-rotated-"):
+            emit(control(config))
         rec = record(i)
         if cursor is not None and rec["record"]["data"]["updated_at"] <= cursor:
             continue
@@ -144,6 +158,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if command == "check":
         ok = config.get("shop_code") != "wrong"
+        if config.get("mode") == "rotates" and not str(config.get("shop_code")).startswith("k-rotated-"):
+            emit(control(config))
         emit({"type": "CONNECTION_STATUS", "connectionStatus": {
             "status": "SUCCEEDED" if ok else "FAILED", **({} if ok else {"message": "401: shop_code refused"})}})
         return 0

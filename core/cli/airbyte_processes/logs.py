@@ -10,13 +10,19 @@ from ... import protocol
 from ..common import emit
 from ...secrets import MaskSecrets
 
-__all__ = ["log_as_messages", "LogMessages", "LEVELS"]
+__all__ = ["log_as_messages", "LogMessages", "LEVELS", "emit_message"]
 
 #: Python's level names → the protocol's (Airbyte has WARN and FATAL)
 LEVELS = {"DEBUG": "DEBUG", "INFO": "INFO", "WARNING": "WARN", "ERROR": "ERROR", "CRITICAL": "FATAL"}
 
 #: one line at a time on stdout, whichever thread logs
 _lock = threading.Lock()
+
+
+def emit_message(message: protocol.Message) -> None:
+    """One protocol message on stdout, never interleaved with a LOG line another thread writes."""
+    with _lock:
+        emit(message)
 
 
 class LogMessages(logging.Handler):

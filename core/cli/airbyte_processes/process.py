@@ -3,11 +3,13 @@
     source-…       spec | check --config C | discover --config C | read --config C --catalog K [--state S]
     destination-…  spec | check --config C | discover --config C | write --config C --catalog K  (records on stdin)
 
-Each command is `ledgerlink`'s own connector command (`ledgerlink.cli.connector`) with the connector and role
-fixed, so the two can never answer differently. What this adds is what an Airbyte platform counts on from a
-connector process: nothing but protocol messages on stdout (logs become LOG messages), and every failure, a
-wrong command line included, as a TRACE error message plus a non-zero exit (2 for bad usage, 1 otherwise),
-never a bare traceback. A configured catalog naming a stream the source does not have is refused before
+Each command reads its files and calls the connector as `ledgerlink`'s own connector command
+(`ledgerlink.cli.connector`) does, with the connector and role fixed. What this adds is what an Airbyte platform
+counts on from a connector process: nothing but protocol messages on stdout (logs become LOG messages); every
+failure, a wrong command line included, as a TRACE error message plus a non-zero exit (2 for bad usage, 3 for
+records a destination could not write (`writing.py`), 1 otherwise), never a bare traceback; a read that fails
+names its stream (`reading.py`); and a refresh token rotated during the run comes back as a CONTROL message
+with the updated config (`rotations.py`). A configured catalog naming a stream the source does not have is refused before
 anything is read, as Airbyte's own sources refuse it.
 """
 
@@ -23,8 +25,12 @@ from .. import connector as commands
 from ..common import EXIT_FAILED, EXIT_USAGE, emit, read_json_file
 from ...errors import ConfigError, LedgerlinkError
 from ...secrets import mask
-from .logs import log_as_messages
+from ...plugins import host
+from .logs import emit_message, log_as_messages
 from .names import ConnectorProcess
+from .reading import read_records
+from .rotations import ConfigRotations
+from .writing import write_records
 
 __all__ = ["run_connector", "airbyte_commands", "console_script"]
 
@@ -52,7 +58,11 @@ def airbyte_commands(entry: ConnectorProcess) -> click.Group:
     @_CONFIG
     @click.pass_context
     def check(ctx: click.Context, config_path: str) -> None:
-        ctx.invoke(commands.check, connector=name, role=role, config_path=config_path, pipeline_file=None)
+        connector = host().connector(name, role)()
+        config = commands._config(config_path)
+        # a refresh token rotated by the check itself goes back to Airbyte at once (CONTROL): the old one may be dead
+        status = connector.check(config, ConfigRotations(connector, config, emit_message).check_context())
+        emit_message(protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status))
 
     @group.command(help="Print what the connector reads (CATALOG) or can write (DESTINATION_CATALOG).")
     @_CONFIG
@@ -68,24 +78,28 @@ def airbyte_commands(entry: ConnectorProcess) -> click.Group:
         @click.pass_context
         def read(ctx: click.Context, config_path: str, catalog_path: str, state_path: str | None) -> None:
             _refuse_unknown_streams(name, config_path, catalog_path)
-            ctx.invoke(commands.read, connector=name, config_path=config_path, catalog_path=catalog_path,
-                       state_path=state_path)
+            _exit_unless_done(read_records(entry, config_path, catalog_path, state_path))
     else:
         @group.command(help="Write the RECORD messages read from stdin; echo each STATE once durable.")
         @_CONFIG
         @_CATALOG
         @click.pass_context
         def write(ctx: click.Context, config_path: str, catalog_path: str) -> None:
-            ctx.invoke(commands.write, connector=name, config_path=config_path, catalog_path=catalog_path)
+            _exit_unless_done(write_records(entry, config_path, catalog_path))
 
     return group
+
+
+def _exit_unless_done(code: int) -> None:
+    """A read or write that failed has said why (TRACE messages, stderr): end the process with its code."""
+    if code:
+        sys.stdout.flush()
+        sys.exit(code)
 
 
 def _refuse_unknown_streams(name: str, config_path: str, catalog_path: str) -> None:
     """A ConfigError naming the catalog's streams the source does not have (Airbyte refuses these too: the
     connection's schema needs a refresh), before a single record is read."""
-    from ...plugins import host
-
     raw = read_json_file(catalog_path, "catalog")
     streams = raw.get("streams") if isinstance(raw, dict) else None
     if not isinstance(streams, list):

@@ -34,6 +34,7 @@ from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, HttpStream, Permanent
 
 from ..client import read_json
 from ..config import AmazonSPConfig
+from ..stream_schemas import stream_schema
 from ..timestamps import SETTLE_DELAY, format_time, parse_time
 
 __all__ = ["FinancesStream", "FinancialEventsStream", "STATUSES", "event_key"]
@@ -124,6 +125,7 @@ class FinancesStream(_PostedWindows):
     merchant-fulfilled US orders."""
 
     name: ClassVar[str] = "finances"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("finances")
     path: ClassVar[str] = "/finances/2024-06-19/transactions"
     operation: ClassVar[str] = "listTransactions"
     primary_key: ClassVar[str] = "transactionId"
@@ -170,6 +172,7 @@ class FinancialEventsStream(_PostedWindows):
     """listFinancialEvents (Finances v0), one record per event (config `finances_api: v0`)."""
 
     name: ClassVar[str] = "financial_events"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("financial_events")
     path: ClassVar[str] = "/finances/v0/financialEvents"
     operation: ClassVar[str] = "listFinancialEvents"
     primary_key: ClassVar[str] = "eventKey"

@@ -30,6 +30,7 @@ from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, HttpStream, Permanent
 
 from ..client import read_json
 from ..config import AmazonSPConfig
+from ..stream_schemas import stream_schema
 from ..timestamps import format_time, parse_time
 
 __all__ = ["FbaInventoryStream", "CLOCK_SKEW"]
@@ -51,6 +52,7 @@ class FbaInventoryStream(HttpStream):
     """getInventorySummaries per marketplace, every page fetched back to back (see the module docstring)."""
 
     name: ClassVar[str] = "fba_inventory"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("fba_inventory")
     path: ClassVar[str] = "/fba/inventory/v1/summaries"
     operation: ClassVar[str] = "getInventorySummaries"
     records_path: ClassVar[tuple[str, ...]] = ("payload", "inventorySummaries")

@@ -19,6 +19,7 @@ from ledgerlink import (
 
 from ..client import read_json
 from ..config import AmazonSPConfig
+from ..stream_schemas import stream_schema
 from ..timestamps import SETTLE_DELAY, format_time, parse_time
 from .schemas import ORDER_ITEM_SCHEMA, ORDER_SCHEMA
 
@@ -198,7 +199,7 @@ class Orders2026Stream(OrdersStream):
     records_path: ClassVar[tuple[str, ...]] = ("orders",)
     primary_key: ClassVar[str] = "orderId"
     cursor_field: ClassVar[str] = "lastUpdatedTime"
-    json_schema: ClassVar[dict[str, Any]] = Stream.json_schema  # the 2026 Order's fields are not v0's
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("orders_2026")  # the 2026 Order's fields, not v0's
 
     def __init__(self, config: AmazonSPConfig, client: HttpClient, *, now: datetime | None = None):
         super().__init__(config, client, now=now)

@@ -13,6 +13,7 @@ from typing import Any, ClassVar, Iterator
 from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
 
 from ..timestamps import SETTLE_DELAY, format_time, parse_time
+from ..stream_schemas import stream_schema
 from .engine import ReportsEngine, parse_table
 
 __all__ = ["ReportStream", "FbaCustomerReturnsStream", "FbaInventoryLedgerStream", "FbaReimbursementsStream",
@@ -93,6 +94,7 @@ class FbaCustomerReturnsStream(ReportStream):
     with `detailed-disposition` (SELLABLE, CUSTOMER_DAMAGED, …) that a later flow joins to refunds."""
 
     name: ClassVar[str] = "fba_customer_returns"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("fba_customer_returns")
     report_type: ClassVar[str] = "GET_FBA_FULFILLMENT_CUSTOMER_RETURNS_DATA"
     primary_key: ClassVar[list[str]] = ["order-id", "sku", "license-plate-number", "return-date"]
 
@@ -102,6 +104,7 @@ class FbaInventoryLedgerStream(ReportStream):
     out of Amazon's fulfilment centres. Rows carry no id: the key is the movement's own columns."""
 
     name: ClassVar[str] = "fba_inventory_ledger"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("fba_inventory_ledger")
     report_type: ClassVar[str] = "GET_LEDGER_DETAIL_VIEW_DATA"
     primary_key: ClassVar[list[str]] = ["Date", "FNSKU", "MSKU", "EventType", "ReferenceID", "FulfillmentCenter",
                                         "Disposition", "Reason", "Country", "Quantity"]
@@ -112,6 +115,7 @@ class FbaReimbursementsStream(ReportStream):
     damaged or unreturned units. One row per reimbursement id and SKU."""
 
     name: ClassVar[str] = "fba_reimbursements"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("fba_reimbursements")
     report_type: ClassVar[str] = "GET_FBA_REIMBURSEMENTS_DATA"
     primary_key: ClassVar[list[str]] = ["reimbursement-id", "sku"]
 
@@ -124,6 +128,7 @@ class AllOrdersReportStream(ReportStream):
     its `rows`, unchanged, so an order's items are staged (and replaced) together."""
 
     name: ClassVar[str] = "all_orders_report"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("all_orders_report")
     report_type: ClassVar[str] = "GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL"
     primary_key: ClassVar[str] = "amazon-order-id"
     cursor_field: ClassVar[str] = "last-updated-date"
@@ -164,6 +169,7 @@ class FbaShipmentsStream(ReportStream):
     its `rows`, so a shipment's items are staged together."""
 
     name: ClassVar[str] = "fba_shipments"
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("fba_shipments")
     report_type: ClassVar[str] = "GET_AMAZON_FULFILLED_SHIPMENTS_DATA_GENERAL"
     primary_key: ClassVar[str] = "shipment-id"
 

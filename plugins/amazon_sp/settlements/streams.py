@@ -26,6 +26,7 @@ from typing import Any, ClassVar, Iterator
 
 from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
 
+from ..stream_schemas import stream_schema
 from .parser import REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, decode_settlement_bytes, parse_settlement
 
 __all__ = ["SettlementsStream", "settlement_record", "error_record"]
@@ -71,7 +72,8 @@ class SettlementsStream(Stream):
     name: ClassVar[str] = "settlements"
     primary_key: ClassVar[str] = "settlement_id"
     cursor_field: ClassVar[str] = "created_time"
-    json_schema: ClassVar[dict[str, Any]] = {
+    #: the fields described here, and the rest of what the stream sends (stream_schemas.py)
+    json_schema: ClassVar[dict[str, Any]] = stream_schema("settlements", {
         "type": "object", "additionalProperties": True,
         "required": ["settlement_id", "origin", "rows", "errors"],
         "properties": {
@@ -90,7 +92,7 @@ class SettlementsStream(Stream):
             "report_id": {"type": ["string", "null"]},
             "content_hash": {"type": "string"},
         },
-    }
+    })
 
     def __init__(self, config: Any, client: HttpClient | None = None, *, now: datetime | None = None):
         super().__init__(config)
