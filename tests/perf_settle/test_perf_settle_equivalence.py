@@ -164,11 +164,11 @@ def reports(draw) -> dict[str, Any]:
     return ref.staged_record(render_v2(summary, rows), "hypothesis.txt")
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                   HealthCheck.too_slow])
-@given(record=reports())
-def test_generated_reports_plan_alike(monkeypatch, record):
-    _both(monkeypatch, record)
+@given(record=reports(), options=st.sampled_from([OPTION_SETS[:2], OPTION_SETS[2:4], OPTION_SETS[4:]]))
+def test_generated_reports_plan_alike(monkeypatch, record, options):
+    _both(monkeypatch, record, options)
 
 
 @settings(max_examples=60, deadline=None)

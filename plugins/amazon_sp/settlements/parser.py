@@ -190,7 +190,7 @@ def _parse(text: str, origin: str) -> ParsedSettlement:
     fingerprinted: list[str] = []  # every row's canonical text, hashed at once (the same bytes as row by row)
     for index in range(header_at + 1, len(lines)):
         raw = lines[index]
-        if not raw.strip():
+        if not raw or raw.isspace():  # what `not raw.strip()` says, without a copy of every line
             continue  # blank lines (Amazon ends some files with one) are not rows
         number = index + 1
         cells = list(map(str.strip, raw.split("\t")))
