@@ -6,6 +6,7 @@ from .deposit import PayoutDeposit, payout_deposit
 from .hold import SettlementOnHold
 from .journal import Journal, JournalLine, NettedRole, row_ranges
 from .options import SettlementOptions, parse_settlement_options
+from .refs import line_refs, row_refs
 from .posting import build_journals, check_ties, classify, journals_for, plan_journals, plan_payout
 from .role_table import RoleRule, RoleTable, default_role_table, load_rules
 from .roles import BALANCE_SHEET_ROLES, ORDER_FLOW_ROLES, ROLE_LABELS, Role
@@ -19,4 +20,5 @@ __all__ = [
     "SettlementOnHold", "SettlementOptions", "parse_settlement_options",
     "build_journals", "check_ties", "classify", "journals_for", "plan_journals",
     "PayoutDeposit", "payout_deposit", "plan_payout",
+    "row_refs", "line_refs",  # audit refs of journal lines, built in bulk (issue 18)
 ]

@@ -19,15 +19,17 @@ __all__ = ["JournalLine", "Journal", "NettedRole", "row_ranges"]
 
 def row_ranges(rows: list[int]) -> str:
     """`[3, 4, 5, 9]` → "3-5, 9": how a line says which report rows it sums, compactly."""
-    out: list[str] = []
     ordered = sorted(set(rows))
-    i = 0
-    while i < len(ordered):
-        j = i
-        while j + 1 < len(ordered) and ordered[j + 1] == ordered[j] + 1:
-            j += 1
-        out.append(str(ordered[i]) if i == j else f"{ordered[i]}-{ordered[j]}")
-        i = j + 1
+    if not ordered:
+        return ""
+    # where a run of consecutive rows ends (found in one pass: a line of a large report sums 10,000s of rows)
+    ends = [i for i in range(1, len(ordered)) if ordered[i] != ordered[i - 1] + 1]
+    out: list[str] = []
+    start = 0
+    for end in (*ends, len(ordered)):
+        first, last = ordered[start], ordered[end - 1]
+        out.append(str(first) if first == last else f"{first}-{last}")
+        start = end
     return ", ".join(out)
 
 

@@ -23,6 +23,7 @@ from ..errors import ConfigError
 from ..money import quantize
 from .accounts import AccountMap
 from .deposit import PayoutDeposit, payout_deposit
+from .grouped import grouped_parts
 from ..suggest.hints import role_hint
 from .hold import SettlementOnHold
 from .journal import Journal, JournalLine, NettedRole, row_ranges
@@ -138,7 +139,8 @@ class _Part:
         return sum(self.sums.values(), Decimal(0))
 
 
-def _parts(classified: Classified, final: date, split: bool, per_order: bool) -> list[_Part]:
+def parts_by_line(classified: Classified, final: date, split: bool, per_order: bool) -> list[_Part]:
+    """The reference: each line in turn added to its month's part (`grouped.grouped_parts` is the fast path)."""
     final_period = _period(final)
     parts: dict[str, _Part] = {}
     periods: dict[tuple[int, int], str] = {}
@@ -171,8 +173,10 @@ def _describe(role: Role, settlement_id: str, rows: list[int], extra: str = "") 
 def build_journals(settlement: Settlement, *, table: RoleTable, accounts: AccountMap,
                    mode: str = "summary", split_by_month: bool = True, date_basis: str = "end",
                    home_currency: str | None = None, rate: Decimal | None = None, convert: bool = False,
-                   deposit: Decimal | None = None, negative_total: str = "payable") -> list[Journal]:
-    """The journals that post `settlement`, or SettlementOnHold saying why it cannot be posted exactly."""
+                   deposit: Decimal | None = None, negative_total: str = "payable",
+                   by_line: bool = False) -> list[Journal]:
+    """The journals that post `settlement`, or SettlementOnHold saying why it cannot be posted exactly.
+    `by_line` sums the lines one at a time (the reference the grouped sums are tested against)."""
     key = settlement.natural_key
     cur = _currency(settlement)
     reasons = check_ties(settlement)
@@ -188,10 +192,12 @@ def build_journals(settlement: Settlement, *, table: RoleTable, accounts: Accoun
                                     f"{settlement.settlement_id} (or .{cur}) to {home_currency.upper()} per {cur}")
     if not settlement.lines and settlement.total.amount == 0:
         return []
-    classified = classify(settlement, table)
     per_order = mode == "per_order"
     final = _posting_date(settlement, date_basis)
-    parts = _parts(classified, final, split_by_month, per_order)
+    if by_line:
+        parts = parts_by_line(classify(settlement, table), final, split_by_month, per_order)
+    else:
+        parts = grouped_parts(settlement, table, final, split_by_month, per_order, _Part, _month_end)
     total = quantize(settlement.total.amount, cur)
     deposit_role = Role.PAYABLE_TO_AMAZON if total < 0 and negative_total == "payable" else Role.BANK
 

@@ -20,7 +20,7 @@ from typing import Any
 
 from ledgerlink import EARLIEST_DATE, LATEST_DATE, Fee, Money, RecordError, Settlement, SettlementLine, quantize
 
-from .parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError
+from .parser import FLAT_FILE_V1, V1_AMOUNT_COLUMNS, SettlementFileError, collector_paused
 
 __all__ = ["normalise_settlement", "parse_report_time", "FEE_AMOUNT_TYPES", "FEE_TRANSACTION_TYPES",
            "PREVIOUS_RESERVE", "CURRENT_RESERVE"]
@@ -91,6 +91,11 @@ def _fail(record: dict[str, Any], error: SettlementFileError, more: int = 0, hin
 
 def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[str, Any]]]) -> list[Settlement]:
     """One staged settlement → one canonical Settlement whose lines sum to its total, exactly."""
+    with collector_paused():  # a line (and its dict) per row: see `collector_paused`
+        return _normalise(record)
+
+
+def _normalise(record: dict[str, Any]) -> list[Settlement]:
     origin = str(record.get("origin") or "?")
     errors = [SettlementFileError.from_dict(e) for e in record.get("errors") or []]
     if errors:
@@ -157,32 +162,39 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
 
     v1 = record.get("format") == FLAT_FILE_V1
     lines: list[SettlementLine] = []
+    append = lines.append
     quantities: dict[tuple[str, str], Decimal] = {}
+    counted: dict[str, Decimal] = {}  # quantity texts already read (valid ones only: a bad one raises each time)
     for row in record.get("rows") or []:
         number, values = int(row["line"]), row.get("values") or {}
-        quantity = _quantity(values, number, located)
-        if v1 and quantity is not None and values.get("order-item-code"):
-            quantities[(values.get("order-id", ""), values["order-item-code"])] = quantity
-        common = dict(
-            row=number, transaction_type=values.get("transaction-type", ""), order_id=values.get("order-id"),
-            sku=values.get("sku"), posted_at=when(values, number, "posted-date-time", "posted-date"),
-            marketplace=values.get("marketplace-name"), merchant_order_id=values.get("merchant-order-id"),
-            adjustment_id=values.get("adjustment-id"), shipment_id=values.get("shipment-id"),
-            fulfillment_id=values.get("fulfillment-id"), order_item_code=values.get("order-item-code"),
-            merchant_order_item_id=values.get("merchant-order-item-id"),
-            merchant_adjustment_item_id=values.get("merchant-adjustment-item-id"),
-            promotion_id=values.get("promotion-id"), quantity=quantity)
+        get = values.get
+        text = get("quantity-purchased")
+        if not text:
+            quantity = None
+        elif type(text) is not str:  # not what the parser stages: read (and refused) as the reference does
+            quantity = _quantity(values, number, located)
+        else:
+            quantity = counted.get(text)
+            if quantity is None:
+                quantity = counted[text] = _quantity(values, number, located)
+        if v1 and quantity is not None and get("order-item-code"):
+            quantities[(get("order-id", ""), values["order-item-code"])] = quantity
+        text = get("posted-date-time") or get("posted-date")
+        posted = times.get(text) if text else None
+        if posted is None and text:
+            posted = when(values, number, "posted-date-time", "posted-date")
+        transaction_type = get("transaction-type", "")
+        order_id, sku = get("order-id"), get("sku")
         if v1:
             for column, (amount_type, described_by) in V1_AMOUNT_COLUMNS.items():
                 if column in values:
-                    lines.append(_line(
-                        **common, amount_type=amount_type, amount_column=column,
-                        amount_description=values.get(described_by) if described_by else None,
-                        amount=money(values[column], number, column)))
+                    append(_line(
+                        number, transaction_type, amount_type, get(described_by) if described_by else None,
+                        money(values[column], number, column), order_id, sku, posted, values, quantity, column))
         else:
-            lines.append(_line(
-                **common, amount_type=values.get("amount-type"), amount_description=values.get("amount-description"),
-                amount_column="amount", amount=money(values.get("amount", ""), number, "amount")))
+            append(_line(number, transaction_type, get("amount-type"), get("amount-description"),
+                         money(get("amount", ""), number, "amount"), order_id, sku, posted, values, quantity,
+                         "amount"))
     if quantities:  # V1 gives an item's quantity on a row of its own, without amounts: carry it to the item's lines
         for line in lines:
             if line.quantity is None and line.order_item_code:
@@ -198,9 +210,15 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
 
     # built from the lines' already typed values (texts, a Money, the row number): validating them again per
     # fee was a tenth of normalising a 100,000-row settlement
-    fees = [Fee.model_construct(fee_type=line.amount_description or line.transaction_type, amount=line.amount,
-                                order_id=line.order_id, sku=line.sku, description=line.transaction_type, row=line.row)
-            for line in lines if _is_fee(line)]
+    fee_words: dict[tuple[Any, ...], bool] = {}  # a report repeats a few dozen (type, kind, description)s
+    fees = []
+    for line in lines:
+        words = (line.amount_type, line.transaction_type, line.amount_description)
+        is_fee = fee_words.get(words)
+        if is_fee is None:
+            is_fee = fee_words[words] = _is_fee(line)
+        if is_fee:
+            fees.append(_fee(line))
     return [Settlement(
         source="amazon_sp", settlement_id=settlement_id, starts_at=starts, ends_at=ends, deposit_at=deposit,
         total=Money(amount=total, currency=currency), lines=lines, fees=fees, currency=currency,
@@ -210,11 +228,47 @@ def normalise_settlement(record: dict[str, Any], related: dict[str, list[dict[st
         row_count=len(record.get("rows") or []))]
 
 
-def _line(**fields: Any) -> SettlementLine:
+_new = object.__new__
+_set = object.__setattr__
+#: every line is given every field (None where the row has no value), so every line's fields set is all of them
+_LINE_FIELDS = frozenset(SettlementLine.model_fields)
+_FEE_FIELDS = frozenset(Fee.model_fields)
+
+
+def _line(row: int, transaction_type: str, amount_type: str | None, amount_description: str | None, amount: Money,
+          order_id: str | None, sku: str | None, posted_at: datetime | None, values: dict[str, str],
+          quantity: Decimal | None, amount_column: str) -> SettlementLine:
     """A SettlementLine from values this module has already parsed and typed (row int, amount a Money built by
-    `money`, dates by `parse_report_time`, quantity a Decimal): built without validating again, since a
-    100,000-row settlement would otherwise spend seconds re-checking what was just checked."""
-    return SettlementLine.model_construct(**fields)
+    `money`, dates by `parse_report_time`, quantity a Decimal): what `SettlementLine.model_construct` makes of
+    them (fields in declared order, every field given), built directly, since a 100,000-row settlement would
+    otherwise spend seconds re-checking what was just checked (`tests/perf_settle/` holds the two together)."""
+    get = values.get
+    line = _new(SettlementLine)
+    _set(line, "__dict__", {
+        "row": row, "transaction_type": transaction_type, "amount_type": amount_type,
+        "amount_description": amount_description, "amount": amount, "order_id": order_id, "sku": sku,
+        "posted_at": posted_at, "marketplace": get("marketplace-name"), "merchant_order_id": get("merchant-order-id"),
+        "adjustment_id": get("adjustment-id"), "shipment_id": get("shipment-id"),
+        "fulfillment_id": get("fulfillment-id"), "order_item_code": get("order-item-code"),
+        "merchant_order_item_id": get("merchant-order-item-id"),
+        "merchant_adjustment_item_id": get("merchant-adjustment-item-id"), "promotion_id": get("promotion-id"),
+        "quantity": quantity, "amount_column": amount_column})
+    _set(line, "__pydantic_fields_set__", set(_LINE_FIELDS))
+    _set(line, "__pydantic_extra__", None)
+    _set(line, "__pydantic_private__", None)
+    return line
+
+
+def _fee(line: SettlementLine) -> Fee:
+    """The fee of a fee line, as `Fee.model_construct` makes it from the line's typed values (every field given)."""
+    fee = _new(Fee)
+    _set(fee, "__dict__", {"fee_type": line.amount_description or line.transaction_type, "amount": line.amount,
+                           "order_id": line.order_id, "sku": line.sku, "description": line.transaction_type,
+                           "row": line.row})
+    _set(fee, "__pydantic_fields_set__", set(_FEE_FIELDS))
+    _set(fee, "__pydantic_extra__", None)
+    _set(fee, "__pydantic_private__", None)
+    return fee
 
 
 def _quantity(values: dict[str, str], line: int, located: Any) -> Decimal | None:

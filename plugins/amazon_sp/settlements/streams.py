@@ -27,7 +27,8 @@ from typing import Any, ClassVar, Iterator
 from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
 
 from ..stream_schemas import stream_schema
-from .parser import REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, decode_settlement_bytes, parse_settlement
+from .parser import (REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, collector_paused, decode_settlement_bytes,
+                     parse_settlement)
 
 __all__ = ["SettlementsStream", "settlement_record", "error_record"]
 
@@ -39,11 +40,13 @@ REPORTS_RETAINED = timedelta(days=89)
 
 def settlement_record(parsed: ParsedSettlement, *, report: dict[str, Any] | None = None) -> dict[str, Any]:
     """The staged record of one parsed settlement file (see the module docstring)."""
+    with collector_paused():  # a dict per row: see `collector_paused`
+        rows = [{"line": r.line, "values": r.values} for r in parsed.rows]
     record: dict[str, Any] = {
         "settlement_id": parsed.settlement_id or parsed.origin, "origin": parsed.origin, "format": parsed.format,
         "columns": parsed.columns, "summary_line": parsed.summary_line, "summary": parsed.summary,
         "decimal_mark": parsed.decimal_mark, "row_count": len(parsed.rows),
-        "rows": [{"line": r.line, "values": r.values} for r in parsed.rows],
+        "rows": rows,
         "errors": [e.to_dict() for e in parsed.errors], "content_hash": parsed.content_hash(),
     }
     record.update(_report_fields(report))

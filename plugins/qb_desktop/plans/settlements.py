@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledgerlink import PlanContext, PlannedWrite, Settlement, SourceRef, settlements
+from ledgerlink import PlanContext, PlannedWrite, Settlement, settlements
 
 from ..config import PostingOptions
 from .orders import MEMO_PREFIX, REF_NUMBER_MAX, ref_number
@@ -84,8 +84,7 @@ def plan_settlement(settlement: Settlement, ctx: PlanContext) -> list[PlannedWri
     journals, deposit = settlements.plan_payout(settlement, ctx, order_deposit_account=_order_deposit_account(ctx))
     for journal in journals:
         payload, ordered = journal_entry_add(journal)
-        line_refs = [(i, SourceRef.model_construct(stream=stream, key=f"{settlement.settlement_id}/row/{row}"))
-                     for i, line in enumerate(ordered) for row in line.rows]
+        line_refs = settlements.line_refs(settlement, ordered, stream)
         writes.append(PlannedWrite(stream="JournalEntry", key=journal.key, data=payload,
                                    source_refs=list(settlement.source_refs), line_refs=line_refs,
                                    natural_key=settlement.natural_key))

@@ -70,8 +70,8 @@ def payout_deposit(deposit: settlements.PayoutDeposit) -> dict[str, Any]:
 
 
 def row_refs(settlement: Settlement, rows: list[int]) -> list[SourceRef]:
-    stream = settlement.source_refs[0].stream if settlement.source_refs else "settlements"
-    return [SourceRef.model_construct(stream=stream, key=f"{settlement.settlement_id}/row/{row}") for row in rows]
+    """A ref to each report row (the audit trail's `settlements/<id>/row/<n>`)."""
+    return settlements.row_refs(settlement, rows)
 
 
 def _order_deposit_account(ctx: PlanContext) -> str:
@@ -85,7 +85,7 @@ def plan_settlement(settlement: Settlement, ctx: PlanContext) -> list[PlannedWri
     writes = []
     journals, deposit = settlements.plan_payout(settlement, ctx, order_deposit_account=_order_deposit_account(ctx))
     for journal in journals:
-        line_refs = [(i, ref) for i, line in enumerate(journal.lines) for ref in row_refs(settlement, line.rows)]
+        line_refs = settlements.line_refs(settlement, journal.lines)
         writes.append(PlannedWrite(stream="JournalEntry", key=journal.key, data=journal_entry(journal),
                                    source_refs=list(settlement.source_refs), line_refs=line_refs,
                                    natural_key=settlement.natural_key))
