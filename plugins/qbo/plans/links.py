@@ -58,6 +58,11 @@ class DocumentLinks:
         if obj.get("Id"):
             self.dest.refs.put(stream, "key:" + key, str(obj["Id"]), obj.get("SyncToken"))
 
+    def remember_all(self, stream: str, ids: dict[str, str]) -> None:
+        """`remember` for a batch's documents (key → Id) in one statement (issue 18: one commit per document
+        was most of a sync's posting time)."""
+        self.dest.refs.put_many(stream, [("key:" + key, ref_id, None) for key, ref_id in ids.items() if ref_id])
+
     def _field(self, target: dict[str, Any]) -> str:
         return "DocNumber" if target.get("DocNumber") and self.dest.company.custom_txn_numbers else "TxnDate"
 
