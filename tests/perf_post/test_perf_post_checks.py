@@ -4,6 +4,7 @@ batch's references remembered in one statement are what one `put` each left."""
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ from hypothesis import given, settings, strategies as st
 from ledgerlink import OutboundRecord, RecordError
 from ledgerlink.store import Store
 from ledgerlink_qbo.destination import _check_amount, _scan
+from ledgerlink_qbo.plans.links import payload_copy
 
 _MONEY_FIELDS = ("Amount", "TotalAmt", "TotalTax")
 
@@ -98,3 +100,28 @@ def test_references_remembered_together_are_those_remembered_one_by_one(tmp_path
     query = "SELECT destination, kind, name, ref_id, version FROM refs ORDER BY name"
     assert many.db.fetchall(query) == one.db.fetchall(query)
     assert many.references("qbo").get("SalesReceipt", "key:a") == "3"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.dictionaries(_key, _payload, max_size=6))
+def test_a_payload_copy_is_a_deep_copy(data: dict[str, Any]):
+    copied = payload_copy(data)
+    assert copied == copy.deepcopy(data) or _has_nan(data)
+    containers = {id(n) for n in _containers(data)}
+    assert not containers & {id(n) for n in _containers(copied)}  # nothing mutable shared with the original
+
+
+def _containers(node: Any) -> list[Any]:
+    if isinstance(node, dict):
+        return [node, *(c for v in node.values() for c in _containers(v))]
+    if isinstance(node, list):
+        return [node, *(c for v in node for c in _containers(v))]
+    return []
+
+
+def _has_nan(node: Any) -> bool:
+    if isinstance(node, dict):
+        return any(_has_nan(v) for v in node.values())
+    if isinstance(node, list):
+        return any(_has_nan(v) for v in node)
+    return node != node  # NaN is not equal to itself, in the copy or the original

@@ -45,6 +45,19 @@ def _mark(key: str) -> str:
     return NOTE_PREFIX + key
 
 
+def payload_copy(node: Any) -> Any:
+    """A deep copy of a JSON payload (dicts, lists and immutable scalars), several times faster than
+    `copy.deepcopy` (issue 18: it was a fifth of posting's CPU); anything else is deep-copied as before."""
+    kind = type(node)
+    if kind is dict:
+        return {k: payload_copy(v) for k, v in node.items()}
+    if kind is list:
+        return [payload_copy(v) for v in node]
+    if node is None or kind in (str, int, float, bool, Decimal):
+        return node
+    return copy.deepcopy(node)
+
+
 class DocumentLinks:
     """Finds documents by ledgerlink key, and carries out the `_ledgerlink` instructions of a batch."""
 
@@ -120,7 +133,7 @@ class DocumentLinks:
                          ", ".join(f"{t['TxnType']} {t['key']}" for t in only))
                 results[record.key] = WriteResult(record.key, created=False)
                 continue
-            data = copy.deepcopy(record.data)
+            data = payload_copy(record.data)
             data.pop(CONTROL, None)
             try:
                 self._link(data, posted, record)
