@@ -5,14 +5,18 @@ batch's references remembered in one statement are what one `put` each left."""
 from __future__ import annotations
 
 import copy
+import threading
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Any
 
+import httpx
 from hypothesis import given, settings, strategies as st
 
 from ledgerlink import OutboundRecord, RecordError
 from ledgerlink.store import Store
+from ledgerlink_qbo.client import MAX_IN_FLIGHT, QboApi
+from ledgerlink_qbo.config import QboConfig
 from ledgerlink_qbo.destination import _check_amount, _scan
 from ledgerlink_qbo.plans.links import payload_copy
 
@@ -125,3 +129,33 @@ def _has_nan(node: Any) -> bool:
     if isinstance(node, list):
         return any(_has_nan(v) for v in node)
     return node != node  # NaN is not equal to itself, in the copy or the original
+
+
+def test_a_company_never_has_more_than_ten_calls_of_this_process_at_once():
+    state = {"now": 0, "most": 0, "released": False}
+    cond = threading.Condition()
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path.endswith("/tokens/bearer"):
+            return httpx.Response(200, json={"access_token": "a", "refresh_token": "r", "expires_in": 3600,
+                                             "x_refresh_token_expires_in": 86400})
+        with cond:
+            state["now"] += 1
+            state["most"] = max(state["most"], state["now"])
+            if state["now"] >= MAX_IN_FLIGHT:
+                state["released"] = True
+                cond.notify_all()
+            cond.wait_for(lambda: state["released"], timeout=20)  # bound: a missing limit shows as 12, not a hang
+            state["now"] -= 1
+        return httpx.Response(200, json={"QueryResponse": {}})
+
+    config = QboConfig.model_validate({"base_url": "https://qbo.test", "token_url": "https://qbo.test/tokens/bearer",
+                                       "realm_id": "perf-post-places", "client_id": "c", "client_secret": "s",
+                                       "refresh_token": "r", "requests_per_minute": 100_000})
+    apis = [QboApi(config, "r", transport=httpx.MockTransport(handler)) for _ in range(2)]  # one realm, two clients
+    threads = [threading.Thread(target=apis[i % 2].query, args=("select * from Item",)) for i in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert state["most"] == MAX_IN_FLIGHT
