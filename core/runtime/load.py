@@ -31,8 +31,8 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
          progress: Callable[..., None] = NO_PROGRESS, review: str = "never",
          should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     """Send what is pending; under the pipeline's `review` mode, documents awaiting approval (or rejected), and
-    the references only they need, stay in the outbox. When `should_stop()` turns true, the batch being written
-    is recorded and the write ends (`stopped` in the counts); the rest stays pending for the next sync."""
+    the references only they need, stay in the outbox. When `should_stop()` turns true, the batches being written
+    are recorded and the write ends (`stopped` in the counts); the rest stays pending for the next sync."""
     counts: Counter[str] = Counter()
     created: Counter[str] = Counter()
     existing: Counter[str] = Counter()
