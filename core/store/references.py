@@ -41,6 +41,23 @@ class References:
                             [self.destination, kind, name, ref_id, version])
         self._memo[(kind, name)] = ref_id
 
+    # issue 18 (QBO posting): one statement for a batch's entries; a put per document cost a commit each
+    def put_many(self, kind: str, entries: list[tuple[str, str, str | None]]) -> None:
+        """`put` for many (name, ref_id, version) entries of one kind at once (the last of a repeated name wins)."""
+        latest = {name: (ref_id, version) for name, ref_id, version in entries}
+        if not latest:
+            return
+        names = list(latest)
+        with self.db.lock:
+            self.db.execute("INSERT INTO refs (destination, kind, name, ref_id, version, updated_at) "
+                            "SELECT ?, ?, unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), unnest(?::VARCHAR[]), now() "
+                            "ON CONFLICT (destination, kind, name) DO UPDATE SET ref_id = excluded.ref_id, "
+                            "version = excluded.version, updated_at = excluded.updated_at",
+                            [self.destination, kind, names, [latest[n][0] for n in names],
+                             [latest[n][1] for n in names]])
+        for name in names:
+            self._memo[(kind, name)] = latest[name][0]
+
     def delete(self, kind: str, name: str) -> bool:
         """Forget an entry (the remote object was deleted or merged, a request was answered); True if it existed."""
         self._memo.pop((kind, name), None)

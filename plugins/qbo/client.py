@@ -8,6 +8,7 @@ minute, Intuit's per-company limit) covers all of a company's calls, and QBO fau
 from __future__ import annotations
 
 import re
+import threading
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -25,13 +26,25 @@ from .faults import classify, describe
 __all__ = ["QboApi", "CompanySettings", "escape", "realm_limit", "batch_limit", "REALM_LIMIT", "ENTITY_PATHS",
            "NAME_LIST_ENTITIES", "BATCH_MAX", "batch_request_id", "retry_request_id"]
 
-#: Intuit: 500 requests per minute per realm, and 10 concurrent. This client makes one call at a time, so a
-#: company never has more than one of ours in flight (add a per-realm semaphore before making it concurrent).
-#: A burst of a fiftieth of the minute's allowance (10 at Intuit's rate) keeps a run from spending the minute
-#: in a second.
+#: Intuit: 500 requests per minute per realm, and 10 concurrent. The runtime may keep several batches in
+#: flight (the destination's `batches_in_flight`), so every call holds one of its realm's `MAX_IN_FLIGHT`
+#: places in this process (`_realm_places`) while it is under way. A burst of a fiftieth of the minute's
+#: allowance (10 at Intuit's rate) keeps a run from spending the minute in a second.
 REALM_LIMIT = Limit(rate=500 / 60, burst=10)
-#: Intuit's requests at once per realm: kept across processes where a fleet installs an account limiter
+#: Intuit's requests at once per realm: kept in this process by a semaphore per realm, and across processes
+#: where a fleet installs an account limiter
 MAX_IN_FLIGHT = 10
+_places: dict[str, threading.BoundedSemaphore] = {}
+_places_lock = threading.Lock()
+
+
+def _realm_places(realm_id: str) -> threading.BoundedSemaphore:
+    """The realm's places for calls under way, shared by every QboApi of this process."""
+    with _places_lock:
+        places = _places.get(realm_id)
+        if places is None:
+            places = _places[realm_id] = threading.BoundedSemaphore(MAX_IN_FLIGHT)
+        return places
 
 
 def realm_limit(requests_per_minute: int) -> Limit:
@@ -111,6 +124,8 @@ class QboApi:
                                auth=self.auth, transport=transport, classify=classify, describe=describe,
                                max_in_flight=MAX_IN_FLIGHT, **extra)
         self.batch_calls = 0
+        self._places = _realm_places(config.realm_id)
+        self._count_lock = threading.Lock()
 
     def close(self) -> None:
         self.http.close()
@@ -140,8 +155,9 @@ class QboApi:
                 return {"params": {**params, "requestid": retry_request_id(first_id, attempt)}}
             kwargs["after_answer"] = after_answer
         try:
-            response = self.http.request(method, self._path(tail), operation=f"QuickBooks {action}",
-                                         bucket=_OPERATION, **kwargs)
+            with self._places:
+                response = self.http.request(method, self._path(tail), operation=f"QuickBooks {action}",
+                                             bucket=_OPERATION, **kwargs)
         except RemoteError as exc:
             exc.hint = exc.hint or _hint(exc)
             raise
@@ -257,7 +273,8 @@ class QboApi:
             raise ValueError(f"a QuickBooks batch holds 1 to {BATCH_MAX} items, not {len(items)}")
         # a batch counts against both the realm's 500 a minute (in `_call`) and its 40 batches a minute
         self.http.limiter.acquire(f"{self.config.realm_id}/{_BATCH_BUCKET}", _BATCH_BUCKET)
-        self.batch_calls += 1
+        with self._count_lock:
+            self.batch_calls += 1
         body = self._call(f"batch of {len(items)}", "POST", "batch", params={"requestid": request_id},
                           body={"BatchItemRequest": items}, renew="throttled")
         answers = body.get("BatchItemResponse")

@@ -105,6 +105,15 @@ class _Generations:
     def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
         self.cache.put(f"{kind}@{self.generation}", name, ref_id, version)
 
+    def put_many(self, kind: str, entries: list[tuple[str, str, str | None]]) -> None:
+        """Many `put`s in one statement when the cache can (the runtime's can), else one by one."""
+        many = getattr(self.cache, "put_many", None)
+        if many is not None:
+            many(f"{kind}@{self.generation}", entries)
+            return
+        for name, ref_id, version in entries:
+            self.cache.put(f"{kind}@{self.generation}", name, ref_id, version)
+
     def forget(self, kind: str, name: str) -> None:
         self.cache.put(f"{kind}@{self.generation}", name, "")
 
@@ -139,6 +148,12 @@ class QuickBooksOnlineDestination(Destination):
     ]
     write_order: ClassVar[list[str]] = WRITE_ORDER
     batch_size: int = 30
+    #: batches of a document stream the runtime keeps in flight at once (`ledgerlink.runtime.load`), so the next
+    #: batch's look-ups overlap this one's `/batch` call (issue 18): four of Intuit's ten places per realm
+    batches_in_flight: int = 4
+    #: the streams written concurrently: documents, whose batches share nothing but the (locked) reference
+    #: cache; not inventory adjustments (each reads quantities the one before changed), nor names or voids
+    in_flight_streams: ClassVar[frozenset[str]] = frozenset(DOCUMENTS) - {"InventoryAdjustment"}
     mappings: ClassVar[dict[str, tuple[str, str]]] = {
         name: ("ledgerlink_qbo", f"mappings/{name}")
         for name in ("customer.json.j2", "item.json.j2", "sales_receipt.json.j2", "invoice.json.j2", "payment.json.j2",
@@ -434,6 +449,9 @@ class QuickBooksOnlineDestination(Destination):
             creates = []
             found = {}
         pending: list[tuple[OutboundRecord, dict[str, Any]]] = []
+        # a record `prepare` handed back as a new object carries its own deep copy of the payload: its
+        # references are filled in place (one deep copy per document, not two)
+        given = {id(r) for r in all_records}
         for record, data in creates:
             row = found.get(record.key)
             if row is not None:
@@ -441,7 +459,8 @@ class QuickBooksOnlineDestination(Destination):
                                                   version=row.get("SyncToken"), created=False)
                 continue
             try:
-                pending.append((record, self.resolver.resolve(data, stream=stream, key=record.key)))
+                pending.append((record, self.resolver.resolve(data, stream=stream, key=record.key,
+                                                              in_place=id(record) not in given)))
             except RecordError as exc:
                 results[record.key] = WriteResult(record.key, error=exc)
             except RemoteError as exc:
@@ -449,9 +468,8 @@ class QuickBooksOnlineDestination(Destination):
                                                   retry=exc.kind in ("transient", "throttled"))
         for start in range(0, len(pending), self.batch_size):
             results.update(self._post_batch(stream, pending[start:start + self.batch_size]))
-        for key, result in results.items():
-            if result.destination_id:
-                self.links.remember(stream, key, {"Id": result.destination_id})
+        self.links.remember_all(stream, {key: result.destination_id for key, result in results.items()
+                                         if result.destination_id})
         return [results[r.key] for r in all_records]
 
     def _document(self, record: OutboundRecord) -> dict[str, Any]:
@@ -553,21 +571,23 @@ class QuickBooksOnlineDestination(Destination):
         """A copy of the payload after the checks QuickBooks would fail less clearly: currency, the company's
         features, and amounts with more than two decimals."""
         data = self._in_home_currency(record)
-        self._needs_features(record, data)
-        _amounts(data, record)
+        refs, amount = _scan(data)  # one walk of the payload for both checks (issue 18: per-document work)
+        self._needs_features(record, data, refs)
+        if amount is not None:
+            _check_amount(record, *amount)
         return data
 
-    def _needs_features(self, record: OutboundRecord, data: dict[str, Any]) -> None:
+    def _needs_features(self, record: OutboundRecord, data: dict[str, Any], refs: set[str]) -> None:
         c = self.company
         needs = []
         if record.stream == "InventoryAdjustment" or (record.stream == "Item" and data.get("Type") == "Inventory"):
             needs.append((c.inventory_tracking, "Type" if record.stream == "Item" else "Line",
                           "inventory tracking (Track quantity on hand)", "Settings > Account and settings > Sales > "
                           "Products and services > Track quantity and price/rate, and Track inventory quantity on hand"))
-        if _has_key(data, "ClassRef"):
+        if "ClassRef" in refs:
             needs.append((c.class_tracking, "ClassRef", "class tracking",
                           "Settings > Account and settings > Advanced > Categories > Track classes"))
-        if _has_key(data, "DepartmentRef"):
+        if "DepartmentRef" in refs:
             needs.append((c.track_departments, "DepartmentRef", "location tracking",
                           "Settings > Account and settings > Advanced > Categories > Track locations"))
         for enabled, field, feature, where in needs:
@@ -594,34 +614,68 @@ class QuickBooksOnlineDestination(Destination):
         return data
 
 
-def _has_key(node: Any, wanted: str) -> bool:
-    if isinstance(node, dict):
-        return any(k == wanted or _has_key(v, wanted) for k, v in node.items())
-    if isinstance(node, list):
-        return any(_has_key(v, wanted) for v in node)
-    return False
+#: references that need a company feature turned on (`_needs_features`)
+_FEATURE_REFS = frozenset({"ClassRef", "DepartmentRef"})
+_CENT = Decimal("0.01")
 
 
-def _amounts(node: Any, record: OutboundRecord, path: str = "") -> None:
+def _scan(data: dict[str, Any]) -> tuple[set[str], tuple[Any, str] | None]:
+    """One walk of a payload: the feature references it holds anywhere (`_FEATURE_REFS`), and the first money
+    field (in document order) that is not an amount in cents, with its path (`Line[0].Amount`), if any."""
+    refs: set[str] = set()
+    bad: list[tuple[Any, Any]] = []
+
+    def walk(node: Any, path: Any) -> None:
+        if isinstance(node, dict):
+            for key, value in node.items():
+                if key in _FEATURE_REFS:
+                    refs.add(key)
+                if key in _MONEY_FIELDS and value is not None and not isinstance(value, (dict, list, bool)):
+                    if not bad and not _in_cents(value):
+                        bad.append((value, (path, key)))
+                elif isinstance(value, (dict, list)):
+                    walk(value, (path, key))
+        elif isinstance(node, list):
+            for i, item in enumerate(node):
+                if isinstance(item, (dict, list)):
+                    walk(item, (path, i))
+
+    walk(data, None)
+    return refs, ((bad[0][0], _path_text(bad[0][1])) if bad else None)
+
+
+def _in_cents(value: Any) -> bool:
+    """Whether `_check_amount` accepts `value` (anything it would raise on, unexpected errors too, is False)."""
+    try:
+        amount = Decimal(str(value))
+        return amount == amount.quantize(_CENT)
+    except Exception:  # noqa: BLE001 — _check_amount raises it again, in the order the checks run
+        return False
+
+
+def _path_text(path: Any) -> str:
+    """A path as `_scan` builds it (nested pairs) in the error's words: `Line[0].SalesItemLineDetail.Amount`."""
+    parts: list[Any] = []
+    while path is not None:
+        path, part = path
+        parts.append(part)
+    text = ""
+    for part in reversed(parts):
+        text = f"{text}[{part}]" if isinstance(part, int) else (f"{text}.{part}" if text else part)
+    return text
+
+
+def _check_amount(record: OutboundRecord, value: Any, where: str) -> None:
     """Money has cents: an amount with more than two decimals is a mapping bug QBO would round silently."""
-    if isinstance(node, list):
-        for i, item in enumerate(node):
-            _amounts(item, record, f"{path}[{i}]")
-    elif isinstance(node, dict):
-        for key, value in node.items():
-            where = f"{path}.{key}" if path else key
-            if key in _MONEY_FIELDS and value is not None and not isinstance(value, (dict, list, bool)):
-                try:
-                    amount = Decimal(str(value))
-                except InvalidOperation:
-                    raise RecordError(f"{value!r} is not an amount", stream=record.stream, key=record.key,
-                                      field=where) from None
-                if amount != amount.quantize(Decimal("0.01")):
-                    raise RecordError(f"amount {value} has more than 2 decimals", stream=record.stream,
-                                      key=record.key, field=where,
-                                      hint="round it in the mapping (the `money` filter), so the books keep cents")
-            else:
-                _amounts(value, record, where)
+    try:
+        amount = Decimal(str(value))
+    except InvalidOperation:
+        raise RecordError(f"{value!r} is not an amount", stream=record.stream, key=record.key,
+                          field=where) from None
+    if amount != amount.quantize(_CENT):
+        raise RecordError(f"amount {value} has more than 2 decimals", stream=record.stream,
+                          key=record.key, field=where,
+                          hint="round it in the mapping (the `money` filter), so the books keep cents")
 
 
 def _no_colon(name: str, record: OutboundRecord, field: str, what: str) -> None:

@@ -43,6 +43,7 @@ DROPPED_REF_LEVEL = logging.DEBUG
 _OPTION_OF = {"DepositToAccountRef": "deposit_account", "IncomeAccountRef": "income_account",
               "DiscountAccountRef": "discount_account"}
 _ENTITY_KINDS = ("Customer", "Vendor", "Employee")
+_NOT_AHEAD = object()
 
 
 def _hint(ref_field: str, name: str) -> str:
@@ -94,8 +95,9 @@ class NameResolver:
 
     def find(self, kind: str, name: str) -> dict[str, Any] | None:
         """The object named `name` (an active one if there are several), or None. Not cached."""
-        if (kind, name) in self._ahead:
-            return self._ahead.pop((kind, name))
+        ahead = self._ahead.pop((kind, name), _NOT_AHEAD)  # one atomic step: batches in flight share this
+        if ahead is not _NOT_AHEAD:
+            return ahead
         rows = self.api.find(kind, NAME_FIELDS[kind], name)
         rows.sort(key=lambda r: not r.get("Active", True))
         return rows[0] if rows else None
@@ -160,9 +162,10 @@ class NameResolver:
         log.log(DROPPED_REF_LEVEL, "qbo: %s %s posted without %s %r", stream, key, ref_field, name)
         return None
 
-    def resolve(self, payload: dict[str, Any], *, stream: str, key: str) -> dict[str, Any]:
-        """A copy of `payload` in which every `...Ref` that names an object also carries its Id."""
-        out = copy.deepcopy(payload)
+    def resolve(self, payload: dict[str, Any], *, stream: str, key: str, in_place: bool = False) -> dict[str, Any]:
+        """A copy of `payload` in which every `...Ref` that names an object also carries its Id; `in_place`:
+        `payload` itself, for a caller that owns it (a document's own copy: one deep copy less per document)."""
+        out = payload if in_place else copy.deepcopy(payload)
         self._walk(out, stream, key)
         return out
 

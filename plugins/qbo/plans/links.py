@@ -45,6 +45,19 @@ def _mark(key: str) -> str:
     return NOTE_PREFIX + key
 
 
+def payload_copy(node: Any) -> Any:
+    """A deep copy of a JSON payload (dicts, lists and immutable scalars), several times faster than
+    `copy.deepcopy` (issue 18: it was a fifth of posting's CPU); anything else is deep-copied as before."""
+    kind = type(node)
+    if kind is dict:
+        return {k: payload_copy(v) for k, v in node.items()}
+    if kind is list:
+        return [payload_copy(v) for v in node]
+    if node is None or kind in (str, int, float, bool, Decimal):
+        return node
+    return copy.deepcopy(node)
+
+
 class DocumentLinks:
     """Finds documents by ledgerlink key, and carries out the `_ledgerlink` instructions of a batch."""
 
@@ -57,6 +70,11 @@ class DocumentLinks:
         """A document just written (or found): its Id by key, so a later gate or link need not query."""
         if obj.get("Id"):
             self.dest.refs.put(stream, "key:" + key, str(obj["Id"]), obj.get("SyncToken"))
+
+    def remember_all(self, stream: str, ids: dict[str, str]) -> None:
+        """`remember` for a batch's documents (key → Id) in one statement (issue 18: one commit per document
+        was most of a sync's posting time)."""
+        self.dest.refs.put_many(stream, [("key:" + key, ref_id, None) for key, ref_id in ids.items() if ref_id])
 
     def _field(self, target: dict[str, Any]) -> str:
         return "DocNumber" if target.get("DocNumber") and self.dest.company.custom_txn_numbers else "TxnDate"
@@ -115,7 +133,7 @@ class DocumentLinks:
                          ", ".join(f"{t['TxnType']} {t['key']}" for t in only))
                 results[record.key] = WriteResult(record.key, created=False)
                 continue
-            data = copy.deepcopy(record.data)
+            data = payload_copy(record.data)
             data.pop(CONTROL, None)
             try:
                 self._link(data, posted, record)
