@@ -96,7 +96,7 @@ def run(orders: int, lines: int, v0: bool, workdir: Path, memory_limit: str | No
         "lines_per_order": lines,
         "orders_staged": staged, "read_seconds": round(read_s, 2), "read_orders_per_s": round(staged / read_s),
         "read_cpu_seconds": round(read_cpu, 2), "read_orders_per_cpu_s": round(staged / read_cpu),
-        "normalise_seconds": round(norm_s, 2), "normalise_orders_per_s": round(staged / norm_s),
+        "normalise_seconds": round(norm_s, 2), "normalise_orders_per_s": None if read_only else round(staged / norm_s),
         "normalised": planned.get("normalised", 0), "outbox_rows": outbox, "dead_letters": dead,
         "rss_start_mb": round(rss_start), "rss_after_read_mb": round(rss_after_read), "peak_rss_mb": round(rss_mb()),
         "json_reader": "standard" if STANDARD_JSON else "msgspec", "load_average": os.getloadavg(),
@@ -123,7 +123,7 @@ def table(rows: list[dict[str, Any]]) -> str:
             ("rss_after_read_mb", "RSS after read"), ("outbox_rows", "outbox rows"), ("dead_letters", "dead")]
     out = ["  ".join(f"{title:>18}" for _, title in cols)]
     for r in rows:
-        out.append("  ".join(f"{r.get(k, ''):>18}" for k, _ in cols))
+        out.append("  ".join(f"{'' if r.get(k) is None else r[k]:>18}" for k, _ in cols))
     targets = ", ".join(f"{k} {'≤' if k == 'peak_rss_mb' else '≥'} {v:,}" for k, v in TARGETS.items())
     out.append(f"targets: {targets}")
     return "\n".join(out)
