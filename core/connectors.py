@@ -141,8 +141,16 @@ class Stream:
         `parse_cursor` reads it)."""
         if self.cursor_field:
             value = record.get(self.cursor_field)
+            if value is None:
+                return
             current = self.state.get(self.cursor_field)
-            if value is not None and (current is None or self.parse_cursor(value) > self.parse_cursor(current)):
+            if current is None:
+                self.state[self.cursor_field] = value
+            elif type(value) is str and type(current) is str and _TEXT_CURSOR.get(type(self)) is not False \
+                    and _text_cursor(type(self)):  # the default `parse_cursor` of two texts: the texts compare
+                if value > current:
+                    self.state[self.cursor_field] = value
+            elif self.parse_cursor(value) > self.parse_cursor(current):
                 self.state[self.cursor_field] = value
 
     @classmethod
@@ -169,6 +177,17 @@ class Stream:
                                source_defined_cursor=bool(cls.cursor_field) or None,
                                default_cursor_field=[cls.cursor_field] if cls.cursor_field else None,
                                source_defined_primary_key=cls.key_paths(), is_resumable=bool(cls.cursor_field))
+
+
+#: per stream class: whether it compares cursors as `Stream.parse_cursor` does (their text)
+_TEXT_CURSOR: dict[type, bool] = {}
+
+
+def _text_cursor(cls: type) -> bool:
+    found = _TEXT_CURSOR.get(cls)
+    if found is None:
+        found = _TEXT_CURSOR[cls] = getattr(cls.parse_cursor, "__func__", None) is Stream.parse_cursor.__func__
+    return found
 
 
 class HttpStream(Stream):
