@@ -72,7 +72,7 @@ def record(stream: str, data: dict[str, Any], emitted_at: int | None = None) -> 
     against this one at import), assembled directly from literals, at a tenth of its cost."""
     rec = _Record.__new__(_Record)
     _set(rec, "__dict__", {"namespace": None, "stream": stream, "data": data,
-                           "emitted_at": int(_time() * 1000) if emitted_at is None else emitted_at,
+                           "emitted_at": int(time.time() * 1000) if emitted_at is None else emitted_at,
                            "meta": None, "file_reference": None})
     _set(rec, "__pydantic_fields_set__", {"stream", "data", "emitted_at"})
     _set(rec, "__pydantic_extra__", {})
@@ -98,7 +98,6 @@ _RECORD_DEFAULTS, _RECORD_SET = _defaults(Record), frozenset({"stream", "data", 
 _MESSAGE_DEFAULTS, _MESSAGE_SET = _defaults(Message), frozenset({"type", "record"})
 _EXTRA = {model: model.model_config.get("extra") == "allow" for model in (Record, Message)}
 _set = object.__setattr__
-_time = time.time
 _Record, _Message, _RECORD_TYPE = Record, Message, MessageType.RECORD
 
 
