@@ -141,8 +141,16 @@ class Stream:
         `parse_cursor` reads it)."""
         if self.cursor_field:
             value = record.get(self.cursor_field)
+            if value is None:
+                return
             current = self.state.get(self.cursor_field)
-            if value is not None and (current is None or self.parse_cursor(value) > self.parse_cursor(current)):
+            if current is None:
+                self.state[self.cursor_field] = value
+            elif type(value) is str and type(current) is str and _TEXT_CURSOR.get(type(self)) is not False \
+                    and _text_cursor(type(self)):  # the default `parse_cursor` of two texts: the texts compare
+                if value > current:
+                    self.state[self.cursor_field] = value
+            elif self.parse_cursor(value) > self.parse_cursor(current):
                 self.state[self.cursor_field] = value
 
     @classmethod
@@ -169,6 +177,17 @@ class Stream:
                                source_defined_cursor=bool(cls.cursor_field) or None,
                                default_cursor_field=[cls.cursor_field] if cls.cursor_field else None,
                                source_defined_primary_key=cls.key_paths(), is_resumable=bool(cls.cursor_field))
+
+
+#: per stream class: whether it compares cursors as `Stream.parse_cursor` does (their text)
+_TEXT_CURSOR: dict[type, bool] = {}
+
+
+def _text_cursor(cls: type) -> bool:
+    found = _TEXT_CURSOR.get(cls)
+    if found is None:
+        found = _TEXT_CURSOR[cls] = getattr(cls.parse_cursor, "__func__", None) is Stream.parse_cursor.__func__
+    return found
 
 
 class HttpStream(Stream):
@@ -202,18 +221,37 @@ class HttpStream(Stream):
             node = (node or {}).get(part) if isinstance(node, dict) else None
         return node or []
 
+    #: a GET for the next page is sent as soon as this page is parsed, and travels while this page's records
+    #: are handed on (staged); its parameters are built, as before, from the state this page's records leave
+    prefetch_pages: ClassVar[bool] = True
+
     def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
         self.state = dict(state)
         token: Any | None = None
+        ahead = self.prefetch_pages and self.http_method == "GET"
+        sent = None
         while True:
-            response = self.client.request(self.http_method, self.request_path(self.state, token),
-                                           operation=self.operation, bucket=self.bucket,
-                                           params=self.request_params(self.state, token))
+            if sent is not None:
+                response = sent.result()
+            else:
+                response = self.client.request(self.http_method, self.request_path(self.state, token),
+                                               operation=self.operation, bucket=self.bucket,
+                                               params=self.request_params(self.state, token))
             body = _response_json(response) if response.content else None
-            for rec in self.parse_response(response, body):
-                self.observe(rec)
-                yield rec
-            token = self.next_page_token(response, body)
+            if not ahead:
+                for rec in self.parse_response(response, body):
+                    self.observe(rec)
+                    yield rec
+                token = self.next_page_token(response, body)
+            else:
+                records = list(self.parse_response(response, body))
+                for rec in records:
+                    self.observe(rec)
+                token = self.next_page_token(response, body)
+                sent = None if token is None else self.client.request_soon(
+                    self.http_method, self.request_path(self.state, token), operation=self.operation,
+                    bucket=self.bucket, params=self.request_params(self.state, token))
+                yield from records
             yield CHECKPOINT
             if token is None:
                 return

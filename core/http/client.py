@@ -6,7 +6,9 @@ fault, which headers carry rate limits). `transport` makes it testable with `htt
 
 from __future__ import annotations
 
+import contextvars
 import logging
+import threading
 import time
 from typing import Any, Callable
 
@@ -18,7 +20,7 @@ from .ratelimit import Limit, RateLimiter
 from .shared import account_limiter
 from .retry import RetryPolicy, default_classify, parse_retry_after
 
-__all__ = ["HttpClient", "describe_error"]
+__all__ = ["HttpClient", "PendingResponse", "describe_error"]
 
 log = logging.getLogger("ledgerlink.http")
 
@@ -207,8 +209,43 @@ class HttpClient:
         self.stats["waited_s"] += delay
         return delay
 
+    def request_soon(self, method: str, url: str, *, operation: str, **kwargs: Any) -> "PendingResponse":
+        """`request` on a worker thread, returning at once: a reader works on the page in hand while the next
+        one travels (the socket wait and the remote's time overlap with parsing and staging). `result()` gives
+        the response or raises what `request` would have, at the point the caller asks for it. One pending
+        request at a time per client: the caller asks for the result before sending another."""
+        return PendingResponse(lambda: self.request(method, url, operation=operation, **kwargs))
+
     def get(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, operation=operation, **kwargs)
 
     def post(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         return self.request("POST", url, operation=operation, **kwargs)
+
+
+class PendingResponse:
+    """A request running on its own (daemon) thread, in the caller's log context; `result()` waits for it."""
+
+    __slots__ = ("_thread", "_response", "_error")
+
+    def __init__(self, send: Callable[[], httpx.Response]):
+        self._response: httpx.Response | None = None
+        self._error: BaseException | None = None
+        context = contextvars.copy_context()
+        self._thread = threading.Thread(target=context.run, args=(self._run, send), name="ledgerlink-http",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self, send: Callable[[], httpx.Response]) -> None:
+        try:
+            self._response = send()
+        except BaseException as exc:  # noqa: BLE001 — handed to the caller by `result()`
+            self._error = exc
+
+    def result(self) -> httpx.Response:
+        self._thread.join()
+        if self._error is not None:
+            error, self._error = self._error, None
+            raise error
+        assert self._response is not None
+        return self._response

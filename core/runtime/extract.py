@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import time
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any, Callable, NamedTuple
 
@@ -243,6 +245,7 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     stagers: dict[str, Callable[[Any], StagedRow]] = {}
     config = apply_stored_credentials(source, config, store)
     pending = _Pending()
+    flusher = _Flusher(store, run_id)
     flush_chars = _flush_chars(store)
     read: Counter[str] = Counter()
     dead = 0
@@ -251,20 +254,21 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     stopped = False
     RECORD, STATE = protocol.MessageType.RECORD, protocol.MessageType.STATE
 
-    def count_dead() -> None:
-        nonlocal dead
-        dead += 1
-
     def flush() -> None:
-        nonlocal unreported
-        try:
-            with shielded():  # a second stop signal waits for the commit
-                _flush(pending, store, run_id, count_dead)
-        finally:
-            pending.clear()
+        """Hand what is pending to the flusher (which first waits for the flush before it, raising its error)."""
+        nonlocal pending, unreported
+        batch, pending = pending, _Pending()
+        with shielded():  # a second stop signal waits for the commit in flight
+            flusher.submit(batch)
         if unreported:
             progress("read", unreported)
             unreported = 0
+
+    def finish() -> None:
+        """The last flush, and its commit."""
+        flush()
+        with shielded():
+            flusher.wait()
 
     messages = source.read(config, catalog, store.source_state())
     try:
@@ -279,7 +283,8 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                 try:
                     row = stager(data)
                 except RecordError as exc:
-                    # the letter is filed (and committed) before any STATE after this record can be
+                    # the letter is filed (and committed) before any STATE after this record can be (the flush
+                    # in flight, if any, holds the store until it commits: it covers only records before this)
                     dead += 1
                     store.dead_letters.add(stage="read", stream=stream, record_key=exc.key, record=data,
                                            run_id=run_id, error=exc)
@@ -309,13 +314,15 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                 if time.monotonic() - pending.since >= COMMIT_EVERY_S:
                     flush()
             elif kind == protocol.MessageType.CONTROL:
+                with shielded():
+                    flusher.wait()  # the store is written from this thread only between flushes
                 _save_control(source, message, config, store)
             elif kind == protocol.MessageType.LOG and message.log is not None:
                 log.log(logging.WARNING if message.log.level.value in ("WARN", "ERROR", "FATAL") else logging.DEBUG,
                         "%s: %s", source.name, safe_text(message.log.message, 2000))
             elif kind == protocol.MessageType.TRACE and message.trace and message.trace.error:
                 log.error("%s: %s", source.name, safe_text(message.trace.error.message, 2000))
-        flush()
+        finish()
         if stopped:
             log.warning("read stopped early, as asked: what was read is committed; the next sync reads on from there")
             close = getattr(messages, "close", None)
@@ -332,15 +339,80 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
         error = f"{source.name} failed while reading: {type(exc).__name__}: {safe_text(exc, 2000)}"
         log.exception("read stopped: %s", error)
     finally:
-        if pending:
-            # the source stopped: what it sent is staged, with the STATEs that came before the failure
-            try:
-                flush()
-            except StoreOutOfMemory as exc:
-                error = error or str(exc.message)
-                log.error("read stopped: %s", exc.message)
+        try:
+            # the flush in flight commits (or is undone) before anything else; then, unless a flush failed
+            # (a later STATE would cover its records), what the source sent before it stopped is staged with
+            # the STATEs that came before the failure
+            with shielded():
+                flusher.wait()
+            if pending and flusher.failed is None:
+                finish()
+        except StoreOutOfMemory as exc:
+            error = error or str(exc.message)
+            log.error("read stopped: %s", exc.message)
+        except Exception as exc:  # noqa: BLE001 — a flush that failed while the source was failing too
+            error = error or f"staging failed: {type(exc).__name__}: {safe_text(exc, 2000)}"
+            log.error("read stopped: %s", error)
+        finally:
+            flusher.close()
+    dead += flusher.dead
     return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error,
             **({"stopped": True} if stopped else {})}
+
+
+class _Flusher:
+    """Stages and commits flushes on one worker thread while the source reads on (DuckDB works without the
+    GIL, so the next pages are fetched and parsed meanwhile). One flush at a time, in order: a flush starts
+    only once the one before it committed, and after a failed one nothing more is committed (its records are
+    read again next run; a later STATE would skip them). Memory: the batch in flight and the one filling."""
+
+    def __init__(self, store: Store, run_id: int):
+        self.store, self.run_id = store, run_id
+        self.dead = 0  # records staging refused one by one (written by the worker only)
+        self.failed: BaseException | None = None
+        self._future: Future[None] | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def submit(self, batch: _Pending) -> None:
+        """Start flushing `batch` once the flush in flight has committed (its failure is raised here)."""
+        self.wait()
+        if self.failed is not None:
+            raise self.failed
+        if not batch:
+            return
+        if self.store.db._depth:  # inside the caller's transaction (a dry run): it holds the store, flush here
+            try:
+                _flush(batch, self.store, self.run_id, self._count_dead)
+            except BaseException as exc:
+                self.failed = exc
+                raise
+            return
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ledgerlink-stage")
+        context = contextvars.copy_context()  # the run's log context
+        self._future = self._pool.submit(context.run, _flush, batch, self.store, self.run_id, self._count_dead)
+
+    def _count_dead(self) -> None:
+        self.dead += 1
+
+    def wait(self) -> None:
+        """Until the flush in flight has committed; its failure is raised (once) and remembered in `failed`."""
+        future = self._future
+        if future is None:
+            return
+        try:
+            future.result()
+        except BaseException as exc:
+            if future.done() and future.exception() is exc:
+                self._future = None
+                self.failed = exc
+            raise
+        self._future = None
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+            self._pool = None
 
 
 #: records staged (and committed) together at most: DuckDB's bulk insert is fast, a statement per page is not
