@@ -148,13 +148,16 @@ def stage_copies_in_sql(store: Any, orders: int) -> None:
 
     stage(store, min(orders, DISTINCT))
     name = table_name(STREAM)
+    low, high = store.db.fetchone(f"SELECT min(seq), max(seq) FROM {name}")
+    step = 2_000  # rows a statement: ten thousand records at once would not fit DuckDB's default limit
     for copy in range(1, -(-orders // DISTINCT)):
         n = min(DISTINCT, orders - copy * DISTINCT)
         new = f"'{copy + 900:04d}' || substr(pk, 4)"
-        store.db.execute(
-            f"INSERT INTO {name} SELECT {new}, cursor, replace(data, '\"' || pk || '\"', '\"' || {new} || '\"'), "
-            f"join_key, nextval('ll_seq'), run_id, staged_at FROM (SELECT * FROM {name} "
-            f"WHERE pk NOT SIMILAR TO '9[0-9]{{3}}.*' ORDER BY seq LIMIT {n})")
+        for start in range(low, low + n, step):
+            store.db.execute(
+                f"INSERT INTO {name} SELECT {new}, cursor, replace(data, '\"' || pk || '\"', '\"' || {new} || '\"'), "
+                f"join_key, nextval('ll_seq'), run_id, staged_at FROM {name} WHERE seq >= ? AND seq < ? AND seq <= ?",
+                [start, min(start + step, low + n), high])
 
 
 def plan(store: Any, progress: Any, should_stop: Any) -> dict[str, Any]:
