@@ -11,8 +11,15 @@ ids (the id's first group), so every order is planned as a distinct order. The s
 memory settings (DuckDB's limit: LEDGERLINK_DUCKDB_MEMORY or the store's own). Peak RSS is the process's
 `ru_maxrss` (DuckDB included); RSS after staging is printed beside it, so what planning adds shows.
 Planning runs in two processes on two cores (`runtime.plan_workers`): the helper's peak RSS (forked from the
-parent, so it shares the parent's pages until either writes them) is `helper_peak_rss_mb`. Figures, not
-assertions.
+parent, so it shares the parent's pages until either writes them) is `helper_peak_rss_mb`. Since a forked
+pair's RSS double-counts what they share, the runner samples the measured process and its helper from the
+outside every half second (`/proc/PID/smaps_rollup`): each one's peak RSS, PSS (shared pages split between
+them) and USS (its own pages), and the pair's peak PSS and USS sums (the memory the run really takes). The
+measured process itself records its RSS after every batch: `rss_by_tenth` (after each tenth of the run) and
+`rss_growth_mb` (last tenth minus first) show whether it grows with N; `duckdb_mb` is DuckDB's own count
+(`duckdb_memory()`) at the end. Figures, not assertions.
+
+    python benchmarks/memory_flat.py --sizes 10000 100000     # the quiet-machine check (under 3 minutes)
 """
 
 from __future__ import annotations
@@ -41,6 +48,66 @@ def rss_mb() -> float:
 def current_rss_mb() -> float:
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def proc_memory_kb(pid: int) -> dict[str, int] | None:
+    """RSS, PSS and USS (private clean + dirty) of a process in KB, from smaps_rollup; None if it is gone."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup") as f:
+            text = f.read()
+    except OSError:
+        return None
+    fields = {}
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+            fields[parts[0][:-1]] = int(parts[1])
+    return {"rss": fields.get("Rss", 0), "pss": fields.get("Pss", 0),
+            "uss": fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)}
+
+
+def children_of(pid: int) -> list[int]:
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return [int(c) for c in f.read().split()]
+    except OSError:
+        return []
+
+
+class PairSampler:
+    """Samples a process and its children (the plan helper) from the outside, keeping peaks in MB."""
+
+    def __init__(self, pid: int):
+        self.pid = pid
+        self.peak: dict[str, float] = {}
+
+    def sample(self) -> None:
+        own = proc_memory_kb(self.pid)
+        if own is None:
+            return
+        helpers = [m for m in map(proc_memory_kb, children_of(self.pid)) if m is not None]
+        helper = {k: sum(m[k] for m in helpers) for k in ("rss", "pss", "uss")}
+        now = {"parent_rss": own["rss"], "parent_pss": own["pss"], "parent_uss": own["uss"],
+               "helper_rss": helper["rss"], "helper_pss": helper["pss"], "helper_uss": helper["uss"],
+               "pair_pss": own["pss"] + helper["pss"], "pair_uss": own["uss"] + helper["uss"]}
+        for k, v in now.items():
+            self.peak[k] = max(self.peak.get(k, 0), round(v / 1024, 1))
+
+    def figures(self) -> dict[str, float]:
+        return {f"sampled_peak_{k}_mb": round(v) for k, v in self.peak.items()}
+
+
+def run_sampled(cmd: list[str], interval: float = 0.5) -> tuple[subprocess.CompletedProcess[str], dict[str, float]]:
+    """Run `cmd`, sampling its memory (and its children's) every `interval` seconds."""
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
+        sampler = PairSampler(proc.pid)
+        while proc.poll() is None:
+            sampler.sample()
+            time.sleep(interval)
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(cmd, proc.returncode, out.read(), err.read()), sampler.figures()
 
 
 def stage(store: Any, orders: int, chunk: int = 10_000) -> None:
@@ -72,29 +139,77 @@ def stage(store: Any, orders: int, chunk: int = 10_000) -> None:
         store.raw.stage(STREAM, pks, cursors, data, [None] * len(pks), run_id=1)
 
 
-def one(orders: int, workdir: Path) -> dict[str, Any]:
+def stage_copies_in_sql(store: Any, orders: int) -> None:
+    """The same staged table as `stage`, its copies made by DuckDB (`--sql-copies`): DISTINCT orders staged
+    through `RawTables.stage`, then each copy of them inserted by one SQL statement with the new order id in the
+    key and the record. Staging a million orders row by row takes most of an hour on a loaded machine; this
+    measures what planning a million takes without it. Within a copy the staging order may differ."""
+    from ledgerlink.store.raw import table_name
+
+    stage(store, min(orders, DISTINCT))
+    name = table_name(STREAM)
+    low, high = store.db.fetchone(f"SELECT min(seq), max(seq) FROM {name}")
+    step = 2_000  # rows a statement: ten thousand records at once would not fit DuckDB's default limit
+    for copy in range(1, -(-orders // DISTINCT)):
+        n = min(DISTINCT, orders - copy * DISTINCT)
+        new = f"'{copy + 900:04d}' || substr(pk, 4)"
+        for start in range(low, low + n, step):
+            store.db.execute(
+                f"INSERT INTO {name} SELECT {new}, cursor, replace(data, '\"' || pk || '\"', '\"' || {new} || '\"'), "
+                f"join_key, nextval('ll_seq'), run_id, staged_at FROM {name} WHERE seq >= ? AND seq < ? AND seq <= ?",
+                [start, min(start + step, low + n), high])
+
+
+def plan(store: Any, progress: Any, should_stop: Any) -> dict[str, Any]:
+    """Amazon 2026 orders into QuickBooks Online, as `normalise_plan.plan`, with a progress callback."""
+    from ledgerlink_amazon_sp import AmazonSellingPartnerSource
+    from ledgerlink_qbo.destination import QuickBooksOnlineDestination
+
+    from ledgerlink.runtime.normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
+
+    source, destination = AmazonSellingPartnerSource(), QuickBooksOnlineDestination()
+    ctx = PlanContextImpl(mapping_engine(destination, {}, "."), {}, store=store, destination=destination.name)
+    normalisers = [n for n in resolve_normalisers(source, {}) if n.stream == STREAM]
+    return normalise_and_plan(normalisers, destination, ctx, store, run_id=1, progress=progress,
+                              should_stop=should_stop)
+
+
+def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: float | None = None
+        ) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).parent))
-    from normalise_plan import cpu_s, plan
+    from normalise_plan import cpu_s
 
     from ledgerlink.store import Store
 
     store = Store(workdir / "memory.duckdb")
     t0 = time.perf_counter()
-    stage(store, orders)
+    (stage_copies_in_sql if sql_copies else stage)(store, orders)
     stage_s = time.perf_counter() - t0
     rss_staged, now_staged = rss_mb(), current_rss_mb()
+    trace: list[float] = []
+
+    def progress(stage_name: str, n: int) -> None:  # after each committed batch
+        trace.append(current_rss_mb())
+
     c0, t0 = cpu_s(), time.perf_counter()
-    counts = plan(store)
+    until = None if plan_minutes is None else t0 + 60 * plan_minutes
+    counts = plan(store, progress=progress, should_stop=lambda: until is not None and time.perf_counter() > until)
     wall, cpu = time.perf_counter() - t0, cpu_s() - c0
     outbox = store.db.fetchone("SELECT count(*) FROM outbox")[0]
     limit = store.db.fetchone("SELECT current_setting('memory_limit')")[0]
+    duckdb_mb = store.db.fetchone("SELECT sum(memory_usage_bytes) FROM duckdb_memory()")[0] / 2**20
     store.close()
+    tenths = [trace[min(len(trace) - 1, (len(trace) * (i + 1)) // 10 - 1)] for i in range(10)] if trace else []
     return {"orders": orders, "normalised": counts.get("normalised", 0), "outbox_rows": outbox,
+            "stopped_at_time_budget": bool(counts.get("stopped")), "sql_copies": sql_copies,
             "stage_seconds": round(stage_s, 1), "plan_seconds": round(wall, 1), "plan_cpu_seconds": round(cpu, 1),
-            "orders_per_s": round(orders / wall), "orders_per_cpu_s": round(orders / cpu),
+            "orders_per_s": round(counts.get("normalised", 0) / wall),
+            "orders_per_cpu_s": round(counts.get("normalised", 0) / cpu),
             "peak_rss_after_stage_mb": round(rss_staged), "rss_after_stage_mb": round(now_staged),
             "peak_rss_mb": round(rss_mb()), "rss_end_mb": round(current_rss_mb()), "duckdb_memory_limit": limit,
             "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
+            "rss_by_tenth": [round(x) for x in tenths], "rss_growth_mb": round(tenths[-1] - tenths[0]) if tenths else 0,
+            "batches": len(trace), "duckdb_mb": round(duckdb_mb),
             "load_average": os.getloadavg(),
             "goal_mb": GOAL_MB}
 
@@ -104,32 +219,40 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000, 1_000_000])
     parser.add_argument("--one", type=int, help="run one size in this process")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--sql-copies", action="store_true",
+                        help="stage the copies beyond the first 10,000 orders with SQL (fast; see stage_copies_in_sql)")
+    parser.add_argument("--plan-minutes", type=float, help="stop planning after this many minutes (a partial figure)")
     args = parser.parse_args(argv)
     if args.one:
         with tempfile.TemporaryDirectory(prefix="ledgerlink-memory-") as tmp:
-            rows = [one(args.one, Path(tmp))]
+            rows = [one(args.one, Path(tmp), sql_copies=args.sql_copies, plan_minutes=args.plan_minutes)]
     else:
         rows = []
         for n in args.sizes:
-            done = subprocess.run([sys.executable, __file__, "--one", str(n), "--json"], capture_output=True,
-                                  text=True)
+            extra = ["--sql-copies"] * args.sql_copies + (["--plan-minutes", str(args.plan_minutes)]
+                                                          if args.plan_minutes else [])
+            done, sampled = run_sampled([sys.executable, __file__, "--one", str(n), "--json", *extra])
             if done.returncode:
-                rows.append({"orders": n, "crashed": done.returncode, "stderr": done.stderr[-2000:]})
+                rows.append({"orders": n, "crashed": done.returncode, "stderr": done.stderr[-2000:], **sampled})
             else:
-                rows.extend(json.loads(done.stdout))
+                rows.extend({**r, **sampled} for r in json.loads(done.stdout))
             print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
     if args.json:
         print(json.dumps(rows, indent=1))
         return 0
-    print(f"{'orders':>10} {'peak RSS MB':>12} {'after stage':>12} {'plan s':>8} {'CPU s':>7} {'orders/s':>9} "
-          f"{'per CPU-s':>10} {'outbox':>9}")
+    print(f"{'orders':>10} {'peak RSS':>9} {'helper':>7} {'pair PSS':>9} {'pair USS':>9} {'growth':>7} "
+          f"{'stage s':>8} {'plan s':>7} {'CPU s':>7} {'per CPU-s':>10} {'outbox':>9}   (MB; load)")
     for r in rows:
         if "crashed" in r:
             print(f"{r['orders']:>10,} crashed (exit {r['crashed']}): {r['stderr'][-300:]}")
             continue
-        print(f"{r['orders']:>10,} {r['peak_rss_mb']:>12} {r['peak_rss_after_stage_mb']:>12} {r['plan_seconds']:>8} "
-              f"{r['plan_cpu_seconds']:>7} {r['orders_per_s']:>9,} {r['orders_per_cpu_s']:>10,} {r['outbox_rows']:>9,}")
-    print(f"goal: peak RSS ≤ {GOAL_MB} MB and flat in N (DuckDB memory limit {rows[-1].get('duckdb_memory_limit')})")
+        print(f"{r['orders']:>10,} {r['peak_rss_mb']:>9} {r['helper_peak_rss_mb']:>7} "
+              f"{r.get('sampled_peak_pair_pss_mb', '-'):>9} {r.get('sampled_peak_pair_uss_mb', '-'):>9} "
+              f"{r['rss_growth_mb']:>7} {r['stage_seconds']:>8} {r['plan_seconds']:>7} {r['plan_cpu_seconds']:>7} "
+              f"{r['orders_per_cpu_s']:>10,} {r['outbox_rows']:>9,}   "
+              f"({', '.join(f'{x:.1f}' for x in r['load_average'])})")
+    print(f"goal: peak RSS ≤ {GOAL_MB} MB and flat in N (DuckDB memory limit {rows[-1].get('duckdb_memory_limit')}); "
+          "growth = RSS after the last tenth of planning minus after the first")
     return 0
 
 

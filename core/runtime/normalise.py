@@ -209,7 +209,8 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
                         workers: int | None, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
-    helper = PlanHelper.start(destination, normalisers, ctx, workers) if ctx is not None else None
+    helper = (PlanHelper.start(destination, normalisers, ctx, workers, before_fork=store.db.release_memory)
+              if ctx is not None else None)
     try:
         for index, n in enumerate(normalisers):
             cursor = store.normalise_cursor(n.stream)

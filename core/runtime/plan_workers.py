@@ -27,7 +27,7 @@ import multiprocessing
 import os
 import threading
 from collections import Counter
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 
 from .. import jsonutil
 from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument
@@ -154,8 +154,10 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
 class PlanHelper:
     """The parent's side of the helper process (started on first use, stopped with the run)."""
 
-    def __init__(self, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl"):
+    def __init__(self, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl",
+                 before_fork: Callable[[], None] | None = None):
         self._args = (destination, normalisers, ctx)
+        self._before_fork = before_fork
         self._memoised = frozenset(getattr(destination, "run_memoised_streams", ()) or ())
         self._process: Any = None
         self._conn: Any = None
@@ -163,11 +165,12 @@ class PlanHelper:
 
     @classmethod
     def start(cls, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl",
-              workers: int | None) -> "PlanHelper | None":
-        """A helper when planning may use two processes and the destination allows it, else None."""
+              workers: int | None, before_fork: Callable[[], None] | None = None) -> "PlanHelper | None":
+        """A helper when planning may use two processes and the destination allows it, else None.
+        `before_fork` runs just before the process is forked (to shrink what it inherits)."""
         if not getattr(destination, "plan_in_helper", None) or plan_workers(workers) < 2:
             return None
-        return cls(destination, normalisers, ctx)
+        return cls(destination, normalisers, ctx, before_fork)
 
     def _ensure(self) -> bool:
         if self._broken:
@@ -177,6 +180,8 @@ class PlanHelper:
             parent, child = context.Pipe()
             self._process = context.Process(target=_serve, args=(child, parent, *self._args), daemon=True,
                                             name="ledgerlink-plan-helper")
+            if self._before_fork is not None:  # what the parent need not hand the helper (its cached pages)
+                self._before_fork()
             self._process.start()
             child.close()
             self._conn = parent
