@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 from pydantic import ValidationError
 
 from .. import jsonutil
+from ..columnar import ColumnarBatches  # issue 18, columnar fast path
 from ..commerce import CanonicalObject, SourceRef
 from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument, Source, StoreContext
 from ..errors import ConfigError, LedgerlinkError, RecordError
@@ -158,6 +159,8 @@ def stamp_normalisers(normalisers: list[Normaliser], scope: KeyScope) -> list[No
             for obj in objects:
                 obj.stamp_store(scope.store, in_key=scope.in_key)
             return objects
+        run.__wrapped__ = function  # type: ignore[attr-defined]  # columnar fast path: which normaliser, which keys
+        run.key_scope = scope  # type: ignore[attr-defined]
         return run
 
     return [Normaliser(stream=n.stream, function=stamped(n.function), join=n.join, needs_context=n.needs_context)
@@ -213,8 +216,12 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
     try:
         for index, n in enumerate(normalisers):
             cursor = store.normalise_cursor(n.stream)
+            columnar = ColumnarBatches.start(n, destination, ctx, store)  # issue 18: None = reference path only
             for rows in store.raw.changed(n.stream, cursor, batch):
-                if helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
+                if columnar is not None:  # columnar fast path, the reference path for what it declines
+                    writes, dead, resolved = columnar.plan(rows, counts, kinds, plan_normalised, normalise_records,
+                                                           natural_keys)
+                elif helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
                     writes, dead, resolved = _plan_shared(helper, index, n, rows, destination, ctx, counts, kinds)
                 else:
                     writes, dead, resolved = _plan_here(n, rows, destination, ctx, store, counts, kinds)
