@@ -88,7 +88,7 @@ def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, column
     if normaliser is not None:
         normalisers = [type(normalisers[0])(stream=STREAM, function=normaliser)]
     if store_id is not None:
-        normalisers = stamp_normalisers(normalisers, KeyScope(store=store_id, in_key=True))
+        normalisers = stamp_normalisers(normalisers, KeyScope(store=store_id, scope="store"))
     counts = []
     for run_id, records in enumerate(runs, 1):
         store.raw.stage(STREAM, [r["orderId"] for r in records], [r.get("lastUpdatedTime") for r in records],

@@ -26,8 +26,7 @@ from typing import Any
 
 import msgspec
 
-from ledgerlink import SourceRef
-from ledgerlink.columnar import ColumnarLine, ColumnarOrder, OrderProjection, register_order_projection
+from ledgerlink import SourceRef, columnar
 
 from ..marketplaces import TAX_INCLUSIVE_MARKETPLACES
 from .normalise import _time
@@ -170,7 +169,7 @@ def _amount(money: _Money, currency: str) -> Decimal:
     return Decimal(money.amount)
 
 
-def _line(order_id: str, item: _Item, currency: str, inclusive: bool) -> ColumnarLine:
+def _line(order_id: str, item: _Item, currency: str, inclusive: bool) -> columnar.ColumnarLine:
     """`normalise_2026._line` over typed values (the same arithmetic; declines where the reference raises)."""
     item_id = item.orderItemId
     sku = item.product.sellerSku
@@ -229,7 +228,7 @@ def _line(order_id: str, item: _Item, currency: str, inclusive: bool) -> Columna
     parts["TAX/ITEM"] = parts.get("TAX/ITEM", _ZERO) - item_discount_tax
     parts["TAX/SHIPPING"] = shipping_tax - shipping_discount_tax
     get = parts.get
-    return ColumnarLine(
+    return columnar.ColumnarLine(
         line_id=item_id, sku=sku, title=item.product.title, quantity=quantity, amount=amount,
         discount=get("DISCOUNT/ITEM", _ZERO), tax=get("TAX/ITEM", _ZERO), shipping=get("SHIPPING/SHIPPING", _ZERO),
         shipping_tax=get("TAX/SHIPPING", _ZERO), shipping_discount=get("DISCOUNT/SHIPPING", _ZERO),
@@ -244,7 +243,7 @@ def _add(parts: dict[str, Decimal], kind: str, sub: str, value: Decimal) -> None
     parts[name] = parts.get(name, _ZERO) + value
 
 
-def read_order(text: str, tax_inclusive: frozenset[str] = TAX_INCLUSIVE_MARKETPLACES) -> ColumnarOrder | None:
+def read_order(text: str, tax_inclusive: frozenset[str] = TAX_INCLUSIVE_MARKETPLACES) -> columnar.ColumnarOrder | None:
     """One staged order's columns, or None when the reference path must read it."""
     try:
         order = _decode(text)
@@ -263,7 +262,7 @@ def read_order(text: str, tax_inclusive: frozenset[str] = TAX_INCLUSIVE_MARKETPL
                         for item in items if item.tax is not None for c in (item.tax.taxCollections or ()))
         payments = (order.payment.paymentExecutions if order.payment is not None else None) or []
         first = payments[0] if payments else None
-        return ColumnarOrder(
+        return columnar.ColumnarOrder(
             source="amazon_sp", channel="amazon", order_id=order_id, marketplace=marketplace,
             sales_channel=channel.marketplaceName, fulfilment=FULFILLED_BY[fulfilled_by], status=status,
             paid=status in PAID_STATUSES_2026,
@@ -279,11 +278,11 @@ def read_order(text: str, tax_inclusive: frozenset[str] = TAX_INCLUSIVE_MARKETPL
         return None
 
 
-def read_orders_2026(rows: list[tuple[str, str, int]]) -> dict[str, ColumnarOrder | None]:
+def read_orders_2026(rows: list[tuple[str, str, int]]) -> dict[str, columnar.ColumnarOrder | None]:
     """A batch of staged (pk, data, seq) rows → each record's columns (None: the reference path reads it)."""
     return {pk: read_order(data) for pk, data, _ in rows}
 
 
 #: the projection registered for `normalise_order_2026` with its default VAT marketplaces
-ORDERS_2026_PROJECTION = OrderProjection(stream=STREAM, stands_for=normalise_order_2026, read=read_orders_2026)
-register_order_projection(ORDERS_2026_PROJECTION)
+ORDERS_2026_PROJECTION = columnar.OrderProjection(stream=STREAM, stands_for=normalise_order_2026, read=read_orders_2026)
+columnar.register_order_projection(ORDERS_2026_PROJECTION)
