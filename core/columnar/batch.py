@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import os
 from collections import Counter
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Callable
 
 from .. import jsonutil
@@ -23,7 +24,7 @@ from .contract import OrderProjection, PreparedPlanner, planner_for, projection_
 if TYPE_CHECKING:
     from ..store import Store
 
-__all__ = ["ColumnarBatches", "columnar_enabled"]
+__all__ = ["ColumnarBatches", "Prepared", "columnar_enabled"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -33,11 +34,20 @@ def columnar_enabled() -> bool:
     return os.environ.get("LEDGERLINK_COLUMNAR", "1").strip() not in ("0", "false", "no", "off")
 
 
+@dataclass
+class Prepared:
+    """A batch read: columns by pk (None: declined), the declined records' reference normalisation, the keys."""
+
+    columns: dict[str, ColumnarOrder | None]
+    reference: dict[str, list[Any]]
+    keys: list[str]
+
+
 class ColumnarBatches:
     """The fast path of one normaliser of one run (see the module's docstring)."""
 
     def __init__(self, n: Normaliser, projection: OrderProjection, planner: PreparedPlanner, destination: Destination,
-                 ctx: Any, store: "Store", scope: tuple[str | None, bool]):
+                 ctx: Any, store: "Store | None", scope: tuple[str | None, bool]):
         self.n, self.projection, self.planner, self.ctx, self.store = n, projection, planner, ctx, store
         self.destination = destination
         self.store_id, self.in_key = scope
@@ -45,11 +55,11 @@ class ColumnarBatches:
         self.fast = self.reference = 0
 
     @classmethod
-    def start(cls, n: Normaliser, destination: Destination, ctx: Any, store: "Store | None"
-              ) -> "ColumnarBatches | None":
+    def start(cls, n: Normaliser, destination: Destination, ctx: Any, store: "Store | None", *,
+              in_helper: bool = False) -> "ColumnarBatches | None":
         """The fast path for this normaliser and destination, or None when either side offers none, the
         normaliser joins other streams, or this run's options are ones the planner does not reproduce."""
-        if ctx is None or store is None or n.join or not columnar_enabled():
+        if ctx is None or (store is None and not in_helper) or n.join or not columnar_enabled():
             return None
         projection = projection_for(n.function)
         planner = planner_for(destination.name) if projection is not None else None
@@ -78,12 +88,11 @@ class ColumnarBatches:
                 order.store, order.store_in_key = self.store_id, self.in_key
         return orders
 
-    def plan(self, rows: list[tuple[str, str, int]], counts: Counter[str], kinds: Counter[str],
-             plan_reference: Callable[..., tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]],
-             normalise_reference: Callable[..., list[Any]], natural_keys: Callable[[list[Any]], list[str]]
-             ) -> tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]:
-        """Plan one batch: the reference functions are `normalise.normalise_records`, `plan_normalised` and
-        `natural_keys` (passed in, so this package never imports the runtime that calls it)."""
+    def prepare(self, rows: list[tuple[str, str, int]],
+                normalise_reference: Callable[..., list[Any]], natural_keys: Callable[[list[Any]], list[str]]
+                ) -> "Prepared":
+        """Read a batch: its columns, the declined records normalised by the reference, and every record's
+        natural keys in order (what the outbox is asked about before planning)."""
         columns = self.read(rows)
         reference: dict[str, list[Any]] = {}
         slow = [(pk, data) for pk, data, _ in rows if columns.get(pk) is None]
@@ -95,7 +104,25 @@ class ColumnarBatches:
         for pk, _, _ in rows:
             order = columns.get(pk)
             keys.extend([order.natural_key] if order is not None else natural_keys(reference[pk]))
-        self.ctx.begin_batch(keys)
+        return Prepared(columns, reference, keys)
+
+    def plan(self, rows: list[tuple[str, str, int]], counts: Counter[str], kinds: Counter[str],
+             plan_reference: Callable[..., tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]],
+             normalise_reference: Callable[..., list[Any]], natural_keys: Callable[[list[Any]], list[str]]
+             ) -> tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]:
+        """Plan one batch: the reference functions are `normalise.normalise_records`, `plan_normalised` and
+        `natural_keys` (passed in, so this package never imports the runtime that calls it)."""
+        prepared = self.prepare(rows, normalise_reference, natural_keys)
+        self.ctx.begin_batch(prepared.keys)
+        return self.plan_prepared(rows, prepared, counts, kinds, plan_reference, normalise_reference)
+
+    def plan_prepared(self, rows: list[tuple[str, str, int]], prepared: "Prepared", counts: Counter[str],
+                      kinds: Counter[str],
+                      plan_reference: Callable[..., tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]],
+                      normalise_reference: Callable[..., list[Any]]
+                      ) -> tuple[list[PlannedWrite], list[Any], list[tuple[str, str]]]:
+        """Plan a prepared batch in record order (the outbox was asked about its keys: `begin_batch`)."""
+        columns, reference = prepared.columns, prepared.reference
         writes: list[PlannedWrite] = []
         dead: list[Any] = []
         resolved: list[tuple[str, str]] = []

@@ -218,7 +218,9 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
             cursor = store.normalise_cursor(n.stream)
             columnar = ColumnarBatches.start(n, destination, ctx, store)  # issue 18: None = reference path only
             for rows in store.raw.changed(n.stream, cursor, batch):
-                if columnar is not None:  # columnar fast path, the reference path for what it declines
+                if columnar is not None and helper is not None and len(rows) >= 2 * MIN_SHARE:  # issue 18
+                    writes, dead, resolved = _plan_shared_columnar(helper, index, columnar, rows, ctx, counts, kinds)
+                elif columnar is not None:  # columnar fast path, the reference path for what it declines
                     writes, dead, resolved = columnar.plan(rows, counts, kinds, plan_normalised, normalise_records,
                                                            natural_keys)
                 elif helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
@@ -356,6 +358,32 @@ def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tup
         normalised = normalise_records(n, records, {})
         ctx.begin_batch(natural_keys(normalised))
         second = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+    else:
+        helper.adopt(second[0], ctx)
+    return first[0] + second[0], first[1] + second[1], first[2] + second[2]
+
+
+def _plan_shared_columnar(helper: "PlanHelper", index: int, columnar: ColumnarBatches, rows: list[tuple[str, str, int]],
+                          ctx: PlanContextImpl, counts: Counter[str], kinds: Counter[str]
+                          ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+    """`_plan_shared` for the columnar fast path (issue 18): the helper reads and plans the second part of the
+    batch through it too, under the same rules (its own keys only, no key in both parts, no failing plan, the
+    run's first Customer and Item payloads), else this process plans that part."""
+    half = int(len(rows) * PARENT_SHARE)
+    mine, theirs = rows[:half], rows[half:]
+    sent = helper.columnar(index, theirs)
+    prepared = columnar.prepare(mine, normalise_records, natural_keys)
+    their_keys = helper.natural_keys() if sent else None
+    ctx.begin_batch(prepared.keys + (their_keys or []))
+    planning = False
+    if their_keys is not None and not set(their_keys) & set(prepared.keys):
+        planning = helper.plan(ctx.posted_snapshot(their_keys))
+    elif their_keys is not None:
+        helper.discard()
+    first = columnar.plan_prepared(mine, prepared, counts, kinds, plan_normalised, normalise_records)
+    second = helper.planned(counts, kinds) if planning else None
+    if second is None:  # the helper could not plan these: plan them here, as before
+        second = columnar.plan(theirs, counts, kinds, plan_normalised, normalise_records, natural_keys)
     else:
         helper.adopt(second[0], ctx)
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]

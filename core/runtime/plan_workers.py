@@ -108,7 +108,8 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
     parent_end.close()  # the fork copied the parent's end: closed, a parent that dies ends this loop (EOF)
 
     kinds_allowed = frozenset(getattr(destination, "plan_in_helper", ()) or ())
-    pending: tuple[Normaliser, list[Any]] | None = None
+    pending: tuple[Any, ...] | None = None
+    columnar: dict[int, Any] = {}
     while True:
         try:
             message = conn.recv()
@@ -117,7 +118,11 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
         if message is None:
             return
         try:
-            if message[0] == "normalise":
+            if message[0] == "columnar":  # issue 18: the columnar fast path's part of a batch (see `_columnar_part`)
+                pending = _columnar_part(columnar, message[1], message[2], normalisers, destination, ctx,
+                                         kinds_allowed)
+                conn.send(pending[3] if pending is not None else None)
+            elif message[0] == "normalise":
                 n = normalisers[message[1]]
                 normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data in message[2]], {})
                 pending = (n, normalised)
@@ -128,13 +133,16 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 pending = None
             elif message[0] == "plan":
                 assert pending is not None
-                n, normalised = pending
-                pending = None
+                part, pending = pending, None
                 ctx._posted = _Snapshot(message[1])
                 counts: Counter[str] = Counter()
                 kinds: Counter[str] = Counter()
                 try:
-                    writes, dead, resolved = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+                    if len(part) == 4:  # columnar: (batches, rows, prepared, keys)
+                        writes, dead, resolved = part[0].plan_prepared(part[1], part[2], counts, kinds,
+                                                                       plan_normalised, normalise_records)
+                    else:
+                        writes, dead, resolved = plan_normalised(part[0], part[1], destination, ctx, counts, kinds)
                 except _Unknown:
                     conn.send(None)
                     continue
@@ -149,6 +157,27 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 conn.send(None)
             except Exception:  # noqa: BLE001 - the parent is gone
                 return
+
+
+def _columnar_part(columnar: dict[int, Any], index: int, rows: list[tuple[str, str, int]],
+                   normalisers: list[Normaliser], destination: Destination, ctx: "PlanContextImpl",
+                   kinds_allowed: frozenset[str]) -> tuple[Any, ...] | None:
+    """Read the helper's part of a batch through the columnar fast path: (batches, rows, prepared, keys), or
+    None when the part must be planned in the parent (no fast path here, or an object of another kind)."""
+    from ..columnar import ColumnarBatches
+    from .normalise import natural_keys, normalise_records
+
+    if index not in columnar:
+        columnar[index] = ColumnarBatches.start(normalisers[index], destination, ctx, None, in_helper=True)
+    batches = columnar[index]
+    if batches is None:
+        return None
+    prepared = batches.prepare(rows, normalise_records, natural_keys)
+    objects = [obj for part in prepared.reference.values() for _, _, objs, _ in part
+               if not isinstance(objs, LedgerlinkError) for obj in objs]
+    if "order" not in kinds_allowed or any(obj.kind not in kinds_allowed for obj in objects):
+        return None
+    return batches, rows, prepared, prepared.keys
 
 
 class PlanHelper:
@@ -200,6 +229,17 @@ class PlanHelper:
             return False
         try:
             self._conn.send(("normalise", index, [(pk, data) for pk, data, _ in rows]))
+        except (OSError, ValueError):
+            self._broken = True
+            return False
+        return True
+
+    def columnar(self, index: int, rows: list[tuple[str, str, int]]) -> bool:
+        """Send the helper its part of a batch for the columnar fast path (True if it took it)."""
+        if not self._ensure():
+            return False
+        try:
+            self._conn.send(("columnar", index, rows))
         except (OSError, ValueError):
             self._broken = True
             return False

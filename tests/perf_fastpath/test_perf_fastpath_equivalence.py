@@ -70,7 +70,8 @@ class Planned:
 
 def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, columnar: bool, monkeypatch: Any,
               options: dict[str, Any] | None = None, store_id: str | None = None,
-              destination: Any = None, normaliser: Any = None, overrides: dict[str, str] | None = None) -> Planned:
+              destination: Any = None, normaliser: Any = None, overrides: dict[str, str] | None = None,
+              workers: int = 1) -> Planned:
     monkeypatch.setenv("LEDGERLINK_COLUMNAR", "1" if columnar else "0")
     fast = [0]
     plan = ColumnarBatches.plan
@@ -95,7 +96,7 @@ def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, column
                         [json_dumps(r) for r in records], [None] * len(records), run_id=run_id)
         ctx = PlanContextImpl(mapping_engine(destination, overrides or {}, "."), options or {}, store=store,
                               destination=destination.name)
-        counts.append(normalise_and_plan(normalisers, destination, ctx, store, run_id=run_id, batch=batch, workers=1))
+        counts.append(normalise_and_plan(normalisers, destination, ctx, store, run_id=run_id, batch=batch, workers=workers))
     outbox = store.db.fetchall("SELECT key, stream, data, payload_hash, depends_on, status, natural_key, planned_run "
                                "FROM outbox ORDER BY seq")
     audit = store.db.fetchall("SELECT * FROM audit ORDER BY ALL")
@@ -104,9 +105,11 @@ def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, column
     return Planned(outbox, audit, dead, counts, fast[0])
 
 
-def both(tmp_path: Any, monkeypatch: Any, runs: Any, **kwargs: Any) -> tuple[Planned, Planned]:
+def both(tmp_path: Any, monkeypatch: Any, runs: Any, workers: int = 1, **kwargs: Any) -> tuple[Planned, Planned]:
+    """The reference path in one process, and the columnar path with `workers` processes."""
     reference = plan_runs(tmp_path / "reference.duckdb", runs, columnar=False, monkeypatch=monkeypatch, **kwargs)
-    columnar = plan_runs(tmp_path / "columnar.duckdb", runs, columnar=True, monkeypatch=monkeypatch, **kwargs)
+    columnar = plan_runs(tmp_path / "columnar.duckdb", runs, columnar=True, monkeypatch=monkeypatch,
+                         workers=workers, **kwargs)
     return reference, columnar
 
 
@@ -127,6 +130,23 @@ def test_uk_vat_orders_and_a_store_in_the_keys_plan_alike(tmp_path, monkeypatch)
     reference, columnar = both(tmp_path, monkeypatch, runs, batch=64, store_id="seller-1")
     assert columnar.fast > 100
     assert any("amazon_sp@seller-1/order/" in row[6] for row in columnar.outbox)
+    assert columnar.result() == reference.result()
+
+
+def test_the_helper_process_plans_its_part_through_the_fast_path_alike(tmp_path, monkeypatch):
+    from ledgerlink.runtime import plan_workers
+
+    helped: list[int] = []
+    adopt = plan_workers.PlanHelper.adopt
+
+    def counting(self: Any, writes: Any, ctx: Any) -> None:
+        helped.append(len(writes))
+        adopt(self, writes, ctx)
+
+    monkeypatch.setattr(plan_workers.PlanHelper, "adopt", counting)
+    runs = seeded_runs(400, 4)
+    reference, columnar = both(tmp_path, monkeypatch, runs, workers=2, batch=250)
+    assert len(helped) >= 2 and sum(helped) > 200  # the helper planned parts of batches, in both runs
     assert columnar.result() == reference.result()
 
 
@@ -165,8 +185,9 @@ def _default_template(name: str) -> str:
 @pytest.mark.slow
 @settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow,
                                                                  HealthCheck.function_scoped_fixture])
-@given(seed=st.integers(0, 1000), batch=st.integers(30, 400), orders=st.integers(60, 300))
-def test_any_seed_and_cut_into_batches_plans_alike(tmp_path_factory, monkeypatch, seed, batch, orders):
+@given(seed=st.integers(0, 1000), batch=st.integers(30, 400), orders=st.integers(60, 300),
+       workers=st.sampled_from([1, 2]))
+def test_any_seed_and_cut_into_batches_plans_alike(tmp_path_factory, monkeypatch, seed, batch, orders, workers):
     tmp = tmp_path_factory.mktemp("cut")
-    reference, columnar = both(tmp, monkeypatch, seeded_runs(orders, seed), batch=batch)
+    reference, columnar = both(tmp, monkeypatch, seeded_runs(orders, seed), workers=workers, batch=batch)
     assert columnar.result() == reference.result()
