@@ -20,7 +20,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
-from .plan_workers import MIN_SHARE, PARENT_SHARE, PlanHelper
+from .plan_workers import COLUMNAR_PARENT_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 from .stop import NEVER
@@ -369,7 +369,7 @@ def _plan_shared_columnar(helper: "PlanHelper", index: int, columnar: ColumnarBa
     """`_plan_shared` for the columnar fast path (issue 18): the helper reads and plans the second part of the
     batch through it too, under the same rules (its own keys only, no key in both parts, no failing plan, the
     run's first Customer and Item payloads), else this process plans that part."""
-    half = int(len(rows) * PARENT_SHARE)
+    half = int(len(rows) * COLUMNAR_PARENT_SHARE)
     mine, theirs = rows[:half], rows[half:]
     sent = helper.columnar(index, theirs)
     prepared = columnar.prepare(mine, normalise_records, natural_keys)

@@ -37,7 +37,7 @@ from .posted import PostedLookup
 if TYPE_CHECKING:
     from .normalise import PlanContextImpl
 
-__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "plan_workers"]
+__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "plan_workers"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -46,6 +46,9 @@ MIN_SHARE = 100
 #: the part of a batch the parent plans itself: it also writes the outbox and joins the parts, so with an even
 #: split it took 2.3 CPU-s where its helper took 1.7 (6,000 orders)
 PARENT_SHARE = 0.4
+#: the same with the columnar fast path (issue 18): planning a record is so much cheaper there that the parent's
+#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time
+COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.2"))
 #: seconds between checks that the helper is still alive while waiting for it
 _POLL_S = 1.0
 
