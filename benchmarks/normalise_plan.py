@@ -3,7 +3,7 @@
     python benchmarks/normalise_plan.py                     # 20,000 orders, one pass
     python benchmarks/normalise_plan.py --orders 100000 --json
     python benchmarks/normalise_plan.py --profile out.html  # pyinstrument profile of the plan stage
-    python benchmarks/normalise_plan.py --orders 20000 --compare  # columnar fast path vs reference, interleaved
+    python benchmarks/normalise_plan.py --orders 10000 --compare  # columnar fast path vs reference, interleaved
 
 The staged table is generated, not read: the Amazon sandbox's own seller book (`SellerBook.order_2026`, the
 same orders `searchOrders` serves) is staged straight into a fresh DuckDB store with `RawTables.stage`, so
