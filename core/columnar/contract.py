@@ -1,7 +1,8 @@
 """What a source plugin and a destination plugin offer for the columnar fast path, and where they register it.
 
 A source offers an `OrderProjection` for one of its normalisers: it reads a batch of the stream's staged
-records into the canonical order and line columns of `columns.py`, declining each record it is not sure of. A destination offers an `OrderPlanner`: the writes of one `ColumnarOrder`, or None when the reference
+records into the canonical order and line columns of `columns.py`, declining each record it is not sure of.
+A destination offers an `OrderPlanner`: the writes of one `ColumnarOrder`, or None when the reference
 path must plan it. Neither imports the other; the runtime (`ledgerlink.columnar.batch`) joins them by the
 normaliser function and the destination name, as `register_native_mapping` joins a template and its Python twin.
 

@@ -96,7 +96,8 @@ def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, column
                         [json_dumps(r) for r in records], [None] * len(records), run_id=run_id)
         ctx = PlanContextImpl(mapping_engine(destination, overrides or {}, "."), options or {}, store=store,
                               destination=destination.name)
-        counts.append(normalise_and_plan(normalisers, destination, ctx, store, run_id=run_id, batch=batch, workers=workers))
+        counts.append(normalise_and_plan(normalisers, destination, ctx, store, run_id=run_id, batch=batch,
+                                         workers=workers))
     outbox = store.db.fetchall("SELECT key, stream, data, payload_hash, depends_on, status, natural_key, planned_run "
                                "FROM outbox ORDER BY seq")
     audit = store.db.fetchall("SELECT * FROM audit ORDER BY ALL")

@@ -38,7 +38,8 @@ _AMOUNT = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?")
 _CURRENCY = re.compile(r"[A-Z]{3}")
 _ZERO = Decimal(0)
 _CENT = Decimal("0.01")
-_DETAILS = {"TAX": frozenset({"ITEM", "SHIPPING", "GIFT_WRAP", "DISCOUNT"}), "DISCOUNT": frozenset({"ITEM", "SHIPPING"})}
+_DETAILS = {"TAX": frozenset({"ITEM", "SHIPPING", "GIFT_WRAP", "DISCOUNT"}),
+            "DISCOUNT": frozenset({"ITEM", "SHIPPING"})}
 _KINDS = frozenset({"ITEM", "SHIPPING", "GIFT_WRAP", "TAX", "DISCOUNT"})
 
 

@@ -1,6 +1,7 @@
 """Sales receipts planned from canonical order columns (the columnar fast path, `ledgerlink.columnar`).
 
-`plan_order` is the reference. For an order read as columns (`columnar.ColumnarOrder`), this decides its document with the
+`plan_order` is the reference. For an order read as columns (`columnar.ColumnarOrder`), this decides its document with
+the
 same shared rules (`posting.decide`, once per distinct status/channel/store combination), adds up its amounts as
 `posting.order_amounts` does over plain Decimals, and builds the writes with `orders.plan_sale`, the very code
 `plan_order` ends in: same Customer and Item (memoised in the same `ctx.cache`), same receipt payload, key,
