@@ -78,8 +78,10 @@ def prepare_receipts(destination: Any, ctx: Any) -> columnar.PreparedPlanner | N
     ones it reproduces."""
     from ..destination import PLANNERS, QuickBooksOnlineDestination
 
-    if type(destination).plan is not QuickBooksOnlineDestination.plan or PLANNERS.get("order") is not plan_order:
-        return None
+    plan_method = type(destination).plan
+    if (plan_method is not QuickBooksOnlineDestination.plan or PLANNERS.get("order") is not plan_order
+            or getattr(plan_method, "__qualname__", "") != "QuickBooksOnlineDestination.plan"):
+        return None  # a subclass's plan, or one patched in (the class attribute itself replaced)
     engine = getattr(ctx, "engine", None)
     if engine is None or not all(engine.is_native(name) for name in MAPPINGS):
         return None
