@@ -3,6 +3,7 @@
     python benchmarks/normalise_plan.py                     # 20,000 orders, one pass
     python benchmarks/normalise_plan.py --orders 100000 --json
     python benchmarks/normalise_plan.py --profile out.html  # pyinstrument profile of the plan stage
+    python benchmarks/normalise_plan.py --orders 10000 --compare  # columnar fast path vs reference, interleaved
 
 The staged table is generated, not read: the Amazon sandbox's own seller book (`SellerBook.order_2026`, the
 same orders `searchOrders` serves) is staged straight into a fresh DuckDB store with `RawTables.stage`, so
@@ -10,7 +11,10 @@ this measures normalise + plan alone (read + stage is `benchmarks/sync_throughpu
 `runtime.normalise.normalise_and_plan` runs with the real QuickBooks Online destination's `plan` (no network).
 Reported: wall seconds, orders/s, CPU seconds of this process and its helper (`--workers 2`, the default on two
 cores: see `ledgerlink.runtime.plan_workers`) and orders per CPU-second (the machine is shared: wall time is
-noisy, CPU time less so), and peak RSS. Figures, not assertions.
+noisy, CPU time less so), the rate on two idle cores (orders over the larger of the two processes' CPU seconds:
+what the wall rate is when nothing else runs), and peak RSS. The columnar fast path (`ledgerlink.columnar`) is on
+unless `--reference` (or `LEDGERLINK_COLUMNAR=0`); `--compare` runs both, each in a fresh process, alternately,
+`--rounds` times, and prints the medians. Figures, not assertions.
 """
 
 from __future__ import annotations
@@ -106,7 +110,9 @@ def run(orders: int, workdir: Path, profile: str | None = None, workers: int | N
     return {"orders": staged, "stage_seconds": round(stage_s, 2), "plan_seconds": round(wall, 2),
             "plan_cpu_seconds": round(cpu, 2), "parent_cpu_seconds": round(own, 2),
             "helper_cpu_seconds": round(cpu - own, 2), "orders_per_s": round(staged / wall),
-            "orders_per_cpu_s": round(staged / cpu) if cpu else None, "normalised": counts.get("normalised", 0),
+            "orders_per_cpu_s": round(staged / cpu) if cpu else None,
+            "two_idle_cores_orders_per_s": round(staged / max(own, cpu - own)) if cpu else None,
+            "columnar": os.environ.get("LEDGERLINK_COLUMNAR", "1") != "0", "normalised": counts.get("normalised", 0),
             "outbox_rows": outbox, "dead_letters": dead, "rss_after_stage_mb": round(rss_staged),
             "peak_rss_mb": round(rss_mb()), "goal_orders_per_s": GOAL_ORDERS_PER_S,
             "load_average": os.getloadavg()}
@@ -118,7 +124,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--profile", help="write a pyinstrument HTML profile of normalise + plan here")
     parser.add_argument("--workers", type=int, help="processes that plan (default: 2 on two cores or more)")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--reference", action="store_true", help="the reference path only (no columnar fast path)")
+    parser.add_argument("--compare", action="store_true", help="fast path and reference, alternately, fresh processes")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of --compare")
     args = parser.parse_args(argv)
+    if args.compare:
+        return compare(args.orders, args.rounds, args.workers)
+    if args.reference:
+        os.environ["LEDGERLINK_COLUMNAR"] = "0"
     with tempfile.TemporaryDirectory(prefix="ledgerlink-plan-") as tmp:
         row = run(args.orders, Path(tmp), args.profile, args.workers)
     if args.json:
@@ -129,9 +142,43 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  wall {row['plan_seconds']} s = {row['orders_per_s']:,} orders/s (goal ≥ {GOAL_ORDERS_PER_S:,}); "
               f"CPU {row['plan_cpu_seconds']} s = {row['orders_per_cpu_s']:,} orders per CPU-second")
         print(f"  of which the planning process {row['parent_cpu_seconds']} s, its helper {row['helper_cpu_seconds']} s "
-              f"(on two idle cores the wall time is about the larger of the two)")
+              f"(on two idle cores the wall time is about the larger of the two): "
+              f"{row['two_idle_cores_orders_per_s']:,} orders/s on two idle cores")
+        print(f"  path: {'columnar fast path' if row['columnar'] else 'reference'}")
         print(f"  peak RSS {row['peak_rss_mb']} MB (after staging {row['rss_after_stage_mb']} MB); "
               f"load average {', '.join(f'{x:.1f}' for x in row['load_average'])} (2 shared cores)")
+    return 0
+
+
+def compare(orders: int, rounds: int, workers: int | None) -> int:
+    """Fast path and reference alternately, each run in a fresh process; medians of each."""
+    import statistics
+    import subprocess
+
+    runs: dict[str, list[dict[str, Any]]] = {"columnar": [], "reference": []}
+    for n in range(rounds):
+        for path in (("columnar", "reference") if n % 2 == 0 else ("reference", "columnar")):
+            cmd = [sys.executable, __file__, "--orders", str(orders), "--json"]
+            cmd += ["--reference"] if path == "reference" else []
+            cmd += ["--workers", str(workers)] if workers else []
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True, timeout=900).stdout
+            runs[path].append(json.loads(out))
+            row = runs[path][-1]
+            print(f"round {n + 1} {path:9}: wall {row['plan_seconds']} s, CPU {row['plan_cpu_seconds']} s "
+                  f"(parent {row['parent_cpu_seconds']}, helper {row['helper_cpu_seconds']}), "
+                  f"{row['orders_per_cpu_s']:,} orders per CPU-s, {row['two_idle_cores_orders_per_s']:,} orders/s "
+                  f"on two idle cores, peak RSS {row['peak_rss_mb']} MB, load {row['load_average'][0]:.1f}",
+                  flush=True)
+    print(f"medians of {rounds} rounds, {orders:,} orders (goal ≥ {GOAL_ORDERS_PER_S:,} orders/s on two cores):")
+    for path, rows in runs.items():
+        med = {k: statistics.median(r[k] for r in rows) for k in
+               ("plan_seconds", "plan_cpu_seconds", "orders_per_s", "orders_per_cpu_s", "two_idle_cores_orders_per_s",
+                "peak_rss_mb")}
+        print(f"  {path:9}: {med['orders_per_s']:,.0f} orders/s wall ({med['plan_seconds']} s), "
+              f"{med['orders_per_cpu_s']:,.0f} orders per CPU-second, {med['two_idle_cores_orders_per_s']:,.0f} "
+              f"orders/s on two idle cores, peak RSS {med['peak_rss_mb']:.0f} MB")
+    outboxes = {(r["outbox_rows"], r["dead_letters"]) for rows in runs.values() for r in rows}
+    print(f"  outbox rows, dead letters: {sorted(outboxes)} (the same on both paths)")
     return 0
 
 

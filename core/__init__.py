@@ -48,6 +48,7 @@ from .options import Options, OptionProblem, OptionsError, Percent, Rate, check_
 from .options.ledger import LedgerOptions, ReconcileOptions
 # books an accountant signs (issue 19): cost of goods and Amazon's deferred transactions
 from . import cogs, deferred
+from . import columnar  # issue 18: the columnar fast path (source SQL projections, destination column planners)
 # the designer's pick-lists (issue 16): lists a destination reads when it can (QuickBooks Desktop) and keeps
 from .ledger_lists import (LEDGER_LISTS, LEDGER_LISTS_WANTED, keep_ledger_list, kept_ledger_list, ledger_lists_wanted,
                            want_ledger_lists)
@@ -88,4 +89,6 @@ __all__ = [
     "expiry_name", "authorised_name",
     "LEDGER_LISTS", "LEDGER_LISTS_WANTED", "want_ledger_lists", "ledger_lists_wanted", "keep_ledger_list",
     "kept_ledger_list",
+    # the columnar fast path of normalise + plan (issue 18): `columnar.register_order_projection`, `register_order_planner`
+    "columnar",
 ]

@@ -12,6 +12,7 @@ from typing import Any, Callable, Iterator
 from pydantic import ValidationError
 
 from .. import jsonutil
+from ..columnar import ColumnarBatches  # issue 18, columnar fast path
 from ..commerce import CanonicalObject, SourceRef
 from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument, Source, StoreContext
 from ..errors import ConfigError, LedgerlinkError, RecordError
@@ -19,7 +20,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
-from .plan_workers import MIN_SHARE, PARENT_SHARE, PlanHelper
+from .plan_workers import COLUMNAR_PARENT_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 from .stop import NEVER
@@ -158,6 +159,8 @@ def stamp_normalisers(normalisers: list[Normaliser], scope: KeyScope) -> list[No
             for obj in objects:
                 obj.stamp_store(scope.store, in_key=scope.in_key)
             return objects
+        run.__wrapped__ = function  # type: ignore[attr-defined]  # columnar fast path: which normaliser, which keys
+        run.key_scope = scope  # type: ignore[attr-defined]
         return run
 
     return [Normaliser(stream=n.stream, function=stamped(n.function), join=n.join, needs_context=n.needs_context)
@@ -214,8 +217,14 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
     try:
         for index, n in enumerate(normalisers):
             cursor = store.normalise_cursor(n.stream)
+            columnar = ColumnarBatches.start(n, destination, ctx, store)  # issue 18: None = reference path only
             for rows in store.raw.changed(n.stream, cursor, batch):
-                if helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
+                if columnar is not None and helper is not None and len(rows) >= 2 * MIN_SHARE:  # issue 18
+                    writes, dead, resolved = _plan_shared_columnar(helper, index, columnar, rows, ctx, counts, kinds)
+                elif columnar is not None:  # columnar fast path, the reference path for what it declines
+                    writes, dead, resolved = columnar.plan(rows, counts, kinds, plan_normalised, normalise_records,
+                                                           natural_keys)
+                elif helper is not None and not n.join and len(rows) >= 2 * MIN_SHARE:
                     writes, dead, resolved = _plan_shared(helper, index, n, rows, destination, ctx, counts, kinds)
                 else:
                     writes, dead, resolved = _plan_here(n, rows, destination, ctx, store, counts, kinds)
@@ -350,6 +359,32 @@ def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tup
         normalised = normalise_records(n, records, {})
         ctx.begin_batch(natural_keys(normalised))
         second = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+    else:
+        helper.adopt(second[0], ctx)
+    return first[0] + second[0], first[1] + second[1], first[2] + second[2]
+
+
+def _plan_shared_columnar(helper: "PlanHelper", index: int, columnar: ColumnarBatches, rows: list[tuple[str, str, int]],
+                          ctx: PlanContextImpl, counts: Counter[str], kinds: Counter[str]
+                          ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+    """`_plan_shared` for the columnar fast path (issue 18): the helper reads and plans the second part of the
+    batch through it too, under the same rules (its own keys only, no key in both parts, no failing plan, the
+    run's first Customer and Item payloads), else this process plans that part."""
+    half = int(len(rows) * COLUMNAR_PARENT_SHARE)
+    mine, theirs = rows[:half], rows[half:]
+    sent = helper.columnar(index, theirs)
+    prepared = columnar.prepare(mine, normalise_records, natural_keys)
+    their_keys = helper.natural_keys() if sent else None
+    ctx.begin_batch(prepared.keys + (their_keys or []))
+    planning = False
+    if their_keys is not None and not set(their_keys) & set(prepared.keys):
+        planning = helper.plan(ctx.posted_snapshot(their_keys))
+    elif their_keys is not None:
+        helper.discard()
+    first = columnar.plan_prepared(mine, prepared, counts, kinds, plan_normalised, normalise_records)
+    second = helper.planned(counts, kinds) if planning else None
+    if second is None:  # the helper could not plan these: plan them here, as before
+        second = columnar.plan(theirs, counts, kinds, plan_normalised, normalise_records, natural_keys)
     else:
         helper.adopt(second[0], ctx)
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]

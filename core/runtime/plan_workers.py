@@ -37,7 +37,7 @@ from .posted import PostedLookup
 if TYPE_CHECKING:
     from .normalise import PlanContextImpl
 
-__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "plan_workers"]
+__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "plan_workers"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -46,6 +46,9 @@ MIN_SHARE = 100
 #: the part of a batch the parent plans itself: it also writes the outbox and joins the parts, so with an even
 #: split it took 2.3 CPU-s where its helper took 1.7 (6,000 orders)
 PARENT_SHARE = 0.4
+#: the same with the columnar fast path (issue 18): planning a record is so much cheaper there that the parent's
+#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time
+COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.2"))
 #: seconds between checks that the helper is still alive while waiting for it
 _POLL_S = 1.0
 
@@ -108,7 +111,8 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
     parent_end.close()  # the fork copied the parent's end: closed, a parent that dies ends this loop (EOF)
 
     kinds_allowed = frozenset(getattr(destination, "plan_in_helper", ()) or ())
-    pending: tuple[Normaliser, list[Any]] | None = None
+    pending: tuple[Any, ...] | None = None
+    columnar: dict[int, Any] = {}
     while True:
         try:
             message = conn.recv()
@@ -117,7 +121,11 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
         if message is None:
             return
         try:
-            if message[0] == "normalise":
+            if message[0] == "columnar":  # issue 18: the columnar fast path's part of a batch (see `_columnar_part`)
+                pending = _columnar_part(columnar, message[1], message[2], normalisers, destination, ctx,
+                                         kinds_allowed)
+                conn.send(pending[3] if pending is not None else None)
+            elif message[0] == "normalise":
                 n = normalisers[message[1]]
                 normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data in message[2]], {})
                 pending = (n, normalised)
@@ -128,13 +136,16 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 pending = None
             elif message[0] == "plan":
                 assert pending is not None
-                n, normalised = pending
-                pending = None
+                part, pending = pending, None
                 ctx._posted = _Snapshot(message[1])
                 counts: Counter[str] = Counter()
                 kinds: Counter[str] = Counter()
                 try:
-                    writes, dead, resolved = plan_normalised(n, normalised, destination, ctx, counts, kinds)
+                    if len(part) == 4:  # columnar: (batches, rows, prepared, keys)
+                        writes, dead, resolved = part[0].plan_prepared(part[1], part[2], counts, kinds,
+                                                                       plan_normalised, normalise_records)
+                    else:
+                        writes, dead, resolved = plan_normalised(part[0], part[1], destination, ctx, counts, kinds)
                 except _Unknown:
                     conn.send(None)
                     continue
@@ -149,6 +160,27 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 conn.send(None)
             except Exception:  # noqa: BLE001 - the parent is gone
                 return
+
+
+def _columnar_part(columnar: dict[int, Any], index: int, rows: list[tuple[str, str, int]],
+                   normalisers: list[Normaliser], destination: Destination, ctx: "PlanContextImpl",
+                   kinds_allowed: frozenset[str]) -> tuple[Any, ...] | None:
+    """Read the helper's part of a batch through the columnar fast path: (batches, rows, prepared, keys), or
+    None when the part must be planned in the parent (no fast path here, or an object of another kind)."""
+    from ..columnar import ColumnarBatches
+    from .normalise import natural_keys, normalise_records
+
+    if index not in columnar:
+        columnar[index] = ColumnarBatches.start(normalisers[index], destination, ctx, None, in_helper=True)
+    batches = columnar[index]
+    if batches is None:
+        return None
+    prepared = batches.prepare(rows, normalise_records, natural_keys)
+    objects = [obj for part in prepared.reference.values() for _, _, objs, _ in part
+               if not isinstance(objs, LedgerlinkError) for obj in objs]
+    if "order" not in kinds_allowed or any(obj.kind not in kinds_allowed for obj in objects):
+        return None
+    return batches, rows, prepared, prepared.keys
 
 
 class PlanHelper:
@@ -205,6 +237,17 @@ class PlanHelper:
             return False
         try:
             self._conn.send(("normalise", index, [(pk, data) for pk, data, _ in rows]))
+        except (OSError, ValueError):
+            self._broken = True
+            return False
+        return True
+
+    def columnar(self, index: int, rows: list[tuple[str, str, int]]) -> bool:
+        """Send the helper its part of a batch for the columnar fast path (True if it took it)."""
+        if not self._ensure():
+            return False
+        try:
+            self._conn.send(("columnar", index, rows))
         except (OSError, ValueError):
             self._broken = True
             return False

@@ -63,6 +63,12 @@ def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, worker
     return outbox, audit, dead, counts
 
 
+@pytest.fixture(autouse=True)
+def reference_path(monkeypatch) -> None:
+    """The helper plans what the reference path plans: the columnar fast path (tests/perf_fastpath) is off here."""
+    monkeypatch.setenv("LEDGERLINK_COLUMNAR", "0")
+
+
 @pytest.fixture
 def helped(monkeypatch) -> list[int]:
     """Counts the halves the helper planned (each adopted half is one)."""

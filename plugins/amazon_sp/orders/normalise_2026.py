@@ -261,3 +261,4 @@ def _address(raw: dict[str, Any] | None) -> Address | None:
     return Address(name=raw.get("name"), line1=raw.get("addressLine1"), line2=raw.get("addressLine2") or None,
                    line3=raw.get("addressLine3") or None, city=raw.get("city"), region=raw.get("stateOrRegion"),
                    postal_code=raw.get("postalCode"), country=raw.get("countryCode"), phone=raw.get("phone"))
+from . import normalise_columns  # noqa: E402,F401 - registers the columnar projection of normalise_order_2026

@@ -32,7 +32,7 @@ from ledgerlink import (
 from ..config import PostingOptions
 from . import payloads  # noqa: F401 - registers the default mappings written as Python
 
-__all__ = ["plan_order", "parse_options", "doc_number", "customer_name", "payment_method_name", "receipt_total",
+__all__ = ["plan_order", "plan_sale", "parse_options", "doc_number", "customer_name", "payment_method_name", "receipt_total",
            "ReceiptLine", "target", "CONTROL", "DOC_NUMBER_MAX", "NOTE_PREFIX"]
 
 DOC_NUMBER_MAX = 21
@@ -219,8 +219,15 @@ def plan_order(order: Order, ctx: PlanContext) -> list[PlannedWrite]:
     if decision.earlier == "invoice" and planned is not None and "Invoice" not in planned:
         decision = dataclasses.replace(decision, earlier=None)  # never invoiced here: the receipt says it all
     stream = _STREAMS[decision.document]
-    cur = order.currency
     amounts = posting.order_amounts(order, stream=stream)
+    return plan_sale(order, ctx, memo, options, decision, stream, amounts)
+
+
+def plan_sale(order: Any, ctx: PlanContext, memo: dict[Any, Any], options: PostingOptions,
+              decision: posting.Decision, stream: str, amounts: posting.OrderAmounts) -> list[PlannedWrite]:
+    """The writes of an order's receipt or invoice once its document and amounts are decided: shared by
+    `plan_order` and the columnar planner (`receipts_columnar`), which reads `order` as columns."""
+    cur = order.currency
     key = idempotency_key(stream, order.natural_key)
 
     customer_write, customer = _customer_write(order, options, ctx, memo)
@@ -331,3 +338,5 @@ def _void(order: Order, options: PostingOptions) -> PlannedWrite:
             "mode": options.on_cancel, "date": when, "status": order.status,
             "reason": f"order {order.order_id} on {order.sales_channel or order.channel} is {order.status}"}
     return PlannedWrite(stream="Void", key=key, data=data, source_refs=list(order.source_refs))
+
+from . import receipts_columnar  # noqa: E402,F401 - registers the columnar planner of sales receipts
