@@ -43,8 +43,10 @@ def box() -> Iterator[Box]:
 
 @pytest.fixture
 def sandboxes() -> Iterator[tuple[dict[str, str], Any]]:
-    """Amazon and QuickBooks Online sandboxes on loopback, and the environment pointing the pipeline at them."""
-    with sandbox_running("amazon_sp", orders=120) as (amazon, _), sandbox_running("qbo") as (qbo, qbo_sandbox):
+    """Amazon and QuickBooks Online sandboxes on loopback, and the environment pointing the pipeline at them.
+    Enough orders for more receipt batches than QuickBooks Online keeps in flight (4 of 30), so a SIGTERM while
+    one is held always leaves batches for the next sync."""
+    with sandbox_running("amazon_sp", orders=400) as (amazon, _), sandbox_running("qbo") as (qbo, qbo_sandbox):
         yield {**amazon_env(amazon), **qbo_env(qbo)}, qbo_sandbox
 
 
