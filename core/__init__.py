@@ -16,6 +16,7 @@ from .connectors import (
     OutboundRecord, PlanContext, PlannedWrite, PostedDocument, ReferenceCache, Source, Stream, StoreContext, WriteContext, WriteResult, idempotency_key, request_id,
     state_by_stream,
 )
+from .connectors import fields_schema  # issue 20: every stream declares its fields
 from .errors import (
     ConfigError, LedgerlinkError, MappingError, PermanentError, PipelineBusyError, RecordError, RemoteError,
     ThrottledError, TransientError,
@@ -57,6 +58,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "__version__", "hookimpl", "protocol", "commerce", "settlements", "posting", "inventory",
+    "fields_schema",
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType", "StoreContext", "CheckContext",

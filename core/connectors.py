@@ -327,6 +327,16 @@ def state_by_stream(state: Any) -> dict[str, dict[str, Any]]:
     return out
 
 
+def fields_schema(fields: dict[str, list[str]], declared: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The JSON Schema of a stream's records from its fields and their JSON types (a plugin's generated
+    `STREAM_FIELDS[stream]`): the fields in `declared`'s properties as declared there, more fields allowed (the
+    vendor adds fields), so Airbyte's tools (PyAirbyte keeps only declared fields) can read the stream."""
+    declared = declared or {}
+    properties: dict[str, Any] = {name: {"type": list(kinds)} for name, kinds in fields.items()}
+    properties.update(declared.get("properties") or {})
+    return {**declared, "type": "object", "additionalProperties": True, "properties": properties}
+
+
 @dataclass(frozen=True)
 class StoreContext:
     """What a normaliser may need to know about the store a record came from and that the record itself does

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledgerlink import fields_schema
+
 __all__ = ["STREAM_FIELDS", "stream_schema"]
 
 #: stream → field → JSON types (always nullable: a field one record leaves empty another fills)
@@ -725,9 +727,5 @@ STREAM_FIELDS: dict[str, dict[str, list[str]]] = {
 
 
 def stream_schema(stream: str, declared: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The JSON Schema of `stream`'s records: every field above (those in `declared`'s properties as declared
-    there), more allowed (the vendor adds fields)."""
-    declared = declared or {}
-    properties: dict[str, Any] = {name: {"type": list(kinds)} for name, kinds in STREAM_FIELDS[stream].items()}
-    properties.update(declared.get("properties") or {})
-    return {**declared, "type": "object", "additionalProperties": True, "properties": properties}
+    """The JSON Schema of `stream`'s records: every field above, more allowed (`ledgerlink.fields_schema`)."""
+    return fields_schema(STREAM_FIELDS[stream], declared)
