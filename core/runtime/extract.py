@@ -380,7 +380,7 @@ class _Flusher:
             raise self.failed
         if not batch:
             return
-        if self.store.db._depth:  # inside the caller's transaction (a dry run): it holds the store, flush here
+        if self.store.db.in_transaction:  # inside the caller's transaction (a dry run): it holds the store, flush here
             try:
                 _flush(batch, self.store, self.run_id, self._count_dead)
             except BaseException as exc:

@@ -170,6 +170,11 @@ class Database:
         with self.lock:
             return self.execute(sql, params).fetchone()
 
+    @property
+    def in_transaction(self) -> bool:
+        """Whether a caller's transaction is open (a dry run holds one for the whole run)."""
+        return self._depth > 0
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
         """Commit on success, roll back on error; an inner transaction joins the outer one."""
