@@ -185,6 +185,28 @@ class WebConnector:
         raise AssertionError(f"the Web Connector queue did not drain: {outcomes[-5:]}")
 
 
+def bridge_session(company_file: Any, records: list[Any], rounds: int = 20,
+                   references: ReferenceBook | None = None) -> AwaitingQueue:
+    """`records` (planned QuickBooks Desktop writes) sent through one in-process Web Connector session to the
+    simulator's `company_file`, request by request (`references`: TxnIDs known from earlier sessions); the
+    queue says what was confirmed or failed."""
+    from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
+    from ledgerlink_qb_desktop.passwords import hash_password
+
+    queue = AwaitingQueue(records)
+    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
+                                         owner_id="{0}", file_id="{F}", awaiting=queue,
+                                         references=ReferenceBook() if references is None else references,
+                                         company_file=r"C:\books.qbw")])
+    ticket, _ = bridge.authenticate("qb", "pw-123456")
+    for _ in range(rounds):
+        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
+        if not request:
+            break
+        bridge.receive_response(ticket, company_file.handle(request), "", "")
+    return queue
+
+
 @contextlib.contextmanager
 def web_connector(pipeline: Pipeline, xsd: Path, prepare: Callable[[Any], None] | None = None,
                   **simulator_options: Any) -> Iterator[WebConnector]:

@@ -96,25 +96,14 @@ def post_to_quickbooks_desktop(writes: list[Any], accounts: dict[str, str], xsd:
     """Send planned JournalEntry writes through the Web Connector bridge to a simulated company file (every
     request validated against Intuit's qbXML schema); returns the company file and key → TxnID."""
     from ledgerlink import OutboundRecord, json_dumps, json_loads
-    from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
     from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
-    from ledgerlink_qb_desktop.passwords import hash_password
     from ledgerlink_qb_desktop.sandbox import CompanyFile
-    from sandbox_helpers import AwaitingQueue, ReferenceBook
+    from sandbox_helpers import bridge_session
 
     records = [OutboundRecord(key=w.key, stream=w.stream, data=json_loads(json_dumps(w.data))) for w in writes]
     assert all(r.awaiting for r in QuickBooksDesktopDestination().write_batch("JournalEntry", records))
     company_file = CompanyFile(accounts=accounts, xsd=xsd)
-    queue = AwaitingQueue(records)
-    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
-                                         company_file=r"C:\books.qbw")])
-    ticket, _ = bridge.authenticate("qb", "pw-123456")
-    for _ in range(20):
-        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
-        if not request:
-            break
-        bridge.receive_response(ticket, company_file.handle(request), "", "")
+    queue = bridge_session(company_file, records)
     assert not queue.failed, queue.failed
     return company_file, {k: v[0] for k, v in queue.confirmed.items()}
 

@@ -16,14 +16,12 @@ from ledgerlink.pipeline import load_pipeline
 from ledgerlink.revisions import held_revisions
 from ledgerlink.runtime import sync
 from ledgerlink.store import Store
-from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
-from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.sandbox import CompanyFile
 from ledgerlink_qbo.client import QboApi
 from ledgerlink_qbo.config import QboConfig
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination, credential_name
-from sandbox_helpers import AwaitingQueue, ReferenceBook, amazon_env, qbo_env, sandbox_running, write_shipped
+from sandbox_helpers import bridge_session, amazon_env, qbo_env, sandbox_running, write_shipped
 
 PIPELINE = "amazon-to-qbo.yaml"
 
@@ -154,15 +152,6 @@ def test_a_desktop_receipt_is_voided_and_reposted_through_the_web_connector():
 
 
 def _send(company: CompanyFile, records: list[OutboundRecord]) -> dict:
-    queue = AwaitingQueue(records)
-    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
-                                         company_file=r"C:\books.qbw")])
-    ticket, _ = bridge.authenticate("qb", "pw-123456")
-    for _ in range(10):
-        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
-        if not request:
-            break
-        bridge.receive_response(ticket, company.handle(request), "", "")
+    queue = bridge_session(company, records, rounds=10)
     assert not queue.failed, queue.failed
     return queue.confirmed

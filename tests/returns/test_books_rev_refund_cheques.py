@@ -8,28 +8,16 @@ from __future__ import annotations
 from decimal import Decimal
 
 from ledgerlink import OutboundRecord, json_dumps, json_loads
-from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
-from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.sandbox import CompanyFile
 from returns_helpers import PlanCtx, make_order, make_refund, sale_of
-from sandbox_helpers import AwaitingQueue, ReferenceBook
+from sandbox_helpers import AwaitingQueue, ReferenceBook, bridge_session
 
 QBD = QuickBooksDesktopDestination()
 
 
 def _through_the_web_connector(company: CompanyFile, records: list[OutboundRecord]) -> AwaitingQueue:
-    queue = AwaitingQueue(records)
-    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=ReferenceBook(),
-                                         company_file=r"C:\books.qbw")])
-    ticket, _ = bridge.authenticate("qb", "pw-123456")
-    for _ in range(20):
-        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
-        if not request:
-            break
-        bridge.receive_response(ticket, company.handle(request), "", "")
-    return queue
+    return bridge_session(company, records)
 
 
 def test_a_refund_paid_back_by_cheque_posts_the_credit_memo_and_a_cheque_applied_to_it():
@@ -49,16 +37,7 @@ def test_a_refund_paid_back_by_cheque_posts_the_credit_memo_and_a_cheque_applied
     assert not first.failed and memo.key in first.confirmed, first.failed
     # the cheque goes once its credit memo is in QuickBooks (the bridge fills in the credit memo's TxnID)
     book = ReferenceBook({("qbd:txn", memo.key): first.confirmed[memo.key][0]})
-    queue = AwaitingQueue([r for r in records if r.stream == "Check"])
-    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=book,
-                                         company_file=r"C:\books.qbw")])
-    ticket, _ = bridge.authenticate("qb", "pw-123456")
-    for _ in range(5):
-        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
-        if not request:
-            break
-        bridge.receive_response(ticket, company.handle(request), "", "")
+    queue = bridge_session(company, [r for r in records if r.stream == "Check"], rounds=5, references=book)
     assert not queue.failed and check.key in queue.confirmed, queue.failed
     [cheque] = company.txns["Check"]
     assert Decimal(cheque["TotalAmount"]) == total

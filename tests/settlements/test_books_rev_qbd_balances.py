@@ -13,14 +13,13 @@ from ledgerlink import OutboundRecord, json_dumps, json_loads
 from ledgerlink.reconcile import reconcile
 from ledgerlink.settlements import ORDER_FLOW_ROLES, classify, default_account_map, default_role_table
 from ledgerlink_qb_desktop.balances import BALANCE, read_balance
-from ledgerlink_qb_desktop.bridge import Company, WebConnectorBridge
 from ledgerlink_qb_desktop.destination import QuickBooksDesktopDestination
 from ledgerlink_qb_desktop.passwords import hash_password
 from ledgerlink_qb_desktop.sandbox import CompanyFile
-from sandbox_helpers import AwaitingQueue, ReferenceBook
+from sandbox_helpers import AwaitingQueue, ReferenceBook, bridge_session
 from settlement_helpers import PlanCtx
 from test_settlement_end_to_end import _account_type, test_settlement
-from test_settlement_reconcile import _Ctx, _Store
+from test_settlement_reconcile import _Ctx
 
 _SALES_ITEM = "Amazon order"
 
@@ -46,16 +45,7 @@ def _receipts(settlement) -> list[OutboundRecord]:
 
 
 def _session(company: CompanyFile, records: list[OutboundRecord], references: ReferenceBook) -> AwaitingQueue:
-    queue = AwaitingQueue(records)
-    bridge = WebConnectorBridge([Company(username="qb", password_hash=hash_password("pw-123456", iterations=1000),
-                                         owner_id="{0}", file_id="{F}", awaiting=queue, references=references,
-                                         company_file=r"C:\books.qbw")])
-    ticket, _ = bridge.authenticate("qb", "pw-123456")
-    for _ in range(10):
-        request = bridge.send_request(ticket, "", r"C:\books.qbw", 16, 0)
-        if not request:
-            break
-        bridge.receive_response(ticket, company.handle(request), "", "")
+    queue = bridge_session(company, records, rounds=10, references=references)
     assert not queue.failed, queue.failed
     return queue
 
