@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import copy
 import logging
+import threading
 from typing import Any
 
 from ledgerlink import PermanentError, RecordError, ReferenceCache, request_id
@@ -79,6 +80,8 @@ class NameResolver:
         self._ahead: dict[tuple[str, str], dict[str, Any] | None] = {}
         #: optional references found missing or inactive this run: not asked about again
         self._absent: set[tuple[str, str]] = set()
+        #: batches in flight resolve on several threads: the first to find a name missing says so
+        self._absent_lock = threading.Lock()
 
     def prefetch(self, kind: str, names: list[str]) -> None:
         """Look up a batch's names in one query (`Name in (...)`) instead of one query per record."""
@@ -155,10 +158,13 @@ class NameResolver:
             try:
                 return self.id_of(kind, name, stream=stream, key=key, ref_field=ref_field)
             except RecordError:
-                self._absent.add((kind, name))
+                with self._absent_lock:
+                    first = (kind, name) not in self._absent
+                    self._absent.add((kind, name))
                 # said once per name and run at WARNING; each document after that at DEBUG
-                log.warning("qbo: no active %s named %r in QuickBooks; documents that name it post without %s "
-                            "(%s)", kind, name, ref_field, _hint(ref_field, name))
+                if first:
+                    log.warning("qbo: no active %s named %r in QuickBooks; documents that name it post without %s "
+                                "(%s)", kind, name, ref_field, _hint(ref_field, name))
         log.log(DROPPED_REF_LEVEL, "qbo: %s %s posted without %s %r", stream, key, ref_field, name)
         return None
 
