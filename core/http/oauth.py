@@ -47,8 +47,12 @@ class OAuth2RefreshAuth(httpx.Auth):
         for s in (client_secret, refresh_token):
             register_secret(s)
 
+    def grant(self) -> dict[str, str]:
+        """The token request's grant (a refresh token here; a client-credentials flow overrides it)."""
+        return {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+
     def _refresh(self) -> None:
-        data = {"grant_type": "refresh_token", "refresh_token": self.refresh_token}
+        data = self.grant()
         auth = None
         if self.basic_auth:
             auth = (self.client_id, self.client_secret)

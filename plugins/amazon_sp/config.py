@@ -85,6 +85,15 @@ class AmazonSPConfig(BaseModel):
         "api", description="api: getOrders reads the orders history; reports: the all_orders_report stream (one "
                            "all-orders report per 30 days, items included) back-fills it in a handful of calls")
 
+    notifications_api_key_header: str = Field(
+        "x-ledgerlink-api-key", min_length=1, max_length=100, pattern=r"^[A-Za-z0-9-]+$",
+        description="notifications: the header the EventBridge connection sends its API key in (the receiver at "
+                    "/webhooks/amazon checks it)")
+    notifications_api_key: str | None = Field(
+        None, min_length=16, json_schema_extra={"airbyte_secret": True},
+        description="notifications: the EventBridge connection's API key (at least 16 characters); unset, the "
+                    "receiver refuses every notification (503)")
+
     @field_validator("start_date")
     @classmethod
     def _plausible_start(cls, v: datetime | None) -> datetime | None:

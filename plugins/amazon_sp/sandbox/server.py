@@ -25,7 +25,7 @@ from starlette.routing import Route
 
 from ledgerlink import Sandbox, SandboxOptions
 
-from . import finances, inventory, reports, writes
+from . import finances, inventory, notifications, reports, writes
 from .consent import SellerConsent
 from .replies import Invalid as _Invalid
 from .replies import parse_time as _time
@@ -49,7 +49,7 @@ def _dumps(value: Any) -> str:
 SANDBOX_PLANS: dict[str, tuple[float, int]] = {"getOrders": (0.0167, 20), "getOrderItems": (0.5, 30),
                                                "searchOrders": (0.0056, 20)}
 #: the other API families' endpoints, each in its own module (`routes(api)`, `PLANS`)
-_FAMILIES = (inventory, finances, reports, writes)
+_FAMILIES = (inventory, finances, reports, writes, notifications)
 for _family in _FAMILIES:
     SANDBOX_PLANS.update(_family.PLANS)
 _SETTLE_S = 120  # Before/After must be at least two minutes before the request
@@ -147,6 +147,8 @@ class _SellingPartnerApi:
                                lines_per_order=options.lines_per_order,
                                uk_orders=options.orders // 10 if options.uk_orders is None else options.uk_orders)
         self.tokens: set[str] = set()
+        #: access tokens of the client_credentials grant (the Notifications API's grantless operations)
+        self.grantless_tokens: set[str] = set()
         self.refresh_tokens: set[str] = set()
         self.buckets = {op: _Bucket(rate * options.time_scale, burst) for op, (rate, burst) in SANDBOX_PLANS.items()}
         self.faults: dict[str, list[int]] = {}
@@ -196,6 +198,8 @@ class _SellingPartnerApi:
                 return refuse(401, "invalid_client", "Client authentication failed")
             status, body = self.consent.exchange(form)
             return _json(body, status)
+        if form.get("grant_type") == "client_credentials":
+            return self._grantless_token(form)
         if form.get("grant_type") != "refresh_token":
             return refuse(400, "unsupported_grant_type", "The authorization grant type is not supported by the "
                           "authorization server")
@@ -216,6 +220,23 @@ class _SellingPartnerApi:
             self.refresh_tokens = {refresh}
         return _json({"access_token": access, "refresh_token": refresh, "token_type": "bearer", "expires_in": 3600})
 
+    def _grantless_token(self, form: dict[str, str]) -> Response:
+        """LWA's client_credentials grant: an access token for the application itself, for one scope (the
+        Notifications API's grantless operations take `sellingpartnerapi::notifications`)."""
+        opts = self.options
+        if not form.get("client_id") or not form.get("client_secret") or not form.get("scope"):
+            return _json({"error": "invalid_request", "error_description": "The request is missing a required "
+                          "parameter : scope, client_id or client_secret"}, 400)
+        if (opts.client_id and form["client_id"] != opts.client_id) or (
+                opts.client_secret and form["client_secret"] != opts.client_secret):
+            return _json({"error": "invalid_client", "error_description": "Client authentication failed"}, 401)
+        if form["scope"] != notifications.GRANTLESS_SCOPE:
+            return _json({"error": "invalid_scope", "error_description": "The request has an invalid parameter : "
+                          "scope"}, 400)
+        access = "Atc|" + uuid.uuid4().hex + uuid.uuid4().hex
+        self.grantless_tokens.add(access)
+        return _json({"access_token": access, "scope": form["scope"], "token_type": "bearer", "expires_in": 3600})
+
     # ------------------------------------------------------------------ gatekeeping
 
     def _gate(self, request: Request, operation: str) -> Response | None:
@@ -223,6 +244,10 @@ class _SellingPartnerApi:
         if request.headers.get("x-amz-access-token") not in self.tokens:
             return self._count(operation, _errors(403, "Unauthorized", "Access to requested resource is denied.",
                                                   "The access token you provided is revoked, malformed or invalid."))
+        return self._admit(operation)
+
+    def _admit(self, operation: str) -> Response | None:
+        """Injected faults, then the usage plan (after the caller's token was checked)."""
         queued = self.faults.get(operation)
         if queued:
             status = queued.pop(0)
@@ -427,6 +452,7 @@ class _SellingPartnerApi:
     async def expire_tokens(self, request: Request) -> Response:
         """Every issued access token stops working, as after an hour (clients must exchange again)."""
         self.tokens.clear()
+        self.grantless_tokens.clear()
         return _json({"expired": True})
 
     async def update_order(self, request: Request) -> Response:
