@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -30,6 +31,7 @@ from sandbox_helpers import sandbox_running, shipped  # noqa: E402
 PIPELINE = "amazon-to-qbo"
 HEADER = "x-ledgerlink-api-key"
 HOOK = "/fleet/webhooks/amazon"
+START_DATE = (datetime.now(timezone.utc) - timedelta(days=70)).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Served:
@@ -57,7 +59,9 @@ def amazon_workspace(root: Path, tenant: str, *, seller: str, key: str, amazon: 
                                          "    notifications_api_key: ${AMAZON_NOTIFICATIONS_API_KEY}\n")
     (folder / f"{PIPELINE}.yaml").write_text(text)
     env = {"AMAZON_SP_ENDPOINT": amazon, "AMAZON_LWA_ENDPOINT": f"{amazon}/auth/o2/token",
-           "AMAZON_START_DATE": "2020-01-01T00:00:00Z", "AMAZON_SELLER_ID": seller,
+           # the sandbox's orders span ~60 days: three 30-day getOrders windows, well inside the burst of 20 that
+           # the fleet's Postgres limiter holds every worker to (Amazon's real plan, not the sandbox's scaled one)
+           "AMAZON_START_DATE": START_DATE, "AMAZON_SELLER_ID": seller,
            "AMAZON_NOTIFICATIONS_API_KEY": key, "QBO_BASE_URL": qbo, "QBO_TOKEN_URL": f"{qbo}/oauth2/v1/tokens/bearer",
            "QBO_REALM_ID": realm, "QBO_REQUESTS_PER_MINUTE": "500000", "QBO_BATCH_REQUESTS_PER_MINUTE": "500000"}
     (folder / "tenant.env").write_text("".join(f"{k}={v}\n" for k, v in env.items()))
