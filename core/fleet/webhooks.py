@@ -13,6 +13,9 @@ from a receiver, set on its `app.state` (a receiver without them is not routed):
 - `route_keys_of(body: bytes) -> list[str]`: which of those a callback names, read WITHOUT trusting it: the key
   only chooses which tenants' receivers see the callback, and each one verifies it before anything is queued.
 
+A receiver that drops redeliveries may also set `forget(body)`: called when the sync it asked for could not be
+queued (the vendor is answered 503 and sends the callback again, which must not be taken for a duplicate).
+
 A callback naming no registered key is a 404; one no candidate accepts gets the candidate's own refusal (401 for
 a bad signature, 403 for another store); a fleet database that cannot be reached is a 503, so the vendor sends it
 again (nothing is accepted that was not queued). A burst of callbacks for one pipeline queues one sync while the
@@ -273,10 +276,13 @@ class FleetWebhooks:
                 log.warning("fleet webhook %s: %s/%s refused it (%d); queued for the tenant(s) that verified it",
                             name, target.tenant, target.pipeline, status)
         queued = []
-        for target, reason in dict.fromkeys(asked):
+        pending = list(dict.fromkeys(asked))
+        for index, (target, reason) in enumerate(pending):
             try:
                 workflow, joined = await run_in_threadpool(self._enqueue, target, reason)
             except LedgerlinkError as exc:  # FleetUnavailable, or the pipeline was removed meanwhile
+                apps = {(t.tenant, t.pipeline): t for t in targets}  # the asker's targets carry no app
+                _forget([apps.get((t.tenant, t.pipeline), t) for t, _ in pending[index:]], body)
                 status = 503 if isinstance(exc, FleetUnavailable) else 409
                 return self._refuse(status, f"{target.tenant}/{target.pipeline}: the sync could not be queued: "
                                             f"{exc.message}", hint="the vendor sends the callback again later")
@@ -285,6 +291,18 @@ class FleetWebhooks:
                            "joined": joined})
         statuses = sorted({str((_json(c) or {}).get("status") or "accepted") for _, _, c in accepted})
         return JSONResponse({"status": "accepted" if queued else "/".join(statuses), "queued": queued})
+
+
+def _forget(targets: list[WebhookTarget], body: bytes) -> None:
+    """Receivers that drop redeliveries (`app.state.forget(body)`) forget a callback whose sync could not be
+    queued, so the vendor's retry of it is accepted again instead of being taken for a duplicate."""
+    for target in dict.fromkeys(targets):
+        forget = getattr(getattr(target.app, "state", None), "forget", None)
+        if callable(forget):
+            try:
+                forget(body)
+            except Exception:  # best effort: the pipeline's schedule still reads what the callback announced
+                log.exception("a webhook receiver could not forget a callback")
 
 
 def _json(content: bytes) -> dict[str, Any] | None:

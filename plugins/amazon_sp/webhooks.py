@@ -76,6 +76,10 @@ class RecentNotifications:
             self._seen[key] = now + self.ttl_s
             return True
 
+    def forget(self, key: str) -> None:
+        with self._lock:
+            self._seen.pop(key, None)
+
 
 #: shared by every receiver in the process, so a rebuilt receiver still knows what it accepted
 _RECENT = RecentNotifications()
@@ -160,4 +164,10 @@ def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = N
     # fleet routing (issue 21): the seller this pipeline answers for, and the seller(s) an event names (unverified)
     app.state.route_key = (seller or None) if amazon else None
     app.state.route_keys_of = route_keys_of
+
+    def forget(body: bytes) -> None:
+        """The fleet could not queue the sync this notification asked for: accept its redelivery again."""
+        memory.forget(f"{scope}\x1f{parse_body(body).notification_id}")
+
+    app.state.forget = forget
     return app

@@ -160,6 +160,16 @@ def test_the_same_notification_id_twice_is_one_sync_even_through_a_rebuilt_recei
     assert len(asked) == 2
 
 
+def test_a_forgotten_notification_is_accepted_again(notifications):
+    seen = RecentNotifications()
+    client, asked = receiver(seen)
+    body = dumps_event(notifications("ORDER_CHANGE", "forget-me"), event_id="e-1")
+    assert client.post("/", content=body, headers={HEADER: KEY}).json()["status"] == "accepted"
+    client.app.state.forget(body)  # type: ignore[attr-defined]  # what the fleet calls when queueing failed
+    assert client.post("/", content=body, headers={HEADER: KEY}).json()["status"] == "accepted"
+    assert asked == ["amazon ORDER_CHANGE forget-me"] * 2
+
+
 def test_remembered_ids_are_forgotten_after_their_time():
     now = [0.0]
     seen = RecentNotifications(ttl_s=10, size=3, clock=lambda: now[0])

@@ -149,6 +149,35 @@ def test_an_order_change_queues_the_sellers_tenant_and_others_are_refused(fleet_
         assert len(queued(db)) == before
 
 
+def test_a_notification_whose_sync_could_not_be_queued_is_accepted_when_amazon_sends_it_again(fleet_console,
+                                                                                                 monkeypatch):
+    """The receiver remembers notification ids to drop Amazon's redeliveries; when the fleet then fails to queue
+    the sync (503, so EventBridge retries), the retry must not be taken for a duplicate."""
+    from ledgerlink.fleet.database import FleetUnavailable
+    from ledgerlink.fleet.webhooks import FleetWebhooks
+
+    url, db = fleet_console
+    real = FleetWebhooks._enqueue
+    failures = [FleetUnavailable("cannot reach the fleet database (test)")]
+
+    def flaky(self: Any, target: Any, reason: str) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(self, target, reason)
+
+    monkeypatch.setattr(FleetWebhooks, "_enqueue", flaky)
+    event = dumps_event(order_change("A1ACME", "111-0000001-0000001", "n-retry"), event_id="e-1")
+    with httpx.Client(base_url=url, timeout=30) as http:
+        failed = http.post(HOOK, content=event, headers={HEADER: "acme-api-key-0123456789"})
+        assert failed.status_code == 503 and queued(db) == []
+        retried = http.post(HOOK, content=event, headers={HEADER: "acme-api-key-0123456789"})
+        assert retried.status_code == 200 and [q["tenant"] for q in retried.json()["queued"]] == ["acme"]
+        # and a third delivery, after the sync was queued, is the duplicate it is
+        third = http.post(HOOK, content=event, headers={HEADER: "acme-api-key-0123456789"})
+        assert third.status_code == 200 and third.json()["queued"] == []
+    assert len(queued(db)) == 1
+
+
 @pytest.mark.slow
 def test_a_notification_wakes_a_worker_that_posts_the_sellers_orders_exactly_once(tmp_path, fleet_db, fleet_url,
                                                                                    monkeypatch):
