@@ -495,8 +495,8 @@ class AmazonSandbox(Sandbox):
 
     name: ClassVar[str] = "amazon_sp"
     default_port: ClassVar[int] = 8711
-    description: ClassVar[str] = ("Amazon SP-API Orders v0, Orders 2026-01-01 searchOrders + LWA token endpoint, "
-                                  "with a seeded seller")
+    description: ClassVar[str] = ("Amazon SP-API Orders v0, Orders 2026-01-01 searchOrders, Notifications v1 + LWA "
+                                  "token endpoint (refresh-token and grantless grants), with a seeded seller")
     options_model: ClassVar[type[SandboxOptions]] = AmazonSandboxOptions
 
     def __init__(self, **options: Any):
