@@ -7,6 +7,7 @@ from __future__ import annotations
 import time
 
 import httpx
+import pytest
 
 from ledgerlink.plugins import host
 from ledgerlink.sandbox import running_app
@@ -52,6 +53,7 @@ def with_notifications(text: str) -> str:
     return text.replace(marker, marker + f"    seller_id: {SELLER}\n    notifications_api_key: ${{AMAZON_NOTIFY_KEY}}\n")
 
 
+@pytest.mark.slow
 def test_an_order_change_posted_to_webhooks_amazon_syncs_the_pipeline(tmp_path):
     with sandbox_running("amazon_sp", orders=6) as (amazon, amazon_sb), sandbox_running("qbo") as (qbo, qbo_sb):
         env = {"LEDGERLINK_STATE": str(tmp_path / "state.duckdb"), "AMAZON_START_DATE": "2020-01-01T00:00:00Z",
