@@ -80,3 +80,15 @@ CREATE TABLE IF NOT EXISTS account_slots (
     expires_at  timestamptz,
     PRIMARY KEY (account, slot)
 );
+
+-- pipelines whose destination confirms writes in a vendor's own session (the QuickBooks Web Connector): how many
+-- writes wait for it and when it last called, kept by the session endpoint and by the workers' syncs
+CREATE TABLE IF NOT EXISTS vendor_sessions (
+    tenant       text NOT NULL,
+    pipeline     text NOT NULL,
+    waiting      integer,
+    last_contact timestamptz,
+    last_event   text,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, pipeline)
+);
