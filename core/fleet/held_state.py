@@ -20,6 +20,7 @@ import os
 import socket
 import threading
 import time
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -121,7 +122,8 @@ class StateGate:
                 return self.lease_ttl_s
             if self._hold is not None:
                 return None
-            holder = f"session:{socket.gethostname()}-{os.getpid()}:{session}"
+            # never the session's own id (a Web Connector ticket is a credential): the holder shows in `fleet status`
+            holder = f"session:{socket.gethostname()}-{os.getpid()}:{uuid.uuid4().hex[:12]}"
             try:
                 lease = take_lease(self.db, self.tenant, self.pipeline, holder, self.lease_ttl_s)
             except FleetUnavailable as exc:

@@ -186,7 +186,7 @@ def test_a_session_and_a_sync_wait_for_each_other_through_the_lease(tmp_path, fl
                                                 strPassword="acme-password-1"))[:2]
             assert company_file not in ("none", "nvu", "busy")
             [holder] = [h for (h,) in fleet_db.execute("SELECT holder FROM leases")]
-            assert holder.startswith("session:") and ticket in holder
+            assert holder.startswith("session:") and ticket not in holder  # a ticket is a credential: not shown
             waiting = worker.run_sync("acme", PIPELINE, "schedule", None)
             assert waiting["status"] == "busy" and waiting["retry_in_s"] > 0
             assert fleet_db.execute("SELECT count(*) FROM runs WHERE status <> 'succeeded'")[0][0] == 0
@@ -328,3 +328,58 @@ def test_fleet_qwc_writes_the_tenants_qwc_file_pointing_at_the_fleets_endpoint(t
     qbo = runner.invoke(main, ["fleet", "qwc", "initech", "bigcommerce-two-stores-a-to-qbo", "--url", "https://h",
                                "--database-url", fleet_db.url])
     assert qbo.exit_code == 2 and "qb_desktop" in qbo.output
+
+
+@pytest.mark.slow
+def test_a_queued_sync_sleeps_durably_while_a_web_connector_session_holds_the_pipeline(
+        tmp_path, fleet_db, fleet_url, console, qbxml_xsd):
+    """Through DBOS: a worker process dequeues the sync, finds the session's lease, sleeps (DBOS.sleep) and runs
+    once the Web Connector closes its session."""
+    import time
+
+    from ledgerlink.fleet.engine import enqueue_sync
+
+    from fleet_helpers import WorkerPool
+
+    with sandbox_running("bigcommerce", orders=3) as (bc, _):
+        add_tenant(fleet_db, "acme", qbd_workspace(tmp_path / "tenants", "acme", bc=bc, username="acme-qb",
+                                                   password="acme-password-1"))
+        assert Worker(fleet_db, worker_id="w-test").run_sync("acme", PIPELINE, "schedule", None)["status"] == \
+            "succeeded"
+        logs = tmp_path / "logs"
+        logs.mkdir()
+        pool = WorkerPool(fleet_url, logs, lease_seconds=3.0, concurrency=1)
+        url = endpoint(console, "acme")
+        try:
+            with httpx.Client(timeout=30) as http:
+                ticket, company_file = strings(soap(http, url, "authenticate", strUserName="acme-qb",
+                                                    strPassword="acme-password-1"))[:2]
+                assert company_file not in ("none", "nvu", "busy")
+                workflow = enqueue_sync(fleet_db, "acme", PIPELINE, reason="test")
+                pool.start("w1", max_seconds=240)
+
+                def sleeps() -> int:
+                    return fleet_db.execute("SELECT count(*) FROM dbos.operation_outputs WHERE workflow_uuid = %s "
+                                            "AND function_name = 'DBOS.sleep'", (workflow,))[0][0]
+
+                deadline = time.monotonic() + 120
+                while sleeps() == 0 and time.monotonic() < deadline:
+                    time.sleep(0.5)
+                assert sleeps() >= 1, pool.log("w1")  # the sync met the session's lease and sleeps, durably
+                assert fleet_db.execute("SELECT count(*) FROM runs WHERE workflow_id = %s", (workflow,))[0][0] == 0
+                [(status,)] = fleet_db.execute("SELECT status FROM dbos.workflow_status WHERE workflow_uuid = %s",
+                                               (workflow,))
+                assert status == "PENDING"
+                soap(http, url, "closeConnection", ticket=ticket)
+            deadline = time.monotonic() + 120
+            runs: list[Any] = []
+            while time.monotonic() < deadline:
+                runs = fleet_db.execute("SELECT status FROM runs WHERE workflow_id = %s AND status <> 'running'",
+                                        (workflow,))
+                if runs:
+                    break
+                time.sleep(0.5)
+            assert runs == [("succeeded",)], pool.log("w1")
+            assert lease_overlaps(fleet_db) == []
+        finally:
+            pool.stop_all()
