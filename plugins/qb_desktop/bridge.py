@@ -254,6 +254,16 @@ class WebConnectorBridge:
                     log.info("qbwc authenticate: %s is busy; the Web Connector is asked to come back in %d s",
                              company.label, wait)
                     return self._busy_login(ticket, wait)
+            try:
+                return self._start_session(company, ticket)
+            except Exception:  # the state could not be read: in the fleet, let the pipeline's lease go at once
+                if company.gate is not None:
+                    self._sessions.pop(ticket, None)
+                    company.gate.close(ticket, "authenticate failed")
+                raise
+
+    def _start_session(self, company: Company, ticket: str) -> list[str]:
+        with self._lock:
             self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s,
                                               stock_next=("Start", None) if company.stock_snapshot else None,
                                               lists_wanted=self._lists_wanted(company))

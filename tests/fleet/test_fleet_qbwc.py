@@ -383,3 +383,46 @@ def test_a_queued_sync_sleeps_durably_while_a_web_connector_session_holds_the_pi
             assert lease_overlaps(fleet_db) == []
         finally:
             pool.stop_all()
+
+
+def test_a_session_the_web_connector_abandons_lets_the_pipeline_go(tmp_path, fleet_db):
+    """No closeConnection: the hold ends after `idle_s` without a call, or at the ticket's expiry; outside a hold
+    the state is not reached (reads find nothing, writes are dropped)."""
+    import time
+
+    from ledgerlink.fleet.held_state import NotHeld, StateGate
+
+    def lease_count() -> int:
+        return fleet_db.execute("SELECT count(*) FROM leases")[0][0]
+
+    def wait_free(seconds: float = 15) -> None:
+        deadline = time.monotonic() + seconds
+        while lease_count() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert lease_count() == 0
+
+    gate = StateGate(fleet_db, "acme", PIPELINE, tmp_path / "state.duckdb", "qb_desktop", lease_ttl_s=5, idle_s=0.5)
+    try:
+        assert gate.open("t1", 3600) is None and gate.holds("t1")
+        gate.references.put("qbd:contact", "{F}", "2026-12-07T12:00:00+00:00")
+        assert gate.references.get("qbd:contact", "{F}") == "2026-12-07T12:00:00+00:00"
+        assert gate.open("t2", 3600) == 5  # another session waits for the lease
+        wait_free()  # no call for idle_s: let go
+        assert not gate.holds("t1")
+        assert gate.references.get("qbd:contact", "{F}") is None and gate.awaiting.count() == 0
+        gate.references.put("qbd:contact", "{F}", "dropped")  # outside a session: not kept, no error
+        with pytest.raises(NotHeld):
+            gate.awaiting.confirm("k", "1")
+
+        gate.idle_s = 3600
+        assert gate.open("t3", 0.3) is None  # a ticket that expires
+        wait_free()
+        assert not gate.holds("t3")
+        assert gate.open("t4", 3600) is None
+        assert gate.references.get("qbd:contact", "{F}") == "2026-12-07T12:00:00+00:00"  # the state file kept it
+        gate.close("t4")
+        assert lease_count() == 0
+        [(event,)] = fleet_db.execute("SELECT last_event FROM vendor_sessions")
+        assert event == "closeConnection"
+    finally:
+        gate.shutdown()
