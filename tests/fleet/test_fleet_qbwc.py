@@ -117,6 +117,7 @@ def test_a_tenants_store_orders_reach_its_desktop_company_through_the_fleets_end
         # status: nothing waits, the Web Connector's last contact is known; the lease is free again
         [shown] = fleet_status(fleet_db, "acme")[0].pipelines
         assert shown.waiting_writes == 0 and shown.last_contact_at and shown.running_on is None
+        assert (shown.dead_letters, shown.failures, shown.problem) == (0, 0, None)  # every planned write landed
         assert fleet_db.execute("SELECT count(*) FROM leases")[0][0] == 0
         holders = [h for (h,) in fleet_db.execute("SELECT holder FROM lease_log ORDER BY id")]
         assert any(h.startswith("session:") for h in holders) and "w-test" in holders
@@ -315,9 +316,17 @@ def test_fleet_qwc_writes_the_tenants_qwc_file_pointing_at_the_fleets_endpoint(t
     qwc = {e.tag: (e.text or "") for e in ElementTree.fromstring(out.read_text())}
     assert qwc["AppURL"] == f"https://books.example.com/fleet/qbwc/acme/{PIPELINE}/"
     assert qwc["UserName"] == "acme-qb"
-    # OwnerID and FileID as `serve`'s .qwc has them (the pipeline's configuration)
-    assert qwc["OwnerID"] == "{6B7A4F1E-2C3D-4E5F-8A9B-0C1D2E3F4A5B}" or qwc["OwnerID"].strip("{}") == \
-        "6B7A4F1E-2C3D-4E5F-8A9B-0C1D2E3F4A5B"
+    # OwnerID and FileID (and the rest but the AppURL) as `ledgerlink qbd qwc` writes them for `serve`
+    from ledgerlink.fleet import load_tenant_pipeline
+    from ledgerlink_qb_desktop.config import QbdConfig
+    from ledgerlink_qb_desktop.qwc import qwc_file
+
+    loaded = load_tenant_pipeline(tenants / "acme", tenants / "acme" / f"{PIPELINE}.yaml")
+    served = {e.tag: (e.text or "") for e in ElementTree.fromstring(
+        qwc_file(QbdConfig.model_validate(loaded.destination.config), "https://books.example.com/qbwc/"))}
+    assert qwc["OwnerID"] == served["OwnerID"] and qwc["FileID"] == served["FileID"] and qwc["OwnerID"]
+    assert {k: v for k, v in qwc.items() if k not in ("AppURL", "AppSupport")} == \
+        {k: v for k, v in served.items() if k not in ("AppURL", "AppSupport")}
     # plain http is refused (except on localhost), as are unknown pipelines and non-Desktop ones: exit 2 / 1
     plain = runner.invoke(main, ["fleet", "qwc", "acme", PIPELINE, "--url", "http://books.example.com",
                                  "--database-url", fleet_db.url])
