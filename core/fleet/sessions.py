@@ -4,7 +4,9 @@ polls `/fleet/qbwc/<tenant>/<pipeline>` on a console pointed at the fleet databa
 For each registered pipeline the app `ledgerlink serve` would mount at `/<service>` (the plugin's
 `register_web_routes` factory; `/qbwc` for QuickBooks Desktop) is built from the tenant's workspace and
 interpolated pipeline file, with a `StateGate` (held_state.py) that opens the pipeline's state file for each
-session under the pipeline's fleet lease, so a session and a sync never write it at once. The plugin's own
+session under the pipeline's fleet lease, so a session and a sync never write it at once. Only an app that
+says it uses the gate (`app.state.holds_state_per_session`) is hosted: one that expects the state open for its
+life, as under `serve`, would find nothing here. The plugin's own
 verification is the endpoint's: the Web Connector user and password of that pipeline, checked by the bridge
 (password hash, login throttle), so no console sign-in is needed.
 
@@ -108,7 +110,10 @@ class FleetSessions:
         context = tenant_context(loaded, sync_soon, state_gate=gate,
                                  load_credential=_shared_credential(loaded.credentials_path))
         app = factory(context)
-        log.info("serving /%s for %s/%s", service, tenant, pipeline)
+        if not getattr(getattr(app, "state", None), "holds_state_per_session", False):
+            app = _absent(f"{tenant}/{pipeline} has no /{service} endpoint in the fleet (its destination uses none)")
+        else:
+            log.info("serving /%s for %s/%s", service, tenant, pipeline)
         return _Endpoint(signature, Mount(f"{SESSIONS_PREFIX}/{service}/{tenant}/{pipeline}", app=app), gate)
 
     def close(self) -> None:
@@ -159,6 +164,13 @@ def _shared_credential(path: Path | None) -> Any:
 
         return SharedCredentials(path).load(name)
     return load
+
+
+def _absent(text: str) -> Any:
+    """The app of a pipeline that has no such endpoint: a 404 saying so (the caller named the pipeline)."""
+    async def app(scope: Any, receive: Any, send: Any) -> None:
+        await _answer(404, text + "\n", scope, receive, send)
+    return app
 
 
 async def _answer(status: int, text: str, scope: Any, receive: Any, send: Any) -> None:

@@ -54,7 +54,9 @@ def service_for(context: Any) -> Any:
                       requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s,
                       stock_snapshot=config.stock_snapshot,
                       stored_password_hash=_stored_hash(context, config.username))
-    return qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+    app = qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+    app.state.holds_state_per_session = gate is not None  # the fleet hosts only apps that say so
+    return app
 
 
 def _stored_hash(context: Any, username: str) -> Callable[[], str | None] | None:
