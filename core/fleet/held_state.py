@@ -8,8 +8,9 @@ is let go at its `until` (the ticket's expiry) or after `idle_s` without a call;
 renewing, and the lease lapses after its time like a killed worker's.
 
 `awaiting` and `references` are stand-ins the plugin's app keeps for its life: each call reaches the state file
-of the session holding it. Outside a session, reads find nothing and writes are dropped with a log line (a
-refused login's failure count is still kept in memory). Each opening and closing records, in Postgres, how many
+of the session holding it. Outside a session, `references.get/put/delete` reach a small table in the fleet's
+Postgres instead (what the Web Connector bridge records of refused logins, so a lockout outlives a restart) and
+waiting writes are none. Each opening and closing records, in Postgres, how many
 writes wait for the vendor and when it last called, for `fleet status` and the console.
 """
 
@@ -79,17 +80,38 @@ class _Held:
 
 
 def _absent(gate: "StateGate", what: str, name: str) -> Any:
-    if name in ("get", "list"):
-        return lambda *a, **k: [] if name == "list" else None
+    """What a stand-in does outside a session: references are a small table of the fleet's (what a refused login
+    records, so a lockout outlives a console restart as it does under `serve`); awaiting writes are not there."""
+    if what == "references" and name in ("get", "put", "delete"):
+        return getattr(_Notes(gate), name)
+    if name == "list":
+        return lambda *a, **k: []
     if name == "count":
         return lambda *a, **k: 0
-    if name in ("put", "put_many", "delete"):
-        def dropped(*args: Any, **kwargs: Any) -> None:
-            log.info("%s/%s: %s.%s outside a session is not kept (the state file is not open)", gate.tenant,
-                     gate.pipeline, what, name)
-        return dropped
     raise NotHeld(f"{gate.tenant}/{gate.pipeline}: the state file is not open outside a session",
                   hint="the vendor's next session opens it")
+
+
+class _Notes:
+    """`get`/`put`/`delete` as a reference cache's, in Postgres (`vendor_notes`), for calls outside a session."""
+
+    def __init__(self, gate: "StateGate"):
+        self.gate = gate
+
+    def get(self, kind: str, name: str) -> str | None:
+        rows = self.gate.db.execute("SELECT value FROM vendor_notes WHERE tenant = %s AND pipeline = %s AND "
+                                    "kind = %s AND name = %s", (self.gate.tenant, self.gate.pipeline, kind, name))
+        return rows[0][0] if rows else None
+
+    def put(self, kind: str, name: str, ref_id: str, version: str | None = None) -> None:
+        self.gate.db.execute(
+            "INSERT INTO vendor_notes (tenant, pipeline, kind, name, value) VALUES (%s, %s, %s, %s, %s) "
+            "ON CONFLICT (tenant, pipeline, kind, name) DO UPDATE SET value = EXCLUDED.value, "
+            "updated_at = clock_timestamp()", (self.gate.tenant, self.gate.pipeline, kind, name, ref_id))
+
+    def delete(self, kind: str, name: str) -> None:
+        self.gate.db.execute("DELETE FROM vendor_notes WHERE tenant = %s AND pipeline = %s AND kind = %s AND "
+                             "name = %s", (self.gate.tenant, self.gate.pipeline, kind, name))
 
 
 class StateGate:

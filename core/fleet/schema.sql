@@ -92,3 +92,15 @@ CREATE TABLE IF NOT EXISTS vendor_sessions (
     updated_at   timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, pipeline)
 );
+
+-- what a vendor endpoint records outside a session, when the pipeline's state file is not open (the Web
+-- Connector's refused logins and lockouts, per user name)
+CREATE TABLE IF NOT EXISTS vendor_notes (
+    tenant      text NOT NULL,
+    pipeline    text NOT NULL,
+    kind        text NOT NULL,
+    name        text NOT NULL,
+    value       text NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, pipeline, kind, name)
+);

@@ -44,6 +44,7 @@ def remove_tenant(db: FleetDatabase, name: str) -> bool:
         gone = conn.execute("DELETE FROM tenants WHERE name = %s RETURNING name", (name,)).fetchone()
         conn.execute("DELETE FROM leases WHERE tenant = %s", (name,))
         conn.execute("DELETE FROM vendor_sessions WHERE tenant = %s", (name,))
+        conn.execute("DELETE FROM vendor_notes WHERE tenant = %s", (name,))
     return gone is not None
 
 

@@ -152,6 +152,12 @@ def test_two_tenants_each_endpoint_takes_only_its_own_user_and_writes_to_its_own
         refused = wrong.poll(endpoint(console, "acme"))
         assert refused["result"] == "nvu" and "not valid" in refused["error"]
         assert "acme-password-1" not in refused["error"]
+        # the failures are recorded in the fleet's Postgres (the state file is not open outside a session), so a
+        # lockout outlives a console restart as it does under `serve`
+        notes = dict(((t, n), json.loads(v)) for t, k, n, v in fleet_db.execute(
+            "SELECT tenant, kind, name, value FROM vendor_notes") if k == "qbd:logins")
+        assert notes[("acme", "acme-qb")]["recent_failures"] == 1
+        assert ("acme", "globex-qb") not in notes  # another tenant's user name is nobody's here
 
         settle(worker, "acme", acme, endpoint(console, "acme"))
         settle(worker, "globex", globex, endpoint(console, "globex"))
@@ -419,7 +425,9 @@ def test_a_session_the_web_connector_abandons_lets_the_pipeline_go(tmp_path, fle
         wait_free()  # no call for idle_s: let go
         assert not gate.holds("t1")
         assert gate.references.get("qbd:contact", "{F}") is None and gate.awaiting.count() == 0
-        gate.references.put("qbd:contact", "{F}", "dropped")  # outside a session: not kept, no error
+        gate.references.put("qbd:logins", "acme-qb", "noted")  # outside a session: in Postgres, not the state
+        assert gate.references.get("qbd:logins", "acme-qb") == "noted"
+        assert fleet_db.execute("SELECT kind, name, value FROM vendor_notes") == [("qbd:logins", "acme-qb", "noted")]
         with pytest.raises(NotHeld):
             gate.awaiting.confirm("k", "1")
 
@@ -429,6 +437,7 @@ def test_a_session_the_web_connector_abandons_lets_the_pipeline_go(tmp_path, fle
         assert not gate.holds("t3")
         assert gate.open("t4", 3600) is None
         assert gate.references.get("qbd:contact", "{F}") == "2026-12-07T12:00:00+00:00"  # the state file kept it
+        assert gate.references.get("qbd:logins", "acme-qb") is None  # ... and only what was written in a session
         gate.close("t4")
         assert lease_count() == 0
         [(event,)] = fleet_db.execute("SELECT last_event FROM vendor_sessions")
