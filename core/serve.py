@@ -53,6 +53,9 @@ class ServeContext:
     state: dict[str, Any] = field(default_factory=dict)
     #: a stored secret by name, newest first (an account connected from the console, a rotated token)
     load_credential: Callable[[str], str | None] = lambda name: None
+    #: in the fleet only (None under `serve`): opens the pipeline's state for one vendor session under the
+    #: pipeline's lease, with `awaiting` and `references` that reach it while held (see ledgerlink.fleet.held_state)
+    state_gate: Any = None
 
 
 class PipelineService:

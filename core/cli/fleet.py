@@ -7,6 +7,10 @@
     ledgerlink fleet trigger acme bigcommerce-to-qbo          queue one sync now (vendor webhooks: the console's
                                                               /fleet/webhooks/<receiver>, see docs/concepts/fleet.md)
     ledgerlink fleet status [--json]                          last run, next run, failures, dead letters
+    ledgerlink fleet qwc acme bigcommerce-to-qbd --url https://books.example.com
+                                                              the .qwc file for a QuickBooks Desktop pipeline,
+                                                              pointing the Web Connector at the console's
+                                                              /fleet/qbwc/<tenant>/<pipeline>/
 
 Every command takes `--database-url` or LEDGERLINK_FLEET_DATABASE_URL.
 """
@@ -201,15 +205,50 @@ def status(tenant: str | None, as_json: bool, database_url: str | None) -> None:
     else:
         from rich.table import Table
 
-        table = Table("tenant", "pipeline", "last run", "status", "next run", "failures", "dead letters", "problem")
+        table = Table("tenant", "pipeline", "last run", "status", "next run", "failures", "dead letters",
+                      "web connector", "problem")
         for t in tenants:
             for p in t.pipelines or []:
                 table.add_row(t.tenant, p.pipeline, (p.last_run_at or "never")[:19], p.last_status or "",
-                              (p.next_run_at or "")[:19], str(p.failures), str(p.dead_letters),
+                              (p.next_run_at or "")[:19], str(p.failures), str(p.dead_letters), _vendor(p),
                               (p.problem or "")[:120])
             if not t.pipelines:
-                table.add_row(t.tenant, "", "", "", "", "", "", "no pipeline files")
+                table.add_row(t.tenant, "", "", "", "", "", "", "", "no pipeline files")
         rich_console().print(table)
         click.echo(f"{len(workers)} worker(s) seen: " + ", ".join(w["worker"] for w in workers))
     if any(not t.ok for t in tenants):
         raise SystemExit(EXIT_FAILED)
+
+
+def _vendor(p) -> str:  # type: ignore[no-untyped-def]
+    """Writes waiting for the Web Connector and its last contact ("" for a pipeline without such a session)."""
+    if p.waiting_writes is None and p.last_contact_at is None:
+        return ""
+    waiting = f"{p.waiting_writes} waiting" if p.waiting_writes is not None else "waiting: not counted yet"
+    seen = f"last contact {p.last_contact_at[:19]} ({p.last_contact})" if p.last_contact_at else "never called"
+    return f"{waiting}; {seen}"
+
+
+@fleet.command()
+@click.argument("tenant")
+@click.argument("pipeline")
+@click.option("--url", required=True, metavar="URL",
+              help="The console serving the fleet, as the Web Connector reaches it (https; http only for localhost).")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write to this file (default: stdout).")
+@_DB
+def qwc(tenant: str, pipeline: str, url: str, out: Path | None, database_url: str | None) -> None:
+    """The .qwc file to open in the QuickBooks Web Connector for a tenant's QuickBooks Desktop pipeline: its
+    AppURL is the console's /fleet/qbwc/TENANT/PIPELINE/ endpoint."""
+    from ..fleet.sessions import endpoint_file
+
+    try:
+        file = endpoint_file(_db(database_url), tenant, pipeline, "qwc", url)
+    except LedgerlinkError as exc:
+        fail(exc)
+        return
+    if out is None:
+        click.echo(file.content, nl=False)
+        return
+    out.write_text(file.content, encoding="utf-8")
+    click.echo(f"wrote {out}: open it in the QuickBooks Web Connector (Add an application) and type the "
+               "pipeline's Web Connector password", err=True)

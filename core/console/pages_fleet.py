@@ -77,6 +77,38 @@ class _FleetWebhooks:
         await router(scope, receive, send)
 
 
+_sessions: dict[tuple[str, int], Any] = {}
+
+
+class _FleetSessions:
+    """`/fleet/<service>/<tenant>/<pipeline>`: a vendor endpoint that holds the pipeline's state for a session (the
+    QuickBooks Web Connector's, `/fleet/qbwc/…`), see ledgerlink.fleet.sessions. No console sign-in: the plugin
+    checks the vendor's own credentials (the pipeline's Web Connector user and password)."""
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        from ..fleet import FleetDatabase
+        from ..fleet.sessions import FleetSessions
+
+        url = fleet_database_url()
+        if not url:
+            from .errors import error_response
+
+            await error_response(ApiError(404, "this console is not pointed at a fleet database",
+                                          hint="start `ledgerlink serve` with LEDGERLINK_FLEET_DATABASE_URL set"))(
+                scope, receive, send)
+            return
+        from ..plugins import host as plugin_host
+
+        host = plugin_host()
+        endpoints = _sessions.get((url, id(host)))
+        if endpoints is None:
+            endpoints = _sessions[(url, id(host))] = FleetSessions(FleetDatabase(url), host)
+        await endpoints(scope, receive, send)
+
+
 def fleet_page_routes() -> list[Route]:
+    sessions = _FleetSessions()
     return [Route("/fleet", fleet_page, methods=["GET"]), Route("/fleet/sync", fleet_trigger, methods=["POST"]),
-            Route("/fleet/webhooks/{receiver}", _FleetWebhooks(), methods=["POST", "GET"])]
+            Route("/fleet/webhooks/{receiver}", _FleetWebhooks(), methods=["POST", "GET"]),
+            Route("/fleet/{service}/{tenant}/{pipeline}", sessions, methods=["POST", "GET"]),
+            Route("/fleet/{service}/{tenant}/{pipeline}/", sessions, methods=["POST", "GET"])]

@@ -237,6 +237,23 @@ def resume_pending_workflows(executors: list[str]) -> list[str]:
 
 # -- the worker ---------------------------------------------------------------------------------------------------
 
+def _count_waiting(db: FleetDatabase, tenant: str, pipeline: str, loaded: Any, report: Any) -> None:
+    """After a sync (still under the lease): how many writes wait for a vendor session (the Web Connector), for
+    `fleet status`; only for pipelines that queued such writes or whose vendor endpoint was ever called."""
+    from ..store import PipelineState
+    from .held_state import record_waiting
+
+    try:
+        if not report.counts.get("awaiting_confirmation") and not db.execute(
+                "SELECT 1 FROM vendor_sessions WHERE tenant = %s AND pipeline = %s", (tenant, pipeline)):
+            return
+        with PipelineState(loaded.state_path) as state:
+            waiting = state.awaiting(loaded.destination.connector).count()
+        record_waiting(db, tenant, pipeline, waiting=waiting)
+    except Exception as exc:  # a status figure must never fail the sync
+        log.warning("could not count the writes of %s/%s waiting for the vendor: %s", tenant, pipeline, exc)
+
+
 class Worker:
     """One fleet worker process: DBOS's queue threads run syncs; this object runs each sync under its lease,
     beats the worker's heartbeat, and recovers the workflows of workers that stopped beating."""
@@ -290,6 +307,7 @@ class Worker:
                     report = sync(loaded, should_stop=self._stop_check(time.monotonic()))
                 finally:
                     sync_ended = time.time()
+                _count_waiting(self.db, tenant, pipeline, loaded, report)
                 status = ("succeeded" if report.status == "succeeded" else
                           "paused" if report.status == "stopped" and not report.errors else "failed")
                 error = "; ".join(report.errors) or None

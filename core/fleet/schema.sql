@@ -80,3 +80,27 @@ CREATE TABLE IF NOT EXISTS account_slots (
     expires_at  timestamptz,
     PRIMARY KEY (account, slot)
 );
+
+-- pipelines whose destination confirms writes in a vendor's own session (the QuickBooks Web Connector): how many
+-- writes wait for it and when it last called, kept by the session endpoint and by the workers' syncs
+CREATE TABLE IF NOT EXISTS vendor_sessions (
+    tenant       text NOT NULL,
+    pipeline     text NOT NULL,
+    waiting      integer,
+    last_contact timestamptz,
+    last_event   text,
+    updated_at   timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, pipeline)
+);
+
+-- what a vendor endpoint records outside a session, when the pipeline's state file is not open (the Web
+-- Connector's refused logins and lockouts, per user name)
+CREATE TABLE IF NOT EXISTS vendor_notes (
+    tenant      text NOT NULL,
+    pipeline    text NOT NULL,
+    kind        text NOT NULL,
+    name        text NOT NULL,
+    value       text NOT NULL,
+    updated_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, pipeline, kind, name)
+);

@@ -24,6 +24,11 @@ class PipelineStatus:
     running_on: str | None = None
     #: why it cannot run (an invalid pipeline file) or why its last run failed (revoked credentials, ...)
     problem: str | None = None
+    #: writes waiting for a vendor session to take them (QuickBooks Desktop's Web Connector); None: no such session
+    waiting_writes: int | None = None
+    #: when the vendor's session endpoint was last called, and what happened then
+    last_contact_at: str | None = None
+    last_contact: str | None = None
 
 
 @dataclass
@@ -52,8 +57,10 @@ SELECT t.name, t.workspace, p.pipeline, p.every_s, p.problem,
           AND f.started_at > coalesce((SELECT max(s.started_at) FROM runs s WHERE s.tenant = p.tenant
                                        AND s.pipeline = p.pipeline AND s.status = 'succeeded'), '-infinity')),
        (SELECT l.holder FROM leases l WHERE l.tenant = p.tenant AND l.pipeline = p.pipeline
-          AND l.expires_at > clock_timestamp())
+          AND l.expires_at > clock_timestamp()),
+       v.waiting, v.last_contact, v.last_event
 FROM tenants t LEFT JOIN pipelines p ON p.tenant = t.name
+LEFT JOIN vendor_sessions v ON v.tenant = p.tenant AND v.pipeline = p.pipeline
 LEFT JOIN LATERAL (SELECT r.* FROM runs r WHERE r.tenant = p.tenant AND r.pipeline = p.pipeline
                    AND r.status <> 'running' ORDER BY r.started_at DESC LIMIT 1) last ON true
 {where}
@@ -66,7 +73,7 @@ def fleet_status(db: FleetDatabase, tenant: str | None = None) -> list[TenantSta
     out: dict[str, TenantStatus] = {}
     now = datetime.now(timezone.utc)
     for (name, workspace, pipeline, every_s, problem, started, finished, status, error, dead, failures,
-         holder) in rows:
+         holder, waiting, contact_at, contact) in rows:
         entry = out.setdefault(name, TenantStatus(name, workspace))
         if pipeline is None:
             continue
@@ -78,7 +85,8 @@ def fleet_status(db: FleetDatabase, tenant: str | None = None) -> list[TenantSta
         entry.pipelines.append(PipelineStatus(
             pipeline=pipeline, every_s=every_s, last_run_at=_iso(finished or started), last_status=status,
             next_run_at=_iso(next_at), failures=int(failures or 0), dead_letters=int(dead or 0),
-            running_on=holder, problem=problem or (error if status == "failed" else None)))
+            running_on=holder, problem=problem or (error if status == "failed" else None),
+            waiting_writes=waiting, last_contact_at=_iso(contact_at), last_contact=contact))
     return list(out.values())
 
 

@@ -43,6 +43,8 @@ def remove_tenant(db: FleetDatabase, name: str) -> bool:
     with db.connect() as conn, conn.transaction():
         gone = conn.execute("DELETE FROM tenants WHERE name = %s RETURNING name", (name,)).fetchone()
         conn.execute("DELETE FROM leases WHERE tenant = %s", (name,))
+        conn.execute("DELETE FROM vendor_sessions WHERE tenant = %s", (name,))
+        conn.execute("DELETE FROM vendor_notes WHERE tenant = %s", (name,))
     return gone is not None
 
 

@@ -110,7 +110,7 @@ class FleetWebhooks:
             return self._index
 
     def _build(self, signature: Any) -> _Index:
-        from ..serve import ServeContext
+        from .plugin_apps import tenant_context
         from .workspace import load_tenant_pipeline
 
         index = _Index()
@@ -126,12 +126,7 @@ class FleetWebhooks:
             except LedgerlinkError as exc:  # `fleet status` reports it when a worker tries; not routable now
                 log.warning("webhooks for %s/%s cannot be routed: %s", tenant, pipeline, exc)
                 continue
-            target = WebhookTarget(tenant, pipeline)
-            context = ServeContext(
-                pipeline_name=loaded.name, source_connector=loaded.source.connector,
-                source_config=loaded.source.config, destination_connector=loaded.destination.connector,
-                destination_config=loaded.destination.config, destination_options=loaded.destination.options,
-                trigger_sync=self._asker(target))
+            context = tenant_context(loaded, self._asker(WebhookTarget(tenant, pipeline)))
             for base, factory, plugin in routes:
                 try:
                     app = factory(context)

@@ -116,6 +116,10 @@ class Company:
     stock_snapshot: str | None = None
     #: the hash of a password set from the console (auth.py), read at each login; None: `password_hash` only
     stored_password_hash: Callable[[], str | None] | None = None
+    #: in the fleet: the pipeline's state is opened per session under its lease (ledgerlink.fleet.held_state's
+    #: `StateGate`: open(ticket, until_s) → None or seconds to come back after, holds(ticket), close(ticket));
+    #: None under `serve`, which holds the state for its whole life
+    gate: Any = None
 
     def __post_init__(self) -> None:
         self.label = self.label or self.company_file or self.username
@@ -211,6 +215,7 @@ class WebConnectorBridge:
         if self._clock() > session.expires:
             log.warning("qbwc %s: ticket for %s expired", method, session.company.label if session.company else "-")
             del self._sessions[session.ticket]
+            self._end(session, "ticket expired")
             return None
         return session
 
@@ -243,6 +248,22 @@ class WebConnectorBridge:
         with self._lock:
             self._expire()
             ticket = str(uuid.uuid4())
+            if company.gate is not None:
+                wait = company.gate.open(ticket, company.ticket_ttl_s)
+                if wait is not None:  # a sync holds the pipeline's state: come back later, nothing is touched
+                    log.info("qbwc authenticate: %s is busy; the Web Connector is asked to come back in %d s",
+                             company.label, wait)
+                    return self._busy_login(ticket, wait)
+            try:
+                return self._start_session(company, ticket)
+            except Exception:  # the state could not be read: in the fleet, let the pipeline's lease go at once
+                if company.gate is not None:
+                    self._sessions.pop(ticket, None)
+                    company.gate.close(ticket, "authenticate failed")
+                raise
+
+    def _start_session(self, company: Company, ticket: str) -> list[str]:
+        with self._lock:
             self._sessions[ticket] = _Session(ticket, company, self._clock() + company.ticket_ttl_s,
                                               stock_next=("Start", None) if company.stock_snapshot else None,
                                               lists_wanted=self._lists_wanted(company))
@@ -251,6 +272,8 @@ class WebConnectorBridge:
             self._save_logins(company, only_if_recorded=True)
             if not self._has_work(company, self._sessions[ticket]):
                 log.info("qbwc authenticate: %s has nothing to send", company.label)
+                if company.gate is not None:  # nothing to do: the pipeline's state goes back to the syncs now
+                    company.gate.close(ticket, "authenticate: nothing to send")
                 return [ticket, "none"]
             log.info("qbwc authenticate: session for %s", company.label)
             return [ticket, company.company_file]
@@ -258,6 +281,16 @@ class WebConnectorBridge:
     @property
     def _any_hash(self) -> str:
         return next(iter(self.companies.values())).password_hash if self.companies else ""
+
+    def _busy_login(self, ticket: str, wait: float) -> list[str]:
+        """[ticket, "busy", seconds]: the Web Connector postpones the update (QBWC's third element)."""
+        seconds = max(1, int(wait + 0.999))
+        with self._lock:
+            self._refused_logins[ticket] = (f"ledgerlink: the pipeline is syncing; come back in {seconds} s.",
+                                            self._clock() + _REFUSED_TICKET_S)
+            while len(self._refused_logins) > _REFUSED_TICKETS:
+                self._refused_logins.popitem(last=False)
+        return [ticket, "busy", str(seconds)]
 
     def _refuse_login(self, why: str) -> list[str]:
         ticket = str(uuid.uuid4())
@@ -293,7 +326,24 @@ class WebConnectorBridge:
     def _expire(self) -> None:
         now = self._clock()
         for t in [t for t, s in self._sessions.items() if now > s.expires]:
-            del self._sessions[t]
+            self._end(self._sessions.pop(t), "ticket expired")
+
+    @staticmethod
+    def _end(session: _Session, event: str) -> None:
+        """A session is over: in the fleet, the pipeline's state goes back to the syncs."""
+        if session.company is not None and session.company.gate is not None:
+            session.company.gate.close(session.ticket, event)
+
+    def _held(self, session: _Session, method: str) -> bool:
+        """Whether the session may touch the pipeline's state (always under `serve`; in the fleet, while it
+        holds the lease)."""
+        company = session.company
+        if company is None or company.gate is None or company.gate.holds(session.ticket):
+            return True
+        session.last_error = ("ledgerlink: this session ran past its time (or lost the pipeline's lease); the "
+                              "Web Connector's next run starts a new one.")
+        log.warning("qbwc %s: the session for %s no longer holds the pipeline; stopped", method, company.label)
+        return False
 
     def close(self, ticket: str | None) -> str:
         with self._lock:
@@ -304,6 +354,7 @@ class WebConnectorBridge:
             if session.company is None:
                 return "ledgerlink: not signed in."
             self._contact(session.company, "closeConnection")
+            self._end(session, "closeConnection")
             unanswered = len(session.in_flight)
             if unanswered:
                 log.warning("qbwc closeConnection: %d request(s) of %s never answered; they are checked before "
@@ -330,6 +381,7 @@ class WebConnectorBridge:
                 session.in_flight.clear()  # their sent marks stay: they are checked before being sent again
                 if session.company:
                     self._contact(session.company, f"connectionError {hresult}")
+                    self._end(session, "connectionError")  # "done": this session writes nothing more
             return "done"
 
     # ------------------------------------------------------------------------------------------ sending
@@ -367,7 +419,7 @@ class WebConnectorBridge:
         """The next qbXML message for this session, or "" when there is nothing (more) to do."""
         with self._lock:
             session = self._session(ticket, "sendRequestXML")
-            if session is None or session.company is None:
+            if session is None or session.company is None or not self._held(session, "sendRequestXML"):
                 return ""
             company = session.company
             self._contact(company, "sendRequestXML")
@@ -465,8 +517,8 @@ class WebConnectorBridge:
             if session is None:
                 return -1
             company = session.company
-            if company is None:
-                return -1
+            if company is None or not self._held(session, "receiveResponseXML"):
+                return -1  # its requests keep their sent marks: they are looked up before being sent again
             self._contact(company, "receiveResponseXML")
             if hresult:
                 session.last_error = f"QuickBooks could not process the request: {hresult} {message or ''}".strip()

@@ -43,13 +43,20 @@ def service_for(context: Any) -> Any:
             return PlainTextResponse("this pipeline does not write to QuickBooks Desktop\n", status_code=404)
         return Starlette(routes=[Route("/", absent, methods=["GET", "POST"])])
     config = QbdConfig.model_validate(context.destination_config)
+    # under `serve` the pipeline's state is open for the service's life; in the fleet, a gate opens it for each
+    # Web Connector session under the pipeline's lease (its awaiting and references reach the open state)
+    gate = getattr(context, "state_gate", None)
     company = Company(username=config.username, password_hash=config.password_hash, owner_id=config.owner_id,
-                      file_id=config.file_id, company_file=config.company_file, awaiting=context.awaiting,
-                      references=context.references, label=config.company_file or context.pipeline_name,
+                      file_id=config.file_id, company_file=config.company_file,
+                      awaiting=gate.awaiting if gate is not None else context.awaiting,
+                      references=gate.references if gate is not None else context.references,
+                      gate=gate, label=config.company_file or context.pipeline_name,
                       requests_per_message=config.requests_per_message, ticket_ttl_s=config.ticket_ttl_s,
                       stock_snapshot=config.stock_snapshot,
                       stored_password_hash=_stored_hash(context, config.username))
-    return qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+    app = qbwc_app(WebConnectorBridge([company]), max_request_bytes=config.max_request_bytes)
+    app.state.holds_state_per_session = gate is not None  # the fleet hosts only apps that say so
+    return app
 
 
 def _stored_hash(context: Any, username: str) -> Callable[[], str | None] | None:

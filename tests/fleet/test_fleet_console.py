@@ -87,3 +87,16 @@ def test_a_console_without_a_fleet_shows_no_fleet(console, monkeypatch):
     assert 'href="/fleet"' not in client.get("/").text
     assert client.get("/fleet").status_code == 404
     assert console.with_token("viewer").get("/api/v1/fleet").status_code == 404
+
+
+def test_the_fleet_page_shows_the_writes_waiting_for_the_web_connector_and_its_last_contact(console, fleet):
+    from ledgerlink.fleet.held_state import record_waiting
+
+    record_waiting(fleet, "acme", PIPELINE, waiting=7, event="busy: a sync holds the pipeline")
+    client, _ = console.signed_in("viewer")
+    html = client.get("/fleet").text
+    assert "Web Connector" in html and "7 waiting; last contact" in html
+    assert "(busy: a sync holds the pipeline)" in html
+    [tenant] = [t for t in client.get("/api/v1/fleet").json()["tenants"] if t["tenant"] == "acme"]
+    [shown] = tenant["pipelines"]
+    assert shown["waiting_writes"] == 7 and shown["last_contact"].startswith("busy") and shown["last_contact_at"]

@@ -2,7 +2,8 @@
 
 `WebConnectorClient.poll` runs one session as QBWC does: serverVersion, clientVersion, authenticate, then
 sendRequestXML / receiveResponseXML until done, closeConnection, handing each qbXML message to the company file.
-It can be told to fail: lose a response, report an hresult, call connectionError, or send a response that does
+An authenticate answered "busy" (the service is syncing) ends the session at once, as QBWC postpones the
+update by the seconds the answer's third element gives. It can be told to fail: lose a response, report an hresult, call connectionError, or send a response that does
 not parse.
 """
 
@@ -67,10 +68,12 @@ class WebConnectorClient:
         """One Web Connector session. Returns what happened."""
         self.call(url, "serverVersion", {})
         self.call(url, "clientVersion", {"strVersion": self.version})
-        ticket, answer = (self.call(url, "authenticate", {"strUserName": self.username,
-                                                          "strPassword": self.password}) + ["", ""])[:2]
+        ticket, answer, postpone = (self.call(url, "authenticate", {"strUserName": self.username,
+                                                                    "strPassword": self.password}) + ["", "", ""])[:3]
         if answer == "nvu":
             return {"result": "nvu", "error": self.call(url, "getLastError", {"ticket": ticket})}
+        if answer == "busy":  # the service asks QBWC to postpone the update by the third element's seconds
+            return {"result": "busy", "wait_s": int(postpone) if postpone.isdigit() else None}
         if answer == "none":
             self.call(url, "closeConnection", {"ticket": ticket})
             return {"result": "none", "messages": 0}
