@@ -197,3 +197,32 @@ def test_a_migration_that_fails_leaves_the_old_file_as_it_was(tmp_path, monkeypa
         assert con.execute("SELECT count(*) FROM raw_things").fetchone() == (3,)
     finally:
         con.close()
+
+
+def test_a_sync_over_a_migrated_state_file_stages_re_read_records_by_the_same_rule(tmp_path):
+    """End to end through `extract`: an old file's keyed table migrates, a run re-reads every record with a newer
+    cursor and adds new ones; each key keeps its newest version once, and the STATE commits with them."""
+    import perf_stage_source
+
+    from ledgerlink.runtime.extract import extract
+
+    path = tmp_path / "state.duckdb"
+    Store(path).close()
+    con = duckdb.connect(str(path))
+    con.execute(OLD_TABLE)
+    for i in range(30):  # staged by the keyed version: revision 0
+        record = perf_stage_source.bulk_record(i, 10)
+        con.execute("INSERT INTO raw_things VALUES (?, ?, ?, NULL, nextval('ll_seq'), 1, now())",
+                    [str(i), "2026-02-01T00:00:00.000000", json.dumps(record)])
+    con.close()
+    store = Store(path)
+    try:
+        counts = extract(perf_stage_source.BulkSource(), {"records": 40, "size": 10, "page": 7, "revision": 5},
+                         None, store, run_id=2)
+        assert counts["read_total"] == 40 and counts["read_error"] is None
+        rows = store.db.fetchall("SELECT pk, data, run_id FROM raw_things ORDER BY seq")
+        assert [r[0] for r in rows] == [str(i) for i in range(40)]  # one row per key, in the order read
+        assert {json.loads(r[1])["updated"] for r in rows} == {"2026-02-01T00:05:00Z"} and {r[2] for r in rows} == {2}
+        assert store.source_state()["things"]["updated"] == "2026-02-01T00:05:00Z"
+    finally:
+        store.close()
