@@ -56,7 +56,7 @@ def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
 #: came in the batch, so the winner replaces the staged row whatever it was): first the staged rows they supersede
 #: go (a hash join of the batch's keys against the table), then the winners with no staged row left are appended.
 #: The table keeps one row per key without a primary-key index, whose upkeep was the largest cost of staging
-#: (and whose memory grew with the state file): see docs/reference/performance.md, "append" (session 6)
+#: (and a third of the state file): see docs/reference/performance.md, "append" (session 6)
 _SUPERSEDE = """
     DELETE FROM {name} USING ll_win w
     WHERE {name}.pk = w.pk AND (w.reset OR {name}.cursor IS NULL OR w.cursor >= {name}.cursor)"""
@@ -155,7 +155,7 @@ class RawTables:
 
     def stage(self, stream: str, pks: Sequence[str], cursors: Sequence[str | None], data: Sequence[str],
               join_keys: Sequence[str | None], run_id: int | None) -> None:
-        """Upsert one batch (in arrival order), a statement per few megabytes (every version of one key in the
+        """Stage one batch (in arrival order), a statement per few megabytes (every version of one key in the
         same statement). The result is the same however arrivals are cut into batches: each arrival in turn
         replaces the staged row when its cursor is not older, when either cursor is unknown (None) — so a late
         page never rolls a record back — and, between equal cursors, the later arrival wins."""
