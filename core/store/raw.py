@@ -1,9 +1,11 @@
-"""Raw staging tables: one per stream, keyed by primary key, the newest cursor wins, written in bulk."""
+"""Raw staging tables: one per stream, one row per primary key (the newest cursor wins), written in bulk by
+appending and superseding, without a key index."""
 
 from __future__ import annotations
 
 import contextlib
 import json
+import logging
 import re
 from typing import Any, Iterator, Sequence
 
@@ -12,7 +14,9 @@ import pyarrow as pa
 
 from .database import Database
 
-__all__ = ["RawTables", "table_name"]
+__all__ = ["RawTables", "table_name", "winners"]
+
+log = logging.getLogger("ledgerlink.store")
 
 
 #: characters of JSON staged in one statement: DuckDB needs several times a statement's data in memory, and a
@@ -48,27 +52,41 @@ def _chunks(pks: Sequence[str], data: Sequence[str]) -> Iterator[list[int]]:
         yield sorted(group)
 
 
-#: one statement of staging: per key of the batch, the arrival that wins within it (after the key's last arrival
-#: with an unknown cursor, if any: the newest cursor, the later arrival between equals), merged into the table;
-#: `reset` picks the keys that had such an arrival (they replace the staged row unconditionally). `arrival` is
-#: the row's staging sequence number, taken in arrival order (normalise goes through records in that order)
-_UPSERT = """
+#: staging a statement's winners (`ll_win`: one row per key, `reset` when an arrival with an unknown cursor
+#: came in the batch, so the winner replaces the staged row whatever it was): first the staged rows they supersede
+#: go (a hash join of the batch's keys against the table), then the winners with no staged row left are appended.
+#: The table keeps one row per key without a primary-key index, whose upkeep was the largest cost of staging
+#: (and a third of the state file): see docs/reference/performance.md, "append" (session 6)
+_SUPERSEDE = """
+    DELETE FROM {name} USING ll_win w
+    WHERE {name}.pk = w.pk AND (w.reset OR {name}.cursor IS NULL OR w.cursor >= {name}.cursor)"""
+_APPEND = """
     INSERT INTO {name}
-    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM (
-        SELECT *, max(CASE WHEN cursor IS NULL THEN arrival END) OVER (PARTITION BY pk) AS last_unknown
-        FROM ll_batch)
-    WHERE arrival >= coalesce(last_unknown, -1) AND (last_unknown IS NOT NULL) = {reset}
-    QUALIFY row_number() OVER (PARTITION BY pk ORDER BY cursor DESC NULLS LAST, arrival DESC) = 1
-    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
-        seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
-#: the same when every key arrives once in the batch: `which` picks the rows with an unknown cursor (they replace
-#: the staged row unconditionally) or the others
-_UPSERT_ONE = """
-    INSERT INTO {name}
-    SELECT pk, cursor, data, join_key, arrival, {run}, now() FROM ll_batch WHERE cursor {which}
-    ON CONFLICT (pk) DO UPDATE SET cursor = excluded.cursor, data = excluded.data, join_key = excluded.join_key,
-        seq = excluded.seq, run_id = excluded.run_id, staged_at = excluded.staged_at {keep}"""
-_KEEP_NEWER = "WHERE {name}.cursor IS NULL OR excluded.cursor >= {name}.cursor"
+    SELECT w.pk, w.cursor, w.data, w.join_key, w.arrival, {run}, now() FROM ll_win w
+    ANTI JOIN {name} ON {name}.pk = w.pk"""
+#: the columns of a raw table (no key constraint: staging keeps one row per key itself)
+_COLUMNS = """pk VARCHAR NOT NULL, cursor VARCHAR, data JSON NOT NULL, join_key VARCHAR,
+    seq BIGINT NOT NULL, run_id BIGINT, staged_at TIMESTAMP NOT NULL"""
+
+
+def winners(pks: Sequence[str], cursors: Sequence[str | None]) -> tuple[list[int], list[bool]]:
+    """Per key of a batch (in arrival order), the row of the arrival that wins within it and whether the key had
+    an arrival with an unknown cursor (then the winner replaces the staged row unconditionally). Taking each
+    arrival in turn: an unknown cursor on either side replaces, else a cursor not older replaces."""
+    win: dict[str, int] = {}
+    reset: dict[str, bool] = {}
+    for i, (pk, cursor) in enumerate(zip(pks, cursors)):
+        j = win.get(pk)
+        if j is None:
+            win[pk], reset[pk] = i, cursor is None
+        elif cursor is None:
+            win[pk], reset[pk] = i, True
+        else:
+            held = cursors[j]
+            if held is None or cursor >= held:
+                win[pk] = i
+    rows = sorted(win.values())
+    return rows, [reset[pks[i]] for i in rows]
 
 
 def table_name(stream: str) -> str:
@@ -81,6 +99,28 @@ class RawTables:
         self._known: set[str] = set()
         self._largest: dict[str, int] = {}
         db.on_rollback(self.forget)
+        self.unkey()
+
+    def unkey(self) -> list[str]:
+        """Migrate a state file written before raw tables lost their primary key: each keyed raw table is
+        rebuilt without it (same rows, same sequence numbers), all in one transaction, once. Returns the tables
+        rebuilt. DuckDB cannot drop a primary key in place."""
+        keyed = [r[0] for r in self.db.fetchall(
+            "SELECT DISTINCT table_name FROM duckdb_constraints() WHERE constraint_type = 'PRIMARY KEY' "
+            "AND starts_with(table_name, 'raw_') ORDER BY 1")]
+        if not keyed:
+            return []
+        with self.db.transaction():
+            for name in keyed:
+                largest = self.largest(name[4:]) if name == table_name(name[4:]) else 0
+                with self.db.headroom(largest):
+                    self.db.execute(f"CREATE TABLE {name}__unkeyed ({_COLUMNS})")
+                    self.db.execute(f"INSERT INTO {name}__unkeyed SELECT pk, cursor, data, join_key, seq, run_id, "
+                                    f"staged_at FROM {name}")
+                    self.db.execute(f"DROP TABLE {name}")
+                    self.db.execute(f"ALTER TABLE {name}__unkeyed RENAME TO {name}")
+        log.info("state file migrated: raw tables %s rebuilt without their primary key", ", ".join(keyed))
+        return keyed
 
     def forget(self) -> None:
         """After a rollback: the tables (and largest sizes) this remembered may have been undone with it, so the
@@ -105,9 +145,7 @@ class RawTables:
     def ensure(self, stream: str) -> str:
         name = table_name(stream)
         if name not in self._known:
-            self.db.execute(f"""CREATE TABLE IF NOT EXISTS {name} (
-                pk VARCHAR PRIMARY KEY, cursor VARCHAR, data JSON NOT NULL, join_key VARCHAR,
-                seq BIGINT NOT NULL, run_id BIGINT, staged_at TIMESTAMP NOT NULL)""")
+            self.db.execute(f"CREATE TABLE IF NOT EXISTS {name} ({_COLUMNS})")
             self._known.add(name)
         return name
 
@@ -117,7 +155,7 @@ class RawTables:
 
     def stage(self, stream: str, pks: Sequence[str], cursors: Sequence[str | None], data: Sequence[str],
               join_keys: Sequence[str | None], run_id: int | None) -> None:
-        """Upsert one batch (in arrival order), a statement per few megabytes (every version of one key in the
+        """Stage one batch (in arrival order), a statement per few megabytes (every version of one key in the
         same statement). The result is the same however arrivals are cut into batches: each arrival in turn
         replaces the staged row when its cursor is not older, when either cursor is unknown (None) — so a late
         page never rolls a record back — and, between equal cursors, the later arrival wins."""
@@ -139,29 +177,29 @@ class RawTables:
                     data: Sequence[str], join_keys: Sequence[str | None], seqs: Sequence[int],
                     run_id: int | None) -> None:
         """One statement: `seqs` are the rows' staging sequence numbers, in arrival order."""
-        batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
-                          "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string()),
-                          "arrival": pa.array(seqs, pa.int64())})
+        if len(set(pks)) == len(pks):  # one arrival per key (the common case): every row wins within the batch
+            batch = pa.table({"pk": pa.array(pks, pa.string()), "cursor": pa.array(cursors, pa.string()),
+                              "data": pa.array(data, pa.string()), "join_key": pa.array(join_keys, pa.string()),
+                              "arrival": pa.array(seqs, pa.int64()),
+                              "reset": pa.array([c is None for c in cursors], pa.bool_())})
+        else:
+            rows, reset = winners(pks, cursors)
+            batch = pa.table({"pk": pa.array([pks[i] for i in rows], pa.string()),
+                              "cursor": pa.array([cursors[i] for i in rows], pa.string()),
+                              "data": pa.array([data[i] for i in rows], pa.string()),
+                              "join_key": pa.array([join_keys[i] for i in rows], pa.string()),
+                              "arrival": pa.array([seqs[i] for i in rows], pa.int64()),
+                              "reset": pa.array(reset, pa.bool_())})
         biggest = max(map(len, data))
         with self.db.lock, self.db.headroom(biggest):
             self._note_largest(stream, biggest)
-            self.db.con.register("ll_batch", batch)
+            self.db.con.register("ll_win", batch)
             try:
-                common = {"name": name, "run": int(run_id or 0)}
-                keep = _KEEP_NEWER.format(name=name)
-                if len(set(pks)) == len(pks):  # one arrival per key (the common case): nothing to pick within
-                    if None in cursors:
-                        self.db.execute(_UPSERT_ONE.format(**common, which="IS NULL", keep=""))
-                    self.db.execute(_UPSERT_ONE.format(**common, which="IS NOT NULL", keep=keep))
-                    return
-                # a key whose arrivals hold an unknown cursor: the last such arrival replaced the staged row
-                # whatever it was, and the arrivals after it go on from there
-                if None in cursors:
-                    self.db.execute(_UPSERT.format(**common, reset="true", keep=""))
-                self.db.execute(_UPSERT.format(**common, reset="false", keep=keep))
+                self.db.execute(_SUPERSEDE.format(name=name))
+                self.db.execute(_APPEND.format(name=name, run=int(run_id or 0)))
             finally:
                 with contextlib.suppress(duckdb.Error):  # in an aborted transaction: the error above is the news
-                    self.db.con.unregister("ll_batch")
+                    self.db.con.unregister("ll_win")
 
     def changed(self, stream: str, after_seq: int, batch: int = 2000) -> Iterator[list[tuple[str, str, int]]]:
         """Rows staged after `after_seq`, oldest first, in batches (pk, data json, seq)."""

@@ -39,7 +39,10 @@ _OLD_UPSERT = """
 
 def _old_path(source: Any, config: dict[str, Any], store: Store) -> None:
     stage = _stager(perf_stage_source.Scripted, "things", None)
-    name = store.raw.ensure("things")
+    name = "raw_things"  # the table as it was then: keyed by its primary key
+    store.db.execute(f"""CREATE TABLE IF NOT EXISTS {name} (
+        pk VARCHAR PRIMARY KEY, cursor VARCHAR, data JSON NOT NULL, join_key VARCHAR,
+        seq BIGINT NOT NULL, run_id BIGINT, staged_at TIMESTAMP NOT NULL)""")
     rows: list[Any] = []
     for message in source.read(config, None, store.source_state()):
         if message.type == protocol.MessageType.RECORD:
