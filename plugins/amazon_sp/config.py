@@ -77,6 +77,10 @@ class AmazonSPConfig(BaseModel):
                                "up to a minute)")
     report_max_wait_minutes: float = Field(
         120, gt=0, le=10_080, description="report streams: give up on one report still in progress after this long")
+    report_look_again_seconds: float = Field(
+        60, gt=0, le=86_400, description="report streams: a report still in progress when a run may wait no longer "
+                                         "(a fleet worker, `sync --wait-in-run-seconds`) is saved in the stream's "
+                                         "state and looked at again after at least this long, by the next run")
     report_fatal_attempts: int = Field(
         3, ge=1, le=100, description="report streams: create a FATAL report again up to this many attempts in all")
     report_retry_cooldown_seconds: float = Field(
