@@ -72,6 +72,10 @@ class AmazonSPConfig(BaseModel):
     report_window_days: int = Field(
         30, ge=1, le=90, description="report streams (fba_customer_returns, fba_inventory_ledger, fba_reimbursements, "
                                      "all_orders_report): longest dataStartTime..dataEndTime of one report")
+    report_min_window_minutes: float = Field(
+        30, ge=0, le=43_200, description="report streams: request no report for less than this much new time since "
+                                         "the last one read (Amazon allows about one createReport a minute, and its "
+                                         "reports' data changes far less often); a later run requests it")
     report_poll_seconds: float = Field(
         0.2, gt=0, le=3_600, description="report streams: first wait before asking getReport again (grows by half each time, "
                                "up to a minute)")

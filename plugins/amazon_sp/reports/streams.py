@@ -65,18 +65,23 @@ class ReportStream(Stream):
         """Rows do not move the state: a completed window does."""
 
     def windows(self, state: dict[str, Any]) -> Iterator[tuple[datetime, datetime]]:
-        """The windows to read: the awaited report's first (its window exactly), then on to now."""
+        """The windows to read: the awaited report's first (its window exactly), then on to now, unless less than
+        `report_min_window_minutes` of new time has passed since the last window read."""
         start = getattr(self.config, "start_date")
         saved = state.get(self.state_field)
         pending = _pending(state)
+        new_from = start
         if pending is not None:
             first = (parse_time(pending["dataStartTime"]), parse_time(pending["dataEndTime"]))
             yield first
-            start = first[1]
+            start = new_from = first[1]
         elif saved:
             lookback = timedelta(minutes=getattr(self.config, "lookback_minutes", 0) or 0)
+            new_from = max(parse_time(str(saved)), start)
             start = max(parse_time(str(saved)) - lookback, start)
         end = ((self._now or datetime.now(timezone.utc)) - SETTLE_DELAY).replace(microsecond=0)
+        if end - new_from < timedelta(minutes=float(getattr(self.config, "report_min_window_minutes", 0) or 0)):
+            return
         step = timedelta(days=getattr(self.config, "report_window_days", 30))
         after = start.astimezone(timezone.utc).replace(microsecond=0)
         while after < end:
@@ -147,7 +152,8 @@ class ReportStream(Stream):
                 # committed before the first poll: whatever happens next, this window's report is not asked twice
                 yield from self._wait(base, p, self._what(p, "IN_QUEUE"), _now())
                 left = budget - (_now() - began).total_seconds()
-            polled = engine.poll(p["reportId"], budget=max(left, 0.0), interval=p.get("pollSeconds"), at_once=at_once)
+            interval = float(p.get("pollSeconds") or 0) or None  # (a state read back holds Decimals)
+            polled = engine.poll(p["reportId"], budget=max(left, 0.0), interval=interval, at_once=at_once)
             report, status = polled.report, polled.report["processingStatus"]
             if not polled.done:
                 p["pollSeconds"] = polled.next_interval
