@@ -80,7 +80,8 @@ class AmazonSPConfig(BaseModel):
         0.2, gt=0, le=3_600, description="report streams: first wait before asking getReport again (grows by half each time, "
                                "up to a minute)")
     report_max_wait_minutes: float = Field(
-        120, gt=0, le=10_080, description="report streams: give up on one report still in progress after this long")
+        120, gt=0, le=10_080, description="report streams: wait at most this long in one run for one "
+                                        "report; one still in progress is saved and the next run asks about it")
     report_look_again_seconds: float = Field(
         60, gt=0, le=86_400, description="report streams: a report still in progress when a run may wait no longer "
                                          "(a fleet worker, `sync --wait-in-run-seconds`) is saved in the stream's "
