@@ -99,6 +99,10 @@ def quiet(db: FleetDatabase) -> bool:
                       "'DELAYED')")[0][0] == 0
 
 
+def quiet_but_delayed(db: FleetDatabase) -> bool:
+    return db.execute("SELECT count(*) FROM dbos.workflow_status WHERE status IN ('ENQUEUED', 'PENDING')")[0][0] == 0
+
+
 def test_a_slow_report_frees_the_slot_for_another_tenant_and_posts_once(tmp_path, fleet_url):
     db = FleetDatabase(fleet_url)
     with sellers(tmp_path, db, ["tenant-a", "tenant-b"], look_again_s=2, held={"tenant-a"}) as world:
@@ -161,6 +165,7 @@ def test_a_waiting_sync_survives_its_worker_being_killed(tmp_path, fleet_url):
 
 
 def test_a_trigger_before_the_wake_reads_the_report_and_the_delayed_sync_is_cancelled(tmp_path, fleet_url):
+    """(And a trigger while the report is still not ready asks again and reuses the delayed sync.)"""
     db = FleetDatabase(fleet_url)
     with sellers(tmp_path, db, ["tenant-a"], look_again_s=3600, held={"tenant-a"}) as world:
         pool = WorkerPool(fleet_url, tmp_path, concurrency=1, extra_args=("--wait-in-run-seconds", "1"))
@@ -169,6 +174,12 @@ def test_a_trigger_before_the_wake_reads_the_report_and_the_delayed_sync_is_canc
             enqueue_sync(db, "tenant-a", PIPELINE)
             wait_until(lambda: workflows(db, "tenant-a", "DELAYED"), 300, "A's delayed sync", pool)
             [delayed] = workflows(db, "tenant-a", "DELAYED")
+            # a trigger while the report is still held: it asks again, ends waiting, and reuses the delayed sync
+            enqueue_sync(db, "tenant-a", PIPELINE, "webhook")
+            wait_until(lambda: len(runs(db, "tenant-a", "waiting")) == 2 and quiet_but_delayed(db), 300,
+                       "the trigger's sync to end waiting", pool)
+            assert workflows(db, "tenant-a", "DELAYED") == [delayed]
+            assert [r[6] for r in runs(db, "tenant-a", "waiting")] == [delayed, delayed]
             release(world["tenant-a"])
             enqueue_sync(db, "tenant-a", PIPELINE, "webhook")  # a trigger, an hour before the delayed sync
             wait_until(lambda: runs(db, "tenant-a", "succeeded") and quiet(db), 300, "the trigger's sync", pool)
@@ -183,3 +194,4 @@ def test_a_trigger_before_the_wake_reads_the_report_and_the_delayed_sync_is_canc
         assert posted and posted_once(world["tenant-a"]) == posted
         assert one_report_per_window(world["tenant-a"]) == 1
         assert [r[2] for r in runs(db, "tenant-a", "succeeded")] == ["webhook", "report-wait"]
+        assert len(runs(db, "tenant-a", "waiting")) == 2
