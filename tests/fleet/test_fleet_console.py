@@ -87,3 +87,17 @@ def test_a_console_without_a_fleet_shows_no_fleet(console, monkeypatch):
     assert 'href="/fleet"' not in client.get("/").text
     assert client.get("/fleet").status_code == 404
     assert console.with_token("viewer").get("/api/v1/fleet").status_code == 404
+
+
+def test_a_pipeline_waiting_for_an_amazon_report_says_for_which_and_until_when(console, fleet):
+    run = start_run(fleet, "acme", PIPELINE, "w1", "report-wait", None)
+    finish_run(fleet, run, "waiting", waiting=[{"stream": "all_orders_report", "until": "2026-03-01T12:00:00Z",
+                                               "for": "Amazon report 50000007919 (GET_FLAT_FILE_ALL_ORDERS_DATA_"
+                                                      "BY_LAST_UPDATE_GENERAL, IN_PROGRESS)"}])
+    client, _ = console.signed_in("viewer")
+    html = client.get("/fleet").text
+    assert "waiting for Amazon report 50000007919 (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, " \
+           "IN_PROGRESS) until 2026-03-01T12:00:00+00:00" in html
+    acme = next(t for t in console.with_token("viewer").get("/api/v1/fleet").json()["tenants"] if t["tenant"] == "acme")
+    assert acme["ok"] and acme["pipelines"][0]["last_status"] == "waiting"
+    assert acme["pipelines"][0]["waiting"].startswith("waiting for Amazon report 50000007919 ")
