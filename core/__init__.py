@@ -38,6 +38,7 @@ from .web_limits import (
     WEBHOOK_MAX_BYTES, BodyLimit, WebInputError, parse_untrusted_json, parse_untrusted_xml, query_int, read_body,
 )
 from .pipeline import Pipeline, load_pipeline
+from .remote_waits import wait_in_run_budget, waiting_state  # waits for a remote that prepares data (issue 21)
 from .store import AwaitingWrites, PipelineState
 # connecting accounts from the console (issue 16): the contract a connector's `connect_flow` follows
 from .connect import (ConnectedAccount, ConnectFlow, ConnectRefused, Download, FormConnect, FormField,
@@ -93,4 +94,6 @@ __all__ = [
     "kept_ledger_list",
     # the columnar fast path of normalise + plan (issue 18): `columnar.register_order_projection`, `register_order_planner`
     "columnar",
+    # a report a remote prepares: waited for in this run, or saved in the stream's state for the next (issue 21)
+    "wait_in_run_budget", "waiting_state",
 ]

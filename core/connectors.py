@@ -133,7 +133,11 @@ class Stream:
 
     def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
         """Yield records (dicts), `CHECKPOINT` markers after which `self.state` is safe to commit, or
-        ready-made messages (e.g. records of a child stream)."""
+        ready-made messages (e.g. records of a child stream).
+
+        A stream that waits for a remote preparing its data longer than `wait_in_run_budget()` allows puts
+        `waiting: waiting_state(what, until)` in its state, yields CHECKPOINT and returns: that STATE commits at
+        once and the sync reports the stream waiting (`ledgerlink.remote_waits`)."""
         raise NotImplementedError
 
     def observe(self, record: dict[str, Any]) -> None:
@@ -445,10 +449,13 @@ class Source(Connector):
             yield protocol.stream_status(stream.name, "started")
             count = 0
             emitted_since = 0
+            last: dict[str, Any] | None = None
             for item in stream.read_records(states.get(stream.name, {})):
                 if isinstance(item, Checkpoint):
-                    if emitted_since or not count:
-                        yield protocol.state_for_stream(stream.name, dict(stream.state), emitted_since)
+                    # a checkpoint with no new records still counts when the state moved (a report requested)
+                    if emitted_since or not count or stream.state != last:
+                        last = dict(stream.state)
+                        yield protocol.state_for_stream(stream.name, last, emitted_since)
                         emitted_since = 0
                 elif isinstance(item, protocol.Message):
                     yield item

@@ -15,13 +15,13 @@ import click
 from .. import protocol
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 
-__all__ = ["EXIT_FAILED", "EXIT_USAGE", "EXIT_DEAD_LETTERS", "EXIT_BUSY", "EXIT_DIFFERENCES",
+__all__ = ["EXIT_FAILED", "EXIT_USAGE", "EXIT_DEAD_LETTERS", "EXIT_BUSY", "EXIT_DIFFERENCES", "EXIT_WAITING",
            "rich_console", "fail", "read_json_file", "emit", "open_store", "served", "check_port_free", "run_server",
            "GuardedGroup", "load_pipeline_file", "PORT"]
 
 #: exit codes: 1 failed, 2 bad usage or config, 3 finished with dead letters to look at, 4 pipeline busy,
-#: 5 reconcile found differences
-EXIT_FAILED, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_BUSY, EXIT_DIFFERENCES = 1, 2, 3, 4, 5
+#: 5 reconcile found differences, 6 a sync finished what it could and a stream waits for a report (`SyncReport`)
+EXIT_FAILED, EXIT_USAGE, EXIT_DEAD_LETTERS, EXIT_BUSY, EXIT_DIFFERENCES, EXIT_WAITING = 1, 2, 3, 4, 5, 6
 
 
 def rich_console(stderr: bool = False) -> Any:

@@ -146,16 +146,19 @@ def schedule(tenant: str | None, every: str | None, database_url: str | None) ->
 @click.option("--slice-seconds", type=click.FloatRange(60), default=900.0, show_default=True,
               help="A sync running this long (a big back-fill) stops after its batch and queues its rest behind "
                    "the other tenants' syncs.")
+@click.option("--wait-in-run-seconds", "wait_in_run_s", type=click.FloatRange(0), default=10.0, show_default=True,
+              help="How long a sync waits in process for a report Amazon prepares; then it saves the wait, frees "
+                   "its slot and a sync is queued (DBOS delayed enqueue) for the time to look again.")
 @_DB
 def worker(concurrency: int, worker_id: str | None, lease_seconds: float, max_seconds: float | None,
-           drain_seconds: float, slice_seconds: float, database_url: str | None) -> None:
+           drain_seconds: float, slice_seconds: float, wait_in_run_s: float, database_url: str | None) -> None:
     """Run syncs from the fleet's queue until stopped (SIGTERM or SIGINT: each sync under way commits its
     batch and queues its rest for any worker)."""
     from ..fleet.engine import Worker
 
     try:
         w = Worker(_db(database_url), worker_id=worker_id, concurrency=concurrency, lease_ttl_s=lease_seconds,
-                   drain_s=drain_seconds, slice_s=slice_seconds)
+                   drain_s=drain_seconds, slice_s=slice_seconds, wait_in_run_s=wait_in_run_s)
     except LedgerlinkError as exc:
         fail(exc)
         return
@@ -209,7 +212,7 @@ def status(tenant: str | None, as_json: bool, database_url: str | None) -> None:
                       "web connector", "problem")
         for t in tenants:
             for p in t.pipelines or []:
-                table.add_row(t.tenant, p.pipeline, (p.last_run_at or "never")[:19], p.last_status or "",
+                table.add_row(t.tenant, p.pipeline, (p.last_run_at or "never")[:19], p.waiting or p.last_status or "",
                               (p.next_run_at or "")[:19], str(p.failures), str(p.dead_letters), _vendor(p),
                               (p.problem or "")[:120])
             if not t.pipelines:

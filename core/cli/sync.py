@@ -76,6 +76,9 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
     console.print(table)
     for err in report.errors:
         console.print(f"[red]error:[/red] {err}")
+    for wait in report.waiting:
+        console.print(f"[yellow]waiting:[/yellow] {wait['stream']} waits for {wait['for']} until {wait['until']}; "
+                      "the next sync picks it up (no new request)", highlight=False)
     if c.get("dead_letters_open"):
         console.print(f"see them with [bold]ledgerlink dlq list {shlex.quote(pipeline_file)}[/bold]", highlight=False)
     if c.get("awaiting_approval"):
@@ -91,7 +94,10 @@ def _print_sync(report: Any, pipeline_file: str) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("--replan", is_flag=True, help="Plan every staged record again (done by itself when the posting "
                                               "rules change); posted documents whose plan changed are held.")
-def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None:
+@click.option("--wait-in-run-seconds", "wait_in_run_s", type=click.FloatRange(0), metavar="SECONDS",
+              help="Wait at most this long in this run for a report a remote prepares (Amazon's reports); a longer "
+                   "wait is saved and the run ends 'waiting' (exit 6), the next sync picks it up. Default: wait.")
+def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool, wait_in_run_s: float | None) -> None:
     """Run a pipeline: read → stage → normalise → post → reconcile counts.
 
     SIGTERM or Ctrl-C finishes the batch in hand and exits 143 (130 for Ctrl-C); a second one exits sooner."""
@@ -105,7 +111,7 @@ def sync(pipeline_file: str, dry_run: bool, as_json: bool, replan: bool) -> None
     try:
         pipeline = load_pipeline_file(pipeline_file)
         with _progress_callback(sys.stderr.isatty() and not as_json and not json_logs_on_stdout()) as progress:
-            report = run_sync(pipeline, dry_run=dry_run, replan=replan,
+            report = run_sync(pipeline, dry_run=dry_run, replan=replan, wait_in_run_s=wait_in_run_s,
                               **({"progress": progress} if progress else {}))
     except LedgerlinkError as exc:
         fail(exc)

@@ -7,6 +7,11 @@
   A lease held by someone else is waited out with `DBOS.sleep` (durable: a restarted worker does not sleep again).
   A sync that has had its time slice (or whose worker is stopping) commits its batch, ends `paused`, and the
   workflow queues the rest as a new sync at the back of the queue, so a back-fill gives its slot up in turn.
+- A sync that ends `waiting` (an Amazon report not ready within the worker's `wait_in_run_s`: its id is saved in
+  the stream's state) finishes its workflow, freeing the slot, and queues the next sync of the pipeline on the
+  tenant's partition with DBOS's delayed enqueue (status DELAYED until the time to look again: it takes no slot,
+  and any live worker's DBOS moves it to the queue on time, so a worker that dies meanwhile loses nothing). A
+  sync that finds the wait over (a webhook or `fleet trigger` came first) cancels the delayed one.
 - `SCHEDULED_WORKFLOW` is what each pipeline's DBOS schedule (`fleet schedule`) starts: it enqueues the sync.
 - A worker silent for three lease times (no heartbeat) has its PENDING workflows resumed by a live worker through
   DBOS's public API (`list_workflows` + `resume_workflows`, see `resume_pending_workflows`); the resumed sync
@@ -27,7 +32,7 @@ from typing import Any, Callable
 from ..errors import LedgerlinkError, PipelineBusyError
 from .database import FleetDatabase, FleetUnavailable
 from .leases import DEFAULT_TTL_S, LeaseKeeper, release_lease, take_lease
-from .runs import finish_run, posted_count, start_run
+from .runs import finish_run, posted_count, record_wait, start_run
 
 __all__ = ["APP", "QUEUE", "SYNC_WORKFLOW", "SCHEDULED_WORKFLOW", "Worker", "sync_cron", "fleet_client",
            "enqueue_sync", "apply_schedule", "drop_schedules", "init_fleet", "resume_pending_workflows"]
@@ -44,6 +49,10 @@ _LEASE_TRIES = 20
 #: a sync stops after its batch once it has run this long and queues its rest behind the others (fairness)
 DEFAULT_SLICE_S = 900.0
 CONTINUE_REASON = "continue"
+#: a sync waits this long in process for a report Amazon prepares before it saves the wait and frees its slot
+DEFAULT_WAIT_IN_RUN_S = 10.0
+#: the reason of a sync queued to look at a report again (`fleet status` shows it)
+WAKE_REASON = "report-wait"
 
 
 def _dbos() -> Any:
@@ -80,10 +89,41 @@ def _register() -> None:
                 # the tenants queued meanwhile get this slot first; it resumes from the state file
                 result["continued_by"] = enqueue_step(tenant, pipeline, CONTINUE_REASON)
                 return result
+            if result.get("status") == "waiting":
+                # a report is not ready: the slot is freed now, a sync is queued for the time to look again
+                result["wakes"] = wake_later(tenant, pipeline, float(result["wake_at"]), int(result["run_id"]))
+                return result
+            if result.get("status") == "succeeded":
+                result["cancelled_wakes"] = unwake_step(tenant, pipeline)
             if result.get("status") != "busy":
                 return result
             DBOS.sleep(result.get("retry_in_s", DEFAULT_TTL_S / 3))
         return result
+
+    def wake_later(tenant: str, pipeline: str, wake_at: float, run_id: int) -> str:
+        """(In the sync workflow.) A sync of the pipeline DELAYED until `wake_at` (epoch seconds), on the tenant's
+        partition, or the one already delayed for it. Enqueued from the workflow itself, so DBOS records it as
+        this workflow's child: a workflow recovered after a crash finds the same one instead of queueing another."""
+        waiter = reuse_wake_step(tenant, pipeline, wake_at)
+        if waiter is None:
+            with dbos.SetEnqueueOptions(queue_partition_key=tenant, delay_seconds=max(0.0, wake_at - time.time())):
+                waiter = DBOS.retrieve_queue(QUEUE).enqueue(sync_workflow, tenant, pipeline,
+                                                            WAKE_REASON).get_workflow_id()
+        record_wake_step(run_id, waiter)
+        return waiter
+
+    @DBOS.step(name="ledgerlink.fleet.reuse_wake")
+    def reuse_wake_step(tenant: str, pipeline: str, wake_at: float) -> str | None:
+        return _reuse_wake(DBOS, tenant, pipeline, wake_at)
+
+    @DBOS.step(name="ledgerlink.fleet.record_wake")
+    def record_wake_step(run_id: int, waiter: str) -> None:
+        if _worker is not None:
+            record_wait(_worker.db, run_id, waiter)
+
+    @DBOS.step(name="ledgerlink.fleet.unwake")
+    def unwake_step(tenant: str, pipeline: str) -> list[str]:
+        return _cancel_wakes(DBOS, tenant, pipeline)
 
     @DBOS.step(name="ledgerlink.fleet.enqueue")
     def enqueue_step(tenant: str, pipeline: str, reason: str = "schedule") -> str:
@@ -97,6 +137,42 @@ def _register() -> None:
 
 
 _registered = False
+
+
+def _waiting_wake(DBOS: Any, tenant: str, pipeline: str) -> tuple[str, Any] | None:
+    """The delayed sync queued for the pipeline's last wait, if it is still DELAYED or ENQUEUED (not yet run)."""
+    if _worker is None:
+        return None
+    rows = _worker.db.execute("SELECT waiter FROM runs WHERE tenant = %s AND pipeline = %s AND waiter IS NOT NULL "
+                              "ORDER BY started_at DESC LIMIT 1", (tenant, pipeline))
+    if not rows or rows[0][0] == DBOS.workflow_id:
+        return None
+    status = DBOS.get_workflow_status(rows[0][0])
+    return (rows[0][0], status) if status is not None and status.status in ("DELAYED", "ENQUEUED") else None
+
+
+def _reuse_wake(DBOS: Any, tenant: str, pipeline: str, wake_at: float) -> str | None:
+    """The sync already delayed for the pipeline's wait (a trigger's sync ended waiting again before it was due),
+    moved earlier if `wake_at` is; None when there is none."""
+    found = _waiting_wake(DBOS, tenant, pipeline)
+    if found is None:
+        return None
+    waiter, status = found
+    delayed_until = getattr(status, "delay_until_epoch_ms", None)
+    if status.status == "DELAYED" and delayed_until and wake_at * 1000 < delayed_until:
+        DBOS.set_workflow_delay(waiter, delay_until_epoch_ms=int(wake_at * 1000))
+    return waiter
+
+
+def _cancel_wakes(DBOS: Any, tenant: str, pipeline: str) -> list[str]:
+    """A sync that found the pipeline's wait over (a trigger came before the delayed sync): the delayed sync has
+    nothing left to do and is cancelled. (It cannot be running: the tenant's partition runs one sync at a time.)"""
+    found = _waiting_wake(DBOS, tenant, pipeline)
+    if found is None:
+        return []
+    DBOS.cancel_workflow(found[0])
+    log.info("%s/%s: the wait is over, the sync queued to look again (%s) is cancelled", tenant, pipeline, found[0])
+    return [found[0]]
 
 
 def _ensure_registered() -> None:
@@ -254,13 +330,21 @@ def _count_waiting(db: FleetDatabase, tenant: str, pipeline: str, loaded: Any, r
         log.warning("could not count the writes of %s/%s waiting for the vendor: %s", tenant, pipeline, exc)
 
 
+def _waiting_result(run_id: int, waits: list[dict[str, str]]) -> dict[str, Any]:
+    """The step's answer for a sync that ends waiting: when to look again (epoch seconds) and what for."""
+    wake_at = min(datetime.fromisoformat(w["until"].replace("Z", "+00:00")).timestamp() for w in waits)
+    return {"status": "waiting", "run_id": run_id, "wake_at": wake_at,
+            "waiting": "; ".join(f"{w['for']} ({w['stream']})" for w in waits)}
+
+
 class Worker:
     """One fleet worker process: DBOS's queue threads run syncs; this object runs each sync under its lease,
     beats the worker's heartbeat, and recovers the workflows of workers that stopped beating."""
 
     def __init__(self, db: FleetDatabase, *, worker_id: str | None = None, concurrency: int = 4,
                  lease_ttl_s: float = DEFAULT_TTL_S, poll_s: float = 0.5, scheduler_poll_s: float = 5.0,
-                 drain_s: float = 30.0, slice_s: float | None = DEFAULT_SLICE_S):
+                 drain_s: float = 30.0, slice_s: float | None = DEFAULT_SLICE_S,
+                 wait_in_run_s: float | None = DEFAULT_WAIT_IN_RUN_S):
         self.db = db
         self.id = worker_id or f"{socket.gethostname()}-{os.getpid()}"
         self.concurrency, self.lease_ttl_s = concurrency, lease_ttl_s
@@ -272,6 +356,9 @@ class Worker:
         self.drain_s = drain_s
         #: a sync that has run this long stops after its batch and is queued again (None: never)
         self.slice_s = slice_s
+        #: how long a sync waits in process for a report a remote prepares before it frees its slot (None: as
+        #: long as the pipeline's own settings say, as `ledgerlink sync` does)
+        self.wait_in_run_s = wait_in_run_s
         self.stop = threading.Event()
         self.synced = 0
 
@@ -304,11 +391,12 @@ class Worker:
                     raise
                 sync_started = time.time()
                 try:
-                    report = sync(loaded, should_stop=self._stop_check(time.monotonic()))
+                    report = sync(loaded, should_stop=self._stop_check(time.monotonic()),
+                                  wait_in_run_s=self.wait_in_run_s)
                 finally:
                     sync_ended = time.time()
                 _count_waiting(self.db, tenant, pipeline, loaded, report)
-                status = ("succeeded" if report.status == "succeeded" else
+                status = ("succeeded" if report.status == "succeeded" else "waiting" if report.status == "waiting" else
                           "paused" if report.status == "stopped" and not report.errors else "failed")
                 error = "; ".join(report.errors) or None
         except FleetUnavailable as exc:  # the shared rate limit could not be counted: try the sync again
@@ -326,8 +414,10 @@ class Worker:
         sync_s = (sync_ended - sync_started) if sync_started and sync_ended else 0.0
         timings = (step_started, sync_s, time.time() - step_started - sync_s)
         # both raise FleetUnavailable while Postgres is away: DBOS retries the step, which resumes the sync
+        waits = report.waiting if report is not None and status == "waiting" else []
         finish_run(self.db, run_id, "interrupted" if unreachable else status, posted=posted_count(counts),
-                   dead_letters=int(counts.get("dead_letters_open") or 0), error=error, timings=timings)
+                   dead_letters=int(counts.get("dead_letters_open") or 0), error=error, timings=timings,
+                   waiting=waits)
         release_lease(self.db, lease)
         if unreachable is not None:
             raise unreachable
@@ -335,6 +425,8 @@ class Worker:
             return {"status": "busy", "retry_in_s": self.lease_ttl_s / 3, "error": error}
         if status == "paused":  # its batch committed; the workflow queues the rest behind the other tenants
             return {"status": "continue", "run_id": run_id}
+        if waits:  # everything else posted; the workflow queues a sync for the time to look again
+            return _waiting_result(run_id, waits)
         self.synced += 1
         return {"status": status, "error": error, "run_id": run_id}
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from .database import FleetDatabase
 
-__all__ = ["start_run", "finish_run"]
+__all__ = ["start_run", "finish_run", "record_wait"]
 
 
 def start_run(db: FleetDatabase, tenant: str, pipeline: str, worker: str, reason: str, workflow_id: str | None) -> int:
@@ -16,12 +16,23 @@ def start_run(db: FleetDatabase, tenant: str, pipeline: str, worker: str, reason
 
 def finish_run(db: FleetDatabase, run_id: int, status: str, *, posted: int | None = None,
                dead_letters: int | None = None, error: str | None = None,
-               timings: tuple[float, float, float] | None = None) -> None:
-    """`timings`: (step started, epoch seconds; the sync's own seconds; the fleet's seconds around it)."""
+               timings: tuple[float, float, float] | None = None,
+               waiting: list[dict[str, str]] | None = None) -> None:
+    """`timings`: (step started, epoch seconds; the sync's own seconds; the fleet's seconds around it).
+    `waiting`: the streams a `waiting` sync waits for (`SyncReport.waiting`): what for, and the earliest time to
+    look again, as `fleet status` shows them."""
     started, sync_s, overhead_s = timings or (None, None, None)
+    what = "; ".join(w["for"] for w in waiting) if waiting else None
+    wake_at = min(w["until"] for w in waiting) if waiting else None
     db.execute("UPDATE runs SET finished_at = clock_timestamp(), status = %s, posted = %s, dead_letters = %s, "
-               "error = %s, step_started_at = to_timestamp(%s), sync_s = %s, overhead_s = %s WHERE id = %s",
-               (status, posted, dead_letters, error, started, sync_s, overhead_s, run_id))
+               "error = %s, step_started_at = to_timestamp(%s), sync_s = %s, overhead_s = %s, waiting_for = %s, "
+               "wake_at = %s::timestamptz WHERE id = %s",
+               (status, posted, dead_letters, error, started, sync_s, overhead_s, what, wake_at, run_id))
+
+
+def record_wait(db: FleetDatabase, run_id: int, waiter: str) -> None:
+    """The delayed sync (DBOS workflow id) that looks again for what the run `run_id` waits for."""
+    db.execute("UPDATE runs SET waiter = %s WHERE id = %s", (waiter, run_id))
 
 
 def posted_count(counts: dict[str, Any]) -> int:

@@ -37,6 +37,11 @@ CREATE TABLE IF NOT EXISTS runs (
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS step_started_at timestamptz;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS sync_s double precision;
 ALTER TABLE runs ADD COLUMN IF NOT EXISTS overhead_s double precision;
+-- a sync that ended 'waiting' (an Amazon report not ready): what for, when to look again, and the delayed sync
+-- (DBOS workflow id) queued for that time
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS waiting_for text;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS wake_at timestamptz;
+ALTER TABLE runs ADD COLUMN IF NOT EXISTS waiter text;
 CREATE INDEX IF NOT EXISTS runs_by_pipeline ON runs (tenant, pipeline, started_at DESC);
 
 -- the one writer of each pipeline's state: held while `expires_at` is ahead, renewed by its holder

@@ -29,6 +29,8 @@ class PipelineStatus:
     #: when the vendor's session endpoint was last called, and what happened then
     last_contact_at: str | None = None
     last_contact: str | None = None
+    #: its last run ended waiting: "waiting for Amazon report 123 (…) until 2026-…Z" (a sync is queued for then)
+    waiting: str | None = None
 
 
 @dataclass
@@ -52,7 +54,7 @@ def _iso(value: datetime | None) -> str | None:
 
 _QUERY = """
 SELECT t.name, t.workspace, p.pipeline, p.every_s, p.problem,
-       last.started_at, last.finished_at, last.status, last.error, last.dead_letters,
+       last.started_at, last.finished_at, last.status, last.error, last.dead_letters, last.waiting_for, last.wake_at,
        (SELECT count(*) FROM runs f WHERE f.tenant = p.tenant AND f.pipeline = p.pipeline AND f.status = 'failed'
           AND f.started_at > coalesce((SELECT max(s.started_at) FROM runs s WHERE s.tenant = p.tenant
                                        AND s.pipeline = p.pipeline AND s.status = 'succeeded'), '-infinity')),
@@ -72,21 +74,26 @@ def fleet_status(db: FleetDatabase, tenant: str | None = None) -> list[TenantSta
     rows = db.execute(_QUERY.format(where="WHERE t.name = %s" if tenant else ""), (tenant,) if tenant else ())
     out: dict[str, TenantStatus] = {}
     now = datetime.now(timezone.utc)
-    for (name, workspace, pipeline, every_s, problem, started, finished, status, error, dead, failures,
-         holder, waiting, contact_at, contact) in rows:
+    for (name, workspace, pipeline, every_s, problem, started, finished, status, error, dead, waiting_for, wake_at,
+         failures, holder, waiting_writes, contact_at, contact) in rows:
         entry = out.setdefault(name, TenantStatus(name, workspace))
         if pipeline is None:
             continue
         next_at = None
+        waiting = None
         if problem is None and status == "paused":  # its rest is queued already (a time slice, a stopping worker)
             next_at = now
+        elif problem is None and status == "waiting" and wake_at is not None:  # a sync is queued for then
+            next_at = wake_at if every_s is None else min(wake_at, max(now, (started or now) + timedelta(
+                seconds=every_s)))
+            waiting = f"waiting for {waiting_for} until {_iso(wake_at)}"
         elif problem is None and every_s:
             next_at = max(now, (started or now) + timedelta(seconds=every_s)) if started else now
         entry.pipelines.append(PipelineStatus(
             pipeline=pipeline, every_s=every_s, last_run_at=_iso(finished or started), last_status=status,
             next_run_at=_iso(next_at), failures=int(failures or 0), dead_letters=int(dead or 0),
-            running_on=holder, problem=problem or (error if status == "failed" else None),
-            waiting_writes=waiting, last_contact_at=_iso(contact_at), last_contact=contact))
+            running_on=holder, problem=problem or (error if status == "failed" else None), waiting=waiting,
+            waiting_writes=waiting_writes, last_contact_at=_iso(contact_at), last_contact=contact))
     return list(out.values())
 
 

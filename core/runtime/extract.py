@@ -16,6 +16,7 @@ import pyarrow as pa
 from .. import jsonutil, protocol
 from ..connectors import Source, Stream
 from ..errors import LedgerlinkError, RecordError
+from ..remote_waits import waiting_of
 from ..secrets import secret_paths
 from ..store import Store
 from ..store.database import StoreOutOfMemory
@@ -237,6 +238,9 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     STATE of each stream read so far (a STATE follows every record it covers, so all of them are in this flush
     or an earlier one).
 
+    A STATE with a `waiting` entry (`remote_waits`) is committed at once: its stream is about to wait for a remote,
+    and the next run must find what it waits for. Streams whose last STATE waits are listed in `waiting`.
+
     When `should_stop()` turns true (checked at each STATE and every PROGRESS_EVERY records) what was read is
     flushed and the read ends early: `stopped` in the counts; the next run reads on from that commit."""
     catalog = configured_catalog(source, streams)
@@ -252,6 +256,8 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
     unreported = 0  # records read since the last progress report
     error: str | None = None
     stopped = False
+    #: streams whose newest STATE says they wait for a remote (an Amazon report): what for, and until when
+    waiting: dict[str, dict[str, str]] = {}
     RECORD, STATE = protocol.MessageType.RECORD, protocol.MessageType.STATE
 
     def flush() -> None:
@@ -306,8 +312,16 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                         break
             elif kind is STATE:
                 name = _state_stream(message)
+                waits = None
                 if name is not None:
                     pending.states[name] = message
+                    waits = _waiting(message)
+                    if waits is None:
+                        waiting.pop(name, None)
+                    else:
+                        waiting[name] = waits
+                if waits is not None:
+                    flush()  # a stream about to wait for a remote (in this run or the next): its STATE commits now
                 if should_stop():
                     stopped = True
                     break
@@ -357,7 +371,7 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             flusher.close()
     dead += flusher.dead
     return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error,
-            **({"stopped": True} if stopped else {})}
+            **({"stopped": True} if stopped else {}), **({"waiting": waiting} if waiting else {})}
 
 
 class _Flusher:
@@ -430,6 +444,15 @@ def _state_stream(message: protocol.Message) -> str | None:
     if st is None or st.stream is None:
         return None
     return st.stream.stream_descriptor.name
+
+
+def _waiting(message: protocol.Message) -> dict[str, str] | None:
+    """What a per-stream STATE says its stream waits for (`remote_waits.WAITING`), if anything."""
+    st = message.state.stream if message.state is not None else None
+    if st is None or st.stream_state is None:
+        return None
+    extra = st.stream_state.__pydantic_extra__ or {}
+    return waiting_of(extra) if "waiting" in extra else None
 
 
 def _flush(pending: _Pending, store: Store, run_id: int, count_dead: Callable[[], None]) -> None:

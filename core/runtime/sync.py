@@ -14,6 +14,7 @@ from ..connectors import Destination, Normaliser, Source
 from ..errors import LedgerlinkError, RemoteError
 from ..logs import log_context
 from ..mapping import MappingEngine
+from ..remote_waits import wait_in_run
 from ..pipeline import Pipeline
 from ..plugins import PluginHost, host as default_host
 from ..store import Store
@@ -44,10 +45,19 @@ class SyncReport:
     errors: list[str] = field(default_factory=list)
     #: in a dry run: what would be written, per object type, with a few examples
     would_write: dict[str, Any] = field(default_factory=dict)
+    #: streams that wait for a remote preparing their data (an Amazon report), each {"stream", "for", "until"}:
+    #: everything else was read and posted; the next sync (after `wake_at`) picks the wait up from the state
+    waiting: list[dict[str, str]] = field(default_factory=list)
+
+    @property
+    def wake_at(self) -> str | None:
+        """The earliest time a waiting stream is worth looking at again (ISO 8601, UTC), or None."""
+        return min((w["until"] for w in self.waiting), default=None)
 
     @property
     def exit_code(self) -> int:
-        """0 all good; 1 the run failed; 3 it finished but left dead letters to look at; a run stopped by a
+        """0 all good; 1 the run failed; 3 it finished but left dead letters to look at; 6 it did everything else
+        but a stream waits for a remote (an Amazon report: run again after `wake_at`); a run stopped by a
         signal exits as the shell says a process ended by it (143 for SIGTERM, 130 for SIGINT)."""
         if self.status == "stopped":
             return stop_exit_code()
@@ -55,11 +65,14 @@ class SyncReport:
             return 1
         if self.counts.get("dead_letters_open"):
             return 3
+        if self.status == "waiting":
+            return 6
         return 0
 
     def to_dict(self) -> dict[str, Any]:
         return {"pipeline": self.pipeline, "state": self.state_path, "run_id": self.run_id, "dry_run": self.dry_run,
                 "status": self.status, "counts": self.counts, "timings": self.timings, "errors": self.errors,
+                **({"waiting": self.waiting, "wake_at": self.wake_at} if self.waiting else {}),
                 **({"would_write": self.would_write} if self.dry_run else {})}
 
 
@@ -78,13 +91,17 @@ def reconcile_counts(store: Store, destination: str) -> dict[str, Any]:
 
 def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost | None = None,
          progress: Callable[..., None] = NO_PROGRESS, store: Store | None = None, replan: bool = False,
-         should_stop: Callable[[], bool] = stop_requested) -> SyncReport:
+         should_stop: Callable[[], bool] = stop_requested, wait_in_run_s: float | None = None) -> SyncReport:
     """Read, stage, normalise, plan and write one pipeline. When its posting rules (destination options,
     mappings, normaliser overrides) changed since the last run — or `replan` — every staged record is planned
     again: unchanged documents stay as they are, posted ones whose plan changed are held as revisions.
 
     `should_stop` (by default: this process got SIGTERM or SIGINT, see `runtime.stop`) is checked between
-    batches: the batch in hand commits and the run ends with status `stopped`; the next sync resumes."""
+    batches: the batch in hand commits and the run ends with status `stopped`; the next sync resumes.
+
+    `wait_in_run_s` bounds how long a source waits in process for a remote preparing data (an Amazon report);
+    one that would wait longer saves the wait in its state and the run ends `waiting` once everything else is
+    posted (`SyncReport.waiting`, `wake_at`). None (the CLI's default): each source's own limit."""
     plugins = plugin_host or default_host()
     source = plugins.connector(pipeline.source.connector, "source")()
     destination = plugins.connector(pipeline.destination.connector, "destination")()
@@ -110,8 +127,9 @@ def sync(pipeline: Pipeline, *, dry_run: bool = False, plugin_host: PluginHost |
     run = SyncRun(pipeline=pipeline, source=source, destination=destination, dest_config=dest_config,
                   engine=engine, normalisers=normalisers, store=store, report=report, progress=progress,
                   dry_run=dry_run, replan=replan, should_stop=should_stop)
+    budget = wait_in_run(wait_in_run_s) if wait_in_run_s is not None else contextlib.nullcontext()
     try:
-        with log_context(pipeline=pipeline.name):
+        with log_context(pipeline=pipeline.name), budget:
             if dry_run:
                 with store.db.rollback_only():
                     _run(run)
@@ -222,7 +240,8 @@ def _run_steps(run: SyncRun, normalisers: list[Normaliser], run_id: int) -> None
                     report.counts.update(verify_written(destination, dest_config, store, run_id))
         report.counts["reconcile"] = reconcile_counts(store, destination.name)
         report.counts["dead_letters_open"] = store.dead_letters.count_open()
-        report.status = "failed" if report.errors else "succeeded"
+        report.waiting = [{"stream": name, **what} for name, what in sorted((read.get("waiting") or {}).items())]
+        report.status = "failed" if report.errors else "waiting" if report.waiting else "succeeded"
     except Exception as exc:
         report.status = "failed"
         report.errors.append(str(exc))

@@ -72,11 +72,20 @@ class AmazonSPConfig(BaseModel):
     report_window_days: int = Field(
         30, ge=1, le=90, description="report streams (fba_customer_returns, fba_inventory_ledger, fba_reimbursements, "
                                      "all_orders_report): longest dataStartTime..dataEndTime of one report")
+    report_min_window_minutes: float = Field(
+        30, ge=0, le=43_200, description="report streams: request no report for less than this much new time since "
+                                         "the last one read (Amazon allows about one createReport a minute, and its "
+                                         "reports' data changes far less often); a later run requests it")
     report_poll_seconds: float = Field(
         0.2, gt=0, le=3_600, description="report streams: first wait before asking getReport again (grows by half each time, "
                                "up to a minute)")
     report_max_wait_minutes: float = Field(
-        120, gt=0, le=10_080, description="report streams: give up on one report still in progress after this long")
+        120, gt=0, le=10_080, description="report streams: wait at most this long in one run for one "
+                                        "report; one still in progress is saved and the next run asks about it")
+    report_look_again_seconds: float = Field(
+        60, gt=0, le=86_400, description="report streams: a report still in progress when a run may wait no longer "
+                                         "(a fleet worker, `sync --wait-in-run-seconds`) is saved in the stream's "
+                                         "state and looked at again after at least this long, by the next run")
     report_fatal_attempts: int = Field(
         3, ge=1, le=100, description="report streams: create a FATAL report again up to this many attempts in all")
     report_retry_cooldown_seconds: float = Field(

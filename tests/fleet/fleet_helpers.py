@@ -71,6 +71,8 @@ class WorkerPool:
     log_dir: Path
     lease_seconds: float = 5.0
     concurrency: int = 3
+    #: more `fleet worker` options, e.g. ("--wait-in-run-seconds", "1")
+    extra_args: tuple[str, ...] = ()
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
     def start(self, worker_id: str, url: str | None = None, max_seconds: float = 300) -> subprocess.Popen[bytes]:
@@ -79,7 +81,7 @@ class WorkerPool:
         proc = subprocess.Popen(
             [sys.executable, "-m", "ledgerlink", "fleet", "worker", "--database-url", url or self.url,
              "--worker-id", worker_id, "--concurrency", str(self.concurrency),
-             "--lease-seconds", str(self.lease_seconds), "--max-seconds", str(max_seconds)],
+             "--lease-seconds", str(self.lease_seconds), "--max-seconds", str(max_seconds), *self.extra_args],
             stdout=log, stderr=subprocess.STDOUT, env=env)
         self.procs[worker_id] = proc
         return proc

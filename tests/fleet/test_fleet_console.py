@@ -100,3 +100,16 @@ def test_the_fleet_page_shows_the_writes_waiting_for_the_web_connector_and_its_l
     [tenant] = [t for t in client.get("/api/v1/fleet").json()["tenants"] if t["tenant"] == "acme"]
     [shown] = tenant["pipelines"]
     assert shown["waiting_writes"] == 7 and shown["last_contact"].startswith("busy") and shown["last_contact_at"]
+
+def test_a_pipeline_waiting_for_an_amazon_report_says_for_which_and_until_when(console, fleet):
+    run = start_run(fleet, "acme", PIPELINE, "w1", "report-wait", None)
+    finish_run(fleet, run, "waiting", waiting=[{"stream": "all_orders_report", "until": "2026-03-01T12:00:00Z",
+                                               "for": "Amazon report 50000007919 (GET_FLAT_FILE_ALL_ORDERS_DATA_"
+                                                      "BY_LAST_UPDATE_GENERAL, IN_PROGRESS)"}])
+    client, _ = console.signed_in("viewer")
+    html = client.get("/fleet").text
+    assert "waiting for Amazon report 50000007919 (GET_FLAT_FILE_ALL_ORDERS_DATA_BY_LAST_UPDATE_GENERAL, " \
+           "IN_PROGRESS) until 2026-03-01T12:00:00+00:00" in html
+    acme = next(t for t in console.with_token("viewer").get("/api/v1/fleet").json()["tenants"] if t["tenant"] == "acme")
+    assert acme["ok"] and acme["pipelines"][0]["last_status"] == "waiting"
+    assert acme["pipelines"][0]["waiting"].startswith("waiting for Amazon report 50000007919 ")

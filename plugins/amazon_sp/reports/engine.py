@@ -15,6 +15,7 @@ import logging
 import re
 import time
 import zlib
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Callable, Iterable, Iterator
 
@@ -27,7 +28,7 @@ from ledgerlink import HttpClient, PermanentError, RemoteError, TransientError
 from ..client import read_json
 from ..timestamps import format_time
 
-__all__ = ["ReportsEngine", "parse_table", "parse_xml", "REPORTS_PATH", "DOCUMENTS_PATH", "TERMINAL"]
+__all__ = ["ReportsEngine", "Polled", "parse_table", "parse_xml", "REPORTS_PATH", "DOCUMENTS_PATH", "TERMINAL"]
 
 log = logging.getLogger("ledgerlink.amazon_sp.reports")
 
@@ -54,6 +55,21 @@ def _body(response: httpx.Response, operation: str) -> dict[str, Any]:
 
 
 # ------------------------------------------------------------------------------------------------ the engine
+
+
+@dataclass(frozen=True)
+class Polled:
+    """What polling a report for a while found: Amazon's Report object (terminal, or as it last was when the time
+    allowed ran out), the wait the next poll would make, and how long this polling waited."""
+
+    report: dict[str, Any]
+    next_interval: float
+    waited: float
+
+    @property
+    def done(self) -> bool:
+        """Processing has ended (DONE, CANCELLED or FATAL)."""
+        return self.report["processingStatus"] in TERMINAL
 
 
 class ReportsEngine:
@@ -191,19 +207,35 @@ class ReportsEngine:
 
     def wait(self, report_id: str) -> dict[str, Any]:
         """Poll getReport until processing ends; the terminal Report object."""
-        waited, interval = 0.0, self.poll_interval
-        while True:
-            self.sleep(interval)
-            waited += interval
+        polled = self.poll(report_id, budget=self.max_wait)
+        if not polled.done:
+            report = polled.report
+            raise TransientError(
+                f"report {report_id} ({report.get('reportType')}) still {report['processingStatus']} after "
+                f"{polled.waited:.0f}s", operation="getReport", code=report["processingStatus"],
+                hint="Amazon is slow to produce it; the next run asks again (or raise report_max_wait_minutes)")
+        return polled.report
+
+    def poll(self, report_id: str, *, budget: float, interval: float | None = None,
+             at_once: bool = False) -> Polled:
+        """Poll getReport until processing ends or `budget` seconds of waiting are spent (a poll is never made
+        after the budget: it ends with the report as last seen). The first wait is `interval` (default
+        `poll_interval`), or none with `at_once` (a report requested in an earlier run); each next one is half
+        as long again, up to `max_poll_interval`. A fresh report is polled at least once."""
+        waited, interval = 0.0, interval or self.poll_interval
+        report: dict[str, Any] | None = None
+        if at_once:
             report = self.report(report_id)
-            if report["processingStatus"] in TERMINAL:
-                return report
-            if waited >= self.max_wait:
-                raise TransientError(
-                    f"report {report_id} ({report.get('reportType')}) still {report['processingStatus']} after "
-                    f"{waited:.0f}s", operation="getReport", code=report["processingStatus"],
-                    hint="Amazon is slow to produce it; the next run asks again (or raise report_max_wait_minutes)")
-            interval = min(interval * 1.5, self.max_poll_interval)
+        while report is None or report["processingStatus"] not in TERMINAL:
+            if report is not None and waited + interval > budget:
+                return Polled(report, interval, waited)
+            step = interval if report is not None else min(interval, max(0.0, budget))
+            self.sleep(step)
+            waited += step
+            report = self.report(report_id)
+            if report["processingStatus"] not in TERMINAL:
+                interval = min(interval * 1.5, self.max_poll_interval)
+        return Polled(report, interval, waited)
 
     def cancel(self, report_id: str) -> None:
         """cancelReport (only a report still IN_QUEUE can be cancelled)."""
@@ -252,6 +284,10 @@ class ReportsEngine:
             raise kind(f"downloadReportDocument: HTTP {response.status_code}", status=response.status_code,
                        operation="downloadReportDocument", remote_message=response.text[:300])
         return None  # pragma: no cover - the loop always returns or raises
+
+    def error_reason(self, report: dict[str, Any]) -> str:
+        """Why a FATAL report failed, from its error document ("" when it has none)."""
+        return self._error_document(report)
 
     def _error_document(self, report: dict[str, Any]) -> str:
         """A FATAL report may come with a document that says why; best effort (its absence is normal)."""

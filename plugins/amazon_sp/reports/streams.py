@@ -3,18 +3,32 @@
 A stream reads its report type window by window (at most `report_window_days` each). Every row of a window's
 document is parsed before the first is yielded, and STATE moves only after the whole window: a truncated
 document or a crash stages nothing half-read, and a resumed run starts again at the first unread window.
+
+A report requested is saved in the STATE at once (`pendingReport`: its id, type, window, when requested), so it
+is never requested twice for one window: a run that may not wait for it any longer (`wait_in_run_budget`, a
+fleet worker's) ends the stream `waiting` until the time to look again, and the next run asks Amazon about that
+report (getReport) instead of creating another.
 """
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterator
+from typing import Any, ClassVar, Generator, Iterator
 
-from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
+from ledgerlink import (CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol, wait_in_run_budget,
+                        waiting_state)
 
 from ..timestamps import SETTLE_DELAY, format_time, parse_time
 from ..stream_schemas import stream_schema
 from .engine import ReportsEngine, parse_table
+
+log = logging.getLogger("ledgerlink.amazon_sp.reports")
+
+#: the STATE key of the report requested and not yet read: {"reportId", "reportType", "dataStartTime",
+#: "dataEndTime", "requestedAt", "pollSeconds", "fatal", "cancelled"}; `reportId` null with `createAfter`: a
+#: FATAL or CANCELLED report is to be requested again after its cooldown
+PENDING = "pendingReport"
 
 __all__ = ["ReportStream", "FbaCustomerReturnsStream", "FbaInventoryLedgerStream", "FbaReimbursementsStream",
            "AllOrdersReportStream", "FbaShipmentsStream", "engine_for"]
@@ -22,8 +36,9 @@ __all__ = ["ReportStream", "FbaCustomerReturnsStream", "FbaInventoryLedgerStream
 class ReportStream(Stream):
     """A report type read in date windows from `start_date` (or the saved `dataEndTime`) to now.
 
-    State is `{"dataEndTime": <end of the last window read>}`; `lookback_minutes` re-reads before it (FBA
-    reports are updated daily, so late rows appear in windows already read; primary keys deduplicate)."""
+    State is `{"dataEndTime": <end of the last window read>}`, with `pendingReport` and `waiting` while a report
+    is awaited; `lookback_minutes` re-reads before it (FBA reports are updated daily, so late rows appear in
+    windows already read; primary keys deduplicate)."""
 
     report_type: ClassVar[str]
     state_field: ClassVar[str] = "dataEndTime"
@@ -50,12 +65,23 @@ class ReportStream(Stream):
         """Rows do not move the state: a completed window does."""
 
     def windows(self, state: dict[str, Any]) -> Iterator[tuple[datetime, datetime]]:
+        """The windows to read: the awaited report's first (its window exactly), then on to now, unless less than
+        `report_min_window_minutes` of new time has passed since the last window read."""
         start = getattr(self.config, "start_date")
         saved = state.get(self.state_field)
-        if saved:
+        pending = _pending(state)
+        new_from = start
+        if pending is not None:
+            first = (parse_time(pending["dataStartTime"]), parse_time(pending["dataEndTime"]))
+            yield first
+            start = new_from = first[1]
+        elif saved:
             lookback = timedelta(minutes=getattr(self.config, "lookback_minutes", 0) or 0)
+            new_from = max(parse_time(str(saved)), start)
             start = max(parse_time(str(saved)) - lookback, start)
         end = ((self._now or datetime.now(timezone.utc)) - SETTLE_DELAY).replace(microsecond=0)
+        if end - new_from < timedelta(minutes=float(getattr(self.config, "report_min_window_minutes", 0) or 0)):
+            return
         step = timedelta(days=getattr(self.config, "report_window_days", 30))
         after = start.astimezone(timezone.utc).replace(microsecond=0)
         while after < end:
@@ -77,16 +103,107 @@ class ReportStream(Stream):
     def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
         self.state = dict(state)
         markets = list(getattr(self.config, "marketplace_ids"))
+        pending = _pending(state)
         try:
             for start, end in self.windows(state):
-                text = self.engine.run(self.report_type, marketplace_ids=markets, start=start, end=end,
-                                       options=dict(self.report_options) or None)
+                text = yield from self._report_text(start, end, markets, pending)
+                pending = None
+                if text is None:
+                    return  # waiting: the STATE just committed says for which report and until when
                 records = self.records(self.rows(text)) if text.strip() else []  # all parsed before any is yielded
                 yield from records
                 self.state = {self.state_field: format_time(end)}
                 yield CHECKPOINT
         finally:
             self.engine.close()  # the download client; the next stream opens its own
+
+    def _budget(self) -> float:
+        """Seconds this run may wait for one report: the engine's `max_wait`, or less if the sync says so."""
+        asked = wait_in_run_budget()
+        return self.engine.max_wait if asked is None else min(asked, self.engine.max_wait)
+
+    def _report_text(self, start: datetime, end: datetime, markets: list[str],
+                     pending: dict[str, Any] | None) -> Generator[Checkpoint, None, str | None]:
+        """The window's report text, or None when this run may wait no longer (the STATE then says so).
+
+        The report (`pending`, if one was requested by an earlier run) is asked about at once; a new one is
+        saved in the STATE as soon as Amazon gives its id. FATAL is requested again after the cooldown up to
+        `fatal_attempts` in all, then raises; CANCELLED reads as empty, as `ReportsEngine.run` does."""
+        engine, budget, began = self.engine, self._budget(), _now()
+        base = {k: v for k, v in self.state.items() if k not in (PENDING, "waiting")}
+        wanted = {"reportType": self.report_type, "dataStartTime": format_time(start), "dataEndTime": format_time(end)}
+        p: dict[str, Any] = ({**pending, **wanted} if pending is not None
+                             else {**wanted, "reportId": None, "fatal": 0, "cancelled": 0})
+        while True:
+            left = budget - (_now() - began).total_seconds()
+            at_once = p.get("reportId") is not None
+            if not at_once:
+                gap = (parse_time(p["createAfter"]) - _now()).total_seconds() if p.get("createAfter") else 0.0
+                if gap > max(left, 0.0):  # the cooldown after a FATAL report outlasts this run's wait
+                    yield from self._wait(base, p, f"a new {self.report_type} report (cooldown after "
+                                          f"{'FATAL' if p.get('fatal') else 'CANCELLED'})", parse_time(p["createAfter"]))
+                    return None
+                if gap > 0:
+                    engine.sleep(gap)
+                p.pop("createAfter", None)
+                p["reportId"] = engine.create(self.report_type, marketplace_ids=markets, start=start, end=end,
+                                              options=dict(self.report_options) or None)
+                p["requestedAt"], p["pollSeconds"] = format_time(_now()), engine.poll_interval
+                # committed before the first poll: whatever happens next, this window's report is not asked twice
+                yield from self._wait(base, p, self._what(p, "IN_QUEUE"), _now())
+                left = budget - (_now() - began).total_seconds()
+            interval = float(p.get("pollSeconds") or 0) or None  # (a state read back holds Decimals)
+            polled = engine.poll(p["reportId"], budget=max(left, 0.0), interval=interval, at_once=at_once)
+            report, status = polled.report, polled.report["processingStatus"]
+            if not polled.done:
+                p["pollSeconds"] = polled.next_interval
+                look_again = max(polled.next_interval, float(getattr(self.config, "report_look_again_seconds", 60)))
+                yield from self._wait(base, p, self._what(p, status), _now() + timedelta(seconds=look_again))
+                log.info("%s: report %s still %s; the next run asks again (no new report)", self.name,
+                         p["reportId"], status)
+                return None
+            if status == "DONE":
+                document_id = report.get("reportDocumentId")
+                try:
+                    return engine.document_text(document_id) if document_id else ""
+                except PermanentError:
+                    self.state = base  # an unreadable document: the next run requests the window again
+                    yield CHECKPOINT
+                    raise
+            cooldown = _now() + timedelta(seconds=engine.cooldown)
+            if status == "CANCELLED":
+                p["cancelled"] = int(p.get("cancelled") or 0) + 1
+                if p["cancelled"] >= engine.cancelled_attempts:
+                    log.info("%s report %s was CANCELLED (no data for its window, or cancelled by someone): read as "
+                             "empty", self.report_type, p["reportId"])
+                    return ""
+                log.warning("%s report %s was CANCELLED; asking again after %.0fs", self.report_type, p["reportId"],
+                            engine.cooldown)
+            else:  # FATAL
+                p["fatal"] = int(p.get("fatal") or 0) + 1
+                reason = engine.error_reason(report)
+                if p["fatal"] >= engine.fatal_attempts:
+                    failed = p["reportId"]
+                    self.state = base  # given up: the next run requests the window afresh, as before
+                    yield CHECKPOINT
+                    raise PermanentError(
+                        f"{self.report_type} report {failed} for {p['dataStartTime']}..{p['dataEndTime']} ended "
+                        f"FATAL ({p['fatal']} attempt{'s' if p['fatal'] > 1 else ''})" + (f": {reason}" if reason else ""),
+                        operation="getReport", code="FATAL", remote_message=reason or None,
+                        hint="Amazon could not produce the report; check the date range and marketplaces, or ask "
+                             "Amazon support about the report id")
+                log.warning("%s report %s ended FATAL%s; creating it again after %.0fs", self.report_type,
+                            p["reportId"], f" ({reason})" if reason else "", engine.cooldown)
+            p["reportId"], p["createAfter"] = None, format_time(cooldown)
+
+    def _what(self, p: dict[str, Any], status: str) -> str:
+        return f"Amazon report {p['reportId']} ({self.report_type}, {status})"
+
+    def _wait(self, base: dict[str, Any], p: dict[str, Any], what: str,
+              until: datetime) -> Iterator[Checkpoint]:
+        """Save the awaited report and what the stream waits for; the runtime commits this STATE at once."""
+        self.state = {**base, PENDING: dict(p), "waiting": waiting_state(what, until)}
+        yield CHECKPOINT
 
 
 class FbaCustomerReturnsStream(ReportStream):
@@ -151,6 +268,22 @@ class AllOrdersReportStream(ReportStream):
             order["rows"].append(row)
             order["last-updated-date"] = max(order["last-updated-date"], row.get("last-updated-date") or "")
         return list(orders.values())
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _pending(state: dict[str, Any]) -> dict[str, Any] | None:
+    """The report an earlier run requested and did not read, if the state holds a usable one."""
+    value = state.get(PENDING) if isinstance(state, dict) else None
+    if not isinstance(value, dict) or not value.get("dataStartTime") or not value.get("dataEndTime"):
+        return None
+    try:
+        parse_time(str(value["dataStartTime"])), parse_time(str(value["dataEndTime"]))
+    except ValueError:
+        return None
+    return value
 
 
 def engine_for(config: Any, client: HttpClient) -> ReportsEngine:

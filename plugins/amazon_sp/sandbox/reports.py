@@ -9,7 +9,10 @@ documents of `seed_settlements.settlement_documents(book)` when that module exis
 
 Test controls, outside Amazon's paths: `POST /_sandbox/reports/next {"outcome": "FATAL"|"CANCELLED"|
 "TRUNCATED"|"EXPIRED_URL", "count": n, "skip": k, "error": "..."}` makes the n reports after the next k end
-FATAL (with an error document) or CANCELLED, n documents truncated gzip, or n document URLs already expired.
+FATAL (with an error document) or CANCELLED, n documents truncated gzip, or n document URLs already expired;
+`{"outcome": "SLOW", "polls": p, "count": n}` keeps the next n reports IN_PROGRESS for their first p getReport
+calls, and `{"outcome": "HOLD", "count": n}` keeps them IN_PROGRESS until `POST /_sandbox/reports/release`
+(a report that takes as long as a test needs, whatever the clock).
 """
 
 from __future__ import annotations
@@ -66,6 +69,9 @@ class _Report:
     status: str = "IN_QUEUE"
     document_id: str | None = None
     ended: float | None = None
+    #: IN_PROGRESS until released (`/_sandbox/reports/release`), or for this many more getReport calls
+    held: bool = False
+    polls_left: int = 0
 
     def body(self) -> dict[str, Any]:
         out: dict[str, Any] = {
@@ -106,7 +112,7 @@ class ReportsApi:
         self.reports: dict[str, _Report] = {}
         self.documents: dict[str, _Document] = {}
         self.urls: dict[str, tuple[str, float]] = {}
-        self.queued: dict[str, list[str]] = {"report": [], "TRUNCATED": [], "EXPIRED_URL": []}
+        self.queued: dict[str, list[str]] = {"report": [], "TRUNCATED": [], "EXPIRED_URL": [], "SLOW": []}
         self.events = FbaEvents(api.book)
         self._serial = 0
         self._settlements: list[_Report] | None = None
@@ -119,6 +125,9 @@ class ReportsApi:
     def _advance(self, report: _Report) -> None:
         """Move a report along its life; build its document when it completes."""
         if report.status in ("DONE", "FATAL", "CANCELLED"):
+            return
+        if report.held or report.polls_left > 0:
+            report.status = "IN_PROGRESS"
             return
         elapsed = time.monotonic() - report.started
         queue, processing = self._scaled(self.options.report_queue_s), self._scaled(self.options.report_processing_s)
@@ -239,6 +248,10 @@ class ReportsApi:
         if self.queued["report"]:
             outcome = self.queued["report"].pop(0)
             report.fate, _, report.error = outcome.partition(":")
+        if self.queued["SLOW"]:
+            slow = self.queued["SLOW"].pop(0)
+            report.held = slow == "HOLD"
+            report.polls_left = int(slow.removeprefix("POLLS:")) if slow.startswith("POLLS:") else 0
         return report
 
     # ------------------------------------------------------------------ getReport / cancelReport
@@ -259,6 +272,8 @@ class ReportsApi:
             return self.api._count(op, _error(404, "NotFound", "Report not found.",
                                               f"No report {request.path_params['reportId']!r} for this seller."))
         self._advance(report)
+        if report.polls_left > 0:
+            report.polls_left -= 1
         return self.api._count(op, _reply(report.body()))
 
     async def cancel_report(self, request: Request) -> Response:
@@ -391,9 +406,20 @@ class ReportsApi:
             self.queued["report"].extend(["DONE:"] * skip + [f"{outcome}:{spec.get('error', '')}"] * count)
         elif outcome in ("TRUNCATED", "EXPIRED_URL"):
             self.queued[outcome].extend([""] * skip + [outcome] * count)
+        elif outcome == "HOLD" or (outcome == "SLOW" and int(spec.get("polls", 0)) > 0):
+            slow = "HOLD" if outcome == "HOLD" else f"POLLS:{int(spec['polls'])}"
+            self.queued["SLOW"].extend([""] * skip + [slow] * count)
         else:
-            return _reply({"error": "outcome must be FATAL, CANCELLED, TRUNCATED or EXPIRED_URL"}, 400)
+            return _reply({"error": "outcome must be FATAL, CANCELLED, TRUNCATED, EXPIRED_URL, HOLD or SLOW (with "
+                                    "polls > 0)"}, 400)
         return _reply({k: len(v) for k, v in self.queued.items()})
+
+    async def release(self, request: Request) -> Response:
+        """Every held report goes on with its life (on the scaled clock from its creation: usually DONE next)."""
+        released = [r.report_id for r in self.reports.values() if r.held]
+        for report_id in released:
+            self.reports[report_id].held = False
+        return _reply({"released": released})
 
     def routes(self) -> list[Route]:
         return [
@@ -404,6 +430,7 @@ class ReportsApi:
             Route(f"{_BASE}/documents/{{reportDocumentId}}", self.get_report_document, methods=["GET"]),
             Route("/_sandbox/report-documents/{token}", self.download, methods=["GET"]),
             Route("/_sandbox/reports/next", self.queue_outcome, methods=["POST"]),
+            Route("/_sandbox/reports/release", self.release, methods=["POST"]),
         ]
 
 
