@@ -280,7 +280,6 @@ def _switching_threads_inside(module_file: str):
 def test_the_counters_keep_every_count_from_threads_sending_at_once():
     """QBO posting keeps batches in flight on several threads, all on one client: no request, retry or wait
     may be lost from its stats. Each thread's every bytecode in the client yields to the others."""
-    import sys
     import threading
 
     import ledgerlink.http.client as client_module
@@ -296,7 +295,6 @@ def test_the_counters_keep_every_count_from_threads_sending_at_once():
             client.get("/orders", operation="getOrders")
             client.backoff(1, retry_after=0.5)
 
-    sys.settrace(None)
     threading.settrace(_switching_threads_inside(client_module.__file__))
     try:
         workers = [threading.Thread(target=send) for _ in range(threads)]
