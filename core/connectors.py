@@ -398,6 +398,12 @@ class Normaliser:
 class Source(Connector):
     """A connector that reads. Override `streams` (and `normalisers` to feed the canonical model)."""
 
+    #: set by the runtime before `read`: the pipeline's credential store, for what a source keeps beside a secret
+    #: the remote rotates (when the new one expires, `ledgerlink.expiry_name`). Save from `read`'s own generator
+    #: (the thread that consumes it), as it runs; the rotated config secret itself goes out as a CONTROL message.
+    #: Outside a pipeline (`ledgerlink read`, a connector process) nothing is stored.
+    read_context: CheckContext = CheckContext()
+
     def streams(self, config: Any) -> list[Stream]:
         raise NotImplementedError
 

@@ -97,6 +97,37 @@ def test_write_reads_stdin_and_echoes_state(runner, tmp_path):
     assert "A" in fakes.REMOTE["Customer"]
 
 
+def test_write_exits_3_naming_each_record_it_could_not_write(runner, tmp_path):
+    """A record the destination refuses fails `ledgerlink write` (exit 3) as it fails a connector process: a TRACE
+    error naming the record (by the destination's matching key), the field and what to do, the same on stderr,
+    no STATE after it; the records around it are written."""
+    cfg = tmp_path / "cfg.json"
+    cfg.write_text("{}")
+
+    def customer(name: str, key: str) -> str:
+        return json.dumps({"type": "RECORD", "record": {"stream": "Customer", "emitted_at": 1,
+                                                         "data": {"DisplayName": name, "_ledgerlink_key": key}}})
+
+    def state(n: int) -> str:
+        return json.dumps({"type": "STATE", "state": {"type": "LEGACY", "data": {"n": n}}})
+
+    fakes.FAILURES["k-long"] = "field"
+    stdin = "\n".join([customer("Ann", "k-ann"), state(1), customer("Too Long Name", "k-long"),
+                       customer("Bob", "k-bob"), state(2)])
+    result = runner.invoke(cli, ["write", "fake_dest", "--config", str(cfg)], input=stdin)
+    assert result.exit_code == 3, result.output
+    messages = lines(result.stdout)
+    assert [m["state"]["data"] for m in messages if m["type"] == "STATE"] == [{"n": 1}]  # none past the failure
+    [error] = [m["trace"]["error"] for m in messages if m["type"] == "TRACE"]
+    assert error["failure_type"] == "config_error" and error["stream_descriptor"] == {"name": "Customer"}
+    words = error["message"]
+    assert words.startswith("ledgerlink write fake_dest: the Customer record DisplayName='Too Long Name' was not written")
+    assert "field 'DisplayName'" in words and "shorten DisplayName to 100 characters" in words
+    assert "1 record(s) were not written" in result.stderr and words in result.stderr
+    assert "Traceback" not in result.stderr
+    assert set(fakes.REMOTE["Customer"]) == {"Ann", "Bob"}
+
+
 def test_sync_json_and_exit_code_with_dead_letters(runner, pipeline_file):
     result = runner.invoke(cli, ["sync", pipeline_file, "--json"])
     assert result.exit_code == 3, result.output  # finished, with a dead letter to look at

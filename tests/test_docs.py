@@ -101,7 +101,7 @@ def test_the_plugin_guides_example_passes_its_own_tests(tmp_path):
                           str(EXAMPLE / "tests")], cwd=tmp_path, env=env_with(plugin_site),
                          capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout + run.stderr
-    assert "4 passed" in run.stdout
+    assert "6 passed" in run.stdout
 
 
 def test_the_example_plugin_is_found_through_its_entry_point(tmp_path):

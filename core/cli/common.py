@@ -4,7 +4,6 @@ and opening a pipeline's state file. Group modules import this module and never 
 
 from __future__ import annotations
 
-import json
 import socket
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from typing import Any, Callable
 import click
 
 from .. import protocol
+from ..connector_inputs import read_json_file
 from ..errors import ConfigError, LedgerlinkError, PipelineBusyError
 
 __all__ = ["EXIT_FAILED", "EXIT_USAGE", "EXIT_DEAD_LETTERS", "EXIT_BUSY", "EXIT_DIFFERENCES", "EXIT_WAITING",
@@ -36,26 +36,6 @@ def fail(exc: LedgerlinkError) -> None:
     code = EXIT_BUSY if isinstance(exc, PipelineBusyError) else EXIT_USAGE if isinstance(exc, ConfigError) else EXIT_FAILED
     click.echo(f"error: {exc}", err=True)
     sys.exit(code)
-
-
-def read_json_file(path: str | None, what: str) -> Any:
-    """The JSON in `path` (None when no path was given); a missing or broken file is a ConfigError naming `what`."""
-    if path is None:
-        return None
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise ConfigError(f"{what} file {path} does not exist") from None
-    except IsADirectoryError:
-        raise ConfigError(f"{what} file {path} is a directory, not a JSON file") from None
-    except PermissionError:
-        raise ConfigError(f"{what} file {path} cannot be read (permission denied)") from None
-    except UnicodeDecodeError as exc:
-        raise ConfigError(f"{what} file {path} is not UTF-8 text ({exc.reason} at byte {exc.start})") from None
-    except RecursionError:
-        raise ConfigError(f"{what} file {path} is nested too deeply") from None
-    except json.JSONDecodeError as exc:
-        raise ConfigError(f"{what} file {path} is not valid JSON: {exc.msg} at line {exc.lineno}") from None
 
 
 def emit(message: protocol.Message) -> None:

@@ -3,8 +3,9 @@ request, so a pipeline the designer creates answers at once, without restarting 
 
 The table is rebuilt only when the set of served pipelines changed; each pipeline's apps are made once (an app
 keeps state, e.g. the Web Connector's sessions) and kept while that pipeline is served. When a second pipeline
-moves a plugin's path under `/<pipeline>/` (as a restart would), the address the first one had keeps answering
-for it until the next restart, so a vendor configured with it does not break mid-flight."""
+moves a plugin's path under `/<pipeline>/` (as a restart would), the address the first one had stops answering
+at once, as it would after a restart: one address, one pipeline, whatever the uptime (a warning names the new
+address to give the vendor). A removed pipeline's addresses stop answering too."""
 
 from __future__ import annotations
 
@@ -54,9 +55,12 @@ class PluginApps:
                     apps[key] = app
                     mounted = f"/{name}{base}" if several else base
                     mounts[mounted] = (Mount(mounted, app=self.guard(app, self.workspace)), plugin, key)
-            for path, kept in self._mounts.items():  # the old address of a pipeline still served keeps answering
-                if path not in mounts and kept[2] in apps:
-                    mounts[path] = kept
+            for path, (_, plugin, key) in self._mounts.items():
+                if path not in mounts and key in apps:  # its pipeline is served, at another address now
+                    moved = next(p for p, (_, _, k) in mounts.items() if k == key)
+                    log.warning("%s (plugin %s) of pipeline %s no longer answers: it is %s now, as another "
+                                "pipeline mounts the same path; give the vendor the new address", path, plugin,
+                                key[0], moved)
             self._apps = apps
             self._mounts = dict(sorted(mounts.items(), key=lambda kv: -len(kv[0])))
             self._signature = signature

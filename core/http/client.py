@@ -113,7 +113,19 @@ class HttpClient:
         self._sleep = sleep
         self._client = httpx.Client(base_url=base_url, timeout=timeout, headers=headers, auth=auth,
                                     transport=transport)
-        self.stats = {"requests": 0, "retries": 0, "throttled": 0, "waited_s": 0.0}
+        self._stats: dict[str, float] = {"requests": 0, "retries": 0, "throttled": 0, "waited_s": 0.0}
+        #: QBO posting sends batches from several threads through one client: a count must not be lost
+        self._stats_lock = threading.Lock()
+
+    @property
+    def stats(self) -> dict[str, float]:
+        """A copy of the counters: requests sent, retries, throttled answers, seconds waited between tries."""
+        with self._stats_lock:
+            return dict(self._stats)
+
+    def _count(self, name: str, amount: float = 1) -> None:
+        with self._stats_lock:
+            self._stats[name] += amount
 
     def close(self) -> None:
         self._client.close()
@@ -145,7 +157,7 @@ class HttpClient:
         while True:
             attempt += 1
             waited += self.limiter.acquire(key, limit_name)
-            self.stats["requests"] += 1
+            self._count("requests")
             answered = False
             shared, plan = account_limiter(), self.limiter.limit_for(limit_name)
             done = shared.acquire(self.rate_key, key, plan, self.max_in_flight) if shared and plan else None
@@ -184,7 +196,7 @@ class HttpClient:
                     status=response.status_code, code=code, remote_message=mask(text), operation=operation,
                     retry_after=self._retry_after_from(response))
                 if kind == "throttled":
-                    self.stats["throttled"] += 1
+                    self._count("throttled")
                     self.limiter.throttled(key, limit_name)
             if isinstance(error, PermanentError) or attempt >= self.retry.max_attempts:
                 raise error
@@ -197,16 +209,16 @@ class HttpClient:
             if waited + delay > self.retry.max_total_wait:
                 raise error
             log.info("%s: %s; retry %d in %.2fs", operation, error.kind, attempt, delay)
-            self.stats["retries"] += 1
+            self._count("retries")
             self._sleep(delay)
             waited += delay
-            self.stats["waited_s"] += delay
+            self._count("waited_s", delay)
 
     def backoff(self, attempt: int, retry_after: float | None = None) -> float:
         """Wait as between two tries of one request (for a caller that retries on its own, after a look-up)."""
         delay = self.retry.delay(attempt, retry_after)
         self._sleep(delay)
-        self.stats["waited_s"] += delay
+        self._count("waited_s", delay)
         return delay
 
     def request_soon(self, method: str, url: str, *, operation: str, **kwargs: Any) -> "PendingResponse":

@@ -14,7 +14,7 @@ import duckdb
 import pyarrow as pa
 
 from .. import jsonutil, protocol
-from ..connectors import Source, Stream
+from ..connectors import CheckContext, Source, Stream
 from ..errors import LedgerlinkError, RecordError
 from ..remote_waits import waiting_of
 from ..secrets import secret_paths
@@ -276,6 +276,13 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
         with shielded():
             flusher.wait()
 
+    def save_credential(name: str, value: str) -> None:
+        """What the source keeps beside a rotated secret, stored as a CONTROL message's secret is: between flushes."""
+        with shielded():
+            flusher.wait()  # the store is written from this thread only between flushes
+        store.credentials.save(name, value)
+
+    source.read_context = CheckContext(save_credential=save_credential, load_credential=store.credentials.load)
     messages = source.read(config, catalog, store.source_state())
     try:
         for message in messages:

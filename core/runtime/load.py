@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import logging
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -149,7 +150,11 @@ class _Sender:
             self._shield.enter_context(shielded())
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=self.most, thread_name_prefix="ledgerlink-write")
-        self._flying.append((stream, ready, self._pool.submit(self.destination.write_batch, stream, ready)))
+        # in the run's log context (a copy each: one context cannot be entered by two threads at once), so the
+        # lines a batch logs name the pipeline and run as the main thread's do
+        context = contextvars.copy_context()
+        self._flying.append((stream, ready, self._pool.submit(context.run, self.destination.write_batch, stream,
+                                                              ready)))
         self._keys.update(r.key for r in ready)
         while len(self._flying) >= window:
             error = self._record_oldest()

@@ -5,7 +5,9 @@ Fourteen streams (see `streams.py`), each read incrementally by `Metadata.LastUp
 run and by change data capture after it, deleted transactions flagged. Calls go through the destination's
 `QboApi`: one company's calls share one rate limit (500 a minute) and are made one at a time, so Intuit's 10
 concurrent requests per company are never approached. A rotated refresh token is handed to the runtime as a
-CONTROL message before the next record, and the runtime stores it encrypted at once.
+CONTROL message before the next record, and the runtime stores it encrypted at once; Intuit's new expiry for it
+(`x_refresh_token_expires_in`, a rolling 100 days) is stored beside it (`read_context`), as the destination's
+refresh stores it, so a pipeline that only reads from QuickBooks keeps the `token_expiring` alert true.
 """
 
 from __future__ import annotations
@@ -15,9 +17,9 @@ from typing import Any, Callable, ClassVar, Iterator
 
 import httpx
 
-from ledgerlink import Normaliser, RetryPolicy, Source, Stream, protocol
+from ledgerlink import Normaliser, RetryPolicy, Source, Stream, expiry_name, protocol
 
-from .auth import QboConnect
+from .auth import QboConnect, credential_name
 from .client import QboApi
 from .config import QboSourceConfig
 from .streams import STREAMS
@@ -42,9 +44,13 @@ class QuickBooksOnlineSource(Source):
         self._http_options: dict[str, Any] = {"transport": transport, "retry": retry, "sleep": sleep}
         self._now = now
         self._rotated: list[str] = []
+        #: Intuit's expiry of the newest refresh token (Unix time), from each refresh, until it is stored
+        self._expiries: list[float] = []
 
     def api(self, config: QboSourceConfig) -> QboApi:
-        return QboApi(config, config.refresh_token, on_rotate=self._rotated.append, **self._http_options)
+        # a refresh may run on a page-prefetch thread: both are kept here and handed on from `read`'s own thread
+        return QboApi(config, config.refresh_token, on_rotate=self._rotated.append,
+                      on_refresh_expiry=self._expiries.append, **self._http_options)
 
     def stream_classes(self) -> list[type[Stream]]:
         return list(STREAMS)
@@ -71,6 +77,7 @@ class QuickBooksOnlineSource(Source):
             if self._rotated:  # the old refresh token no longer works: store the new one now
                 self.check_context.rotated("refresh_token", self._rotated[-1])
                 self._rotated.clear()
+            self._store_expiry(config, self.check_context.save_credential)
 
     def read(self, config: dict[str, Any], catalog: protocol.ConfiguredCatalog | None = None,
              state: Any = None) -> Iterator[protocol.Message]:
@@ -80,15 +87,25 @@ class QuickBooksOnlineSource(Source):
         try:
             streams: list[Stream] = [cls(parsed, api, now=self._now) for cls in STREAMS]
             for message in self.read_streams(streams, selected, state):
-                yield from self._rotations(config)
+                yield from self._rotations(config, parsed)
                 yield message
-            yield from self._rotations(config)
+            yield from self._rotations(config, parsed)
         finally:
             api.close()
 
-    def _rotations(self, config: dict[str, Any]) -> Iterator[protocol.Message]:
-        """Intuit rotates refresh tokens: the newest goes to the runtime before anything else is read."""
+    def _rotations(self, config: dict[str, Any], parsed: QboSourceConfig) -> Iterator[protocol.Message]:
+        """Intuit rotates refresh tokens: the newest goes to the runtime before anything else is read, and its
+        expiry is stored beside it."""
         if self._rotated:
             latest = self._rotated[-1]
             self._rotated.clear()
             yield protocol.control_config({**config, "refresh_token": latest})
+        self._store_expiry(parsed, self.read_context.save_credential)
+
+    def _store_expiry(self, config: QboSourceConfig, save: Callable[[str, str], None]) -> None:
+        """The newest refresh token's expiry, where the destination's refresh and Connect keep it."""
+        count = len(self._expiries)  # one a prefetch thread appends meanwhile waits for the next call
+        if count:
+            at = self._expiries[count - 1]
+            del self._expiries[:count]
+            save(expiry_name(credential_name(config.realm_id)), f"{at:.0f}")

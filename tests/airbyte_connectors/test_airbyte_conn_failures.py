@@ -16,7 +16,7 @@ from airbyte_conn_helpers import ProtocolSchema, amazon_config, configured_catal
 from sandbox_helpers import sandbox_running
 
 from ledgerlink import ConfigError, RecordError
-from ledgerlink.cli.airbyte_processes.failures import failure_type, internal_message
+from ledgerlink.connector_failures import failure_type, internal_message
 from ledgerlink.errors import PermanentError, ThrottledError, TransientError
 
 

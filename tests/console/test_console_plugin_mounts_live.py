@@ -1,6 +1,7 @@
 """A pipeline created while `serve` runs (the designer's Save) gets its plugin web endpoints at once, without a
 restart: the console finds every pipeline's plugin apps again when the set of pipelines changes, makes each app
-once, and keeps the first pipeline's old address answering when a second one moves the paths under /<pipeline>/."""
+once; when a second one moves the paths under /<pipeline>/, the first pipeline's old address stops answering (as
+after a restart), and a removed pipeline's addresses stop too."""
 
 from __future__ import annotations
 
@@ -25,11 +26,15 @@ def test_a_new_pipeline_answers_its_webhooks_without_a_restart(tmp_path):
         serve_new_pipeline(ws, write_pipeline(tmp_path, "fresh"))  # what the designer's Save does
         assert client.post("/fresh/webhooks/fake/event").json() == {"ok": True, "pipeline": "fresh"}
         assert client.post("/hooked/webhooks/fake/event").json() == {"ok": True, "pipeline": "hooked"}
-        # the address a vendor was given before the second pipeline came keeps reaching the first one
-        assert client.post("/webhooks/fake/event").json() == {"ok": True, "pipeline": "hooked"}
+        # the address the first pipeline had is taken over by the two under /<pipeline>/: it no longer reaches it
+        assert client.post("/webhooks/fake/event").status_code in (401, 404)
         bare = client.post("/fresh/webhooks/fake", follow_redirects=False)  # the app's own 404, not a redirect
         assert bare.status_code == 404 and "location" not in bare.headers
         assert client.get("/fresh/webhooks/fake/status").status_code == 401  # its read-outs still need a sign-in
+        ws.services.pop("fresh").stop()  # no longer served: its address stops, the one left is alone again
+        assert client.post("/fresh/webhooks/fake/event").status_code in (401, 404)
+        assert client.post("/hooked/webhooks/fake/event").status_code in (401, 404)
+        assert client.post("/webhooks/fake/event").json() == {"ok": True, "pipeline": "hooked"}
     finally:
         ws.stop()
 

@@ -255,3 +255,56 @@ def test_describe_error_reads_common_json_error_shapes(body, expected):
 def test_describe_error_falls_back_to_the_body_text():
     assert describe_error(httpx.Response(502, text="<html>Bad gateway</html>" + "x" * 500))[1] == \
         ("<html>Bad gateway</html>" + "x" * 500)[:300]
+
+
+def _switching_threads_inside(module_file: str):
+    """A tracer that hands the GIL to another thread between any two bytecodes run in `module_file`: a
+    read-modify-write of a counter there that is not under a lock then loses counts, as it would on a
+    free-threaded interpreter (CPython 3.11 with its GIL rarely switches inside one `d[k] += 1`)."""
+    import time
+
+    def local(frame, event, arg):
+        if event == "opcode":
+            time.sleep(0)
+        return local
+
+    def tracer(frame, event, arg):
+        if frame.f_code.co_filename != module_file:
+            return None
+        frame.f_trace_opcodes = True
+        return local
+
+    return tracer
+
+
+def test_the_counters_keep_every_count_from_threads_sending_at_once():
+    """QBO posting keeps batches in flight on several threads, all on one client: no request, retry or wait
+    may be lost from its stats. Each thread's every bytecode in the client yields to the others."""
+    import threading
+
+    import ledgerlink.http.client as client_module
+
+    threads, each = 4, 60
+    client = HttpClient("https://api.example.com", transport=httpx.MockTransport(lambda r: httpx.Response(200)),
+                        sleep=lambda seconds: None)
+    start = threading.Barrier(threads)
+
+    def send() -> None:
+        start.wait()
+        for _ in range(each):
+            client.get("/orders", operation="getOrders")
+            client.backoff(1, retry_after=0.5)
+
+    threading.settrace(_switching_threads_inside(client_module.__file__))
+    try:
+        workers = [threading.Thread(target=send) for _ in range(threads)]
+        for worker in workers:
+            worker.start()
+        for worker in workers:
+            worker.join()
+    finally:
+        threading.settrace(None)
+    stats = client.stats
+    assert stats["requests"] == threads * each
+    assert stats["waited_s"] == threads * each * 0.5
+    assert stats["retries"] == 0 and stats["throttled"] == 0

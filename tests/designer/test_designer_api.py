@@ -12,7 +12,8 @@ def test_connectors_and_their_forms_come_from_the_installed_plugins(designer_con
     assert {"fake_dest", "tiny_ledger"} <= {c["name"] for c in found["destination"]}
     form = client.get("/api/v1/designer/connectors/source/myshop").json()
     assert [(f["input"], f["kind"]) for f in form["fields"]] == [
-        ("source.base_url", "text"), ("source.api_key", "password"), ("source.page_size", "integer")]
+        ("source.base_url", "text"), ("source.api_key", "password"), ("source.page_size", "integer"),
+        ("source.store_id", "text"), ("source.webhook_secret", "password")]
     assert client.get("/api/v1/designer/connectors/sideways/myshop").status_code == 400
     assert client.get("/api/v1/designer/connectors/source/nothing").status_code == 404
 

@@ -36,7 +36,7 @@ def test_a_third_party_plugin_gets_a_form_for_free():
     host.register(myshop, name="myshop")
     schema = dict(host.connector("myshop", "source")().spec().connectionSpecification)
     fields = {f.name: f for f in form_fields(schema, "source")}
-    assert [f.kind for f in fields.values()] == ["text", "password", "integer"]
+    assert [f.kind for f in fields.values()] == ["text", "password", "integer", "text", "password"]
     assert read_form(schema, {"source.api_key": "k-1234", "source.page_size": "20"}, "source") == \
         {"api_key": "k-1234", "page_size": 20}
 

@@ -9,58 +9,16 @@ cannot plan a half (it dies, or a plan asks about a key it was not given) the pa
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
 from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ledgerlink import json_dumps
 from ledgerlink.runtime import plan_workers
-from ledgerlink.runtime.normalise import PlanContextImpl, mapping_engine, normalise_and_plan, resolve_normalisers
-from ledgerlink.store import Store
 
-from ledgerlink_amazon_sp import AmazonSellingPartnerSource
-from ledgerlink_amazon_sp.orders.streams import INCLUDED_DATA
-from ledgerlink_amazon_sp.sandbox.seed import SellerBook
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
-
-ANCHOR = datetime(2026, 3, 1, tzinfo=timezone.utc)
-STREAM = "orders_2026"
-
-
-def seeded_runs(orders: int, seed: int) -> list[list[dict[str, Any]]]:
-    """Two runs of records: the book's orders with a few broken ones, then some of them cancelled or paid."""
-    book = SellerBook(orders, seed, ANCHOR, uk_orders=orders // 4)
-    first = [book.order_2026(i, frozenset(INCLUDED_DATA)) for i in range(book.total)]
-    for n in range(3, len(first), 97):  # no items: a normalise dead letter
-        first[n] = {k: v for k, v in first[n].items() if k != "orderItems"}
-    later = [{**r, "lastUpdatedTime": "2026-03-02T00:00:00Z",
-              "fulfillment": {**r["fulfillment"], "fulfillmentStatus": "CANCELLED" if n % 2 else "SHIPPED"}}
-             for n, r in enumerate(first[:60]) if "fulfillment" in r]
-    return [first, later]
-
-
-def plan_runs(path: Any, runs: list[list[dict[str, Any]]], *, batch: int, workers: int,
-              options: dict[str, Any] | None = None) -> tuple[Any, ...]:
-    store = Store(path)
-    destination = QuickBooksOnlineDestination()
-    normalisers = [n for n in resolve_normalisers(AmazonSellingPartnerSource(), {}) if n.stream == STREAM]
-    counts = []
-    for run_id, records in enumerate(runs, 1):
-        store.raw.stage(STREAM, [r["orderId"] for r in records], [r.get("lastUpdatedTime") for r in records],
-                        [json_dumps(r) for r in records], [None] * len(records), run_id=run_id)
-        ctx = PlanContextImpl(mapping_engine(destination, {}, "."), options or {}, store=store,
-                              destination=destination.name)
-        counts.append(normalise_and_plan(normalisers, destination, ctx, store, run_id=run_id, batch=batch,
-                                         workers=workers))
-    outbox = store.db.fetchall("SELECT key, stream, data, payload_hash, depends_on, status, natural_key, planned_run "
-                               "FROM outbox ORDER BY seq")
-    audit = store.db.fetchall("SELECT * FROM audit ORDER BY ALL")
-    dead = store.db.fetchall("SELECT * EXCLUDE (id, created_at, updated_at) FROM dead_letters ORDER BY ALL")
-    store.close()
-    return outbox, audit, dead, counts
+from plan_helpers import plan_runs, seeded_runs
 
 
 @pytest.fixture(autouse=True)

@@ -269,6 +269,40 @@ def test_a_rotated_refresh_token_reaches_the_runtime_before_any_record(live: Liv
     assert rotated != live.sandbox.options.refresh_token and rotated in live.sandbox.tokens._refresh_tokens
 
 
+def test_a_source_only_run_stores_the_rotated_tokens_new_expiry_beside_it(live: Live, tmp_path):
+    """A pipeline that only reads from QuickBooks refreshes the token too: Intuit's new expiry (a rolling 100
+    days) replaces the stored one, as the destination's refresh does, so `token_expiring` does not fire on an
+    expiry that has long been renewed."""
+    import time
+
+    from ledgerlink import expiry_name
+    from ledgerlink.runtime.extract import extract
+    from ledgerlink.store import Store
+    from ledgerlink_qbo.auth import credential_name
+
+    token, expiry = credential_name(live.realm), expiry_name(credential_name(live.realm))
+    store = Store(tmp_path / "state.duckdb")
+    try:
+        store.credentials.save(expiry, f"{time.time() + 3 * 86400:.0f}")  # stored at Connect, 97 days ago
+        extract(source(), live.config(), ["accounts"], store, 1)
+        assert store.credentials.load(token) in live.sandbox.tokens._refresh_tokens  # the rotated token, stored
+        assert float(store.credentials.load(expiry)) >= time.time() + 99 * 86400  # and its new expiry beside it
+    finally:
+        store.db.close()
+
+
+def test_a_source_check_stores_the_rotated_tokens_new_expiry(live: Live):
+    import time
+
+    from ledgerlink import CheckContext, expiry_name
+    from ledgerlink_qbo.auth import credential_name
+
+    saved: dict[str, str] = {}
+    context = CheckContext(save_credential=saved.__setitem__, rotated=lambda field, value: None)
+    assert source().check(live.config(), context).status.value == "SUCCEEDED"
+    assert float(saved[expiry_name(credential_name(live.realm))]) >= time.time() + 99 * 86400
+
+
 def test_check_succeeds_and_fails_with_the_reason(live: Live):
     assert source().check(live.config()).status.value == "SUCCEEDED"
     failed = source().check(live.config(realm_id="123"))

@@ -152,6 +152,10 @@ class FakeDestination(Destination):
                 out.append(WriteResult(rec.key, error=PermanentError("fake: ValidationFault [2020] Required param missing",
                                                                       code="2020")))
                 continue
+            if failure == "field":  # a record the remote refuses for one of its fields
+                out.append(WriteResult(rec.key, error=RecordError("fake: the name is too long", field="DisplayName",
+                                                                  hint="shorten DisplayName to 100 characters")))
+                continue
             if failure == "awaiting":  # a remote that confirms later (QuickBooks Desktop)
                 out.append(WriteResult(rec.key, awaiting=True))
                 continue

@@ -22,7 +22,8 @@ import click
 
 from ... import protocol
 from .. import connector as commands
-from ..common import EXIT_FAILED, EXIT_USAGE, emit, read_json_file
+from ..common import EXIT_FAILED, EXIT_USAGE, emit
+from ...connector_inputs import connector_config, read_json_file
 from ...errors import ConfigError, LedgerlinkError
 from ...secrets import mask
 from ...plugins import host
@@ -59,7 +60,7 @@ def airbyte_commands(entry: ConnectorProcess) -> click.Group:
     @click.pass_context
     def check(ctx: click.Context, config_path: str) -> None:
         connector = host().connector(name, role)()
-        config = commands._config(config_path)
+        config = connector_config(config_path)
         # a refresh token rotated by the check itself goes back to Airbyte at once (CONTROL): the old one may be dead
         status = connector.check(config, ConfigRotations(connector, config, emit_message).check_context())
         emit_message(protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status))

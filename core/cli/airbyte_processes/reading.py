@@ -10,9 +10,9 @@ import click
 from ... import protocol
 from ...errors import LedgerlinkError, RecordError
 from ...plugins import host
-from .. import connector as commands
-from ..common import EXIT_FAILED, read_json_file
-from .failures import error_trace
+from ...connector_failures import error_trace
+from ...connector_inputs import configured_catalog, connector_config, connector_state
+from ..common import EXIT_FAILED
 from .logs import emit_message
 from .names import ConnectorProcess
 
@@ -22,9 +22,9 @@ __all__ = ["read_records"]
 def read_records(entry: ConnectorProcess, config_path: str, catalog_path: str, state_path: str | None) -> int:
     """Run `read`, printing every message; returns the exit code (0 read to the end, 1 stopped by a failure)."""
     source = host().connector(entry.connector, "source")()
-    config = commands._config(config_path)
-    catalog = commands._catalog(read_json_file(catalog_path, "catalog"), catalog_path)
-    state = commands._state(state_path)
+    config = connector_config(config_path)
+    catalog = configured_catalog(catalog_path)
+    state = connector_state(state_path)
     stream: str | None = None  # the stream being read (the last one started or sending records)
     states = 0
     try:

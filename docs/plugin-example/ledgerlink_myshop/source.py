@@ -18,6 +18,9 @@ class MyShopConfig(BaseModel):
     api_key: str = Field(description="the store's API key",
                          json_schema_extra={"airbyte_secret": True})  # masked in every log line
     page_size: int = Field(50, ge=1, le=100, description="orders per page")
+    store_id: str | None = Field(None, description="the store's id, as MyShop's callbacks name it (for webhooks)")
+    webhook_secret: str | None = Field(None, description="the secret MyShop signs its callbacks with",
+                                       json_schema_extra={"airbyte_secret": True})
 
 
 def client(config: MyShopConfig) -> ledgerlink.HttpClient:

@@ -21,6 +21,7 @@ not moved.
 
 from __future__ import annotations
 
+import contextvars
 import queue
 import threading
 from datetime import datetime, timedelta, timezone
@@ -114,7 +115,9 @@ class FbaInventoryStream(HttpStream):
             except BaseException as exc:  # handed to the consumer, raised there
                 out.put(exc)
 
-        worker = threading.Thread(target=fetch, name=f"fba-inventory-{market}", daemon=True)
+        # in the run's log context, so the lines it logs name the pipeline and run
+        worker = threading.Thread(target=contextvars.copy_context().run, args=(fetch,), name=f"fba-inventory-{market}",
+                                  daemon=True)
         worker.start()
         try:
             while True:

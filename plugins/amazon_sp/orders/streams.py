@@ -7,6 +7,7 @@ stands in front of an order whose items were not read.
 
 from __future__ import annotations
 
+import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator
@@ -230,12 +231,12 @@ class Orders2026Stream(OrdersStream):
                     return _get(self.client, self.path, self.operation, self.window_params(after, before, token),
                                 self.records_path)
 
-                pending = pool.submit(fetch, None)
+                pending = pool.submit(contextvars.copy_context().run, fetch, None)  # lines name the run
                 while True:
                     response, body = pending.result()
                     token = self.next_page_token(response, body)
                     if token is not None:
-                        pending = pool.submit(fetch, token)
+                        pending = pool.submit(contextvars.copy_context().run, fetch, token)
                     yield from self.parse_response(response, body)
                     if token is None:
                         break

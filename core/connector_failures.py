@@ -6,9 +6,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from ... import protocol
-from ...errors import ConfigError, LedgerlinkError, RecordError, RemoteError
-from ...secrets import mask
+from . import protocol
+from .errors import ConfigError, LedgerlinkError, RecordError, RemoteError
+from .secrets import mask
 
 __all__ = ["failure_type", "internal_message", "error_trace"]
 
