@@ -21,7 +21,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
-from .plan_workers import COLUMNAR_PARENT_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
+from .plan_workers import COLUMNAR_PARENT_SHARE, FIXED_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 from .stop import NEVER
@@ -370,6 +370,10 @@ def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tup
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 
 
+#: bounds and step of the columnar split between this process and the helper (`_Ahead.balance`)
+_MIN_SHARE, _MAX_SHARE, _SHARE_STEP = 0.1, 0.6, 0.05
+
+
 class _Ahead:
     """The helper's side of the columnar batches of one stream: which batch's part it holds (issue 18).
 
@@ -386,14 +390,25 @@ class _Ahead:
     def __init__(self, helper: PlanHelper, index: int):
         self.helper, self.index = helper, index
         self.speculate = True
+        #: the part of each batch this process plans itself (see `balance`)
+        self.share = COLUMNAR_PARENT_SHARE
         #: the batch whose part was sent ahead, whether the helper took it, and whether it speculates on it
         self.ahead: tuple[list[tuple[str, str, int]], bool, bool] | None = None
         self._source: Iterator[list[tuple[str, str, int]]] = iter(())
         self._read: list[tuple[str, str, int]] | None = None
 
-    @staticmethod
-    def split(rows: list[tuple[str, str, int]]) -> int:
-        return int(len(rows) * COLUMNAR_PARENT_SHARE)
+    def split(self, rows: list[tuple[str, str, int]]) -> int:
+        return int(len(rows) * self.share)
+
+    def balance(self, waited: bool) -> None:
+        """Move the split towards where neither process waits for the other: a part more for this process when
+        it had to wait for the helper's plan, a part less when the plan was there before it asked. Its own work
+        beside planning (reading the outbox, writing it) grows with the state file: at 100,000 orders it was the
+        slower of the two with a third of each batch, at 10,000 the helper was with a fifth. Any split plans
+        alike (`tests/perf_plan/test_perf_plan_helper.py`); `LEDGERLINK_COLUMNAR_PARENT_SHARE` fixes it."""
+        if FIXED_SHARE:
+            return
+        self.share = min(_MAX_SHARE, self.share + _SHARE_STEP) if waited else max(_MIN_SHARE, self.share - _SHARE_STEP)
 
     def batches(self, source: Iterator[list[tuple[str, str, int]]]) -> Iterator[list[tuple[str, str, int]]]:
         """The staged batches, the one read ahead (`send_ahead`) among them in its turn."""
@@ -467,6 +482,7 @@ def _plan_shared_columnar(shared: _Ahead, columnar: ColumnarBatches, rows: list[
     if second is None:  # the helper could not plan these: plan them here, as before
         second = columnar.plan(theirs, counts, kinds, plan_normalised, normalise_records, natural_keys)
     else:
+        shared.balance(helper.waited)
         helper.adopt(second[0], ctx)
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 

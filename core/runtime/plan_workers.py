@@ -39,7 +39,7 @@ from .posted import PostedLookup
 if TYPE_CHECKING:
     from .normalise import PlanContextImpl
 
-__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "plan_workers"]
+__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "FIXED_SHARE", "plan_workers"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -49,11 +49,13 @@ MIN_SHARE = 100
 #: split it took 2.3 CPU-s where its helper took 1.7 (6,000 orders)
 PARENT_SHARE = 0.4
 #: the same with the columnar fast path (issue 18): planning a record is so much cheaper there that the parent's
-#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time. Since
-#: the helper answers with encoded writes and works on the next part while the parent writes the outbox, a
-#: third is where the two processes' CPU times meet (10,000 orders: parent 1.32-1.45 CPU-s, helper 1.38-1.52;
-#: with a fifth 1.15-1.22 and 1.50-1.60)
+#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time. Where a
+#: run starts: since the helper answers with encoded writes and works on the next part while the parent writes
+#: the outbox, a third is where the two processes' CPU times met at 10,000 orders (parent 1.32-1.45 CPU-s,
+#: helper 1.38-1.52; with a fifth 1.15-1.22 and 1.50-1.60); each run then moves it (`normalise._Ahead.balance`)
 COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.3"))
+#: a share set in the environment stays as set (else each run moves it towards balance, `normalise._Ahead`)
+FIXED_SHARE = bool(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE"))
 #: seconds between checks that the helper is still alive while waiting for it
 _POLL_S = 1.0
 
@@ -228,6 +230,8 @@ class PlanHelper:
         self._owed = 0
         #: the run's first payload of a memoised write, encoded (`adopt`), by key
         self._first: dict[str, tuple[dict[str, Any], str, str]] = {}
+        #: whether the last answer had to be waited for (the helper was still working when it was asked for)
+        self.waited = False
         #: messages for the helper, sent in order by `_sender` (see `_post`)
         self._messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
         self._sender: threading.Thread | None = None
@@ -287,7 +291,8 @@ class PlanHelper:
     def _receive(self) -> Any:
         """The helper's answer; None (plan it here) if the helper died."""
         try:
-            while not self._conn.poll(_POLL_S):
+            self.waited = not self._conn.poll(0)
+            while self.waited and not self._conn.poll(_POLL_S):
                 if not self._process.is_alive() or self._send_failed:
                     raise EOFError
             self._owed -= 1
