@@ -392,8 +392,9 @@ class _Ahead:
         self.speculate = True
         #: the part of each batch this process plans itself (see `balance`)
         self.share = COLUMNAR_PARENT_SHARE
-        #: the batch whose part was sent ahead, whether the helper took it, and whether it speculates on it
-        self.ahead: tuple[list[tuple[str, str, int]], bool, bool] | None = None
+        #: the batch whose part was sent ahead: whether the helper took it, whether it speculates on it, and where
+        #: the batch was split (the split moves meanwhile: `balance`)
+        self.ahead: tuple[list[tuple[str, str, int]], bool, bool, int] | None = None
         self._source: Iterator[list[tuple[str, str, int]]] = iter(())
         self._read: list[tuple[str, str, int]] | None = None
 
@@ -422,10 +423,10 @@ class _Ahead:
                     return
             yield rows
 
-    def _send(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool]:
-        speculate = self.speculate
-        sent = self.helper.columnar(self.index, rows[self.split(rows):], speculate=speculate)
-        return sent, sent and speculate
+    def _send(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool, int]:
+        speculate, half = self.speculate, self.split(rows)
+        sent = self.helper.columnar(self.index, rows[half:], speculate=speculate)
+        return sent, sent and speculate, half
 
     def send_ahead(self) -> None:
         """Read the next batch (once) and queue its part for the helper (once)."""
@@ -437,16 +438,17 @@ class _Ahead:
         if rows is not None and len(rows) >= 2 * MIN_SHARE:
             self.ahead = (rows, *self._send(rows))
 
-    def take(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool]:
-        """Whether the helper holds this batch's part (sending it now if not), and whether it speculates."""
+    def take(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool, int]:
+        """Whether the helper holds this batch's part (sending it now if not), whether it speculates, and where
+        the batch is split: this process plans the rows before that index, the helper's part is the rest."""
         if self.ahead is not None and self.ahead[0] is rows:
-            _, sent, speculated = self.ahead
+            _, sent, speculated, half = self.ahead
             self.ahead = None
         else:
-            sent, speculated = self._send(rows)
+            sent, speculated, half = self._send(rows)
         if speculated:  # the helper plans this part on its own: the next one is queued behind it
             self.send_ahead()
-        return sent, speculated
+        return sent, speculated, half
 
 
 def _plan_shared_columnar(shared: _Ahead, columnar: ColumnarBatches, rows: list[tuple[str, str, int]],
@@ -457,9 +459,8 @@ def _plan_shared_columnar(shared: _Ahead, columnar: ColumnarBatches, rows: list[
     run's first Customer and Item payloads), else this process plans that part. The helper may have planned
     its part before the previous batch was committed (`_Ahead`)."""
     helper = shared.helper
-    half = shared.split(rows)
+    sent, speculated, half = shared.take(rows)
     mine, theirs = rows[:half], rows[half:]
-    sent, speculated = shared.take(rows)
     prepared = columnar.prepare(mine, normalise_records, natural_keys)
     their_keys = helper.natural_keys() if sent else None
     ctx.begin_batch(prepared.keys + (their_keys or []))

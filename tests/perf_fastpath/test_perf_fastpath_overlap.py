@@ -197,9 +197,12 @@ def test_an_encoded_write_stores_what_the_planned_write_stores(tmp_path):
     assert stored[0] == stored[1] and stored[0][1]
 
 
-def test_the_split_moves_towards_the_process_that_waited_and_any_split_plans_alike(tmp_path, monkeypatch):
+@pytest.mark.parametrize("waited", [False, True])
+def test_the_split_moves_towards_the_process_that_waited_and_any_split_plans_alike(tmp_path, monkeypatch, calls,
+                                                                                   waited):
     """Each batch the parent plans a part more when it waited for the helper, a part less when it did not, within
-    bounds; whatever the splits, the outbox is the one-process outbox."""
+    bounds; the part already sent ahead keeps the split it was sent with, and whatever the splits, the outbox
+    is the one-process outbox."""
     shared = runtime_normalise._Ahead(None, 0)  # type: ignore[arg-type]
     monkeypatch.setattr(runtime_normalise, "FIXED_SHARE", False)
     start = shared.share
@@ -212,17 +215,26 @@ def test_the_split_moves_towards_the_process_that_waited_and_any_split_plans_ali
         shared.balance(True)
     assert shared.share == runtime_normalise._MAX_SHARE
 
-    runs = seeded_runs(700, 31)
-    reference = planned(tmp_path / "reference.duckdb", runs, batch=230, workers=1, columnar=False,
+    runs = seeded_runs(1200, 31)[:1]
+    reference = planned(tmp_path / "reference.duckdb", runs, batch=300, workers=1, columnar=False,
                         monkeypatch=monkeypatch)
-    waits = iter([True, True, False, True, False, False, False, True] * 10)  # as if timing said so
     receive = plan_workers.PlanHelper._receive
+    splits: list[int] = []
+    take = runtime_normalise._Ahead.take
 
     def timed(self: Any) -> Any:
         answer = receive(self)
-        self.waited = next(waits)
+        self.waited = waited  # as if the timing said so, every time
         return answer
 
+    def recording(self: Any, rows: Any) -> Any:
+        out = take(self, rows)
+        splits.append(out[2])
+        return out
+
     monkeypatch.setattr(plan_workers.PlanHelper, "_receive", timed)
-    assert planned(tmp_path / "moving.duckdb", runs, batch=230, workers=2, columnar=True,
+    monkeypatch.setattr(runtime_normalise._Ahead, "take", recording)
+    assert planned(tmp_path / "moving.duckdb", runs, batch=300, workers=2, columnar=True,
                    monkeypatch=monkeypatch) == reference
+    assert len(set(splits)) >= 3  # the split moved from batch to batch…
+    assert calls["adopted"] >= 3  # …while the helper's parts, sent ahead, were kept
