@@ -82,7 +82,16 @@ def _ungroup(text: str, sep: str) -> str:
 
 
 def quantize(amount: Decimal, currency: str = "USD") -> Decimal:
-    return amount.quantize(Decimal(1).scaleb(-minor_units(currency)), rounding=ROUNDING)
+    quantum = _QUANTA.get(currency)
+    if quantum is None:
+        quantum = Decimal(1).scaleb(-minor_units(currency))
+        if len(_QUANTA) < 256:  # the currencies a run meets (a planned order rounds about 16 amounts)
+            _QUANTA[currency] = quantum
+    return amount.quantize(quantum, rounding=ROUNDING)
+
+
+#: `quantize`'s quantum by currency code as given (1, 0.01, 0.001)
+_QUANTA: dict[str, Decimal] = {}
 
 
 class Money(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import importlib
+import itertools
 import logging
 from collections import Counter
 from typing import Any, Callable, Iterator
@@ -20,7 +21,7 @@ from ..mapping import MappingEngine
 from ..store import Store
 from ..store.key_scope import KeyScope, recorded_key_scope, settle_key_scope
 from ..store.record_text import find_problem, has_nonfinite
-from .plan_workers import COLUMNAR_PARENT_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
+from .plan_workers import COLUMNAR_PARENT_SHARE, FIXED_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
 from .stop import NEVER
@@ -218,9 +219,14 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
         for index, n in enumerate(normalisers):
             cursor = store.normalise_cursor(n.stream)
             columnar = ColumnarBatches.start(n, destination, ctx, store)  # issue 18: None = reference path only
-            for rows in store.raw.changed(n.stream, cursor, batch):
-                if columnar is not None and helper is not None and len(rows) >= 2 * MIN_SHARE:  # issue 18
-                    writes, dead, resolved = _plan_shared_columnar(helper, index, columnar, rows, ctx, counts, kinds)
+            shared = _Ahead(helper, index) if columnar is not None and helper is not None else None
+            batches = store.raw.changed(n.stream, cursor, batch)
+            for rows in (shared.batches(batches) if shared is not None else batches):
+                if shared is not None and len(rows) >= 2 * MIN_SHARE:  # issue 18
+                    writes, dead, resolved = _plan_shared_columnar(shared, columnar, rows, ctx, counts, kinds)
+                    # the next batch's part goes to the helper now (if it has not yet), so it works on it while
+                    # this process writes this batch to the outbox (`_Ahead`)
+                    shared.send_ahead()
                 elif columnar is not None:  # columnar fast path, the reference path for what it declines
                     writes, dead, resolved = columnar.plan(rows, counts, kinds, plan_normalised, normalise_records,
                                                            natural_keys)
@@ -364,28 +370,120 @@ def _plan_shared(helper: "PlanHelper", index: int, n: Normaliser, rows: list[tup
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 
 
-def _plan_shared_columnar(helper: "PlanHelper", index: int, columnar: ColumnarBatches, rows: list[tuple[str, str, int]],
+#: bounds and step of the columnar split between this process and the helper (`_Ahead.balance`)
+_MIN_SHARE, _MAX_SHARE, _SHARE_STEP = 0.1, 0.6, 0.05
+
+
+class _Ahead:
+    """The helper's side of the columnar batches of one stream: which batch's part it holds (issue 18).
+
+    The helper plans a batch's part as if the outbox held nothing for its keys (it speculates), without waiting
+    for the batch before to be committed: while it plans the part of batch k, batch k+1 is read and its part
+    queued for it, so it goes on to that one while this process plans its own part of batch k and writes batch
+    k to the outbox. Once batch k is committed, this process reads the outbox for the keys of the helper's part
+    of batch k+1: if it holds nothing for them (and no key is in both parts) the helper's plan is the one
+    planning after the commit gives, and is kept. Else that part is planned again, by the helper with what the
+    outbox holds when nothing was sent after it, else here, and speculation stops: from then on a batch's part
+    is sent just before the batch ahead of it is committed and planned once the outbox was read for its keys
+    (a second run's changed orders mostly have receipts already), until a part is found to hold nothing again."""
+
+    def __init__(self, helper: PlanHelper, index: int):
+        self.helper, self.index = helper, index
+        self.speculate = True
+        #: the part of each batch this process plans itself (see `balance`)
+        self.share = COLUMNAR_PARENT_SHARE
+        #: the batch whose part was sent ahead: whether the helper took it, whether it speculates on it, and where
+        #: the batch was split (the split moves meanwhile: `balance`)
+        self.ahead: tuple[list[tuple[str, str, int]], bool, bool, int] | None = None
+        self._source: Iterator[list[tuple[str, str, int]]] = iter(())
+        self._read: list[tuple[str, str, int]] | None = None
+
+    def split(self, rows: list[tuple[str, str, int]]) -> int:
+        return int(len(rows) * self.share)
+
+    def balance(self, waited: bool) -> None:
+        """Move the split towards where neither process waits for the other: a part more for this process when
+        it had to wait for the helper's plan, a part less when the plan was there before it asked. Its own work
+        beside planning (reading the outbox, writing it) grows with the state file: at 100,000 orders it was the
+        slower of the two with a third of each batch, at 10,000 the helper was with a fifth. Any split plans
+        alike (`tests/perf_plan/test_perf_plan_helper.py`); `LEDGERLINK_COLUMNAR_PARENT_SHARE` fixes it."""
+        if FIXED_SHARE:
+            return
+        self.share = min(_MAX_SHARE, self.share + _SHARE_STEP) if waited else max(_MIN_SHARE, self.share - _SHARE_STEP)
+
+    def batches(self, source: Iterator[list[tuple[str, str, int]]]) -> Iterator[list[tuple[str, str, int]]]:
+        """The staged batches, the one read ahead (`send_ahead`) among them in its turn."""
+        self._source = iter(source)
+        while True:
+            if self._read is not None:
+                rows, self._read = self._read, None
+            else:
+                rows = next(self._source, None)
+                if rows is None:
+                    return
+            yield rows
+
+    def _send(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool, int]:
+        speculate, half = self.speculate, self.split(rows)
+        sent = self.helper.columnar(self.index, rows[half:], speculate=speculate)
+        return sent, sent and speculate, half
+
+    def send_ahead(self) -> None:
+        """Read the next batch (once) and queue its part for the helper (once)."""
+        if self.ahead is not None:
+            return
+        if self._read is None:
+            self._read = next(self._source, None)
+        rows = self._read
+        if rows is not None and len(rows) >= 2 * MIN_SHARE:
+            self.ahead = (rows, *self._send(rows))
+
+    def take(self, rows: list[tuple[str, str, int]]) -> tuple[bool, bool, int]:
+        """Whether the helper holds this batch's part (sending it now if not), whether it speculates, and where
+        the batch is split: this process plans the rows before that index, the helper's part is the rest."""
+        if self.ahead is not None and self.ahead[0] is rows:
+            _, sent, speculated, half = self.ahead
+            self.ahead = None
+        else:
+            sent, speculated, half = self._send(rows)
+        if speculated:  # the helper plans this part on its own: the next one is queued behind it
+            self.send_ahead()
+        return sent, speculated, half
+
+
+def _plan_shared_columnar(shared: _Ahead, columnar: ColumnarBatches, rows: list[tuple[str, str, int]],
                           ctx: PlanContextImpl, counts: Counter[str], kinds: Counter[str]
-                          ) -> tuple[list[PlannedWrite], list[Dead], list[tuple[str, str]]]:
+                          ) -> tuple[list[Any], list[Dead], list[tuple[str, str]]]:
     """`_plan_shared` for the columnar fast path (issue 18): the helper reads and plans the second part of the
     batch through it too, under the same rules (its own keys only, no key in both parts, no failing plan, the
-    run's first Customer and Item payloads), else this process plans that part."""
-    half = int(len(rows) * COLUMNAR_PARENT_SHARE)
+    run's first Customer and Item payloads), else this process plans that part. The helper may have planned
+    its part before the previous batch was committed (`_Ahead`)."""
+    helper = shared.helper
+    sent, speculated, half = shared.take(rows)
     mine, theirs = rows[:half], rows[half:]
-    sent = helper.columnar(index, theirs)
     prepared = columnar.prepare(mine, normalise_records, natural_keys)
     their_keys = helper.natural_keys() if sent else None
     ctx.begin_batch(prepared.keys + (their_keys or []))
     planning = False
-    if their_keys is not None and not set(their_keys) & set(prepared.keys):
-        planning = helper.plan(ctx.posted_snapshot(their_keys))
-    elif their_keys is not None:
-        helper.discard()
+    if their_keys is not None:
+        posted = ctx.posted_snapshot(their_keys)
+        disjoint = not set(their_keys) & set(prepared.keys)
+        if speculated:
+            planning = shared.speculate = helper.speculation_holds(prepared.keys, their_keys, posted)
+            if not planning:  # planned as if nothing were posted for its keys, and something is: not that plan
+                helper.planned(Counter(), Counter())
+                if disjoint and shared.ahead is None:  # nothing queued behind it: the helper plans it again
+                    planning = helper.plan(posted)
+        elif disjoint:
+            planning = helper.plan(posted)
+        elif shared.ahead is None:
+            helper.discard()
     first = columnar.plan_prepared(mine, prepared, counts, kinds, plan_normalised, normalise_records)
     second = helper.planned(counts, kinds) if planning else None
     if second is None:  # the helper could not plan these: plan them here, as before
         second = columnar.plan(theirs, counts, kinds, plan_normalised, normalise_records, natural_keys)
     else:
+        shared.balance(helper.waited)
         helper.adopt(second[0], ctx)
     return first[0] + second[0], first[1] + second[1], first[2] + second[2]
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any, Callable
@@ -32,12 +33,13 @@ from typing import TYPE_CHECKING, Any, Callable
 from .. import jsonutil
 from ..connectors import Destination, Normaliser, PlannedWrite, PostedDocument
 from ..errors import LedgerlinkError
+from ..store.outbox import EncodedWrite, encode_payload
 from .posted import PostedLookup
 
 if TYPE_CHECKING:
     from .normalise import PlanContextImpl
 
-__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "plan_workers"]
+__all__ = ["PlanHelper", "MIN_SHARE", "PARENT_SHARE", "COLUMNAR_PARENT_SHARE", "FIXED_SHARE", "plan_workers"]
 
 log = logging.getLogger("ledgerlink.normalise")
 
@@ -47,8 +49,13 @@ MIN_SHARE = 100
 #: split it took 2.3 CPU-s where its helper took 1.7 (6,000 orders)
 PARENT_SHARE = 0.4
 #: the same with the columnar fast path (issue 18): planning a record is so much cheaper there that the parent's
-#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time
-COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.2"))
+#: own work (reading the batch, writing the outbox, joining the parts) takes a larger share of its time. Where a
+#: run starts: since the helper answers with encoded writes and works on the next part while the parent writes
+#: the outbox, a third is where the two processes' CPU times met at 10,000 orders (parent 1.32-1.45 CPU-s,
+#: helper 1.38-1.52; with a fifth 1.15-1.22 and 1.50-1.60); each run then moves it (`normalise._Ahead.balance`)
+COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.3"))
+#: a share set in the environment stays as set (else each run moves it towards balance, `normalise._Ahead`)
+FIXED_SHARE = bool(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE"))
 #: seconds between checks that the helper is still alive while waiting for it
 _POLL_S = 1.0
 
@@ -105,12 +112,15 @@ def _unpack_error(packed: tuple[type, tuple[Any, ...], dict[str, Any]]) -> Ledge
 
 def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: list[Normaliser],
            ctx: "PlanContextImpl") -> None:
-    """The helper's loop: ("normalise", stream index, rows) → natural keys; ("plan", posted) → results."""
-    from .normalise import natural_keys, normalise_records, plan_normalised
+    """The helper's loop: ("normalise", stream index, rows) → natural keys; ("plan", posted) → results;
+    ("columnar", stream index, rows, speculate) → natural keys, and with `speculate` the results at once, planned
+    as if the outbox held nothing for them (the parent checks that it does not, see `PlanHelper.columnar`)."""
+    from .normalise import natural_keys, normalise_records
 
     parent_end.close()  # the fork copied the parent's end: closed, a parent that dies ends this loop (EOF)
 
     kinds_allowed = frozenset(getattr(destination, "plan_in_helper", ()) or ())
+    memoised = frozenset(getattr(destination, "run_memoised_streams", ()) or ())
     pending: tuple[Any, ...] | None = None
     columnar: dict[int, Any] = {}
     while True:
@@ -125,6 +135,8 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 pending = _columnar_part(columnar, message[1], message[2], normalisers, destination, ctx,
                                          kinds_allowed)
                 conn.send(pending[3] if pending is not None else None)
+                if pending is not None and len(message) > 3 and message[3]:  # speculate: plan before being asked
+                    conn.send(_plan_part(pending, {key: [] for key in pending[3]}, destination, ctx, memoised))
             elif message[0] == "normalise":
                 n = normalisers[message[1]]
                 normalised = normalise_records(n, [(pk, jsonutil.loads(data)) for pk, data in message[2]], {})
@@ -137,22 +149,7 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
             elif message[0] == "plan":
                 assert pending is not None
                 part, pending = pending, None
-                ctx._posted = _Snapshot(message[1])
-                counts: Counter[str] = Counter()
-                kinds: Counter[str] = Counter()
-                try:
-                    if len(part) == 4:  # columnar: (batches, rows, prepared, keys)
-                        writes, dead, resolved = part[0].plan_prepared(part[1], part[2], counts, kinds,
-                                                                       plan_normalised, normalise_records)
-                    else:
-                        writes, dead, resolved = plan_normalised(part[0], part[1], destination, ctx, counts, kinds)
-                except _Unknown:
-                    conn.send(None)
-                    continue
-                if any(stage != "normalise" for stage, *_ in dead):  # a failing plan: the parent plans it
-                    conn.send(None)
-                    continue
-                conn.send((writes, [(s, k, r, _pack_error(e)) for s, k, r, e in dead], resolved, counts, kinds))
+                conn.send(_plan_part(part, message[1], destination, ctx, memoised))
         except Exception:  # noqa: BLE001 - anything unexpected: the parent plans the half itself
             log.debug("plan helper gave a half back", exc_info=True)
             pending = None
@@ -160,6 +157,41 @@ def _serve(conn: Any, parent_end: Any, destination: Destination, normalisers: li
                 conn.send(None)
             except Exception:  # noqa: BLE001 - the parent is gone
                 return
+
+
+def _plan_part(part: tuple[Any, ...], posted: dict[str, list[PostedDocument]], destination: Destination,
+               ctx: "PlanContextImpl", memoised: frozenset[str]) -> tuple[Any, ...] | None:
+    """Plan a normalised (or columnar-prepared) part against what the parent read from the outbox for its keys:
+    (encoded writes, packed dead letters, resolved keys, counts, kinds), or None: the parent plans it."""
+    from .normalise import normalise_records, plan_normalised
+
+    ctx._posted = _Snapshot(posted)
+    counts: Counter[str] = Counter()
+    kinds: Counter[str] = Counter()
+    try:
+        if len(part) == 4:  # columnar: (batches, rows, prepared, keys)
+            writes, dead, resolved = part[0].plan_prepared(part[1], part[2], counts, kinds, plan_normalised,
+                                                           normalise_records)
+        else:
+            writes, dead, resolved = plan_normalised(part[0], part[1], destination, ctx, counts, kinds)
+    except _Unknown:
+        return None
+    if any(stage != "normalise" for stage, *_ in dead):  # a failing plan: the parent plans it
+        return None
+    return (_encode(writes, memoised), [(s, k, r, _pack_error(e)) for s, k, r, e in dead], resolved, counts, kinds)
+
+
+def _encode(writes: list[PlannedWrite], memoised: frozenset[str]) -> list[EncodedWrite]:
+    """The writes in the outbox's form, each distinct payload encoded once (a part's writes of one Customer or
+    Item share it); run-memoised writes keep their payload too, for the parent's memo (`PlanHelper.adopt`)."""
+    encoded: dict[int, tuple[str, str]] = {}
+    out = []
+    for w in writes:
+        done = encoded.get(id(w.data))
+        if done is None:
+            done = encoded[id(w.data)] = encode_payload(w.data)
+        out.append(EncodedWrite.of(w, done, memo=w.stream in memoised))
+    return out
 
 
 def _columnar_part(columnar: dict[int, Any], index: int, rows: list[tuple[str, str, int]],
@@ -194,6 +226,16 @@ class PlanHelper:
         self._process: Any = None
         self._conn: Any = None
         self._broken = False
+        #: answers the helper owes (a helper still planning is ended, not waited for, when the run ends)
+        self._owed = 0
+        #: the run's first payload of a memoised write, encoded (`adopt`), by key
+        self._first: dict[str, tuple[dict[str, Any], str, str]] = {}
+        #: whether the last answer had to be waited for (the helper was still working when it was asked for)
+        self.waited = False
+        #: messages for the helper, sent in order by `_sender` (see `_post`)
+        self._messages: queue.SimpleQueue[Any] = queue.SimpleQueue()
+        self._sender: threading.Thread | None = None
+        self._send_failed = False
 
     @classmethod
     def start(cls, destination: Destination, normalisers: list[Normaliser], ctx: "PlanContextImpl",
@@ -217,14 +259,43 @@ class PlanHelper:
             self._process.start()
             child.close()
             self._conn = parent
+            # started after the fork: a process forked while another thread runs may inherit a held lock
+            self._sender = threading.Thread(target=self._send_all, name="ledgerlink-plan-helper-sender",
+                                            daemon=True)
+            self._sender.start()
         return True
+
+    def _post(self, message: Any, answers: int) -> bool:
+        """Queue a message for the helper, which owes `answers` answers to it. A thread sends them, in order, so
+        this process never waits for the helper to read: it may send a part while the helper still plans the
+        one before, whose answer it sends back meanwhile (two processes each blocked sending to the other
+        would wait for ever)."""
+        if self._broken or self._send_failed:
+            self._broken = True
+            return False
+        self._messages.put(message)
+        self._owed += answers
+        return True
+
+    def _send_all(self) -> None:
+        while True:
+            message = self._messages.get()
+            try:
+                self._conn.send(message)
+            except (OSError, ValueError):  # the helper is gone (or was ended): the waiting side finds out
+                self._send_failed = True
+                return
+            if message is None:
+                return
 
     def _receive(self) -> Any:
         """The helper's answer; None (plan it here) if the helper died."""
         try:
-            while not self._conn.poll(_POLL_S):
-                if not self._process.is_alive():
+            self.waited = not self._conn.poll(0)
+            while self.waited and not self._conn.poll(_POLL_S):
+                if not self._process.is_alive() or self._send_failed:
                     raise EOFError
+            self._owed -= 1
             return self._conn.recv()
         except (EOFError, OSError):
             log.warning("the plan helper process stopped; planning in one process")
@@ -235,47 +306,43 @@ class PlanHelper:
         """Send the helper its half of a batch (True if it took it)."""
         if not self._ensure():
             return False
-        try:
-            self._conn.send(("normalise", index, [(pk, data) for pk, data, _ in rows]))
-        except (OSError, ValueError):
-            self._broken = True
-            return False
-        return True
+        return self._post(("normalise", index, [(pk, data) for pk, data, _ in rows]), 1)
 
-    def columnar(self, index: int, rows: list[tuple[str, str, int]]) -> bool:
-        """Send the helper its part of a batch for the columnar fast path (True if it took it)."""
+    def columnar(self, index: int, rows: list[tuple[str, str, int]], *, speculate: bool = False) -> bool:
+        """Send the helper its part of a batch for the columnar fast path (True if it took it). It answers with
+        the part's natural keys; with `speculate` it then plans the part at once as if the outbox held nothing
+        for those keys, without waiting for `plan`: the parent may send a part before the batch ahead of it is
+        committed, and keeps the answer only if the outbox, read after that commit, indeed holds nothing for
+        them (`speculation_holds`); else it asks again with what the outbox holds (`plan`)."""
         if not self._ensure():
             return False
-        try:
-            self._conn.send(("columnar", index, rows))
-        except (OSError, ValueError):
-            self._broken = True
-            return False
-        return True
+        return self._post(("columnar", index, rows, speculate), 2 if speculate else 1)
+
+    @staticmethod
+    def speculation_holds(my_keys: list[str], their_keys: list[str],
+                          posted: dict[str, list[PostedDocument]]) -> bool:
+        """Whether a part planned as if the outbox held nothing for its keys is what planning it now would give:
+        none of its keys is in the other part, and the outbox (read after the last commit) holds none of them."""
+        return not set(their_keys) & set(my_keys) and not any(posted.get(key) for key in their_keys)
 
     def natural_keys(self) -> list[str] | None:
         """The natural keys of the helper's objects; None if it cannot plan them (another kind)."""
-        return self._receive()
+        keys = self._receive()
+        if keys is None and self._owed > 0 and not self._broken:  # a speculative part it did not take: no plan follows
+            self._owed -= 1
+        return keys
 
     def plan(self, posted: dict[str, list[PostedDocument]]) -> bool:
-        try:
-            self._conn.send(("plan", posted))
-        except (OSError, ValueError):
-            self._broken = True
-            return False
-        return True
+        return self._post(("plan", posted), 1)
 
     def discard(self) -> None:
         """Forget the half the helper normalised (this process plans it)."""
-        try:
-            self._conn.send(("discard",))
-        except (OSError, ValueError):
-            self._broken = True
+        self._post(("discard",), 0)
 
-    def planned(self, counts: Counter[str], kinds: Counter[str]) -> tuple[list[PlannedWrite], list[Any],
+    def planned(self, counts: Counter[str], kinds: Counter[str]) -> tuple[list[EncodedWrite], list[Any],
                                                                          list[tuple[str, str]]] | None:
-        """The helper's writes, dead letters and resolved keys (its counts added to `counts`, `kinds`), or
-        None: plan the half here."""
+        """The helper's writes (in the outbox's form), dead letters and resolved keys (its counts added to
+        `counts`, `kinds`), or None: plan the half here."""
         answer = self._receive()
         if answer is None:
             return None
@@ -284,7 +351,7 @@ class PlanHelper:
         kinds.update(their_kinds)
         return writes, [(s, k, r, _unpack_error(e)) for s, k, r, e in dead], resolved
 
-    def adopt(self, writes: list[PlannedWrite], ctx: "PlanContextImpl") -> None:
+    def adopt(self, writes: list[EncodedWrite], ctx: "PlanContextImpl") -> None:
         """Give the helper's run-memoised writes the payload one process would have: the run's first for the
         key (this process's memo, in record order), remembering theirs where it is the first."""
         memo = ctx.cache
@@ -292,17 +359,21 @@ class PlanHelper:
             if w.stream in self._memoised:
                 first = memo.get(w.key)
                 if first is None:
-                    memo[w.key] = w.data
-                else:
-                    w.data = first
+                    memo[w.key] = w.memo
+                elif first is not w.memo:
+                    known = self._first.get(w.key)
+                    if known is None or known[0] is not first:
+                        known = self._first[w.key] = (first, *encode_payload(first))
+                    w.memo, w.text, w.payload_hash = first, known[1], known[2]
 
     def stop(self) -> None:
         if self._process is None:
             return
-        try:
-            self._conn.send(None)
-        except (OSError, ValueError):
-            pass
+        if self._owed > 0:  # still planning a part nobody will read (the run stopped, or failed): end it now
+            self._process.kill()
+        self._messages.put(None)
+        if self._sender is not None:
+            self._sender.join(timeout=5)
         self._process.join(timeout=5)
         if self._process.is_alive():
             self._process.kill()

@@ -15,7 +15,7 @@ from .. import jsonutil
 from ..connectors import OutboundRecord, PlannedWrite
 from .database import Database
 
-__all__ = ["Outbox", "PlanOutcome"]
+__all__ = ["Outbox", "PlanOutcome", "EncodedWrite", "encode_payload"]
 
 
 @dataclass
@@ -24,6 +24,47 @@ class PlanOutcome:
     unchanged: int = 0
     replaced: int = 0  # not yet written, payload updated in place
     revised: int = 0  # already written and now different: held as a revision, never rewritten silently
+
+
+def encode_payload(data: dict[str, Any]) -> tuple[str, str]:
+    """A payload as the outbox stores it: its JSON text and its hash (`PlannedWrite.payload_hash`)."""
+    return jsonutil.dumps(data), PlannedWrite(stream="", key="", data=data).payload_hash
+
+
+class EncodedWrite:
+    """A planned write already in the outbox's form: its payload as JSON text with its hash, its audit rows as
+    (line, source stream, source key). The plan helper process (`runtime.plan_workers`) hands its writes back so:
+    text pickles at a fraction of the cost of dicts of Decimals, and the helper, not the process that writes
+    the outbox, pays for the encoding. `data` (the payload read back) is only read where a write replaces a
+    posted one; `memo` is the payload itself for writes rendered once per run (their first one wins)."""
+
+    __slots__ = ("stream", "key", "text", "payload_hash", "depends_on", "natural_key", "audit", "memo")
+
+    def __init__(self, stream: str, key: str, text: str, payload_hash: str, depends_on: list[str],
+                 natural_key: str | None, audit: list[tuple[int | None, str, str]],
+                 memo: dict[str, Any] | None = None):
+        self.stream, self.key, self.text, self.payload_hash = stream, key, text, payload_hash
+        self.depends_on, self.natural_key, self.audit, self.memo = depends_on, natural_key, audit, memo
+
+    @classmethod
+    def of(cls, write: PlannedWrite, encoded: tuple[str, str], *, memo: bool = False) -> "EncodedWrite":
+        """`write` with its payload's `encode_payload` (computed once for a payload many writes share)."""
+        audit = [(None, r.stream, r.key) for r in write.source_refs]
+        audit.extend((line, r.stream, r.key) for line, r in write.line_refs)
+        return cls(write.stream, write.key, encoded[0], encoded[1], write.depends_on, write.natural_key, audit,
+                   write.data if memo else None)
+
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled as its arguments: about half the cost of its slots' state
+        return EncodedWrite, (self.stream, self.key, self.text, self.payload_hash, self.depends_on, self.natural_key,
+                              self.audit, self.memo)
+
+    @property
+    def data(self) -> dict[str, Any]:
+        return self.memo if self.memo is not None else jsonutil.loads(self.text)
+
+
+def _text(write: "PlannedWrite | EncodedWrite") -> str:
+    return write.text if isinstance(write, EncodedWrite) else jsonutil.dumps(write.data)
 
 
 def _document(data: dict[str, Any]) -> dict[str, Any]:
@@ -41,12 +82,13 @@ class Outbox:
         # Added here, not in schema.sql's CREATE, so state files written before it gain the column too.
         self.db.execute("ALTER TABLE outbox ADD COLUMN IF NOT EXISTS sends INTEGER DEFAULT 0")
 
-    def add(self, destination: str, writes: list[PlannedWrite], run_id: int | None) -> PlanOutcome:
+    def add(self, destination: str, writes: "list[PlannedWrite] | list[PlannedWrite | EncodedWrite]",
+            run_id: int | None) -> PlanOutcome:
         """Insert planned writes in bulk; decide per key what a re-plan means."""
         outcome = PlanOutcome()
         if not writes:
             return outcome
-        by_key: dict[str, PlannedWrite] = {}
+        by_key: dict[str, PlannedWrite | EncodedWrite] = {}
         hashes: dict[str, str] = {}
         for w in writes:  # the last plan of a key in a batch wins
             by_key[w.key] = w
@@ -80,7 +122,7 @@ class Outbox:
             table = pa.table({
                 "key": [w.key for w in fresh],
                 "stream": [w.stream for w in fresh],
-                "data": [jsonutil.dumps(w.data) for w in fresh],
+                "data": [_text(w) for w in fresh],
                 "payload_hash": [hashes[w.key] for w in fresh],
                 "depends_on": pa.array([w.depends_on for w in fresh], pa.list_(pa.string())),
                 "natural_key": [w.natural_key for w in fresh],
@@ -100,21 +142,24 @@ class Outbox:
         for w in replace:
             self.db.execute("UPDATE outbox SET data = ?, payload_hash = ?, depends_on = ?, status = 'pending', "
                             "attempts = 0, updated_at = now() WHERE key = ?",
-                            [jsonutil.dumps(w.data), hashes[w.key], w.depends_on, w.key])
+                            [_text(w), hashes[w.key], w.depends_on, w.key])
             self.db.execute("DELETE FROM audit WHERE outbox_key = ?", [w.key])
             self._audit([w])
             outcome.replaced += 1
         for w in revise:
             self.db.execute("INSERT OR IGNORE INTO revisions VALUES (?, ?, ?, ?, 'held', now())",
-                            [w.key, hashes[w.key], jsonutil.dumps(w.data), run_id])
+                            [w.key, hashes[w.key], _text(w), run_id])
             self.db.execute("UPDATE revisions SET status = 'held', created_at = now() WHERE key = ? AND "
                             "payload_hash = ? AND status = 'released'", [w.key, hashes[w.key]])  # changed again
             outcome.revised += 1
         return outcome
 
-    def _audit(self, writes: list[PlannedWrite]) -> None:
+    def _audit(self, writes: "list[PlannedWrite | EncodedWrite]") -> None:
         rows: list[tuple[str, int | None, str, str]] = []
         for w in writes:
+            if isinstance(w, EncodedWrite):
+                rows.extend((w.key, line, stream, key) for line, stream, key in w.audit)
+                continue
             rows.extend((w.key, None, r.stream, r.key) for r in w.source_refs)
             rows.extend((w.key, line, r.stream, r.key) for line, r in w.line_refs)
         if rows:
