@@ -27,7 +27,7 @@ from ledgerlink.store.outbox import EncodedWrite, Outbox, encode_payload
 from ledgerlink_amazon_sp import AmazonSellingPartnerSource
 from ledgerlink_qbo.destination import QuickBooksOnlineDestination
 
-from .test_perf_fastpath_equivalence import seeded_runs
+from plan_helpers import seeded_runs
 
 ANCHOR = datetime(2026, 3, 1, tzinfo=timezone.utc)
 STREAM = "orders_2026"
