@@ -15,11 +15,11 @@ import pyarrow as pa
 
 from .. import jsonutil, protocol
 from ..connectors import Source, Stream
-from ..encoded_record import EncodedRecord
 from ..errors import LedgerlinkError, RecordError
 from ..secrets import secret_paths
 from ..store import Store
 from ..store.database import StoreOutOfMemory
+from ..encoded_record import EncodedRecord  # a record handed over as the remote's text, staged as it is
 from ..store.record_text import UnstageableRecord, key_text, max_record_chars, record_text, safe_text
 from ..store.record_text import INT_MAX as _INT_MAX, INT_MIN as _INT_MIN
 from .progress import NO_PROGRESS
