@@ -11,6 +11,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -270,3 +271,49 @@ def test_a_re_read_after_the_upgrade_revises_nothing_and_posts_nothing_again(tmp
         assert json.loads(jsonutil.dumps(qbo_sb.company.entities)) == books  # nothing posted, nothing changed
         for what in ("created", "updated", "revised", "voided"):
             assert not sum((second.counts.get(what) or {}).values()), (what, second.counts)
+
+
+class _BreakOrders(httpx.HTTPTransport):
+    """The real transport; in the first searchOrders page, one order loses its orderId and another's becomes an
+    object (as a remote's bug would send them), the page otherwise as the sandbox wrote it."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.broken: list[str] = []
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        response = super().handle_request(request)
+        if request.url.path != "/orders/2026-01-01/orders" or self.broken:
+            return response
+        body = jsonutil.loads(response.read())
+        if len(body.get("orders") or []) < 3:
+            return response
+        first, second = body["orders"][0], body["orders"][1]
+        self.broken = [first.pop("orderId"), second["orderId"]]
+        second["orderId"] = {"id": second["orderId"]}
+        headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-encoding")}
+        return httpx.Response(response.status_code, headers=headers, content=jsonutil.dumps_bytes(body))
+
+
+def test_malformed_orders_in_a_sandbox_page_are_dead_letters_and_the_rest_stage_as_text(sandbox, tmp_path,
+                                                                                       monkeypatch):
+    made: list[int] = []
+    real = EncodedRecord.of.__func__  # type: ignore[attr-defined]
+    monkeypatch.setattr(EncodedRecord, "of", classmethod(lambda cls, raw, fields: made.append(1) or
+                                                         real(cls, raw, fields)))
+    transport = _BreakOrders()
+    with sandbox(orders=60) as (url, _):
+        store = Store(tmp_path / "s.duckdb")
+        try:
+            counts = extract(AmazonSellingPartnerSource(transport=transport), _config(url), [STREAM], store,
+                             run_id=1)
+            letters = store.db.fetchall("SELECT record_key, detail, message, record FROM dead_letters ORDER BY id")
+            staged = store.raw.count(STREAM)
+        finally:
+            store.close()
+    assert counts["read_error"] is None and counts["read_dead_letters"] == 2 and len(made) >= counts["read_total"]
+    assert staged == counts["read_total"] >= 58
+    assert [json.loads(detail)["field"] for _, detail, _, _ in letters] == ["orderId", "orderId"]
+    assert "no primary key" in letters[0][2] and "is a dict" in letters[1][2]
+    assert {json.loads(record)["orderId"]["id"] for *_, record in letters[1:]} == {transport.broken[1]}
+    assert "orderId" not in json.loads(letters[0][3])  # the letter keeps the order as it came, to find it by
