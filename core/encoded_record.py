@@ -9,7 +9,8 @@ stands for, decoded on first use; written as JSON (an Airbyte RECORD line, a dea
 
 from __future__ import annotations
 
-from typing import Any, Iterator, Mapping
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 from . import jsonutil
 from .store.record_text import stageable_text
