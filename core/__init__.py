@@ -17,6 +17,7 @@ from .connectors import (
     state_by_stream,
 )
 from .connectors import fields_schema  # issue 20: every stream declares its fields
+from .encoded_record import EncodedRecord  # issue 18: a record handed over as the remote's JSON text
 from .errors import (
     ConfigError, LedgerlinkError, MappingError, PermanentError, PipelineBusyError, RecordError, RemoteError,
     ThrottledError, TransientError,
@@ -63,7 +64,7 @@ __all__ = [
     # connectors
     "Source", "Destination", "Stream", "HttpStream", "ChildStream", "Checkpoint", "CHECKPOINT", "Normaliser", "PlannedWrite",
     "OutboundRecord", "WriteResult", "WriteContext", "PlanContext", "ReferenceCache", "ObjectType", "StoreContext", "CheckContext",
-    "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument",
+    "idempotency_key", "request_id", "state_by_stream", "PostedDocument", "LedgerDocument", "EncodedRecord",
     # http
     "HttpClient", "Limit", "RetryPolicy", "OAuth2RefreshAuth", "describe_error", "parse_retry_after",
     # money and the canonical model

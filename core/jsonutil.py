@@ -18,7 +18,17 @@ import msgspec
 import orjson
 from pydantic_core import PydanticSerializationError, to_jsonable_python
 
-__all__ = ["dumps", "dumps_bytes", "loads"]
+__all__ = ["dumps", "dumps_bytes", "loads", "JsonText"]
+
+
+class JsonText:
+    """A value that is already JSON text (valid, one value): written as that text, byte for byte, wherever it
+    sits in what is dumped (a record a source hands over as the remote sent it, see `EncodedRecord`)."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str):
+        self.text = text
 
 
 def _default(obj: Any) -> Any:
@@ -26,6 +36,8 @@ def _default(obj: Any) -> Any:
         if not obj.is_finite():
             raise TypeError(f"{obj} is not a JSON number")
         return orjson.Fragment(str(obj))
+    if isinstance(obj, JsonText):
+        return orjson.Fragment(obj.text)
     if hasattr(obj, "model_dump"):
         return obj.model_dump(mode="python")
     if isinstance(obj, Enum):

@@ -20,6 +20,7 @@ from ..remote_waits import waiting_of
 from ..secrets import secret_paths
 from ..store import Store
 from ..store.database import StoreOutOfMemory
+from ..encoded_record import EncodedRecord  # a record handed over as the remote's text, staged as it is
 from ..store.record_text import UnstageableRecord, key_text, max_record_chars, record_text, safe_text
 from ..store.record_text import INT_MAX as _INT_MAX, INT_MIN as _INT_MIN
 from .progress import NO_PROGRESS
@@ -132,33 +133,48 @@ def _stager(cls: type[Stream] | None, stream: str, join_field: str | None) -> Ca
                               stream=stream, field="(the stream)",
                               hint="the source is at fault (a connector bug or version mismatch): report it to "
                                    "its authors; the record is kept here")
-        if type(data) is not dict and not isinstance(data, dict):
+        encoded = type(data) is EncodedRecord
+        if encoded:  # the remote's own text, staged as it is: only the key, cursor and join fields are read
+            get = data.field
+        elif type(data) is dict or isinstance(data, dict):
+            get = data.get
+        else:
             raise UnstageableRecord(f"the record is a {type(data).__name__}, not an object", stream=stream,
                                     field="(the record)", hint="report it to the plugin's authors")
         if single is not None:
-            part = data.get(single)
+            part = get(single)
             if type(part) is int and _INT_MIN <= part <= _INT_MAX:
                 key: str | None = str(part)
             else:
                 key = key_text([part], fields, stream=stream)
         else:
-            key = key_text([data.get(f) for f in fields], fields, stream=stream) if fields else None
+            key = key_text([get(f) for f in fields], fields, stream=stream) if fields else None
         if key is None:
             raise RecordError("record has no primary key", stream=stream, field=str(pk),
                               hint="the source emitted a record it cannot identify; report it to the plugin's "
                                    "authors")
-        text = record_text(data, stream=stream, key=key, limit=limit)
-        cur = data.get(cursor_field) if cursor_field else None
+        text = _encoded_text(data, stream, key, limit) if encoded else record_text(data, stream=stream, key=key,
+                                                                                   limit=limit)
+        cur = get(cursor_field) if cursor_field else None
         if cur is None or cls is None:
             cursor = None
         elif plain_cursor and type(cur) is str and cur.isascii():  # what `staged_cursor` makes of it: the text
             cursor = cur
         else:
             cursor = staged_cursor(cls, cur, key)
-        join = data.get(join_field) if join_field else None
+        join = get(join_field) if join_field else None
         return StagedRow(key, cursor, text, None if join is None else _join_text(join))
 
     return stage
+
+
+def _encoded_text(record: EncodedRecord, stream: str, key: str, limit: int) -> str:
+    """An encoded record's text, which staging stores as it is (`EncodedRecord.of` checked what it holds),
+    unless it is larger than a staged record may be."""
+    text = record.text
+    if len(text) > limit:  # the same refusal, in the same words, as `record_text`'s
+        return record_text(record, stream=stream, key=key, limit=limit)
+    return text
 
 
 def _default_cursor(cls: type[Stream]) -> bool:
@@ -299,8 +315,8 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
                     # the letter is filed (and committed) before any STATE after this record can be (the flush
                     # in flight, if any, holds the store until it commits: it covers only records before this)
                     dead += 1
-                    store.dead_letters.add(stage="read", stream=stream, record_key=exc.key, record=data,
-                                           run_id=run_id, error=exc)
+                    store.dead_letters.add(stage="read", stream=stream, record_key=exc.key,
+                                           record=_letter_record(data), run_id=run_id, error=exc)
                     progress("read", 1)
                     continue
                 pending.add(stream, row)
@@ -522,6 +538,16 @@ def _stage_one_by_one(buffers: dict[str, list[StagedRow]], store: Store, run_id:
                     stage="read", stream=stream, record_key=row.key, record=_loads_or_text(row.text),
                     run_id=run_id, error=UnstageableRecord(f"staging refused it: {safe_text(exc, 500)}",
                                                            stream=stream, key=row.key, field="(the record)"))
+
+
+def _letter_record(data: Any) -> Any:
+    """What a dead letter keeps of a record the stager refused: an encoded one as the object it stands for."""
+    if type(data) is EncodedRecord:
+        try:
+            return data.decode()
+        except (ValueError, RecursionError):
+            return data.text
+    return data
 
 
 def _loads_or_text(text: str) -> Any:

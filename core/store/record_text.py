@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from decimal import Decimal
 from typing import Any
 
 from .. import jsonutil
 from ..errors import RecordError
 
-__all__ = ["UnstageableRecord", "record_text", "key_text", "find_problem", "has_nonfinite", "letter_copy", "safe_text",
+__all__ = ["UnstageableRecord", "record_text", "stageable_text", "key_text", "find_problem", "has_nonfinite", "letter_copy", "safe_text",
            "MAX_DEPTH", "max_record_chars", "LETTER_RECORD_CHARS"]
 
 #: deeper than this is refused, with the path to where it goes too deep (the JSON writer stops there anyway,
@@ -174,6 +175,27 @@ def record_text(data: Any, *, stream: str | None = None, key: str | None = None,
             f"a staged record may be", stream=stream, key=key, field="(the record)",
             hint="raise LEDGERLINK_MAX_RECORD_MB (and the memory the sync may use) if such records are real, "
                  "then have the source send it again")
+    return text
+
+
+#: a `\uD800`–`\uDFFF` escape: half of a surrogate pair, or a lone one (which no UTF-8 store holds)
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89abcdefABCDEF]")
+
+
+def stageable_text(raw: Any) -> str | None:
+    """The text of one record's JSON (bytes, or a msgspec `Raw` cut from a page msgspec has read, so the
+    JSON is well formed) when staging can store it as it is, else None (decode it and stage the object,
+    whose checks name the field at fault): it must be UTF-8, an object, nested less than MAX_DEPTH (counted
+    over every bracket, so a deep-looking record takes the careful path) and hold no surrogate escape.
+    Numbers are kept as written: the text holds any integer and any decimal exactly."""
+    try:
+        text = str(raw, "utf-8")
+    except (UnicodeError, TypeError):
+        return None
+    if text[:1] != "{" or text.count("{") + text.count("[") >= MAX_DEPTH:
+        return None
+    if "\\u" in text and _SURROGATE_ESCAPE.search(text):
+        return None
     return text
 
 

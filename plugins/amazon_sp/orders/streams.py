@@ -10,12 +10,15 @@ from __future__ import annotations
 import contextvars
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
-from typing import Any, ClassVar, Iterator
+from decimal import Decimal
+from typing import Any, Callable, ClassVar, Iterator
 
 import httpx
+import msgspec
 
 from ledgerlink import (
-    CHECKPOINT, Checkpoint, ChildStream, HttpClient, HttpStream, PermanentError, Stream, TransientError, protocol,
+    CHECKPOINT, Checkpoint, ChildStream, EncodedRecord, HttpClient, HttpStream, PermanentError, Stream,
+    TransientError, protocol,
 )
 
 from ..client import read_json
@@ -40,8 +43,10 @@ _HINTS = {
 
 
 def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any],
-         records: tuple[str, ...] = ()) -> tuple[httpx.Response, Any]:
+         records: tuple[str, ...] = (), fast: Callable[[bytes], Any] | None = None) -> tuple[httpx.Response, Any]:
     """One SP-API GET, parsed with Decimal numbers; permanent refusals get a hint saying what to fix.
+    `fast(content)`, when given, reads the body first: its answer (not None) is the page; None means "read it
+    as before".
 
     A 200 whose body is not JSON, or has no `records` list, is asked for once more and then stops the run: read
     as an empty page it would move the state past orders never seen."""
@@ -51,6 +56,8 @@ def _get(client: HttpClient, path: str, operation: str, params: dict[str, Any],
         except PermanentError as exc:
             exc.hint = exc.hint or _HINTS.get((operation, exc.status or 0)) or _HINTS.get(("*", exc.status or 0))
             raise
+        if fast is not None and response.content and (page := fast(response.content)) is not None:
+            return response, page
         try:
             body = read_json(response)
         except ValueError as exc:
@@ -185,6 +192,61 @@ class OrdersStream(HttpStream):
 INCLUDED_DATA = ("BUYER", "RECIPIENT", "PROCEEDS", "PROMOTION", "CANCELLATION", "FULFILLMENT", "TAX", "PAYMENT")
 
 
+class _Pagination(msgspec.Struct):
+    nextToken: Any = None
+
+
+class _SearchPage(msgspec.Struct):
+    """A searchOrders page as staging needs it: each order's own JSON, and what says whether a page follows."""
+
+    orders: list[msgspec.Raw]
+    pagination: _Pagination | None = None
+
+
+class _OrderFields(msgspec.Struct):
+    """What staging reads of an order (its key and cursor); the rest is skipped."""
+
+    orderId: Any = None
+    lastUpdatedTime: Any = None
+
+
+class _SearchPageFields(msgspec.Struct):
+    orders: list[_OrderFields]
+
+
+_PAGE = msgspec.json.Decoder(_SearchPage)
+_PAGE_FIELDS = msgspec.json.Decoder(_SearchPageFields, float_hook=Decimal)  # as `jsonutil.loads` reads them
+
+
+class EncodedPage:
+    """A searchOrders page read without decoding its orders: each is an `EncodedRecord` (its text as Amazon
+    sent it, its orderId and lastUpdatedTime), which staging stores as it is."""
+
+    __slots__ = ("orders", "next_token")
+
+    def __init__(self, orders: list[EncodedRecord], next_token: Any):
+        self.orders = orders
+        self.next_token = next_token
+
+
+def read_encoded_page(content: bytes) -> EncodedPage | None:
+    """The page with its orders as text, or None when anything about it is unusual (not JSON, no `orders`
+    list, an order that is not an object, nor UTF-8, or holds a surrogate escape or deep nesting): that page
+    is then read as before, every order decoded, so what fails, and how, is unchanged."""
+    try:
+        page = _PAGE.decode(content)
+        fields = _PAGE_FIELDS.decode(content).orders
+    except (msgspec.DecodeError, RecursionError):  # ValidationError is a DecodeError
+        return None
+    orders: list[EncodedRecord] = []
+    for raw, known in zip(page.orders, fields):
+        order = EncodedRecord.of(raw, {"orderId": known.orderId, "lastUpdatedTime": known.lastUpdatedTime})
+        if order is None:
+            return None
+        orders.append(order)
+    return EncodedPage(orders, (page.pagination.nextToken if page.pagination is not None else None) or None)
+
+
 class Orders2026Stream(OrdersStream):
     """Orders API 2026-01-01 `searchOrders` by lastUpdatedAfter/lastUpdatedBefore windows (config
     `orders_api: "2026-01-01"`). Each record is Amazon's 2026 `Order` unchanged, its `orderItems` inline,
@@ -207,8 +269,17 @@ class Orders2026Stream(OrdersStream):
 
     def next_page_token(self, response: httpx.Response, body: Any) -> str | None:
         """`pagination.nextToken`, passed back as `paginationToken`; absent on the last page."""
+        if isinstance(body, EncodedPage):
+            return body.next_token
         pagination = body.get("pagination") if isinstance(body, dict) else None
         return (pagination or {}).get("nextToken") or None
+
+    def parse_response(self, response: httpx.Response, body: Any) -> Iterator[dict[str, Any]]:
+        """The page's orders: as Amazon's text (`EncodedRecord`s, staged as they are) when the page was read
+        that way, else the decoded objects."""
+        if isinstance(body, EncodedPage):
+            return iter(body.orders)  # type: ignore[arg-type]  # an EncodedRecord reads as the order's mapping
+        return iter(super().parse_response(response, body))
 
     def window_params(self, after: datetime, before: datetime, token: str | None) -> dict[str, Any]:
         """Lists are comma-separated (Swagger's default `csv`). The query is repeated with the token, as in
@@ -229,7 +300,7 @@ class Orders2026Stream(OrdersStream):
             for after, before in self.windows(self.start_time(state)):
                 def fetch(token: str | None, after: datetime = after, before: datetime = before) -> Any:
                     return _get(self.client, self.path, self.operation, self.window_params(after, before, token),
-                                self.records_path)
+                                self.records_path, fast=read_encoded_page)
 
                 pending = pool.submit(contextvars.copy_context().run, fetch, None)  # lines name the run
                 while True:
