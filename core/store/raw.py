@@ -4,7 +4,6 @@ appending and superseding, without a key index."""
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import re
 from typing import Any, Iterator, Sequence
@@ -12,6 +11,7 @@ from typing import Any, Iterator, Sequence
 import duckdb
 import pyarrow as pa
 
+from .. import jsonutil
 from .database import Database
 
 __all__ = ["RawTables", "table_name", "winners"]
@@ -227,7 +227,7 @@ class RawTables:
             f"SELECT join_key, pk, data FROM {table_name(stream)} WHERE join_key IN (SELECT unnest(?)) ORDER BY pk",
             [join_keys])
         for jk, pk, data in rows:
-            out.setdefault(jk, []).append((pk, json.loads(data)))
+            out.setdefault(jk, []).append((pk, jsonutil.loads(data)))
         return out
 
     def get(self, stream: str, pk: str) -> dict[str, Any] | None:
@@ -235,7 +235,7 @@ class RawTables:
             return None
         with self.db.headroom(self.largest(stream)):
             row = self.db.fetchone(f"SELECT data FROM {table_name(stream)} WHERE pk = ?", [pk])
-        return json.loads(row[0]) if row else None
+        return jsonutil.loads(row[0]) if row else None
 
     def touch(self, stream: str, pk: str) -> bool:
         """Mark a row as changed so the next normalise picks it up again (dead-letter retry)."""
