@@ -20,6 +20,16 @@ measured process itself records its RSS after every batch: `rss_by_tenth` (after
 (`duckdb_memory()`) at the end. Figures, not assertions.
 
     python benchmarks/memory_flat.py --sizes 10000 100000     # the quiet-machine check (under 3 minutes)
+
+A million orders: `--sql-copies --staged-dir DIR` stages each size once, in a process of its own with DuckDB's
+limit raised (`--stage-memory`, 2GB: a million orders in about three minutes instead of half an hour), into
+DIR/staged-N-sql.duckdb, kept for the next run; each measured run plans a copy of that file, opened at the
+default memory settings, so its figures are planning's alone (a `sync` stages and plans in one process: what
+staging leaves in DuckDB's cache is evicted before the helper forks, see docs/reference/performance.md). The
+measured process prints its progress (records planned, RSS, CPU-s) every 20 batches and the runner its sampled
+peaks every minute, on stderr: a run stopped early still says how far it got and how high it went.
+
+    python benchmarks/memory_flat.py --sizes 10000 100000 1000000 --sql-copies --staged-dir /tmp/staged --json
 """
 
 from __future__ import annotations
@@ -252,6 +262,8 @@ def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: f
     outbox = store.db.fetchone("SELECT count(*) FROM outbox")[0]
     limit = store.db.fetchone("SELECT current_setting('memory_limit')")[0]
     duckdb_mb = store.db.fetchone("SELECT sum(memory_usage_bytes) FROM duckdb_memory()")[0] / 2**20
+    duckdb_tags = {tag: round(b / 2**20, 1) for tag, b in store.db.fetchall(
+        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0")}
     store.close()
     tenths = [trace[min(len(trace) - 1, (len(trace) * (i + 1)) // 10 - 1)] for i in range(10)] if trace else []
     return {"orders": orders, "normalised": counts.get("normalised", 0), "outbox_rows": outbox,
@@ -264,7 +276,7 @@ def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: f
             "peak_rss_mb": round(rss_mb()), "rss_end_mb": round(current_rss_mb()), "duckdb_memory_limit": limit,
             "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "rss_by_tenth": [round(x) for x in tenths], "rss_growth_mb": round(tenths[-1] - tenths[0]) if tenths else 0,
-            "batches": len(trace), "duckdb_mb": round(duckdb_mb),
+            "batches": len(trace), "duckdb_mb": round(duckdb_mb), "duckdb_mb_by_tag": duckdb_tags,
             "load_average": os.getloadavg(),
             "goal_mb": GOAL_MB}
 
