@@ -5,11 +5,11 @@ A run remembers some things for its whole length: the first payload of each per-
 (`PlanContext.cache`, so one key is one object whichever order planned it first), the records the load found
 waiting on a dependency. At a million buyers or blocked records those are a million entries. Here at most
 `held` of them stay in memory; evicted ones are written, in bulk, to a temporary SQLite database of this
-process (its page cache is bounded, the rest is on disk) and read back exactly when asked for again, so the
-answer is the one an unbounded dict or set gives. SQLite (the standard library's) rather than the state file:
-the plan helper must never touch the state file, and a DuckDB table needs an index for point look-ups that
-DuckDB holds in memory, which is what grows. The file is removed when the object is collected; a forked child
-opens its own.
+process (its page cache is bounded, the rest is on disk; the file is unlinked as soon as it is open) and read
+back exactly when asked for again, so the answer is the one an unbounded dict or set gives. A scratch file of
+the standard library's SQLite rather than a table in the state file: the plan helper never touches the state
+file, and the pipeline's transactions (a dry run rolls everything back) must not take the memo with them. A
+forked child (the plan helper) opens its own.
 """
 
 from __future__ import annotations
@@ -31,13 +31,11 @@ __all__ = ["SpillFile", "RunMemo", "SpilledKeys", "HELD"]
 HELD = 4096
 
 
-def _close(con: sqlite3.Connection, path: str, pid: int) -> None:
+def _close(con: sqlite3.Connection, pid: int) -> None:
     if os.getpid() != pid:  # a forked child's copy of the parent's connection: the parent closes it
         return
     with contextlib.suppress(sqlite3.Error):
         con.close()
-    with contextlib.suppress(OSError):
-        os.unlink(path)
 
 
 class SpillFile:
@@ -58,8 +56,12 @@ class SpillFile:
             con.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover after a crash
             con.execute("PRAGMA synchronous = OFF")
             con.execute("CREATE TABLE spill (key TEXT PRIMARY KEY, value BLOB) WITHOUT ROWID")
+            # the payloads hold buyers' names: the file (owner-only, from mkstemp) goes from the directory at
+            # once, so not even a killed process leaves it behind; the open connection keeps it until closed
+            with contextlib.suppress(OSError):
+                os.unlink(path)
             self._con, self._pid = con, os.getpid()
-            weakref.finalize(self, _close, con, path, self._pid)
+            weakref.finalize(self, _close, con, self._pid)
         return self._con
 
     def put_many(self, items: Iterable[tuple[str, Any]]) -> None:
