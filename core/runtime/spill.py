@@ -23,8 +23,6 @@ import weakref
 from collections import OrderedDict
 from typing import Any, Iterable
 
-from ..data_dir import duckdb_temp_dir
-
 __all__ = ["SpillFile", "RunMemo", "SpilledKeys", "HELD"]
 
 #: entries kept in memory before the oldest are written to the spill file
@@ -49,8 +47,8 @@ class SpillFile:
 
     def _connection(self) -> sqlite3.Connection:
         if self._con is None or self._pid != os.getpid():
-            fd, path = tempfile.mkstemp(prefix="ledgerlink-spill-", suffix=".sqlite",
-                                        dir=duckdb_temp_dir() or None)
+            # in the temporary folder (`LEDGERLINK_TEMP_DIR`, `TMPDIR`)
+            fd, path = tempfile.mkstemp(prefix="ledgerlink-spill-", suffix=".sqlite")
             os.close(fd)
             con = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
             con.execute("PRAGMA journal_mode = OFF")  # a scratch file: nothing to recover after a crash
