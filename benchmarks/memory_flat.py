@@ -20,6 +20,16 @@ measured process itself records its RSS after every batch: `rss_by_tenth` (after
 (`duckdb_memory()`) at the end. Figures, not assertions.
 
     python benchmarks/memory_flat.py --sizes 10000 100000     # the quiet-machine check (under 3 minutes)
+
+A million orders: `--sql-copies --staged-dir DIR` stages each size once, in a process of its own with DuckDB's
+limit raised (`--stage-memory`, 2GB: a million orders in about three minutes instead of half an hour), into
+DIR/staged-N-sql.duckdb, kept for the next run; each measured run plans a copy of that file, opened at the
+default memory settings, so its figures are planning's alone (a `sync` stages and plans in one process: what
+staging leaves in DuckDB's cache is evicted before the helper forks, see docs/reference/performance.md). The
+measured process prints its progress (records planned, RSS, CPU-s) every 20 batches and the runner its sampled
+peaks every minute, on stderr: a run stopped early still says how far it got and how high it went.
+
+    python benchmarks/memory_flat.py --sizes 10000 100000 1000000 --sql-copies --staged-dir /tmp/staged --json
 """
 
 from __future__ import annotations
@@ -28,6 +38,7 @@ import argparse
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -97,13 +108,20 @@ class PairSampler:
         return {f"sampled_peak_{k}_mb": round(v) for k, v in self.peak.items()}
 
 
-def run_sampled(cmd: list[str], interval: float = 0.5) -> tuple[subprocess.CompletedProcess[str], dict[str, float]]:
-    """Run `cmd`, sampling its memory (and its children's) every `interval` seconds."""
+def run_sampled(cmd: list[str], interval: float = 0.5, report_every: float = 60.0
+                ) -> tuple[subprocess.CompletedProcess[str], dict[str, float]]:
+    """Run `cmd`, sampling its memory (and its children's) every `interval` seconds; the peaks so far go to
+    stderr every `report_every` seconds (a long run stopped early still says how high it went)."""
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, text=True)
         sampler = PairSampler(proc.pid)
+        reported = time.perf_counter()
         while proc.poll() is None:
             sampler.sample()
+            if time.perf_counter() - reported > report_every:
+                reported = time.perf_counter()
+                print(json.dumps({"at": datetime.now(timezone.utc).strftime("%H:%M:%S"), "load": os.getloadavg()[0],
+                                  **sampler.figures()}), file=sys.stderr, flush=True)
             time.sleep(interval)
         out.seek(0)
         err.seek(0)
@@ -139,7 +157,7 @@ def stage(store: Any, orders: int, chunk: int = 10_000) -> None:
         store.raw.stage(STREAM, pks, cursors, data, [None] * len(pks), run_id=1)
 
 
-def stage_copies_in_sql(store: Any, orders: int) -> None:
+def stage_copies_in_sql(store: Any, orders: int, step: int = 2_000) -> None:
     """The same staged table as `stage`, its copies made by DuckDB (`--sql-copies`): DISTINCT orders staged
     through `RawTables.stage`, then each copy of them inserted by one SQL statement with the new order id in the
     key and the record. Staging a million orders row by row takes most of an hour on a loaded machine; this
@@ -149,7 +167,7 @@ def stage_copies_in_sql(store: Any, orders: int) -> None:
     stage(store, min(orders, DISTINCT))
     name = table_name(STREAM)
     low, high = store.db.fetchone(f"SELECT min(seq), max(seq) FROM {name}")
-    step = 2_000  # rows a statement: ten thousand records at once would not fit DuckDB's default limit
+    # `step`: rows a statement: ten thousand records at once would not fit DuckDB's default limit
     for copy in range(1, -(-orders // DISTINCT)):
         n = min(DISTINCT, orders - copy * DISTINCT)
         new = f"'{copy + 900:04d}' || substr(pk, 4)"
@@ -174,22 +192,68 @@ def plan(store: Any, progress: Any, should_stop: Any) -> dict[str, Any]:
                               should_stop=should_stop)
 
 
-def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: float | None = None
-        ) -> dict[str, Any]:
+def stage_to_file(orders: int, path: Path, *, sql_copies: bool, memory_limit: str) -> dict[str, Any]:
+    """Stage `orders` into a state file of its own (`--staged-dir`), with DuckDB's limit raised to
+    `memory_limit`: the staging is not what is measured, and a file staged once is planned many times (each run
+    plans a copy of it, opened at the default memory settings)."""
+    from ledgerlink.store import Store
+
+    part = path.with_name(path.name + ".part")
+    part.unlink(missing_ok=True)
+    c0, t0 = time.process_time(), time.perf_counter()
+    store = Store(part, memory_limit=memory_limit)
+    if sql_copies:
+        stage_copies_in_sql(store, orders, step=DISTINCT)
+    else:
+        stage(store, orders, chunk=DISTINCT)
+    store.db.execute("CHECKPOINT")
+    store.close()
+    part.rename(path)
+    return {"orders": orders, "staged_file": str(path), "stage_seconds": round(time.perf_counter() - t0, 1),
+            "stage_cpu_seconds": round(time.process_time() - c0, 1), "file_mb": round(path.stat().st_size / 2**20),
+            "load_average": os.getloadavg()}
+
+
+def staged_file(orders: int, staged_dir: Path, *, sql_copies: bool, memory_limit: str) -> Path:
+    """The state file with `orders` staged in `staged_dir`, staged in a child process when it is not there."""
+    path = staged_dir / f"staged-{orders}{'-sql' if sql_copies else ''}.duckdb"
+    if not path.exists():
+        staged_dir.mkdir(parents=True, exist_ok=True)
+        done = subprocess.run([sys.executable, __file__, "--stage-only", str(orders), "--to", str(path),
+                               "--stage-memory", memory_limit, *(["--sql-copies"] * sql_copies)],
+                              capture_output=True, text=True)
+        if done.returncode:
+            raise SystemExit(f"staging {orders} orders failed (exit {done.returncode}): {done.stderr[-2000:]}")
+        print(done.stdout.strip(), file=sys.stderr, flush=True)
+    return path
+
+
+def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: float | None = None,
+        staged: Path | None = None) -> dict[str, Any]:
     sys.path.insert(0, str(Path(__file__).parent))
     from normalise_plan import cpu_s
 
     from ledgerlink.store import Store
 
-    store = Store(workdir / "memory.duckdb")
     t0 = time.perf_counter()
-    (stage_copies_in_sql if sql_copies else stage)(store, orders)
+    if staged is not None:  # a copy of a file staged before: this process only plans
+        shutil.copyfile(staged, workdir / "memory.duckdb")
+        store = Store(workdir / "memory.duckdb")
+    else:
+        store = Store(workdir / "memory.duckdb")
+        (stage_copies_in_sql if sql_copies else stage)(store, orders)
     stage_s = time.perf_counter() - t0
     rss_staged, now_staged = rss_mb(), current_rss_mb()
     trace: list[float] = []
+    seen = [0]
 
-    def progress(stage_name: str, n: int) -> None:  # after each committed batch
+    def progress(stage_name: str, n: int) -> None:  # after each committed batch of `n` staged records
         trace.append(current_rss_mb())
+        seen[0] += n
+        if len(trace) % 20 == 0:  # how far a long run got, where the runner's log shows it
+            print(json.dumps({"at": datetime.now(timezone.utc).strftime("%H:%M:%S"), "batches": len(trace),
+                              "records": seen[0], "rss_mb": round(trace[-1]), "cpu_s": round(cpu_s() - c0, 1)}),
+                  file=sys.stderr, flush=True)
 
     c0, t0 = cpu_s(), time.perf_counter()
     until = None if plan_minutes is None else t0 + 60 * plan_minutes
@@ -198,10 +262,13 @@ def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: f
     outbox = store.db.fetchone("SELECT count(*) FROM outbox")[0]
     limit = store.db.fetchone("SELECT current_setting('memory_limit')")[0]
     duckdb_mb = store.db.fetchone("SELECT sum(memory_usage_bytes) FROM duckdb_memory()")[0] / 2**20
+    duckdb_tags = {tag: round(b / 2**20, 1) for tag, b in store.db.fetchall(
+        "SELECT tag, memory_usage_bytes FROM duckdb_memory() WHERE memory_usage_bytes > 0")}
     store.close()
     tenths = [trace[min(len(trace) - 1, (len(trace) * (i + 1)) // 10 - 1)] for i in range(10)] if trace else []
     return {"orders": orders, "normalised": counts.get("normalised", 0), "outbox_rows": outbox,
             "stopped_at_time_budget": bool(counts.get("stopped")), "sql_copies": sql_copies,
+            "staged_before": staged is not None,
             "stage_seconds": round(stage_s, 1), "plan_seconds": round(wall, 1), "plan_cpu_seconds": round(cpu, 1),
             "orders_per_s": round(counts.get("normalised", 0) / wall),
             "orders_per_cpu_s": round(counts.get("normalised", 0) / cpu),
@@ -209,7 +276,7 @@ def one(orders: int, workdir: Path, *, sql_copies: bool = False, plan_minutes: f
             "peak_rss_mb": round(rss_mb()), "rss_end_mb": round(current_rss_mb()), "duckdb_memory_limit": limit,
             "helper_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024),
             "rss_by_tenth": [round(x) for x in tenths], "rss_growth_mb": round(tenths[-1] - tenths[0]) if tenths else 0,
-            "batches": len(trace), "duckdb_mb": round(duckdb_mb),
+            "batches": len(trace), "duckdb_mb": round(duckdb_mb), "duckdb_mb_by_tag": duckdb_tags,
             "load_average": os.getloadavg(),
             "goal_mb": GOAL_MB}
 
@@ -222,15 +289,30 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sql-copies", action="store_true",
                         help="stage the copies beyond the first 10,000 orders with SQL (fast; see stage_copies_in_sql)")
     parser.add_argument("--plan-minutes", type=float, help="stop planning after this many minutes (a partial figure)")
+    parser.add_argument("--staged-dir", type=Path,
+                        help="stage each size once into a state file kept in this folder (made when missing, in a "
+                             "process of its own, not measured); each run plans a copy of it")
+    parser.add_argument("--stage-memory", default="2GB", help="DuckDB's limit while staging into --staged-dir")
+    parser.add_argument("--stage-only", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--to", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--staged", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.stage_only:
+        print(json.dumps(stage_to_file(args.stage_only, args.to, sql_copies=args.sql_copies,
+                                       memory_limit=args.stage_memory)))
+        return 0
     if args.one:
         with tempfile.TemporaryDirectory(prefix="ledgerlink-memory-") as tmp:
-            rows = [one(args.one, Path(tmp), sql_copies=args.sql_copies, plan_minutes=args.plan_minutes)]
+            rows = [one(args.one, Path(tmp), sql_copies=args.sql_copies, plan_minutes=args.plan_minutes,
+                        staged=args.staged)]
     else:
         rows = []
         for n in args.sizes:
             extra = ["--sql-copies"] * args.sql_copies + (["--plan-minutes", str(args.plan_minutes)]
                                                           if args.plan_minutes else [])
+            if args.staged_dir:
+                extra += ["--staged", str(staged_file(n, args.staged_dir, sql_copies=args.sql_copies,
+                                                      memory_limit=args.stage_memory))]
             done, sampled = run_sampled([sys.executable, __file__, "--one", str(n), "--json", *extra])
             if done.returncode:
                 rows.append({"orders": n, "crashed": done.returncode, "stderr": done.stderr[-2000:], **sampled})

@@ -14,6 +14,7 @@ from ..errors import LedgerlinkError, RecordError, TransientError
 from ..review.gate import hold_for_review
 from ..store import Store
 from .progress import NO_PROGRESS
+from . import spill
 from .stop import NEVER, shielded
 
 __all__ = ["load", "MAX_ATTEMPTS"]
@@ -52,9 +53,9 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
     try:
         # a second pass sends what waited on a document written in the first (a journal's reversal before its
         # new version, in one stream); only those, so a record that failed is not tried twice in one run
-        only: set[str] | None = None
+        only: spill.SpilledKeys | None = None
         for _pass in range(MAX_PASSES):
-            blocked: set[str] = set()
+            blocked = spill.SpilledKeys()  # held a few thousand at a time: a million blocked records spill to disk
             written_before = sum(created.values()) + sum(existing.values())
             for stream in order:
                 window = sender.window(stream)
@@ -74,9 +75,11 @@ def load(destination: Destination, config: Any, store: Store, run_id: int,
                             return _finish(counts, created, existing, refs, error)
                     statuses = dict.fromkeys([d for d in deps if d in done_deps], "done")
                     statuses.update(store.outbox.statuses([d for d in deps if d not in done_deps]))
+                    if len(done_deps) > spill.HELD:  # a cache, not a record: per-buyer customers would grow it with N
+                        done_deps.clear()
                     done_deps.update(d for d, status in statuses.items() if status == "done")
                     ready = [r for r, ds in batch if all(statuses.get(d) == "done" for d in ds)]
-                    blocked.update(r.key for r, ds in batch if not all(statuses.get(d) == "done" for d in ds))
+                    blocked.add_many(r.key for r, ds in batch if not all(statuses.get(d) == "done" for d in ds))
                     if not ready:
                         continue
                     if should_stop():

@@ -24,6 +24,7 @@ from ..store.record_text import find_problem, has_nonfinite
 from .plan_workers import COLUMNAR_PARENT_SHARE, FIXED_SHARE, MIN_SHARE, PARENT_SHARE, PlanHelper
 from .posted import PostedLookup
 from .progress import NO_PROGRESS
+from .spill import RunMemo
 from .stop import NEVER
 
 __all__ = ["normalise_and_plan", "PlanContextImpl", "mapping_engine", "resolve_normalisers", "pipeline_key_scope",
@@ -39,7 +40,9 @@ class PlanContextImpl:
                  destination: str | None = None):
         self.engine = engine
         self.options = options
-        self.cache: dict[Any, Any] = {}
+        # what plans keep for the run; the payloads of run-memoised writes (one Customer per buyer) are held a
+        # few thousand at a time, the rest spilled to disk and read back on a miss (`spill.RunMemo`)
+        self.cache: dict[Any, Any] = RunMemo()
         self._store, self._destination = store, destination
         self._posted = PostedLookup(store.db if store is not None else None, destination)
 
@@ -213,6 +216,8 @@ def _normalise_and_plan(normalisers: list[Normaliser], destination: Destination,
                         workers: int | None, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
     counts: Counter[str] = Counter()
     kinds: Counter[str] = Counter()
+    if ctx is not None and isinstance(ctx.cache, RunMemo):  # before the helper forks: its copy is bounded too
+        ctx.cache.bound(getattr(destination, "run_memoised_streams", ()) or ())
     helper = (PlanHelper.start(destination, normalisers, ctx, workers, before_fork=store.db.release_memory)
               if ctx is not None else None)
     try:
