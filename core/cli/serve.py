@@ -86,6 +86,9 @@ def serve(pipeline_file: str | None, workspace: str | None, bind: str, port: int
                    bind, port, "serve")
     finally:
         ws.stop()
+        from ..console.pages_fleet import close_fleet_endpoints
+
+        close_fleet_endpoints()  # a Web Connector session still open in the fleet releases its lease now
         restore()
     if stop.stop_requested():
         say(f"ledgerlink serve stopped ({stop.stop_reason()}); every running sync recorded its last batch")
