@@ -5,7 +5,7 @@ The nav link shows only when the console is pointed at a fleet database (LEDGERL
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Callable
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -52,15 +52,19 @@ def fleet_trigger(request: Request, principal: Principal, form: dict[str, Any]) 
 
 
 _routers: dict[tuple[str, int], Any] = {}
+_sessions: dict[tuple[str, int], Any] = {}
 
 
-class _FleetWebhooks:
-    """`POST /fleet/webhooks/<receiver>`: a vendor callback routed to the tenant's pipeline and queued in the fleet
-    (see ledgerlink.fleet.webhooks). No console sign-in: each tenant's receiver verifies the vendor's signature."""
+class _FleetEndpoint:
+    """An ASGI app that hands each request to the fleet's `make(db, host)` app for this console's fleet database,
+    made once per database and plugin host and kept in `table` (closed by `close_fleet_endpoints`). No console
+    sign-in: what it hosts verifies the vendor itself."""
+
+    def __init__(self, table: dict[tuple[str, int], Any], make: Callable[[Any, Any], Any]):
+        self.table, self.make = table, make
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         from ..fleet import FleetDatabase
-        from ..fleet.webhooks import FleetWebhooks
 
         url = fleet_database_url()
         if not url:
@@ -74,39 +78,27 @@ class _FleetWebhooks:
 
         # the installed plugins, as the fleet's workers load them (not this console's own workspace's host)
         host = plugin_host()
-        router = _routers.get((url, id(host)))
-        if router is None:
-            router = _routers[(url, id(host))] = FleetWebhooks(FleetDatabase(url), host)
-        await router(scope, receive, send)
+        endpoint = self.table.get((url, id(host)))
+        if endpoint is None:
+            endpoint = self.table[(url, id(host))] = self.make(FleetDatabase(url), host)
+        await endpoint(scope, receive, send)
 
 
-_sessions: dict[tuple[str, int], Any] = {}
+def _webhooks(db: Any, host: Any) -> Any:
+    """`POST /fleet/webhooks/<receiver>`: a vendor callback routed to the tenant's pipeline and queued in the fleet
+    (ledgerlink.fleet.webhooks); each tenant's receiver verifies the vendor's signature."""
+    from ..fleet.webhooks import FleetWebhooks
+
+    return FleetWebhooks(db, host)
 
 
-class _FleetSessions:
+def _vendor_sessions(db: Any, host: Any) -> Any:
     """`/fleet/<service>/<tenant>/<pipeline>`: a vendor endpoint that holds the pipeline's state for a session (the
-    QuickBooks Web Connector's, `/fleet/qbwc/…`), see ledgerlink.fleet.sessions. No console sign-in: the plugin
-    checks the vendor's own credentials (the pipeline's Web Connector user and password)."""
+    QuickBooks Web Connector's, `/fleet/qbwc/…`; ledgerlink.fleet.sessions); the plugin checks the vendor's own
+    credentials (the pipeline's Web Connector user and password)."""
+    from ..fleet.sessions import FleetSessions
 
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        from ..fleet import FleetDatabase
-        from ..fleet.sessions import FleetSessions
-
-        url = fleet_database_url()
-        if not url:
-            from .errors import error_response
-
-            await error_response(ApiError(404, "this console is not pointed at a fleet database",
-                                          hint="start `ledgerlink serve` with LEDGERLINK_FLEET_DATABASE_URL set"))(
-                scope, receive, send)
-            return
-        from ..plugins import host as plugin_host
-
-        host = plugin_host()
-        endpoints = _sessions.get((url, id(host)))
-        if endpoints is None:
-            endpoints = _sessions[(url, id(host))] = FleetSessions(FleetDatabase(url), host)
-        await endpoints(scope, receive, send)
+    return FleetSessions(db, host)
 
 
 def close_fleet_endpoints() -> int:
@@ -126,8 +118,8 @@ def close_fleet_endpoints() -> int:
 
 
 def fleet_page_routes() -> list[Route]:
-    sessions = _FleetSessions()
+    sessions = _FleetEndpoint(_sessions, _vendor_sessions)
     return [Route("/fleet", fleet_page, methods=["GET"]), Route("/fleet/sync", fleet_trigger, methods=["POST"]),
-            Route("/fleet/webhooks/{receiver}", _FleetWebhooks(), methods=["POST", "GET"]),
+            Route("/fleet/webhooks/{receiver}", _FleetEndpoint(_routers, _webhooks), methods=["POST", "GET"]),
             Route("/fleet/{service}/{tenant}/{pipeline}", sessions, methods=["POST", "GET"]),
             Route("/fleet/{service}/{tenant}/{pipeline}/", sessions, methods=["POST", "GET"])]
