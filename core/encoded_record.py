@@ -45,6 +45,15 @@ class EncodedRecord(jsonutil.JsonText, Mapping[str, Any]):
             return fields[name]
         return self.decode().get(name)
 
+    def get(self, name: str, default: Any = None) -> Any:  # type: ignore[override]
+        """As a mapping's `get`, without decoding the record for a field in `fields` (a stream's cursor is read
+        this way for every record)."""
+        fields = self.fields
+        if name in fields:
+            value = fields[name]
+            return default if value is None and name not in self.decode() else value
+        return self.decode().get(name, default)
+
     def decode(self) -> dict[str, Any]:
         """The record as objects (exact Decimals), decoded once."""
         data = self._data

@@ -33,6 +33,8 @@ class AnchorOrders(HttpStream):
     primary_key = "id"
     cursor_field = "date_modified"
     records_path = ("data",)
+    #: each order is staged as the anchor server's own text (public HttpStream option; see docs/guides/plugin.md)
+    stage_text = True
 
     def request_params(self, state: dict[str, Any], page_token: Any | None) -> dict[str, Any]:
         return {"page": page_token or 1, "limit": self.config.page_size}
