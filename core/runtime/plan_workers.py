@@ -53,9 +53,28 @@ PARENT_SHARE = 0.4
 #: run starts: since the helper answers with encoded writes and works on the next part while the parent writes
 #: the outbox, a third is where the two processes' CPU times met at 10,000 orders (parent 1.32-1.45 CPU-s,
 #: helper 1.38-1.52; with a fifth 1.15-1.22 and 1.50-1.60); each run then moves it (`normalise._Ahead.balance`)
-COLUMNAR_PARENT_SHARE = float(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE", "0.3"))
+_DEFAULT_COLUMNAR_SHARE = 0.3
+
+
+def columnar_share_from_env(value: str | None) -> tuple[float, bool]:
+    """The parent's starting share and whether it stays fixed, from LEDGERLINK_COLUMNAR_PARENT_SHARE (a tuning
+    knob for benchmarks): a number between 0 and 1 (exclusive) is kept as set; anything else is named in a
+    warning and the default is used, so a typo never stops a run (nor every command, at import)."""
+    if not value:
+        return _DEFAULT_COLUMNAR_SHARE, False
+    try:
+        share = float(value)
+    except ValueError:
+        share = float("nan")
+    if not 0.0 < share < 1.0:  # also NaN
+        log.warning("LEDGERLINK_COLUMNAR_PARENT_SHARE=%r is not a number between 0 and 1: using %s and moving it "
+                    "towards balance as usual", value[:40], _DEFAULT_COLUMNAR_SHARE)
+        return _DEFAULT_COLUMNAR_SHARE, False
+    return share, True
+
+
 #: a share set in the environment stays as set (else each run moves it towards balance, `normalise._Ahead`)
-FIXED_SHARE = bool(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE"))
+COLUMNAR_PARENT_SHARE, FIXED_SHARE = columnar_share_from_env(os.environ.get("LEDGERLINK_COLUMNAR_PARENT_SHARE"))
 #: seconds between checks that the helper is still alive while waiting for it
 _POLL_S = 1.0
 
