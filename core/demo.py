@@ -395,8 +395,16 @@ def returns_step(run: DemoRun) -> Step:
     step.figure("dead_letters", "dead letters open", first.counts.get("dead_letters_open", 0))
     step.figure("second_sync_created", "created by a second sync (idempotent: 0)", created(second))
     step.check(first.status == "succeeded" and second.status == "succeeded", f"syncs {first.status}/{second.status}")
-    step.check(created(first, "CreditMemo") > 0, "no refund was posted")
-    step.check(0 < restocked < returns, "expected some returns restocked and some not")
+    refunds = (first.counts.get("objects") or {}).get("refund", 0)
+    if refunds:
+        step.check(created(first, "CreditMemo") > 0, "no refund was posted")
+    else:  # a small seed has none: nothing to post is not a failure
+        step.notes.append(f"the Amazon sandbox has no refund among {run.orders} orders: try more --orders")
+    if returns >= 2:
+        step.check(0 < restocked < returns, "expected some returns restocked and some not")
+    else:
+        step.notes.append(f"the Amazon sandbox has {returns} customer return(s) among {run.orders} orders: try "
+                          f"more --orders to see sellable and damaged ones")
     step.check(created(second) == 0, f"the second sync created {created(second)}")
     step.files = {"pipeline": str(pipeline.base_dir / name), "state": str(pipeline.state_path)}
     step.details = {"runs": [first.to_dict(), second.to_dict()]}

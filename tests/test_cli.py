@@ -210,6 +210,16 @@ def test_demo_runs_only_the_steps_asked_for_and_names_the_known_ones(tmp_path, m
     assert out["steps"][1]["figures"] == {"bigcommerce-inventory-to-qbo": "everything ties"}
 
 
+def test_demo_with_few_orders_says_the_sandbox_has_no_refunds_rather_than_failing(tmp_path, monkeypatch):
+    """Five orders seed no refund and no customer return: the returns step posts nothing and says why."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["demo", "--orders", "5", "--steps", "returns", "--json"])
+    assert result.exit_code == 0, result.output
+    [step] = json.loads(result.stdout)["steps"]
+    assert step["figures"]["credit_memos"] == 0 and step["figures"]["second_sync_created"] == 0
+    assert any("no refund among 5 orders: try more --orders" in n for n in step["notes"]), step["notes"]
+
+
 def test_check_a_pipeline_side_with_its_stored_credentials(runner, pipeline_file):
     source = runner.invoke(cli, ["check", "--pipeline", pipeline_file])
     assert source.exit_code == 0, source.output
