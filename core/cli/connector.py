@@ -5,6 +5,7 @@ exits 3 when some records could not be written: `ledgerlink.connector_writes`)."
 from __future__ import annotations
 
 import sys
+import threading
 from typing import Any, Callable, Iterator
 
 import click
@@ -13,8 +14,20 @@ from .. import protocol
 from ..errors import ConfigError, LedgerlinkError
 from ..plugins import host
 from ..connector_inputs import configured_catalog, connector_config, connector_state
+from ..config_rotations import ConfigRotations
 from ..connector_writes import DestinationWrite
 from .common import EXIT_DEAD_LETTERS, EXIT_FAILED, emit, fail, load_pipeline_file
+
+
+_EMITTING = threading.Lock()
+
+
+def _emit_now(message: protocol.Message) -> None:
+    """A message a connector sends while it works (a rotated secret's CONTROL), perhaps from a posting thread:
+    whole lines, flushed at once (whoever reads stdout must keep the new secret before the old one dies)."""
+    with _EMITTING:
+        emit(message)
+        sys.stdout.flush()
 
 
 def _airbyte(fn: Callable[..., Iterator[protocol.Message]]) -> Callable[..., None]:
@@ -76,7 +89,10 @@ def check(connector: str | None, config_path: str | None, role: str | None, pipe
                 raise click.UsageError(f"the pipeline's {side} is {named!r}, not {connector!r}")
             status = check_pipeline(pipeline, side)
         else:
-            status = host().connector(str(connector), role)().check(connector_config(config_path))
+            conn = host().connector(str(connector), role)()
+            config = connector_config(config_path)
+            # a refresh token the check rotates goes out at once as a CONTROL message: the old one may be dead
+            status = conn.check(config, ConfigRotations(conn, config, _emit_now).check_context())
         yield protocol.Message(type=protocol.MessageType.CONNECTION_STATUS, connectionStatus=status)
     run()
 
@@ -125,7 +141,9 @@ def write(connector: str, config_path: str, catalog_path: str | None) -> None:
 
     Exits 3 when a record could not be written: a TRACE error per such record (which record, which field, what
     to do), on stderr too, and no STATE after the first (`ledgerlink.connector_writes`)."""
-    run = DestinationWrite(connector, config_path, catalog_path, sys.stdin, command=f"ledgerlink write {connector}")
+    run = DestinationWrite(connector, config_path, catalog_path, sys.stdin, command=f"ledgerlink write {connector}",
+                           context=lambda destination, config: ConfigRotations(destination, config,
+                                                                               _emit_now).write_context())
     _airbyte(run.messages)()
     if run.failed:
         click.echo(f"error: {run.problems()}", err=True)

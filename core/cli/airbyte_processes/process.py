@@ -9,7 +9,7 @@ counts on from a connector process: nothing but protocol messages on stdout (log
 failure, a wrong command line included, as a TRACE error message plus a non-zero exit (2 for bad usage, 3 for
 records a destination could not write (`writing.py`), 1 otherwise), never a bare traceback; a read that fails
 names its stream (`reading.py`); and a refresh token rotated during the run comes back as a CONTROL message
-with the updated config (`rotations.py`). A configured catalog naming a stream the source does not have is refused before
+with the updated config (`ledgerlink.config_rotations`). A configured catalog naming a stream the source does not have is refused before
 anything is read, as Airbyte's own sources refuse it.
 """
 
@@ -30,7 +30,7 @@ from ...plugins import host
 from .logs import emit_message, log_as_messages
 from .names import ConnectorProcess
 from .reading import read_records
-from .rotations import ConfigRotations
+from ...config_rotations import ConfigRotations
 from .writing import write_records
 
 __all__ = ["run_connector", "airbyte_commands", "console_script"]

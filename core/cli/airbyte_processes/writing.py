@@ -2,7 +2,7 @@
 sync, visibly — one TRACE error per such record, no STATE past the first, exit 3 (`ledgerlink.connector_writes`,
 which `ledgerlink write` runs too). What a connector process adds: the messages go out as its other messages
 do (never interleaved with a LOG line), and a refresh token the remote rotates meanwhile is sent back as a
-CONTROL message (`rotations.py`)."""
+CONTROL message (`ledgerlink.config_rotations`)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from ...connector_writes import DestinationWrite
 from ..common import EXIT_DEAD_LETTERS
 from .logs import emit_message
 from .names import ConnectorProcess
-from .rotations import ConfigRotations
+from ...config_rotations import ConfigRotations
 
 __all__ = ["write_records"]
 

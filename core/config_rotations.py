@@ -1,15 +1,16 @@
-"""A secret the remote rotates while a connector process runs (QuickBooks Online's refresh token rotates on every
-exchange; Amazon's LWA may rotate its own) as an Airbyte CONTROL message carrying the updated config, the moment
-it arrives: Airbyte stores it for the next run, where ledgerlink's runtime would store it in its encrypted
-credential store. The old token may stop working any time, so it is never held back until the run ends."""
+"""A secret the remote rotates while a connector process (or `ledgerlink check --config`, `ledgerlink write`) runs
+(QuickBooks Online's refresh token rotates on every exchange; Amazon's LWA may rotate its own) as an Airbyte
+CONTROL message carrying the updated config, the moment it arrives: Airbyte (or whoever runs the command) stores
+it for the next run, where ledgerlink's runtime would store it in its encrypted credential store. The old token
+may stop working any time, so it is never held back until the run ends."""
 
 from __future__ import annotations
 
 from typing import Any, Callable
 
-from ... import protocol
-from ...connectors import CheckContext, WriteContext
-from ...secrets import secret_paths
+from . import protocol
+from .connectors import CheckContext, WriteContext
+from .secrets import secret_paths
 
 __all__ = ["ConfigRotations"]
 
