@@ -6,6 +6,7 @@ fault, which headers carry rate limits). `transport` makes it testable with `htt
 
 from __future__ import annotations
 
+import concurrent.futures
 import contextvars
 import logging
 import threading
@@ -116,6 +117,9 @@ class HttpClient:
         self._stats: dict[str, float] = {"requests": 0, "retries": 0, "throttled": 0, "waited_s": 0.0}
         #: QBO posting sends batches from several threads through one client: a count must not be lost
         self._stats_lock = threading.Lock()
+        #: the threads `request_soon` sends on, started on first use and kept: a thread started per page made
+        #: the reader wait for each new thread to be scheduled (a sixth of a read's time on a busy machine)
+        self._senders: concurrent.futures.ThreadPoolExecutor | None = None
 
     @property
     def stats(self) -> dict[str, float]:
@@ -128,6 +132,9 @@ class HttpClient:
             self._stats[name] += amount
 
     def close(self) -> None:
+        senders, self._senders = self._senders, None
+        if senders is not None:
+            senders.shutdown(wait=True, cancel_futures=True)
         self._client.close()
 
     def __enter__(self) -> "HttpClient":
@@ -222,11 +229,20 @@ class HttpClient:
         return delay
 
     def request_soon(self, method: str, url: str, *, operation: str, **kwargs: Any) -> "PendingResponse":
-        """`request` on a worker thread, returning at once: a reader works on the page in hand while the next
+        """`request` on a sender thread, returning at once: a reader works on the page in hand while the next
         one travels (the socket wait and the remote's time overlap with parsing and staging). `result()` gives
-        the response or raises what `request` would have, at the point the caller asks for it. One pending
-        request at a time per client: the caller asks for the result before sending another."""
-        return PendingResponse(lambda: self.request(method, url, operation=operation, **kwargs))
+        the response or raises what `request` would have, at the point the caller asks for it. The caller asks
+        for the result before sending another (one pending request per reader; readers sharing a client each
+        get a sender, up to four)."""
+        senders = self._senders
+        if senders is None:
+            with self._stats_lock:
+                if self._senders is None:
+                    self._senders = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="ledgerlink-http")
+                senders = self._senders
+        context = contextvars.copy_context()  # the caller's log context (pipeline, stream) on the sender
+        return PendingResponse(senders.submit(context.run, self.request, method, url, operation=operation,
+                                              **kwargs))
 
     def get(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, operation=operation, **kwargs)
@@ -236,28 +252,13 @@ class HttpClient:
 
 
 class PendingResponse:
-    """A request running on its own (daemon) thread, in the caller's log context; `result()` waits for it."""
+    """A request sent on a sender thread; `result()` waits for it."""
 
-    __slots__ = ("_thread", "_response", "_error")
+    __slots__ = ("_future",)
 
-    def __init__(self, send: Callable[[], httpx.Response]):
-        self._response: httpx.Response | None = None
-        self._error: BaseException | None = None
-        context = contextvars.copy_context()
-        self._thread = threading.Thread(target=context.run, args=(self._run, send), name="ledgerlink-http",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self, send: Callable[[], httpx.Response]) -> None:
-        try:
-            self._response = send()
-        except BaseException as exc:  # noqa: BLE001 — handed to the caller by `result()`
-            self._error = exc
+    def __init__(self, future: "concurrent.futures.Future[httpx.Response]"):
+        self._future = future
 
     def result(self) -> httpx.Response:
-        self._thread.join()
-        if self._error is not None:
-            error, self._error = self._error, None
-            raise error
-        assert self._response is not None
-        return self._response
+        """The response, or the error `request` raised (re-raised here, in the caller's thread)."""
+        return self._future.result()

@@ -14,12 +14,13 @@ import duckdb
 import pyarrow as pa
 
 from .. import jsonutil, protocol
-from ..connectors import CheckContext, Source, Stream
+from ..connectors import CheckContext, RecordPage, Source, Stream
 from ..errors import LedgerlinkError, RecordError
 from ..remote_waits import waiting_of
 from ..secrets import secret_paths
 from ..store import Store
 from ..store.database import StoreOutOfMemory
+from .read_tuning import reading_tuned
 from ..encoded_record import EncodedRecord  # a record handed over as the remote's text, staged as it is
 from ..store.record_text import UnstageableRecord, key_text, max_record_chars, record_text, safe_text
 from ..store.record_text import INT_MAX as _INT_MAX, INT_MIN as _INT_MIN
@@ -246,6 +247,13 @@ class _Pending:
 
 def extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,
             progress: Callable[..., None] = NO_PROGRESS, should_stop: Callable[[], bool] = NEVER) -> dict[str, Any]:
+    """Read → stage (`_extract`), with the interpreter tuned for reading (`read_tuning`)."""
+    with reading_tuned():
+        return _extract(source, config, streams, store, run_id, progress, should_stop)
+
+
+def _extract(source: Source, config: dict[str, Any], streams: list[str] | None, store: Store, run_id: int,
+             progress: Callable[..., None], should_stop: Callable[[], bool]) -> dict[str, Any]:
     """Read → stage. Returns counts; raises nothing for bad records (they are dead letters, and the STATE after
     them commits, so the next run does not read them again).
 
@@ -298,41 +306,52 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             flusher.wait()  # the store is written from this thread only between flushes
         store.credentials.save(name, value)
 
+    def take(stream: str, data: Any) -> bool:
+        """Stage one record (or file it as a dead letter); True when the read should stop now."""
+        nonlocal dead, unreported
+        stager = stagers.get(stream)
+        if stager is None:
+            stager = stagers[stream] = _stager(classes.get(stream), stream, join_fields.get(stream))
+        try:
+            row = stager(data)
+        except RecordError as exc:
+            # the letter is filed (and committed) before any STATE after this record can be (the flush in
+            # flight, if any, holds the store until it commits: it covers only records before this)
+            dead += 1
+            store.dead_letters.add(stage="read", stream=stream, record_key=exc.key, record=_letter_record(data),
+                                   run_id=run_id, error=exc)
+            progress("read", 1)
+            return False
+        pending.add(stream, row)
+        read[stream] += 1
+        unreported += 1
+        if pending.count >= FLUSH_ROWS or pending.chars >= flush_chars:
+            flush()
+            return should_stop()
+        if unreported >= PROGRESS_EVERY:
+            progress("read", unreported)
+            unreported = 0
+            return should_stop()
+        return False
+
     source.read_context = CheckContext(save_credential=save_credential, load_credential=store.credentials.load)
+    # Source's own reading loop hands a paged stream's records over a page at a time (no RECORD message each)
+    source.hand_pages = type(source).read is Source.read and type(source).read_streams is Source.read_streams
     messages = source.read(config, catalog, store.source_state())
     try:
         for message in messages:
+            if type(message) is RecordPage:
+                stream = message.stream
+                if any(take(stream, data) for data in message.records):
+                    stopped = True
+                    break
+                continue
             kind = message.type
             if kind is RECORD:
                 rec = message.record
-                stream, data = rec.stream, rec.data
-                stager = stagers.get(stream)
-                if stager is None:
-                    stager = stagers[stream] = _stager(classes.get(stream), stream, join_fields.get(stream))
-                try:
-                    row = stager(data)
-                except RecordError as exc:
-                    # the letter is filed (and committed) before any STATE after this record can be (the flush
-                    # in flight, if any, holds the store until it commits: it covers only records before this)
-                    dead += 1
-                    store.dead_letters.add(stage="read", stream=stream, record_key=exc.key,
-                                           record=_letter_record(data), run_id=run_id, error=exc)
-                    progress("read", 1)
-                    continue
-                pending.add(stream, row)
-                read[stream] += 1
-                unreported += 1
-                if pending.count >= FLUSH_ROWS or pending.chars >= flush_chars:
-                    flush()
-                    if should_stop():
-                        stopped = True
-                        break
-                elif unreported >= PROGRESS_EVERY:
-                    progress("read", unreported)
-                    unreported = 0
-                    if should_stop():
-                        stopped = True
-                        break
+                if take(rec.stream, rec.data):
+                    stopped = True
+                    break
             elif kind is STATE:
                 name = _state_stream(message)
                 waits = None
@@ -392,6 +411,7 @@ def extract(source: Source, config: dict[str, Any], streams: list[str] | None, s
             log.error("read stopped: %s", error)
         finally:
             flusher.close()
+            source.hand_pages = False
     dead += flusher.dead
     return {"read": dict(read), "read_total": sum(read.values()), "read_dead_letters": dead, "read_error": error,
             **({"stopped": True} if stopped else {}), **({"waiting": waiting} if waiting else {})}

@@ -114,3 +114,22 @@ def test_an_unusual_page_is_read_the_old_way():
     nested = b'{"result": {"items": [{"id": "a"}], "next": 2}, "ok": true}'
     body = read_text_page(nested, ("result", "items"), FIELDS)
     assert body["ok"] is True and body["result"]["next"] == 2 and body["result"]["items"][0].text == '{"id": "a"}'
+
+
+json_value = st.recursive(
+    st.none() | st.booleans() | st.integers(-2**63, 2**63 - 1) | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=6), lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner,
+                                                                                          max_size=3), max_leaves=8)
+
+
+@settings(max_examples=80, deadline=None)
+@given(key=json_value, cursor=json_value, drop=st.sampled_from([(), ("id",), ("date_modified",)]))
+def test_the_key_and_cursor_fields_decode_as_orjson_reads_them(key, cursor, drop):
+    """The fields staging reads come from a decoder that skips the rest of the record; they must be the values
+    orjson (the decoded path) gives, and a field the record lacks must be absent, not None."""
+    record = {k: v for k, v in {"id": key, "date_modified": cursor, "x": [1, {"y": 2}]}.items() if k not in drop}
+    content = orjson.dumps({"data": [record], "meta": {}})
+    body = read_text_page(content, ("data",), FIELDS)
+    assert body is not None
+    expected = orjson.loads(content)["data"][0]
+    assert body["data"][0].fields == {k: expected[k] for k in FIELDS if k in expected}
