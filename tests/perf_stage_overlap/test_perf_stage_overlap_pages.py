@@ -13,29 +13,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
 
-from ledgerlink import HttpClient, HttpStream, Source, Stream
+from ledgerlink import HttpClient, Source, Stream
 from ledgerlink.connectors import RecordPage
 from ledgerlink.runtime import extract as extract_module
 from ledgerlink.runtime.extract import extract
 from ledgerlink.store import Store
+from paged_things import Paged
 
 
-class Things(HttpStream):
-    name: ClassVar[str] = "things"
-    path: ClassVar[str] = "/things"
-    operation: ClassVar[str] = "listThings"
-    primary_key: ClassVar[str] = "id"
-    cursor_field: ClassVar[str] = "updated"
-    records_path: ClassVar[tuple[str, ...]] = ("data",)
-
-    def request_params(self, state: dict[str, Any], page_token: Any | None) -> dict[str, Any]:
-        return {"page": page_token or 1}
-
-    def next_page_token(self, response: httpx.Response, body: Any) -> Any | None:
-        return body["next"] if body and body.get("next") else None
-
-
-class ThingsAsText(Things):
+class ThingsAsText(Paged):
     stage_text: ClassVar[bool] = True
 
 
@@ -49,7 +35,7 @@ class PagedSource(Source):
     config_model: ClassVar[type[BaseModel]] = PagesConfig
 
     def stream_classes(self) -> list[type[Stream]]:
-        return [Things]
+        return [Paged]
 
     def streams(self, config: PagesConfig) -> list[Stream]:
         pages = config.pages
@@ -60,7 +46,7 @@ class PagedSource(Source):
             return httpx.Response(200, content=json.dumps(body).encode())
 
         client = HttpClient("https://api.example.com", transport=httpx.MockTransport(handle), sleep=lambda s: None)
-        return [(ThingsAsText if config.text else Things)(config, client)]
+        return [(ThingsAsText if config.text else Paged)(config, client)]
 
 
 class OneByOneSource(PagedSource):

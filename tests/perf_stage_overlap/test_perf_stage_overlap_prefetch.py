@@ -12,26 +12,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ledgerlink import CHECKPOINT, HttpClient, HttpStream
+from ledgerlink import CHECKPOINT, HttpClient
 from ledgerlink.errors import PermanentError
 from ledgerlink.http.retry import RetryPolicy
-
-
-class Paged(HttpStream):
-    """Pages by number; the request also carries the greatest cursor seen (state) so far."""
-
-    name: ClassVar[str] = "things"
-    path: ClassVar[str] = "/things"
-    operation: ClassVar[str] = "listThings"
-    primary_key: ClassVar[str] = "id"
-    cursor_field: ClassVar[str] = "updated"
-    records_path: ClassVar[tuple[str, ...]] = ("data",)
-
-    def request_params(self, state: dict[str, Any], page_token: Any | None) -> dict[str, Any]:
-        return {"page": page_token or 1, "since": state.get("updated", "")}
-
-    def next_page_token(self, response: httpx.Response, body: Any) -> Any | None:
-        return body["next"] if body and body.get("next") else None
+from paged_things import Paged
 
 
 class OnePageAtATime(Paged):
