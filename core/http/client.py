@@ -6,11 +6,11 @@ fault, which headers carry rate limits). `transport` makes it testable with `htt
 
 from __future__ import annotations
 
-import concurrent.futures
 import contextvars
 import logging
 import threading
 import time
+from concurrent.futures import Future
 from typing import Any, Callable
 
 import httpx
@@ -20,6 +20,7 @@ from ..secrets import mask
 from .ratelimit import Limit, RateLimiter
 from .shared import account_limiter
 from .retry import RetryPolicy, default_classify, parse_retry_after
+from .senders import Senders
 
 __all__ = ["HttpClient", "PendingResponse", "describe_error"]
 
@@ -117,9 +118,8 @@ class HttpClient:
         self._stats: dict[str, float] = {"requests": 0, "retries": 0, "throttled": 0, "waited_s": 0.0}
         #: QBO posting sends batches from several threads through one client: a count must not be lost
         self._stats_lock = threading.Lock()
-        #: the threads `request_soon` sends on, started on first use and kept: a thread started per page made
-        #: the reader wait for each new thread to be scheduled (a sixth of a read's time on a busy machine)
-        self._senders: concurrent.futures.ThreadPoolExecutor | None = None
+        #: the threads `request_soon` sends on, started on first use and kept (`senders.py`)
+        self._senders: Senders | None = None
 
     @property
     def stats(self) -> dict[str, float]:
@@ -134,7 +134,7 @@ class HttpClient:
     def close(self) -> None:
         senders, self._senders = self._senders, None
         if senders is not None:
-            senders.shutdown(wait=True, cancel_futures=True)
+            senders.close()
         self._client.close()
 
     def __enter__(self) -> "HttpClient":
@@ -238,11 +238,11 @@ class HttpClient:
         if senders is None:
             with self._stats_lock:
                 if self._senders is None:
-                    self._senders = concurrent.futures.ThreadPoolExecutor(4, thread_name_prefix="ledgerlink-http")
+                    self._senders = Senders()
                 senders = self._senders
         context = contextvars.copy_context()  # the caller's log context (pipeline, stream) on the sender
-        return PendingResponse(senders.submit(context.run, self.request, method, url, operation=operation,
-                                              **kwargs))
+        return PendingResponse(senders.submit(
+            lambda: context.run(self.request, method, url, operation=operation, **kwargs)))
 
     def get(self, url: str, *, operation: str, **kwargs: Any) -> httpx.Response:
         return self.request("GET", url, operation=operation, **kwargs)
@@ -256,7 +256,7 @@ class PendingResponse:
 
     __slots__ = ("_future",)
 
-    def __init__(self, future: "concurrent.futures.Future[httpx.Response]"):
+    def __init__(self, future: Future[httpx.Response]):
         self._future = future
 
     def result(self) -> httpx.Response:
