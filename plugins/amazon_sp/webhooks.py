@@ -175,9 +175,11 @@ def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = N
         if shared is not None:
             try:
                 first = await run_in_threadpool(shared.first_time, notification.notification_id, DEDUPE_TTL_S)
-            except Exception as exc:  # the fleet's database: EventBridge sends it again later
+            except Exception as exc:  # the fleet's database (its address stays in our log): EventBridge retries
+                log.warning("notification %s: the fleet's memory of notification ids failed: %s",
+                            _short(notification.notification_id), _short(exc, 300))
                 return refuse(503, f"cannot tell whether notification {_short(notification.notification_id)} was "
-                                   f"seen before: {_short(exc, 200)}")
+                                   "seen before (the fleet's database is out of reach): send it again later")
         else:
             first = memory.first_time(f"{scope}\x1f{notification.notification_id}")
         if not first:

@@ -22,7 +22,7 @@ from starlette.testclient import TestClient
 
 import ledgerlink.fleet.webhooks as fleet_webhooks
 import ledgerlink_amazon_sp.webhooks as amazon_webhooks
-from ledgerlink.fleet import FleetDatabase, add_tenant
+from ledgerlink.fleet import FleetDatabase, add_tenant, remove_tenant
 from ledgerlink.fleet.database import FleetUnavailable
 from ledgerlink.fleet.seen_notifications import SeenNotifications
 from ledgerlink.fleet.webhooks import FleetWebhooks
@@ -47,8 +47,8 @@ def second_process(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(amazon_webhooks, "_RECENT", RecentNotifications())
 
 
-def post(client: TestClient, notification: dict[str, Any], event_id: str) -> Any:
-    return client.post(HOOK, content=dumps_event(notification, event_id=event_id), headers={HEADER: KEY})
+def post(client: TestClient, notification: dict[str, Any], event_id: str, path: str = HOOK) -> Any:
+    return client.post(path, content=dumps_event(notification, event_id=event_id), headers={HEADER: KEY})
 
 
 def seen_rows(db: FleetDatabase) -> list[tuple[str, str, str]]:
@@ -105,6 +105,8 @@ def test_ids_older_than_the_dedupe_time_are_taken_over_and_pruned(tmp_path, flee
                      "WHERE notification_id = 'n-old'", (DEDUPE_TTL_S + 60,))
     assert memory.prune(DEDUPE_TTL_S) == 1
     assert [r[2] for r in seen_rows(fleet_db)] == ["n-new"]
+    # a tenant removed takes its ids with it
+    assert remove_tenant(fleet_db, "acme") and seen_rows(fleet_db) == []
 
 
 def test_a_database_without_the_table_keeps_the_in_process_memory(tmp_path, fleet_db, fleet_url, monkeypatch,
@@ -161,3 +163,22 @@ def test_a_notification_queues_only_the_sellers_pipelines_it_concerns(tmp_path, 
     assert sorted(p for _, p, _ in queued(fleet_db)) == ["acme", "acme"]
     # an ignored notification is not remembered: only the pipelines that queued a sync have rows
     assert sorted(seen_rows(fleet_db)) == sorted([("acme", PIPELINE, "n-order"), ("acme", SETTLEMENTS, "n-report")])
+
+
+def test_a_fleet_database_out_of_reach_is_a_503_that_names_no_address():
+    """The receiver cannot tell whether it saw the id: 503 (EventBridge sends it again), nothing asked, and the
+    database's address and password stay out of the answer."""
+    from ledgerlink.serve import ServeContext
+    from ledgerlink_amazon_sp.webhooks import webhook_app
+
+    unreachable = FleetDatabase("postgresql://ledgerlink:s3cret-pw@127.0.0.1:9/nowhere", connect_timeout=1)
+    asked: list[str] = []
+    context = ServeContext(pipeline_name=PIPELINE, source_connector="amazon_sp",
+                           source_config={"seller_id": "A1ACME", "notifications_api_key": KEY},
+                           destination_connector="qbo", destination_config={}, destination_options={},
+                           trigger_sync=asked.append, seen_notifications=SeenNotifications(unreachable, "acme",
+                                                                                            PIPELINE))
+    client = TestClient(webhook_app(context))
+    answer = post(client, order_change("A1ACME", "111-0000001-0000001", "n-1"), "e-1", path="/")
+    assert answer.status_code == 503 and "send it again later" in answer.json()["error"], answer.text
+    assert "127.0.0.1" not in answer.text and "s3cret" not in answer.text and asked == []
