@@ -527,6 +527,13 @@ class Source(Connector):
     def normalisers(self) -> list[Normaliser]:
         return []
 
+    def streams_read(self, selection: list[str] | None) -> list[str]:
+        """The streams a sync reads given a pipeline's `source.streams`: the selection as written, else every
+        stream the normalisers need (theirs and the ones they join), else all of them."""
+        return list(selection or sorted({n.stream for n in self.normalisers()} |
+                                        {o for n in self.normalisers() for o in n.join})
+                    or [c.name for c in self.stream_classes()])
+
     def store_id(self, config: Any) -> str | None:
         """Which store (account) this parsed config reads, e.g. a BigCommerce store hash or an Amazon seller
         id: permanent, and unique among the stores a company may be fed from. The runtime puts it in every

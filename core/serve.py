@@ -56,6 +56,12 @@ class ServeContext:
     #: in the fleet only (None under `serve`): opens the pipeline's state for one vendor session under the
     #: pipeline's lease, with `awaiting` and `references` that reach it while held (see ledgerlink.fleet.held_state)
     state_gate: Any = None
+    #: the pipeline's `source.streams` selection (None: the source's default), so a receiver can tell which
+    #: vendor events concern what this pipeline reads
+    source_streams: list[str] | None = None
+    #: in the fleet only (None under `serve`): the notification ids this pipeline's receiver accepted, shared
+    #: by every console (`first_time(id, ttl_s) -> bool`, `forget(id)`; see ledgerlink.fleet.seen_notifications)
+    seen_notifications: Any = None
 
 
 class PipelineService:
@@ -132,6 +138,7 @@ class PipelineService:
     def context(self) -> ServeContext:
         p = self.pipeline
         return ServeContext(pipeline_name=p.name, source_connector=p.source.connector, source_config=p.source.config,
+                            source_streams=p.source.streams,
                             destination_connector=p.destination.connector, destination_config=p.destination.config,
                             destination_options=p.destination.options, trigger_sync=self.trigger,
                             # a confirmation can unblock documents that depend on it: sync again soon

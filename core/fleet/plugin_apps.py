@@ -19,6 +19,7 @@ def tenant_context(loaded: Pipeline, trigger_sync: Callable[[str], None], **extr
 
     return ServeContext(
         pipeline_name=loaded.name, source_connector=loaded.source.connector, source_config=loaded.source.config,
+        source_streams=loaded.source.streams,
         destination_connector=loaded.destination.connector, destination_config=loaded.destination.config,
         destination_options=loaded.destination.options, trigger_sync=trigger_sync, **extra)
 

@@ -109,3 +109,15 @@ CREATE TABLE IF NOT EXISTS vendor_notes (
     updated_at  timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (tenant, pipeline, kind, name)
 );
+
+-- the notification ids each pipeline's receiver accepted (Amazon delivers at least once): the first console to
+-- insert a row queues the sync, every other console answers the redelivery "duplicate"; rows older than the
+-- receiver's dedupe time are pruned now and then. Workers never read it.
+CREATE TABLE IF NOT EXISTS notifications_seen (
+    tenant          text NOT NULL,
+    pipeline        text NOT NULL,
+    notification_id text NOT NULL,
+    seen_at         timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (tenant, pipeline, notification_id)
+);
+CREATE INDEX IF NOT EXISTS notifications_seen_by_time ON notifications_seen (seen_at);

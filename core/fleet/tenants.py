@@ -45,6 +45,8 @@ def remove_tenant(db: FleetDatabase, name: str) -> bool:
         conn.execute("DELETE FROM leases WHERE tenant = %s", (name,))
         conn.execute("DELETE FROM vendor_sessions WHERE tenant = %s", (name,))
         conn.execute("DELETE FROM vendor_notes WHERE tenant = %s", (name,))
+        if conn.execute("SELECT to_regclass('ledgerlink_fleet.notifications_seen') IS NOT NULL").fetchone()[0]:
+            conn.execute("DELETE FROM notifications_seen WHERE tenant = %s", (name,))
     return gone is not None
 
 

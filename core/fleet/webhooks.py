@@ -14,7 +14,11 @@ from a receiver, set on its `app.state` (a receiver without them is not routed):
   only chooses which tenants' receivers see the callback, and each one verifies it before anything is queued.
 
 A receiver that drops redeliveries may also set `forget(body)`: called when the sync it asked for could not be
-queued (the vendor is answered 503 and sends the callback again, which must not be taken for a duplicate).
+queued (the vendor is answered 503 and sends the callback again, which must not be taken for a duplicate). Its
+context's `seen_notifications` is the fleet's memory of the ids it accepted (`seen_notifications.py`, a Postgres
+table shared by every console), so a redelivery reaching another console behind a load balancer is a duplicate
+there too; on a database made before that table (`ledgerlink fleet init` adds it) receivers keep their own
+in-process memory.
 
 A callback naming no registered key is a 404; one no candidate accepts gets the candidate's own refusal (401 for
 a bad signature, 403 for another store); a fleet database that cannot be reached is a 503, so the vendor sends it
@@ -40,6 +44,7 @@ from starlette.responses import JSONResponse
 from ..errors import LedgerlinkError
 from ..web_limits import WEBHOOK_MAX_BYTES, WebInputError, read_body
 from .database import FleetDatabase, FleetUnavailable
+from .seen_notifications import SeenNotifications, table_ready
 
 __all__ = ["FleetWebhooks", "WebhookTarget", "WEBHOOK_PREFIX"]
 
@@ -55,6 +60,10 @@ MISS_REBUILD_S = 2.0
 #: the syncs a receiver asked for while handling the current callback: (target, reason)
 _asked: contextvars.ContextVar[list[tuple["WebhookTarget", str]] | None] = contextvars.ContextVar(
     "ledgerlink_fleet_webhook_asked", default=None)
+
+
+#: set once this process warned that the fleet database lacks the notifications_seen table
+_warned_no_table = threading.Event()
 
 
 @dataclass(frozen=True)
@@ -117,6 +126,11 @@ class FleetWebhooks:
         index.signature, index.built_at = signature, time.monotonic()
         routes = [(path.rstrip("/"), factory, plugin) for path, factory, plugin in self.plugin_host.web_routes()
                   if path.startswith(WEBHOOK_PREFIX)]
+        shared = table_ready(self.db)
+        if not shared and not _warned_no_table.is_set():
+            _warned_no_table.set()
+            log.warning("the fleet database at %s has no notifications_seen table: a notification redelivered to "
+                        "another console starts a second sync; run `ledgerlink fleet init` to add it", self.db.where)
         rows = self.db.execute("SELECT p.tenant, p.pipeline, p.file, t.workspace FROM pipelines p "
                                "JOIN tenants t ON t.name = p.tenant WHERE p.problem IS NULL "
                                "ORDER BY p.tenant, p.pipeline")
@@ -126,7 +140,8 @@ class FleetWebhooks:
             except LedgerlinkError as exc:  # `fleet status` reports it when a worker tries; not routable now
                 log.warning("webhooks for %s/%s cannot be routed: %s", tenant, pipeline, exc)
                 continue
-            context = tenant_context(loaded, self._asker(WebhookTarget(tenant, pipeline)))
+            seen = SeenNotifications(self.db, tenant, pipeline) if shared else None
+            context = tenant_context(loaded, self._asker(WebhookTarget(tenant, pipeline)), seen_notifications=seen)
             for base, factory, plugin in routes:
                 try:
                     app = factory(context)
@@ -277,7 +292,8 @@ class FleetWebhooks:
                 workflow, joined = await run_in_threadpool(self._enqueue, target, reason)
             except LedgerlinkError as exc:  # FleetUnavailable, or the pipeline was removed meanwhile
                 apps = {(t.tenant, t.pipeline): t for t in targets}  # the asker's targets carry no app
-                _forget([apps.get((t.tenant, t.pipeline), t) for t, _ in pending[index:]], body)
+                await run_in_threadpool(_forget, [apps.get((t.tenant, t.pipeline), t) for t, _ in pending[index:]],
+                                        body)
                 status = 503 if isinstance(exc, FleetUnavailable) else 409
                 return self._refuse(status, f"{target.tenant}/{target.pipeline}: the sync could not be queued: "
                                             f"{exc.message}", hint="the vendor sends the callback again later")
@@ -285,7 +301,15 @@ class FleetWebhooks:
             queued.append({"tenant": target.tenant, "pipeline": target.pipeline, "workflow_id": workflow,
                            "joined": joined})
         statuses = sorted({str((_json(c) or {}).get("status") or "accepted") for _, _, c in accepted})
-        return JSONResponse({"status": "accepted" if queued else "/".join(statuses), "queued": queued})
+        # pipelines that verified the callback but were not synced for it, and why (e.g. an Amazon ORDER_CHANGE
+        # for a settlements-only pipeline): the tenants are the callback's own, it verified against their keys
+        ignored = [{"tenant": t.tenant, "pipeline": t.pipeline, "reason": _short(answer.get("reason"), 300)}
+                   for t, _, c in accepted if (answer := _json(c) or {}).get("status") == "ignored"
+                   and answer.get("reason")]
+        body_out: dict[str, Any] = {"status": "accepted" if queued else "/".join(statuses), "queued": queued}
+        if ignored:
+            body_out["ignored"] = ignored
+        return JSONResponse(body_out)
 
 
 def _forget(targets: list[WebhookTarget], body: bytes) -> None:

@@ -34,8 +34,7 @@ log = logging.getLogger("ledgerlink.extract")
 
 def configured_catalog(source: Source, streams: list[str] | None) -> protocol.ConfiguredCatalog:
     classes = {c.name: c for c in source.stream_classes()}
-    wanted = streams or sorted({n.stream for n in source.normalisers()} |
-                               {o for n in source.normalisers() for o in n.join}) or list(classes)
+    wanted = source.streams_read(streams)
     unknown = [s for s in wanted if s not in classes]
     if unknown:
         raise LedgerlinkError(f"source {source.name} has no stream(s) {', '.join(unknown)}",

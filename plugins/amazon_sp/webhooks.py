@@ -11,9 +11,13 @@ time and never logged.
 Notifications name ids only, so the receiver fetches nothing: it asks for a sync (`context.trigger_sync`,
 debounced by `serve`, queued in Postgres by the fleet) whose incremental read picks the change up. A
 notification for another seller is refused (403); an unknown type is acknowledged (200) and ignored, logged
-once per type. Amazon delivers at least once, so a notificationId seen in the last `DEDUPE_TTL_S` is answered
-200 "duplicate" and asks for nothing; the memory is shared by every receiver in the process (the fleet rebuilds
-receivers every minute) and keyed by the pipeline, so two pipelines of one seller each get their sync.
+once per type. A syncing type that concerns none of the streams the pipeline reads (an ORDER_CHANGE for a
+settlements-only pipeline, see `notification_routes`) is acknowledged (200) "ignored" with the reason, never a
+4xx (EventBridge would retry it). Amazon delivers at least once, so a notificationId seen in the last
+`DEDUPE_TTL_S` is answered 200 "duplicate" and asks for nothing. Under `serve` the memory is the process's, shared
+by every receiver in it and keyed by the pipeline, so two pipelines of one seller each get their sync; in the
+fleet it is the fleet's Postgres table (`context.seen_notifications`), shared by every console behind a load
+balancer.
 """
 
 from __future__ import annotations
@@ -26,12 +30,14 @@ from collections import OrderedDict
 from typing import Any, Protocol
 
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from ledgerlink import WEBHOOK_MAX_BYTES, WebInputError, read_body, register_secret
 
+from .notification_routes import not_concerned
 from .notifications import SYNCING_TYPES, NotificationError, describe, parse_body, route_keys_of
 
 __all__ = ["webhook_app", "RecentNotifications", "DEFAULT_KEY_HEADER", "DEDUPE_TTL_S"]
@@ -53,6 +59,14 @@ class WebhookContext(Protocol):
     source_config: dict[str, Any]
 
     def trigger_sync(self, reason: str) -> None: ...
+
+
+class SharedMemory(Protocol):
+    """The fleet's memory of a pipeline's notification ids (blocking calls, shared by every console)."""
+
+    def first_time(self, notification_id: str, ttl_s: float) -> bool: ...
+
+    def forget(self, notification_id: str) -> None: ...
 
 
 class RecentNotifications:
@@ -101,6 +115,13 @@ def _first_time_logged(kind: str) -> bool:
         return True
 
 
+def _streams_read(selection: list[str] | None) -> list[str]:
+    """What the pipeline's sync reads (its `source.streams`, else the source's default), as the runtime decides."""
+    from .source import AmazonSellingPartnerSource
+
+    return AmazonSellingPartnerSource().streams_read(selection)
+
+
 def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = None,
                 max_body_bytes: int = WEBHOOK_MAX_BYTES) -> Starlette:
     """The receiver as an ASGI app; EventBridge POSTs to its root (`/webhooks/amazon` under serve,
@@ -112,8 +133,10 @@ def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = N
     register_secret(key)
     seller = str(config.get("seller_id") or "")
     memory = seen if seen is not None else _RECENT
+    shared: SharedMemory | None = getattr(context, "seen_notifications", None)
     scope = "\x1f".join((str(getattr(context, "pipeline_name", "")), seller, str(config.get("client_id") or ""),
                          str(getattr(context, "destination_connector", ""))))
+    read = _streams_read(getattr(context, "source_streams", None)) if amazon else []
     stats = {"accepted": 0, "duplicate": 0, "ignored": 0, "refused": 0}
 
     def refuse(status: int, why: str) -> JSONResponse:
@@ -145,7 +168,21 @@ def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = N
                 log.info("amazon notification type %s starts no sync: acknowledged and ignored (logged once)",
                          _short(notification.type))
             return JSONResponse({"status": "ignored", "notificationType": _short(notification.type)})
-        if not memory.first_time(f"{scope}\x1f{notification.notification_id}"):
+        why_not = not_concerned(notification.type, read)
+        if why_not:
+            stats["ignored"] += 1
+            return JSONResponse({"status": "ignored", "notificationType": notification.type, "reason": why_not})
+        if shared is not None:
+            try:
+                first = await run_in_threadpool(shared.first_time, notification.notification_id, DEDUPE_TTL_S)
+            except Exception as exc:  # the fleet's database (its address stays in our log): EventBridge retries
+                log.warning("notification %s: the fleet's memory of notification ids failed: %s",
+                            _short(notification.notification_id), _short(exc, 300))
+                return refuse(503, f"cannot tell whether notification {_short(notification.notification_id)} was "
+                                   "seen before (the fleet's database is out of reach): send it again later")
+        else:
+            first = memory.first_time(f"{scope}\x1f{notification.notification_id}")
+        if not first:
             stats["duplicate"] += 1
             return JSONResponse({"status": "duplicate"})
         stats["accepted"] += 1
@@ -167,7 +204,11 @@ def webhook_app(context: WebhookContext, *, seen: RecentNotifications | None = N
 
     def forget(body: bytes) -> None:
         """The fleet could not queue the sync this notification asked for: accept its redelivery again."""
-        memory.forget(f"{scope}\x1f{parse_body(body).notification_id}")
+        notification_id = parse_body(body).notification_id
+        if shared is not None:
+            shared.forget(notification_id)
+        else:
+            memory.forget(f"{scope}\x1f{notification_id}")
 
     app.state.forget = forget
     return app
