@@ -97,6 +97,12 @@ def in_memory(path: Path, options: dict[str, Any]) -> dict[str, float]:
     from ledgerlink_amazon_sp.settlements.streams import settlement_record
     from ledgerlink_qbo.plans.settlements import plan_settlement
 
+    from ledgerlink.jsonutil import JsonText
+    try:  # the stream's staged text (absent from older code, which the same script can run: see PYTHONPATH)
+        from ledgerlink_amazon_sp.settlements.streams import encoded_settlement
+    except ImportError:
+        encoded_settlement = None  # type: ignore[assignment]
+
     from ledgerlink import json_dumps, json_loads
 
     class Ctx:
@@ -108,7 +114,9 @@ def in_memory(path: Path, options: dict[str, Any]) -> dict[str, float]:
         parsed = parse_settlement(decode_settlement_bytes(path.read_bytes()), str(path))
         t1 = time.process_time()
         record = settlement_record(parsed)
-        staged = json_loads(json_dumps(record))  # what DuckDB holds and the normaliser reads back
+        # what DuckDB holds and the normaliser reads back: the text the stream hands over (older code: the dict)
+        encoded = encoded_settlement(record) if encoded_settlement else record
+        staged = json_loads(encoded.text if isinstance(encoded, JsonText) else json_dumps(record))
         t2 = time.process_time()
         [settlement] = [o for o in normalise_settlement(staged, {}) if getattr(o, "kind", "") == "settlement"]
         t3 = time.process_time()

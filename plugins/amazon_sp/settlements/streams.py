@@ -24,13 +24,15 @@ import os
 from datetime import datetime, timedelta, timezone
 from typing import Any, ClassVar, Iterator
 
-from ledgerlink import CHECKPOINT, Checkpoint, HttpClient, PermanentError, Stream, protocol
+import orjson
+
+from ledgerlink import CHECKPOINT, Checkpoint, EncodedRecord, HttpClient, PermanentError, Stream, protocol
 
 from ..stream_schemas import stream_schema
 from .parser import (REPORT_TYPE_V2, ParsedSettlement, SettlementFileError, collector_paused, decode_settlement_bytes,
                      parse_settlement)
 
-__all__ = ["SettlementsStream", "settlement_record", "error_record"]
+__all__ = ["SettlementsStream", "settlement_record", "error_record", "encoded_settlement"]
 
 log = logging.getLogger("ledgerlink.amazon_sp.settlements")
 
@@ -51,6 +53,19 @@ def settlement_record(parsed: ParsedSettlement, *, report: dict[str, Any] | None
     }
     record.update(_report_fields(report))
     return record
+
+
+def encoded_settlement(record: dict[str, Any]) -> EncodedRecord | dict[str, Any]:
+    """The record as the JSON text staging stores (`EncodedRecord`), written in one call without the general
+    writer's per-value callback and without staging's walk of a record it did not write: a settlement record
+    holds only texts, integers, lists, objects and null (no float, no Decimal: amounts stay their report text),
+    which is exactly what this checks orjson wrote. Byte for byte what `jsonutil.dumps` writes of it, so a
+    state file staged before reads the same. Anything else (a value orjson refuses) hands over the dict."""
+    try:
+        text = orjson.dumps(record).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return record
+    return EncodedRecord(text, {"settlement_id": record["settlement_id"], "created_time": record.get("created_time")})
 
 
 def error_record(error: SettlementFileError, *, report: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -190,12 +205,12 @@ class SettlementsStream(Stream):
                      before[1])
             return
         if before is not None:  # a settlement is immutable: another content under its id is never an update
-            yield _conflict(record, before)
+            yield encoded_settlement(_conflict(record, before))
             return
         if clean:
             seen[settlement_id] = [digest, record["origin"], (record.get("summary") or {}).get("total-amount"),
                                    record.get("row_count")]
-        yield record
+        yield encoded_settlement(record)
 
 
 def _conflict(record: dict[str, Any], before: list[Any]) -> dict[str, Any]:
