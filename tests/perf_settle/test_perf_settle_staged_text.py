@@ -73,6 +73,11 @@ def test_a_record_orjson_cannot_write_as_is_is_handed_over_as_the_object():
     assert caught.value.field == "rows[0].values.sku"
     huge = {**record, "row_count": 1 << 70}  # beyond 64 bits
     assert encoded_settlement(huge) is huge
+    nan = {**record, "report_id": float("nan")}  # orjson would write null: staging's checks refuse it instead
+    assert encoded_settlement(nan) is nan
+    with pytest.raises(UnstageableRecord) as caught:
+        _stager(SettlementsStream, "settlements", None)(nan)
+    assert caught.value.field == "report_id"
 
 
 def _posted(record: dict[str, Any]) -> Any:
