@@ -126,7 +126,8 @@ class SettlementsStream(Stream):
     def observe(self, record: dict[str, Any]) -> None:
         """The cursor moves per report read (see `_from_reports`), not per record."""
 
-    def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
+    def read_records(self, state: dict[str, Any]
+                     ) -> Iterator[EncodedRecord | dict[str, Any] | Checkpoint | protocol.Message]:
         self.state = {k: v for k, v in state.items() if k in ("created_time", "seen")}
         self.state["seen"] = dict(self.state.get("seen") or {})
         for path in self._files():
@@ -159,7 +160,7 @@ class SettlementsStream(Stream):
         except SettlementFileError as exc:
             return error_record(exc)
 
-    def _from_reports(self) -> Iterator[dict[str, Any] | Checkpoint]:
+    def _from_reports(self) -> Iterator[EncodedRecord | dict[str, Any] | Checkpoint]:
         from ..reports.engine import ReportsEngine  # the reports family's engine (imported late: another family)
 
         engine = ReportsEngine(self.client)
@@ -198,7 +199,7 @@ class SettlementsStream(Stream):
 
     # ------------------------------------------------------------------ duplicates
 
-    def _one(self, record: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    def _one(self, record: dict[str, Any]) -> Iterator[EncodedRecord | dict[str, Any]]:
         """Yield the record unless it is a settlement already read with the same content (see the module
         docstring); a different content under a known id is yielded as a conflict under `<id>@<origin>`."""
         digest = record.get("content_hash")
