@@ -17,10 +17,12 @@ _set = object.__setattr__
 _FIELDS = frozenset({"stream", "key"})
 
 
-def _ref(stream: str, key: str) -> SourceRef:
+def _ref(stream: str, key: str, fields_set: set[str] | None = None) -> SourceRef:
+    """`fields_set`: a set of both field names shared by the refs of one call (pydantic only ever adds an assigned
+    field's name to it, which it holds already): 100,000 fewer sets to allocate and for the collector to walk."""
     ref = _new(SourceRef)
     _set(ref, "__dict__", {"stream": stream, "key": key})
-    _set(ref, "__pydantic_fields_set__", set(_FIELDS))
+    _set(ref, "__pydantic_fields_set__", set(_FIELDS) if fields_set is None else fields_set)
     _set(ref, "__pydantic_extra__", None)
     _set(ref, "__pydantic_private__", None)
     return ref
@@ -35,7 +37,8 @@ def row_refs(settlement: Settlement, rows: Iterable[int], stream: str | None = N
     `stream` says."""
     stream = stream or _stream(settlement)
     prefix = f"{settlement.settlement_id}/row/"
-    return [_ref(stream, f"{prefix}{row}") for row in rows]
+    shared = set(_FIELDS)
+    return [_ref(stream, f"{prefix}{row}", shared) for row in rows]
 
 
 def line_refs(settlement: Settlement, lines: Iterable[Any], stream: str | None = None) -> list[tuple[int, SourceRef]]:
@@ -43,4 +46,5 @@ def line_refs(settlement: Settlement, lines: Iterable[Any], stream: str | None =
     order) sums: the `PlannedWrite.line_refs` that become the audit rows."""
     stream = stream or _stream(settlement)
     prefix = f"{settlement.settlement_id}/row/"
-    return [(i, _ref(stream, f"{prefix}{row}")) for i, line in enumerate(lines) for row in line.rows]
+    shared = set(_FIELDS)
+    return [(i, _ref(stream, f"{prefix}{row}", shared)) for i, line in enumerate(lines) for row in line.rows]

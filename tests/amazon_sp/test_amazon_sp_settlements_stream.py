@@ -14,7 +14,7 @@ import jsonschema
 import pytest
 from click.testing import CliRunner
 
-from ledgerlink import RecordError, protocol
+from ledgerlink import EncodedRecord, RecordError, json_dumps, protocol
 from ledgerlink.cli import cli
 from ledgerlink_amazon_sp.config import AmazonSPConfig
 from ledgerlink_amazon_sp.settlements.normalise import normalise_settlement
@@ -32,7 +32,16 @@ def _config(**overrides: Any) -> AmazonSPConfig:
 
 
 def _read(stream: SettlementsStream, state: dict[str, Any] | None = None) -> list[dict[str, Any]]:
-    return [r for r in stream.read_records(state or {}) if isinstance(r, dict)]
+    """The stream's records, each the object its staged text stands for (the stream hands over a settlement
+    as its JSON text, an `EncodedRecord`, written exactly as the general JSON writer writes the object)."""
+    out = []
+    for item in stream.read_records(state or {}):
+        if isinstance(item, EncodedRecord):
+            assert item.text == json_dumps(item.decode())
+            out.append(item.decode())
+        elif isinstance(item, dict):
+            out.append(item)
+    return out
 
 
 def _letters(records: list[dict[str, Any]]) -> dict[str, RecordError]:

@@ -15,8 +15,9 @@ from ledgerlink import Fee, SettlementLine, SourceRef, json_dumps, json_loads
 
 
 def reference_line(row, transaction_type, amount_type, amount_description, amount, order_id, sku, posted_at, values,
-                   quantity, amount_column) -> SettlementLine:
-    """How the normaliser built a line before issue 18's third pass (keyword order as it was)."""
+                   quantity, amount_column, fields_set=None) -> SettlementLine:
+    """How the normaliser built a line before issue 18's third pass (keyword order as it was; a fields set of its
+    own, whatever the fast path shares)."""
     common = dict(
         row=row, transaction_type=transaction_type, order_id=order_id, sku=sku, posted_at=posted_at,
         marketplace=values.get("marketplace-name"), merchant_order_id=values.get("merchant-order-id"),
@@ -29,12 +30,12 @@ def reference_line(row, transaction_type, amount_type, amount_description, amoun
                                           amount_column=amount_column, amount=amount)
 
 
-def reference_fee(line: SettlementLine) -> Fee:
+def reference_fee(line: SettlementLine, fields_set=None) -> Fee:
     return Fee.model_construct(fee_type=line.amount_description or line.transaction_type, amount=line.amount,
                                order_id=line.order_id, sku=line.sku, description=line.transaction_type, row=line.row)
 
 
-def reference_ref(stream: str, key: str) -> SourceRef:
+def reference_ref(stream: str, key: str, fields_set=None) -> SourceRef:
     return SourceRef.model_construct(stream=stream, key=key)
 
 
@@ -64,7 +65,9 @@ def staged_record(text: str, origin: str) -> dict[str, Any]:
     from ledgerlink_amazon_sp.settlements.parser import parse_settlement
     from ledgerlink_amazon_sp.settlements.streams import settlement_record
 
-    return json_loads(json_dumps(settlement_record(parse_settlement(text, origin))))
+    from ledgerlink_amazon_sp.settlements.streams import encoded_settlement
+
+    return json_loads(encoded_settlement(settlement_record(parse_settlement(text, origin))).text)
 
 
 def describe_settlement(settlement) -> dict[str, Any]:
