@@ -9,7 +9,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import time
 
 import httpx
 import pytest
@@ -17,19 +16,11 @@ import pytest
 from ledgerlink import HttpClient
 from ledgerlink.errors import PermanentError
 from ledgerlink.http.senders import Senders
+from sandbox_helpers import wait_for
 
 
 def _senders_alive(name: str = "ledgerlink-http") -> list[threading.Thread]:
     return [t for t in threading.enumerate() if t.name == name]
-
-
-def _wait_until(condition, seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.01)
-    return condition()
 
 
 def test_one_kept_thread_sends_page_after_page_and_errors_reach_the_caller():
@@ -63,7 +54,7 @@ def test_two_waiting_requests_get_two_threads_and_closing_ends_them():
     assert first.result(timeout=10) == 1
     assert len(_senders_alive("two-waiting")) == 2 and all(t.daemon for t in _senders_alive("two-waiting"))
     senders.close()
-    assert _wait_until(lambda: not _senders_alive("two-waiting"))
+    assert wait_for(lambda: not _senders_alive("two-waiting"))
 
 
 def test_a_forgotten_clients_threads_end():
@@ -76,7 +67,7 @@ def test_a_forgotten_clients_threads_end():
     pool = client._senders._pool  # what the threads share; the client and its Senders go
     del client
     gc.collect()
-    assert _wait_until(lambda: pool.threads == 0)
+    assert wait_for(lambda: pool.threads == 0)
 
 
 def test_a_request_still_travelling_does_not_hold_up_the_exit(tmp_path):

@@ -63,3 +63,24 @@ def fleet_db(fleet_url: str):  # type: ignore[no-untyped-def]
     from ledgerlink.fleet import FleetDatabase
 
     return FleetDatabase(fleet_url)
+
+
+@pytest.fixture
+def enqueue_fails_once(monkeypatch: pytest.MonkeyPatch):  # type: ignore[no-untyped-def]
+    """`enqueue_fails_once()`: from then on, the fleet's router cannot queue the next sync it is asked for
+    (Postgres away for a moment), then can again."""
+    from ledgerlink.fleet.database import FleetUnavailable
+    from ledgerlink.fleet.webhooks import FleetWebhooks
+
+    def arm() -> None:
+        real = FleetWebhooks._enqueue
+        failures = [FleetUnavailable("cannot reach the fleet database (test)")]
+
+        def flaky(self, target, reason):  # type: ignore[no-untyped-def]
+            if failures:
+                raise failures.pop()
+            return real(self, target, reason)
+
+        monkeypatch.setattr(FleetWebhooks, "_enqueue", flaky)
+
+    return arm

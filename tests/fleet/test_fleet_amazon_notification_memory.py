@@ -23,7 +23,6 @@ from starlette.testclient import TestClient
 import ledgerlink.fleet.webhooks as fleet_webhooks
 import ledgerlink_amazon_sp.webhooks as amazon_webhooks
 from ledgerlink.fleet import FleetDatabase, add_tenant, remove_tenant
-from ledgerlink.fleet.database import FleetUnavailable
 from ledgerlink.fleet.seen_notifications import SeenNotifications
 from ledgerlink.fleet.webhooks import FleetWebhooks
 from ledgerlink.plugins import host
@@ -55,7 +54,8 @@ def seen_rows(db: FleetDatabase) -> list[tuple[str, str, str]]:
     return db.execute("SELECT tenant, pipeline, notification_id FROM notifications_seen ORDER BY seen_at")
 
 
-def test_a_redelivery_reaching_another_console_queues_no_second_sync(tmp_path, fleet_db, fleet_url, monkeypatch):
+def test_a_redelivery_reaching_another_console_queues_no_second_sync(tmp_path, fleet_db, fleet_url, monkeypatch,
+                                                                     enqueue_fails_once):
     add_tenant(fleet_db, "acme", amazon_workspace(tmp_path / "tenants", "acme", seller="A1ACME", key=KEY))
     console_a, console_b = console(fleet_url), console(fleet_url)
 
@@ -70,15 +70,7 @@ def test_a_redelivery_reaching_another_console_queues_no_second_sync(tmp_path, f
     assert seen_rows(fleet_db) == [("acme", PIPELINE, "n-1")]
 
     # console B cannot queue the sync of a new notification: 503, and the id is forgotten in Postgres...
-    real = FleetWebhooks._enqueue
-    failures = [FleetUnavailable("cannot reach the fleet database (test)")]
-
-    def flaky(self: Any, target: Any, reason: str) -> Any:
-        if failures:
-            raise failures.pop()
-        return real(self, target, reason)
-
-    monkeypatch.setattr(FleetWebhooks, "_enqueue", flaky)
+    enqueue_fails_once()
     failed = post(console_b, order_change("A1ACME", "111-0000001-0000002", "n-2"), "e-3")
     assert failed.status_code == 503 and ("acme", PIPELINE, "n-2") not in seen_rows(fleet_db)
     # ...so its redelivery, reaching console A, is accepted and queued (it joins the sync still waiting)

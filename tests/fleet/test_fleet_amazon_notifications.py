@@ -150,22 +150,11 @@ def test_an_order_change_queues_the_sellers_tenant_and_others_are_refused(fleet_
 
 
 def test_a_notification_whose_sync_could_not_be_queued_is_accepted_when_amazon_sends_it_again(fleet_console,
-                                                                                                 monkeypatch):
+                                                                                                 enqueue_fails_once):
     """The receiver remembers notification ids to drop Amazon's redeliveries; when the fleet then fails to queue
     the sync (503, so EventBridge retries), the retry must not be taken for a duplicate."""
-    from ledgerlink.fleet.database import FleetUnavailable
-    from ledgerlink.fleet.webhooks import FleetWebhooks
-
     url, db = fleet_console
-    real = FleetWebhooks._enqueue
-    failures = [FleetUnavailable("cannot reach the fleet database (test)")]
-
-    def flaky(self: Any, target: Any, reason: str) -> Any:
-        if failures:
-            raise failures.pop()
-        return real(self, target, reason)
-
-    monkeypatch.setattr(FleetWebhooks, "_enqueue", flaky)
+    enqueue_fails_once()
     event = dumps_event(order_change("A1ACME", "111-0000001-0000001", "n-retry"), event_id="e-1")
     with httpx.Client(base_url=url, timeout=30) as http:
         failed = http.post(HOOK, content=event, headers={HEADER: "acme-api-key-0123456789"})
