@@ -260,6 +260,12 @@ class HttpStream(Stream):
                 return body
         return _response_json(response)
 
+    def reads_pages(self) -> bool:
+        """Whether its records are read a page at a time (`read_pages`): a GET with `prefetch_pages`, and
+        HttpStream's own `read_records` (a stream that overrides it is read its own way)."""
+        return self.prefetch_pages and self.http_method == "GET" and \
+            type(self).read_records is HttpStream.read_records
+
     def read_records(self, state: dict[str, Any]) -> Iterator[dict[str, Any] | Checkpoint | protocol.Message]:
         if self.prefetch_pages and self.http_method == "GET":
             for item in self.read_pages(state):
@@ -530,9 +536,11 @@ class Source(Connector):
     def streams_read(self, selection: list[str] | None) -> list[str]:
         """The streams a sync reads given a pipeline's `source.streams`: the selection as written, else every
         stream the normalisers need (theirs and the ones they join), else all of them."""
-        return list(selection or sorted({n.stream for n in self.normalisers()} |
-                                        {o for n in self.normalisers() for o in n.join})
-                    or [c.name for c in self.stream_classes()])
+        if selection:
+            return list(selection)
+        normalisers = self.normalisers()
+        needed = sorted({n.stream for n in normalisers} | {other for n in normalisers for other in n.join})
+        return needed or [c.name for c in self.stream_classes()]
 
     def store_id(self, config: Any) -> str | None:
         """Which store (account) this parsed config reads, e.g. a BigCommerce store hash or an Amazon seller
@@ -580,10 +588,9 @@ class Source(Connector):
             count = 0
             emitted_since = 0
             last: dict[str, Any] | None = None
-            paged = pages and isinstance(stream, HttpStream) and stream.prefetch_pages \
-                and stream.http_method == "GET" and type(stream).read_records is HttpStream.read_records
-            items = stream.read_pages(states.get(stream.name, {})) if paged else stream.read_records(
-                states.get(stream.name, {}))
+            paged = pages and isinstance(stream, HttpStream) and stream.reads_pages()
+            stream_state = states.get(stream.name, {})
+            items = stream.read_pages(stream_state) if paged else stream.read_records(stream_state)
             for item in items:
                 if type(item) is RecordPage:
                     count += len(item.records)
